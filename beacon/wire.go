@@ -16,24 +16,24 @@ const WireVersion = 1
 // (decode.go) that fills a pooled batch. Batch and Event exist so Go clients and tests can
 // build bodies with encoding/json and so the format has one typed definition.
 type Batch struct {
-	V         int    `json:"v"`                  // wire version, 1
-	Site      string `json:"site"`               // public site key from the site config
-	SentAt    int64  `json:"sent_at"`            // client clock when the batch was sent, ms since epoch
-	VisitorID string `json:"visitor_id"`         // anonymous device id, 1..64 of [A-Za-z0-9_-]
-	SessionID string `json:"session_id"`         // session id, 1..64 of [A-Za-z0-9_-]
-	Token     string `json:"token,omitempty"`    // signed partner token (pb_t), optional
-	Consent   *bool  `json:"consent,omitempty"`  // consent given; required by sites with require_consent
-	URL       string `json:"url,omitempty"`      // page URL
-	Referrer  string `json:"referrer,omitempty"` // document.referrer
-	Events    []Event `json:"events"`            // 1..MaxEvents events
+	V         int     `json:"v"`                  // wire version, 1
+	Site      string  `json:"site"`               // public site key from the site config
+	SentAt    int64   `json:"sent_at"`            // client clock when the batch was sent, ms since epoch
+	VisitorID string  `json:"visitor_id"`         // anonymous device id, 1..64 of [A-Za-z0-9_-]
+	SessionID string  `json:"session_id"`         // session id, 1..64 of [A-Za-z0-9_-]
+	Token     string  `json:"token,omitempty"`    // signed partner token (pb_t), optional
+	Consent   *bool   `json:"consent,omitempty"`  // consent given; required by sites with require_consent
+	URL       string  `json:"url,omitempty"`      // page URL
+	Referrer  string  `json:"referrer,omitempty"` // document.referrer
+	Events    []Event `json:"events"`             // 1..MaxEvents events
 }
 
 // Event is one beacon event. Which fields mean something depends on Type (WIRE.md); the
 // others are ignored. Every event has an ID (UUID) and a client time TS.
 type Event struct {
-	ID   string `json:"id,omitempty"` // UUID; when absent the collector derives one deterministically
-	Type string `json:"type"`         // view|page|scroll|engage|video|click|complete|custom
-	TS   int64  `json:"ts"`           // client clock at the event, ms since epoch
+	ID   string `json:"id,omitempty"`  // UUID; when absent the collector derives one deterministically
+	Type string `json:"type"`          // view|page|scroll|engage|video|click|complete|custom
+	TS   int64  `json:"ts"`            // client clock at the event, ms since epoch
 	URL  string `json:"url,omitempty"` // overrides the batch url for this event (single-page apps)
 
 	ContentID   string `json:"content_id,omitempty"`
