@@ -1,0 +1,147 @@
+package schema
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestSplitStatements(t *testing.T) {
+	f := func(in string, want ...string) {
+		t.Helper()
+		got, err := SplitStatements(in)
+		if err != nil {
+			t.Fatalf("SplitStatements(%q): %v", in, err)
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("SplitStatements(%q)\ngot  %q\nwant %q", in, got, want)
+		}
+	}
+	f("SELECT 1", "SELECT 1")
+	f("SELECT 1;\nSELECT 2;\n", "SELECT 1", "SELECT 2")
+	f("SELECT ';';", "SELECT ';'")
+	f("SELECT 'it\\'s;';", "SELECT 'it\\'s;'")
+	f("-- a; comment\nSELECT 1; -- trailing; comment\n", "-- a; comment\nSELECT 1")
+	f("/* x; y */ SELECT 1;", "/* x; y */ SELECT 1")
+	f("-- only a comment\n;\n-- another\n")
+	f("SELECT `a;b` FROM t;", "SELECT `a;b` FROM t")
+
+	bad := func(in string) {
+		t.Helper()
+		if _, err := SplitStatements(in); err == nil {
+			t.Fatalf("SplitStatements(%q): want error", in)
+		}
+	}
+	bad("SELECT 'open")
+	bad("SELECT 1 /* open")
+}
+
+func TestMigrationsLoad(t *testing.T) {
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) < 3 || ms[0].Version != 1 || ms[0].Name != "events" {
+		t.Fatalf("unexpected migrations: %+v", ms)
+	}
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version <= ms[i-1].Version {
+			t.Fatalf("migrations out of order: %d after %d", ms[i].Version, ms[i-1].Version)
+		}
+	}
+
+	badFS := func(files ...string) {
+		t.Helper()
+		fsys := fstest.MapFS{}
+		for _, f := range files {
+			fsys["m/"+f] = &fstest.MapFile{Data: []byte("SELECT 1")}
+		}
+		if _, err := loadMigrations(fsys, "m"); err == nil {
+			t.Fatalf("loadMigrations(%v): want error", files)
+		}
+	}
+	badFS("1_x.sql")
+	badFS("0001_x.sql", "0001_y.sql")
+	badFS("0001_X.sql")
+}
+
+var leftoverRE = regexp.MustCompile(`\{(db|ttl_days|dedup_window|on_cluster)\}`)
+
+func TestRenderSingleNode(t *testing.T) {
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Render(ms, Options{Database: "bx", TTLDays: 30, DedupWindow: 77})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := ""
+	for _, r := range rs {
+		for _, s := range r.Statements {
+			if leftoverRE.MatchString(s) {
+				t.Fatalf("placeholder left in %04d: %s", r.Version, leftoverRE.FindString(s))
+			}
+			if strings.Contains(s, "ON CLUSTER") || strings.Contains(s, "ENGINE = Replicated") {
+				t.Fatalf("single-node statement has cluster syntax: %.80s", s)
+			}
+			all += s + "\n"
+		}
+	}
+	for _, want := range []string{"bx.events", "INTERVAL 30 DAY", "non_replicated_deduplication_window = 77"} {
+		if !strings.Contains(all, want) {
+			t.Fatalf("rendered schema lacks %q", want)
+		}
+	}
+}
+
+func TestRenderCluster(t *testing.T) {
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Render(ms, Options{Cluster: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stmts []string
+	for _, r := range rs {
+		stmts = append(stmts, r.Statements...)
+	}
+	all := strings.Join(stmts, "\n;\n")
+	for _, s := range stmts {
+		if !strings.Contains(s, " ON CLUSTER c1") {
+			t.Fatalf("cluster statement without ON CLUSTER: %.80s", s)
+		}
+		if strings.Contains(s, "ENGINE = MergeTree") || regexp.MustCompile(`ENGINE = (Aggregating|Replacing)MergeTree`).MatchString(s) {
+			t.Fatalf("cluster statement with a non-replicated engine: %.80s", s)
+		}
+	}
+	for _, want := range []string{
+		"CREATE TABLE IF NOT EXISTS beacon.events_local ON CLUSTER c1",
+		"ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/beacon/events_local', '{replica}')",
+		"CREATE TABLE IF NOT EXISTS beacon.events ON CLUSTER c1 AS beacon.events_local ENGINE = Distributed(c1, beacon, events_local, cityHash64(tenant,",
+		"ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/beacon/partners_local', '{replica}', imported_at)",
+		"ENGINE = ReplicatedAggregatingMergeTree(",
+		"TO beacon.doc_viewer_pages_local AS",
+		"FROM beacon.events_local",
+	} {
+		if !strings.Contains(all, want) {
+			t.Fatalf("cluster flavor lacks %q", want)
+		}
+	}
+	// Materialized views read and write local tables only.
+	for _, s := range stmts {
+		if strings.Contains(s, "MATERIALIZED VIEW") && regexp.MustCompile(`beacon\.events\b[^_]`).MatchString(s) {
+			t.Fatalf("materialized view reads the Distributed table: %.200s", s)
+		}
+	}
+
+	if _, err := Render(ms, Options{Cluster: "bad name"}); err == nil {
+		t.Fatal("Render with a bad cluster name: want error")
+	}
+	if _, err := Render(ms, Options{Database: "a.b"}); err == nil {
+		t.Fatal("Render with a bad database name: want error")
+	}
+}
