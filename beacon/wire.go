@@ -22,10 +22,14 @@ type Batch struct {
 	VisitorID string  `json:"visitor_id"`         // anonymous device id, 1..64 of [A-Za-z0-9_-]
 	SessionID string  `json:"session_id"`         // session id, 1..64 of [A-Za-z0-9_-]
 	Token     string  `json:"token,omitempty"`    // signed partner token (pb_t), optional
-	Consent   *bool   `json:"consent,omitempty"`  // consent given; required by sites with require_consent
+	Consent   bool    `json:"consent,omitempty"`  // consent given; required by sites with require_consent
 	URL       string  `json:"url,omitempty"`      // page URL
 	Referrer  string  `json:"referrer,omitempty"` // document.referrer
 	Events    []Event `json:"events"`             // 1..MaxEvents events
+
+	hasV       bool // set by the decoder
+	hasSentAt  bool
+	hasConsent bool
 }
 
 // Event is one beacon event. Which fields mean something depends on Type (WIRE.md); the
@@ -56,6 +60,36 @@ type Event struct {
 	Href  string `json:"href,omitempty"`  // click: target URL
 	Name  string `json:"name,omitempty"`  // custom: event name; click: label
 	Props Props  `json:"props,omitempty"` // custom: small string properties
+
+	// Set by the collector's decoder and validator, never on the wire.
+	has      fieldSet // which optional numeric fields were present
+	rej      Reason   // why this event is dropped; ReasonNone keeps it
+	rejField string   // the field that failed
+}
+
+// fieldSet records which fields of an event were present in its JSON.
+type fieldSet uint16
+
+const (
+	hasTS fieldSet = 1 << iota
+	hasPage
+	hasPageCount
+	hasDwell
+	hasDepth
+	hasEngaged
+	hasPosition
+	hasDuration
+	hasRate
+)
+
+// Rejected reports why the collector dropped this event (ReasonNone when kept).
+func (e *Event) Rejected() (Reason, string) { return e.rej, e.rejField }
+
+// reject marks the event dropped; the first reason wins.
+func (e *Event) reject(r Reason, field string) {
+	if e.rej == ReasonNone {
+		e.rej, e.rejField = r, field
+	}
 }
 
 // Prop is one custom property.

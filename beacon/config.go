@@ -1,0 +1,260 @@
+package beacon
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// SiteConfig is one site in the site config file (JSON: {"sites":[...]}).
+type SiteConfig struct {
+	// SiteKey is the public key the snippet sends as "site" (1..64 chars).
+	SiteKey string `json:"site_key"`
+	// Tenant owns the site; it names whose partners are attributed.
+	Tenant string `json:"tenant"`
+	// AllowedOrigins are browser origins allowed to send beacons; "*" matches any run of
+	// characters ("http://localhost:*", "https://*.example.com"). Empty: no browser origin.
+	AllowedOrigins []string `json:"allowed_origins"`
+	// SecretEnv names an environment variable holding the tenant's token secret; it wins
+	// over SecretFile when set and non-empty.
+	SecretEnv string `json:"secret_env,omitempty"`
+	// SecretFile is a file holding the secret (trailing whitespace trimmed), relative to the
+	// config file's directory. Secrets are never written in the config itself.
+	SecretFile string `json:"secret_file,omitempty"`
+	// RespectDNT drops batches sent with DNT: 1 or Sec-GPC: 1.
+	RespectDNT bool `json:"respect_dnt,omitempty"`
+	// RequireConsent drops batches without "consent": true.
+	RequireConsent bool `json:"require_consent,omitempty"`
+}
+
+// ConfigFile is the site config file.
+type ConfigFile struct {
+	Sites []SiteConfig `json:"sites"`
+}
+
+// minSecretLen is the shortest accepted token secret: a short secret makes forging links easy.
+const minSecretLen = 16
+
+// Site is a loaded site: its settings and its tenant's secret.
+type Site struct {
+	Key            string
+	Tenant         string
+	RespectDNT     bool
+	RequireConsent bool
+	origins        []string
+	tenant         *tenantKey
+}
+
+// tenantKey holds one tenant's secret with a pool of HMAC states (hmac.New allocates).
+type tenantKey struct {
+	name   string
+	secret []byte
+	macs   sync.Pool
+}
+
+func newTenantKey(name string, secret []byte) *tenantKey {
+	t := &tenantKey{name: name, secret: secret}
+	t.macs.New = func() any { return hmac.New(sha256.New, t.secret) }
+	return t
+}
+
+func (t *tenantKey) getMAC() hash.Hash { h := t.macs.Get().(hash.Hash); h.Reset(); return h }
+func (t *tenantKey) putMAC(h hash.Hash) { t.macs.Put(h) }
+
+// Sites is a loaded site config. It is read-only once built; a reload builds a new one.
+type Sites struct {
+	byKey    map[string]*Site
+	byTenant map[string]*tenantKey
+}
+
+// Site returns the site with the key, or nil.
+func (s *Sites) Site(key string) *Site { return s.byKey[key] }
+
+// Len returns the number of sites.
+func (s *Sites) Len() int { return len(s.byKey) }
+
+// anyOriginAllowed reports whether some site allows origin (CORS preflights carry no site key).
+func (s *Sites) anyOriginAllowed(origin string) bool {
+	for _, site := range s.byKey {
+		if site.OriginAllowed(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadConfig reads the site config file at path and resolves every site's secret.
+func LoadConfig(path string) (*Sites, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read site config: %w", err)
+	}
+	var f ConfigFile
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("cannot parse site config %s: %w", path, err)
+	}
+	s, err := NewSites(f, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("site config %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// NewSites resolves a config (secret files relative to dir).
+func NewSites(f ConfigFile, dir string) (*Sites, error) {
+	s := &Sites{byKey: map[string]*Site{}, byTenant: map[string]*tenantKey{}}
+	if len(f.Sites) == 0 {
+		return nil, errors.New("no sites")
+	}
+	for i, sc := range f.Sites {
+		if !validID(sc.SiteKey) {
+			return nil, fmt.Errorf("sites[%d]: site_key %q must be 1..64 of [A-Za-z0-9_-]", i, sc.SiteKey)
+		}
+		if !validID(sc.Tenant) {
+			return nil, fmt.Errorf("site %s: tenant %q must be 1..64 of [A-Za-z0-9_-]", sc.SiteKey, sc.Tenant)
+		}
+		if _, dup := s.byKey[sc.SiteKey]; dup {
+			return nil, fmt.Errorf("site %s: listed twice", sc.SiteKey)
+		}
+		for _, o := range sc.AllowedOrigins {
+			if o == "" || strings.Contains(o, "**") {
+				return nil, fmt.Errorf("site %s: bad allowed origin %q", sc.SiteKey, o)
+			}
+		}
+		secret, err := readSecret(sc, dir)
+		if err != nil {
+			return nil, fmt.Errorf("site %s: %w", sc.SiteKey, err)
+		}
+		t := s.byTenant[sc.Tenant]
+		switch {
+		case t == nil:
+			t = newTenantKey(sc.Tenant, secret)
+			s.byTenant[sc.Tenant] = t
+		case !hmac.Equal(t.secret, secret):
+			return nil, fmt.Errorf("site %s: tenant %s already has a different secret; sites of one tenant share its secret", sc.SiteKey, sc.Tenant)
+		}
+		s.byKey[sc.SiteKey] = &Site{
+			Key: sc.SiteKey, Tenant: sc.Tenant, RespectDNT: sc.RespectDNT, RequireConsent: sc.RequireConsent,
+			origins: append([]string(nil), sc.AllowedOrigins...), tenant: t,
+		}
+	}
+	return s, nil
+}
+
+func readSecret(sc SiteConfig, dir string) ([]byte, error) {
+	var secret string
+	switch {
+	case sc.SecretEnv != "" && os.Getenv(sc.SecretEnv) != "":
+		secret = os.Getenv(sc.SecretEnv)
+	case sc.SecretFile != "":
+		p := sc.SecretFile
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read secret file: %w", err)
+		}
+		secret = strings.TrimRight(string(b), " \t\r\n")
+	case sc.SecretEnv != "":
+		return nil, fmt.Errorf("secret env %s is empty and no secret_file is set", sc.SecretEnv)
+	default:
+		return nil, errors.New("no secret: set secret_env or secret_file")
+	}
+	if len(secret) < minSecretLen {
+		return nil, fmt.Errorf("secret is shorter than %d bytes", minSecretLen)
+	}
+	return []byte(secret), nil
+}
+
+// OriginAllowed reports whether a browser origin may send beacons for the site.
+func (s *Site) OriginAllowed(origin string) bool {
+	for _, p := range s.origins {
+		if matchOrigin(p, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchOrigin matches origin against a pattern in which '*' matches any run of characters.
+func matchOrigin(pattern, origin string) bool {
+	star := strings.IndexByte(pattern, '*')
+	if star < 0 {
+		return pattern == origin
+	}
+	if !strings.HasPrefix(origin, pattern[:star]) {
+		return false
+	}
+	origin = origin[star:]
+	pattern = pattern[star+1:]
+	// Try every split point: patterns are short and have few stars.
+	for i := 0; i <= len(origin); i++ {
+		if matchOrigin(pattern, origin[i:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// DemoSecretEnv is the environment variable holding the demo tenant's secret.
+const DemoSecretEnv = "BEACON_DEMO_SECRET"
+
+// WriteDemoConfig writes the site config `beacon dev` uses: site key `demo`, tenant `demo`,
+// origins http://localhost:* and http://127.0.0.1:*, secret from $BEACON_DEMO_SECRET or else
+// from demo.secret next to the config, which it creates with random bytes when absent.
+func WriteDemoConfig(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create site config dir: %w", err)
+	}
+	secretPath := filepath.Join(dir, "demo.secret")
+	if _, err := os.Stat(secretPath); errors.Is(err, os.ErrNotExist) {
+		var b [32]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return fmt.Errorf("cannot make demo secret: %w", err)
+		}
+		if err := os.WriteFile(secretPath, []byte(hex.EncodeToString(b[:])+"\n"), 0o600); err != nil {
+			return fmt.Errorf("cannot write demo secret: %w", err)
+		}
+	}
+	f := ConfigFile{Sites: []SiteConfig{{
+		SiteKey: "demo", Tenant: "demo",
+		AllowedOrigins: []string{"http://localhost:*", "http://127.0.0.1:*", "http://localhost", "http://127.0.0.1"},
+		SecretEnv:      DemoSecretEnv, SecretFile: "demo.secret",
+	}}}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("cannot write site config: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// validID reports whether s is 1..64 of [A-Za-z0-9_-] (visitor, session, site and tenant ids).
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,90 @@
+package beacon
+
+// Reason names why a request, an event or a token was refused. Each has a stable name used in
+// responses and as a metric label (WIRE.md lists them).
+type Reason uint8
+
+const (
+	ReasonNone Reason = iota
+
+	// Whole-request reasons.
+	ReasonMethodNotAllowed
+	ReasonUnsupportedMediaType
+	ReasonBodyTooLarge
+	ReasonMalformedJSON
+	ReasonTooDeep
+	ReasonBadVersion
+	ReasonUnknownSite
+	ReasonOriginNotAllowed
+	ReasonBadID
+	ReasonBadTime
+	ReasonEmptyBatch
+	ReasonTooManyEvents
+	ReasonSpoolFull
+	ReasonBadLink
+	ReasonNotFound
+
+	// Reasons for one event (some also apply to the whole request).
+	ReasonWrongType
+	ReasonMissingField
+	ReasonFieldTooLong
+	ReasonUnknownType
+	ReasonBadUUID
+	ReasonTimeOutOfRange
+	ReasonBadValue
+
+	// Privacy drops: not errors, the client is told 204.
+	ReasonDNT
+	ReasonNoConsent
+
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	ReasonNone:                 "",
+	ReasonMethodNotAllowed:     "method_not_allowed",
+	ReasonUnsupportedMediaType: "unsupported_media_type",
+	ReasonBodyTooLarge:         "body_too_large",
+	ReasonMalformedJSON:        "malformed_json",
+	ReasonTooDeep:              "too_deep",
+	ReasonBadVersion:           "bad_version",
+	ReasonUnknownSite:          "unknown_site",
+	ReasonOriginNotAllowed:     "origin_not_allowed",
+	ReasonBadID:                "bad_id",
+	ReasonBadTime:              "bad_time",
+	ReasonEmptyBatch:           "empty_batch",
+	ReasonTooManyEvents:        "too_many_events",
+	ReasonSpoolFull:            "spool_full",
+	ReasonBadLink:              "bad_link",
+	ReasonNotFound:             "not_found",
+	ReasonWrongType:            "wrong_type",
+	ReasonMissingField:         "missing_field",
+	ReasonFieldTooLong:         "field_too_long",
+	ReasonUnknownType:          "unknown_type",
+	ReasonBadUUID:              "bad_uuid",
+	ReasonTimeOutOfRange:       "time_out_of_range",
+	ReasonBadValue:             "bad_value",
+	ReasonDNT:                  "dnt",
+	ReasonNoConsent:            "no_consent",
+}
+
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Problem is a refused request: its reason and the field or rule that failed.
+type Problem struct {
+	Reason Reason
+	Field  string // e.g. "visitor_id", "events[3]" (static text where possible)
+	Detail string // what was wrong, for the client
+}
+
+func (p *Problem) Error() string {
+	if p.Field == "" {
+		return p.Reason.String() + ": " + p.Detail
+	}
+	return p.Reason.String() + ": " + p.Field + ": " + p.Detail
+}

@@ -1,0 +1,319 @@
+package beacon
+
+import (
+	"net/netip"
+	"strconv"
+)
+
+// Input is one request as the event pipeline sees it. Strings may point into the request;
+// they are not kept after Process returns.
+type Input struct {
+	Body      []byte
+	Origin    string     // Origin header, "" when absent
+	UserAgent string     // User-Agent header
+	Addr      netip.Addr // client address (already resolved from X-Forwarded-For if trusted)
+	DNT       bool       // DNT: 1 or Sec-GPC: 1
+	Prefetch  bool       // Purpose/Sec-Purpose/X-Moz: prefetch
+	Now       int64      // received_at, ms since the epoch
+}
+
+// Result says what became of a request.
+type Result struct {
+	Problem     Problem     // non-zero: the whole request was refused
+	Site        *Site       // the resolved site, nil when unknown
+	Accepted    int         // events encoded into Work.Msgs
+	Rejected    int         // events dropped by per-event rules
+	FirstReason Reason      // reason of the first dropped event
+	Dropped     Reason      // ReasonDNT or ReasonNoConsent: batch dropped by privacy settings
+	Attribution Attribution // outcome of the batch's partner token
+}
+
+// Work holds the pooled buffers one request needs through decode, validate, enrich and
+// encode; reuse it (Reset is implicit in Process) so the hot path does not allocate.
+type Work struct {
+	dec Decoder
+
+	// Msgs holds the normalized events back to back; message i is Msgs[Ends[i-1]:Ends[i]]
+	// (Ends[-1] = 0). Key is the Kafka key shared by all of them (the visitor id).
+	Msgs []byte
+	Ends []int
+	Key  []byte
+
+	// Rejects counts dropped events of the last request by reason.
+	Rejects [numReasons]uint16
+
+	client Client
+	tail   []byte // the per-batch members every message of the batch ends with
+	url    []byte // the batch url, cleaned and JSON-quoted
+	lower  []byte
+	tok    []byte
+	seed   []byte
+}
+
+// Process decodes, validates, enriches and encodes one POST /v1/events body.
+func (w *Work) Process(sites *Sites, in *Input) Result {
+	b, p := w.dec.Decode(in.Body, DefaultMaxEvents)
+	if p.Reason != ReasonNone {
+		w.reset()
+		return Result{Problem: p}
+	}
+	return w.process(sites, b, in)
+}
+
+// Batch returns the work's batch, emptied, for callers that build a batch without JSON
+// (the pixel and tracked links); then call ProcessBatch.
+func (w *Work) Batch() *Batch {
+	w.dec.batch.reset()
+	return &w.dec.batch
+}
+
+// NewEvent appends an empty event to a batch built by hand.
+func (b *Batch) NewEvent() *Event {
+	e := b.nextEvent()
+	return e
+}
+
+// ProcessBatch runs validation, enrichment and encoding over a batch from Batch().
+func (w *Work) ProcessBatch(sites *Sites, in *Input) Result {
+	b := &w.dec.batch
+	b.hasV, b.V = true, WireVersion
+	b.hasSentAt = true
+	for i := range b.Events {
+		b.Events[i].has |= hasTS
+	}
+	return w.process(sites, b, in)
+}
+
+// MarkPresent records that numeric fields of a hand-built event were given (so rules that
+// require them pass). Used by the pixel.
+func (e *Event) MarkPresent(page, pageCount, depth bool) {
+	e.has |= flagIf(page, hasPage) | flagIf(pageCount, hasPageCount) | flagIf(depth, hasDepth)
+}
+
+func (w *Work) reset() {
+	w.Msgs, w.Ends, w.Key = w.Msgs[:0], w.Ends[:0], w.Key[:0]
+	w.Rejects = [numReasons]uint16{}
+}
+
+func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
+	w.reset()
+	if p := b.validateBatch(); p.Reason != ReasonNone {
+		return Result{Problem: p}
+	}
+	site := sites.Site(b.Site)
+	if site == nil {
+		return Result{Problem: Problem{Reason: ReasonUnknownSite, Field: "site", Detail: "no such site key"}}
+	}
+	res := Result{Site: site}
+	if in.Origin != "" && !site.OriginAllowed(in.Origin) {
+		res.Problem = Problem{Reason: ReasonOriginNotAllowed, Field: "Origin", Detail: "origin is not allowed for this site"}
+		return res
+	}
+	if site.RespectDNT && in.DNT {
+		res.Dropped = ReasonDNT
+		return res
+	}
+	if site.RequireConsent && !b.Consent {
+		res.Dropped = ReasonNoConsent
+		return res
+	}
+
+	var claims Claims
+	claims, res.Attribution, w.tok = site.verifyToken(b.Token, in.Now/1000, w.tok[:0])
+	w.lower = classifyUA(&w.client, in.UserAgent, in.Prefetch, w.lower)
+	w.buildTail(site, b, &claims, res.Attribution, in)
+	w.seed = appendCleanURL(w.seed[:0], b.URL)
+	w.url = appendJSONString(w.url[:0], w.seed)
+	w.Key = append(w.Key, b.VisitorID...)
+
+	for i := range b.Events {
+		e := &b.Events[i]
+		validateEvent(e, b.SentAt)
+		if e.rej != ReasonNone {
+			res.Rejected++
+			if res.FirstReason == ReasonNone {
+				res.FirstReason = e.rej
+			}
+			w.Rejects[e.rej]++
+			continue
+		}
+		w.Msgs = w.appendEvent(w.Msgs, b, e, i, in.Now)
+		w.Ends = append(w.Ends, len(w.Msgs))
+		res.Accepted++
+	}
+	return res
+}
+
+// buildTail encodes the members that are the same for every event of the batch once.
+func (w *Work) buildTail(site *Site, b *Batch, c *Claims, a Attribution, in *Input) {
+	t := w.tail[:0]
+	t = append(t, `,"tenant":`...)
+	t = appendJSONString(t, site.Tenant)
+	t = append(t, `,"site_key":`...)
+	t = appendJSONString(t, site.Key)
+	t = append(t, `,"received_at":"`...)
+	t = appendTime(t, in.Now)
+	t = append(t, `","visitor_id":`...)
+	t = appendJSONString(t, b.VisitorID)
+	t = append(t, `,"session_id":`...)
+	t = appendJSONString(t, b.SessionID)
+	t = append(t, `,"partner_id":`...)
+	t = appendJSONString(t, c.Partner)
+	t = append(t, `,"partner_user_id":`...)
+	t = appendJSONString(t, c.User)
+	t = append(t, `,"campaign_id":`...)
+	t = appendJSONString(t, c.Campaign)
+	t = append(t, `,"attribution":"`...)
+	t = append(t, a.String()...)
+	t = append(t, `","referrer":`...)
+	w.seed = appendCleanURL(w.seed[:0], b.Referrer)
+	t = appendJSONString(t, w.seed)
+	t = append(t, `,"device":"`...)
+	t = append(t, w.client.Device...)
+	if w.client.BotReason != "" {
+		t = append(t, `","is_bot":1,"bot_reason":"`...)
+	} else {
+		t = append(t, `","is_bot":0,"bot_reason":"`...)
+	}
+	t = append(t, w.client.BotReason...)
+	t = append(t, `","ip_prefix":"`...)
+	t = appendIPPrefix(t, in.Addr)
+	t = append(t, `","user_agent":`...)
+	ua := in.UserAgent
+	if len(ua) > maxUALen {
+		ua = ua[:maxUALen]
+	}
+	t = appendJSONString(t, ua)
+	w.tail = append(t, '}')
+}
+
+// appendEvent encodes one validated event as a normalized JSON object (keys = raw table
+// columns). Members that do not apply to the event's type are written as zero.
+func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) []byte {
+	dst = append(dst, `{"event_id":"`...)
+	if e.ID != "" {
+		dst = appendLowerUUID(dst, e.ID)
+	} else {
+		s := append(w.seed[:0], b.Site...)
+		s = append(s, 0)
+		s = append(s, b.VisitorID...)
+		s = append(s, 0)
+		s = append(s, b.SessionID...)
+		s = strconv.AppendInt(append(s, 0), b.SentAt, 10)
+		s = strconv.AppendInt(append(s, 0), int64(idx), 10)
+		dst = appendDerivedUUID(dst, s)
+		w.seed = s
+	}
+	et := e.TS + (now - b.SentAt)
+	if et > now {
+		et = now
+	} else if et < now-clampBehind {
+		et = now - clampBehind
+	}
+	dst = append(dst, `","event_time":"`...)
+	dst = appendTime(dst, et)
+	dst = append(dst, `","client_time":"`...)
+	dst = appendTime(dst, e.TS)
+	dst = append(dst, `","type":"`...)
+	dst = append(dst, e.Type...) // validated: one of the known names
+	dst = append(dst, `","content_id":`...)
+	dst = appendJSONString(dst, e.ContentID)
+	dst = append(dst, `,"content_type":"`...)
+	dst = append(dst, e.ContentType...) // validated enum
+	dst = append(dst, `","content_title":`...)
+	dst = appendJSONString(dst, e.Title)
+	dst = append(dst, `,"url":`...)
+	if e.URL != "" {
+		w.seed = appendCleanURL(w.seed[:0], e.URL)
+		dst = appendJSONString(dst, w.seed)
+	} else {
+		dst = append(dst, w.url...)
+	}
+
+	var page, pageCount, dwell, engaged uint32
+	var depth uint8
+	var action, target, name string
+	var pos, dur, rate float64
+	video, custom := false, false
+	switch e.Type {
+	case "view", "complete":
+		pageCount = e.PageCount
+	case "page":
+		page, pageCount, dwell = e.Page, e.PageCount, e.DwellMS
+	case "scroll":
+		depth = e.Depth
+	case "engage":
+		engaged = e.EngagedMS
+	case "video":
+		video = true
+		action, pos, dur, rate = e.Action, e.Position, e.Duration, e.Rate
+	case "click":
+		action, target, name = e.Action, e.Href, e.Name
+		if action == "" {
+			action = "outbound"
+		}
+	case "custom":
+		custom = true
+		name = e.Name
+	}
+	dst = append(dst, `,"page":`...)
+	dst = appendUint(dst, uint64(page))
+	dst = append(dst, `,"page_count":`...)
+	dst = appendUint(dst, uint64(pageCount))
+	dst = append(dst, `,"dwell_ms":`...)
+	dst = appendUint(dst, uint64(dwell))
+	dst = append(dst, `,"scroll_depth":`...)
+	dst = appendUint(dst, uint64(depth))
+	dst = append(dst, `,"engaged_ms":`...)
+	dst = appendUint(dst, uint64(engaged))
+	dst = append(dst, `,"action":"`...)
+	dst = append(dst, action...) // validated enum
+	dst = append(dst, `","position":`...)
+	dst = appendFloat32(dst, pos)
+	dst = append(dst, `,"duration":`...)
+	dst = appendFloat32(dst, dur)
+	dst = append(dst, `,"rate":`...)
+	dst = appendFloat32(dst, rate)
+	dst = append(dst, `,"watched_start":[`...)
+	if video {
+		for i, r := range e.Watched {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendFloat32(dst, r[0])
+		}
+	}
+	dst = append(dst, `],"watched_end":[`...)
+	if video {
+		for i, r := range e.Watched {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendFloat32(dst, r[1])
+		}
+	}
+	dst = append(dst, `],"target_url":`...)
+	dst = appendJSONString(dst, target)
+	dst = append(dst, `,"name":`...)
+	dst = appendJSONString(dst, name)
+	dst = append(dst, `,"props":{`...)
+	if custom {
+		for i, p := range e.Props {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, p.Key)
+			dst = append(dst, ':')
+			dst = appendJSONString(dst, p.Value)
+		}
+	}
+	dst = append(dst, '}')
+	return append(dst, w.tail...)
+}
+
+func appendFloat32(dst []byte, f float64) []byte {
+	if f == 0 {
+		return append(dst, '0')
+	}
+	return strconv.AppendFloat(dst, float64(float32(f)), 'f', -1, 32)
+}
