@@ -1,0 +1,152 @@
+// Package ingest moves beacon events from Kafka into ClickHouse with an exactly-once effect.
+//
+// A consumer group shares the partitions of the events topic. Each assigned partition is
+// read by its own goroutine that cuts the stream into batches whose offset ranges are
+// reproducible after a crash: a batch ends at the next multiple of BatchRows, unless it had
+// to be cut early (flush interval, byte limit), in which case the range is first recorded
+// in ClickHouse (table ingest_cuts). Every insert carries an insert_deduplication_token
+// naming its topic, partition and offset range, so a batch rebuilt after a crash is dropped
+// by the server, in the raw table and in the materialized views fed by it. Offsets are
+// committed only after ClickHouse acknowledged the insert.
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures an Ingester. Its zero value works against the local stack; each
+// field's comment gives its default.
+type Config struct {
+	// Brokers are the Kafka bootstrap addresses. Default: 127.0.0.1:9092.
+	Brokers []string
+	// Topic holds the events, one JSON object per message. Default: beacon.events.
+	Topic string
+	// GroupID is the consumer group shared by all ingesters. Default: beacon-ingest.
+	GroupID string
+	// DLQTopic receives messages that cannot become rows. Default: beacon.dlq.
+	DLQTopic string
+
+	// ClickHouseAddrs are ClickHouse native-protocol addresses. Default: 127.0.0.1:9000.
+	ClickHouseAddrs []string
+	// Database holds the raw table and the ingest_cuts table. Default: beacon.
+	Database string
+	// Table is the raw events table. Default: events.
+	Table string
+	// Username and Password authenticate to ClickHouse. Default: default, no password.
+	Username, Password string
+
+	// BatchRows is the most offsets one batch covers; batches end at multiples of it so a
+	// restart rebuilds identical batches. Changing it while an ingester has crashed
+	// mid-batch may duplicate that one batch. Default: 50000.
+	BatchRows int
+	// BatchBytes bounds the message bytes of one open batch (per partition). Default: 32 MiB.
+	BatchBytes int
+	// FlushInterval is the longest a message waits in an open batch; it bounds freshness.
+	// Default: 1s.
+	FlushInterval time.Duration
+	// FetchMaxWait is how long one Kafka fetch waits for data; it also bounds how long a
+	// revoked partition takes to stop. Default: 500ms.
+	FetchMaxWait time.Duration
+	// SessionTimeout is how long the group waits for a silent member before giving its
+	// partitions to others. Default: 10s.
+	SessionTimeout time.Duration
+	// RetryMin and RetryMax bound the backoff between retries of ClickHouse and Kafka
+	// writes. Default: 100ms and 5s.
+	RetryMin, RetryMax time.Duration
+
+	// Registerer receives the ingest_* metrics. Default: none (metrics are kept private).
+	Registerer prometheus.Registerer
+	// Logger receives operational messages. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) withDefaults() Config {
+	out := *c
+	if len(out.Brokers) == 0 {
+		out.Brokers = []string{"127.0.0.1:9092"}
+	}
+	if out.Topic == "" {
+		out.Topic = "beacon.events"
+	}
+	if out.GroupID == "" {
+		out.GroupID = "beacon-ingest"
+	}
+	if out.DLQTopic == "" {
+		out.DLQTopic = "beacon.dlq"
+	}
+	if len(out.ClickHouseAddrs) == 0 {
+		out.ClickHouseAddrs = []string{"127.0.0.1:9000"}
+	}
+	if out.Database == "" {
+		out.Database = "beacon"
+	}
+	if out.Table == "" {
+		out.Table = "events"
+	}
+	if out.Username == "" {
+		out.Username = "default"
+	}
+	if out.BatchRows == 0 {
+		out.BatchRows = 50000
+	}
+	if out.BatchBytes == 0 {
+		out.BatchBytes = 32 << 20
+	}
+	if out.FlushInterval == 0 {
+		out.FlushInterval = time.Second
+	}
+	if out.FetchMaxWait == 0 {
+		out.FetchMaxWait = 500 * time.Millisecond
+	}
+	if out.SessionTimeout == 0 {
+		out.SessionTimeout = 10 * time.Second
+	}
+	if out.RetryMin == 0 {
+		out.RetryMin = 100 * time.Millisecond
+	}
+	if out.RetryMax == 0 {
+		out.RetryMax = 5 * time.Second
+	}
+	if out.Logger == nil {
+		out.Logger = slog.Default()
+	}
+	return out
+}
+
+// Validate reports the first setting that cannot work.
+func (c *Config) Validate() error {
+	d := c.withDefaults()
+	switch {
+	case d.Topic == d.DLQTopic:
+		return errors.New("ingest: the dead-letter topic must differ from the events topic")
+	case d.BatchRows < 0:
+		return fmt.Errorf("ingest: batch rows must be positive, got %d", d.BatchRows)
+	case d.BatchBytes < 0:
+		return fmt.Errorf("ingest: batch bytes must be positive, got %d", d.BatchBytes)
+	case d.FlushInterval < 0 || d.FetchMaxWait < 0 || d.SessionTimeout < 0:
+		return errors.New("ingest: durations must be positive")
+	case d.RetryMin < 0 || d.RetryMax < d.RetryMin:
+		return fmt.Errorf("ingest: retry backoff must satisfy 0 < min <= max, got %v and %v", d.RetryMin, d.RetryMax)
+	case !validIdent(d.Database) || !validIdent(d.Table):
+		return fmt.Errorf("ingest: database %q and table %q must be plain identifiers ([A-Za-z0-9_])", d.Database, d.Table)
+	}
+	return nil
+}
+
+// validIdent accepts names that need no quoting; they are written into SQL text.
+func validIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

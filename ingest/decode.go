@@ -1,0 +1,673 @@
+package ingest
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// decodeError says why a message cannot become a row. Its text goes into the dead-letter
+// header; kind is the low-cardinality label of ingest_dlq_messages_total.
+type decodeError struct {
+	kind  string // "json", "field" or "missing"
+	field string
+	msg   string
+}
+
+func (e *decodeError) Error() string {
+	if e.field == "" {
+		return e.kind + ": " + e.msg
+	}
+	return e.kind + ": " + e.field + ": " + e.msg
+}
+
+func jsonErr(msg string) error         { return &decodeError{kind: "json", msg: msg} }
+func fieldErr(field, msg string) error { return &decodeError{kind: "field", field: field, msg: msg} }
+
+// decoder turns one Kafka message (a JSON object whose keys are the raw table's columns)
+// into a row without reflection. Strings are copied into its arena, so the message buffer
+// may be reused once decode returns. Not safe for concurrent use.
+type decoder struct {
+	arena  arena
+	floats []float32 // scratch for arrays
+	key    []byte    // scratch for escaped keys
+}
+
+// maxDepth bounds nesting inside unknown fields that are skipped.
+const maxDepth = 32
+
+// decode fills r from data. Missing columns keep their zero value, as JSONEachRow does,
+// except event_id, received_at and event_time, without which a row is meaningless.
+// Unknown keys are skipped so that the producer may add columns before the table has them.
+func (d *decoder) decode(data []byte, r *row) error {
+	*r = row{}
+	p := parser{b: data}
+	p.ws()
+	if !p.eat('{') {
+		return jsonErr("message is not a JSON object")
+	}
+	p.ws()
+	if !p.eat('}') {
+		for {
+			p.ws()
+			raw, escaped, err := p.str()
+			if err != nil {
+				return err
+			}
+			key := raw
+			if escaped {
+				d.key = appendUnescaped(d.key[:0], raw)
+				key = d.key
+			}
+			p.ws()
+			if !p.eat(':') {
+				return jsonErr("expected ':' after key")
+			}
+			p.ws()
+			if p.null() {
+				// null means the column's default, like a missing key.
+			} else if err := d.field(&p, key, r); err != nil {
+				return err
+			}
+			p.ws()
+			if p.eat(',') {
+				continue
+			}
+			if p.eat('}') {
+				break
+			}
+			return jsonErr("expected ',' or '}' in object")
+		}
+	}
+	p.ws()
+	if p.i != len(p.b) {
+		return jsonErr("trailing data after object")
+	}
+	switch {
+	case !r.haveID:
+		return &decodeError{kind: "missing", field: "event_id", msg: "required"}
+	case !r.haveReceivedAt:
+		return &decodeError{kind: "missing", field: "received_at", msg: "required"}
+	case !r.haveEventTime:
+		return &decodeError{kind: "missing", field: "event_time", msg: "required"}
+	}
+	return nil
+}
+
+// field decodes the value of one key into r.
+func (d *decoder) field(p *parser, key []byte, r *row) (err error) {
+	switch string(key) {
+	case "event_id":
+		raw, _, err := p.str()
+		if err != nil {
+			return err
+		}
+		if !parseUUID(raw, (*[16]byte)(&r.eventID)) {
+			return fieldErr("event_id", "not a UUID")
+		}
+		r.haveID = true
+		return nil
+	case "tenant":
+		r.tenant, err = d.text(p)
+	case "site_key":
+		r.siteKey, err = d.text(p)
+	case "received_at":
+		r.receivedAt, err = d.time(p, "received_at")
+		r.haveReceivedAt = err == nil
+	case "event_time":
+		r.eventTime, err = d.time(p, "event_time")
+		r.haveEventTime = err == nil
+	case "client_time":
+		r.clientTime, err = d.time(p, "client_time")
+	case "type":
+		r.typ, err = d.text(p)
+	case "visitor_id":
+		r.visitorID, err = d.text(p)
+	case "session_id":
+		r.sessionID, err = d.text(p)
+	case "partner_id":
+		r.partnerID, err = d.text(p)
+	case "partner_user_id":
+		r.partnerUserID, err = d.text(p)
+	case "campaign_id":
+		r.campaignID, err = d.text(p)
+	case "attribution":
+		r.attribution, err = d.text(p)
+	case "content_id":
+		r.contentID, err = d.text(p)
+	case "content_type":
+		r.contentType, err = d.text(p)
+	case "content_title":
+		r.contentTitle, err = d.text(p)
+	case "url":
+		r.url, err = d.text(p)
+	case "referrer":
+		r.referrer, err = d.text(p)
+	case "page":
+		r.page, err = d.uint32(p, "page")
+	case "page_count":
+		r.pageCount, err = d.uint32(p, "page_count")
+	case "dwell_ms":
+		r.dwellMs, err = d.uint32(p, "dwell_ms")
+	case "scroll_depth":
+		var v uint64
+		v, err = d.uint(p, "scroll_depth", math.MaxUint8)
+		r.scrollDepth = uint8(v)
+	case "engaged_ms":
+		r.engagedMs, err = d.uint32(p, "engaged_ms")
+	case "action":
+		r.action, err = d.text(p)
+	case "position":
+		r.position, err = d.float32(p, "position")
+	case "duration":
+		r.duration, err = d.float32(p, "duration")
+	case "rate":
+		r.rate, err = d.float32(p, "rate")
+	case "watched_start":
+		r.watchedStart, err = d.floatArray(p, "watched_start")
+	case "watched_end":
+		r.watchedEnd, err = d.floatArray(p, "watched_end")
+	case "target_url":
+		r.targetURL, err = d.text(p)
+	case "name":
+		r.name, err = d.text(p)
+	case "props":
+		r.props, err = d.stringMap(p)
+	case "device":
+		r.device, err = d.text(p)
+	case "is_bot":
+		r.isBot, err = d.flag(p, "is_bot")
+	case "bot_reason":
+		r.botReason, err = d.text(p)
+	case "ip_prefix":
+		r.ipPrefix, err = d.text(p)
+	case "user_agent":
+		r.userAgent, err = d.text(p)
+	default:
+		return p.skip(0)
+	}
+	if e, ok := err.(*decodeError); ok && e.field == "" && e.kind == "field" {
+		e.field = string(key)
+	}
+	return err
+}
+
+// text decodes a JSON string into the arena.
+func (d *decoder) text(p *parser) (string, error) {
+	if p.peek() != '"' {
+		return "", &decodeError{kind: "field", msg: "not a string"}
+	}
+	raw, escaped, err := p.str()
+	if err != nil || len(raw) == 0 {
+		return "", err
+	}
+	if !escaped {
+		return d.arena.str(raw), nil
+	}
+	// An unescaped string is never longer than its escaped form.
+	d.arena.reserve(len(raw))
+	start := len(d.arena.buf)
+	d.arena.buf = appendUnescaped(d.arena.buf, raw)
+	if len(d.arena.buf) == start {
+		return "", nil
+	}
+	return unsafe.String(&d.arena.buf[start], len(d.arena.buf)-start), nil
+}
+
+func (d *decoder) time(p *parser, field string) (int64, error) {
+	raw, _, err := p.str()
+	if err != nil {
+		return 0, fieldErr(field, "not a string")
+	}
+	ms, ok := parseTime(raw)
+	if !ok {
+		return 0, fieldErr(field, "not a time like 2026-01-02 15:04:05.000")
+	}
+	return ms, nil
+}
+
+func (d *decoder) uint32(p *parser, field string) (uint32, error) {
+	v, err := d.uint(p, field, math.MaxUint32)
+	return uint32(v), err
+}
+
+// uint decodes a non-negative integer no larger than max; an integral float such as 3.0
+// is accepted because JavaScript producers cannot tell the two apart.
+func (d *decoder) uint(p *parser, field string, max uint64) (uint64, error) {
+	num := p.num()
+	if len(num) == 0 {
+		return 0, fieldErr(field, "not a number")
+	}
+	var v uint64
+	for i, c := range num {
+		if c < '0' || c > '9' {
+			f, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
+			if err != nil || f != math.Trunc(f) || f < 0 || f > float64(max) {
+				return 0, fieldErr(field, "not an integer in range")
+			}
+			return uint64(f), nil
+		}
+		if i >= 19 {
+			return 0, fieldErr(field, "integer out of range")
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if v > max {
+		return 0, fieldErr(field, "integer out of range")
+	}
+	return v, nil
+}
+
+func (d *decoder) float32(p *parser, field string) (float32, error) {
+	num := p.num()
+	if len(num) == 0 {
+		return 0, fieldErr(field, "not a number")
+	}
+	f, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 32)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, fieldErr(field, "not a finite number")
+	}
+	return float32(f), nil
+}
+
+// flag decodes a 0/1 number or a JSON boolean.
+func (d *decoder) flag(p *parser, field string) (uint8, error) {
+	switch {
+	case p.lit("true"):
+		return 1, nil
+	case p.lit("false"):
+		return 0, nil
+	}
+	v, err := d.uint(p, field, 1)
+	return uint8(v), err
+}
+
+func (d *decoder) floatArray(p *parser, field string) ([]float32, error) {
+	if !p.eat('[') {
+		return nil, fieldErr(field, "not an array")
+	}
+	d.floats = d.floats[:0]
+	p.ws()
+	if !p.eat(']') {
+		for {
+			p.ws()
+			f, err := d.float32(p, field)
+			if err != nil {
+				return nil, err
+			}
+			d.floats = append(d.floats, f)
+			p.ws()
+			if p.eat(',') {
+				continue
+			}
+			if p.eat(']') {
+				break
+			}
+			return nil, jsonErr("expected ',' or ']' in array")
+		}
+	}
+	return d.arena.floatsCopy(d.floats), nil
+}
+
+// stringMap decodes an object of string values. It allocates a map, which only custom
+// events carry; an empty object stays nil.
+func (d *decoder) stringMap(p *parser) (map[string]string, error) {
+	if !p.eat('{') {
+		return nil, fieldErr("props", "not an object")
+	}
+	p.ws()
+	if p.eat('}') {
+		return nil, nil
+	}
+	m := make(map[string]string, 4)
+	for {
+		p.ws()
+		k, err := d.text(p)
+		if err != nil {
+			return nil, fieldErr("props", "key is not a string")
+		}
+		p.ws()
+		if !p.eat(':') {
+			return nil, jsonErr("expected ':' after key")
+		}
+		p.ws()
+		v, err := d.text(p)
+		if err != nil {
+			return nil, fieldErr("props", "value is not a string")
+		}
+		m[k] = v
+		p.ws()
+		if p.eat(',') {
+			continue
+		}
+		if p.eat('}') {
+			return m, nil
+		}
+		return nil, jsonErr("expected ',' or '}' in object")
+	}
+}
+
+// parser is a minimal JSON scanner over one message.
+type parser struct {
+	b []byte
+	i int
+}
+
+func (p *parser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) peek() byte {
+	if p.i < len(p.b) {
+		return p.b[p.i]
+	}
+	return 0
+}
+
+func (p *parser) eat(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *parser) lit(s string) bool {
+	if len(p.b)-p.i >= len(s) && string(p.b[p.i:p.i+len(s)]) == s {
+		p.i += len(s)
+		return true
+	}
+	return false
+}
+
+func (p *parser) null() bool { return p.lit("null") }
+
+// str scans a JSON string and returns its raw content between the quotes, and whether it
+// contains escapes.
+func (p *parser) str() (raw []byte, escaped bool, err error) {
+	if !p.eat('"') {
+		return nil, false, jsonErr("expected a string")
+	}
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			raw = p.b[start:p.i]
+			p.i++
+			return raw, escaped, nil
+		case c == '\\':
+			escaped = true
+			p.i += 2
+		case c < 0x20:
+			return nil, false, jsonErr("control character in string")
+		default:
+			p.i++
+		}
+	}
+	return nil, false, jsonErr("unterminated string")
+}
+
+// num scans a JSON number and returns its text, or nil if there is none.
+func (p *parser) num() []byte {
+	start := p.i
+	for p.i < len(p.b) {
+		switch c := p.b[p.i]; {
+		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+			p.i++
+		default:
+			return p.b[start:p.i]
+		}
+	}
+	return p.b[start:p.i]
+}
+
+// skip steps over one value of any kind.
+func (p *parser) skip(depth int) error {
+	if depth > maxDepth {
+		return jsonErr("nested too deep")
+	}
+	switch p.peek() {
+	case '"':
+		_, _, err := p.str()
+		return err
+	case '{', '[':
+		open := p.b[p.i]
+		close := byte('}')
+		if open == '[' {
+			close = ']'
+		}
+		p.i++
+		p.ws()
+		if p.eat(close) {
+			return nil
+		}
+		for {
+			p.ws()
+			if open == '{' {
+				if _, _, err := p.str(); err != nil {
+					return err
+				}
+				p.ws()
+				if !p.eat(':') {
+					return jsonErr("expected ':' after key")
+				}
+				p.ws()
+			}
+			if err := p.skip(depth + 1); err != nil {
+				return err
+			}
+			p.ws()
+			if p.eat(',') {
+				continue
+			}
+			if p.eat(close) {
+				return nil
+			}
+			return jsonErr("unterminated array or object")
+		}
+	default:
+		if p.lit("true") || p.lit("false") || p.null() {
+			return nil
+		}
+		if len(p.num()) == 0 {
+			return jsonErr("unexpected character")
+		}
+		return nil
+	}
+}
+
+// appendUnescaped appends the JSON string content raw with its escapes resolved.
+// Invalid escapes become U+FFFD rather than failing: the row is still worth keeping.
+func appendUnescaped(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		if i >= len(raw) {
+			break
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			dst = append(dst, raw[i])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, n := hex4(raw[i+1:])
+			i += n
+			if r >= 0xD800 && r < 0xDC00 && i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if r2, n2 := hex4(raw[i+3:]); n2 == 4 && r2 >= 0xDC00 && r2 < 0xE000 {
+					r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
+					i += 2 + n2
+				}
+			}
+			if n != 4 || (r >= 0xD800 && r < 0xE000) {
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+		default:
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		}
+	}
+	return dst
+}
+
+// hex4 decodes up to four hex digits and says how many it read.
+func hex4(b []byte) (rune, int) {
+	var r rune
+	for n := 0; n < 4; n++ {
+		if n >= len(b) {
+			return r, n
+		}
+		c := b[n]
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return r, n
+		}
+	}
+	return r, 4
+}
+
+// parseUUID parses the canonical 36-character form.
+func parseUUID(b []byte, u *[16]byte) bool {
+	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
+		return false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, ok1 := unhex(b[i])
+		lo, ok2 := unhex(b[i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		u[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// parseTime parses "YYYY-MM-DD hh:mm:ss[.fff]" in UTC (a 'T' separator and a trailing 'Z'
+// are accepted too) into unix milliseconds. Digits past milliseconds are truncated, as
+// DateTime64(3) does. Years outside DateTime64's 1900..2299 are refused.
+func parseTime(b []byte) (int64, bool) {
+	if len(b) > 0 && b[len(b)-1] == 'Z' {
+		b = b[:len(b)-1]
+	}
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != ' ' && b[10] != 'T') || b[13] != ':' || b[16] != ':' {
+		return 0, false
+	}
+	digits := func(s []byte) (int, bool) {
+		v := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := digits(b[0:4])
+	mo, ok2 := digits(b[5:7])
+	d, ok3 := digits(b[8:10])
+	h, ok4 := digits(b[11:13])
+	mi, ok5 := digits(b[14:16])
+	s, ok6 := digits(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || y < 1900 || y > 2299 || mo < 1 || mo > 12 ||
+		d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59 {
+		return 0, false
+	}
+	ms := 0
+	if len(b) > 19 {
+		if b[19] != '.' || len(b) == 20 {
+			return 0, false
+		}
+		frac := b[20:]
+		for i, c := range frac {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			if i < 3 {
+				ms = ms*10 + int(c-'0')
+			}
+		}
+		for i := len(frac); i < 3; i++ {
+			ms *= 10
+		}
+	}
+	days := daysFromCivil(y, mo, d)
+	return ((days*24+int64(h))*60+int64(mi))*60*1000 + int64(s)*1000 + int64(ms), true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil counts days since 1970-01-01 in the proleptic Gregorian calendar.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := m + 9
+	if m > 2 {
+		mp = m - 3
+	}
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}

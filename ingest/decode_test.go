@@ -1,0 +1,136 @@
+package ingest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// testEvent returns a realistic page event as the collector writes it; i varies the id.
+func testEvent(i int) []byte {
+	return fmt.Appendf(nil, `{"event_id":"%s","tenant":"acme","site_key":"demo",`+
+		`"received_at":"2026-11-23 10:00:00.123","event_time":"2026-11-23 09:59:59.900","client_time":"2026-11-23 09:59:58.000",`+
+		`"type":"page","visitor_id":"v-%d","session_id":"s-%d","partner_id":"p-7","partner_user_id":"u-9","campaign_id":"c-1",`+
+		`"attribution":"token","content_id":"doc-1","content_type":"document","content_title":"Price list \"2026\"",`+
+		`"url":"https://example.com/docs/1?x=1","referrer":"https://mail.example.com/","page":3,"page_count":12,`+
+		`"dwell_ms":5400,"scroll_depth":75,"engaged_ms":0,"action":"","position":0,"duration":0,"rate":0,`+
+		`"watched_start":[],"watched_end":[],"target_url":"","name":"","props":{},"device":"desktop","is_bot":0,`+
+		`"bot_reason":"","ip_prefix":"203.0.113.0","user_agent":"Mozilla/5.0 (X11; Linux x86_64)"}`,
+		uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i)), i%1000, i%5000)
+}
+
+func TestDecodeFull(t *testing.T) {
+	var d decoder
+	var r row
+	if err := d.decode(testEvent(1), &r); err != nil {
+		t.Fatal(err)
+	}
+	wantTime := time.Date(2026, 11, 23, 9, 59, 59, 900e6, time.UTC).UnixMilli()
+	if r.eventTime != wantTime || r.page != 3 || r.scrollDepth != 75 || r.contentTitle != `Price list "2026"` ||
+		r.eventID != uuid.NewSHA1(uuid.NameSpaceOID, []byte("1")) || r.device != "desktop" || r.props != nil {
+		t.Fatalf("decoded %+v", r)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	const base = `"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00"`
+	ok := func(extra string, check func(r *row) bool) {
+		t.Helper()
+		var d decoder
+		var r row
+		in := "{" + base + extra + "}"
+		if err := d.decode([]byte(in), &r); err != nil {
+			t.Fatalf("decode(%s): %v", in, err)
+		}
+		if !check(&r) {
+			t.Fatalf("decode(%s) = %+v", in, r)
+		}
+	}
+	ok(``, func(r *row) bool { return r.page == 0 && r.url == "" && r.props == nil })
+	ok(`,"page":7.0,"is_bot":true`, func(r *row) bool { return r.page == 7 && r.isBot == 1 })
+	ok(`,"url":null,"page":null`, func(r *row) bool { return r.url == "" && r.page == 0 })
+	ok(`,"name":"caf\u00e9 \ud83d\ude00 a\/b\n"`, func(r *row) bool { return r.name == "café 😀 a/b\n" })
+	ok(`,"watched_start":[0, 12.5],"watched_end":[12.5,20]`, func(r *row) bool {
+		return len(r.watchedStart) == 2 && r.watchedStart[1] == 12.5 && r.watchedEnd[1] == 20
+	})
+	ok(`,"props":{"plan":"pro","x":""}`, func(r *row) bool { return r.props["plan"] == "pro" && len(r.props) == 2 })
+	ok(`,"future_column":{"a":[1,{"b":null}],"c":"d"},"rate":1.25`, func(r *row) bool { return r.rate == 1.25 })
+	ok(`,"client_time":"2026-11-23T10:00:00.123456Z"`, func(r *row) bool {
+		return r.clientTime == time.Date(2026, 11, 23, 10, 0, 0, 123e6, time.UTC).UnixMilli()
+	})
+	ok(`,"client_time":"2024-02-29 23:59:59.5"`, func(r *row) bool {
+		return r.clientTime == time.Date(2024, 2, 29, 23, 59, 59, 500e6, time.UTC).UnixMilli()
+	})
+	ok(`,"client_time":"1969-12-31 23:59:59.000"`, func(r *row) bool { return r.clientTime == -1000 })
+
+	bad := func(in, wantKind string) {
+		t.Helper()
+		var d decoder
+		var r row
+		err := d.decode([]byte(in), &r)
+		de, isDE := err.(*decodeError)
+		if err == nil || !isDE || de.kind != wantKind {
+			t.Fatalf("decode(%s) = %v, want a %s error", in, err, wantKind)
+		}
+	}
+	bad(``, "json")
+	bad(`[]`, "json")
+	bad(`{`+base, "json")
+	bad(`{`+base+`} x`, "json")
+	bad(`{`+base+`,"page":"3"}`, "field")
+	bad(`{`+base+`,"page":-1}`, "field")
+	bad(`{`+base+`,"page":4294967296}`, "field")
+	bad(`{`+base+`,"scroll_depth":256}`, "field")
+	bad(`{`+base+`,"page":1.5}`, "field")
+	bad(`{`+base+`,"rate":1e999}`, "field")
+	bad(`{`+base+`,"url":3}`, "field")
+	bad(`{`+base+`,"props":{"a":1}}`, "field")
+	bad(`{`+base+`,"is_bot":2}`, "field")
+	bad(`{`+base+`,"watched_start":[1,"x"]}`, "field")
+	bad(`{`+base+`,"name":"a`+"\x01"+`"}`, "json")
+	bad(`{"received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00"}`, "missing")
+	bad(`{"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","event_time":"2026-11-23 10:00:00"}`, "missing")
+	bad(`{"event_id":"not-a-uuid","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00"}`, "field")
+	for _, ts := range []string{"2026-02-30 10:00:00", "2026-11-23 24:00:00", "2026-11-23", "2026-11-23 10:00:00.", "1800-01-01 00:00:00", "2026/11/23 10:00:00"} {
+		bad(`{"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"`+ts+`","event_time":"2026-11-23 10:00:00"}`, "field")
+	}
+}
+
+// TestDecodeMatchesEncodingJSON cross-checks string unescaping against the standard library.
+func TestDecodeMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"plain", "tab\there", `quote"back\slash`, "日本語", "emoji 😀", "<&>", "\u2028"} {
+		enc, _ := json.Marshal(s)
+		var d decoder
+		var r row
+		in := `{"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00","url":` + string(enc) + `}`
+		if err := d.decode([]byte(in), &r); err != nil || r.url != s {
+			t.Fatalf("decode url %s = %q, %v; want %q", enc, r.url, err, s)
+		}
+	}
+}
+
+// TestDecodeStringsSurviveArenaGrowth checks that strings handed out before the arena
+// moved to a new chunk keep their contents.
+func TestDecodeStringsSurviveArenaGrowth(t *testing.T) {
+	var d decoder
+	var c columns
+	var r row
+	for i := range 5000 {
+		if err := d.decode(testEvent(i), &r); err != nil {
+			t.Fatal(err)
+		}
+		c.append(&r)
+	}
+	for i := range 5000 {
+		if want := fmt.Sprintf("v-%d", i%1000); c.visitorID[i] != want || c.userAgent[i] != "Mozilla/5.0 (X11; Linux x86_64)" {
+			t.Fatalf("row %d: visitor %q, want %q", i, c.visitorID[i], want)
+		}
+	}
+	if strings.Count(strings.Join(c.url, ""), "example.com") != 5000 {
+		t.Fatal("urls corrupted")
+	}
+}

@@ -1,0 +1,207 @@
+package ingest
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
+)
+
+// migrationColumns reads the raw table's columns and types from the schema migration,
+// the source of truth for what ingest inserts.
+func migrationColumns(t testing.TB) (names, types []string) {
+	t.Helper()
+	src, err := os.ReadFile("../schema/migrations/0001_events.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(src)
+	body = body[strings.Index(body, "(")+1 : strings.Index(body, "ENGINE")]
+	line := regexp.MustCompile(`(?m)^\s+([a-z_]+)\s+(.+?)(?:\s+CODEC\(.*\))?,?\s*$`)
+	for _, m := range line.FindAllStringSubmatch(body, -1) {
+		names = append(names, m[1])
+		types = append(types, strings.TrimSuffix(m[2], ","))
+	}
+	return names, types
+}
+
+func TestColumnsMatchMigration(t *testing.T) {
+	names, _ := migrationColumns(t)
+	if strings.Join(names, ",") != strings.Join(columnNames[:], ",") {
+		t.Fatalf("the raw table's columns changed:\nmigration: %v\ningest:    %v", names, columnNames)
+	}
+}
+
+// newBlock returns a clickhouse-go block shaped like the raw table, which is what
+// batch.Column(i).Append fills before Send.
+func newBlock(t testing.TB) *proto.Block {
+	names, types := migrationColumns(t)
+	b := proto.NewBlock()
+	for i := range names {
+		if err := b.AddColumn(names[i], column.Type(types[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+func TestColumnsAppendToDriverBlock(t *testing.T) {
+	var d decoder
+	var c columns
+	var r row
+	for i := range 100 {
+		if err := d.decode(testEvent(i), &r); err != nil {
+			t.Fatal(err)
+		}
+		c.append(&r)
+	}
+	b := newBlock(t)
+	for i, v := range c.values() {
+		if _, err := b.Columns[i].Append(v); err != nil {
+			t.Fatalf("column %s: %v", columnNames[i], err)
+		}
+	}
+	if b.Rows() != 100 {
+		t.Fatalf("block has %d rows", b.Rows())
+	}
+}
+
+// TestDecodeAllocations proves the hot path allocates nothing per event once the arena
+// and the column slices have grown (a 64 KiB arena chunk per few hundred events aside).
+func TestDecodeAllocations(t *testing.T) {
+	msg := testEvent(1)
+	var d decoder
+	var c columns
+	var r row
+	allocs := testing.AllocsPerRun(2000, func() {
+		if err := d.decode(msg, &r); err != nil {
+			t.Fatal(err)
+		}
+		c.append(&r)
+		if c.len() == 1000 {
+			c.reset()
+		}
+	})
+	if allocs > 0.05 {
+		t.Fatalf("decode+append allocates %.3f times per event", allocs)
+	}
+}
+
+const benchBatch = 10000
+
+func benchMessages() [][]byte {
+	msgs := make([][]byte, benchBatch)
+	for i := range msgs {
+		msgs[i] = testEvent(i)
+	}
+	return msgs
+}
+
+// BenchmarkDecodeAppend is the ingest hot path: decode each message into the columns,
+// then hand the columns to the driver's block as Send does.
+func BenchmarkDecodeAppend(b *testing.B) {
+	msgs := benchMessages()
+	var d decoder
+	var c columns
+	var r row
+	block := newBlock(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msgs[0])))
+	b.ResetTimer()
+	for n := 0; n < b.N; n += benchBatch {
+		c.reset()
+		block.Reset()
+		for _, m := range msgs {
+			if err := d.decode(m, &r); err != nil {
+				b.Fatal(err)
+			}
+			c.append(&r)
+		}
+		for i, v := range c.values() {
+			if _, err := block.Columns[i].Append(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkDecodeOnly is the decoder into the columns alone.
+func BenchmarkDecodeOnly(b *testing.B) {
+	msgs := benchMessages()
+	var d decoder
+	var c columns
+	var r row
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msgs[0])))
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		if n%benchBatch == 0 {
+			c.reset()
+		}
+		if err := d.decode(msgs[n%benchBatch], &r); err != nil {
+			b.Fatal(err)
+		}
+		c.append(&r)
+	}
+}
+
+// jsonEvent is the baseline twin: encoding/json with reflection into a tagged struct.
+type jsonEvent struct {
+	EventID       string            `json:"event_id"`
+	Tenant        string            `json:"tenant"`
+	SiteKey       string            `json:"site_key"`
+	ReceivedAt    string            `json:"received_at"`
+	EventTime     string            `json:"event_time"`
+	ClientTime    string            `json:"client_time"`
+	Type          string            `json:"type"`
+	VisitorID     string            `json:"visitor_id"`
+	SessionID     string            `json:"session_id"`
+	PartnerID     string            `json:"partner_id"`
+	PartnerUserID string            `json:"partner_user_id"`
+	CampaignID    string            `json:"campaign_id"`
+	Attribution   string            `json:"attribution"`
+	ContentID     string            `json:"content_id"`
+	ContentType   string            `json:"content_type"`
+	ContentTitle  string            `json:"content_title"`
+	URL           string            `json:"url"`
+	Referrer      string            `json:"referrer"`
+	Page          uint32            `json:"page"`
+	PageCount     uint32            `json:"page_count"`
+	DwellMs       uint32            `json:"dwell_ms"`
+	ScrollDepth   uint8             `json:"scroll_depth"`
+	EngagedMs     uint32            `json:"engaged_ms"`
+	Action        string            `json:"action"`
+	Position      float32           `json:"position"`
+	Duration      float32           `json:"duration"`
+	Rate          float32           `json:"rate"`
+	WatchedStart  []float32         `json:"watched_start"`
+	WatchedEnd    []float32         `json:"watched_end"`
+	TargetURL     string            `json:"target_url"`
+	Name          string            `json:"name"`
+	Props         map[string]string `json:"props"`
+	Device        string            `json:"device"`
+	IsBot         uint8             `json:"is_bot"`
+	BotReason     string            `json:"bot_reason"`
+	IPPrefix      string            `json:"ip_prefix"`
+	UserAgent     string            `json:"user_agent"`
+}
+
+// BenchmarkDecodeOnlyEncodingJSON is BenchmarkDecodeOnly's baseline twin.
+func BenchmarkDecodeOnlyEncodingJSON(b *testing.B) {
+	msgs := benchMessages()
+	events := make([]jsonEvent, benchBatch)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msgs[0])))
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		e := &events[n%benchBatch]
+		*e = jsonEvent{}
+		if err := json.Unmarshal(msgs[n%benchBatch], e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,440 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+)
+
+// Ingester consumes the events topic as a member of the consumer group and inserts the
+// events into ClickHouse. Create it with New and start it with Run.
+type Ingester struct {
+	cfg   Config
+	log   *slog.Logger
+	m     *metrics
+	store *store
+	dlq   *kafka.Writer
+
+	commitMu sync.Mutex // one offset commit at a time on the generation's coordinator conn
+}
+
+// New validates cfg and returns an Ingester; nothing is dialled before Run.
+func New(cfg Config) (*Ingester, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := cfg.withDefaults()
+	st, err := openStore(&c)
+	if err != nil {
+		return nil, err
+	}
+	return &Ingester{
+		cfg:   c,
+		log:   c.Logger.With("component", "ingest", "topic", c.Topic, "group", c.GroupID),
+		m:     newMetrics(c.Registerer),
+		store: st,
+		dlq: &kafka.Writer{
+			Addr:                   kafka.TCP(c.Brokers...),
+			Topic:                  c.DLQTopic,
+			Balancer:               &kafka.Hash{},
+			RequiredAcks:           kafka.RequireAll,
+			BatchTimeout:           5 * time.Millisecond, // writes are synchronous, one call per batch
+			AllowAutoTopicCreation: true,
+		},
+	}, nil
+}
+
+// Run is New followed by Ingester.Run.
+func Run(ctx context.Context, cfg Config) error {
+	ing, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	return ing.Run(ctx)
+}
+
+// Run consumes until ctx ends, then leaves the group and returns nil. Kafka or ClickHouse
+// being unreachable is not an error: it is retried with backoff and reported in the log
+// and metrics. Open batches are not flushed on the way out; whoever takes the partitions
+// next rebuilds them from the committed offsets.
+func (ing *Ingester) Run(ctx context.Context) error {
+	defer ing.store.Close()
+	defer ing.dlq.Close()
+	cfg := &ing.cfg
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:                     cfg.GroupID,
+		Brokers:                cfg.Brokers,
+		Topics:                 []string{cfg.Topic},
+		HeartbeatInterval:      cfg.SessionTimeout / 4,
+		SessionTimeout:         cfg.SessionTimeout,
+		RebalanceTimeout:       cfg.SessionTimeout,
+		JoinGroupBackoff:       time.Second,
+		WatchPartitionChanges:  true,
+		PartitionWatchInterval: 5 * time.Second,
+		StartOffset:            kafka.FirstOffset,
+		Timeout:                5 * time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			ing.log.Debug("kafka consumer group: " + fmt.Sprintf(msg, args...))
+		}),
+	})
+	if err != nil {
+		return fmt.Errorf("cannot create the consumer group %q: %w", cfg.GroupID, err)
+	}
+	for {
+		gen, err := cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+				break
+			}
+			ing.log.Warn("cannot join the consumer group; retrying", "brokers", cfg.Brokers, "err", err)
+			continue
+		}
+		assigned := gen.Assignments[cfg.Topic]
+		parts := make([]int, len(assigned))
+		for i, pa := range assigned {
+			parts[i] = pa.ID
+		}
+		ing.log.Info("partitions assigned", "generation", gen.ID, "partitions", parts)
+		for _, pa := range assigned {
+			gen.Start(func(genCtx context.Context) { ing.consume(ctx, genCtx, gen, pa) })
+		}
+	}
+	// Close ends the current generation, waits for the partition goroutines and leaves
+	// the group so the others take over at once instead of after the session timeout.
+	if err := cg.Close(); err != nil {
+		ing.log.Warn("cannot leave the consumer group cleanly", "err", err)
+	}
+	return nil
+}
+
+// consume runs one partition for as long as this member owns it in this generation.
+func (ing *Ingester) consume(runCtx, genCtx context.Context, gen *kafka.Generation, pa kafka.PartitionAssignment) {
+	ctx, cancel := context.WithCancel(runCtx)
+	defer cancel()
+	stop := context.AfterFunc(genCtx, cancel)
+	defer stop()
+
+	label := strconv.Itoa(pa.ID)
+	p := &partition{
+		ing:       ing,
+		gen:       gen,
+		id:        pa.ID,
+		log:       ing.log.With("partition", pa.ID),
+		lag:       ing.m.lag.WithLabelValues(label),
+		committed: ing.m.committed.WithLabelValues(label),
+	}
+	defer func() {
+		ing.m.buffered.Sub(float64(p.b.bytes))
+		ing.m.lag.DeleteLabelValues(label)
+		ing.m.committed.DeleteLabelValues(label)
+	}()
+	p.run(ctx, pa.Offset)
+}
+
+// partition turns one partition's messages into batches and writes them.
+type partition struct {
+	ing       *Ingester
+	gen       *kafka.Generation
+	id        int
+	log       *slog.Logger
+	lag       prometheus.Gauge
+	committed prometheus.Gauge
+
+	cuts map[int64]int64 // recorded batch ranges: start offset -> end offset
+	dec  decoder
+	row  row
+	b    batch
+}
+
+// batch is the open batch of a partition: offsets [start, next) read so far, to be
+// ended at end (exclusive) unless the flush interval or the byte limit cut it earlier.
+type batch struct {
+	open       bool
+	start      int64
+	next       int64
+	end        int64
+	recorded   bool // end comes from a recorded cut and must be kept
+	bytes      int
+	cols       columns
+	poison     []kafka.Message
+	reasons    []string
+	kinds      []string
+	deadline   context.Context
+	cancelTime context.CancelFunc
+}
+
+func (p *partition) run(ctx context.Context, committed int64) {
+	cfg := &p.ing.cfg
+	from := max(committed, 0)
+	ok := p.retry(ctx, "load recorded cuts", classifyCH, func(ctx context.Context) error {
+		if err := p.ing.store.ensureCuts(ctx); err != nil {
+			return err
+		}
+		cuts, err := p.ing.store.loadCuts(ctx, cfg.Topic, p.id, from)
+		p.cuts = cuts
+		return err
+	})
+	if !ok {
+		return
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:   cfg.Brokers,
+		Topic:     cfg.Topic,
+		Partition: p.id,
+		MinBytes:  1,
+		MaxBytes:  max(cfg.BatchBytes/4, 1<<20),
+		MaxWait:   cfg.FetchMaxWait,
+		// The queue between the fetcher and us is what keeps being read while a flush
+		// retries; it bounds the memory of a stalled partition.
+		QueueCapacity: 1000,
+	})
+	defer r.Close()
+	start := committed
+	if start < 0 {
+		start = kafka.FirstOffset
+	}
+	if err := r.SetOffset(start); err != nil {
+		p.log.Error("cannot seek to the committed offset", "offset", committed, "err", err)
+		return
+	}
+	p.log.Debug("partition started", "committed", committed, "recorded_cuts", len(p.cuts))
+	defer p.closeBatch()
+
+	backoff := cfg.RetryMin
+	for {
+		fetchCtx := ctx
+		if p.b.open {
+			fetchCtx = p.b.deadline
+		}
+		msg, err := r.FetchMessage(fetchCtx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if p.b.open && p.b.deadline.Err() != nil {
+				if p.b.recorded && p.b.next < p.b.end {
+					// Rebuilding a recorded range: its remaining messages exist and are
+					// on their way; cutting now would change the batch.
+					p.b.cancelTime()
+					p.b.deadline, p.b.cancelTime = context.WithTimeout(ctx, cfg.FlushInterval)
+					continue
+				}
+				if !p.flush(ctx, p.b.next, "time") {
+					return
+				}
+				continue
+			}
+			p.log.Warn("cannot fetch from Kafka; retrying", "err", err, "backoff", backoff)
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, cfg.RetryMax)
+			continue
+		}
+		backoff = cfg.RetryMin
+		p.lag.Set(float64(max(msg.HighWaterMark-msg.Offset-1, 0)))
+
+		if p.b.open {
+			size := len(msg.Key) + len(msg.Value)
+			switch {
+			case msg.Offset >= p.b.end:
+				if !p.flush(ctx, p.b.end, "rows") {
+					return
+				}
+			case !p.b.recorded && p.b.bytes+size > cfg.BatchBytes:
+				if !p.flush(ctx, p.b.next, "bytes") {
+					return
+				}
+			}
+		}
+		if !p.b.open {
+			p.begin(ctx, msg.Offset)
+		}
+		p.add(&msg)
+		if msg.Offset == p.b.end-1 {
+			if !p.flush(ctx, p.b.end, "rows") {
+				return
+			}
+		}
+	}
+}
+
+// begin opens a batch at offset start. Its end is the recorded cut for start if there is
+// one, else the next multiple of BatchRows: the same end any earlier owner chose.
+func (p *partition) begin(ctx context.Context, start int64) {
+	n := int64(p.ing.cfg.BatchRows)
+	b := &p.b
+	b.open, b.start, b.next, b.bytes = true, start, start, 0
+	b.end, b.recorded = (start/n+1)*n, false
+	if end, ok := p.cuts[start]; ok && end > start {
+		b.end, b.recorded = end, true
+	}
+	for s := range p.cuts {
+		if s < start {
+			delete(p.cuts, s)
+		}
+	}
+	b.deadline, b.cancelTime = context.WithTimeout(ctx, p.ing.cfg.FlushInterval)
+}
+
+// add decodes msg into the open batch, or sets it aside for the dead-letter topic.
+func (p *partition) add(msg *kafka.Message) {
+	b := &p.b
+	size := len(msg.Key) + len(msg.Value)
+	b.next = msg.Offset + 1
+	b.bytes += size
+	p.ing.m.buffered.Add(float64(size))
+	if err := p.dec.decode(msg.Value, &p.row); err != nil {
+		kind := "json"
+		var de *decodeError
+		if errors.As(err, &de) {
+			kind = de.kind
+		}
+		b.poison = append(b.poison, *msg)
+		b.reasons = append(b.reasons, err.Error())
+		b.kinds = append(b.kinds, kind)
+		return
+	}
+	b.cols.append(&p.row)
+}
+
+// flush writes the open batch as the range [start, end) and commits end. It returns
+// false only when ctx ended; every failure before that is retried.
+func (p *partition) flush(ctx context.Context, end int64, cut string) bool {
+	cfg := &p.ing.cfg
+	m := p.ing.m
+	b := &p.b
+	if end != b.end {
+		// An early cut: remember it before anything is inserted, so a successor that
+		// finds this range uncommitted rebuilds exactly it.
+		ok := p.retry(ctx, "record the batch range", classifyCH, func(ctx context.Context) error {
+			return p.ing.store.recordCut(ctx, cfg.Topic, p.id, b.start, end)
+		})
+		if !ok {
+			return false
+		}
+		p.cuts[b.start] = end
+		b.end, b.recorded = end, true
+	}
+	if len(b.poison) > 0 {
+		msgs := make([]kafka.Message, len(b.poison))
+		for i, src := range b.poison {
+			msgs[i] = kafka.Message{
+				Key:   src.Key,
+				Value: src.Value,
+				Headers: append(src.Headers[:len(src.Headers):len(src.Headers)],
+					kafka.Header{Key: "reason", Value: []byte(b.reasons[i])},
+					kafka.Header{Key: "source_topic", Value: []byte(cfg.Topic)},
+					kafka.Header{Key: "source_partition", Value: strconv.AppendInt(nil, int64(p.id), 10)},
+					kafka.Header{Key: "source_offset", Value: strconv.AppendInt(nil, src.Offset, 10)},
+				),
+			}
+		}
+		ok := p.retry(ctx, "write dead letters", func(error) string { return kindKafka }, func(ctx context.Context) error {
+			return p.ing.dlq.WriteMessages(ctx, msgs...)
+		})
+		if !ok {
+			return false
+		}
+		for _, k := range b.kinds {
+			m.dlq.WithLabelValues(k).Inc()
+		}
+		p.log.Warn("messages sent to the dead-letter topic", "count", len(msgs), "dlq", cfg.DLQTopic,
+			"first_offset", b.poison[0].Offset, "first_reason", b.reasons[0])
+	}
+	if rows := b.cols.len(); rows > 0 {
+		token := fmt.Sprintf("beacon-ingest/%s/%d/%d-%d", cfg.Topic, p.id, b.start, end)
+		var took time.Duration
+		ok := p.retry(ctx, "insert the batch", classifyCH, func(ctx context.Context) error {
+			t0 := time.Now()
+			err := p.ing.store.insert(ctx, token, &b.cols)
+			took = time.Since(t0)
+			return err
+		})
+		if !ok {
+			return false
+		}
+		m.insertSeconds.Observe(took.Seconds())
+		m.rows.Add(float64(rows))
+		m.batchRows.Observe(float64(rows))
+	}
+	m.batchBytes.Observe(float64(b.bytes))
+	m.batches.WithLabelValues(cut).Inc()
+	ok := p.retry(ctx, "commit the offset", func(error) string { return kindKafka }, func(context.Context) error {
+		p.ing.commitMu.Lock()
+		defer p.ing.commitMu.Unlock()
+		return p.gen.CommitOffsets(map[string]map[int]int64{cfg.Topic: {p.id: end}})
+	})
+	if !ok {
+		return false
+	}
+	p.committed.Set(float64(end))
+	p.closeBatch()
+	return true
+}
+
+// closeBatch drops the open batch's contents; after a flush they are in ClickHouse, on
+// shutdown or revocation they are left to whoever reads the partition next.
+func (p *partition) closeBatch() {
+	b := &p.b
+	if !b.open {
+		return
+	}
+	p.ing.m.buffered.Sub(float64(b.bytes))
+	b.cancelTime()
+	b.open, b.bytes = false, 0
+	b.cols.reset()
+	clear(b.poison)
+	b.poison, b.reasons, b.kinds = b.poison[:0], b.reasons[:0], b.kinds[:0]
+}
+
+// retry calls fn until it succeeds or ctx ends, backing off between attempts up to
+// RetryMax. While it waits the partition is not read, so memory stays bounded.
+func (p *partition) retry(ctx context.Context, what string, kind func(error) string, fn func(context.Context) error) bool {
+	cfg := &p.ing.cfg
+	backoff := cfg.RetryMin
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err == nil {
+			if attempt > 1 {
+				p.log.Info("recovered", "what", what, "attempts", attempt)
+			}
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		k := kind(err)
+		p.ing.m.insertErrors.WithLabelValues(k).Inc()
+		switch {
+		case k == kindSchema:
+			p.log.Error("cannot "+what+": the ClickHouse table does not match the events; run `beacon migrate up` or fix the table, retrying",
+				"kind", k, "table", cfg.Database+"."+cfg.Table, "err", err, "attempt", attempt)
+		case attempt == 1 || attempt%20 == 0:
+			p.log.Warn("cannot "+what+"; retrying", "kind", k, "err", err, "attempt", attempt, "backoff", backoff)
+		}
+		if !sleep(ctx, backoff) {
+			return false
+		}
+		backoff = min(backoff*2, cfg.RetryMax)
+	}
+}
+
+// sleep waits d or until ctx ends, and says whether it waited the whole d.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,60 @@
+package ingest
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics of one Ingester. Label values are partitions and error kinds only: bounded.
+type metrics struct {
+	rows          prometheus.Counter
+	batches       *prometheus.CounterVec
+	batchRows     prometheus.Histogram
+	batchBytes    prometheus.Histogram
+	insertSeconds prometheus.Histogram
+	insertErrors  *prometheus.CounterVec
+	dlq           *prometheus.CounterVec
+	lag           *prometheus.GaugeVec
+	committed     *prometheus.GaugeVec
+	buffered      prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		rows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ingest_rows_total", Help: "Rows inserted into the raw table (repeats the server dropped included)."}),
+		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ingest_batches_total", Help: "Batches flushed, by what ended them: rows (natural offset boundary), bytes, time."},
+			[]string{"cut"}),
+		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ingest_batch_rows", Help: "Rows per inserted batch.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
+		batchBytes: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ingest_batch_bytes", Help: "Kafka message bytes per inserted batch.",
+			Buckets: prometheus.ExponentialBuckets(1024, 4, 10)}),
+		insertSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ingest_insert_duration_seconds", Help: "Latency of one successful batch insert into ClickHouse.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		insertErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ingest_insert_errors_total", Help: "Failed writes by kind: schema (run migrations), unavailable, server, kafka. Each is retried."},
+			[]string{"kind"}),
+		dlq: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ingest_dlq_messages_total", Help: "Messages sent to the dead-letter topic, by kind: json, field, missing."},
+			[]string{"kind"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ingest_partition_lag", Help: "Messages in the partition after the last one fetched."},
+			[]string{"partition"}),
+		committed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ingest_committed_offset", Help: "Last offset committed for the partition (the next one to read)."},
+			[]string{"partition"}),
+		buffered: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ingest_buffered_bytes", Help: "Message bytes held in open batches; bounded by partitions x -ingest.batchBytes."}),
+	}
+	for _, k := range []string{kindSchema, kindUnavailable, kindServer, kindKafka} {
+		m.insertErrors.WithLabelValues(k)
+	}
+	if reg != nil {
+		reg.MustRegister(m.rows, m.batches, m.batchRows, m.batchBytes, m.insertSeconds,
+			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered)
+	}
+	return m
+}
