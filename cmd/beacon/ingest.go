@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/beaconprm/beacon/ingest"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// runIngest consumes beacon.events and inserts the events into ClickHouse.
+func runIngest(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("ingest")
+	var (
+		cfg      ingest.Config
+		brokers  = fs.String("ingest.brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
+		chAddrs  = fs.String("ingest.clickhouse.addr", "127.0.0.1:9000", "ClickHouse native-protocol addresses, comma-separated")
+		password = fs.String("ingest.clickhouse.passwordFile", "", "file holding the ClickHouse password (default: none, or $BEACON_CLICKHOUSE_PASSWORD)")
+		batchB   = ingestBytesFlag(32 << 20)
+		metrics  = fs.String("ingest.metricsAddr", "127.0.0.1:9101", "where to serve Prometheus /metrics; empty disables")
+		verbose  = fs.Bool("ingest.debug", false, "log consumer-group and partition details")
+	)
+	fs.StringVar(&cfg.Topic, "ingest.topic", "beacon.events", "Kafka topic of the events")
+	fs.StringVar(&cfg.GroupID, "ingest.group", "beacon-ingest", "consumer group shared by all ingesters of one pipeline")
+	fs.StringVar(&cfg.DLQTopic, "ingest.dlqTopic", "beacon.dlq", "Kafka topic receiving messages that cannot become rows (counted in ingest_dlq_messages_total)")
+	fs.StringVar(&cfg.Database, "ingest.clickhouse.database", "beacon", "ClickHouse database of the raw table")
+	fs.StringVar(&cfg.Table, "ingest.clickhouse.table", "events", "raw events table")
+	fs.StringVar(&cfg.Username, "ingest.clickhouse.user", "default", "ClickHouse user")
+	fs.IntVar(&cfg.BatchRows, "ingest.batchRows", 50000, "most offsets per batch; batches end at multiples of it so restarts rebuild them identically (keep it fixed across restarts)")
+	fs.Var(&batchB, "ingest.batchBytes", "most message bytes buffered per partition before a batch is cut (e.g. 32MiB); bounds memory with the partitions count")
+	fs.DurationVar(&cfg.FlushInterval, "ingest.flushInterval", time.Second, "longest a message waits in an open batch; bounds freshness")
+	fs.DurationVar(&cfg.FetchMaxWait, "ingest.fetchMaxWait", 500*time.Millisecond, "longest one Kafka fetch waits for data")
+	fs.DurationVar(&cfg.SessionTimeout, "ingest.sessionTimeout", 10*time.Second, "how long the group waits for a silent ingester before reassigning its partitions")
+	fs.DurationVar(&cfg.RetryMax, "ingest.retryMax", 5*time.Second, "longest backoff between retries while ClickHouse or Kafka fail")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("beacon ingest: unexpected arguments %q", fs.Args())
+	}
+	cfg.Brokers = ingestSplitList(*brokers)
+	cfg.ClickHouseAddrs = ingestSplitList(*chAddrs)
+	cfg.BatchBytes = int(batchB)
+	cfg.Password = os.Getenv("BEACON_CLICKHOUSE_PASSWORD")
+	if *password != "" {
+		p, err := os.ReadFile(*password)
+		if err != nil {
+			return fmt.Errorf("cannot read -ingest.clickhouse.passwordFile: %w", err)
+		}
+		cfg.Password = strings.TrimSpace(string(p))
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg.Registerer = reg
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	ing, err := ingest.New(cfg)
+	if err != nil {
+		return err
+	}
+	if *metrics != "" {
+		ln, err := net.Listen("tcp", *metrics)
+		if err != nil {
+			return fmt.Errorf("cannot serve metrics on -ingest.metricsAddr=%s: %w", *metrics, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		cfg.Logger.Info("serving metrics", "addr", ln.Addr().String())
+	}
+	cfg.Logger.Info("ingest starting", "brokers", cfg.Brokers, "topic", cfg.Topic, "group", cfg.GroupID,
+		"clickhouse", cfg.ClickHouseAddrs, "table", cfg.Database+"."+cfg.Table)
+	return ing.Run(ctx)
+}
+
+func ingestSplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ingestBytesFlag is a byte size flag accepting 512, 64KiB, 32MiB or 1GiB.
+type ingestBytesFlag int
+
+func (b *ingestBytesFlag) String() string { return strconv.Itoa(int(*b)) }
+
+func (b *ingestBytesFlag) Set(s string) error {
+	mult := 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return errors.New("want a positive size such as 65536, 64KiB or 32MiB")
+	}
+	*b = ingestBytesFlag(n * mult)
+	return nil
+}
