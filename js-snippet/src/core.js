@@ -1,0 +1,247 @@
+// Beacon core: ids, consent, page view, engaged time, scroll depth, outbound and
+// download clicks, batching and delivery. It must never break the host page:
+// every listener is wrapped, storage failures fall back to memory.
+import { split, body, cut } from './batch.js';
+import { bounded } from './queue.js';
+import { on } from './on.js';
+
+export { on };
+
+export const VERSION = '__VERSION__';
+
+// Each request body stays below this many bytes: Chrome gives all in-flight
+// keepalive requests of a page 64 KiB together, so leave room for a second one.
+const MAX_BODY = 32768;
+const SESSION_MS = 30 * 60 * 1000;
+// Field limits of wire format v1 in UTF-8 bytes; longer values would get the
+// event (or, for url and referrer, the whole batch) rejected.
+const LIM = { content_id: 256, title: 512, name: 128 };
+const DL = /\.(pdf|zip|rar|7z|gz|tgz|dmg|exe|msi|pkg|apk|docx?|xlsx?|pptx?|odt|ods|odp|csv|rtf|epub|mp3|mp4|mov|wav)$/i;
+
+const rnd = n => crypto.getRandomValues(new Uint8Array(n));
+
+// uuid makes an RFC 4122 v4 id; crypto.randomUUID exists only in secure contexts.
+export const uuid = () => {
+  const b = rnd(16);
+  b[6] = (b[6] & 15) | 64;
+  b[8] = (b[8] & 63) | 128;
+  const h = [...b].map(x => (x + 256).toString(16).slice(1)).join('');
+  return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join('-');
+};
+const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const rid = () => [...rnd(21)].map(x => A[x & 63]).join('');
+
+/**
+ * createTracker starts tracking for one page.
+ * o: { site, endpoint, cookieless, consent: 'required'|..., dnt: 'ignore'|..., auto: false to skip the page view,
+ *      content_id, content_type, title, heartbeat (ms, default 15000), flush (ms, default 5000) }
+ */
+export function createTracker(o) {
+  const w = window, d = document, nav = navigator, loc = location, now = Date.now;
+  const url = (o.endpoint || '').replace(/\/$/, '') + '/v1/events';
+  const hb = +o.heartbeat || 15000;
+
+  // Storage: first-party only. Cookieless keeps everything in sessionStorage.
+  let st;
+  try { st = w[o.cookieless ? 'sessionStorage' : 'localStorage']; } catch (x) { /* blocked */ }
+  const mem = {};
+  const get = k => { try { return st.getItem(k); } catch (x) { return mem[k]; } };
+  const put = (k, v) => {
+    mem[k] = v;
+    if (granted) try { v == null ? st.removeItem(k) : st.setItem(k, v); } catch (x) { /* full or blocked */ }
+  };
+  const cookie = v => {
+    if (o.cookieless) return null;
+    if (v) d.cookie = '_bcn_v=' + v + ';path=/;max-age=31536000;samesite=lax';
+    const m = /(?:^|; )_bcn_v=([\w-]{1,64})/.exec(d.cookie);
+    return m && m[1];
+  };
+
+  const dnt = o.dnt !== 'ignore' && (nav.doNotTrack == '1' || w.doNotTrack == '1' || nav.globalPrivacyControl);
+  let granted = o.consent == 'required' ? get('_bcn_c') == '1' : !dnt;
+
+  // Ids: visitor in a first-party cookie and storage; session expires after 30 idle minutes.
+  const vid = cookie() || get('_bcn_vid') || rid();
+  let sid, sLast = 0;
+  const ss = (get('_bcn_s') || '').split('.');
+  if (ss[1] && now() - ss[1] < SESSION_MS) { sid = ss[0]; sLast = +ss[1]; } else sid = rid();
+  const touch = () => {
+    const t = now();
+    if (t - sLast > SESSION_MS) sid = rid();
+    sLast = t;
+    put('_bcn_s', sid + '.' + t);
+  };
+  const keep = () => { if (granted) { cookie(vid); put('_bcn_vid', vid); put('_bcn_t', token); touch(); } };
+
+  // Partner token: captured from the landing URL, removed from the address bar, kept first-party.
+  let token = get('_bcn_t');
+  try {
+    const u = new URL(loc.href), t = u.searchParams.get('pb_t');
+    if (t) {
+      token = t.slice(0, 1024);
+      u.searchParams.delete('pb_t');
+      history.replaceState(history.state, '', u.pathname + u.search + u.hash);
+    }
+  } catch (x) { /* keep going without a token */ }
+
+  const pend = bounded(1000);
+  const hooks = [];
+  let timer = 0;
+
+  const event = (type, f) => {
+    const e = { id: uuid(), type, ts: now() };
+    for (const k in f) {
+      const v = f[k];
+      if (v != null && v !== '') e[k] = typeof v == 'string' ? cut(v, LIM[k] || 2048) : v;
+    }
+    pend.add(e);
+    if (pend.length >= 50) flush();
+    else if (!timer) timer = setTimeout(flush, +o.flush || 5000);
+    return e.id;
+  };
+
+  // Offline queue: batches that failed, kept (in storage when allowed) and retried with backoff.
+  let oq = bounded(20);
+  try { oq = bounded(20, JSON.parse(get('_bcn_q')) || []); } catch (x) { /* corrupt: start empty */ }
+  let rt = 0;
+  const saveQ = () => put('_bcn_q', oq.length ? JSON.stringify(oq) : null);
+  const park = it => {
+    if (++it.n > 6) return;
+    oq.add(it);
+    saveQ();
+    clearTimeout(rt);
+    rt = setTimeout(retry, Math.min(60000, 1000 << it.n));
+  };
+  const retry = () => {
+    if (!granted || nav.onLine === false) return;
+    const items = oq.splice(0);
+    saveQ();
+    items.forEach(it => send(it));
+  };
+
+  // send delivers one batch: sendBeacon while the page goes away (nothing else
+  // survives unload), otherwise fetch keepalive so failures are seen and retried;
+  // the pixel is the last resort for browsers with neither.
+  const send = (it, unload) => {
+    const b = body(it.h, it.e, now());
+    if (nav.onLine === false) return park(it);
+    if ((unload || !w.fetch) && nav.sendBeacon) try { if (nav.sendBeacon(url, b)) return; } catch (x) { /* fall through */ }
+    if (w.fetch) {
+      fetch(url, { method: 'POST', body: b, keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
+        .then(r => { if (r.status > 499 || r.status == 429) park(it); }, () => park(it));
+      return;
+    }
+    it.e.forEach(e => {
+      const q = { site: it.h.site, vid, sid: it.h.session_id, tok: token, url: it.h.url, ref: it.h.referrer, type: e.type, id: e.id, ts: e.ts,
+        cid: e.content_id, ct: e.content_type, t: e.title, p: e.page, pc: e.page_count, d: e.depth, a: e.action, n: e.name, href: e.href };
+      new Image().src = o.endpoint + '/v1/p.gif?' + Object.keys(q).filter(k => q[k] != null && q[k] !== '').map(k => k + '=' + encodeURIComponent(q[k])).join('&');
+    });
+  };
+
+  // flush sends everything pending. unload is set while the page is hidden or
+  // going away: adapters then snapshot their state (hooks) so a lost page costs
+  // at most one heartbeat interval.
+  const flush = unload => {
+    clearTimeout(timer);
+    timer = 0;
+    hooks.forEach(h => { try { h(unload); } catch (x) { /* one adapter must not stop the rest */ } });
+    if (!granted || !pend.length) return;
+    touch();
+    const h = { v: 1, site: o.site, visitor_id: vid, session_id: sid, url: cut(loc.href, 2048), referrer: cut(d.referrer, 2048) };
+    if (token) h.token = token;
+    if (o.consent == 'required') h.consent = true;
+    split(h, pend.splice(0), MAX_BODY).forEach(e => send({ h, e, n: 0 }, unload));
+  };
+
+  // Page content identity: engage and scroll events belong to it.
+  let cid, ctype, ctitle;
+  // Engaged time: only while visible and focused, sent as a cumulative total.
+  let eng = 0, since = 0, sent = 0, depth = 0;
+  const tick = () => {
+    const t = now();
+    if (since) eng += t - since;
+    since = d.visibilityState == 'visible' && d.hasFocus() ? t : 0;
+  };
+  const engage = () => {
+    tick();
+    if (eng > sent) {
+      sent = eng;
+      event('engage', { content_id: cid, content_type: ctype, engaged_ms: eng });
+    }
+  };
+  const content = (id, type, title, quiet) => {
+    if (cid != null) engage();
+    cid = id;
+    ctype = type || 'page';
+    ctitle = title || d.title;
+    eng = sent = depth = 0;
+    tick();
+    if (!quiet) event('view', { content_id: cid, content_type: ctype, title: ctitle });
+  };
+
+  const consent = yes => {
+    granted = !!yes;
+    try { st.setItem('_bcn_c', yes ? '1' : '0'); } catch (x) { /* memory only */ }
+    if (yes) { keep(); flush(); retry(); } else {
+      pend.length = oq.length = 0;
+      ['_bcn_vid', '_bcn_s', '_bcn_t', '_bcn_q'].forEach(k => { try { st.removeItem(k); } catch (x) { /* ignore */ } });
+      d.cookie = '_bcn_v=;path=/;max-age=0';
+    }
+  };
+
+  const api = {
+    version: VERSION,
+    visitorId: vid,
+    event,
+    flush: () => flush(),
+    hook: fn => hooks.push(fn),
+    consent,
+    content: (id, type, title) => content(id, type, title),
+    track: (name, props) => {
+      const p = {};
+      let n = 0;
+      for (const k in props) if (n++ < 20) p[cut(k, 64)] = cut(props[k], 256);
+      return event('custom', { content_id: cid, content_type: ctype, name, props: p });
+    },
+  };
+
+  keep();
+  content(o.content_id || loc.pathname, o.content_type, o.title, o.auto === false);
+
+  on(d, 'visibilitychange', () => { if (d.visibilityState == 'hidden') { engage(); flush(1); } else tick(); });
+  on(w, 'pagehide', () => { engage(); flush(1); });
+  on(w, 'focus', tick);
+  on(w, 'blur', tick);
+  on(w, 'online', retry);
+  setInterval(() => { try { engage(); } catch (x) { /* ignore */ } }, hb);
+
+  // Scroll depth: bottom of the viewport as a share of the page, sent at milestones.
+  on(w, 'scroll', () => {
+    const h = d.documentElement.scrollHeight;
+    const p = h > 0 ? ((w.scrollY + w.innerHeight) / h) * 100 : 100;
+    const m = [100, 90, 75, 50, 25].find(x => p >= x - 0.5) || 0;
+    if (m > depth) {
+      depth = m;
+      event('scroll', { content_id: cid, content_type: ctype, depth: m });
+    }
+  });
+
+  // Links: outbound clicks and downloads. Tracked /l/ links of the collector are
+  // left alone: the collector records them when it redirects.
+  const lk = e => {
+    const a = e.target.closest && e.target.closest('a[href]');
+    if (!a) return;
+    const u = new URL(a.href, loc.href);
+    if (!/^https?:$/.test(u.protocol)) return;
+    if (u.origin == new URL(url, loc.href).origin && u.pathname.indexOf('/l/') == 0) return;
+    const action = a.hasAttribute('download') || DL.test(u.pathname) ? 'download' : u.host != loc.host ? 'outbound' : '';
+    if (!action) return;
+    event('click', { content_id: cid, content_type: ctype, action, href: u.href, name: (a.getAttribute('aria-label') || a.textContent || '').trim().slice(0, 100) });
+    flush(1);
+  };
+  on(d, 'click', lk);
+  on(d, 'auxclick', lk);
+
+  retry();
+  return api;
+}

@@ -1,0 +1,12 @@
+// <script src="pdf.js"> exposes beacon.pdf(eventBus, {id, title}) and attaches by
+// itself to the stock PDF.js viewer (PDFViewerApplication) when the page has
+// <meta name="beacon:content-id" content="...">.
+import { trackPdf } from '../adapters/pdf.js';
+import { ready } from '../iife-adapter.js';
+
+ready(b => {
+  b.pdf = (bus, o) => trackPdf(b, bus, o);
+  const m = document.querySelector('meta[name="beacon:content-id"]');
+  const app = window.PDFViewerApplication;
+  if (m && app && app.initializedPromise) app.initializedPromise.then(() => trackPdf(b, app.eventBus, { id: m.content, title: document.title }));
+});
