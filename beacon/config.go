@@ -63,12 +63,23 @@ type tenantKey struct {
 
 func newTenantKey(name string, secret []byte) *tenantKey {
 	t := &tenantKey{name: name, secret: secret}
-	t.macs.New = func() any { return hmac.New(sha256.New, t.secret) }
+	t.macs.New = func() any { return &macState{h: hmac.New(sha256.New, t.secret)} }
 	return t
 }
 
-func (t *tenantKey) getMAC() hash.Hash { h := t.macs.Get().(hash.Hash); h.Reset(); return h }
-func (t *tenantKey) putMAC(h hash.Hash) { t.macs.Put(h) }
+// macState is a pooled HMAC with room for its sum, so signing does not allocate.
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+func (t *tenantKey) getMAC() *macState {
+	m := t.macs.Get().(*macState)
+	m.h.Reset()
+	return m
+}
+
+func (t *tenantKey) putMAC(m *macState) { t.macs.Put(m) }
 
 // Sites is a loaded site config. It is read-only once built; a reload builds a new one.
 type Sites struct {

@@ -84,12 +84,12 @@ func appendPayload(b []byte, c Claims) []byte {
 }
 
 func (t *tenantKey) sign(dst, payload []byte) []byte {
-	h := t.getMAC()
-	h.Write(payload)
-	var sum [32]byte
-	mac := h.Sum(sum[:0])
-	t.putMAC(h)
-	return append(dst, mac[:tokenMACLen]...)
+	m := t.getMAC()
+	m.h.Write(payload)
+	mac := m.h.Sum(m.sum[:0])
+	dst = append(dst, mac[:tokenMACLen]...)
+	t.putMAC(m)
+	return dst
 }
 
 func (t *tenantKey) mint(c Claims) (string, error) {
@@ -212,7 +212,7 @@ func parseUint(b []byte) (int64, bool) {
 
 // verify checks a token for a known tenant key: nowSec is the current Unix time.
 func (t *tenantKey) verify(c Claims, payload, mac []byte, nowSec int64) Attribution {
-	var sum [32]byte
+	var sum [tokenMACLen]byte
 	want := t.sign(sum[:0], payload)
 	if !hmac.Equal(want, mac) {
 		return AttrBadSignature

@@ -47,7 +47,11 @@ type Work struct {
 	url    []byte // the batch url, cleaned and JSON-quoted
 	lower  []byte
 	tok    []byte
-	seed   []byte
+
+	lastUA     []byte
+	uaPrefetch bool
+	uaValid    bool
+	seed       []byte
 }
 
 // Process decodes, validates, enriches and encodes one POST /v1/events body.
@@ -120,7 +124,12 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 
 	var claims Claims
 	claims, res.Attribution, w.tok = site.verifyToken(b.Token, in.Now/1000, w.tok[:0])
-	w.lower = classifyUA(&w.client, in.UserAgent, in.Prefetch, w.lower)
+	// Clients repeat their User-Agent on every beacon: remember the last classification.
+	if !w.uaValid || w.uaPrefetch != in.Prefetch || string(w.lastUA) != in.UserAgent {
+		w.lower = classifyUA(&w.client, in.UserAgent, in.Prefetch, w.lower)
+		w.lastUA = append(w.lastUA[:0], in.UserAgent...)
+		w.uaPrefetch, w.uaValid = in.Prefetch, true
+	}
 	w.buildTail(site, b, &claims, res.Attribution, in)
 	w.seed = appendCleanURL(w.seed[:0], b.URL)
 	w.url = appendJSONString(w.url[:0], w.seed)

@@ -372,9 +372,9 @@ func TestEventTimeClamped(t *testing.T) {
 		}
 	}
 	now := exampleNow
-	f(now, now-1000, now, now-1000)                // clocks agree
-	f(now-3600_000, now-3601_000, now, now-1000)   // client clock an hour slow: corrected
-	f(now+5000, now+5000+30_000, now, now)         // event after sent (jitter): clamped to now
+	f(now, now-1000, now, now-1000)                 // clocks agree
+	f(now-3600_000, now-3601_000, now, now-1000)    // client clock an hour slow: corrected
+	f(now+5000, now+5000+30_000, now, now)          // event after sent (jitter): clamped to now
 	f(now, now-6*24*3600_000, now, now-24*3600_000) // too old: clamped to 24h
 }
 

@@ -1,0 +1,72 @@
+package beacon
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzProcess feeds arbitrary bodies through the whole pipeline: it must never panic, and
+// whatever it accepts must come out as valid JSON messages.
+func FuzzProcess(f *testing.F) {
+	f.Add(readExample(f))
+	f.Add(batchJSON("", okEvent))
+	f.Add(batchJSON(`,"token":"MWRlbW8.AAAA","url":"https://a/?pb_t=x#y"`, `{"type":"video","ts":1795420800000,"content_id":"v","action":"play","watched":[[0,1],[2,3]]}`))
+	f.Add(batchJSON("", `{"type":"custom","ts":1795420800000,"name":"n","props":{"a":"\ud83d\ude00","b":"\u0000"}}`))
+	f.Add([]byte(`{"v":1,"site":"demo","events":[[[[[[[[[[]]]]]]]]]]}`))
+	f.Add([]byte(`{"v":1e999}`))
+	f.Add([]byte("{\"v\":1,\"site\":\"\xff\"}"))
+	corpus, _ := filepath.Glob("testdata/bad/*.json")
+	for _, p := range corpus {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	sites := testSites(f)
+	var w Work
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in := &Input{Body: body, UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", Addr: netip.MustParseAddr("192.0.2.1"), Now: exampleNow}
+		res := w.Process(sites, in)
+		if res.Problem.Reason != ReasonNone && len(w.Ends) != 0 {
+			t.Fatalf("refused (%v) but produced messages", res.Problem.Reason)
+		}
+		if res.Accepted != len(w.Ends) {
+			t.Fatalf("accepted %d, %d messages", res.Accepted, len(w.Ends))
+		}
+		start := 0
+		for _, end := range w.Ends {
+			if !json.Valid(w.Msgs[start:end]) {
+				t.Fatalf("invalid message: %s", w.Msgs[start:end])
+			}
+			start = end
+		}
+	})
+}
+
+// FuzzToken checks that token decoding never panics and only a correctly signed token for
+// the site's tenant attributes.
+func FuzzToken(f *testing.F) {
+	sites := testSites(f)
+	good, _ := sites.Mint(Claims{Tenant: "demo", Partner: "acme", User: "u", Campaign: "c", Target: "https://x.example/"})
+	f.Add(good)
+	f.Add("")
+	f.Add(".")
+	f.Add("MQ.AAAAAAAAAAAAAAAAAAAAAA")
+	f.Add(good[:len(good)-2])
+	site := sites.Site("demo")
+	f.Fuzz(func(t *testing.T, tok string) {
+		c, a, _ := site.verifyToken(tok, exampleNow/1000, nil)
+		if a == AttrToken && tok != good {
+			// Another encoding of the same payload and MAC is acceptable only if it decodes
+			// to the same claims (base64 has no alternative spellings without padding bits).
+			if c.Partner != "acme" || c.Tenant != "demo" {
+				t.Fatalf("forged token %q verified: %+v", tok, c)
+			}
+		}
+		_, _, _ = sites.verifyLink(tok, exampleNow/1000, nil)
+	})
+}
