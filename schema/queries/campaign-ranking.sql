@@ -1,0 +1,69 @@
+-- Per campaign, partners ranked by the share of the campaign's content they consumed.
+-- A campaign's content is every content whose contents.campaign_id is the campaign, plus
+-- any content reached through the campaign's links; a partner consumed a content when
+-- any of its people (or devices carrying its token) produced a non-bot event on it in the
+-- period, through any link. Every partner of the tenant is ranked, with 0 when it consumed
+-- nothing. Reads partner_content_daily.
+-- @param tenant
+-- @param campaign = : a campaign_id; empty for every campaign
+-- @param from = 1970-01-01: first day (UTC)
+-- @param to = 2100-01-01: last day (UTC), inclusive
+WITH
+campaign_contents AS
+(
+    SELECT DISTINCT campaign_id, content_id FROM
+    (
+        SELECT campaign_id, content_id FROM {db}.contents FINAL
+        WHERE tenant = {tenant:String} AND campaign_id != ''
+          AND ({campaign:String} = '' OR campaign_id = {campaign:String})
+        UNION ALL
+        SELECT DISTINCT campaign_id, content_id FROM {db}.partner_content_daily
+        WHERE tenant = {tenant:String} AND campaign_id != ''
+          AND ({campaign:String} = '' OR campaign_id = {campaign:String})
+    )
+),
+sizes AS
+(
+    SELECT campaign_id, count() AS campaign_contents FROM campaign_contents GROUP BY campaign_id
+),
+used AS
+(
+    SELECT DISTINCT partner_id, content_id FROM {db}.partner_content_daily
+    WHERE tenant = {tenant:String} AND partner_id != ''
+      AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+      AND content_id IN (SELECT content_id FROM campaign_contents)
+),
+consumed AS
+(
+    SELECT cc.campaign_id AS campaign_id, u.partner_id AS partner_id, count() AS consumed
+    FROM used AS u
+    INNER JOIN campaign_contents AS cc ON cc.content_id = u.content_id
+    GROUP BY campaign_id, partner_id
+),
+all_partners AS
+(
+    SELECT partner_id FROM {db}.partners FINAL WHERE tenant = {tenant:String}
+    UNION DISTINCT SELECT partner_id FROM consumed
+),
+shares AS
+(
+    SELECT s.campaign_id AS campaign_id, ap.partner_id AS partner_id,
+           ifNull(c.consumed, 0) AS consumed, s.campaign_contents AS campaign_contents,
+           round(consumed / campaign_contents, 4) AS share
+    FROM sizes AS s
+    CROSS JOIN all_partners AS ap
+    LEFT JOIN consumed AS c ON c.campaign_id = s.campaign_id AND c.partner_id = ap.partner_id
+)
+SELECT
+    sh.campaign_id AS campaign_id,
+    cm.name AS campaign_name,
+    rank() OVER (PARTITION BY sh.campaign_id ORDER BY sh.consumed DESC) AS rank,
+    sh.partner_id AS partner_id,
+    p.name AS partner_name,
+    sh.consumed AS consumed,
+    sh.campaign_contents AS campaign_contents,
+    sh.share AS share
+FROM shares AS sh
+LEFT JOIN (SELECT campaign_id, name FROM {db}.campaigns FINAL WHERE tenant = {tenant:String}) AS cm ON cm.campaign_id = sh.campaign_id
+LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS p ON p.partner_id = sh.partner_id
+ORDER BY campaign_id, rank, partner_id

@@ -1,0 +1,42 @@
+-- Completion rate per course and partner, and the assigned people who have not completed.
+-- One row per (course, partner) of course_assignments: how many people are assigned, how
+-- many completed (a complete event on the course, by that person, on any device), the
+-- rate, and the ids of those who have not, sorted. Completions by people not assigned are
+-- not counted. Reads the course_progress rollup.
+-- @param tenant
+-- @param course = : a course content_id; empty for every course
+-- @param partner = : a partner_id; empty for every partner
+WITH
+assigned AS
+(
+    SELECT course_id, partner_user_id, partner_id
+    FROM {db}.course_assignments FINAL
+    WHERE tenant = {tenant:String}
+      AND ({course:String} = '' OR course_id = {course:String})
+      AND ({partner:String} = '' OR partner_id = {partner:String})
+),
+completed AS
+(
+    SELECT content_id AS course_id, partner_user_id, min(completed_at) AS completed_at
+    FROM {db}.course_progress
+    WHERE tenant = {tenant:String}
+      AND ({course:String} = '' OR content_id = {course:String})
+      AND partner_user_id != ''
+    GROUP BY course_id, partner_user_id
+    HAVING completed_at IS NOT NULL
+)
+SELECT
+    a.course_id AS course_id,
+    any(c2.title) AS course_title,
+    a.partner_id AS partner_id,
+    any(p.name) AS partner_name,
+    count() AS assigned,
+    countIf(c.completed_at IS NOT NULL) AS completed,
+    round(completed / assigned, 4) AS completion_rate,
+    arraySort(groupArrayIf(a.partner_user_id, c.completed_at IS NULL)) AS not_completed
+FROM assigned AS a
+LEFT JOIN completed AS c ON c.course_id = a.course_id AND c.partner_user_id = a.partner_user_id
+LEFT JOIN (SELECT content_id, title FROM {db}.contents FINAL WHERE tenant = {tenant:String}) AS c2 ON c2.content_id = a.course_id
+LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS p ON p.partner_id = a.partner_id
+GROUP BY a.course_id, a.partner_id
+ORDER BY course_id, completion_rate DESC, partner_id
