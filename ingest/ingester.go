@@ -193,7 +193,7 @@ func (p *partition) run(ctx context.Context, committed int64) {
 		MaxWait:   cfg.FetchMaxWait,
 		// The queue between the fetcher and us is what keeps being read while a flush
 		// retries; it bounds the memory of a stalled partition.
-		QueueCapacity: 1000,
+		QueueCapacity: 500,
 	})
 	defer r.Close()
 	start := committed
@@ -350,7 +350,7 @@ func (p *partition) flush(ctx context.Context, end int64, cut string) bool {
 			"first_offset", b.poison[0].Offset, "first_reason", b.reasons[0])
 	}
 	if rows := b.cols.len(); rows > 0 {
-		token := fmt.Sprintf("beacon-ingest/%s/%d/%d-%d", cfg.Topic, p.id, b.start, end)
+		token := batchToken(cfg.Topic, p.id, b.start, end)
 		var took time.Duration
 		ok := p.retry(ctx, "insert the batch", classifyCH, func(ctx context.Context) error {
 			t0 := time.Now()
@@ -378,6 +378,12 @@ func (p *partition) flush(ctx context.Context, end int64, cut string) bool {
 	p.committed.Set(float64(end))
 	p.closeBatch()
 	return true
+}
+
+// batchToken names the offset range [start, end) of a partition; it is the batch's
+// insert_deduplication_token, so it must never change for a given range.
+func batchToken(topic string, partition int, start, end int64) string {
+	return fmt.Sprintf("beacon-ingest/%s/%d/%d-%d", topic, partition, start, end)
 }
 
 // closeBatch drops the open batch's contents; after a flush they are in ClickHouse, on

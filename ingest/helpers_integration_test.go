@@ -1,0 +1,255 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/beaconprm/beacon/schema"
+	"github.com/segmentio/kafka-go"
+)
+
+// migrate creates the raw table and its rollups in db, as `beacon migrate up` does.
+func migrate(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := schema.Migrate(ctx, conn, schema.Options{Database: db}); err != nil {
+		t.Fatalf("migrate %s: %v", db, err)
+	}
+}
+
+// produce writes events from..to-1 (testEvent ids) to topic; bad maps an index to a
+// poison payload instead of the event.
+func produce(t *testing.T, addr, topic string, from, to int, bad map[int][]byte) {
+	t.Helper()
+	w := &kafka.Writer{
+		Addr:         kafka.TCP(addr),
+		Topic:        topic,
+		Balancer:     &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll,
+		BatchSize:    1000,
+		BatchBytes:   4 << 20,
+		BatchTimeout: 2 * time.Millisecond,
+	}
+	defer w.Close()
+	const chunk = 2000
+	msgs := make([]kafka.Message, 0, chunk)
+	for i := from; i < to; i++ {
+		v := testEvent(i)
+		if p, ok := bad[i]; ok {
+			v = p
+		}
+		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, "v-%d", i%1000), Value: v})
+		if len(msgs) == chunk || i == to-1 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err := w.WriteMessages(ctx, msgs...)
+			cancel()
+			if err != nil {
+				t.Errorf("produce to %s: %v", topic, err)
+				return
+			}
+			msgs = msgs[:0]
+		}
+	}
+}
+
+// rowCounts returns count() and uniqExact(event_id) of the raw table.
+func rowCounts(t *testing.T, conn driver.Conn, db string) (rows, ids uint64, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = conn.QueryRow(ctx, fmt.Sprintf("SELECT count(), uniqExact(event_id) FROM `%s`.events", db)).Scan(&rows, &ids)
+	return rows, ids, err
+}
+
+// committedSum adds the group's committed offsets over the topic's partitions; with
+// offsets starting at 0 it equals the number of messages the group has finished.
+func committedSum(addr, group, topic string, partitions int) (int64, error) {
+	ids := make([]int, partitions)
+	for i := range ids {
+		ids[i] = i
+	}
+	c := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 5 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ids}})
+	if err != nil {
+		return 0, err
+	}
+	if res.Error != nil {
+		return 0, res.Error
+	}
+	var sum int64
+	for _, p := range res.Topics[topic] {
+		if p.Error != nil {
+			return 0, p.Error
+		}
+		sum += max(p.CommittedOffset, 0)
+	}
+	return sum, nil
+}
+
+// eventually polls cond until it holds or the deadline passes; cond describes the state
+// it saw so a timeout says what was missing.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s; last state: %s", timeout, what, last)
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval, not synchronization
+	}
+}
+
+// waitDone waits until the group committed every one of total messages, then checks
+// that the raw table holds exactly want rows with want distinct ids.
+func waitDone(t *testing.T, conn driver.Conn, db, kafkaAddr, group, topic string, partitions int, total int64, want uint64, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, "every message committed", func() (bool, string) {
+		sum, err := committedSum(kafkaAddr, group, topic, partitions)
+		rows, ids, cerr := rowCounts(t, conn, db)
+		return err == nil && sum == total, fmt.Sprintf("committed %d/%d (err %v), rows %d, ids %d (err %v)", sum, total, err, rows, ids, cerr)
+	})
+	rows, ids, err := rowCounts(t, conn, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != want || ids != want {
+		t.Fatalf("raw table holds %d rows with %d distinct ids, want exactly %d of each", rows, ids, want)
+	}
+}
+
+// testConfig is an in-process ingester's config for a test topic.
+func testConfig(t *testing.T, kafkaAddr, topic, dlq, chAddr, db string) Config {
+	return Config{
+		Brokers:         []string{kafkaAddr},
+		Topic:           topic,
+		GroupID:         "g-" + topic,
+		DLQTopic:        dlq,
+		ClickHouseAddrs: []string{chAddr},
+		Database:        db,
+		BatchRows:       2000,
+		FlushInterval:   200 * time.Millisecond,
+		SessionTimeout:  6 * time.Second,
+		RetryMin:        50 * time.Millisecond,
+		RetryMax:        time.Second,
+		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}
+}
+
+// runInProcess starts ing.Run and stops it at cleanup, failing if Run returned an error.
+func runInProcess(t *testing.T, ing *Ingester) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ing.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("Run did not return within 30s of cancellation")
+		}
+	})
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// ingestProc is a `beacon ingest` child process.
+type ingestProc struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+func startIngest(t *testing.T, bin, name string, args ...string) *ingestProc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"ingest"}, args...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &ingestProc{t: t, name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		f.Close()
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			lines := strings.Split(string(b), "\n")
+			t.Logf("--- %s log (last 40 lines) ---\n%s", name, strings.Join(lines[max(0, len(lines)-40):], "\n"))
+		}
+	})
+	return p
+}
+
+func (p *ingestProc) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+func (p *ingestProc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		p.t.Errorf("%s did not exit within 30s of SIGTERM", p.name)
+		p.kill()
+	}
+}
+
+func (p *ingestProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+var assignedRE = regexp.MustCompile(`partitions assigned .*partitions="?\[\d`)
+
+// hasPartitions says whether the process logged a non-empty assignment.
+func (p *ingestProc) hasPartitions() bool {
+	b, _ := os.ReadFile(p.log)
+	return assignedRE.Match(b)
+}
