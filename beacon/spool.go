@@ -1,0 +1,451 @@
+package beacon
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The spool keeps acknowledged events on local disk while Kafka is slow or away, in
+// append-only segment files replayed in order. Record layout (little endian):
+//
+//	u32 payload length | u32 CRC-32C of payload | payload
+//	payload = u32 message count, then per message: u16 key length, key, u32 value length, value
+//
+// A record is one request's events, written and fsynced before the request is answered.
+// Replay reads records in order; a torn or corrupt record ends its segment (counted).
+// The replay position is kept in the file "cursor" (segment id and offset); losing it only
+// replays records again (duplicates are harmless downstream), never skips any.
+
+// ErrSpoolFull is returned by Append when the spool is at its byte limit.
+var ErrSpoolFull = errors.New("spool is full")
+
+const (
+	spoolHeaderLen = 8
+	spoolExt       = ".seg"
+	// maxSpoolRecord bounds one record (a request's events); larger headers mean corruption.
+	maxSpoolRecord = 64 << 20
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// SpoolConfig configures a Spool. Zero values take the defaults in the comments.
+type SpoolConfig struct {
+	Dir          string // required
+	MaxBytes     int64  // bytes not yet replayed before Append refuses; default 1 GiB
+	SegmentBytes int64  // a segment is sealed once this big; default 16 MiB
+}
+
+// Spool is a bounded on-disk FIFO of message records. Safe for concurrent use.
+type Spool struct {
+	cfg SpoolConfig
+
+	mu         sync.Mutex
+	segs       []uint64 // ids of segment files, oldest first; the last may be active
+	active     *os.File // open for append, or nil (next Append opens segs' max+1)
+	activeID   uint64
+	activeSize int64
+	readID     uint64 // replay position
+	readOff    int64
+	pending    int64 // bytes not yet replayed
+	corrupt    int64 // records found corrupt during replay
+	closed     bool
+	buf        []byte
+}
+
+// OpenSpool opens (or creates) the spool directory and finds where replay stopped.
+func OpenSpool(cfg SpoolConfig) (*Spool, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("spool dir is required")
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 1 << 30
+	}
+	if cfg.SegmentBytes <= 0 {
+		cfg.SegmentBytes = 16 << 20
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create spool dir: %w", err)
+	}
+	s := &Spool{cfg: cfg}
+	entries, err := os.ReadDir(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list spool dir: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, spoolExt) {
+			continue
+		}
+		id, err := strconv.ParseUint(strings.TrimSuffix(name, spoolExt), 10, 64)
+		if err != nil {
+			continue
+		}
+		s.segs = append(s.segs, id)
+	}
+	sort.Slice(s.segs, func(i, j int) bool { return s.segs[i] < s.segs[j] })
+	s.readID, s.readOff = s.loadCursor()
+	// Drop segments the cursor has passed; start replay at the first remaining one.
+	for len(s.segs) > 0 && s.segs[0] < s.readID {
+		os.Remove(s.segPath(s.segs[0]))
+		s.segs = s.segs[1:]
+	}
+	if len(s.segs) > 0 && s.segs[0] != s.readID {
+		s.readID, s.readOff = s.segs[0], 0
+	}
+	for _, id := range s.segs {
+		fi, err := os.Stat(s.segPath(id))
+		if err != nil {
+			return nil, fmt.Errorf("cannot stat spool segment: %w", err)
+		}
+		s.pending += fi.Size()
+	}
+	s.pending -= s.readOff
+	if s.pending < 0 {
+		s.pending = 0
+	}
+	// Never append to a segment from an earlier run: its tail may be torn.
+	if len(s.segs) > 0 {
+		s.activeID = s.segs[len(s.segs)-1] + 1
+	} else {
+		s.activeID = max(s.readID, 1)
+		s.readID, s.readOff = s.activeID, 0
+	}
+	return s, nil
+}
+
+func (s *Spool) segPath(id uint64) string {
+	return filepath.Join(s.cfg.Dir, fmt.Sprintf("%020d%s", id, spoolExt))
+}
+
+func (s *Spool) loadCursor() (uint64, int64) {
+	b, err := os.ReadFile(filepath.Join(s.cfg.Dir, "cursor"))
+	if err != nil {
+		return 0, 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0
+	}
+	id, err1 := strconv.ParseUint(f[0], 10, 64)
+	off, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil || off < 0 {
+		return 0, 0
+	}
+	return id, off
+}
+
+func (s *Spool) saveCursor() error {
+	p := filepath.Join(s.cfg.Dir, "cursor")
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(s.readID, 10)+" "+strconv.FormatInt(s.readOff, 10)+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+// Append writes one record holding the messages msgs[ends[i-1]:ends[i]], all with key, and
+// fsyncs it. It returns ErrSpoolFull when the record would take the spool over MaxBytes.
+func (s *Spool) Append(key, msgs []byte, ends []int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("spool is closed")
+	}
+	b := append(s.buf[:0], make([]byte, spoolHeaderLen)...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(ends)))
+	start := 0
+	for _, end := range ends {
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(key)))
+		b = append(b, key...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(end-start))
+		b = append(b, msgs[start:end]...)
+		start = end
+	}
+	payload := b[spoolHeaderLen:]
+	binary.LittleEndian.PutUint32(b[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(payload, crcTable))
+	s.buf = b
+	if s.pending+int64(len(b)) > s.cfg.MaxBytes {
+		return ErrSpoolFull
+	}
+	if s.active != nil && s.activeSize > 0 && s.activeSize+int64(len(b)) > s.cfg.SegmentBytes {
+		if err := s.sealActive(); err != nil {
+			return err
+		}
+	}
+	if s.active == nil {
+		f, err := os.OpenFile(s.segPath(s.activeID), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("cannot create spool segment: %w", err)
+		}
+		s.active, s.activeSize = f, 0
+		s.segs = append(s.segs, s.activeID)
+		if err := syncDir(s.cfg.Dir); err != nil {
+			return err
+		}
+	}
+	if _, err := s.active.Write(b); err != nil {
+		// A partial write leaves a torn record: seal this segment so replay stops there
+		// and later records go to a fresh one.
+		s.sealActive()
+		return fmt.Errorf("cannot write spool segment: %w", err)
+	}
+	if err := s.active.Sync(); err != nil {
+		s.sealActive()
+		return fmt.Errorf("cannot fsync spool segment: %w", err)
+	}
+	s.activeSize += int64(len(b))
+	s.pending += int64(len(b))
+	if cap(s.buf) > 1<<20 {
+		s.buf = nil // do not pin one huge record's buffer
+	}
+	return nil
+}
+
+func (s *Spool) sealActive() error {
+	if s.active == nil {
+		return nil
+	}
+	err := s.active.Close()
+	s.active = nil
+	s.activeID++
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Pending returns the bytes not yet replayed.
+func (s *Spool) Pending() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending
+}
+
+// Segments returns the number of segment files.
+func (s *Spool) Segments() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.segs)
+}
+
+// Corrupt returns how many corrupt or torn records replay has skipped.
+func (s *Spool) Corrupt() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.corrupt
+}
+
+// Full reports whether the spool is at or over its limit.
+func (s *Spool) Full() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending >= s.cfg.MaxBytes
+}
+
+// SpoolMessage is one replayed message; Key and Value are owned by the caller.
+type SpoolMessage struct{ Key, Value []byte }
+
+// SpoolPos is a replay position returned by Read and passed back to Commit.
+type SpoolPos struct {
+	id  uint64
+	off int64
+}
+
+// Read returns up to maxMessages messages (whole records only, at least one record if any)
+// from the replay position, and the position after them. It returns no messages when the
+// spool is empty.
+func (s *Spool) Read(maxMessages int) ([]SpoolMessage, SpoolPos, error) {
+	for {
+		s.mu.Lock()
+		id, off := s.readID, s.readOff
+		var limit int64 = -1 // bytes readable in this segment; -1 = whole file (sealed)
+		if s.active != nil && id == s.activeID {
+			limit = s.activeSize
+		}
+		exists := len(s.segs) > 0 && s.segs[0] == id
+		s.mu.Unlock()
+		if !exists {
+			return nil, SpoolPos{id, off}, nil
+		}
+		msgs, end, corrupt, err := readRecords(s.segPath(id), off, limit, maxMessages)
+		if err != nil {
+			return nil, SpoolPos{}, err
+		}
+		if len(msgs) > 0 {
+			return msgs, SpoolPos{id, end}, nil
+		}
+		if limit >= 0 {
+			return nil, SpoolPos{id, off}, nil // caught up with the active segment
+		}
+		// A sealed segment is done (or ends in a torn/corrupt record): move to the next one.
+		s.mu.Lock()
+		if corrupt {
+			s.corrupt++
+		}
+		s.finishSegmentLocked(id)
+		s.mu.Unlock()
+	}
+}
+
+// finishSegmentLocked removes a fully replayed sealed segment and moves to the next.
+func (s *Spool) finishSegmentLocked(id uint64) {
+	if len(s.segs) == 0 || s.segs[0] != id {
+		return
+	}
+	if fi, err := os.Stat(s.segPath(id)); err == nil {
+		s.pending -= fi.Size() - s.readOff
+	}
+	os.Remove(s.segPath(id))
+	s.segs = s.segs[1:]
+	if len(s.segs) > 0 {
+		s.readID = s.segs[0]
+	} else {
+		s.readID = s.activeID
+	}
+	s.readOff = 0
+	if s.pending < 0 || len(s.segs) == 0 {
+		s.pending = max(s.pending, 0)
+		if len(s.segs) == 0 {
+			s.pending = 0
+		}
+	}
+	s.saveCursor()
+}
+
+// Commit records that everything before pos reached Kafka.
+func (s *Spool) Commit(pos SpoolPos) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pos.id != s.readID || pos.off < s.readOff {
+		return nil
+	}
+	s.pending -= pos.off - s.readOff
+	s.readOff = pos.off
+	return s.saveCursor()
+}
+
+// Empty reports whether every record has been replayed.
+func (s *Spool) Empty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.emptyLocked()
+}
+
+func (s *Spool) emptyLocked() bool {
+	switch len(s.segs) {
+	case 0:
+		return true
+	case 1:
+		return s.active != nil && s.segs[0] == s.activeID && s.readID == s.activeID && s.readOff == s.activeSize
+	}
+	return false
+}
+
+// IfEmpty runs fn while holding the spool's lock if the spool is empty, so no Append can
+// slip in between the check and fn. It reports whether fn ran.
+func (s *Spool) IfEmpty(fn func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.emptyLocked() {
+		return false
+	}
+	fn()
+	return true
+}
+
+// Close seals the active segment (already fsynced record by record).
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return s.sealActive()
+}
+
+// readRecords reads whole records from path at off, up to limit bytes of the file (-1: to
+// its end), until maxMessages. corrupt reports a bad record where reading stopped.
+func readRecords(path string, off, limit int64, maxMessages int) (msgs []SpoolMessage, end int64, corrupt bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, off, false, fmt.Errorf("cannot open spool segment: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil, off, false, err
+	}
+	var r io.Reader = f
+	if limit >= 0 {
+		r = io.LimitReader(f, limit-off)
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	end = off
+	var hdr [spoolHeaderLen]byte
+	for len(msgs) < maxMessages {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return msgs, end, err != io.EOF, nil
+		}
+		n := binary.LittleEndian.Uint32(hdr[0:])
+		sum := binary.LittleEndian.Uint32(hdr[4:])
+		if n < 4 || n > maxSpoolRecord {
+			return msgs, end, true, nil
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return msgs, end, true, nil
+		}
+		if crc32.Checksum(payload, crcTable) != sum {
+			return msgs, end, true, nil
+		}
+		rec, ok := parseRecord(payload)
+		if !ok {
+			return msgs, end, true, nil
+		}
+		msgs = append(msgs, rec...)
+		end += spoolHeaderLen + int64(n)
+	}
+	return msgs, end, false, nil
+}
+
+func parseRecord(p []byte) ([]SpoolMessage, bool) {
+	count := binary.LittleEndian.Uint32(p)
+	p = p[4:]
+	if count > uint32(len(p)) {
+		return nil, false
+	}
+	out := make([]SpoolMessage, 0, count)
+	for i := uint32(0); i < count; i++ {
+		if len(p) < 2 {
+			return nil, false
+		}
+		kl := int(binary.LittleEndian.Uint16(p))
+		p = p[2:]
+		if len(p) < kl+4 {
+			return nil, false
+		}
+		key := p[:kl:kl]
+		vl := int(binary.LittleEndian.Uint32(p[kl:]))
+		p = p[kl+4:]
+		if len(p) < vl {
+			return nil, false
+		}
+		out = append(out, SpoolMessage{Key: key, Value: p[:vl:vl]})
+		p = p[vl:]
+	}
+	return out, len(p) == 0
+}

@@ -1,0 +1,137 @@
+package beacon
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func appendN(t *testing.T, s *Spool, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		v1, v2 := fmt.Sprintf(`{"n":%d,"m":1}`, i), fmt.Sprintf(`{"n":%d,"m":2}`, i)
+		if err := s.Append([]byte(fmt.Sprintf("k%d", i%3)), []byte(v1+v2), []int{len(v1), len(v1) + len(v2)}); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+}
+
+// drain reads and commits everything, returning the values in order.
+func drain(t *testing.T, s *Spool, batch int) []string {
+	t.Helper()
+	var out []string
+	for {
+		msgs, pos, err := s.Read(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			return out
+		}
+		for _, m := range msgs {
+			out = append(out, string(m.Key)+" "+string(m.Value))
+		}
+		if err := s.Commit(pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSpoolOrderRotationAndRestart(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Empty() {
+		t.Fatal("new spool not empty")
+	}
+	appendN(t, s, 0, 20)
+	if s.Segments() < 3 {
+		t.Fatalf("segments %d, want rotation at 300 bytes", s.Segments())
+	}
+	// Read part, commit, then "crash" (no Close) and reopen: replay continues after the cursor.
+	msgs, pos, err := s.Read(6)
+	if err != nil || len(msgs) != 6 {
+		t.Fatalf("read %d %v", len(msgs), err)
+	}
+	if err := s.Commit(pos); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s2, 20, 5)
+	got := drain(t, s2, 4)
+	if len(got) != (25-3)*2 {
+		t.Fatalf("replayed %d messages, want %d", len(got), 44)
+	}
+	for i, g := range got {
+		n := 3 + i/2
+		want := fmt.Sprintf(`k%d {"n":%d,"m":%d}`, n%3, n, i%2+1)
+		if g != want {
+			t.Fatalf("message %d = %s, want %s", i, g, want)
+		}
+	}
+	if !s2.Empty() || s2.Pending() != 0 {
+		t.Fatalf("after drain: empty %v pending %d", s2.Empty(), s2.Pending())
+	}
+	if s2.Segments() > 1 {
+		t.Fatalf("replayed segments not removed: %d left", s2.Segments())
+	}
+}
+
+func TestSpoolFull(t *testing.T) {
+	s, err := OpenSpool(SpoolConfig{Dir: t.TempDir(), MaxBytes: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full error
+	for i := 0; i < 10 && full == nil; i++ {
+		full = s.Append([]byte("k"), []byte(`{"x":"0123456789"}`), []int{18})
+	}
+	if !errors.Is(full, ErrSpoolFull) || !s.Full() && s.Pending() < 170 {
+		t.Fatalf("err %v pending %d", full, s.Pending())
+	}
+	drain(t, s, 100)
+	if err := s.Append([]byte("k"), []byte(`{}`), []int{2}); err != nil {
+		t.Fatalf("after drain: %v", err)
+	}
+}
+
+func TestSpoolCorruptRecordEndsSegment(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 0, 3)
+	s.Close()
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if len(segs) != 1 {
+		t.Fatalf("segments %v", segs)
+	}
+	b, _ := os.ReadFile(segs[0])
+	b[len(b)-3] ^= 0xff // corrupt the last record
+	os.WriteFile(segs[0], b, 0o644)
+	// And a torn record after it.
+	f, _ := os.OpenFile(segs[0], os.O_APPEND|os.O_WRONLY, 0)
+	f.Write([]byte{40, 0, 0})
+	f.Close()
+
+	s2, err := OpenSpool(SpoolConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s2, 10, 1) // goes to a new segment
+	got := drain(t, s2, 100)
+	if len(got) != 6 || s2.Corrupt() != 1 {
+		t.Fatalf("got %d messages (%v), corrupt %d; want the 2 good records + the new one and 1 corrupt", len(got), got, s2.Corrupt())
+	}
+	if got[4] != `k1 {"n":10,"m":1}` {
+		t.Fatalf("new record %s", got[4])
+	}
+}
