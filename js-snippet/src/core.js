@@ -138,8 +138,8 @@ export function createTracker(o) {
     });
   };
 
-  // flush sends everything pending. unload is set while the page is hidden or
-  // going away: adapters then snapshot their state (hooks) so a lost page costs
+  // flush sends everything pending. unload is 1 when the page is hidden, 2 on
+  // pagehide: adapters then snapshot their state (hooks) so a lost page costs
   // at most one heartbeat interval.
   const flush = unload => {
     clearTimeout(timer);
@@ -156,11 +156,12 @@ export function createTracker(o) {
   // Page content identity: engage and scroll events belong to it.
   let cid, ctype, ctitle;
   // Engaged time: only while visible and focused, sent as a cumulative total.
-  let eng = 0, since = 0, sent = 0, depth = 0;
+  // off: the page is going away (pagehide comes before the last visibilitychange).
+  let eng = 0, since = 0, sent = 0, depth = 0, off = 0;
   const tick = () => {
     const t = now();
     if (since) eng += t - since;
-    since = d.visibilityState == 'visible' && d.hasFocus() ? t : 0;
+    since = !off && d.visibilityState == 'visible' && d.hasFocus() ? t : 0;
   };
   const engage = () => {
     tick();
@@ -209,7 +210,8 @@ export function createTracker(o) {
   content(o.content_id || loc.pathname, o.content_type, o.title, o.auto === false);
 
   on(d, 'visibilitychange', () => { if (d.visibilityState == 'hidden') { engage(); flush(1); } else tick(); });
-  on(w, 'pagehide', () => { engage(); flush(1); });
+  on(w, 'pagehide', () => { off = 1; engage(); flush(2); });
+  on(w, 'pageshow', e => { if (e.persisted) { off = 0; tick(); } });
   on(w, 'focus', tick);
   on(w, 'blur', tick);
   on(w, 'online', retry);
@@ -239,8 +241,8 @@ export function createTracker(o) {
     event('click', { content_id: cid, content_type: ctype, action, href: u.href, name: (a.getAttribute('aria-label') || a.textContent || '').trim().slice(0, 100) });
     flush(1);
   };
-  on(d, 'click', lk);
-  on(d, 'auxclick', lk);
+  on(d, 'click', lk, 1);
+  on(d, 'auxclick', lk, 1);
 
   retry();
   return api;

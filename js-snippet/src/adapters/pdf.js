@@ -10,11 +10,12 @@ import { on } from '../on.js';
 export function trackPdf(t, bus, o = {}) {
   const d = document;
   const meta = { content_id: o.id, content_type: 'document', title: o.title || '' };
-  let cur = 0, first = 1, n = 0, far = 0, acc = 0, since = 0, done = 0;
+  // off: the page is going away (pagehide comes before the last visibilitychange).
+  let cur = 0, first = 1, n = 0, far = 0, acc = 0, since = 0, done = 0, off = 0;
   const tick = () => {
     const x = Date.now();
     if (since) acc += x - since;
-    since = d.visibilityState == 'visible' ? x : 0;
+    since = !off && d.visibilityState == 'visible' ? x : 0;
   };
   // emit sends the dwell of the current page since its previous beacon; a page
   // being left is always reported so the furthest page is known even at 0 ms.
@@ -38,6 +39,7 @@ export function trackPdf(t, bus, o = {}) {
   bus.on('pagechanging', e => { if (n) go(e.pageNumber); else first = e.pageNumber; });
   on(d, 'visibilitychange', tick);
   setInterval(() => emit(), o.interval || 15000);
-  t.hook(u => { if (u) emit(); });
+  on(window, 'pageshow', e => { if (e.persisted) { off = 0; tick(); } });
+  t.hook(u => { if (u) { off = u > 1; emit(); } });
   return { get page() { return cur; }, get furthest() { return far; }, get pages() { return n; } };
 }
