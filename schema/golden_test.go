@@ -1,0 +1,239 @@
+package schema
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// The golden dataset: tenant acme, partners p1 Alpha (people u1 Ann, u2 Bob, u5 Eve),
+// p2 Beta (u3 Cid, u4 Dee, u7 Gus), p3 Gamma (u6, whose only traffic is a bot). u1 uses
+// two devices (desktop d1, mobile m1); a1 is an anonymous device without a token. Another
+// tenant uses the same content ids. Every expected answer below is computed by hand in the
+// comments next to the events.
+
+// Batch 1: documents, with a seek back (page 2 again) and a second device.
+var goldenDocs = []ev{
+	// u1 desktop, 2026-03-02: pages 1, 2, 3, back to 2. dwell 1:3000, 2:2000+1000, 3:4000
+	{id: "d-u1-view", at: "2026-03-02 10:00:00", typ: "view", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", pageCount: 10},
+	{id: "d-u1-p1", at: "2026-03-02 10:00:05", typ: "page", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 1, pageCount: 10, dwell: 3000},
+	{id: "d-u1-p2", at: "2026-03-02 10:00:10", typ: "page", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 2, pageCount: 10, dwell: 2000},
+	{id: "d-u1-p3", at: "2026-03-02 10:00:20", typ: "page", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 3, pageCount: 10, dwell: 4000},
+	{id: "d-u1-p2b", at: "2026-03-02 10:00:30", typ: "page", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 2, pageCount: 10, dwell: 1000},
+	// u1 mobile, next day: page 3 (+500), page 5 (6000). u1 total: {1:3000,2:3000,3:4500,5:6000} = 16500, 2 opens
+	{id: "d-u1m-view", at: "2026-03-03 08:00:00", typ: "view", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "doc1", ctype: "document", pageCount: 10},
+	{id: "d-u1m-p3", at: "2026-03-03 08:00:05", typ: "page", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 3, pageCount: 10, dwell: 500},
+	{id: "d-u1m-p5", at: "2026-03-03 08:00:10", typ: "page", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 5, pageCount: 10, dwell: 6000},
+	// u3: page 1 (1000); a late page 2 arrives in batch 3 with an older time
+	{id: "d-u3-view", at: "2026-03-02 11:00:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "doc1", ctype: "document", pageCount: 10},
+	{id: "d-u3-p1", at: "2026-03-02 11:00:10", typ: "page", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "doc1", ctype: "document", page: 1, pageCount: 10, dwell: 1000},
+	// anonymous a1: {1:700, 2:300}
+	{id: "d-a1-view", at: "2026-03-02 12:00:00", typ: "view", visitor: "a1", session: "sa1", content: "doc1", ctype: "document", pageCount: 10},
+	{id: "d-a1-p1", at: "2026-03-02 12:00:05", typ: "page", visitor: "a1", session: "sa1", content: "doc1", ctype: "document", page: 1, pageCount: 10, dwell: 700},
+	{id: "d-a1-p2", at: "2026-03-02 12:00:10", typ: "page", visitor: "a1", session: "sa1", content: "doc1", ctype: "document", page: 2, pageCount: 10, dwell: 300},
+	// u2 opens doc2 (camp1) only
+	{id: "d2-u2-view", at: "2026-03-04 09:00:00", typ: "view", visitor: "b2", session: "s5", partner: "p1", user: "u2", content: "doc2", ctype: "document"},
+	// a bot attributed to p3 reads everything: excluded everywhere
+	{id: "d-bot-view", at: "2026-03-02 13:00:00", typ: "view", visitor: "bot1", session: "sb", partner: "p3", user: "u6", content: "doc1", ctype: "document", pageCount: 10, bot: true},
+	{id: "d-bot-p9", at: "2026-03-02 13:00:01", typ: "page", visitor: "bot1", session: "sb", partner: "p3", user: "u6", content: "doc1", ctype: "document", page: 9, pageCount: 10, dwell: 99999, bot: true},
+	// the other tenant's doc1
+	{id: "d-other", tenant: "other", at: "2026-03-02 10:00:00", typ: "page", visitor: "x", session: "x", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 7, pageCount: 10, dwell: 5},
+}
+
+// Batch 2: video vid1 (20 s), with seeks forward and back, a rewatch and two devices.
+var goldenVideo = []ev{
+	// u1 desktop: [0,5) then seek to 10: [10,15), then back to 3: [3,8) -> {0..7, 10..14}
+	{id: "v-u1-view", at: "2026-03-02 10:10:00", typ: "view", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "vid1", ctype: "video"},
+	{id: "v-u1-play", at: "2026-03-02 10:10:01", typ: "video", action: "play", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "vid1", ctype: "video", duration: 20},
+	{id: "v-u1-pr1", at: "2026-03-02 10:10:06", typ: "video", action: "seek", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "vid1", ctype: "video", duration: 20, watched: [][2]float32{{0, 5}}},
+	{id: "v-u1-pr2", at: "2026-03-02 10:10:11", typ: "video", action: "seek", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "vid1", ctype: "video", duration: 20, watched: [][2]float32{{10, 15}}},
+	{id: "v-u1-pr3", at: "2026-03-02 10:10:16", typ: "video", action: "progress", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "vid1", ctype: "video", duration: 20, watched: [][2]float32{{3, 8}}},
+	// u1 mobile: [14,20) and ended -> u1 overall {0..7, 10..19}
+	{id: "v-u1m-pr", at: "2026-03-03 08:10:06", typ: "video", action: "progress", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "vid1", ctype: "video", duration: 20, watched: [][2]float32{{14, 20}}},
+	{id: "v-u1m-end", at: "2026-03-03 08:10:07", typ: "video", action: "ended", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "vid1", ctype: "video", duration: 20},
+	// u2: [0,2.5) -> {0,1,2}
+	{id: "v-u2-view", at: "2026-03-02 10:20:00", typ: "view", visitor: "b2", session: "s5", partner: "p1", user: "u2", content: "vid1", ctype: "video"},
+	{id: "v-u2-pr", at: "2026-03-02 10:20:03", typ: "video", action: "pause", visitor: "b2", session: "s5", partner: "p1", user: "u2", content: "vid1", ctype: "video", duration: 20, watched: [][2]float32{{0, 2.5}}},
+	// u3 loads the player and never plays
+	{id: "v-u3-view", at: "2026-03-02 11:20:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "vid1", ctype: "video"},
+	// a1: [0,10) -> {0..9}
+	{id: "v-a1-view", at: "2026-03-02 12:20:00", typ: "view", visitor: "a1", session: "sa1", content: "vid1", ctype: "video"},
+	{id: "v-a1-pr", at: "2026-03-02 12:20:10", typ: "video", action: "progress", visitor: "a1", session: "sa1", content: "vid1", ctype: "video", duration: 20, watched: [][2]float32{{0, 6}, {6, 10}}},
+	// bot watches everything
+	{id: "v-bot", at: "2026-03-02 13:20:00", typ: "video", action: "progress", visitor: "bot1", session: "sb", partner: "p3", user: "u6", content: "vid1", ctype: "video", duration: 20, watched: [][2]float32{{0, 20}}, bot: true},
+}
+
+// Batch 3: courses, FAQ and tools, the campaign link, and late and duplicated events.
+var goldenRest = []ev{
+	// course1: u1 completes on mobile; u5 completes; u3 completes twice; u2 only starts;
+	// u7 completes but is not assigned; a bot completes for u4.
+	{id: "c-u1-view", at: "2026-03-02 14:00:00", typ: "view", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "course1", ctype: "course"},
+	{id: "c-u1-done", at: "2026-03-03 14:00:00", typ: "complete", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "course1", ctype: "course"},
+	{id: "c-u5-done", at: "2026-03-03 15:00:00", typ: "complete", visitor: "e5", session: "s8", partner: "p1", user: "u5", content: "course1", ctype: "course"},
+	{id: "c-u3-done1", at: "2026-03-02 15:00:00", typ: "complete", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "course1", ctype: "course"},
+	{id: "c-u3-done2", at: "2026-03-05 15:00:00", typ: "complete", visitor: "c3", session: "s4", partner: "p2", user: "u3", content: "course1", ctype: "course"},
+	{id: "c-u2-view", at: "2026-03-02 16:00:00", typ: "view", visitor: "b2", session: "s5", partner: "p1", user: "u2", content: "course1", ctype: "course"},
+	{id: "c-u7-done", at: "2026-03-02 16:00:00", typ: "complete", visitor: "g7", session: "s9", partner: "p2", user: "u7", content: "course1", ctype: "course"},
+	{id: "c-bot-done", at: "2026-03-02 16:00:00", typ: "complete", visitor: "bot1", session: "sb", partner: "p2", user: "u4", content: "course1", ctype: "course", bot: true},
+	// faq1 (camp1): sessions p1 {s1, s5}, p2 {s3}, anonymous {sa1}
+	{id: "f-u1-view", at: "2026-03-02 17:00:00", typ: "view", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "faq1", ctype: "faq"},
+	{id: "f-u1-click", at: "2026-03-02 17:00:05", typ: "click", action: "outbound", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "faq1", ctype: "faq"},
+	{id: "f-u2-view", at: "2026-03-02 17:10:00", typ: "view", visitor: "b2", session: "s5", partner: "p1", user: "u2", content: "faq1", ctype: "faq"},
+	{id: "f-u3-view", at: "2026-03-02 17:20:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "faq1", ctype: "faq"},
+	{id: "f-a1-view", at: "2026-03-02 17:30:00", typ: "view", visitor: "a1", session: "sa1", content: "faq1", ctype: "faq"},
+	// tool1 (a page tagged tool, camp2): u3 in two sessions
+	{id: "t-u3-a", at: "2026-03-02 18:00:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "tool1", ctype: "page"},
+	{id: "t-u3-b", at: "2026-03-04 18:00:00", typ: "view", visitor: "c3", session: "s4", partner: "p2", user: "u3", content: "tool1", ctype: "page"},
+	// page9 is in camp2 only through the campaign's link (not in contents)
+	{id: "l-p3", at: "2026-03-02 19:00:00", typ: "view", visitor: "f6", session: "s10", partner: "p3", user: "u8", campaign: "camp2", content: "page9", ctype: "page"},
+	// late: u3's doc1 page 2 (2000 ms) happened before everything else
+	{id: "d-u3-p2-late", at: "2026-03-01 09:00:00", typ: "page", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "doc1", ctype: "document", page: 2, pageCount: 10, dwell: 2000},
+	// duplicates of events of batches 1 and 2, delivered again in another batch
+	goldenDocs[7],  // d-u1m-p5
+	goldenVideo[8], // v-u2-pr
+}
+
+const (
+	goldenPartners  = "partner_id,name,tier\np1,Alpha,gold\np2,Beta,silver\np3,Gamma,\n"
+	goldenUsers     = "partner_user_id,partner_id,name\nu1,p1,Ann\nu2,p1,Bob\nu3,p2,Cid\nu4,p2,Dee\nu5,p1,Eve\nu6,p3,Fay\nu7,p2,Gus\n"
+	goldenCampaigns = "campaign_id,name,starts_on,ends_on\ncamp1,Launch,2026-03-01,2026-03-31\ncamp2,Tools,2026-03-01,\n"
+	goldenContents  = "content_id,content_type,title,campaign_id,duration_s,page_count,tags\n" +
+		"doc1,document,Price list,camp1,,10,\ndoc2,document,Brochure,camp1,,4,\nvid1,video,Demo video,camp1,20,,training\n" +
+		"faq1,faq,Setup FAQ,camp1,,,faq\ntool1,page,ROI calculator,camp2,,,tool\ncourse1,course,Onboarding,,,,training\ncourse2,course,Advanced,,,,training\n"
+	goldenAssignments = "course_id,partner_user_id,partner_id,assigned_on\ncourse1,u1,p1,2026-03-01\ncourse1,u2,p1,2026-03-01\ncourse1,u5,p1,2026-03-01\n" +
+		"course1,u3,p2,2026-03-01\ncourse1,u4,p2,2026-03-01\ncourse2,u4,p2,2026-03-01\n"
+	goldenDeals = "deal_id,partner_id,amount,currency,stage,closed_on\nk1,p1,1000,EUR,won,2026-03-10\nk2,p1,500,EUR,lost,2026-03-11\nk3,p2,3000.00,EUR,won,2026-03-12\n"
+)
+
+// loadGolden migrates a fresh database and loads the golden dataset, each batch inserted
+// twice with the same insert_deduplication_token, as a retrying ingest would.
+func loadGolden(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	if _, err := Migrate(context.Background(), conn, Options{Database: db}); err != nil {
+		t.Fatal(err)
+	}
+	for i, batch := range [][]ev{goldenDocs, goldenVideo, goldenRest} {
+		token := "golden-" + string(rune('a'+i))
+		insert(t, conn, db, token, batch...)
+		insert(t, conn, db, token, batch...) // the retry: dropped everywhere
+	}
+	// the other tenant's deal and partner must not leak in
+	importCSV(t, conn, db, "deals", "other", "deal_id,partner_id,amount,stage\nk9,p3,99999,won\n")
+	importCSV(t, conn, db, "partners", "acme", goldenPartners)
+	importCSV(t, conn, db, "partner_users", "acme", goldenUsers)
+	importCSV(t, conn, db, "campaigns", "acme", goldenCampaigns)
+	importCSV(t, conn, db, "contents", "acme", goldenContents)
+	importCSV(t, conn, db, "course_assignments", "acme", goldenAssignments)
+	importCSV(t, conn, db, "deals", "acme", goldenDeals)
+	// re-importing is idempotent
+	importCSV(t, conn, db, "contents", "acme", goldenContents)
+	importCSV(t, conn, db, "deals", "acme", goldenDeals)
+}
+
+func TestGolden(t *testing.T) {
+	conn, db := newDB(t)
+	loadGolden(t, conn, db)
+
+	// The token retry was dropped: each batch is in events once; the two re-delivered
+	// events are in events twice (no token can catch them) and must not count twice below.
+	want := uint64(len(goldenDocs) + len(goldenVideo) + len(goldenRest))
+	if n := scalar[uint64](t, conn, "SELECT count() FROM "+db+".events"); n != want {
+		t.Fatalf("events: %d rows, want %d", n, want)
+	}
+	if n := scalar[uint64](t, conn, "SELECT count() FROM "+db+".contents FINAL"); n != 7 {
+		t.Fatalf("contents after re-import: %d rows, want 7", n)
+	}
+
+	t.Run("document-views", func(t *testing.T) {
+		p := map[string]string{"tenant": "acme", "content": "doc1"}
+		all := []string{
+			"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-02 11:00:10.000|2|10|2|1|3000|{1:1000,2:2000}",
+			"p1|Alpha|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-03 08:00:10.000|5|10|4|2|16500|{1:3000,2:3000,3:4500,5:6000}",
+			"||||v:a1|2026-03-02 12:00:00.000|2026-03-02 12:00:10.000|2|10|2|1|1000|{1:700,2:300}",
+		}
+		sameRows(t, "document-views", run(t, conn, db, "document-views", p), all...)
+		p["from"] = "2026-03-03"
+		sameRows(t, "document-views from 2026-03-03", run(t, conn, db, "document-views", p), all[1])
+		delete(p, "from")
+		p["to"] = "2026-03-02"
+		sameRows(t, "document-views to 2026-03-02", run(t, conn, db, "document-views", p), all[0])
+		sameRows(t, "document-views other tenant", run(t, conn, db, "document-views", map[string]string{"tenant": "other", "content": "doc1"}),
+			"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|1|5|{7:5}")
+	})
+
+	t.Run("video-retention", func(t *testing.T) {
+		// viewers per second: u1 {0..7,10..19}, u2 {0,1,2}, a1 {0..9}; plays 3 of 4 loads
+		got := run(t, conn, db, "video-retention", map[string]string{"tenant": "acme", "content": "vid1"})
+		sameRows(t, "video-retention", got,
+			"0|3|1|0|0|4|3|0.75",
+			"1|3|1|0|0|4|3|0.75",
+			"2|3|1|0|0|4|3|0.75",
+			"3|2|0.6667|1|1|4|3|0.75",
+			"4|2|0.6667|0|0|4|3|0.75",
+			"5|2|0.6667|0|0|4|3|0.75",
+			"6|2|0.6667|0|0|4|3|0.75",
+			"7|2|0.6667|0|0|4|3|0.75",
+			"8|1|0.3333|1|2|4|3|0.75",
+			"9|1|0.3333|0|0|4|3|0.75",
+			"10|1|0.3333|0|0|4|3|0.75",
+			"11|1|0.3333|0|0|4|3|0.75",
+			"12|1|0.3333|0|0|4|3|0.75",
+			"13|1|0.3333|0|0|4|3|0.75",
+			"14|1|0.3333|0|0|4|3|0.75",
+			"15|1|0.3333|0|0|4|3|0.75",
+			"16|1|0.3333|0|0|4|3|0.75",
+			"17|1|0.3333|0|0|4|3|0.75",
+			"18|1|0.3333|0|0|4|3|0.75",
+			"19|1|0.3333|0|0|4|3|0.75",
+		)
+		sameRows(t, "video-retention unknown video", run(t, conn, db, "video-retention", map[string]string{"tenant": "acme", "content": "nope"}))
+	})
+
+	t.Run("training-completion", func(t *testing.T) {
+		// course1 p1: u1 (two devices), u5 done, u2 not; p2: u3 (twice) done, u4 not (the
+		// bot's completion does not count), u7 done but not assigned; course2: nobody.
+		sameRows(t, "training-completion", run(t, conn, db, "training-completion", map[string]string{"tenant": "acme"}),
+			"course1|Onboarding|p1|Alpha|3|2|0.6667|[u2]",
+			"course1|Onboarding|p2|Beta|2|1|0.5|[u4]",
+			"course2|Advanced|p2|Beta|1|0|0|[u4]",
+		)
+		sameRows(t, "training-completion p2 course1", run(t, conn, db, "training-completion", map[string]string{"tenant": "acme", "partner": "p2", "course": "course1"}),
+			"course1|Onboarding|p2|Beta|2|1|0.5|[u4]",
+		)
+	})
+
+	t.Run("content-outcomes", func(t *testing.T) {
+		// won amounts: p1 1000 (the lost deal does not count), p2 3000, p3 0.
+		// faq1 sessions per partner [2,1,0] -> corr 0.3273; avg won of users (1000+3000)/2, others 0.
+		// tool1 sessions [0,2,0] -> corr 0.9449; users 3000, others (1000+0)/2.
+		sameRows(t, "content-outcomes", run(t, conn, db, "content-outcomes", map[string]string{"tenant": "acme"}),
+			"faq1|Setup FAQ|faq|4|4|2|0.3273|2000|0",
+			"tool1|ROI calculator|tool|2|1|1|0.9449|3000|500",
+		)
+		// in a period without deals the correlation is undefined
+		sameRows(t, "content-outcomes early March", run(t, conn, db, "content-outcomes", map[string]string{"tenant": "acme", "to": "2026-03-03"}),
+			"faq1|Setup FAQ|faq|4|4|2||0|0",
+			"tool1|ROI calculator|tool|1|1|1||0|0",
+		)
+	})
+
+	t.Run("campaign-ranking", func(t *testing.T) {
+		// camp1 = doc1, doc2, vid1, faq1: p1 all 4, p2 doc1+vid1+faq1, p3 only a bot.
+		// camp2 = tool1 + page9 (via its link): p2 tool1, p3 page9.
+		sameRows(t, "campaign-ranking", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme"}),
+			"camp1|Launch|1|p1|Alpha|4|4|1",
+			"camp1|Launch|2|p2|Beta|3|4|0.75",
+			"camp1|Launch|3|p3|Gamma|0|4|0",
+			"camp2|Tools|1|p2|Beta|1|2|0.5",
+			"camp2|Tools|1|p3|Gamma|1|2|0.5",
+			"camp2|Tools|3|p1|Alpha|0|2|0",
+		)
+		// only March 2: p1 did not open doc2 yet; tool1 by p2 on March 2 still counts
+		sameRows(t, "campaign-ranking camp1 on March 2", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme", "campaign": "camp1", "from": "2026-03-02", "to": "2026-03-02"}),
+			"camp1|Launch|1|p1|Alpha|3|4|0.75",
+			"camp1|Launch|1|p2|Beta|3|4|0.75",
+			"camp1|Launch|3|p3|Gamma|0|4|0",
+		)
+	})
+}
