@@ -177,6 +177,15 @@ func (q SavedQuery) Run(ctx context.Context, conn driver.Conn, db string, given 
 		return nil, fmt.Errorf("saved query %s: %w", q.Name, err)
 	}
 	defer rows.Close()
+	res, err := scanAll(rows)
+	if err != nil {
+		return nil, fmt.Errorf("saved query %s: %w", q.Name, err)
+	}
+	return res, nil
+}
+
+// scanAll reads every row into Go values of the driver's scan types.
+func scanAll(rows driver.Rows) (*Result, error) {
 	res := &Result{Columns: rows.Columns()}
 	cts := rows.ColumnTypes()
 	for _, ct := range cts {
@@ -188,7 +197,7 @@ func (q SavedQuery) Run(ctx context.Context, conn driver.Conn, db string, given 
 			ptrs[i] = reflect.New(ct.ScanType()).Interface()
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("saved query %s: cannot read row: %w", q.Name, err)
+			return nil, fmt.Errorf("cannot read row: %w", err)
 		}
 		row := make([]any, len(ptrs))
 		for i, p := range ptrs {
@@ -196,8 +205,5 @@ func (q SavedQuery) Run(ctx context.Context, conn driver.Conn, db string, given 
 		}
 		res.Rows = append(res.Rows, row)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("saved query %s: %w", q.Name, err)
-	}
-	return res, nil
+	return res, rows.Err()
 }

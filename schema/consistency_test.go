@@ -1,0 +1,346 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// genDataset writes a random but reproducible tenant "gen": partners, people on one or two
+// devices, anonymous devices, documents, videos with seeks and rewatches, courses, FAQs,
+// tools and campaigns; events arrive in many batches, some retried with the same token,
+// some events re-delivered in a later batch, some late, some from bots.
+func genDataset(t *testing.T, conn driver.Conn, db string, seed uint64) (docs, videos []string) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 1))
+	type person struct {
+		partner, user string
+		devices       []string
+	}
+	var people []person
+	partners := "partner_id,name\n"
+	users := "partner_user_id,partner_id,name\n"
+	for p := 1; p <= 6; p++ {
+		partners += fmt.Sprintf("p%d,Partner %d\n", p, p)
+		for u := 1; u <= 1+r.IntN(5); u++ {
+			id := fmt.Sprintf("u%d_%d", p, u)
+			users += fmt.Sprintf("%s,p%d,Person %s\n", id, p, id)
+			ps := person{partner: fmt.Sprintf("p%d", p), user: id, devices: []string{"d" + id}}
+			if r.IntN(3) == 0 {
+				ps.devices = append(ps.devices, "m"+id)
+			}
+			people = append(people, ps)
+		}
+	}
+	for a := 1; a <= 8; a++ {
+		people = append(people, person{devices: []string{fmt.Sprintf("anon%d", a)}})
+	}
+	contents := "content_id,content_type,title,campaign_id,duration_s,page_count,tags\n"
+	type content struct {
+		id, typ string
+		size    int // pages or seconds
+	}
+	var cs []content
+	add := func(id, typ string, size int, campaign, tags string) {
+		cs = append(cs, content{id, typ, size})
+		dur, pages := "", ""
+		if typ == "video" {
+			dur = fmt.Sprint(size)
+		} else if typ == "document" {
+			pages = fmt.Sprint(size)
+		}
+		contents += fmt.Sprintf("%s,%s,%s,%s,%s,%s,%s\n", id, typ, "Title "+id, campaign, dur, pages, tags)
+	}
+	for i := 1; i <= 5; i++ {
+		id := fmt.Sprintf("doc%d", i)
+		docs = append(docs, id)
+		add(id, "document", 3+r.IntN(15), fmt.Sprintf("camp%d", 1+i%3), "")
+	}
+	for i := 1; i <= 4; i++ {
+		id := fmt.Sprintf("vid%d", i)
+		videos = append(videos, id)
+		add(id, "video", 20+r.IntN(200), fmt.Sprintf("camp%d", 1+i%3), "training")
+	}
+	for i := 1; i <= 3; i++ {
+		add(fmt.Sprintf("course%d", i), "course", 0, "", "training")
+		add(fmt.Sprintf("faq%d", i), "faq", 0, fmt.Sprintf("camp%d", 1+i%2), "faq")
+	}
+	add("tool1", "tool", 0, "camp3", "tool")
+	add("tool2", "page", 0, "", "tool")
+	assignments := "course_id,partner_user_id,partner_id\n"
+	for _, p := range people {
+		for c := 1; c <= 3; c++ {
+			if p.user != "" && r.IntN(2) == 0 {
+				assignments += fmt.Sprintf("course%d,%s,%s\n", c, p.user, p.partner)
+			}
+		}
+	}
+	deals := "deal_id,partner_id,amount,stage,closed_on\n"
+	for d := 1; d <= 20; d++ {
+		stage := []string{"won", "lost", "open"}[r.IntN(3)]
+		deals += fmt.Sprintf("k%d,p%d,%d.%02d,%s,2026-03-%02d\n", d, 1+r.IntN(6), r.IntN(10000), r.IntN(100), stage, 1+r.IntN(28))
+	}
+	importCSV(t, conn, db, "partners", "gen", partners)
+	importCSV(t, conn, db, "partner_users", "gen", users)
+	importCSV(t, conn, db, "contents", "gen", contents)
+	importCSV(t, conn, db, "campaigns", "gen", "campaign_id,name\ncamp1,One\ncamp2,Two\ncamp3,Three\n")
+	importCSV(t, conn, db, "course_assignments", "gen", assignments)
+	importCSV(t, conn, db, "deals", "gen", deals)
+
+	var all []ev
+	n := 0
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for s := 0; s < 400; s++ { // sessions
+		p := people[r.IntN(len(people))]
+		dev := p.devices[r.IntN(len(p.devices))]
+		sess := fmt.Sprintf("s%d", s)
+		c := cs[r.IntN(len(cs))]
+		at := base.Add(time.Duration(r.IntN(20*24*3600)) * time.Second)
+		campaign := ""
+		if r.IntN(4) == 0 {
+			campaign = fmt.Sprintf("camp%d", 1+r.IntN(3))
+		}
+		bot := r.IntN(15) == 0
+		e := func(typ string) ev {
+			n++
+			at = at.Add(time.Duration(1+r.IntN(30)) * time.Second)
+			return ev{id: fmt.Sprintf("g%d", n), tenant: "gen", at: at.Format(time.DateTime), typ: typ, visitor: dev, session: sess,
+				partner: p.partner, user: p.user, campaign: campaign, content: c.id, ctype: c.typ, bot: bot}
+		}
+		if r.IntN(5) > 0 {
+			all = append(all, e("view"))
+		}
+		switch c.typ {
+		case "document":
+			page := 1
+			for k := 0; k < 1+r.IntN(8); k++ {
+				x := e("page")
+				x.page, x.pageCount, x.dwell = uint32(page), uint32(c.size), uint32(1+r.IntN(20000))
+				all = append(all, x)
+				page += r.IntN(4) - 1 // forward, stay, or back
+				page = max(1, min(page, c.size))
+			}
+		case "video":
+			pos := 0.0
+			for k := 0; k < 1+r.IntN(6); k++ {
+				x := e("video")
+				x.action, x.duration = "progress", float32(c.size)
+				if r.IntN(3) == 0 { // seek anywhere, back or forth
+					pos = float64(r.IntN(c.size))
+					x.action = "seek"
+				}
+				end := min(pos+float64(r.IntN(40))+r.Float64(), float64(c.size))
+				if end > pos {
+					x.watched = [][2]float32{{float32(pos), float32(end)}}
+				}
+				pos = end
+				all = append(all, x)
+			}
+			if pos >= float64(c.size) {
+				x := e("video")
+				x.action, x.duration = "ended", float32(c.size)
+				all = append(all, x)
+			}
+		case "course":
+			if r.IntN(2) == 0 {
+				all = append(all, e("complete"))
+			}
+		default:
+			if r.IntN(2) == 0 {
+				x := e("click")
+				x.action = "outbound"
+				all = append(all, x)
+			}
+		}
+	}
+	// Deliver: shuffled (so events arrive late), in batches; every 5th batch retried with
+	// its token, and some events re-delivered in a later batch.
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for b, start := 0, 0; start < len(all); b, start = b+1, start+150 {
+		batch := append([]ev(nil), all[start:min(start+150, len(all))]...)
+		for k := 0; k < 5 && start > 0; k++ {
+			batch = append(batch, all[r.IntN(start)])
+		}
+		token := fmt.Sprintf("gen-%d", b)
+		insert(t, conn, db, token, batch...)
+		if b%5 == 0 {
+			insert(t, conn, db, token, batch...)
+		}
+	}
+	return docs, videos
+}
+
+var createMVBodyRE = regexp.MustCompile(`(?s)^.*CREATE MATERIALIZED VIEW IF NOT EXISTS \w+\.\w+_mv TO \w+\.(\w+) AS\n(.*)$`)
+
+// refDatabase makes database ref answer the saved queries straight from db's raw events:
+// each rollup is a plain view running its materialized view's query over the whole
+// events table at once, and the dimension tables are copies.
+func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
+	t.Helper()
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Render(ms, Options{Database: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, conn, "CREATE DATABASE "+ref)
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+ref) })
+	views := 0
+	for _, r := range rs {
+		for _, s := range r.Statements {
+			if m := createMVBodyRE.FindStringSubmatch(s); m != nil {
+				exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, m[1], m[2]))
+				views++
+			}
+		}
+	}
+	if views != 5 {
+		t.Fatalf("made %d reference views, want one per rollup (5)", views)
+	}
+	for _, d := range Dimensions {
+		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))
+		exec(t, conn, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM %s.%s", ref, d.Table, db, d.Table))
+	}
+}
+
+// rawRows runs a reference query over raw events and returns text cells.
+func rawRows(t *testing.T, conn driver.Conn, sql string, args ...any) [][]string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	res, err := scanAll(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cells(res)
+}
+
+func project(rows [][]string, cols ...int) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		for _, c := range cols {
+			out[i] = append(out[i], r[c])
+		}
+	}
+	return out
+}
+
+func joinRows(rows [][]string) string {
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(strings.Join(r, "|"))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func TestRollupsMatchRawEvents(t *testing.T) {
+	conn, db := newDB(t)
+	if _, err := Migrate(context.Background(), conn, Options{Database: db}); err != nil {
+		t.Fatal(err)
+	}
+	docs, videos := genDataset(t, conn, db, 7)
+	// Merge some parts and not others, so the rollups are read both merged and unmerged.
+	exec(t, conn, "OPTIMIZE TABLE "+db+".doc_viewer_pages FINAL")
+	exec(t, conn, "OPTIMIZE TABLE "+db+".video_second_viewers FINAL")
+
+	ref := db + "_ref"
+	refDatabase(t, conn, db, ref)
+
+	// 1. Every saved query gives the same answer from the rollups as from raw events
+	// aggregated in one go.
+	calls := []struct {
+		name   string
+		params map[string]string
+	}{
+		{"training-completion", map[string]string{"tenant": "gen"}},
+		{"content-outcomes", map[string]string{"tenant": "gen"}},
+		{"content-outcomes", map[string]string{"tenant": "gen", "from": "2026-03-05", "to": "2026-03-12"}},
+		{"campaign-ranking", map[string]string{"tenant": "gen"}},
+		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10"}},
+	}
+	for _, c := range docs {
+		calls = append(calls, struct {
+			name   string
+			params map[string]string
+		}{"document-views", map[string]string{"tenant": "gen", "content": c}})
+	}
+	for _, c := range videos {
+		calls = append(calls, struct {
+			name   string
+			params map[string]string
+		}{"video-retention", map[string]string{"tenant": "gen", "content": c}})
+	}
+	nonEmpty := 0
+	for _, c := range calls {
+		got := run(t, conn, db, c.name, c.params)
+		want := run(t, conn, ref, c.name, c.params)
+		if joinRows(got) != joinRows(want) {
+			t.Fatalf("%s %v: rollups and raw events differ\nrollups:\n%s\nraw:\n%s", c.name, c.params, joinRows(got), joinRows(want))
+		}
+		if len(got) > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty < len(calls)-1 {
+		t.Fatalf("only %d of %d answers have rows; the generated dataset is too thin", nonEmpty, len(calls))
+	}
+
+	// 2. Independent SQL over raw events (deduplicated by event_id, bots excluded) agrees
+	// with the rollup-based answers on the per-viewer document facts and the video curve.
+	for _, doc := range docs {
+		got := project(run(t, conn, db, "document-views", map[string]string{"tenant": "gen", "content": doc}), 4, 5, 6, 7, 9, 10, 11, 12)
+		want := rawRows(t, conn, fmt.Sprintf(`
+WITH e AS (
+    SELECT if(partner_user_id != '', 'u:' || partner_user_id, 'v:' || visitor_id) AS who, *
+    FROM %s.events WHERE tenant = 'gen' AND content_id = ? AND is_bot = 0 AND type IN ('view', 'page')
+    LIMIT 1 BY event_id
+),
+p AS (SELECT who, page, sum(toUInt64(dwell_ms)) AS d FROM e WHERE type = 'page' GROUP BY who, page)
+SELECT e.who, min(event_time), max(event_time), max(if(type = 'page', e.page, 0)), uniqExactIf(e.page, type = 'page'),
+       uniqExact(session_id), (SELECT sum(d) FROM p WHERE p.who = e.who),
+       (SELECT mapSort(mapFromArrays(groupArray(page), groupArray(d))) FROM p WHERE p.who = e.who)
+FROM e GROUP BY e.who ORDER BY min(event_time), e.who`, db), doc)
+		if joinRows(got) != joinRows(want) {
+			t.Fatalf("document-views %s: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", doc, joinRows(got), joinRows(want))
+		}
+	}
+	for _, vid := range videos {
+		var got [][]string
+		for _, r := range run(t, conn, db, "video-retention", map[string]string{"tenant": "gen", "content": vid}) {
+			if r[1] != "0" {
+				got = append(got, []string{r[0], r[1], r[5], r[6]})
+			}
+		}
+		want := rawRows(t, conn, fmt.Sprintf(`
+WITH e AS (
+    SELECT if(partner_user_id != '', 'u:' || partner_user_id, 'v:' || visitor_id) AS who, *
+    FROM %s.events WHERE tenant = 'gen' AND content_id = ? AND is_bot = 0
+    LIMIT 1 BY event_id
+),
+secs AS (
+    SELECT who, arrayJoin(range(toUInt32(floor(r.1)), toUInt32(ceil(r.2)))) AS second
+    FROM e ARRAY JOIN arrayZip(watched_start, watched_end) AS r WHERE type = 'video'
+),
+who AS (
+    SELECT uniqExactIf(who, type = 'view' OR notEmpty(watched_start) OR action = 'play') AS loads,
+           uniqExactIf(who, type = 'video' AND (notEmpty(watched_start) OR action = 'play')) AS plays
+    FROM e
+)
+SELECT second, uniqExact(who), (SELECT loads FROM who), (SELECT plays FROM who) FROM secs GROUP BY second ORDER BY second`, db), vid)
+		if joinRows(got) != joinRows(want) {
+			t.Fatalf("video-retention %s: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", vid, joinRows(got), joinRows(want))
+		}
+	}
+}
