@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -66,4 +67,42 @@ func TestParseCSV(t *testing.T) {
 	bad("course_assignments", "course_id,partner_user_id,partner_id\nc1,u1,p1\nc1,u1,p2\n", "line 3: duplicate course_id+partner_user_id (first on line 2)")
 	// only MaxErrors lines are kept
 	bad("partners", "partner_id,name\n,a\n,b\n,c\n,d\n", "line 2", "line 3", "line 4")
+}
+
+func TestImportReplaces(t *testing.T) {
+	conn, db := newDB(t)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, Options{Database: db}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := LookupDimension("deals")
+	imp := func(tenant, file string) error {
+		_, err := Import(ctx, conn, d, strings.NewReader(file), ImportOptions{Database: db, Tenant: tenant})
+		return err
+	}
+	file := "deal_id,partner_id,amount,stage,closed_on\nk1,p1,10.5,open,\nk2,p2,20,won,2026-03-01\n"
+	for i := 0; i < 3; i++ {
+		if err := imp("acme", file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a newer export changes k1 and adds k3
+	if err := imp("acme", "deal_id,partner_id,amount,stage,closed_on\nk1,p1,12,won,2026-03-05\nk3,p1,1,lost,2026-03-06\n"); err != nil {
+		t.Fatal(err)
+	}
+	// a file with one bad line imports nothing
+	err := imp("acme", "deal_id,partner_id,amount,stage\nk4,p1,1,won\nk5,p1,x,won\n")
+	var le *LineErrors
+	if !errors.As(err, &le) || len(le.Errs) != 1 || !strings.HasPrefix(le.Errs[0], "line 3: column amount") {
+		t.Fatalf("bad file: got %v", err)
+	}
+	if err := imp("other", file); err != nil {
+		t.Fatal(err)
+	}
+	rows := rawRows(t, conn, "SELECT deal_id, partner_id, amount, stage, closed_on FROM "+db+".deals FINAL WHERE tenant = 'acme' ORDER BY deal_id")
+	sameRows(t, "deals", rows,
+		"k1|p1|12|won|2026-03-05 00:00:00.000",
+		"k2|p2|20|won|2026-03-01 00:00:00.000",
+		"k3|p1|1|lost|2026-03-06 00:00:00.000",
+	)
 }
