@@ -56,9 +56,10 @@ type Site struct {
 
 // tenantKey holds one tenant's secret with a pool of HMAC states (hmac.New allocates).
 type tenantKey struct {
-	name   string
-	secret []byte
-	macs   sync.Pool
+	name        string
+	defaultSite string // site key recorded for tracked-link clicks: the tenant's first site, by key
+	secret      []byte
+	macs        sync.Pool
 }
 
 func newTenantKey(name string, secret []byte) *tenantKey {
@@ -154,6 +155,9 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 			s.byTenant[sc.Tenant] = t
 		case !hmac.Equal(t.secret, secret):
 			return nil, fmt.Errorf("site %s: tenant %s already has a different secret; sites of one tenant share its secret", sc.SiteKey, sc.Tenant)
+		}
+		if t.defaultSite == "" || sc.SiteKey < t.defaultSite {
+			t.defaultSite = sc.SiteKey
 		}
 		s.byKey[sc.SiteKey] = &Site{
 			Key: sc.SiteKey, Tenant: sc.Tenant, RespectDNT: sc.RespectDNT, RequireConsent: sc.RequireConsent,

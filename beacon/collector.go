@@ -1,0 +1,494 @@
+package beacon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/compress"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// CollectorConfig configures the collector. Zero values take the defaults in the comments,
+// which work with the local stack (`beacon dev`).
+type CollectorConfig struct {
+	// ListenAddr is the HTTP address; default 127.0.0.1:8080. Ignored when Listener is set.
+	ListenAddr string
+	// Listener, when set, is used instead of listening on ListenAddr (tests, socket activation).
+	Listener net.Listener
+	// SitesFile is the site config file (required); reloaded on SIGHUP.
+	SitesFile string
+
+	// Brokers are the Kafka bootstrap brokers; default 127.0.0.1:9092.
+	Brokers []string
+	// Topic receives one normalized event per message; default beacon.events.
+	Topic string
+	// KafkaTimeout bounds how long a request waits for Kafka's acknowledgement before its
+	// events go to the spool instead; default 250ms.
+	KafkaTimeout time.Duration
+	// KafkaBatchTimeout is how long the producer waits to fill a batch; default 2ms (requests
+	// wait for it, so keep it small).
+	KafkaBatchTimeout time.Duration
+	// KafkaCompression is none, gzip, snappy, lz4 or zstd; default lz4.
+	KafkaCompression string
+
+	// SpoolDir holds the disk spool; default data/spool.
+	SpoolDir string
+	// SpoolMaxBytes bounds the spool; when full, requests get 503 spool_full; default 1 GiB.
+	SpoolMaxBytes int64
+	// SpoolSegmentBytes is the size at which a spool segment is sealed; default 16 MiB.
+	SpoolSegmentBytes int64
+	// ReplayBatch is how many spooled messages are replayed per Kafka write; default 1000.
+	ReplayBatch int
+
+	// MaxBodySize bounds a request body (413 body_too_large); default 64 KiB, far above a
+	// full batch of 100 events.
+	MaxBodySize int
+	// MaxConcurrency bounds connections served at once; default 10000.
+	MaxConcurrency int
+	// ReadTimeout bounds reading one request; default 10s. IdleTimeout bounds keep-alive
+	// idleness; default 60s.
+	ReadTimeout, IdleTimeout time.Duration
+	// TrustForwardedFor takes the client address from the last X-Forwarded-For entry (set it
+	// only behind a proxy that appends it).
+	TrustForwardedFor bool
+	// SnippetDir is the snippet build (js-snippet/dist) served at /b.js; default
+	// js-snippet/dist. Missing is fine: those routes answer 404.
+	SnippetDir string
+	// ShutdownTimeout bounds draining in-flight requests at shutdown; default 10s.
+	ShutdownTimeout time.Duration
+	// Logger receives operational messages; default slog.Default().
+	Logger *slog.Logger
+	// HandleSIGHUP reloads the site config and snippet files on SIGHUP while Run runs.
+	HandleSIGHUP bool
+}
+
+func (c *CollectorConfig) setDefaults() {
+	if c.ListenAddr == "" {
+		c.ListenAddr = "127.0.0.1:8080"
+	}
+	if len(c.Brokers) == 0 {
+		c.Brokers = []string{"127.0.0.1:9092"}
+	}
+	if c.Topic == "" {
+		c.Topic = "beacon.events"
+	}
+	if c.KafkaTimeout <= 0 {
+		c.KafkaTimeout = 250 * time.Millisecond
+	}
+	if c.KafkaBatchTimeout <= 0 {
+		c.KafkaBatchTimeout = 2 * time.Millisecond
+	}
+	if c.KafkaCompression == "" {
+		c.KafkaCompression = "lz4"
+	}
+	if c.SpoolDir == "" {
+		c.SpoolDir = "data/spool"
+	}
+	if c.SpoolMaxBytes <= 0 {
+		c.SpoolMaxBytes = 1 << 30
+	}
+	if c.SpoolSegmentBytes <= 0 {
+		c.SpoolSegmentBytes = 16 << 20
+	}
+	if c.ReplayBatch <= 0 {
+		c.ReplayBatch = 1000
+	}
+	if c.MaxBodySize <= 0 {
+		c.MaxBodySize = 64 << 10
+	}
+	if c.MaxConcurrency <= 0 {
+		c.MaxConcurrency = 10000
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	if c.SnippetDir == "" {
+		c.SnippetDir = "js-snippet/dist"
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c CollectorConfig) Validate() error {
+	c.setDefaults()
+	if c.SitesFile == "" {
+		return errors.New("a site config file is required; set -collector.sites (beacon dev writes one)")
+	}
+	if _, err := compressionCodec(c.KafkaCompression); err != nil {
+		return err
+	}
+	if c.SpoolSegmentBytes > c.SpoolMaxBytes {
+		return errors.New("spool segment size must not exceed the spool size")
+	}
+	if c.MaxBodySize < 1024 {
+		return errors.New("max body size must be at least 1KiB")
+	}
+	return nil
+}
+
+func compressionCodec(name string) (kafka.Compression, error) {
+	switch name {
+	case "none":
+		return 0, nil
+	case "gzip":
+		return compress.Gzip, nil
+	case "snappy":
+		return compress.Snappy, nil
+	case "lz4":
+		return compress.Lz4, nil
+	case "zstd":
+		return compress.Zstd, nil
+	}
+	return 0, fmt.Errorf("unknown kafka compression %q: want none, gzip, snappy, lz4 or zstd", name)
+}
+
+// Collector is the beacon HTTP collector: it validates and enriches beacons and hands them
+// to Kafka, or to its disk spool while Kafka is slow or away.
+type Collector struct {
+	cfg      CollectorConfig
+	log      *slog.Logger
+	sites    atomic.Pointer[Sites]
+	snippets atomic.Pointer[snippetFiles]
+	spool    *Spool
+	writer   *kafka.Writer // requests, short bound
+	replayer *kafka.Writer // spool replay
+	spooling atomic.Bool   // new events go to the spool (keeps order while it drains)
+	draining atomic.Bool
+	wake     chan struct{}
+	server   *fasthttp.Server
+	ln       net.Listener
+	m        *metrics
+	reqs     sync.Pool
+	metricsH fasthttp.RequestHandler
+	assets   fasthttp.RequestHandler
+}
+
+// reqState is the pooled per-request state.
+type reqState struct {
+	work  Work
+	in    Input
+	kmsgs []kafka.Message
+	out   []byte
+	link  []byte
+}
+
+// NewCollector loads the site config, opens the spool and the listener; Run serves.
+func NewCollector(cfg CollectorConfig) (*Collector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	c := &Collector{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	sites, err := LoadConfig(cfg.SitesFile)
+	if err != nil {
+		return nil, err
+	}
+	c.sites.Store(sites)
+	c.snippets.Store(loadSnippets(cfg.SnippetDir))
+	c.spool, err = OpenSpool(SpoolConfig{Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, SegmentBytes: cfg.SpoolSegmentBytes})
+	if err != nil {
+		return nil, err
+	}
+	if !c.spool.Empty() {
+		c.spooling.Store(true) // replay what an earlier run left before sending anything new
+	}
+	codec, _ := compressionCodec(cfg.KafkaCompression)
+	c.writer = &kafka.Writer{
+		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, Compression: codec, BatchTimeout: cfg.KafkaBatchTimeout,
+		BatchSize: 1000, BatchBytes: 4 << 20, MaxAttempts: 2, WriteBackoffMin: 10 * time.Millisecond, WriteBackoffMax: 50 * time.Millisecond,
+		AllowAutoTopicCreation: true,
+	}
+	c.replayer = &kafka.Writer{
+		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, Compression: codec, BatchTimeout: time.Millisecond,
+		BatchSize: cfg.ReplayBatch, BatchBytes: 16 << 20, MaxAttempts: 3, WriteBackoffMin: 100 * time.Millisecond, WriteBackoffMax: time.Second,
+		AllowAutoTopicCreation: true,
+	}
+	c.reqs.New = func() any { return new(reqState) }
+	c.server = &fasthttp.Server{
+		Handler:               c.handle,
+		ErrorHandler:          c.handleError,
+		Name:                  "beacon",
+		MaxRequestBodySize:    cfg.MaxBodySize,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.ReadTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		Concurrency:           cfg.MaxConcurrency,
+		ReadBufferSize:        16 << 10, // pixel URLs carry page URLs in the query
+		NoDefaultServerHeader: true,
+		CloseOnShutdown:       true,
+		Logger:                slogPrintf{cfg.Logger},
+	}
+	c.m = newMetrics(c)
+	c.metricsH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(c.m.reg, promhttp.HandlerOpts{}))
+	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CacheDuration: time.Minute}
+	c.assets = fs.NewRequestHandler()
+	c.ln = cfg.Listener
+	if c.ln == nil {
+		c.ln, err = net.Listen("tcp", cfg.ListenAddr)
+		if err != nil {
+			c.spool.Close()
+			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.listenAddr", cfg.ListenAddr, err)
+		}
+	}
+	return c, nil
+}
+
+// Addr is the address the collector listens on.
+func (c *Collector) Addr() net.Addr { return c.ln.Addr() }
+
+// Sites returns the current site config.
+func (c *Collector) Sites() *Sites { return c.sites.Load() }
+
+// Reload reads the site config and snippet files again; on error the old config stays.
+func (c *Collector) Reload() error {
+	s, err := LoadConfig(c.cfg.SitesFile)
+	if err != nil {
+		c.m.reloads[1].Inc()
+		c.log.Error("site config reload failed; keeping the old one", "err", err)
+		return err
+	}
+	c.sites.Store(s)
+	c.snippets.Store(loadSnippets(c.cfg.SnippetDir))
+	c.m.reloads[0].Inc()
+	c.log.Info("site config reloaded", "sites", s.Len())
+	return nil
+}
+
+// RunCollector builds a collector from cfg and runs it until ctx ends.
+func RunCollector(ctx context.Context, cfg CollectorConfig) error {
+	c, err := NewCollector(cfg)
+	if err != nil {
+		return err
+	}
+	return c.Run(ctx)
+}
+
+// Run serves until ctx ends, then shuts down in order: stop accepting and finish in-flight
+// requests, stop replay, flush the Kafka writers, close the spool (records are already fsynced).
+func (c *Collector) Run(ctx context.Context) error {
+	replayCtx, stopReplay := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.replay(replayCtx)
+	}()
+	if c.cfg.HandleSIGHUP {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-replayCtx.Done():
+					return
+				case <-hup:
+					c.Reload()
+				}
+			}
+		}()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- c.server.Serve(c.ln) }()
+	c.log.Info("collector listening", "addr", c.ln.Addr().String(), "topic", c.cfg.Topic, "brokers", strings.Join(c.cfg.Brokers, ","))
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("collector server stopped: %w", err)
+	}
+	c.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownTimeout)
+	if serr := c.server.ShutdownWithContext(sctx); serr != nil && err == nil {
+		err = fmt.Errorf("cannot drain in-flight requests: %w; increase -collector.shutdownTimeout", serr)
+	}
+	cancel()
+	stopReplay()
+	wg.Wait()
+	if werr := c.writer.Close(); werr != nil {
+		c.log.Warn("kafka writer close", "err", werr)
+	}
+	c.replayer.Close()
+	if cerr := c.spool.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("cannot close spool: %w", cerr)
+	}
+	if p := c.spool.Pending(); p > 0 {
+		c.log.Warn("spool not empty at shutdown; it is replayed on next start", "bytes", p)
+	}
+	return err
+}
+
+// replay moves spooled records to Kafka in order, then switches requests back to Kafka.
+func (c *Collector) replay(ctx context.Context) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.wake:
+		case <-tick.C:
+		}
+		if !c.spooling.Load() && c.spool.Empty() {
+			continue
+		}
+		for ctx.Err() == nil {
+			msgs, pos, err := c.spool.Read(c.cfg.ReplayBatch)
+			if err != nil {
+				c.m.spoolErrors.Inc()
+				c.log.Error("cannot read spool", "err", err)
+				break
+			}
+			if len(msgs) == 0 {
+				if c.spool.IfEmpty(func() { c.spooling.Store(false) }) {
+					c.log.Info("spool replayed; events go to Kafka directly again")
+				}
+				break
+			}
+			km := make([]kafka.Message, len(msgs))
+			for i, m := range msgs {
+				km[i] = kafka.Message{Key: m.Key, Value: m.Value}
+			}
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			t0 := time.Now()
+			err = c.replayer.WriteMessages(wctx, km...)
+			cancel()
+			if err != nil {
+				c.m.kafkaErrors.Inc()
+				break // Kafka still away: try again on the next tick
+			}
+			c.m.kafkaLatency.Observe(time.Since(t0).Seconds())
+			c.m.kafkaMessages.Add(float64(len(km)))
+			c.m.spoolReplayed.Add(float64(len(km)))
+			if err := c.spool.Commit(pos); err != nil {
+				c.log.Warn("cannot save spool cursor; records may be replayed twice", "err", err)
+			}
+		}
+	}
+}
+
+// deliver makes a request's events durable: Kafka within KafkaTimeout, else the spool.
+// retained reports that the Kafka writer may still hold the message buffers (so the request
+// state must not be reused).
+func (c *Collector) deliver(rs *reqState) (retained bool, err error) {
+	w := &rs.work
+	if !c.spooling.Load() {
+		km := rs.kmsgs[:0]
+		start := 0
+		for _, end := range w.Ends {
+			km = append(km, kafka.Message{Key: w.Key, Value: w.Msgs[start:end:end]})
+			start = end
+		}
+		rs.kmsgs = km
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.KafkaTimeout)
+		t0 := time.Now()
+		err := c.writer.WriteMessages(ctx, km...)
+		cancel()
+		if err == nil {
+			c.m.kafkaLatency.Observe(time.Since(t0).Seconds())
+			c.m.kafkaMessages.Add(float64(len(km)))
+			return false, nil
+		}
+		c.m.kafkaErrors.Inc()
+		retained = true
+		if !c.spooling.Swap(true) {
+			c.log.Warn("kafka did not acknowledge in time; spooling events to disk", "err", err, "timeout", c.cfg.KafkaTimeout)
+		}
+	}
+	if err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {
+		if !errors.Is(err, ErrSpoolFull) {
+			c.m.spoolErrors.Inc()
+			c.log.Error("cannot write spool", "err", err)
+		}
+		return retained, err
+	}
+	c.m.spoolAppends.Inc()
+	c.m.spoolMessages.Add(float64(len(w.Ends)))
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return retained, nil
+}
+
+// b2s views request bytes as a string for the duration of the handler.
+func b2s(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func (c *Collector) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	if c.cfg.TrustForwardedFor {
+		if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
+			s := b2s(xff)
+			if i := strings.LastIndexByte(s, ','); i >= 0 {
+				s = s[i+1:]
+			}
+			if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
+				return a
+			}
+		}
+	}
+	a, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	return a
+}
+
+func fillInput(in *Input, ctx *fasthttp.RequestCtx, addr netip.Addr, now int64) {
+	h := &ctx.Request.Header
+	*in = Input{
+		Origin:    b2s(h.Peek("Origin")),
+		UserAgent: b2s(h.UserAgent()),
+		Addr:      addr,
+		DNT:       string(h.Peek("DNT")) == "1" || string(h.Peek("Sec-GPC")) == "1",
+		Prefetch:  isPrefetch(h),
+		Now:       now,
+	}
+}
+
+func isPrefetch(h *fasthttp.RequestHeader) bool {
+	for _, name := range [...]string{"Purpose", "Sec-Purpose", "X-Purpose", "X-Moz"} {
+		v := h.Peek(name)
+		if len(v) > 0 && (strings.Contains(b2s(v), "prefetch") || strings.Contains(b2s(v), "preview")) {
+			return true
+		}
+	}
+	return false
+}
+
+// slogPrintf passes fasthttp's connection errors (already answered and counted) to the
+// logger at debug level.
+type slogPrintf struct{ l *slog.Logger }
+
+func (s slogPrintf) Printf(format string, args ...any) {
+	s.l.Debug(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,381 @@
+package beacon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// deadBroker returns an address where nothing listens, so every event goes to the spool.
+func deadBroker(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// writeSites writes a site config for the demo tenant and returns its path.
+func writeSites(t testing.TB, dir string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte(testSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := ConfigFile{Sites: []SiteConfig{
+		{SiteKey: "demo", Tenant: "demo", AllowedOrigins: []string{"http://localhost:*"}, SecretFile: "demo.secret"},
+		{SiteKey: "private", Tenant: "demo", SecretFile: "demo.secret", RespectDNT: true},
+	}}
+	b, _ := json.Marshal(f)
+	p := filepath.Join(dir, "sites.json")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type testCollector struct {
+	*Collector
+	url  string
+	done chan error
+}
+
+// startCollector runs a collector on a free port until the test ends.
+func startCollector(t testing.TB, cfg CollectorConfig) *testCollector {
+	t.Helper()
+	dir := t.TempDir()
+	if cfg.SitesFile == "" {
+		cfg.SitesFile = writeSites(t, dir)
+	}
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = filepath.Join(dir, "spool")
+	}
+	if len(cfg.Brokers) == 0 {
+		cfg.Brokers = []string{deadBroker(t)}
+	}
+	if cfg.SnippetDir == "" {
+		cfg.SnippetDir = filepath.Join(dir, "no-snippet")
+	}
+	cfg.ListenAddr = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := NewCollector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tc := &testCollector{Collector: c, url: "http://" + c.Addr().String(), done: make(chan error, 1)}
+	go func() { tc.done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-tc.done:
+			if err != nil {
+				t.Errorf("collector Run: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("collector did not shut down")
+		}
+	})
+	return tc
+}
+
+var noRedirect = &http.Client{
+	Timeout:       10 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+func do(t testing.TB, method, url string, body []byte, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// spooled reads every message in the collector's spool without committing.
+func spooled(t testing.TB, c *Collector) []map[string]any {
+	t.Helper()
+	msgs, _, err := c.spool.Read(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, m := range msgs {
+		var v map[string]any
+		if err := json.Unmarshal(m.Value, &v); err != nil {
+			t.Fatalf("spooled message is not JSON: %s", m.Value)
+		}
+		if v["visitor_id"] != string(m.Key) {
+			t.Fatalf("key %q, visitor %v", m.Key, v["visitor_id"])
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestHTTPEventsWithKafkaAwayGoToSpool(t *testing.T) {
+	c := startCollector(t, CollectorConfig{})
+	body := readExample(t)
+	resp, b := do(t, "POST", c.url+"/v1/events", body, "Origin", "http://localhost:3000", "User-Agent", "Mozilla/5.0 (Windows NT 10.0)")
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
+		t.Fatalf("status %d acao %q body %s", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), b)
+	}
+	msgs := spooled(t, c.Collector)
+	if len(msgs) != 8 || msgs[0]["event_id"] != "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b" || msgs[0]["ip_prefix"] != "127.0.0.0" {
+		t.Fatalf("spooled %d: %v", len(msgs), msgs)
+	}
+	if got := value(c.m.eventsAccepted); got != 8 {
+		t.Fatalf("accepted metric %v", got)
+	}
+	resp, _ = do(t, "GET", c.url+"/readyz", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("readyz %d", resp.StatusCode)
+	}
+	resp, b = do(t, "GET", c.url+"/metrics", nil)
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`beacon_requests_total{code="204",route="events"} 1`)) || !bytes.Contains(b, []byte("beacon_spool_bytes")) {
+		t.Fatalf("metrics %d:\n%s", resp.StatusCode, b)
+	}
+}
+
+func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
+	c := startCollector(t, CollectorConfig{})
+	okBody := batchJSON("", okEvent)
+	f := func(name string, method, path string, body []byte, code int, reason Reason, headers ...string) {
+		t.Helper()
+		before := value(c.m.rejected[reason])
+		resp, b := do(t, method, c.url+path, body, headers...)
+		if resp.StatusCode != code {
+			t.Errorf("%s: status %d, want %d (%s)", name, resp.StatusCode, code, b)
+			return
+		}
+		var e struct{ Error, Detail string }
+		if err := json.Unmarshal(b, &e); err != nil || e.Error != reason.String() {
+			t.Errorf("%s: body %s, want error %s", name, b, reason)
+		}
+		if after := value(c.m.rejected[reason]); after != before+1 {
+			t.Errorf("%s: rejected{%s} went %v -> %v", name, reason, before, after)
+		}
+	}
+	// A 10 MB body is refused from its Content-Length, before it is read (raw TCP: an HTTP
+	// client would see the reset while still sending).
+	tooLarge := func(name string, body []byte) {
+		t.Helper()
+		conn, err := net.Dial("tcp", strings.TrimPrefix(c.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		before := value(c.m.rejected[ReasonBodyTooLarge])
+		fmt.Fprintf(conn, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", len(body))
+		conn.Write(body[:4096])
+		raw, _ := io.ReadAll(conn)
+		if !bytes.HasPrefix(raw, []byte("HTTP/1.1 413")) || !bytes.Contains(raw, []byte(`"error":"body_too_large"`)) || value(c.m.rejected[ReasonBodyTooLarge]) != before+1 {
+			t.Fatalf("%s: %q", name, raw)
+		}
+	}
+	tooLarge("10 MB body", bytes.Repeat([]byte("a"), 10<<20))
+	f("gzip", "POST", "/v1/events", okBody, 415, ReasonUnsupportedMediaType, "Content-Encoding", "gzip")
+	f("form", "POST", "/v1/events", okBody, 415, ReasonUnsupportedMediaType, "Content-Type", "application/x-www-form-urlencoded")
+	f("GET", "GET", "/v1/events", nil, 405, ReasonMethodNotAllowed)
+	f("truncated", "POST", "/v1/events", okBody[:40], 400, ReasonMalformedJSON)
+	f("deep", "POST", "/v1/events", []byte(`{"v":1,"x":`+strings.Repeat("[", 60000)), 400, ReasonTooDeep)
+	f("unknown site", "POST", "/v1/events", bytes.Replace(okBody, []byte(`"demo"`), []byte(`"nope"`), 1), 400, ReasonUnknownSite)
+	f("origin", "POST", "/v1/events", okBody, 403, ReasonOriginNotAllowed, "Origin", "https://evil.test")
+	f("all events bad", "POST", "/v1/events", batchJSON("", `{"type":"nope","ts":1795420800000}`), 400, ReasonUnknownType)
+	f("no route", "GET", "/nope", nil, 404, ReasonNotFound)
+	events := make([]string, 10000)
+	for i := range events {
+		events[i] = `{"type":"engage","ts":1795420800000,"engaged_ms":1}`
+	}
+	tooLarge("10,000 events", batchJSON("", events...))
+	f("101 events", "POST", "/v1/events", batchJSON("", events[:101]...), 400, ReasonTooManyEvents)
+
+	// Partly bad: the good event is kept, the answer says what was dropped.
+	resp, b := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent, `{"type":"nope","ts":1795420800000}`))
+	if resp.StatusCode != 200 || string(b) != `{"accepted":1,"rejected":1,"reason":"unknown_type"}`+"\n" {
+		t.Fatalf("partial: %d %s", resp.StatusCode, b)
+	}
+	if got := value(c.m.eventsRejected[ReasonUnknownType]); got != 2 { // with "all events bad"
+		t.Fatalf("events_rejected{unknown_type} = %v", got)
+	}
+	// DNT on a site that respects it: 204, nothing stored, counted.
+	before := len(spooled(t, c.Collector))
+	resp, _ = do(t, "POST", c.url+"/v1/events", bytes.Replace(okBody, []byte(`"demo"`), []byte(`"private"`), 1), "DNT", "1")
+	if resp.StatusCode != 204 || len(spooled(t, c.Collector)) != before || value(c.m.eventsDropped[ReasonDNT]) != 1 {
+		t.Fatalf("dnt: %d", resp.StatusCode)
+	}
+}
+
+func TestHTTPPreflight(t *testing.T) {
+	c := startCollector(t, CollectorConfig{})
+	resp, _ := do(t, "OPTIONS", c.url+"/v1/events", nil, "Origin", "http://localhost:5173", "Access-Control-Request-Method", "POST")
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
+		t.Fatalf("preflight %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = do(t, "OPTIONS", c.url+"/v1/events", nil, "Origin", "https://evil.test")
+	if resp.StatusCode != 403 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("evil preflight %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+func TestHTTPPixel(t *testing.T) {
+	c := startCollector(t, CollectorConfig{})
+	if len(transparentGIF) != 43 {
+		t.Fatalf("gif is %d bytes", len(transparentGIF))
+	}
+	f := func(query string) {
+		t.Helper()
+		resp, b := do(t, "GET", c.url+"/v1/p.gif?"+query, nil, "User-Agent", "Mozilla/5.0 (iPhone; Mobile)")
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/gif" || !bytes.Equal(b, transparentGIF) || !strings.Contains(resp.Header.Get("Cache-Control"), "no-store") {
+			t.Fatalf("%s: %d %s %v", query, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header)
+		}
+	}
+	f("site=demo&cid=doc-1&ct=document&t=Guide&url=https%3A%2F%2Fx.example%2Fa%3Fpb_t%3Dz")
+	f("site=demo&vid=v9&sid=s9&type=page&cid=doc-1&p=2&pc=5&id=6fa459ea-ee8a-4ca4-894e-db77e160355e")
+	f("site=nope")               // unknown site: still a GIF
+	f("site=demo&type=scroll")   // no depth: still a GIF
+	f("site=demo&type=page&p=x") // bad number
+	msgs := spooled(t, c.Collector)
+	if len(msgs) != 2 {
+		t.Fatalf("spooled %d, want 2: %v", len(msgs), msgs)
+	}
+	if msgs[0]["url"] != "https://x.example/a" || msgs[0]["device"] != "mobile" || !strings.HasPrefix(msgs[0]["visitor_id"].(string), "px_") || msgs[0]["session_id"] != "pixel" {
+		t.Fatalf("pixel event %v", msgs[0])
+	}
+	if msgs[1]["page"] != 2.0 || msgs[1]["page_count"] != 5.0 || msgs[1]["visitor_id"] != "v9" || msgs[1]["event_id"] != "6fa459ea-ee8a-4ca4-894e-db77e160355e" {
+		t.Fatalf("pixel page event %v", msgs[1])
+	}
+	if value(c.m.rejected[ReasonUnknownSite]) != 1 || value(c.m.eventsRejected[ReasonMissingField]) != 1 || value(c.m.eventsRejected[ReasonBadValue]) != 1 {
+		t.Fatal("pixel errors not counted")
+	}
+}
+
+func TestHTTPTrackedLink(t *testing.T) {
+	c := startCollector(t, CollectorConfig{})
+	link, err := c.Sites().LinkURL(c.url, Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := do(t, "GET", link, nil, "User-Agent", "Mozilla/5.0 (Macintosh)")
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != 302 || !strings.HasPrefix(loc, "https://partners.example.com/doc?x=1&pb_t=") || !strings.HasSuffix(loc, "#top") {
+		t.Fatalf("link: %d %q", resp.StatusCode, loc)
+	}
+	// The pb_t token attributes later beacons to the same partner user.
+	tok := strings.TrimSuffix(loc[strings.Index(loc, "pb_t=")+5:], "#top")
+	resp, b := do(t, "POST", c.url+"/v1/events", batchJSON(`,"token":"`+tok+`"`, okEvent))
+	if resp.StatusCode != 204 {
+		t.Fatalf("beacon with token: %d %s", resp.StatusCode, b)
+	}
+	msgs := spooled(t, c.Collector)
+	if len(msgs) != 2 {
+		t.Fatalf("spooled %d", len(msgs))
+	}
+	click := msgs[0]
+	if click["type"] != "click" || click["action"] != "tracked" || click["partner_user_id"] != "jane@acme.example" || click["partner_id"] != "acme" ||
+		click["campaign_id"] != "q4" || click["content_id"] != "doc-1" || click["target_url"] != "https://partners.example.com/doc?x=1#top" || click["attribution"] != "token" {
+		t.Fatalf("click %v", click)
+	}
+	if msgs[1]["partner_user_id"] != "jane@acme.example" || msgs[1]["attribution"] != "token" {
+		t.Fatalf("beacon %v", msgs[1])
+	}
+
+	// Tampered, truncated and garbage links: 4xx and never a redirect.
+	tokPart := link[strings.Index(link, "/l/")+3:]
+	for _, bad := range []string{tamper(t, tokPart), tokPart[:len(tokPart)-3], "https%3A%2F%2Fevil.test", "", "a.b"} {
+		resp, _ := do(t, "GET", c.url+"/l/"+bad, nil)
+		if resp.StatusCode < 400 || resp.StatusCode > 499 || resp.Header.Get("Location") != "" {
+			t.Fatalf("bad link %q: %d %q", bad, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if len(spooled(t, c.Collector)) != 2 {
+		t.Fatal("a bad link recorded a click")
+	}
+	// A mail scanner following the link is redirected but flagged.
+	resp, _ = do(t, "GET", link, nil, "User-Agent", "Mozilla/5.0 Mimecast")
+	if resp.StatusCode != 302 {
+		t.Fatalf("scanner %d", resp.StatusCode)
+	}
+	msgs = spooled(t, c.Collector)
+	if last := msgs[len(msgs)-1]; last["is_bot"] != 1.0 || last["bot_reason"] != "scanner:mimecast" {
+		t.Fatalf("scanner click %v", last)
+	}
+}
+
+func TestHTTPSnippetAndReload(t *testing.T) {
+	dir := t.TempDir()
+	dist := filepath.Join(dir, "dist")
+	os.MkdirAll(filepath.Join(dist, "0.1.0"), 0o755)
+	os.WriteFile(filepath.Join(dist, "b.js"), []byte("/*b*/"), 0o644)
+	os.WriteFile(filepath.Join(dist, "0.1.0", "b.js"), []byte("/*b 0.1.0*/"), 0o644)
+	sitesFile := writeSites(t, dir)
+	c := startCollector(t, CollectorConfig{SnippetDir: dist, SitesFile: sitesFile})
+	resp, b := do(t, "GET", c.url+"/b.js", nil)
+	if resp.StatusCode != 200 || string(b) != "/*b*/" || resp.Header.Get("Cache-Control") != "public, max-age=300" || resp.Header.Get("ETag") == "" {
+		t.Fatalf("b.js %d %q %v", resp.StatusCode, b, resp.Header)
+	}
+	resp, _ = do(t, "GET", c.url+"/b.js", nil, "If-None-Match", resp.Header.Get("ETag"))
+	if resp.StatusCode != 304 {
+		t.Fatalf("conditional %d", resp.StatusCode)
+	}
+	resp, b = do(t, "GET", c.url+"/0.1.0/b.js", nil)
+	if resp.StatusCode != 200 || string(b) != "/*b 0.1.0*/" || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("versioned %d %q", resp.StatusCode, b)
+	}
+	if resp, _ := do(t, "GET", c.url+"/../sites.json", nil); resp.StatusCode != 404 {
+		t.Fatalf("traversal %d", resp.StatusCode)
+	}
+
+	// Reload: a new site appears; a broken file keeps the old config.
+	f := ConfigFile{Sites: []SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret"}, {SiteKey: "new", Tenant: "demo", SecretFile: "demo.secret"}}}
+	data, _ := json.Marshal(f)
+	os.WriteFile(sitesFile, data, 0o644)
+	if err := c.Reload(); err != nil || c.Sites().Site("new") == nil {
+		t.Fatalf("reload: %v", err)
+	}
+	os.WriteFile(sitesFile, []byte("{"), 0o644)
+	if err := c.Reload(); err == nil || c.Sites().Site("new") == nil {
+		t.Fatalf("bad reload replaced the config: %v", err)
+	}
+}
+
+// value reads a counter or gauge.
+func value(m prometheus.Metric) float64 {
+	var d dto.Metric
+	if err := m.Write(&d); err != nil {
+		panic(err)
+	}
+	if d.Counter != nil {
+		return d.Counter.GetValue()
+	}
+	return d.Gauge.GetValue()
+}

@@ -1,0 +1,128 @@
+package beacon
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// route indexes the collector's routes for metric labels.
+type route uint8
+
+const (
+	routeEvents route = iota
+	routePixel
+	routeLink
+	routeSnippet
+	routeHealth
+	routeMetrics
+	routeOther
+	numRoutes
+)
+
+var routeNames = [numRoutes]string{"events", "pixel", "link", "snippet", "health", "metrics", "other"}
+
+// statusCodes are the answers the collector gives; anything else is counted as "other".
+var statusCodes = [...]int{200, 204, 302, 304, 400, 403, 404, 405, 410, 413, 415, 500, 503}
+
+// metrics are one collector's counters, registered on its own registry (no globals, so
+// tests can run several collectors). Label values are resolved once, here.
+type metrics struct {
+	reg *prometheus.Registry
+
+	requests       [numRoutes][len(statusCodes) + 1]prometheus.Counter
+	rejected       [numReasons]prometheus.Counter // whole requests, by reason
+	eventsAccepted prometheus.Counter
+	eventsRejected [numReasons]prometheus.Counter
+	eventsDropped  [numReasons]prometheus.Counter
+	attribution    [numAttr]prometheus.Counter
+	bodyBytes      prometheus.Counter
+	inflight       prometheus.Gauge
+
+	kafkaLatency  prometheus.Histogram
+	kafkaErrors   prometheus.Counter
+	kafkaMessages prometheus.Counter
+
+	spoolAppends  prometheus.Counter
+	spoolMessages prometheus.Counter
+	spoolReplayed prometheus.Counter
+	spoolErrors   prometheus.Counter
+	reloads       [2]prometheus.Counter // ok, error
+}
+
+func newMetrics(c *Collector) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	reg := m.reg
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
+	reg.MustRegister(reqs)
+	for r := range numRoutes {
+		for i, code := range statusCodes {
+			m.requests[r][i] = reqs.WithLabelValues(routeNames[r], itoaInt(code))
+		}
+		m.requests[r][len(statusCodes)] = reqs.WithLabelValues(routeNames[r], "other")
+	}
+	rej := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_requests_rejected_total", Help: "Requests refused whole, by reason (WIRE.md)."}, []string{"reason"})
+	evRej := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_events_rejected_total", Help: "Events dropped by per-event rules, by reason (WIRE.md)."}, []string{"reason"})
+	evDrop := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_events_dropped_total", Help: "Batches dropped by site privacy settings (dnt, no_consent)."}, []string{"reason"})
+	reg.MustRegister(rej, evRej, evDrop)
+	for r := Reason(1); r < numReasons; r++ {
+		m.rejected[r] = rej.WithLabelValues(r.String())
+		m.eventsRejected[r] = evRej.WithLabelValues(r.String())
+		m.eventsDropped[r] = evDrop.WithLabelValues(r.String())
+	}
+	attr := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_attribution_total", Help: "Batches by partner token outcome (token = verified)."}, []string{"result"})
+	reg.MustRegister(attr)
+	for a := range numAttr {
+		m.attribution[a] = attr.WithLabelValues(a.String())
+	}
+	m.eventsAccepted = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_events_accepted_total", Help: "Events accepted and handed to Kafka or the spool."})
+	m.bodyBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_request_body_bytes_total", Help: "Bytes of request bodies read."})
+	m.inflight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "beacon_inflight_requests", Help: "Requests being handled."})
+	m.kafkaLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "beacon_kafka_produce_seconds", Help: "Time for Kafka to acknowledge a request's events (acks=all).",
+		Buckets: []float64{.001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}})
+	m.kafkaErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_kafka_errors_total", Help: "Kafka produce failures and timeouts (events then go to the spool)."})
+	m.kafkaMessages = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_kafka_messages_total", Help: "Messages acknowledged by Kafka (direct and replayed)."})
+	m.spoolAppends = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_appends_total", Help: "Records (requests) written to the disk spool."})
+	m.spoolMessages = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_messages_total", Help: "Messages written to the disk spool."})
+	m.spoolReplayed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_replayed_messages_total", Help: "Messages replayed from the spool to Kafka."})
+	m.spoolErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_errors_total", Help: "Spool write failures other than full (disk errors)."})
+	reg.MustRegister(m.eventsAccepted, m.bodyBytes, m.inflight, m.kafkaLatency, m.kafkaErrors, m.kafkaMessages,
+		m.spoolAppends, m.spoolMessages, m.spoolReplayed, m.spoolErrors)
+	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_config_reloads_total", Help: "Site config reloads (SIGHUP) by result."}, []string{"result"})
+	reg.MustRegister(reloads)
+	m.reloads = [2]prometheus.Counter{reloads.WithLabelValues("ok"), reloads.WithLabelValues("error")}
+
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_bytes", Help: "Bytes in the spool not yet replayed to Kafka."},
+			func() float64 { return float64(c.spool.Pending()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_segments", Help: "Spool segment files."},
+			func() float64 { return float64(c.spool.Segments()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_fullness_ratio", Help: "Spool bytes over -collector.spoolMaxSize; at 1 requests get 503 spool_full."},
+			func() float64 { return float64(c.spool.Pending()) / float64(c.cfg.SpoolMaxBytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_corrupt_records_total", Help: "Corrupt or torn spool records skipped during replay."},
+			func() float64 { return float64(c.spool.Corrupt()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spooling", Help: "1 while new events go to the spool (Kafka away or spool not yet replayed)."},
+			func() float64 {
+				if c.spooling.Load() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_concurrency_fullness_ratio", Help: "In-flight requests over -collector.maxConcurrency."},
+			func() float64 { return float64(c.server.GetOpenConnectionsCount()) / float64(c.cfg.MaxConcurrency) }),
+	)
+	return m
+}
+
+func (m *metrics) request(r route, code int) {
+	for i, c := range statusCodes {
+		if c == code {
+			m.requests[r][i].Inc()
+			return
+		}
+	}
+	m.requests[r][len(statusCodes)].Inc()
+}
+
+func itoaInt(n int) string { return string(appendUint(nil, uint64(n))) }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/beaconprm/beacon/beacon"
+)
+
+// runCollector serves beacons over HTTP and hands them to Kafka (or the disk spool).
+func runCollector(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("collector")
+	var (
+		cfg       beacon.CollectorConfig
+		brokers   = fs.String("collector.brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
+		maxBody   = collectorBytesFlag(64 << 10)
+		spoolMax  = collectorBytesFlag(1 << 30)
+		spoolSeg  = collectorBytesFlag(16 << 20)
+		demoSites = fs.Bool("collector.demoSites", false, "write the demo site config (site key demo) to -collector.sites if that file does not exist")
+		debug     = fs.Bool("collector.debug", false, "log debug details")
+	)
+	fs.StringVar(&cfg.ListenAddr, "collector.listenAddr", "127.0.0.1:8080", "HTTP address for /v1/events, /v1/p.gif, /l/, /b.js, /healthz, /readyz and /metrics")
+	fs.StringVar(&cfg.SitesFile, "collector.sites", "data/sites.json", "site config file (site keys, tenants, origins, secret sources, privacy); reloaded on SIGHUP")
+	fs.StringVar(&cfg.Topic, "collector.topic", "beacon.events", "Kafka topic receiving one normalized event per message")
+	fs.DurationVar(&cfg.KafkaTimeout, "collector.kafkaTimeout", 250*time.Millisecond, "longest a request waits for Kafka's acks=all before its events go to the disk spool (beacon_kafka_errors_total counts timeouts)")
+	fs.DurationVar(&cfg.KafkaBatchTimeout, "collector.kafkaBatchTimeout", 2*time.Millisecond, "longest the producer waits to fill a batch; requests wait for it, so keep it small")
+	fs.StringVar(&cfg.KafkaCompression, "collector.kafkaCompression", "lz4", "Kafka compression: none, gzip, snappy, lz4 or zstd")
+	fs.StringVar(&cfg.SpoolDir, "collector.spoolDir", "data/spool", "directory of the disk spool used while Kafka is slow or away")
+	fs.Var(&spoolMax, "collector.spoolMaxSize", "spool size limit (e.g. 1GiB); when full, requests get 503 spool_full and /readyz fails (beacon_spool_fullness_ratio)")
+	fs.Var(&spoolSeg, "collector.spoolSegmentSize", "spool segment size (e.g. 16MiB); replayed segments are deleted whole")
+	fs.Var(&maxBody, "collector.maxBodySize", "largest request body (e.g. 64KiB; a full batch of 100 events is far below); larger gets 413 body_too_large")
+	fs.IntVar(&cfg.MaxConcurrency, "collector.maxConcurrency", 10000, "most connections served at once; bounds memory")
+	fs.DurationVar(&cfg.ReadTimeout, "collector.readTimeout", 10*time.Second, "longest time to read one request")
+	fs.DurationVar(&cfg.IdleTimeout, "collector.idleTimeout", 60*time.Second, "how long an idle keep-alive connection is kept")
+	fs.BoolVar(&cfg.TrustForwardedFor, "collector.trustForwardedFor", false, "take the client address from the last X-Forwarded-For entry (only behind a proxy that sets it)")
+	fs.StringVar(&cfg.SnippetDir, "collector.snippetDir", "js-snippet/dist", "snippet build served at /b.js and /<adapter>.js (missing is fine)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "collector.shutdownTimeout", 10*time.Second, "longest wait for in-flight requests at shutdown")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("beacon collector: unexpected arguments %q", fs.Args())
+	}
+	cfg.Brokers = collectorSplitList(*brokers)
+	cfg.MaxBodySize = int(maxBody)
+	cfg.SpoolMaxBytes = int64(spoolMax)
+	cfg.SpoolSegmentBytes = int64(spoolSeg)
+	cfg.HandleSIGHUP = true
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	if *demoSites {
+		if _, err := os.Stat(cfg.SitesFile); errors.Is(err, os.ErrNotExist) {
+			if err := beacon.WriteDemoConfig(cfg.SitesFile); err != nil {
+				return err
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("beacon collector: %w", err)
+	}
+	return beacon.RunCollector(ctx, cfg)
+}
+
+func collectorSplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// collectorBytesFlag is a byte size flag accepting 65536, 64KiB, 16MiB or 1GiB.
+type collectorBytesFlag int64
+
+func (b *collectorBytesFlag) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *collectorBytesFlag) Set(s string) error {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return errors.New("want a positive size such as 65536, 64KiB or 1GiB")
+	}
+	*b = collectorBytesFlag(n * mult)
+	return nil
+}

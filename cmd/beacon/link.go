@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/beaconprm/beacon/beacon"
+)
+
+// runLink prints a signed tracked link: opening it records a click attributed to the
+// partner user and redirects to the target with the partner token.
+func runLink(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("link")
+	var (
+		sites = fs.String("link.sites", "data/sites.json", "site config file holding the tenant's secret source")
+		site  = fs.String("link.site", "demo", "site key whose tenant signs the link (ignored when -link.tenant is set)")
+		c     beacon.Claims
+		base  = fs.String("link.base", "http://127.0.0.1:8080", "public URL of the collector")
+		ttl   = fs.Duration("link.ttl", 0, "link lifetime (e.g. 720h); 0 = never expires")
+	)
+	fs.StringVar(&c.Tenant, "link.tenant", "", "tenant (default: the tenant of -link.site)")
+	fs.StringVar(&c.Partner, "link.partner", "", "partner company id (required)")
+	fs.StringVar(&c.User, "link.user", "", "partner user (person) id")
+	fs.StringVar(&c.Campaign, "link.campaign", "", "campaign id")
+	fs.StringVar(&c.Content, "link.content", "", "content id the link opens")
+	fs.StringVar(&c.Target, "link.target", "", "target URL (required, http or https)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("beacon link: unexpected arguments %q", fs.Args())
+	}
+	if c.Partner == "" || c.Target == "" {
+		return errors.New("beacon link: -link.partner and -link.target are required")
+	}
+	s, err := beacon.LoadConfig(*sites)
+	if err != nil {
+		return fmt.Errorf("beacon link: %w", err)
+	}
+	if c.Tenant == "" {
+		st := s.Site(*site)
+		if st == nil {
+			return fmt.Errorf("beacon link: site %q is not in %s; set -link.site or -link.tenant", *site, *sites)
+		}
+		c.Tenant = st.Tenant
+	}
+	if *ttl > 0 {
+		c.Expires = time.Now().Add(*ttl).Unix()
+	}
+	u, err := s.LinkURL(*base, c)
+	if err != nil {
+		return fmt.Errorf("beacon link: %w", err)
+	}
+	fmt.Fprintln(m.Stdout, u)
+	return nil
+}
