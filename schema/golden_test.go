@@ -236,4 +236,42 @@ func TestGolden(t *testing.T) {
 			"camp1|Launch|3|p3|Gamma|0|4|0",
 		)
 	})
+
+	t.Run("query-views", func(t *testing.T) {
+		// the q_<name> views answer like the saved queries (every parameter given)
+		for _, c := range []struct {
+			name, args string
+			params     map[string]string
+		}{
+			{"document-views", "tenant = 'acme', content = 'doc1', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme", "content": "doc1"}},
+			{"video-retention", "tenant = 'acme', content = 'vid1'", map[string]string{"tenant": "acme", "content": "vid1"}},
+			{"training-completion", "tenant = 'acme', course = '', partner = ''", map[string]string{"tenant": "acme"}},
+			{"content-outcomes", "tenant = 'acme', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme"}},
+			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme"}},
+		} {
+			want := run(t, conn, db, c.name, c.params)
+			got := rawRows(t, conn, "SELECT * FROM "+db+"."+ViewName(c.name)+"("+c.args+")")
+			if len(want) == 0 || joinRows(got) != joinRows(want) {
+				t.Fatalf("%s view:\n%s\nsaved query:\n%s", c.name, joinRows(got), joinRows(want))
+			}
+		}
+	})
+
+	t.Run("bi-views", func(t *testing.T) {
+		sameRows(t, "bi_document_viewers", rawRows(t, conn, "SELECT viewer, partner_id, max_page, pages_seen, opens, total_dwell_ms FROM "+db+".bi_document_viewers WHERE tenant = 'acme' AND content_id = 'doc1' ORDER BY viewer"),
+			"u:u1|p1|5|4|2|16500", "u:u3|p2|2|2|1|3000", "v:a1||2|2|1|1000")
+		sameRows(t, "bi_document_page_dwell", rawRows(t, conn, "SELECT page, dwell_ms FROM "+db+".bi_document_page_dwell WHERE tenant = 'acme' AND content_id = 'doc1' AND viewer = 'u:u1' ORDER BY page"),
+			"1|3000", "2|3000", "3|4500", "5|6000")
+		// u1 watched {0..7, 10..19} of 20 s on two devices and ended on the second
+		sameRows(t, "bi_video_viewers", rawRows(t, conn, "SELECT viewer, loaded, played, ended, furthest, seconds_watched, completion FROM "+db+".bi_video_viewers WHERE tenant = 'acme' AND content_id = 'vid1' ORDER BY viewer"),
+			"u:u1|1|1|1|20|18|0.9", "u:u2|1|1|0|2.5|3|0.15", "u:u3|1|0|0|0|0|", "v:a1|1|1|0|10|10|0.5")
+		sameRows(t, "bi_video_seconds", rawRows(t, conn, "SELECT sum(viewers), count() FROM "+db+".bi_video_seconds WHERE tenant = 'acme' AND content_id = 'vid1'"),
+			"31|20")
+		sameRows(t, "bi_training_status", rawRows(t, conn, "SELECT course_id, partner_user_id, completed FROM "+db+".bi_training_status WHERE tenant = 'acme' ORDER BY course_id, partner_user_id"),
+			"course1|u1|1", "course1|u2|0", "course1|u3|1", "course1|u4|0", "course1|u5|1", "course2|u4|0")
+		sameRows(t, "bi_content_use_daily", rawRows(t, conn, "SELECT partner_id, sum(sessions), sum(events) FROM "+db+".bi_content_use_daily WHERE tenant = 'acme' AND content_id = 'faq1' GROUP BY partner_id ORDER BY partner_id"),
+			"|1|1", "p1|2|3", "p2|1|1")
+		sameRows(t, "bi_partner_deals", rawRows(t, conn, "SELECT partner_id, won_deals, won_amount, deals FROM "+db+".bi_partner_deals WHERE tenant = 'acme' ORDER BY partner_id"),
+			"p1|1|1000|2", "p2|1|3000|1")
+	})
 }

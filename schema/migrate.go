@@ -56,13 +56,27 @@ ORDER BY version`, o.Database, on, engine),
 // Migrate creates the database if needed and applies, in order, every embedded migration
 // not yet recorded in {db}.schema_migrations. Every statement is idempotent (IF NOT
 // EXISTS), so a run interrupted half-way is finished by the next one. It returns the
-// versions it applied.
+// versions it applied. Then it (re)creates the q_<name> view of every saved query, so the
+// views always match the binary's saved queries.
 func Migrate(ctx context.Context, conn driver.Conn, o Options) ([]uint32, error) {
 	ms, err := Migrations()
 	if err != nil {
 		return nil, err
 	}
-	return migrate(ctx, conn, ms, o)
+	done, err := migrate(ctx, conn, ms, o)
+	if err != nil {
+		return done, err
+	}
+	views, err := RenderQueryViews(o)
+	if err != nil {
+		return done, err
+	}
+	for _, s := range views {
+		if err := conn.Exec(ctx, s); err != nil {
+			return done, fmt.Errorf("cannot create the view of a saved query: %w", err)
+		}
+	}
+	return done, nil
 }
 
 func migrate(ctx context.Context, conn driver.Conn, ms []Migration, o Options) ([]uint32, error) {

@@ -113,6 +113,15 @@ func TestClusterFlavorParses(t *testing.T) {
 			n++
 		}
 	}
+	views, err := RenderQueryViews(Options{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range views {
+		if f := scalar[string](t, conn, "SELECT formatQuery(?)", s); !strings.Contains(f, "ON CLUSTER prod") {
+			t.Fatalf("formatted view lost ON CLUSTER: %.200s", f)
+		}
+	}
 	for _, s := range bootstrap(Options{Database: "beacon", Cluster: "prod"}) {
 		scalar[string](t, conn, "SELECT formatQuery(?)", s)
 	}

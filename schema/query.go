@@ -207,3 +207,38 @@ func scanAll(rows driver.Rows) (*Result, error) {
 	}
 	return res, rows.Err()
 }
+
+// ViewName is the name of the parameterized view that serves saved query name to BI
+// tools: "document-views" -> "q_document_views".
+func ViewName(name string) string {
+	return "q_" + strings.ReplaceAll(name, "-", "_")
+}
+
+// RenderQueryViews returns the statements that (re)create one parameterized view per saved
+// query, {db}.q_<name>, so a BI tool that can pass parameters gets exactly the saved
+// query's answer: SELECT * FROM beacon.q_document_views(tenant='acme', content='doc-1',
+// from='1970-01-01', to='2100-01-01'). A parameterized view takes every parameter; the
+// saved query's defaults do not apply.
+func RenderQueryViews(o Options) ([]string, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.WithDefaults()
+	qs, err := SavedQueries()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, q := range qs {
+		s := fmt.Sprintf("CREATE OR REPLACE VIEW %s.%s AS\n%s", o.Database, ViewName(q.Name), strings.TrimSpace(strings.ReplaceAll(q.SQL, "{db}", o.Database)))
+		if o.Cluster != "" {
+			cs, err := clusterize(s, o, nil)
+			if err != nil {
+				return nil, err
+			}
+			s = cs[0]
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -93,6 +93,14 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 				fmt.Fprintf(m.Stdout, "%s;\n\n", s)
 			}
 		}
+		views, err := schema.RenderQueryViews(opts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, "-- views of the saved queries, recreated by every 'migrate up'")
+		for _, s := range views {
+			fmt.Fprintf(m.Stdout, "%s;\n\n", s)
+		}
 		return nil
 	case "up":
 		conn, err := ch.open(ctx)
