@@ -100,35 +100,35 @@ export function createTracker(o) {
     return e.id;
   };
 
-  // Offline queue: batches that failed, kept (in storage when allowed) and retried with backoff.
-  let oq = bounded(20);
+  // Delivery queue, written ahead: a batch stays in it (in storage when allowed)
+  // until the collector took it, so a request cut by navigation, a network
+  // failure or a 5xx/429 is retried with backoff, here or on the next page.
+  // Bounded: past 20 batches the oldest go; a batch is tried at most 6 times.
+  let oq = bounded(20), rt = 0;
   try { oq = bounded(20, JSON.parse(get('_bcn_q')) || []); } catch (x) { /* corrupt: start empty */ }
-  let rt = 0;
+  const fly = {};
   const saveQ = () => put('_bcn_q', oq.length ? JSON.stringify(oq) : null);
-  const park = it => {
-    if (++it.n > 6) return;
-    oq.add(it);
-    saveQ();
-    clearTimeout(rt);
-    rt = setTimeout(retry, Math.min(60000, 1000 << it.n));
-  };
+  const done = it => { const i = oq.indexOf(it); if (i >= 0) { oq.splice(i, 1); saveQ(); } };
+  const later = n => { clearTimeout(rt); rt = setTimeout(retry, Math.min(60000, 1000 << n)); };
   const retry = () => {
-    if (!granted || nav.onLine === false) return;
-    const items = oq.splice(0);
-    saveQ();
-    items.forEach(it => send(it));
+    if (granted && nav.onLine !== false) oq.filter(it => !fly[it.k]).forEach(it => send(it));
   };
 
-  // send delivers one batch: sendBeacon while the page goes away (nothing else
-  // survives unload), otherwise fetch keepalive so failures are seen and retried;
-  // the pixel is the last resort for browsers with neither.
+  // send tries one batch: sendBeacon while the page goes away (nothing else
+  // survives unload), otherwise fetch so failures are seen (keepalive for
+  // small bodies: all keepalive requests of a page share 64 KiB); the pixel is
+  // the last resort for browsers with neither.
   const send = (it, unload) => {
+    if (++it.n > 6) return done(it);
+    saveQ();
+    if (nav.onLine === false) return later(it.n);
     const b = body(it.h, it.e, now());
-    if (nav.onLine === false) return park(it);
-    if ((unload || !w.fetch) && nav.sendBeacon) try { if (nav.sendBeacon(url, b)) return; } catch (x) { /* fall through */ }
+    if (unload && nav.sendBeacon) try { if (nav.sendBeacon(url, b)) return done(it); } catch (x) { /* fall through */ }
     if (w.fetch) {
-      fetch(url, { method: 'POST', body: b, keepalive: true, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
-        .then(r => { if (r.status > 499 || r.status == 429) park(it); }, () => park(it));
+      fly[it.k] = 1;
+      fetch(url, { method: 'POST', body: b, keepalive: b.length < 8192, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
+        .then(r => r.status < 500 && r.status != 429, () => 0)
+        .then(ok => { delete fly[it.k]; ok ? done(it) : later(it.n); });
       return;
     }
     it.e.forEach(e => {
@@ -136,6 +136,7 @@ export function createTracker(o) {
         cid: e.content_id, ct: e.content_type, t: e.title, p: e.page, pc: e.page_count, d: e.depth, a: e.action, n: e.name, href: e.href };
       new Image().src = o.endpoint + '/v1/p.gif?' + Object.keys(q).filter(k => q[k] != null && q[k] !== '').map(k => k + '=' + encodeURIComponent(q[k])).join('&');
     });
+    done(it);
   };
 
   // flush sends everything pending. unload is 1 when the page is hidden, 2 on
@@ -150,7 +151,11 @@ export function createTracker(o) {
     const h = { v: 1, site: o.site, visitor_id: vid, session_id: sid, url: cut(loc.href, 2048), referrer: cut(d.referrer, 2048) };
     if (token) h.token = token;
     if (o.consent == 'required') h.consent = true;
-    split(h, pend.splice(0), MAX_BODY).forEach(e => send({ h, e, n: 0 }, unload));
+    split(h, pend.splice(0), MAX_BODY).forEach(e => {
+      const it = { h, e, n: 0, k: rid() };
+      oq.add(it);
+      send(it, unload);
+    });
   };
 
   // Page content identity: engage and scroll events belong to it.
