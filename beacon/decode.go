@@ -80,12 +80,11 @@ func (d *Decoder) syntax(what string) bool {
 
 func (d *Decoder) ws() {
 	for d.pos < len(d.buf) {
-		switch d.buf[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
+		c := d.buf[d.pos]
+		if c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
 			return
 		}
+		d.pos++
 	}
 }
 
@@ -147,26 +146,40 @@ func (d *Decoder) key() (string, bool) {
 	return k, true
 }
 
+// strSpecial marks the bytes that end the fast scan of a string: quote, backslash and
+// control characters.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // str reads a JSON string at the position (which holds '"').
 func (d *Decoder) str() (string, bool) {
 	start := d.pos + 1
-	for i := start; i < len(d.buf); i++ {
-		switch c := d.buf[i]; {
-		case c == '"':
-			d.pos = i + 1
-			if i == start {
-				return "", true
-			}
-			return unsafe.String(&d.buf[start], i-start), true
-		case c == '\\':
-			return d.strEscaped(start, i)
-		case c < 0x20:
-			d.pos = i
-			return "", d.syntax("control character in string")
-		}
+	buf := d.buf
+	i := start
+	for i < len(buf) && !strSpecial[buf[i]] {
+		i++
 	}
-	d.pos = len(d.buf)
-	return "", d.syntax("unterminated string")
+	if i >= len(buf) {
+		d.pos = len(buf)
+		return "", d.syntax("unterminated string")
+	}
+	switch buf[i] {
+	case '"':
+		d.pos = i + 1
+		if i == start {
+			return "", true
+		}
+		return unsafe.String(&buf[start], i-start), true
+	case '\\':
+		return d.strEscaped(start, i)
+	}
+	d.pos = i
+	return "", d.syntax("control character in string")
 }
 
 func (d *Decoder) strEscaped(start, i int) (string, bool) {
