@@ -131,14 +131,16 @@ func (ing *Ingester) consume(runCtx, genCtx context.Context, gen *kafka.Generati
 		committed: ing.m.committed.WithLabelValues(label),
 	}
 	defer func() {
-		ing.m.buffered.Sub(float64(p.b.bytes))
 		ing.m.lag.DeleteLabelValues(label)
 		ing.m.committed.DeleteLabelValues(label)
 	}()
 	p.run(ctx, pa.Offset)
 }
 
-// partition turns one partition's messages into batches and writes them.
+// partition turns one partition's messages into batches and writes them. Two batches
+// alternate: one fills while the other is written, so decoding overlaps the insert; when
+// both are busy (ClickHouse slow or down) the partition is not read, which bounds memory
+// to two batches.
 type partition struct {
 	ing       *Ingester
 	gen       *kafka.Generation
@@ -147,20 +149,25 @@ type partition struct {
 	lag       prometheus.Gauge
 	committed prometheus.Gauge
 
+	// Owned by the reading goroutine.
 	cuts map[int64]int64 // recorded batch ranges: start offset -> end offset
 	dec  decoder
 	row  row
-	b    batch
+	b    *batch // the open batch, nil between batches
+
+	free chan *batch // batches ready to fill
+	full chan *batch // batches to write, in offset order
 }
 
-// batch is the open batch of a partition: offsets [start, next) read so far, to be
-// ended at end (exclusive) unless the flush interval or the byte limit cut it earlier.
+// batch is a range of offsets of one partition: [start, next) read so far, to be ended
+// at end (exclusive) unless the flush interval or the byte limit cut it earlier.
 type batch struct {
-	open       bool
 	start      int64
 	next       int64
 	end        int64
-	recorded   bool // end comes from a recorded cut and must be kept
+	recorded   bool   // end comes from a recorded cut and must be kept
+	record     bool   // end was chosen early: record it before inserting
+	cut        string // what ended it: rows, bytes or time
 	bytes      int
 	cols       columns
 	poison     []kafka.Message
@@ -191,8 +198,8 @@ func (p *partition) run(ctx context.Context, committed int64) {
 		MinBytes:  1,
 		MaxBytes:  max(cfg.BatchBytes/4, 1<<20),
 		MaxWait:   cfg.FetchMaxWait,
-		// The queue between the fetcher and us is what keeps being read while a flush
-		// retries; it bounds the memory of a stalled partition.
+		// The queue between the fetcher and us keeps filling while both batches are
+		// busy; it bounds the memory of a stalled partition together with them.
 		QueueCapacity: 500,
 	})
 	defer r.Close()
@@ -205,12 +212,34 @@ func (p *partition) run(ctx context.Context, committed int64) {
 		return
 	}
 	p.log.Debug("partition started", "committed", committed, "recorded_cuts", len(p.cuts))
-	defer p.closeBatch()
 
+	p.free = make(chan *batch, 2)
+	p.free <- new(batch)
+	p.free <- new(batch)
+	p.full = make(chan *batch, 1)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		p.write(ctx)
+	}()
+	defer func() {
+		close(p.full)
+		<-writerDone
+		p.drop(p.b)
+		for b := range p.full { // batches the writer never took, if it stopped early
+			p.drop(b)
+		}
+	}()
+	p.read(ctx, r)
+}
+
+// read fetches messages and cuts them into batches until ctx ends or the writer stops.
+func (p *partition) read(ctx context.Context, r *kafka.Reader) {
+	cfg := &p.ing.cfg
 	backoff := cfg.RetryMin
 	for {
 		fetchCtx := ctx
-		if p.b.open {
+		if p.b != nil {
 			fetchCtx = p.b.deadline
 		}
 		msg, err := r.FetchMessage(fetchCtx)
@@ -218,15 +247,15 @@ func (p *partition) run(ctx context.Context, committed int64) {
 			if ctx.Err() != nil {
 				return
 			}
-			if p.b.open && p.b.deadline.Err() != nil {
-				if p.b.recorded && p.b.next < p.b.end {
+			if b := p.b; b != nil && b.deadline.Err() != nil {
+				if b.recorded && b.next < b.end {
 					// Rebuilding a recorded range: its remaining messages exist and are
 					// on their way; cutting now would change the batch.
-					p.b.cancelTime()
-					p.b.deadline, p.b.cancelTime = context.WithTimeout(ctx, cfg.FlushInterval)
+					b.cancelTime()
+					b.deadline, b.cancelTime = context.WithTimeout(ctx, cfg.FlushInterval)
 					continue
 				}
-				if !p.flush(ctx, p.b.next, "time") {
+				if !p.cut(ctx, b.next, "time") {
 					return
 				}
 				continue
@@ -241,38 +270,44 @@ func (p *partition) run(ctx context.Context, committed int64) {
 		backoff = cfg.RetryMin
 		p.lag.Set(float64(max(msg.HighWaterMark-msg.Offset-1, 0)))
 
-		if p.b.open {
+		if b := p.b; b != nil {
 			size := len(msg.Key) + len(msg.Value)
 			switch {
-			case msg.Offset >= p.b.end:
-				if !p.flush(ctx, p.b.end, "rows") {
+			case msg.Offset >= b.end:
+				if !p.cut(ctx, b.end, "rows") {
 					return
 				}
-			case !p.b.recorded && p.b.bytes+size > cfg.BatchBytes:
-				if !p.flush(ctx, p.b.next, "bytes") {
+			case !b.recorded && b.bytes+size > cfg.BatchBytes:
+				if !p.cut(ctx, b.next, "bytes") {
 					return
 				}
 			}
 		}
-		if !p.b.open {
-			p.begin(ctx, msg.Offset)
+		if p.b == nil && !p.begin(ctx, msg.Offset) {
+			return
 		}
 		p.add(&msg)
 		if msg.Offset == p.b.end-1 {
-			if !p.flush(ctx, p.b.end, "rows") {
+			if !p.cut(ctx, p.b.end, "rows") {
 				return
 			}
 		}
 	}
 }
 
-// begin opens a batch at offset start. Its end is the recorded cut for start if there is
-// one, else the next multiple of BatchRows: the same end any earlier owner chose.
-func (p *partition) begin(ctx context.Context, start int64) {
+// begin opens a batch at offset start, waiting for a free one. Its end is the recorded
+// cut for start if there is one, else the next multiple of BatchRows: the same end any
+// earlier owner chose.
+func (p *partition) begin(ctx context.Context, start int64) bool {
+	var b *batch
+	select {
+	case b = <-p.free:
+	case <-ctx.Done():
+		return false
+	}
 	n := int64(p.ing.cfg.BatchRows)
-	b := &p.b
-	b.open, b.start, b.next, b.bytes = true, start, start, 0
-	b.end, b.recorded = (start/n+1)*n, false
+	b.start, b.next, b.bytes = start, start, 0
+	b.end, b.recorded, b.record = (start/n+1)*n, false, false
 	if end, ok := p.cuts[start]; ok && end > start {
 		b.end, b.recorded = end, true
 	}
@@ -282,11 +317,13 @@ func (p *partition) begin(ctx context.Context, start int64) {
 		}
 	}
 	b.deadline, b.cancelTime = context.WithTimeout(ctx, p.ing.cfg.FlushInterval)
+	p.b = b
+	return true
 }
 
 // add decodes msg into the open batch, or sets it aside for the dead-letter topic.
 func (p *partition) add(msg *kafka.Message) {
-	b := &p.b
+	b := p.b
 	size := len(msg.Key) + len(msg.Value)
 	b.next = msg.Offset + 1
 	b.bytes += size
@@ -305,23 +342,51 @@ func (p *partition) add(msg *kafka.Message) {
 	b.cols.append(&p.row)
 }
 
-// flush writes the open batch as the range [start, end) and commits end. It returns
-// false only when ctx ended; every failure before that is retried.
-func (p *partition) flush(ctx context.Context, end int64, cut string) bool {
+// cut ends the open batch at end and hands it to the writer.
+func (p *partition) cut(ctx context.Context, end int64, cut string) bool {
+	b := p.b
+	b.cancelTime()
+	if end != b.end {
+		b.record = true
+		b.end, b.recorded = end, true
+		p.cuts[b.start] = end
+	}
+	b.cut = cut
+	select {
+	case p.full <- b:
+		p.b = nil
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// write writes the batches handed over by read, in order, and returns them to the pool.
+func (p *partition) write(ctx context.Context) {
+	for b := range p.full {
+		if !p.flush(ctx, b) {
+			p.drop(b)
+			return
+		}
+		p.drop(b)
+		p.free <- b
+	}
+}
+
+// flush writes b as the range [start, end) and commits end. It returns false only when
+// ctx ended; every failure before that is retried.
+func (p *partition) flush(ctx context.Context, b *batch) bool {
 	cfg := &p.ing.cfg
 	m := p.ing.m
-	b := &p.b
-	if end != b.end {
+	if b.record {
 		// An early cut: remember it before anything is inserted, so a successor that
 		// finds this range uncommitted rebuilds exactly it.
 		ok := p.retry(ctx, "record the batch range", classifyCH, func(ctx context.Context) error {
-			return p.ing.store.recordCut(ctx, cfg.Topic, p.id, b.start, end)
+			return p.ing.store.recordCut(ctx, cfg.Topic, p.id, b.start, b.end)
 		})
 		if !ok {
 			return false
 		}
-		p.cuts[b.start] = end
-		b.end, b.recorded = end, true
 	}
 	if len(b.poison) > 0 {
 		msgs := make([]kafka.Message, len(b.poison))
@@ -350,7 +415,7 @@ func (p *partition) flush(ctx context.Context, end int64, cut string) bool {
 			"first_offset", b.poison[0].Offset, "first_reason", b.reasons[0])
 	}
 	if rows := b.cols.len(); rows > 0 {
-		token := batchToken(cfg.Topic, p.id, b.start, end)
+		token := batchToken(cfg.Topic, p.id, b.start, b.end)
 		var took time.Duration
 		ok := p.retry(ctx, "insert the batch", classifyCH, func(ctx context.Context) error {
 			t0 := time.Now()
@@ -366,17 +431,16 @@ func (p *partition) flush(ctx context.Context, end int64, cut string) bool {
 		m.batchRows.Observe(float64(rows))
 	}
 	m.batchBytes.Observe(float64(b.bytes))
-	m.batches.WithLabelValues(cut).Inc()
+	m.batches.WithLabelValues(b.cut).Inc()
 	ok := p.retry(ctx, "commit the offset", func(error) string { return kindKafka }, func(context.Context) error {
 		p.ing.commitMu.Lock()
 		defer p.ing.commitMu.Unlock()
-		return p.gen.CommitOffsets(map[string]map[int]int64{cfg.Topic: {p.id: end}})
+		return p.gen.CommitOffsets(map[string]map[int]int64{cfg.Topic: {p.id: b.end}})
 	})
 	if !ok {
 		return false
 	}
-	p.committed.Set(float64(end))
-	p.closeBatch()
+	p.committed.Set(float64(b.end))
 	return true
 }
 
@@ -386,16 +450,17 @@ func batchToken(topic string, partition int, start, end int64) string {
 	return fmt.Sprintf("beacon-ingest/%s/%d/%d-%d", topic, partition, start, end)
 }
 
-// closeBatch drops the open batch's contents; after a flush they are in ClickHouse, on
+// drop empties b and keeps its capacity. After a flush its rows are in ClickHouse; on
 // shutdown or revocation they are left to whoever reads the partition next.
-func (p *partition) closeBatch() {
-	b := &p.b
-	if !b.open {
+func (p *partition) drop(b *batch) {
+	if b == nil {
 		return
 	}
 	p.ing.m.buffered.Sub(float64(b.bytes))
-	b.cancelTime()
-	b.open, b.bytes = false, 0
+	if b.cancelTime != nil {
+		b.cancelTime()
+	}
+	b.bytes = 0
 	b.cols.reset()
 	clear(b.poison)
 	b.poison, b.reasons, b.kinds = b.poison[:0], b.reasons[:0], b.kinds[:0]
