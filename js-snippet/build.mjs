@@ -29,7 +29,7 @@ const common = {
   define: { __VERSION__: JSON.stringify(V) },
   logLevel: 'warning',
 };
-const replaceVersion = s => s.replace('__VERSION__', V);
+const replaceVersion = s => s.replaceAll('__VERSION__', V);
 
 const iife = { 'b.js': 'src/b.js', 'pdf.js': 'src/iife/pdf.js', 'video.js': 'src/iife/video.js', 'youtube.js': 'src/iife/youtube.js', 'vimeo.js': 'src/iife/vimeo.js' };
 const manifest = { version: V, files: {} };

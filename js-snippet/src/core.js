@@ -85,7 +85,7 @@ export function createTracker(o) {
   } catch (x) { /* keep going without a token */ }
 
   const pend = bounded(1000);
-  const hooks = [];
+  const hooks = [], ls = [];
   let timer = 0;
 
   const event = (type, f) => {
@@ -95,6 +95,7 @@ export function createTracker(o) {
       if (v != null && v !== '') e[k] = typeof v == 'string' ? cut(v, LIM[k] || 2048) : v;
     }
     pend.add(e);
+    ls.forEach(f => { try { f(e); } catch (x) { /* a listener must not stop tracking */ } });
     if (pend.length >= 50) flush();
     else if (!timer) timer = setTimeout(flush, +o.flush || 5000);
     return e.id;
@@ -201,6 +202,7 @@ export function createTracker(o) {
     event,
     flush: () => flush(),
     hook: fn => hooks.push(fn),
+    listen: fn => ls.push(fn),
     consent,
     content: (id, type, title) => content(id, type, title),
     track: (name, props) => {

@@ -1,5 +1,5 @@
 // A tiny stand-in for the collector used by the browser tests: it serves the
-// build with the collector's URL layout (/b.js, /js/<name>.js, /viewer/, /demo/)
+// build with the collector's URL layout (/b.js, /<adapter>.js, /viewer/, /demo/)
 // plus test pages, records every batch posted to /v1/events and every pixel
 // hit, and answers /l/<token> like a tracked link (record, then 302 with pb_t).
 import http from 'node:http';
@@ -14,14 +14,14 @@ const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA
 
 // file maps a request path to a file under js-snippet/.
 function file(path) {
-  if (path === '/b.js') return 'dist/b.js';
-  let m;
-  if ((m = /^\/js\/([a-z]+\.js)$/.exec(path))) return 'dist/' + m[1];
+  // Like the collector: /b.js, /<adapter>.js and /<version>/<name>.js from dist/.
+  const m = /^\/((?:\d+\.\d+\.\d+\/)?[a-z]+\.js)$/.exec(path);
+  if (m) return 'dist/' + m[1];
   for (const [pre, dir] of [['/viewer/', 'dist/viewer/'], ['/demo/', 'dist/demo/'], ['/test/', 'test/pages/']]) {
     if (path.startsWith(pre)) {
-      const rest = normalize(path.slice(pre.length) || 'index.html');
+      const rest = normalize(path.slice(pre.length) || '.');
       if (rest.startsWith('..')) return null;
-      return dir + (rest.endsWith('/') || rest === '.' ? rest + 'index.html' : rest);
+      return dir + (rest === '.' ? 'index.html' : rest.endsWith('/') ? rest + 'index.html' : rest);
     }
   }
   return null;

@@ -1,0 +1,19 @@
+// Compile-only check of the declarations (npm run test:types): typical integrator code.
+import { createTracker, type Beacon } from './beacon';
+import { trackVideo, trackPdf } from './adapters';
+
+const b: Beacon = createTracker({ site: 'demo', endpoint: 'https://collector.example.com', consent: 'required' });
+b.track('signup', { plan: 'pro', seats: 5, trial: true });
+b.content('faq-42', 'faq', 'How do I register a deal?');
+b.consent(true);
+b.flush();
+const id: string = b.event('custom', { name: 'x', props: { a: 'b' } });
+b.hook(u => { if (u === 2) b.flush(); });
+trackVideo(b, document.createElement('video'), { id: 'vid-1', interval: 5000 });
+const bus = { on(_n: string, _fn: (e: never) => void) {} };
+const st = trackPdf(b, bus, { id: 'doc-1' });
+const furthest: number = st.furthest;
+if (window.beacon && 'track' in window.beacon) window.beacon.track('from-window');
+window.beacon = { q: [['track', 'early', {}]] };
+export { id, furthest };
+b.listen(e => console.log(e.id, e.type, e.content_id));
