@@ -9,7 +9,10 @@ import { createTracker } from './core.js';
     const s = document.currentScript;
     const a = n => s && s.getAttribute('data-' + n);
     if (!a('site') || (window.beacon && window.beacon.event)) return;
+    // Calls made before the script loaded: window.beacon = {q: [['track', 'x', {}], ...]}.
+    const q = (window.beacon && window.beacon.q) || [];
     const t = createTracker({
+      q,
       site: a('site'),
       endpoint: a('endpoint') || new URL(s.src).origin,
       cookieless: a('cookieless') != null,
@@ -22,10 +25,8 @@ import { createTracker } from './core.js';
       heartbeat: a('heartbeat'),
       flush: a('flush'),
     });
-    // Calls made before the script loaded: window.beacon = {q: [['track', 'x', {}], ...]}.
-    const q = (window.beacon && window.beacon.q) || [];
     window.beacon = t;
-    q.forEach(c => { try { t[c[0]](...c.slice(1)); } catch (x) { /* ignore */ } });
+    q.forEach(c => { try { if (c[0] != 'listen') t[c[0]](...c.slice(1)); } catch (x) { /* ignore */ } });
     document.dispatchEvent(new Event('beacon:ready'));
   } catch (x) { /* never break the page */ }
 })();

@@ -214,6 +214,8 @@ export function createTracker(o) {
   };
 
   keep();
+  // Listeners queued before the script loaded see the page view too.
+  (o.q || []).forEach(c => { if (c[0] == 'listen') ls.push(c[1]); });
   content(o.content_id || loc.pathname, o.content_type, o.title, o.auto === false);
 
   on(d, 'visibilitychange', () => { if (d.visibilityState == 'hidden') { engage(); flush(1); } else tick(); });

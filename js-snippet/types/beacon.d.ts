@@ -19,6 +19,8 @@ export interface TrackerOptions {
   dnt?: 'ignore' | 'respect' | string | null;
   /** false: no automatic page view (data-auto="off"), e.g. when an adapter sends the view. */
   auto?: boolean;
+  /** Calls queued by a stub before the script loaded; listen() calls among them run before the page view. */
+  q?: Array<[string, ...unknown[]]>;
   /** Page content identity; defaults: location.pathname, 'page', document.title. */
   content_id?: string | null;
   content_type?: ContentType | string | null;
