@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -378,4 +379,61 @@ func value(m prometheus.Metric) float64 {
 		return d.Counter.GetValue()
 	}
 	return d.Gauge.GetValue()
+}
+
+func TestSIGHUPReloadsSites(t *testing.T) {
+	dir := t.TempDir()
+	sitesFile := writeSites(t, dir)
+	c := startCollector(t, CollectorConfig{SitesFile: sitesFile, HandleSIGHUP: true})
+	f := ConfigFile{Sites: []SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret"}, {SiteKey: "added", Tenant: "demo", SecretFile: "demo.secret"}}}
+	data, _ := json.Marshal(f)
+	if err := os.WriteFile(sitesFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Run installs its handler asynchronously: signal until the reload shows.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Sites().Site("added") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("SIGHUP did not reload the site config")
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	c, err := NewCollector(CollectorConfig{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{deadBroker(t)},
+		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + c.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	resp, _ := do(t, "POST", url+"/v1/events", batchJSON("", okEvent))
+	if resp.StatusCode != 204 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Fatal("still accepting after shutdown")
+	}
+	// The spooled event survives: a new collector on the same spool replays it first.
+	s, err := OpenSpool(SpoolConfig{Dir: filepath.Join(dir, "spool")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs, _, err := s.Read(10); err != nil || len(msgs) != 1 {
+		t.Fatalf("spool after shutdown: %d messages, %v", len(msgs), err)
+	}
 }
