@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/beaconprm/beacon/internal/chlocal"
+)
+
+// runClickHouse serves the local ClickHouse engine in this process until signalled.
+// `beacon dev` runs it as a child; it is also handy on its own for ad-hoc work.
+func runClickHouse(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("clickhouse")
+	dataDir := fs.String("clickhouse.dataDir", "var/clickhouse/data", "data directory; kept across restarts")
+	tcpPort := fs.Int("clickhouse.tcpPort", 9000, "native protocol port on 127.0.0.1")
+	httpPort := fs.Int("clickhouse.httpPort", 8123, "HTTP interface port on 127.0.0.1")
+	cacheDir := fs.String("cacheDir", chlocal.CacheDir(), "where the engine library is cached (fetched with npm when absent); $BEACON_CHDB_LIB overrides")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	lib, err := chlocal.EnsureLibrary(ctx, *cacheDir, m.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stderr, "clickhouse: serving %s on 127.0.0.1 native %d, http %d\n", *dataDir, *tcpPort, *httpPort)
+	return chlocal.Serve(ctx, chlocal.ServeConfig{Library: lib, DataDir: *dataDir, TCPPort: *tcpPort, HTTPPort: *httpPort})
+}
+
+// clickhouseArgs is the argv tail that makes `beacon` serve ClickHouse as runClickHouse does.
+func clickhouseArgs(dataDir string, tcpPort, httpPort int, cacheDir string) []string {
+	return []string{"clickhouse",
+		"-clickhouse.dataDir=" + dataDir,
+		"-clickhouse.tcpPort=" + strconv.Itoa(tcpPort),
+		"-clickhouse.httpPort=" + strconv.Itoa(httpPort),
+		"-cacheDir=" + cacheDir,
+	}
+}

@@ -1,0 +1,195 @@
+package chlocal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// ServeConfig is what one server process needs.
+type ServeConfig struct {
+	Library  string // path of libchdb.so
+	DataDir  string // persistent data directory
+	Host     string // listen host; default 127.0.0.1
+	TCPPort  int    // native protocol port; default 9000
+	HTTPPort int    // HTTP interface port; default 8123
+}
+
+func (c *ServeConfig) defaults() {
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+	}
+	if c.TCPPort == 0 {
+		c.TCPPort = 9000
+	}
+	if c.HTTPPort == 0 {
+		c.HTTPPort = 8123
+	}
+}
+
+// keepServing is the statement that holds the clickhouse-local process open after the
+// listeners start: a slow, effectively endless scan that outputs nothing.
+const keepServing = "SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; " +
+	"SELECT sleepEachRow(1) FROM numbers(1000000000000) SETTINGS max_block_size = 1 FORMAT Null"
+
+// Serve runs the ClickHouse server in this process until ctx ends. It is meant for a
+// dedicated child process (see Start): the engine owns the process, and returning from
+// Serve is the caller's cue to exit it. Acknowledged inserts are already on disk then.
+func Serve(ctx context.Context, cfg ServeConfig) error {
+	cfg.defaults()
+	if cfg.Library == "" || cfg.DataDir == "" {
+		return errors.New("chlocal: Library and DataDir are required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("cannot create ClickHouse data directory %s: %w", cfg.DataDir, err)
+	}
+	abs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	argv := []string{
+		"clickhouse",
+		"--path=" + abs + "/",
+		"--listen_host=" + cfg.Host,
+		"--tcp_port=" + strconv.Itoa(cfg.TCPPort),
+		"--http_port=" + strconv.Itoa(cfg.HTTPPort),
+		"--query=" + keepServing,
+	}
+	done := make(chan error, 1)
+	go func() { done <- serveInProcess(cfg.Library, argv) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return err
+		}
+		return errors.New("ClickHouse server stopped by itself: see its log")
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Process is a ClickHouse server running as a child process.
+type Process struct {
+	cmd      *exec.Cmd
+	done     chan struct{}
+	waitErr  error
+	HTTPAddr string
+	TCPAddr  string
+}
+
+// StartConfig says how to launch a server child.
+type StartConfig struct {
+	ServeConfig
+	// Command is the argv that makes a process call Serve with ServeConfig; the
+	// server flags are appended by the caller that builds it (see `beacon clickhouse`).
+	Command []string
+	Env     []string // extra environment for the child
+	LogPath string   // child's stdout and stderr; default DataDir/../clickhouse.log
+	// ReadyTimeout bounds the wait for /ping; default 60s (first start creates system tables).
+	ReadyTimeout time.Duration
+}
+
+// Start launches the child and waits until its HTTP interface answers /ping.
+func Start(ctx context.Context, cfg StartConfig) (*Process, error) {
+	cfg.defaults()
+	if len(cfg.Command) == 0 {
+		return nil, errors.New("chlocal: StartConfig.Command is empty")
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 60 * time.Second
+	}
+	if cfg.LogPath == "" {
+		cfg.LogPath = filepath.Join(filepath.Dir(filepath.Clean(cfg.DataDir)), "clickhouse.log")
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.LogPath), 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.OpenFile(cfg.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open ClickHouse log %s: %w", cfg.LogPath, err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(cfg.Command[0], cfg.Command[1:]...)
+	cmd.Env = append(os.Environ(), cfg.Env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// The server must not outlive whoever started it (a crashed test or dev run).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("cannot start ClickHouse server %v: %w", cfg.Command, err)
+	}
+	p := &Process{
+		cmd:      cmd,
+		done:     make(chan struct{}),
+		HTTPAddr: fmt.Sprintf("%s:%d", cfg.Host, cfg.HTTPPort),
+		TCPAddr:  fmt.Sprintf("%s:%d", cfg.Host, cfg.TCPPort),
+	}
+	go func() { p.waitErr = cmd.Wait(); close(p.done) }()
+	if err := p.waitReady(ctx, cfg.ReadyTimeout); err != nil {
+		p.Kill()
+		return nil, fmt.Errorf("%w (log: %s)", err, cfg.LogPath)
+	}
+	return p, nil
+}
+
+func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	url := "http://" + p.HTTPAddr + "/ping"
+	client := &http.Client{Timeout: time.Second}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("ClickHouse server exited before it was ready: %v", p.waitErr)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("ClickHouse server not ready on %s after %s", p.HTTPAddr, timeout)
+		}
+	}
+}
+
+// Pid returns the child's process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Done is closed when the child has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Stop sends SIGTERM and waits up to timeout, then kills.
+func (p *Process) Stop(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(timeout):
+		p.Kill()
+		return fmt.Errorf("ClickHouse server pid %d did not stop within %s: killed", p.Pid(), timeout)
+	}
+}
+
+// Kill ends the child at once (SIGKILL) and waits for it.
+func (p *Process) Kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
