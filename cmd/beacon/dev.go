@@ -1,8 +1,273 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/beaconprm/beacon/internal/chlocal"
 )
 
-func runDev(ctx context.Context, m *Main, args []string) error { return errors.New("todo") }
+// devConfig is the local stack's layout; every part keeps its data under DataDir.
+type devConfig struct {
+	DataDir        string
+	CacheDir       string
+	CHTCPPort      int
+	CHHTTPPort     int
+	KafkaPort      int
+	Partitions     int
+	CollectorAddr  string
+	IngestMetrics  string
+	SnippetDir     string
+	StopTimeout    time.Duration
+	ReadyTimeout   time.Duration
+	executable     string
+	stdout, stderr io.Writer
+}
+
+// runDev brings up the whole stack as child processes of this binary, in dependency
+// order, and stops it in reverse order on Ctrl-C: collector (drains into Kafka), ingest
+// (flushes into ClickHouse), broker, ClickHouse.
+func runDev(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("dev")
+	cfg := devConfig{stdout: m.Stdout, stderr: m.Stderr}
+	fs.StringVar(&cfg.DataDir, "dev.dataDir", "var", "where every part keeps its data and logs; kept across restarts")
+	fs.StringVar(&cfg.CacheDir, "cacheDir", chlocal.CacheDir(), "where the ClickHouse engine library is cached (fetched with npm when absent)")
+	fs.IntVar(&cfg.CHTCPPort, "dev.clickhouseTCPPort", 9000, "ClickHouse native protocol port on 127.0.0.1")
+	fs.IntVar(&cfg.CHHTTPPort, "dev.clickhouseHTTPPort", 8123, "ClickHouse HTTP port on 127.0.0.1")
+	fs.IntVar(&cfg.KafkaPort, "dev.kafkaPort", 9092, "Kafka broker port on 127.0.0.1")
+	fs.IntVar(&cfg.Partitions, "dev.partitions", 6, "partitions of beacon.events and beacon.dlq when first created")
+	fs.StringVar(&cfg.CollectorAddr, "dev.collectorAddr", "127.0.0.1:8080", "collector HTTP address")
+	fs.StringVar(&cfg.IngestMetrics, "dev.ingestMetricsAddr", "127.0.0.1:9101", "ingest /metrics address")
+	fs.StringVar(&cfg.SnippetDir, "dev.snippetDir", "js-snippet/dist", "snippet build the collector serves at /b.js (make run builds it)")
+	fs.DurationVar(&cfg.StopTimeout, "dev.stopTimeout", 8*time.Second, "longest wait for each part to stop before it is killed")
+	fs.DurationVar(&cfg.ReadyTimeout, "dev.readyTimeout", 60*time.Second, "longest wait for each part to become ready")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find the beacon executable to start the stack's parts: %w", err)
+	}
+	cfg.executable = exe
+	return cfg.run(ctx)
+}
+
+func (c *devConfig) run(ctx context.Context) error {
+	logDir := filepath.Join(c.DataDir, "log")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", logDir, err)
+	}
+	// Fetch the engine here, so its progress shows instead of hiding in a child's log.
+	if _, err := chlocal.EnsureLibrary(ctx, c.CacheDir, c.stderr); err != nil {
+		return err
+	}
+	var parts []*devPart
+	defer func() {
+		for i := len(parts) - 1; i >= 0; i-- {
+			parts[i].stop(c.StopTimeout, c.stderr)
+		}
+		fmt.Fprintln(c.stderr, "dev: stopped")
+	}()
+	start := func(name string, stream bool, ready func(context.Context) error, args ...string) error {
+		p, err := startPart(name, c.executable, args, filepath.Join(logDir, name+".log"), stream, c.stderr)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, p)
+		rctx, cancel := context.WithTimeout(ctx, c.ReadyTimeout)
+		defer cancel()
+		if err := p.waitReady(rctx, ready); err != nil {
+			return fmt.Errorf("%s did not become ready: %w (log: %s)", name, err, p.logPath)
+		}
+		fmt.Fprintf(c.stderr, "dev: %s ready\n", name)
+		return nil
+	}
+	chArgs := clickhouseArgs(filepath.Join(c.DataDir, "clickhouse", "data"), c.CHTCPPort, c.CHHTTPPort, c.CacheDir)
+	if err := start("clickhouse", false, httpReady("http://127.0.0.1:"+strconv.Itoa(c.CHHTTPPort)+"/ping"), chArgs...); err != nil {
+		return err
+	}
+	kafkaAddr := "127.0.0.1:" + strconv.Itoa(c.KafkaPort)
+	if err := start("kafka", false, tcpReady(kafkaAddr), "kafka",
+		"-kafka.dataDir="+filepath.Join(c.DataDir, "kafka"), "-kafka.port="+strconv.Itoa(c.KafkaPort),
+		"-kafka.partitions="+strconv.Itoa(c.Partitions)); err != nil {
+		return err
+	}
+	chNative := "127.0.0.1:" + strconv.Itoa(c.CHTCPPort)
+	mig := exec.CommandContext(ctx, c.executable, "migrate", "-clickhouse.addr="+chNative, "up")
+	mig.Stdout, mig.Stderr = c.stderr, c.stderr
+	if err := mig.Run(); err != nil {
+		return fmt.Errorf("schema migration failed: %w", err)
+	}
+	if err := start("ingest", true, tcpReady(c.IngestMetrics), "ingest",
+		"-ingest.brokers="+kafkaAddr, "-ingest.clickhouse.addr="+chNative, "-ingest.metricsAddr="+c.IngestMetrics); err != nil {
+		return err
+	}
+	if err := start("collector", true, httpReady("http://"+c.CollectorAddr+"/healthz"), "collector",
+		"-collector.brokers="+kafkaAddr, "-collector.listenAddr="+c.CollectorAddr,
+		"-collector.sites="+filepath.Join(c.DataDir, "sites.json"), "-collector.demoSites",
+		"-collector.spoolDir="+filepath.Join(c.DataDir, "spool"), "-collector.snippetDir="+c.SnippetDir); err != nil {
+		return err
+	}
+	c.printWelcome(chNative, kafkaAddr, logDir)
+
+	// Run until Ctrl-C, or until a part dies on its own (then stop the rest and say which).
+	exited := make(chan *devPart, len(parts))
+	for _, p := range parts {
+		go func(p *devPart) { <-p.done; exited <- p }(p)
+	}
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(c.stderr, "\ndev: stopping (collector, ingest, kafka, clickhouse) ...")
+		return nil
+	case p := <-exited:
+		return fmt.Errorf("%s exited unexpectedly: %v (log: %s)", p.name, p.err, p.logPath)
+	}
+}
+
+func (c *devConfig) printWelcome(chNative, kafkaAddr, logDir string) {
+	fmt.Fprintf(c.stdout, `
+beacon dev stack is up (data in %s/, logs in %s/):
+  collector   http://%s   POST /v1/events, GET /b.js, demo page http://%s/demo/
+  metrics     http://%s/metrics (collector), http://%s/metrics (ingest)
+  ClickHouse  http://127.0.0.1:%d (HTTP), %s (native), database beacon
+  Kafka       %s, topics beacon.events and beacon.dlq
+
+try:
+  curl -s 'http://127.0.0.1:%d/?query=SELECT+type,count()+FROM+beacon.events+GROUP+BY+type'
+  ./bin/beacon query document-views
+  kcat -b %s -L
+Ctrl-C stops everything.
+`, c.DataDir, logDir, c.CollectorAddr, c.CollectorAddr, c.CollectorAddr, c.IngestMetrics,
+		c.CHHTTPPort, chNative, kafkaAddr, c.CHHTTPPort, kafkaAddr)
+}
+
+// devPart is one child process of the dev stack.
+type devPart struct {
+	name, logPath string
+	cmd           *exec.Cmd
+	done          chan struct{}
+	err           error
+}
+
+func startPart(name, exe string, args []string, logPath string, stream bool, console io.Writer) (*devPart, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open %s: %w", logPath, err)
+	}
+	cmd := exec.Command(exe, args...)
+	var out io.Writer = logf
+	var pw *io.PipeWriter
+	if stream {
+		// The collector's and ingester's own lines are worth seeing; prefix them.
+		var pr *io.PipeReader
+		pr, pw = io.Pipe()
+		out = io.MultiWriter(logf, pw)
+		go prefixLines(pr, name, console)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	// Children die with the dev process even if it is killed, and get their own process
+	// group so a terminal's Ctrl-C reaches only dev, which stops them in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("cannot start %s: %w", name, err)
+	}
+	p := &devPart{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		logf.Close()
+		if pw != nil {
+			pw.Close()
+		}
+		close(p.done)
+	}()
+	return p, nil
+}
+
+var consoleMu sync.Mutex
+
+func prefixLines(r io.Reader, name string, w io.Writer) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		consoleMu.Lock()
+		fmt.Fprintf(w, "%-9s | %s\n", name, sc.Text())
+		consoleMu.Unlock()
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+func (p *devPart) waitReady(ctx context.Context, ready func(context.Context) error) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("exited: %v", p.err)
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last check: %v)", ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
+
+func (p *devPart) stop(timeout time.Duration, log io.Writer) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		fmt.Fprintf(log, "dev: %s did not stop within %s; killing it\n", p.name, timeout)
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+func httpReady(url string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := (&http.Client{Timeout: time.Second}).Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return errors.New(resp.Status)
+		}
+		return nil
+	}
+}
+
+func tcpReady(addr string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		d := net.Dialer{Timeout: time.Second}
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+}
