@@ -437,3 +437,31 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("spool after shutdown: %d messages, %v", len(msgs), err)
 	}
 }
+
+func TestSpoolFullAnswers503(t *testing.T) {
+	c := startCollector(t, CollectorConfig{SpoolMaxBytes: 4096, SpoolSegmentBytes: 4096})
+	body := readExample(t) // 8 events, about 9 KB normalized: over the limit in one record
+	resp, b := do(t, "POST", c.url+"/v1/events", body)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !bytes.Contains(b, []byte(`"error":"spool_full"`)) {
+		t.Fatalf("status %d %s", resp.StatusCode, b)
+	}
+	if value(c.m.rejected[ReasonSpoolFull]) != 1 || value(c.m.eventsAccepted) != 0 {
+		t.Fatal("spool_full not counted")
+	}
+	// Small batches fit until the spool is at its limit; then readiness fails too.
+	for i := 0; ; i++ {
+		resp, _ := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent))
+		if resp.StatusCode == 503 {
+			break
+		}
+		if resp.StatusCode != 204 || i > 100 {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+	if c.spool.Pending() < 4096-1500 {
+		t.Fatalf("503 with only %d bytes spooled", c.spool.Pending())
+	}
+	if resp, b := do(t, "GET", c.url+"/readyz", nil); resp.StatusCode != 503 || string(b) != "spool_full\n" {
+		t.Fatalf("readyz %d %q with the spool full", resp.StatusCode, b)
+	}
+}

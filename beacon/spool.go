@@ -58,6 +58,7 @@ type Spool struct {
 	readOff    int64
 	pending    int64 // bytes not yet replayed
 	corrupt    int64 // records found corrupt during replay
+	refused    bool  // the last Append was refused for space; cleared by replay progress
 	closed     bool
 	buf        []byte
 }
@@ -176,8 +177,10 @@ func (s *Spool) Append(key, msgs []byte, ends []int) error {
 	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(payload, crcTable))
 	s.buf = b
 	if s.pending+int64(len(b)) > s.cfg.MaxBytes {
+		s.refused = true
 		return ErrSpoolFull
 	}
+	s.refused = false
 	if s.active != nil && s.activeSize > 0 && s.activeSize+int64(len(b)) > s.cfg.SegmentBytes {
 		if err := s.sealActive(); err != nil {
 			return err
@@ -252,11 +255,12 @@ func (s *Spool) Corrupt() int64 {
 	return s.corrupt
 }
 
-// Full reports whether the spool is at or over its limit.
+// Full reports whether the spool is at its limit: it refused the last record for space
+// and replay has not freed any since.
 func (s *Spool) Full() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.pending >= s.cfg.MaxBytes
+	return s.refused || s.pending >= s.cfg.MaxBytes
 }
 
 // SpoolMessage is one replayed message; Key and Value are owned by the caller.
@@ -313,6 +317,7 @@ func (s *Spool) finishSegmentLocked(id uint64) {
 		s.pending -= fi.Size() - s.readOff
 	}
 	os.Remove(s.segPath(id))
+	s.refused = false
 	s.segs = s.segs[1:]
 	if len(s.segs) > 0 {
 		s.readID = s.segs[0]
@@ -338,6 +343,7 @@ func (s *Spool) Commit(pos SpoolPos) error {
 	}
 	s.pending -= pos.off - s.readOff
 	s.readOff = pos.off
+	s.refused = false
 	return s.saveCursor()
 }
 

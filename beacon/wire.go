@@ -48,8 +48,8 @@ type Event struct {
 	PageCount uint32 `json:"page_count,omitempty"` // page, view: number of pages
 	DwellMS   uint32 `json:"dwell_ms,omitempty"`   // page: ms visible since the previous beacon (increment)
 
-	Depth     uint8  `json:"depth,omitempty"`      // scroll: max depth 0..100
-	EngagedMS uint32 `json:"engaged_ms,omitempty"` // engage: cumulative visible-and-focused ms
+	Depth     uint8  `json:"depth"`      // scroll: max depth 0..100
+	EngagedMS uint32 `json:"engaged_ms"` // engage: cumulative visible-and-focused ms
 
 	Action   string       `json:"action,omitempty"`   // video: play|pause|seek|ratechange|ended|progress; click: outbound|download|tracked
 	Position float64      `json:"position,omitempty"` // video: seconds

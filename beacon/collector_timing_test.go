@@ -1,0 +1,67 @@
+package beacon
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/beaconprm/beacon/internal/testenv"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+)
+
+// benchHTTP drives handler through an in-memory listener with the same client and
+// parallelism for both twins, posting the example batch.
+func benchHTTP(b *testing.B, handler fasthttp.RequestHandler, events int) {
+	ln := fasthttputil.NewInmemoryListener()
+	srv := &fasthttp.Server{Handler: handler}
+	go srv.Serve(ln)
+	defer srv.Shutdown()
+	client := &fasthttp.HostClient{Addr: "bench", Dial: func(string) (net.Conn, error) { return ln.Dial() }, MaxConns: 1024}
+	body := readExample(b)
+	b.SetParallelism(32) // many browsers at once: the collector waits on Kafka acks per request
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		req := fasthttp.AcquireRequest()
+		resp := fasthttp.AcquireResponse()
+		req.Header.SetMethod("POST")
+		req.SetRequestURI("http://bench/v1/events")
+		req.Header.SetContentType("text/plain;charset=UTF-8")
+		req.Header.SetUserAgent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0")
+		req.SetBody(body)
+		for pb.Next() {
+			if err := client.Do(req, resp); err != nil {
+				b.Error(err)
+				return
+			}
+			if resp.StatusCode() != 204 {
+				b.Errorf("status %d: %s", resp.StatusCode(), resp.Body())
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	if events > 0 {
+		reportRate(b, events, cpu0)
+	}
+}
+
+// BenchmarkHTTPBare204 is the baseline twin: a fasthttp handler that answers 204.
+func BenchmarkHTTPBare204(b *testing.B) {
+	benchHTTP(b, func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(204) }, 0)
+}
+
+// BenchmarkHTTPEvents is the collector's events endpoint with a real (in-process kfake)
+// broker, acks=all. Compare req/s with BenchmarkHTTPBare204 from the same run.
+func BenchmarkHTTPEvents(b *testing.B) {
+	k := testenv.NewKafka(b)
+	topic := k.Topic(b, 4)
+	c := startCollector(b, CollectorConfig{Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second})
+	benchHTTP(b, c.handle, 8)
+	if v := value(c.m.spoolAppends); v != 0 {
+		b.Logf("note: %v requests went to the spool", v)
+	}
+}
