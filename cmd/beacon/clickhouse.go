@@ -16,12 +16,17 @@ func runClickHouse(ctx context.Context, m *Main, args []string) error {
 	tcpPort := fs.Int("clickhouse.tcpPort", 9000, "native protocol port on 127.0.0.1")
 	httpPort := fs.Int("clickhouse.httpPort", 8123, "HTTP interface port on 127.0.0.1")
 	cacheDir := fs.String("cacheDir", chlocal.CacheDir(), "where the engine library is cached (fetched with npm when absent); $BEACON_CHDB_LIB overrides")
+	fetchOnly := fs.Bool("fetchOnly", false, "fetch the engine library into -cacheDir if absent, print its path and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	lib, err := chlocal.EnsureLibrary(ctx, *cacheDir, m.Stderr)
 	if err != nil {
 		return err
+	}
+	if *fetchOnly {
+		fmt.Fprintln(m.Stdout, lib)
+		return nil
 	}
 	fmt.Fprintf(m.Stderr, "clickhouse: serving %s on 127.0.0.1 native %d, http %d\n", *dataDir, *tcpPort, *httpPort)
 	return chlocal.Serve(ctx, chlocal.ServeConfig{Library: lib, DataDir: *dataDir, TCPPort: *tcpPort, HTTPPort: *httpPort})

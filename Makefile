@@ -1,0 +1,41 @@
+# beacon: partner-engagement tracking pipeline. `make run` brings up the whole stack,
+# `make test` runs the whole suite against real ClickHouse, Kafka-protocol broker and Chromium.
+GO      ?= go
+BIN     := bin/beacon
+GOFLAGS ?=
+# Parallel test binaries each start their own ClickHouse; two fit a 2-core machine.
+TESTP   ?= 2
+
+.PHONY: all build run test test-go test-js bench lint clean snippet
+
+all: build
+
+build:
+	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/beacon
+
+# The snippet build is served by the collector at /b.js and the demo page at /demo/.
+snippet:
+	$(MAKE) -C js-snippet build
+
+run: build snippet
+	./$(BIN) dev
+
+test: lint test-go test-js
+
+test-go:
+	$(GO) test $(GOFLAGS) -p $(TESTP) -count=1 -timeout 20m ./...
+
+test-js:
+	$(MAKE) -C js-snippet test
+
+bench: build
+	$(MAKE) -C bench all
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './js-snippet/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin var
+	$(MAKE) -C js-snippet clean

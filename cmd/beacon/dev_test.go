@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/beaconprm/beacon/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// TestDevStackEndToEnd runs `beacon dev` as a user would (on free ports), sends the
+// documented example batch, expects its events queryable in ClickHouse, then stops the
+// stack with SIGINT and expects it, and every part it started, gone within 10 s.
+func TestDevStackEndToEnd(t *testing.T) {
+	exe := testenv.BuildBeacon(t)
+	dir := t.TempDir()
+	chHTTP, chTCP, kafkaPort := testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t)
+	collector := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	ingestMetrics := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	cmd := exec.Command(exe, "dev",
+		"-dev.dataDir="+filepath.Join(dir, "var"),
+		"-dev.clickhouseHTTPPort="+strconv.Itoa(chHTTP), "-dev.clickhouseTCPPort="+strconv.Itoa(chTCP),
+		"-dev.kafkaPort="+strconv.Itoa(kafkaPort), "-dev.partitions=2",
+		"-dev.collectorAddr="+collector, "-dev.ingestMetricsAddr="+ingestMetrics,
+		"-dev.snippetDir="+filepath.Join(dir, "no-snippet"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("beacon dev stderr:\n%s", stderr.String())
+		}
+	})
+
+	up := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "stack is up") {
+				close(up)
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case <-up:
+	case err := <-exited:
+		t.Fatalf("beacon dev exited before the stack was up: %v", err)
+	case <-time.After(3 * time.Minute):
+		t.Fatal("beacon dev: stack not up within 3 minutes")
+	}
+
+	batch, err := os.ReadFile("../../beacon/testdata/example-batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+collector+"/v1/events", bytes.NewReader(batch))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Origin", "http://localhost:3000")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST example batch: %s", resp.Status)
+	}
+	want := strings.Count(string(batch), `"id"`)
+	q := "http://127.0.0.1:" + strconv.Itoa(chHTTP) + "/?query=" + url.QueryEscape("SELECT count() FROM beacon.events WHERE site_key = 'demo'")
+	deadline := time.Now().Add(30 * time.Second)
+	got := -1
+	for time.Now().Before(deadline) {
+		if r, err := http.Get(q); err == nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			got, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+			if got == want {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval of a condition with a deadline
+	}
+	if got != want {
+		t.Fatalf("beacon.events holds %d demo events, want %d", got, want)
+	}
+
+	children := childPids(cmd.Process.Pid)
+	if len(children) < 4 {
+		t.Fatalf("dev has %d child processes (%v), want clickhouse, kafka, ingest and collector", len(children), children)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("beacon dev exited with %v after SIGINT", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("beacon dev did not stop within 10 s of SIGINT")
+	}
+	t.Logf("stack stopped %s after SIGINT", time.Since(start).Round(10*time.Millisecond))
+	for _, pid := range children {
+		if syscall.Kill(pid, 0) == nil {
+			t.Errorf("child pid %d still running after dev exited", pid)
+		}
+	}
+}
+
+// childPids lists the direct children of pid from /proc.
+func childPids(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
