@@ -145,4 +145,3 @@ func childPids(pid int) []int {
 	}
 	return out
 }
-
