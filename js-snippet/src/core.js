@@ -58,7 +58,9 @@ export function createTracker(o) {
   };
 
   const dnt = o.dnt !== 'ignore' && (nav.doNotTrack == '1' || w.doNotTrack == '1' || nav.globalPrivacyControl);
-  let granted = o.consent == 'required' ? get('_bcn_c') == '1' : !dnt;
+  // An explicit choice (consent(true/false), kept in _bcn_c) wins over the defaults.
+  const cc = get('_bcn_c');
+  let granted = cc == '1' || (cc != '0' && o.consent != 'required' && !dnt);
 
   // Ids: visitor in a first-party cookie and storage; session expires after 30 idle minutes.
   const vid = cookie() || get('_bcn_vid') || rid();

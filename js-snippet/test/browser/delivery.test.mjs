@@ -131,3 +131,22 @@ test('pixel fallback when neither sendBeacon nor fetch exist', async () => {
   assert.ok(p.vid && p.sid && p.url.endsWith('content-id=pixel&title=Pixel%20page'));
   await page.close();
 });
+
+test('Do Not Track: nothing is sent unless the site ignores it or the visitor consents', async () => {
+  const page = await br.ctx.newPage();
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' }));
+  await fresh(page);
+  await page.goto(`${srv.base}/test/plain.html?content-id=dnt`);
+  await ready(page);
+  await page.evaluate(() => window.beacon.flush());
+  await page.goto(`${srv.base}/test/plain.html?content-id=dnt-ignored&dnt=ignore`);
+  await until('view with dnt=ignore', () => okEvents().some(e => e.content_id === 'dnt-ignored'));
+  assert.ok(!srv.batches.some(b => b.body.events.some(e => e.content_id === 'dnt')), 'nothing sent under DNT');
+  // An explicit consent wins over DNT, on this page and the next ones.
+  await page.goto(`${srv.base}/test/plain.html?content-id=dnt-consent`);
+  await ready(page);
+  await page.evaluate(() => window.beacon.consent(true));
+  await page.goto(`${srv.base}/test/plain.html?content-id=dnt-consent-next`);
+  await until('views after consent', () => okEvents().some(e => e.content_id === 'dnt-consent') && okEvents().some(e => e.content_id === 'dnt-consent-next'));
+  await page.close();
+});
