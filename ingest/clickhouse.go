@@ -66,10 +66,10 @@ func (s *store) Close() error { return s.conn.Close() }
 // materialized view that reads from it.
 func (s *store) insert(ctx context.Context, token string, cols *columns) error {
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-		"insert_deduplicate":         1,
-		"insert_deduplication_token": token,
+		"insert_deduplicate":                                 1,
+		"insert_deduplication_token":                         token,
 		"deduplicate_blocks_in_dependent_materialized_views": 1,
-		"async_insert": 0,
+		"async_insert":                                       0,
 	}))
 	batch, err := s.conn.PrepareBatch(ctx, s.insertSQL)
 	if err != nil {
