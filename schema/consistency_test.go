@@ -202,8 +202,8 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 			}
 		}
 	}
-	if views != 5 {
-		t.Fatalf("made %d reference views, want one per rollup (5)", views)
+	if views != 6 {
+		t.Fatalf("made %d reference views, want one per rollup (6)", views)
 	}
 	for _, d := range Dimensions {
 		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))

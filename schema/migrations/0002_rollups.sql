@@ -151,42 +151,61 @@ FROM
 )
 GROUP BY tenant, content_id, viewer;
 
--- Per partner, content, campaign of the link, and day: how much the content was used.
--- Feeds content usage (FAQ, tools) and the campaign consumption ranking. Unattributed
--- use is kept under partner_id ''.
--- shard by: cityHash64(tenant, partner_id)
+-- Per content, partner, campaign of the link, and day: how much the content was used.
+-- Feeds content usage (FAQ, tools) and the campaign consumption ranking; ordered by
+-- content type and content so those questions read only the contents they ask about.
+-- Unattributed use is kept under partner_id ''.
+-- shard by: cityHash64(tenant, content_id)
 CREATE TABLE IF NOT EXISTS {db}.partner_content_daily
 (
     tenant       LowCardinality(String),
-    partner_id   LowCardinality(String),
+    content_type LowCardinality(String),
     content_id   LowCardinality(String),
+    partner_id   LowCardinality(String),
     campaign_id  LowCardinality(String),
     day          Date,
-    content_type SimpleAggregateFunction(max, LowCardinality(String)),
     events       AggregateFunction(uniq, UUID),
     sessions     AggregateFunction(uniq, String),
-    viewers      AggregateFunction(uniq, String),
-    completes    AggregateFunction(uniq, UUID)
+    viewers      AggregateFunction(uniq, String)
 )
 ENGINE = AggregatingMergeTree
-ORDER BY (tenant, partner_id, content_id, campaign_id, day)
+ORDER BY (tenant, content_type, content_id, partner_id, campaign_id, day)
 SETTINGS non_replicated_deduplication_window = {dedup_window};
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.partner_content_daily_mv TO {db}.partner_content_daily AS
 SELECT
     tenant,
-    partner_id,
+    content_type,
     content_id,
+    partner_id,
     campaign_id,
     toDate(event_time) AS day,
-    max(content_type) AS content_type,
     uniqState(event_id) AS events,
     uniqState(session_id) AS sessions,
-    uniqState(if(partner_user_id != '', concat('u:', partner_user_id), concat('v:', visitor_id))) AS viewers,
-    uniqStateIf(event_id, type = 'complete') AS completes
+    uniqState(if(partner_user_id != '', concat('u:', partner_user_id), concat('v:', visitor_id))) AS viewers
 FROM {db}.events
 WHERE is_bot = 0 AND content_id != ''
-GROUP BY tenant, partner_id, content_id, campaign_id, day;
+GROUP BY tenant, content_type, content_id, partner_id, campaign_id, day;
+
+-- Which contents each campaign's links led to: a campaign's content is what the contents
+-- table says plus this, so the ranking works before the CRM export is imported.
+-- shard by: cityHash64(tenant, campaign_id)
+CREATE TABLE IF NOT EXISTS {db}.campaign_contents
+(
+    tenant      LowCardinality(String),
+    campaign_id LowCardinality(String),
+    content_id  LowCardinality(String),
+    first_seen  SimpleAggregateFunction(min, DateTime64(3, 'UTC'))
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (tenant, campaign_id, content_id)
+SETTINGS non_replicated_deduplication_window = {dedup_window};
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.campaign_contents_mv TO {db}.campaign_contents AS
+SELECT tenant, campaign_id, content_id, min(event_time) AS first_seen
+FROM {db}.events
+WHERE is_bot = 0 AND campaign_id != '' AND content_id != ''
+GROUP BY tenant, campaign_id, content_id;
 
 -- Per course, per viewer: started, completed (first completion), by whom.
 -- shard by: cityHash64(tenant, viewer)

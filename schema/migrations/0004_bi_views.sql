@@ -74,14 +74,12 @@ LEFT JOIN
 -- Content use: one row per day, partner, content and link campaign ('' partner: unattributed).
 CREATE VIEW IF NOT EXISTS {db}.bi_content_use_daily AS
 SELECT
-    tenant, day, partner_id, content_id, campaign_id,
-    max(content_type) AS content_type,
+    tenant, day, partner_id, content_type, content_id, campaign_id,
     uniqMerge(events) AS events,
     uniqMerge(sessions) AS sessions,
-    uniqMerge(viewers) AS viewers,
-    uniqMerge(completes) AS completes
+    uniqMerge(viewers) AS viewers
 FROM {db}.partner_content_daily
-GROUP BY tenant, day, partner_id, content_id, campaign_id;
+GROUP BY tenant, day, partner_id, content_type, content_id, campaign_id;
 
 -- Deals per partner, for joining use with outcomes.
 CREATE VIEW IF NOT EXISTS {db}.bi_partner_deals AS

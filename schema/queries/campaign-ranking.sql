@@ -3,13 +3,13 @@
 -- any content reached through the campaign's links; a partner consumed a content when
 -- any of its people (or devices carrying its token) produced a non-bot event on it in the
 -- period, through any link. Every partner of the tenant is ranked, with 0 when it consumed
--- nothing. Reads partner_content_daily.
+-- nothing. Reads campaign_contents and partner_content_daily (only the campaign's contents).
 -- @param tenant
 -- @param campaign = : a campaign_id; empty for every campaign
 -- @param from = 1970-01-01: first day (UTC)
 -- @param to = 2100-01-01: last day (UTC), inclusive
 WITH
-campaign_contents AS
+campaign_set AS
 (
     SELECT DISTINCT campaign_id, content_id FROM
     (
@@ -17,27 +17,27 @@ campaign_contents AS
         WHERE tenant = {tenant:String} AND campaign_id != ''
           AND ({campaign:String} = '' OR campaign_id = {campaign:String})
         UNION ALL
-        SELECT DISTINCT campaign_id, content_id FROM {db}.partner_content_daily
-        WHERE tenant = {tenant:String} AND campaign_id != ''
+        SELECT campaign_id, content_id FROM {db}.campaign_contents
+        WHERE tenant = {tenant:String}
           AND ({campaign:String} = '' OR campaign_id = {campaign:String})
     )
 ),
 sizes AS
 (
-    SELECT campaign_id, count() AS campaign_contents FROM campaign_contents GROUP BY campaign_id
+    SELECT campaign_id, count() AS campaign_contents FROM campaign_set GROUP BY campaign_id
 ),
 used AS
 (
     SELECT DISTINCT partner_id, content_id FROM {db}.partner_content_daily
     WHERE tenant = {tenant:String} AND partner_id != ''
       AND day BETWEEN toDate({from:String}) AND toDate({to:String})
-      AND content_id IN (SELECT content_id FROM campaign_contents)
+      AND content_id IN (SELECT content_id FROM campaign_set)
 ),
 consumed AS
 (
     SELECT cc.campaign_id AS campaign_id, u.partner_id AS partner_id, count() AS consumed
     FROM used AS u
-    INNER JOIN campaign_contents AS cc ON cc.content_id = u.content_id
+    INNER JOIN campaign_set AS cc ON cc.content_id = u.content_id
     GROUP BY campaign_id, partner_id
 ),
 all_partners AS

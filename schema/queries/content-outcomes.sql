@@ -1,10 +1,12 @@
 -- The most-used FAQ and tool contents, and how each partner's use of them goes with its
 -- deals. One row per FAQ/tool content (content_type faq or tool, or tagged faq or tool in
 -- contents) used in the period: sessions, people and partners that used it, then, across
--- every partner of the tenant (partners table, plus any seen in use or deals), the
--- Pearson correlation between the partner's sessions on this content and its won deal
--- amount closed in the period (NULL when undefined), and the average won amount of the
--- partners that used it and of those that did not. Reads partner_content_daily.
+-- every partner of the tenant (partners table, plus any seen in deals or in this use),
+-- the Pearson correlation between the partner's sessions on this content (0 if none) and
+-- its won deal amount closed in the period (NULL when undefined), and the average won
+-- amount of the partners that used it and of the others. Reads partner_content_daily,
+-- only the rows of FAQ/tool contents; the correlation is computed from sums, so partners
+-- that did not use a content cost nothing.
 -- @param tenant
 -- @param from = 1970-01-01: first day (UTC) of use and of deal closing
 -- @param to = 2100-01-01: last day (UTC), inclusive
@@ -12,81 +14,73 @@ WITH
 kinds AS
 (
     SELECT content_id, title,
-           multiIf(content_type IN ('faq', 'tool'), toString(content_type), has(tags, 'faq'), 'faq', has(tags, 'tool'), 'tool', '') AS kind
+           multiIf(content_type IN ('faq', 'tool'), toString(content_type), has(tags, 'faq'), 'faq', 'tool') AS kind
     FROM {db}.contents FINAL
-    WHERE tenant = {tenant:String}
-),
-usage AS
-(
-    SELECT partner_id, content_id, max(content_type) AS content_type,
-           uniqMergeState(sessions) AS sessions_state, uniqMergeState(viewers) AS viewers_state
-    FROM {db}.partner_content_daily
-    WHERE tenant = {tenant:String}
-      AND day BETWEEN toDate({from:String}) AND toDate({to:String})
-    GROUP BY partner_id, content_id
-),
-tracked AS
-(
-    SELECT u.partner_id AS partner_id, u.content_id AS content_id,
-           if(k.kind != '', k.kind, toString(u.content_type)) AS kind, k.title AS title,
-           u.sessions_state AS sessions_state, u.viewers_state AS viewers_state
-    FROM usage AS u
-    LEFT JOIN kinds AS k ON k.content_id = u.content_id
-    WHERE kind IN ('faq', 'tool')
+    WHERE tenant = {tenant:String} AND (content_type IN ('faq', 'tool') OR has(tags, 'faq') OR has(tags, 'tool'))
 ),
 won AS
 (
-    SELECT partner_id, sumIf(amount, stage = 'won') AS won_amount
+    SELECT partner_id, toFloat64(sumIf(amount, stage = 'won')) AS y
     FROM {db}.deals FINAL
     WHERE tenant = {tenant:String} AND closed_on BETWEEN toDate({from:String}) AND toDate({to:String})
     GROUP BY partner_id
 ),
-all_partners AS
+used AS
 (
-    SELECT partner_id FROM {db}.partners FINAL WHERE tenant = {tenant:String}
-    UNION DISTINCT SELECT partner_id FROM won
-    UNION DISTINCT SELECT partner_id FROM tracked WHERE partner_id != ''
+    SELECT content_type, content_id, partner_id,
+           uniqMerge(sessions) AS x, uniqMergeState(sessions) AS ss, uniqMergeState(viewers) AS vs
+    FROM {db}.partner_content_daily
+    WHERE tenant = {tenant:String}
+      AND (content_type IN ('faq', 'tool') OR content_id IN (SELECT content_id FROM kinds))
+      AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+    GROUP BY content_type, content_id, partner_id
 ),
-totals AS
+universe AS
 (
-    SELECT content_id, any(kind) AS kind, any(title) AS title,
-           uniqMerge(sessions_state) AS sessions, uniqMerge(viewers_state) AS people,
-           uniqIf(partner_id, partner_id != '') AS partners
-    FROM tracked
-    GROUP BY content_id
-),
-per_partner AS
-(
-    SELECT t.content_id AS content_id, ap.partner_id AS partner_id,
-           ifNull(s.sessions, 0) AS sessions, toFloat64(ifNull(w.won_amount, 0)) AS won_amount
-    FROM totals AS t
-    CROSS JOIN all_partners AS ap
-    LEFT JOIN
+    SELECT count() AS n, sum(w.y) AS sy, sum(w.y * w.y) AS syy
+    FROM
     (
-        SELECT content_id, partner_id, uniqMerge(sessions_state) AS sessions
-        FROM tracked WHERE partner_id != '' GROUP BY content_id, partner_id
-    ) AS s ON s.content_id = t.content_id AND s.partner_id = ap.partner_id
+        SELECT partner_id FROM {db}.partners FINAL WHERE tenant = {tenant:String}
+        UNION DISTINCT SELECT partner_id FROM won
+        UNION DISTINCT SELECT DISTINCT partner_id FROM {db}.partner_content_daily
+        WHERE tenant = {tenant:String} AND partner_id != ''
+          AND (content_type IN ('faq', 'tool') OR content_id IN (SELECT content_id FROM kinds))
+          AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+    ) AS ap
     LEFT JOIN won AS w ON w.partner_id = ap.partner_id
 ),
-outcomes AS
+per_content AS
 (
-    SELECT content_id,
-           corr(toFloat64(sessions), won_amount) AS c,
-           avgIf(won_amount, sessions > 0) AS won_avg_users,
-           avgIf(won_amount, sessions = 0) AS won_avg_others
-    FROM per_partner
-    GROUP BY content_id
+    SELECT
+        u.content_id AS content_id,
+        any(u.content_type) AS content_type,
+        uniqMerge(u.ss) AS sessions,
+        uniqMerge(u.vs) AS people,
+        countIf(u.partner_id != '') AS partners,
+        sumIf(toFloat64(u.x), u.partner_id != '') AS sx,
+        sumIf(toFloat64(u.x) * u.x, u.partner_id != '') AS sxx,
+        sumIf(u.x * w.y, u.partner_id != '') AS sxy,
+        sumIf(w.y, u.partner_id != '') AS sy_users
+    FROM used AS u
+    LEFT JOIN won AS w ON w.partner_id = u.partner_id
+    GROUP BY u.content_id
 )
-SELECT
-    t.content_id AS content_id,
-    t.title AS title,
-    t.kind AS kind,
-    t.sessions AS sessions,
-    t.people AS people,
-    t.partners AS partners,
-    if(isFinite(o.c), round(o.c, 4), NULL) AS deal_correlation,
-    if(isFinite(o.won_avg_users), round(o.won_avg_users, 2), NULL) AS won_avg_using_partners,
-    if(isFinite(o.won_avg_others), round(o.won_avg_others, 2), NULL) AS won_avg_other_partners
-FROM totals AS t
-LEFT JOIN outcomes AS o ON o.content_id = t.content_id
+SELECT * EXCEPT (r) FROM
+(
+    SELECT
+        c.content_id AS content_id,
+        k.title AS title,
+        if(k.kind != '', k.kind, toString(c.content_type)) AS kind,
+        c.sessions AS sessions,
+        c.people AS people,
+        c.partners AS partners,
+        (n * c.sxy - c.sx * sy) / sqrt((n * c.sxx - c.sx * c.sx) * (n * syy - sy * sy)) AS r,
+        if(isFinite(r), round(r, 4), NULL) AS deal_correlation,
+        if(c.partners > 0, round(c.sy_users / c.partners, 2), NULL) AS won_avg_using_partners,
+        if(n > c.partners, round((sy - c.sy_users) / (n - c.partners), 2), NULL) AS won_avg_other_partners
+    FROM per_content AS c
+    CROSS JOIN universe
+    LEFT JOIN kinds AS k ON k.content_id = c.content_id
+    WHERE kind IN ('faq', 'tool')
+)
 ORDER BY sessions DESC, content_id
