@@ -40,11 +40,19 @@ type CollectorConfig struct {
 	// KafkaTimeout bounds how long a request waits for Kafka's acknowledgement before its
 	// events go to the spool instead; default 250ms.
 	KafkaTimeout time.Duration
-	// KafkaBatchTimeout is how long the producer waits to fill a batch; default 2ms (requests
-	// wait for it, so keep it small).
+	// KafkaBatchTimeout is how long the Kafka writer waits to fill a partition's batch; the
+	// producer already hands it whole groups of requests, so keep it short; default 1ms.
 	KafkaBatchTimeout time.Duration
 	// KafkaCompression is none, gzip, snappy, lz4 or zstd; default lz4.
 	KafkaCompression string
+	// KafkaQueue bounds requests waiting for the producer; when full, requests go to the
+	// spool; default 4096.
+	KafkaQueue int
+	// KafkaMaxBatch bounds the messages written to Kafka in one call; default 10000.
+	KafkaMaxBatch int
+	// KafkaWorkers is the number of writes in flight at once; default 2 (more can reorder
+	// two requests of one visitor that are in flight together).
+	KafkaWorkers int
 
 	// SpoolDir holds the disk spool; default data/spool.
 	SpoolDir string
@@ -91,7 +99,16 @@ func (c *CollectorConfig) setDefaults() {
 		c.KafkaTimeout = 250 * time.Millisecond
 	}
 	if c.KafkaBatchTimeout <= 0 {
-		c.KafkaBatchTimeout = 2 * time.Millisecond
+		c.KafkaBatchTimeout = time.Millisecond
+	}
+	if c.KafkaQueue <= 0 {
+		c.KafkaQueue = 4096
+	}
+	if c.KafkaMaxBatch <= 0 {
+		c.KafkaMaxBatch = 10000
+	}
+	if c.KafkaWorkers <= 0 {
+		c.KafkaWorkers = 2
 	}
 	if c.KafkaCompression == "" {
 		c.KafkaCompression = "lz4"
@@ -173,7 +190,8 @@ type Collector struct {
 	sites    atomic.Pointer[Sites]
 	snippets atomic.Pointer[snippetFiles]
 	spool    *Spool
-	writer   *kafka.Writer // requests, short bound
+	writer   *kafka.Writer // requests, through producer
+	producer *producer
 	replayer *kafka.Writer // spool replay
 	spooling atomic.Bool   // new events go to the spool (keeps order while it drains)
 	draining atomic.Bool
@@ -182,17 +200,18 @@ type Collector struct {
 	ln       net.Listener
 	m        *metrics
 	reqs     sync.Pool
+	timers   sync.Pool
 	metricsH fasthttp.RequestHandler
 	assets   fasthttp.RequestHandler
 }
 
 // reqState is the pooled per-request state.
 type reqState struct {
-	work  Work
-	in    Input
-	kmsgs []kafka.Message
-	out   []byte
-	link  []byte
+	work Work
+	in   Input
+	prod produceReq
+	out  []byte
+	link []byte
 }
 
 // NewCollector loads the site config, opens the spool and the listener; Run serves.
@@ -219,7 +238,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	c.writer = &kafka.Writer{
 		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, Compression: codec, BatchTimeout: cfg.KafkaBatchTimeout,
-		BatchSize: 1000, BatchBytes: 4 << 20, MaxAttempts: 2, WriteBackoffMin: 10 * time.Millisecond, WriteBackoffMax: 50 * time.Millisecond,
+		BatchSize: cfg.KafkaMaxBatch, BatchBytes: 16 << 20, MaxAttempts: 2, WriteBackoffMin: 10 * time.Millisecond, WriteBackoffMax: 50 * time.Millisecond,
 		AllowAutoTopicCreation: true,
 	}
 	c.replayer = &kafka.Writer{
@@ -228,7 +247,12 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 		BatchSize: cfg.ReplayBatch, BatchBytes: 16 << 20, MaxAttempts: 3, WriteBackoffMin: 100 * time.Millisecond, WriteBackoffMax: time.Second,
 		AllowAutoTopicCreation: true,
 	}
-	c.reqs.New = func() any { return new(reqState) }
+	c.timers.New = func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}
+	c.reqs.New = func() any { return &reqState{prod: produceReq{done: make(chan error, 1)}} }
 	c.server = &fasthttp.Server{
 		Handler:               c.handle,
 		ErrorHandler:          c.handleError,
@@ -244,6 +268,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 		Logger:                slogPrintf{cfg.Logger},
 	}
 	c.m = newMetrics(c)
+	c.producer = newProducer(c.writer, cfg.KafkaQueue, cfg.KafkaMaxBatch, cfg.KafkaWorkers, c.m)
 	c.metricsH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(c.m.reg, promhttp.HandlerOpts{}))
 	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CacheDuration: time.Minute}
 	c.assets = fs.NewRequestHandler()
@@ -333,6 +358,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	cancel()
 	stopReplay()
 	wg.Wait()
+	c.producer.close()
 	if werr := c.writer.Close(); werr != nil {
 		c.log.Warn("kafka writer close", "err", werr)
 	}
@@ -395,30 +421,47 @@ func (c *Collector) replay(ctx context.Context) {
 	}
 }
 
+var (
+	errKafkaTimeout   = errors.New("kafka did not acknowledge within -collector.kafkaTimeout")
+	errKafkaQueueFull = errors.New("kafka queue is full; increase -collector.kafkaQueue")
+)
+
 // deliver makes a request's events durable: Kafka within KafkaTimeout, else the spool.
 // retained reports that the Kafka writer may still hold the message buffers (so the request
 // state must not be reused).
 func (c *Collector) deliver(rs *reqState) (retained bool, err error) {
 	w := &rs.work
 	if !c.spooling.Load() {
-		km := rs.kmsgs[:0]
+		pr := &rs.prod
+		km := pr.msgs[:0]
 		start := 0
 		for _, end := range w.Ends {
 			km = append(km, kafka.Message{Key: w.Key, Value: w.Msgs[start:end:end]})
 			start = end
 		}
-		rs.kmsgs = km
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.KafkaTimeout)
-		t0 := time.Now()
-		err := c.writer.WriteMessages(ctx, km...)
-		cancel()
-		if err == nil {
-			c.m.kafkaLatency.Observe(time.Since(t0).Seconds())
-			c.m.kafkaMessages.Add(float64(len(km)))
-			return false, nil
+		pr.msgs = km
+		var err error
+		if c.producer.submit(pr) {
+			// From here the producer may hold the buffers until it answers.
+			timer := c.timers.Get().(*time.Timer)
+			timer.Reset(c.cfg.KafkaTimeout)
+			select {
+			case err = <-pr.done:
+				timer.Stop()
+				c.timers.Put(timer)
+				if err == nil {
+					return false, nil
+				}
+				// The write failed for good: nothing holds the buffers any more.
+			case <-timer.C:
+				c.timers.Put(timer)
+				err = errKafkaTimeout
+				retained = true
+			}
+		} else {
+			err = errKafkaQueueFull
 		}
 		c.m.kafkaErrors.Inc()
-		retained = true
 		if !c.spooling.Swap(true) {
 			c.log.Warn("kafka did not acknowledge in time; spooling events to disk", "err", err, "timeout", c.cfg.KafkaTimeout)
 		}

@@ -2,6 +2,7 @@ package beacon
 
 import (
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func benchHTTP(b *testing.B, handler fasthttp.RequestHandler, events int) {
 	defer srv.Shutdown()
 	client := &fasthttp.HostClient{Addr: "bench", Dial: func(string) (net.Conn, error) { return ln.Dial() }, MaxConns: 1024}
 	body := readExample(b)
-	b.SetParallelism(32) // many browsers at once: the collector waits on Kafka acks per request
+	b.SetParallelism(32) // many browsers at once: each request waits for Kafka acks (Little's law)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -59,7 +60,11 @@ func BenchmarkHTTPBare204(b *testing.B) {
 func BenchmarkHTTPEvents(b *testing.B) {
 	k := testenv.NewKafka(b)
 	topic := k.Topic(b, 4)
-	c := startCollector(b, CollectorConfig{Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second})
+	bt := time.Millisecond
+	if v := os.Getenv("BENCH_BATCH_TIMEOUT"); v != "" {
+		bt, _ = time.ParseDuration(v)
+	}
+	c := startCollector(b, CollectorConfig{Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second, KafkaBatchTimeout: bt, KafkaCompression: os.Getenv("BENCH_COMPRESSION")})
 	benchHTTP(b, c.handle, 8)
 	if v := value(c.m.spoolAppends); v != 0 {
 		b.Logf("note: %v requests went to the spool", v)

@@ -109,6 +109,8 @@ func newMetrics(c *Collector) *metrics {
 				}
 				return 0
 			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_kafka_queue_fullness_ratio", Help: "Requests waiting for the Kafka producer over -collector.kafkaQueue; at 1 requests go to the spool."},
+			func() float64 { return float64(len(c.producer.queue)) / float64(cap(c.producer.queue)) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_concurrency_fullness_ratio", Help: "In-flight requests over -collector.maxConcurrency."},
 			func() float64 { return float64(c.server.GetOpenConnectionsCount()) / float64(c.cfg.MaxConcurrency) }),
 	)
