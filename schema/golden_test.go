@@ -158,6 +158,8 @@ func TestGolden(t *testing.T) {
 		delete(p, "from")
 		p["to"] = "2026-03-02"
 		sameRows(t, "document-views to 2026-03-02", run(t, conn, db, "document-views", p), all[0])
+		sameRows(t, "document-views partner p1", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "partner": "p1"}), all[1])
+		sameRows(t, "document-views limit 2", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "limit": "2"}), all[:2]...)
 		sameRows(t, "document-views other tenant", run(t, conn, db, "document-views", map[string]string{"tenant": "other", "content": "doc1"}),
 			"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|1|5|{7:5}")
 	})
@@ -243,7 +245,7 @@ func TestGolden(t *testing.T) {
 			name, args string
 			params     map[string]string
 		}{
-			{"document-views", "tenant = 'acme', content = 'doc1', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme", "content": "doc1"}},
+			{"document-views", "tenant = 'acme', content = 'doc1', from = '1970-01-01', to = '2100-01-01', partner = '', limit = 1000", map[string]string{"tenant": "acme", "content": "doc1"}},
 			{"video-retention", "tenant = 'acme', content = 'vid1'", map[string]string{"tenant": "acme", "content": "vid1"}},
 			{"training-completion", "tenant = 'acme', course = '', partner = ''", map[string]string{"tenant": "acme"}},
 			{"content-outcomes", "tenant = 'acme', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme"}},

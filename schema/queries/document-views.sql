@@ -1,10 +1,12 @@
 -- Who (partner, person) opened a document, when, up to which page, and how long on each
--- page. One row per viewer (a partner user, or an anonymous device when unattributed).
--- Reads the doc_viewer_pages rollup.
+-- page. One row per viewer (a partner user, or an anonymous device when unattributed),
+-- earliest first, at most limit rows. Reads the doc_viewer_pages rollup.
 -- @param tenant
 -- @param content: the document's content_id
 -- @param from = 1970-01-01 00:00:00: keep viewers active at or after this time (UTC)
 -- @param to = 2100-01-01 00:00:00: keep viewers active before this time (UTC)
+-- @param partner = : keep one partner's people; empty for everyone
+-- @param limit = 1000: at most this many viewers
 WITH pages AS
 (
     SELECT
@@ -39,6 +41,9 @@ viewers AS
     GROUP BY viewer
     HAVING last_seen >= parseDateTime64BestEffort({from:String}, 3, 'UTC')
        AND first_opened < parseDateTime64BestEffort({to:String}, 3, 'UTC')
+       AND ({partner:String} = '' OR partner_id = {partner:String})
+    ORDER BY first_opened, viewer
+    LIMIT {limit:UInt32}
 )
 SELECT
     v.partner_id AS partner_id,
