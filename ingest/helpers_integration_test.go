@@ -41,6 +41,9 @@ func produce(t *testing.T, addr, topic string, from, to int, bad map[int][]byte)
 		BatchSize:    1000,
 		BatchBytes:   4 << 20,
 		BatchTimeout: 2 * time.Millisecond,
+		// Not the shared DefaultTransport: its metadata cache does not know the topic
+		// this test has just created.
+		Transport: &kafka.Transport{},
 	}
 	defer w.Close()
 	const chunk = 2000

@@ -47,6 +47,9 @@ func New(cfg Config) (*Ingester, error) {
 			RequiredAcks:           kafka.RequireAll,
 			BatchTimeout:           5 * time.Millisecond, // writes are synchronous, one call per batch
 			AllowAutoTopicCreation: true,
+			// Its own transport: kafka.DefaultTransport is shared by the whole process
+			// (beacon dev runs the collector beside us) and caches topic metadata.
+			Transport: &kafka.Transport{},
 		},
 	}, nil
 }

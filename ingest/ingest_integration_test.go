@@ -1,0 +1,243 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/beaconprm/beacon/internal/testenv"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
+)
+
+// TestInsertDedupThroughViews proves the insert settings: the same batch sent twice with
+// the same token is stored once, in the raw table and in a materialized view fed by it.
+func TestInsertDedupThroughViews(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	conn := ch.Conn(t)
+	migrate(t, conn, ch.Database)
+	ch.Exec(t, fmt.Sprintf("CREATE TABLE `%s`.event_counts (k UInt8, c UInt64) ENGINE = SummingMergeTree ORDER BY k "+
+		"SETTINGS non_replicated_deduplication_window = 1000", ch.Database))
+	ch.Exec(t, fmt.Sprintf("CREATE MATERIALIZED VIEW `%[1]s`.event_counts_mv TO `%[1]s`.event_counts AS "+
+		"SELECT toUInt8(1) AS k, count() AS c FROM `%[1]s`.events", ch.Database))
+
+	cfg := Config{ClickHouseAddrs: []string{ch.NativeAddr}, Database: ch.Database}
+	c := cfg.withDefaults()
+	st, err := openStore(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fill := func(from, to int) *columns {
+		var d decoder
+		var cols columns
+		var r row
+		for i := from; i < to; i++ {
+			if err := d.decode(testEvent(i), &r); err != nil {
+				t.Fatal(err)
+			}
+			cols.append(&r)
+		}
+		return &cols
+	}
+	ctx := context.Background()
+	for _, step := range []struct {
+		token    string
+		from, to int
+		want     uint64
+	}{
+		{"t/0/0-100", 0, 100, 100},
+		{"t/0/0-100", 0, 100, 100},     // a retry after a crash: dropped
+		{"t/0/100-150", 100, 150, 150}, // the next range
+		{"t/0/0-100", 0, 100, 150},     // an old range again: still dropped
+		{"t/0/0-100", 1, 101, 150},     // the token decides, not the contents
+	} {
+		if err := st.insert(ctx, step.token, fill(step.from, step.to)); err != nil {
+			t.Fatalf("insert %s: %v", step.token, err)
+		}
+		rows, _, err := rowCounts(t, conn, ch.Database)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var viewRows uint64
+		if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT sum(c) FROM `%s`.event_counts", ch.Database)).Scan(&viewRows); err != nil {
+			t.Fatal(err)
+		}
+		if rows != step.want || viewRows != step.want {
+			t.Fatalf("after %s: raw table %d rows, view counted %d, want %d", step.token, rows, viewRows, step.want)
+		}
+	}
+}
+
+// TestSchemaMismatchIsToldApart checks that a table lacking a column is reported as a
+// schema error, not as ClickHouse being unavailable.
+func TestSchemaMismatchIsToldApart(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	ch.Exec(t, fmt.Sprintf("CREATE TABLE `%s`.events (event_id UUID, tenant String) ENGINE = MergeTree ORDER BY tuple()", ch.Database))
+	cfg := Config{ClickHouseAddrs: []string{ch.NativeAddr}, Database: ch.Database}
+	c := cfg.withDefaults()
+	st, err := openStore(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var d decoder
+	var cols columns
+	var r row
+	if err := d.decode(testEvent(1), &r); err != nil {
+		t.Fatal(err)
+	}
+	cols.append(&r)
+	err = st.insert(context.Background(), "x", &cols)
+	if err == nil || classifyCH(err) != kindSchema {
+		t.Fatalf("insert into a table without the columns: %v (kind %q), want a schema error", err, classifyCH(err))
+	}
+	// A server nobody listens on is unavailable, not a schema problem.
+	cfg.ClickHouseAddrs = []string{"127.0.0.1:1"}
+	c = cfg.withDefaults()
+	down, err := openStore(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer down.Close()
+	err = down.insert(context.Background(), "x", &cols)
+	if err == nil || classifyCH(err) != kindUnavailable {
+		t.Fatalf("insert into a closed port: %v (kind %q), want unavailable", err, classifyCH(err))
+	}
+}
+
+// TestPoisonMessagesGoToDLQ: poison messages land in the dead-letter topic with their key,
+// value, reason and source offset, and the good messages around them in ClickHouse.
+func TestPoisonMessagesGoToDLQ(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	conn := ch.Conn(t)
+	migrate(t, conn, ch.Database)
+	k := testenv.NewKafka(t)
+	topic, dlq := k.Topic(t, 1), k.Topic(t, 1)
+
+	bad := map[int][]byte{
+		10: []byte(`not json`),
+		11: []byte(`{"event_id":"nope","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00"}`),
+		25: []byte(`{"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"2026-11-23 10:00:00"}`),
+		39: []byte(`{"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00","page":-3}`),
+	}
+	produce(t, k.Addr, topic, 0, 40, bad)
+
+	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
+	cfg.BatchRows = 16 // several batches, one of them made only of poison at its end
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
+	ing, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runInProcess(t, ing)
+	waitDone(t, conn, ch.Database, k.Addr, cfg.GroupID, topic, 1, 40, 36, time.Minute)
+
+	if got := testutil.ToFloat64(ing.m.dlq.WithLabelValues("json")) + testutil.ToFloat64(ing.m.dlq.WithLabelValues("field")) +
+		testutil.ToFloat64(ing.m.dlq.WithLabelValues("missing")); got != 4 {
+		t.Errorf("ingest_dlq_messages_total = %v, want 4", got)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{k.Addr}, Topic: dlq, Partition: 0, MaxWait: 500 * time.Millisecond})
+	defer r.Close()
+	seen := map[int64]bool{}
+	for len(seen) < len(bad) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		m, err := r.ReadMessage(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("reading the dead-letter topic after %d messages: %v", len(seen), err)
+		}
+		h := map[string]string{}
+		for _, x := range m.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		off, err := strconv.ParseInt(h["source_offset"], 10, 64)
+		if err != nil || h["source_partition"] != "0" || h["source_topic"] != topic || h["reason"] == "" {
+			t.Fatalf("dead letter headers %v", h)
+		}
+		// One partition and no repeats: source offset i is message i.
+		if string(m.Value) != string(bad[int(off)]) || string(m.Key) != fmt.Sprintf("v-%d", off%1000) {
+			t.Fatalf("dead letter for offset %d: key %q value %q", off, m.Key, m.Value)
+		}
+		seen[off] = true
+		t.Logf("dead letter offset %d: %s", off, h["reason"])
+	}
+	// The good neighbours of each poison message are in the table.
+	var n uint64
+	q := fmt.Sprintf("SELECT count() FROM `%s`.events WHERE visitor_id IN ('v-9','v-12','v-24','v-26','v-38')", ch.Database)
+	if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil || n != 5 {
+		t.Fatalf("neighbours of the poison messages: %d rows (%v), want 5", n, err)
+	}
+}
+
+// TestClickHouseOutage stops ClickHouse during consumption: the ingester keeps retrying
+// with consumption paused and its buffered bytes bounded, and after ClickHouse returns
+// every event is there exactly once.
+func TestClickHouseOutage(t *testing.T) {
+	srv := testenv.NewClickHouseServer(t)
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{srv.NativeAddr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	db := "outage"
+	migrate(t, conn, db)
+	k := testenv.NewKafka(t)
+	topic, dlq := k.Topic(t, 2), k.Topic(t, 1)
+	const total = 30000
+
+	cfg := testConfig(t, k.Addr, topic, dlq, srv.NativeAddr, db)
+	cfg.BatchRows = 1000
+	cfg.BatchBytes = 256 << 10
+	cfg.Registerer = prometheus.NewRegistry()
+	ing, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	produce(t, k.Addr, topic, 0, 10000, nil)
+	runInProcess(t, ing)
+	eventually(t, time.Minute, "first rows", func() (bool, string) {
+		rows, _, err := rowCounts(t, conn, db)
+		return rows >= 3000, fmt.Sprintf("rows %d, err %v", rows, err)
+	})
+
+	srv.Stop(t)
+	produce(t, k.Addr, topic, 10000, total, nil)
+	// Stay down until both partitions have failed repeatedly, watching the buffer.
+	maxBuffered := 0.0
+	eventually(t, time.Minute, "repeated insert failures while ClickHouse is down", func() (bool, string) {
+		maxBuffered = max(maxBuffered, testutil.ToFloat64(ing.m.buffered))
+		unavailable := testutil.ToFloat64(ing.m.insertErrors.WithLabelValues(kindUnavailable))
+		return unavailable >= 10, fmt.Sprintf("unavailable errors %v", unavailable)
+	})
+	if bound := float64(2 * 2 * (cfg.BatchBytes + 8<<10)); maxBuffered > bound {
+		t.Fatalf("buffered %v bytes while ClickHouse was down, want at most %v (2 partitions x 2 batches x batch bytes)", maxBuffered, bound)
+	}
+	if schemaErrs := testutil.ToFloat64(ing.m.insertErrors.WithLabelValues(kindSchema)); schemaErrs != 0 {
+		t.Fatalf("an outage was reported as %v schema errors", schemaErrs)
+	}
+	sum, _ := committedSum(k.Addr, cfg.GroupID, topic, 2)
+	t.Logf("ClickHouse down: committed %d/%d, buffered at most %v bytes", sum, total, maxBuffered)
+
+	srv.Start(t)
+	waitDone(t, conn, db, k.Addr, cfg.GroupID, topic, 2, total, total, 2*time.Minute)
+}
+
+// TestRebuildAfterCrashIsDeduplicated plays the crash the design is about: a previous
+// owner inserted a batch (one ending at a natural boundary, one cut early and recorded)
+// and died before committing. The next owner must rebuild the same ranges, so the server
+// drops them, and the table holds every event once.
+func TestRebuildAfterCrashIsDeduplicated(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	conn := ch.Conn(t)
+	migrate(t, conn, ch.Database)
+	k := testenv.NewKafka(t)
+	topic, dlq := k.Topic(t, 1), k.Topic(t, 1)
+	produce(t, k.Addr, topic, 0, 500, nil)
+	crashedBeforeCommit(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
+}
