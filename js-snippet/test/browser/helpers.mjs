@@ -6,14 +6,17 @@ import { join } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
+// launch starts Chromium with a fresh profile; extra command-line flags in args (e.g.
+// --user-agent: headless Chromium says "HeadlessChrome", which the collector flags as a
+// bot; the flag, unlike a per-page override, also covers beacons sent after unload).
+export async function launch(args = []) {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM)`);
   const dir = mkdtempSync(join(tmpdir(), 'beacon-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+      '--disable-sync', '--autoplay-policy=no-user-gesture-required', ...args],
     viewport: { width: 1000, height: 700 },
   });
   return { ctx, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
