@@ -1,0 +1,151 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// runCollector is scenario 1: the collector's /v1/events against a bare fasthttp 204
+// server, same load generator, same mix, alternating runs; then latency against offered
+// load (fixed rate, a fraction of the collector's saturation) for both.
+func runCollector(ctx context.Context, o *Options, r *Report) error {
+	s, err := NewStack(o.Beacon, o.Log)
+	if err != nil {
+		return err
+	}
+	s.Keep = o.Keep
+	defer s.Close()
+	// Production Kafka acknowledges acks=all from the replicas' memory and flushes later;
+	// the local broker's per-batch fsync is measured separately below.
+	brokers, _, err := s.StartKafka(6, "-kafka.syncWrites=false")
+	if err != nil {
+		return err
+	}
+	sitesPath, sites, err := s.WriteSites()
+	if err != nil {
+		return err
+	}
+	coll, _, err := s.StartCollector(brokers, sitesPath)
+	if err != nil {
+		return err
+	}
+	ceil, _, err := startCeiling(s, o.Self)
+	if err != nil {
+		return err
+	}
+	mix, err := NewMix(MixConfig{}, sites)
+	if err != nil {
+		return err
+	}
+	load := func(label, addr string, rate float64, d time.Duration) (*LoadResult, error) {
+		res, err := Load(ctx, LoadConfig{Addr: addr, Rate: rate, Duration: d, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: label})
+		if err == nil {
+			r.Raw = append(r.Raw, res.String())
+			if res.Requests == 0 {
+				err = fmt.Errorf("%s: no request completed (%d network errors)", label, res.NetErrors)
+			}
+		}
+		return res, err
+	}
+	// Warm both up (connections, JIT-free but page cache, Kafka partitions' first segments).
+	for _, a := range []string{ceil, coll} {
+		if _, err := load("warm-up", a, 0, 2*time.Second); err != nil {
+			return err
+		}
+	}
+	r.Raw = r.Raw[:0]
+	var cReq, cEv, bReq, bEv []float64
+	var cErr int64
+	for i := 1; i <= o.Runs; i++ {
+		b, err := load(fmt.Sprintf("ceiling run %d", i), ceil, 0, o.Duration)
+		if err != nil {
+			return err
+		}
+		c, err := load(fmt.Sprintf("collector run %d", i), coll, 0, o.Duration)
+		if err != nil {
+			return err
+		}
+		bReq, bEv = append(bReq, b.OKPerSec()), append(bEv, b.EventsPerSec())
+		cReq, cEv = append(cReq, c.OKPerSec()), append(cEv, c.EventsPerSec())
+		cErr += c.Errors()
+	}
+	sat, satB := Median(cReq), Median(bReq)
+	ratio := sat / satB
+	r.Rows = append(r.Rows,
+		Row{"requests/s at max rate (2xx, median)", Num(sat), Num(satB), Ratio(sat, satB), ">= 0.8x", Verdict(ratio >= 0.8)},
+		Row{"events/s accepted at max rate (median)", Num(Median(cEv)), Num(Median(bEv)), Ratio(Median(cEv), Median(bEv)), "", ""},
+		Row{"non-2xx and failed requests at max rate", Num(float64(cErr)), "", "", "0", Verdict(cErr == 0)},
+	)
+
+	// Latency against load: fixed rates as fractions of the collector's saturation, the
+	// same absolute rates on the ceiling.
+	fracs := []float64{0.1, 0.25, 0.5, 0.75, 0.9}
+	d := o.Duration / 2
+	if d < 3*time.Second {
+		d = 3 * time.Second
+	}
+	var xs, c50, c99, b99 []float64
+	var halfP99, halfB99 time.Duration
+	for _, f := range fracs {
+		rate := f * sat
+		c, err := load(fmt.Sprintf("collector %.0f%%", f*100), coll, rate, d)
+		if err != nil {
+			return err
+		}
+		b, err := load(fmt.Sprintf("ceiling %.0f%%", f*100), ceil, rate, d)
+		if err != nil {
+			return err
+		}
+		xs = append(xs, rate)
+		c50 = append(c50, float64(c.Pct(0.5))/1e6)
+		c99 = append(c99, float64(c.Pct(0.99))/1e6)
+		b99 = append(b99, float64(b.Pct(0.99))/1e6)
+		if f == 0.5 {
+			halfP99, halfB99 = c.Pct(0.99), b.Pct(0.99)
+			r.Rows = append(r.Rows, Row{"p50 latency at half of saturation", Ms(c.Pct(0.5)), Ms(b.Pct(0.5)), "", "", ""})
+		}
+	}
+	// The same collector against the local broker with fsync on every produced batch
+	// (`beacon dev`'s default), once: this is the broker's disk, not the collector.
+	brokersSync, _, err := s.StartKafka(6, "-kafka.syncWrites=true")
+	if err != nil {
+		return err
+	}
+	collSync, _, err := s.StartCollector(brokersSync, sitesPath)
+	if err != nil {
+		return err
+	}
+	if _, err := load("warm-up", collSync, 0, 2*time.Second); err != nil {
+		return err
+	}
+	cs, err := load("collector, broker fsync on", collSync, 0, o.Duration)
+	if err != nil {
+		return err
+	}
+	r.Rows = append(r.Rows, Row{"requests/s at max rate, local broker fsyncing every batch (1 run)", Num(cs.OKPerSec()), Num(satB), Ratio(cs.OKPerSec(), satB), "", "(informative)"})
+	r.Rows = append(r.Rows, Row{fmt.Sprintf("p99 latency at half of saturation (%s req/s)", Num(sat/2)), Ms(halfP99), Ms(halfB99),
+		Ratio(float64(halfP99), float64(halfB99)), "< 5 ms", Verdict(halfP99 < 5*time.Millisecond)})
+	abs, rel := o.plotPath("collector-latency.svg")
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return err
+	}
+	p := &Plot{Title: "Collector latency against offered load (fixed rate, open loop)", XLabel: "offered requests/s",
+		YLabel: "latency (ms, log scale)", LogY: true, Series: []Series{
+			{Name: "collector p99", X: xs, Y: c99}, {Name: "collector p50", X: xs, Y: c50}, {Name: "bare fasthttp 204 p99", X: xs, Y: b99}}}
+	if err := p.WriteSVG(abs); err != nil {
+		return err
+	}
+	r.Plots = append(r.Plots, rel)
+	r.Notes = append(r.Notes,
+		fmt.Sprintf("Method: `beacon kafka` (6 partitions, `-kafka.syncWrites=false`: like a production Kafka, which acknowledges acks=all without an fsync per batch) and `beacon collector` (default flags, acks=all) as separate processes, "+
+			"and a bare fasthttp server answering 204 as the ceiling (`beaconbench ceiling`, also its own process). "+
+			"The load generator (fasthttp client, %d connections, realistic mix: 1-100 events per batch, mean about 5, all event types, "+
+			"100k Zipf visitors, 60%% with a signed partner token, 2%% bot user agents) runs %d alternating max-rate runs of %s on each; medians reported. "+
+			"Latency runs are open loop (fixed rate, latency from the scheduled send time) at 10-90%% of the collector's saturation for %s each. "+
+			"Everything shares the machine's cores, the load generator included, so the absolute numbers are lower than on a dedicated box; the ratio is the figure.",
+			o.Conns, o.Runs, o.Duration, d))
+	return nil
+}

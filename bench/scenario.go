@@ -1,0 +1,137 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Options are the knobs shared by the scenarios (flags of cmd/beaconbench).
+type Options struct {
+	Results  string        // RESULTS.md to rewrite; default <root>/bench/RESULTS.md
+	Beacon   string        // beacon binary; default <root>/bin/beacon
+	Self     string        // this program (runs the ceiling server as a separate process)
+	Command  string        // the command line, for the report
+	Duration time.Duration // one load run; default 10s
+	Runs     int           // runs per figure (the median is reported); default 3
+	Conns    int           // load generator connections at max rate; default 256
+	Keep     bool          // keep the temporary directories
+	Log      io.Writer     // progress and child process notes
+
+	Rate     float64 // freshness: events/s offered; default 5000
+	Events   int     // ingest: messages; default 500000
+	Rows     int64   // queries: synthetic raw events; default 100M
+	QueryN   int     // queries: runs of each saved query; default 30
+	Overload float64 // overload: offered load as a multiple of saturation; default 2
+}
+
+func (o *Options) defaults() error {
+	if o.Results == "" {
+		root, err := RepoRoot()
+		if err != nil {
+			return err
+		}
+		o.Results = filepath.Join(root, "bench", "RESULTS.md")
+	}
+	if o.Duration <= 0 {
+		o.Duration = 10 * time.Second
+	}
+	if o.Runs <= 0 {
+		o.Runs = 3
+	}
+	if o.Conns <= 0 {
+		o.Conns = 256
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Rate <= 0 {
+		o.Rate = 5000
+	}
+	if o.Events <= 0 {
+		o.Events = 500000
+	}
+	if o.Rows <= 0 {
+		o.Rows = 100_000_000
+	}
+	if o.QueryN <= 0 {
+		o.QueryN = 30
+	}
+	if o.Overload <= 0 {
+		o.Overload = 2
+	}
+	return nil
+}
+
+// Run runs scenario name and rewrites its section of RESULTS.md.
+func Run(ctx context.Context, name string, o Options) error {
+	if err := o.defaults(); err != nil {
+		return err
+	}
+	fns := map[string]func(context.Context, *Options, *Report) error{
+		"collector": runCollector,
+		"hotpath":   runHotPath,
+		"ingest":    runIngest,
+		"freshness": runFreshness,
+		"queries":   runQueries,
+		"overload":  runOverload,
+	}
+	fn, ok := fns[name]
+	if !ok {
+		return fmt.Errorf("unknown scenario %q", name)
+	}
+	r := &Report{Scenario: name, Command: o.Command, Started: time.Now()}
+	fmt.Fprintf(o.Log, "== scenario %s\n", name)
+	if err := fn(ctx, &o, r); err != nil {
+		return fmt.Errorf("scenario %s: %w", name, err)
+	}
+	if err := WriteResults(o.Results, r); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Log, "== %s done in %s; wrote %s\n", name, time.Since(r.Started).Round(time.Second), o.Results)
+	for _, row := range r.Rows {
+		fmt.Fprintf(o.Log, "   %-45s %-18s ceiling %-14s %-7s target %-12s %s\n", row.Metric, row.Value, row.Ceiling, row.Ratio, row.Target, row.Verdict)
+	}
+	return nil
+}
+
+// ServeCeiling serves the ceiling: a bare fasthttp handler answering 204 to everything,
+// until ctx ends. It runs as its own process, like the collector it is compared with.
+func ServeCeiling(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &fasthttp.Server{Handler: func(c *fasthttp.RequestCtx) { c.SetStatusCode(fasthttp.StatusNoContent) }}
+	go func() {
+		<-ctx.Done()
+		srv.Shutdown()
+	}()
+	return srv.Serve(ln)
+}
+
+// startCeiling starts this program's `ceiling` subcommand on a free port.
+func startCeiling(s *Stack, self string) (string, *Proc, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	p, err := s.Start("ceiling", self, "ceiling", "-addr", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := waitFor(p, 30*time.Second, tcpOK(addr)); err != nil {
+		return "", nil, fmt.Errorf("ceiling: %w", err)
+	}
+	return addr, p, nil
+}
+
+// reportDir returns the directory of RESULTS.md (plots go to its plots/ folder).
+func (o *Options) plotPath(name string) (abs, rel string) {
+	return filepath.Join(filepath.Dir(o.Results), "plots", name), "plots/" + name
+}

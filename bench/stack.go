@@ -1,0 +1,423 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/beaconprm/beacon/beacon"
+)
+
+// Proc is a child process started by a scenario; its output goes to a log file in the
+// stack's work directory.
+type Proc struct {
+	Name string
+	Log  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// Pid is the child's process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Exited reports whether the child has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop sends SIGTERM and waits for the child, then SIGKILL after 20s.
+func (p *Proc) Stop() error {
+	if p.Exited() {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("%s did not stop within 20s of SIGTERM; killed", p.Name)
+	}
+	return nil
+}
+
+// tail returns the last lines of the child's log, for error messages.
+func (p *Proc) tail() string {
+	b, err := os.ReadFile(p.Log)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Stack starts the pipeline's processes from the beacon binary on free ports with data in
+// a temporary directory, and stops them in reverse order.
+type Stack struct {
+	Root  string // repository root (where go.mod is)
+	Bin   string // the beacon binary
+	Work  string // temporary directory of this run
+	Keep  bool   // keep Work after Close (for post-mortems)
+	Log   io.Writer
+	procs []*Proc
+}
+
+// NewStack prepares a stack; bin defaults to <root>/bin/beacon.
+func NewStack(bin string, log io.Writer) (*Stack, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	if bin == "" {
+		bin = filepath.Join(root, "bin", "beacon")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("cannot find the beacon binary: %w; run `make build` (go build -o bin/beacon ./cmd/beacon)", err)
+	}
+	work, err := os.MkdirTemp("", "beacon-bench-")
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{Root: root, Bin: bin, Work: work, Log: log}, nil
+}
+
+// RepoRoot finds the directory holding go.mod above the working directory.
+func RepoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("cannot find go.mod above the working directory; run from the repository")
+		}
+	}
+}
+
+// Start runs bin with args as a child named name.
+func (s *Stack) Start(name, bin string, args ...string) (*Proc, error) {
+	logPath := filepath.Join(s.Work, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = s.Root
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot start %s: %w", name, err)
+	}
+	p := &Proc{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	s.procs = append(s.procs, p)
+	if s.Log != nil {
+		fmt.Fprintf(s.Log, "started %s (pid %d): %s %s\n", name, p.Pid(), filepath.Base(bin), strings.Join(args, " "))
+	}
+	return p, nil
+}
+
+// Stop stops p and forgets it.
+func (s *Stack) Stop(p *Proc) error {
+	for i, q := range s.procs {
+		if q == p {
+			s.procs = append(s.procs[:i], s.procs[i+1:]...)
+			break
+		}
+	}
+	return p.Stop()
+}
+
+// Close stops every child in reverse start order and removes the work directory.
+func (s *Stack) Close() error {
+	var errs []error
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		errs = append(errs, s.procs[i].Stop())
+	}
+	s.procs = nil
+	if !s.Keep {
+		errs = append(errs, os.RemoveAll(s.Work))
+	} else if s.Log != nil {
+		fmt.Fprintf(s.Log, "kept %s\n", s.Work)
+	}
+	return errors.Join(errs...)
+}
+
+// FreePort returns a port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func freeAddr() (string, error) {
+	p, err := FreePort()
+	return "127.0.0.1:" + strconv.Itoa(p), err
+}
+
+// waitFor polls ok every 50ms until it returns nil, p exits, or timeout passes.
+func waitFor(p *Proc, timeout time.Duration, ok func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ok()
+		if err == nil {
+			return nil
+		}
+		if p != nil && p.Exited() {
+			return fmt.Errorf("%s exited before it was ready (%v); its log:\n%s", p.Name, p.err, p.tail())
+		}
+		if time.Now().After(deadline) {
+			msg := ""
+			if p != nil {
+				msg = "; its log:\n" + p.tail()
+			}
+			return fmt.Errorf("not ready within %s: %w%s", timeout, err, msg)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func httpOK(u string) func() error {
+	c := &http.Client{Timeout: time.Second}
+	return func() error {
+		resp, err := c.Get(u)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("GET %s: %s", u, resp.Status)
+		}
+		return nil
+	}
+}
+
+func tcpOK(addr string) func() error {
+	return func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+}
+
+// ClickHouse is a started ClickHouse server.
+type ClickHouse struct {
+	Proc                 *Proc
+	NativeAddr, HTTPAddr string
+}
+
+// StartClickHouse starts `beacon clickhouse` with its data in the work directory.
+func (s *Stack) StartClickHouse() (*ClickHouse, error) {
+	tcp, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	httpPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Start("clickhouse", s.Bin, "clickhouse", "-clickhouse.dataDir="+filepath.Join(s.Work, "clickhouse"),
+		"-clickhouse.tcpPort="+strconv.Itoa(tcp), "-clickhouse.httpPort="+strconv.Itoa(httpPort))
+	if err != nil {
+		return nil, err
+	}
+	ch := &ClickHouse{Proc: p, NativeAddr: "127.0.0.1:" + strconv.Itoa(tcp), HTTPAddr: "127.0.0.1:" + strconv.Itoa(httpPort)}
+	// The first start may fetch the engine library with npm.
+	if err := waitFor(p, 5*time.Minute, httpOK("http://"+ch.HTTPAddr+"/ping")); err != nil {
+		return nil, fmt.Errorf("clickhouse: %w", err)
+	}
+	if err := waitFor(p, time.Minute, tcpOK(ch.NativeAddr)); err != nil {
+		return nil, fmt.Errorf("clickhouse native port: %w", err)
+	}
+	return ch, nil
+}
+
+// Query runs sql over HTTP and returns the answer body (trimmed).
+func (ch *ClickHouse) Query(ctx context.Context, sql string) (string, error) {
+	return ch.Post(ctx, sql, nil)
+}
+
+// Post sends sql in the URL and body as the request body (for INSERT ... FORMAT).
+func (ch *ClickHouse) Post(ctx context.Context, sql string, body io.Reader) (string, error) {
+	u := "http://" + ch.HTTPAddr + "/?query=" + url.QueryEscape(sql)
+	if body == nil {
+		body = strings.NewReader("")
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", u, body)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("clickhouse: %s: %s (query %.200q)", resp.Status, strings.TrimSpace(string(b)), sql)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// QueryInt runs a query answering one number.
+func (ch *ClickHouse) QueryInt(ctx context.Context, sql string) (int64, error) {
+	s, err := ch.Query(ctx, sql)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// Migrate runs `beacon migrate up` against database db.
+func (s *Stack) Migrate(ch *ClickHouse, db string) error {
+	if _, err := ch.Query(context.Background(), "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
+		return err
+	}
+	out, err := exec.Command(s.Bin, "migrate", "-clickhouse.addr="+ch.NativeAddr, "-clickhouse.database="+db, "up").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("beacon migrate up: %w: %s", err, out)
+	}
+	return nil
+}
+
+// StartKafka starts `beacon kafka` (topics beacon.events and beacon.dlq with partitions).
+// Extra flags are appended (e.g. -kafka.syncWrites=false).
+func (s *Stack) StartKafka(partitions int, extra ...string) (string, *Proc, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	name := "kafka"
+	if len(s.procs) > 0 {
+		name += strconv.Itoa(len(s.procs))
+	}
+	args := append([]string{"kafka", "-kafka.dataDir=" + filepath.Join(s.Work, name), "-kafka.port=" + port,
+		"-kafka.partitions=" + strconv.Itoa(partitions), "-kafka.retentionBytes=1GiB"}, extra...)
+	p, err := s.Start(name, s.Bin, args...)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := waitFor(p, time.Minute, tcpOK(addr)); err != nil {
+		return "", nil, fmt.Errorf("kafka: %w", err)
+	}
+	return addr, p, nil
+}
+
+// benchSecret signs the bench tenant's tokens; it only ever lives in the temp directory.
+const benchSecret = "bench-secret-0123456789abcdef0123"
+
+// WriteSites writes the bench site config (site and tenant "bench", a secret file) into
+// the work directory and returns its path and the loaded sites (to mint tokens).
+func (s *Stack) WriteSites() (string, *beacon.Sites, error) {
+	dir := filepath.Join(s.Work, "sites")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bench.secret"), []byte(benchSecret+"\n"), 0o600); err != nil {
+		return "", nil, err
+	}
+	path := filepath.Join(dir, "sites.json")
+	if err := os.WriteFile(path, []byte(`{"sites":[{"site_key":"bench","tenant":"bench","allowed_origins":["*"],"secret_file":"bench.secret"}]}`+"\n"), 0o644); err != nil {
+		return "", nil, err
+	}
+	sites, err := beacon.LoadConfig(path)
+	return path, sites, err
+}
+
+// StartCollector starts `beacon collector` on a free port with extra flags appended.
+func (s *Stack) StartCollector(brokers, sitesPath string, extra ...string) (string, *Proc, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	args := append([]string{"collector", "-collector.listenAddr=" + addr, "-collector.brokers=" + brokers,
+		"-collector.sites=" + sitesPath, "-collector.spoolDir=" + filepath.Join(s.Work, "spool"),
+		"-collector.snippetDir=" + filepath.Join(s.Work, "no-snippet")}, extra...)
+	name := "collector"
+	if len(s.procs) > 0 {
+		name += strconv.Itoa(len(s.procs))
+	}
+	args[4] = "-collector.spoolDir=" + filepath.Join(s.Work, name+"-spool")
+	p, err := s.Start(name, s.Bin, args...)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := waitFor(p, time.Minute, httpOK("http://"+addr+"/readyz")); err != nil {
+		return "", nil, fmt.Errorf("collector: %w", err)
+	}
+	return addr, p, nil
+}
+
+// StartIngest starts `beacon ingest` into database db with consumer group group.
+func (s *Stack) StartIngest(brokers string, ch *ClickHouse, db, group string, extra ...string) (*Proc, error) {
+	maddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"ingest", "-ingest.brokers=" + brokers, "-ingest.clickhouse.addr=" + ch.NativeAddr,
+		"-ingest.clickhouse.database=" + db, "-ingest.group=" + group, "-ingest.metricsAddr=" + maddr}, extra...)
+	p, err := s.Start("ingest-"+group, s.Bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitFor(p, time.Minute, httpOK("http://"+maddr+"/metrics")); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	return p, nil
+}
+
+// RSS returns the resident set size of pid in bytes (Linux /proc).
+func RSS(pid int) (int64, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
