@@ -1,0 +1,108 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/beaconprm/beacon/internal/testenv"
+)
+
+// TestCommands runs the real beacon binary's migrate, import and query subcommands
+// against the test server, as a user would.
+func TestCommands(t *testing.T) {
+	bin := testenv.BuildBeacon(t)
+	ch := testenv.NewClickHouse(t)
+	conn := ch.Conn(t)
+	dir := t.TempDir()
+	beacon := func(wantOK bool, args ...string) (string, string) {
+		t.Helper()
+		args = append(args[:1:1], append([]string{"-clickhouse.addr", ch.NativeAddr, "-clickhouse.database", ch.Database}, args[1:]...)...)
+		cmd := osexec.Command(bin, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if (err == nil) != wantOK {
+			t.Fatalf("beacon %s: err %v, want ok=%v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, wantOK, stdout.String(), stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+	file := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	out, _ := beacon(true, "migrate", "status")
+	if !strings.Contains(out, "0001     events      pending") {
+		t.Fatalf("status before up:\n%s", out)
+	}
+	out, _ = beacon(true, "migrate", "up")
+	if !strings.Contains(out, "applied 0001") || !strings.Contains(out, "applied 0004") {
+		t.Fatalf("first up:\n%s", out)
+	}
+	if out, _ = beacon(true, "migrate", "up"); strings.TrimSpace(out) != "up to date" {
+		t.Fatalf("second up:\n%s", out)
+	}
+	if out, _ = beacon(true, "migrate", "status"); strings.Contains(out, "pending") {
+		t.Fatalf("status after up:\n%s", out)
+	}
+
+	partners := file("partners.csv", goldenPartners)
+	out, _ = beacon(true, "import", "-import.tenant", "acme", "partners", partners)
+	if !strings.Contains(out, "imported 3 rows") {
+		t.Fatalf("import: %s", out)
+	}
+	beacon(true, "import", "partners", partners, "-import.tenant", "acme") // flags after the arguments, again
+	_, errOut := beacon(false, "import", "-import.tenant", "acme", "deals", file("deals.csv", "deal_id,partner_id,amount,stage\nk1,p1,5,won\nk2,p1,five,won\n"))
+	if !strings.Contains(errOut, "line 3: column amount") {
+		t.Fatalf("bad import stderr:\n%s", errOut)
+	}
+	if n := scalar[uint64](t, conn, "SELECT count() FROM "+ch.Database+".deals"); n != 0 {
+		t.Fatalf("a bad file imported %d rows", n)
+	}
+	if n := scalar[uint64](t, conn, "SELECT count() FROM "+ch.Database+".partners FINAL"); n != 3 {
+		t.Fatalf("partners after two imports: %d", n)
+	}
+
+	insert(t, conn, ch.Database, "", goldenVideo...)
+	out, _ = beacon(true, "query", "video-retention", "-param", "tenant=acme", "-param", "content=vid1", "-format", "json")
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("json output: %v\n%s", err, out)
+	}
+	if len(rows) != 20 || rows[3]["viewers"] != float64(2) || rows[3]["drop_rank"] != float64(1) || rows[0]["play_rate"] != 0.75 {
+		t.Fatalf("json rows: %v", rows)
+	}
+	out, _ = beacon(true, "query", "-format", "csv", "-param", "tenant=acme", "-param", "content=vid1", "video-retention")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 21 || lines[0] != "second,viewers,retention,drop,drop_rank,loads,plays,play_rate" || lines[9] != "8,1,0.3333,1,2,4,3,0.75" {
+		t.Fatalf("csv output:\n%s", out)
+	}
+	out, _ = beacon(true, "query", "campaign-ranking", "-param", "tenant=acme")
+	if !strings.HasPrefix(out, "campaign_id  campaign_name  rank  partner_id") {
+		t.Fatalf("table output:\n%s", out)
+	}
+	for _, c := range []struct{ args, want string }{
+		{"video-retention -param tenant=acme", "needs -param content"},
+		{"video-retention -param tenant=acme -param content=v -param nope=1", `no parameter "nope"`},
+		{"no-such-query -param tenant=acme", `no saved query "no-such-query"`},
+		{"video-retention -param tenant=acme -param content=v -format xml", `-format "xml"`},
+	} {
+		_, errOut := beacon(false, append([]string{"query"}, strings.Fields(c.args)...)...)
+		if !strings.Contains(errOut, c.want) {
+			t.Fatalf("beacon query %s: stderr %q, want %q", c.args, errOut, c.want)
+		}
+	}
+	out, _ = beacon(true, "query", "-list")
+	for _, q := range []string{"document-views", "video-retention", "training-completion", "content-outcomes", "campaign-ranking"} {
+		if !strings.Contains(out, q+"\n") {
+			t.Fatalf("query -list lacks %s:\n%s", q, out)
+		}
+	}
+}
