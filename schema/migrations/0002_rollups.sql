@@ -74,9 +74,9 @@ ENGINE = AggregatingMergeTree
 ORDER BY (tenant, content_id, second)
 SETTINGS non_replicated_deduplication_window = {dedup_window};
 
--- A range [s, e) covers the seconds floor(s) .. ceil(e)-1; ranges are clipped to 12 hours
--- and arrays of unequal length are read pairwise up to the shorter, so no input can make
--- the view fail an insert.
+-- A range [s, e) covers the seconds floor(s) .. ceil(e)-1; ranges are clipped to 12 hours,
+-- ranges with NaN or infinite ends are ignored and arrays of unequal length are read
+-- pairwise up to the shorter, so no input can make the view fail an insert.
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.video_second_viewers_mv TO {db}.video_second_viewers AS
 SELECT
     tenant,
@@ -90,8 +90,10 @@ FROM
         content_id,
         if(partner_user_id != '', concat('u:', partner_user_id), concat('v:', visitor_id)) AS viewer,
         arrayJoin(arrayDistinct(arrayFlatten(arrayMap(
-            i -> range(toUInt32(least(greatest(watched_start[i], 0), 43200)),
-                       toUInt32(least(greatest(ceil(watched_end[i]), 0), 43200))),
+            i -> if(isFinite(watched_start[i]) AND isFinite(watched_end[i]),
+                    range(toUInt32(least(greatest(watched_start[i], 0), 43200)),
+                          toUInt32(least(greatest(ceil(watched_end[i]), 0), 43200))),
+                    []),
             range(1, least(length(watched_start), length(watched_end)) + 1))))) AS second
     FROM {db}.events
     WHERE is_bot = 0 AND type = 'video' AND notEmpty(watched_start)
@@ -130,14 +132,16 @@ SELECT
     max(puid) AS partner_user_id,
     min(event_time) AS first_seen,
     max(event_time) AS last_seen,
-    max(least(duration, 43200)) AS duration,
-    max(least(arrayMax(arrayConcat([toFloat32(0)], watched_end)), 43200)) AS furthest,
+    max(if(isFinite(duration), least(greatest(duration, 0), 43200), 0)) AS duration,
+    max(least(arrayMax(arrayConcat([toFloat32(0)], arrayFilter(x -> isFinite(x), watched_end))), 43200)) AS furthest,
     max(type = 'view') AS loaded,
     max(type = 'video' AND (action = 'play' OR notEmpty(watched_start))) AS played,
     max((type = 'video' AND action = 'ended') OR type = 'complete') AS ended,
     groupBitmapStateArray(arrayFlatten(arrayMap(
-        i -> range(toUInt32(least(greatest(watched_start[i], 0), 43200)),
-                   toUInt32(least(greatest(ceil(watched_end[i]), 0), 43200))),
+        i -> if(isFinite(watched_start[i]) AND isFinite(watched_end[i]),
+                range(toUInt32(least(greatest(watched_start[i], 0), 43200)),
+                      toUInt32(least(greatest(ceil(watched_end[i]), 0), 43200))),
+                []),
         range(1, least(length(watched_start), length(watched_end)) + 1)))) AS seconds
 FROM
 (
