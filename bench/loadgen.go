@@ -24,6 +24,8 @@ type LoadConfig struct {
 	Mix      *Mix          // required
 	Progress io.Writer     // a progress line every second; nil = quiet
 	Label    string        // printed on the progress line
+	// Events, when positive, ends the run once this many events were accepted (2xx).
+	Events int64
 	// OnResponse, when set, is called from the workers after every response (for probes).
 	OnResponse func(status int, sent, done time.Time)
 }
@@ -171,7 +173,9 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 				if code >= 200 && code < 300 {
 					st.ok++
 					st.events += int64(batch.Events)
-					evts.Add(int64(batch.Events))
+					if evts.Add(int64(batch.Events)) >= cfg.Events && cfg.Events > 0 {
+						cancel()
+					}
 				} else {
 					errs.Add(1)
 				}

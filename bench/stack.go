@@ -267,17 +267,17 @@ func (s *Stack) StartClickHouse() (*ClickHouse, error) {
 	return ch, nil
 }
 
-// Query runs sql over HTTP and returns the answer body (trimmed).
+// Query runs sql (sent as the request body) over HTTP and returns the answer (trimmed).
 func (ch *ClickHouse) Query(ctx context.Context, sql string) (string, error) {
-	return ch.Post(ctx, sql, nil)
+	return ch.do(ctx, "http://"+ch.HTTPAddr+"/", sql, strings.NewReader(sql))
 }
 
 // Post sends sql in the URL and body as the request body (for INSERT ... FORMAT).
 func (ch *ClickHouse) Post(ctx context.Context, sql string, body io.Reader) (string, error) {
-	u := "http://" + ch.HTTPAddr + "/?query=" + url.QueryEscape(sql)
-	if body == nil {
-		body = strings.NewReader("")
-	}
+	return ch.do(ctx, "http://"+ch.HTTPAddr+"/?query="+url.QueryEscape(sql), sql, body)
+}
+
+func (ch *ClickHouse) do(ctx context.Context, u, sql string, body io.Reader) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", u, body)
 	if err != nil {
 		return "", err
