@@ -1,11 +1,18 @@
 package beacon
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 )
 
 // FuzzProcess feeds arbitrary bodies through the whole pipeline: it must never panic, and
@@ -68,5 +75,54 @@ func FuzzToken(f *testing.F) {
 			}
 		}
 		_, _, _ = sites.verifyLink(tok, exampleNow/1000, nil)
+	})
+}
+
+// FuzzPixel sends arbitrary query strings to the pixel handler: it must always answer the
+// GIF, and whatever it records must be valid JSON.
+func FuzzPixel(f *testing.F) {
+	f.Add("site=demo&cid=doc-1&ct=document&t=Guide&url=https%3A%2F%2Fx.example%2Fa%3Fpb_t%3Dz")
+	f.Add("site=demo&vid=v9&sid=s9&type=page&cid=doc-1&p=2&pc=5&id=6fa459ea-ee8a-4ca4-894e-db77e160355e")
+	f.Add("site=demo&type=scroll&d=300&ts=99999999999999999999")
+	f.Add("site=demo&type=video&a=play&cid=v&tok=MQ.x")
+	f.Add("site=%ff%fe&vid=%00&url=%")
+	f.Add("site=demo&type=custom&n=" + strings.Repeat("x", 200))
+	dir := f.TempDir()
+	c, err := NewCollector(CollectorConfig{
+		SitesFile: writeSites(f, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{deadBroker(f)},
+		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SpoolMaxBytes: 64 << 20,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer c.ln.Close()
+	defer c.spool.Close()
+	c.spooling.Store(true)
+	f.Fuzz(func(t *testing.T, query string) {
+		var req fasthttp.Request
+		req.Header.SetMethod("GET")
+		req.SetRequestURI("/v1/p.gif")
+		req.URI().SetQueryString(query)
+		var ctx fasthttp.RequestCtx
+		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5000}, nil)
+		before := c.spool.Pending()
+		c.handle(&ctx)
+		if ctx.Response.StatusCode() != 200 || !bytes.Equal(ctx.Response.Body(), transparentGIF) {
+			t.Fatalf("pixel answered %d", ctx.Response.StatusCode())
+		}
+		if c.spool.Pending() == before {
+			return
+		}
+		msgs, pos, err := c.spool.Read(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if !json.Valid(m.Value) {
+				t.Fatalf("invalid message: %s", m.Value)
+			}
+		}
+		c.spool.Commit(pos)
 	})
 }
