@@ -13,8 +13,8 @@
 WITH
 kinds AS
 (
-    SELECT content_id, title,
-           multiIf(content_type IN ('faq', 'tool'), toString(content_type), has(tags, 'faq'), 'faq', 'tool') AS kind
+    SELECT content_id, title, content_type IN ('faq', 'tool') AS by_type,
+           multiIf(by_type, toString(content_type), has(tags, 'faq'), 'faq', 'tool') AS kind
     FROM {db}.contents FINAL
     WHERE tenant = {tenant:String} AND (content_type IN ('faq', 'tool') OR has(tags, 'faq') OR has(tags, 'tool'))
 ),
@@ -27,11 +27,20 @@ won AS
 ),
 used AS
 (
+    -- two branches so each reads by the table's key: FAQ/tool content types, then other
+    -- contents tagged faq or tool
     SELECT content_type, content_id, partner_id,
            uniqMerge(sessions) AS x, uniqMergeState(sessions) AS ss, uniqMergeState(viewers) AS vs
     FROM {db}.partner_content_daily
-    WHERE tenant = {tenant:String}
-      AND (content_type IN ('faq', 'tool') OR content_id IN (SELECT content_id FROM kinds))
+    WHERE tenant = {tenant:String} AND content_type IN ('faq', 'tool')
+      AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+    GROUP BY content_type, content_id, partner_id
+    UNION ALL
+    SELECT content_type, content_id, partner_id,
+           uniqMerge(sessions) AS x, uniqMergeState(sessions) AS ss, uniqMergeState(viewers) AS vs
+    FROM {db}.partner_content_daily
+    WHERE tenant = {tenant:String} AND content_type NOT IN ('faq', 'tool')
+      AND content_id IN (SELECT content_id FROM kinds WHERE NOT by_type)
       AND day BETWEEN toDate({from:String}) AND toDate({to:String})
     GROUP BY content_type, content_id, partner_id
 ),
@@ -43,8 +52,11 @@ universe AS
         SELECT partner_id FROM {db}.partners FINAL WHERE tenant = {tenant:String}
         UNION DISTINCT SELECT partner_id FROM won
         UNION DISTINCT SELECT DISTINCT partner_id FROM {db}.partner_content_daily
-        WHERE tenant = {tenant:String} AND partner_id != ''
-          AND (content_type IN ('faq', 'tool') OR content_id IN (SELECT content_id FROM kinds))
+        WHERE tenant = {tenant:String} AND partner_id != '' AND content_type IN ('faq', 'tool')
+          AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+        UNION DISTINCT SELECT DISTINCT partner_id FROM {db}.partner_content_daily
+        WHERE tenant = {tenant:String} AND partner_id != '' AND content_type NOT IN ('faq', 'tool')
+          AND content_id IN (SELECT content_id FROM kinds WHERE NOT by_type)
           AND day BETWEEN toDate({from:String}) AND toDate({to:String})
     ) AS ap
     LEFT JOIN won AS w ON w.partner_id = ap.partner_id
