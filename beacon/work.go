@@ -48,6 +48,8 @@ type Work struct {
 	lower  []byte
 	tok    []byte
 
+	times timeCache
+
 	lastUA     []byte
 	uaPrefetch bool
 	uaValid    bool
@@ -220,9 +222,9 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 		et = now - clampBehind
 	}
 	dst = append(dst, `","event_time":"`...)
-	dst = appendTime(dst, et)
+	dst = w.times.appendTime(dst, et)
 	dst = append(dst, `","client_time":"`...)
-	dst = appendTime(dst, e.TS)
+	dst = w.times.appendTime(dst, e.TS)
 	dst = append(dst, `","type":"`...)
 	dst = append(dst, e.Type...) // validated: one of the known names
 	dst = append(dst, `","content_id":`...)
