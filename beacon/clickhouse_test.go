@@ -68,7 +68,7 @@ func TestMessagesInsertIntoRawTableAsJSONEachRow(t *testing.T) {
 	}
 	var (
 		title, partner, attribution, urlv string
-		received, eventTime            time.Time
+		received, eventTime               time.Time
 	)
 	if err := conn.QueryRow(ctx, "SELECT content_title, partner_user_id, attribution, url, received_at, event_time FROM events WHERE event_id = '00000000-0000-4000-8000-000000000001'").
 		Scan(&title, &partner, &attribution, &urlv, &received, &eventTime); err != nil {
