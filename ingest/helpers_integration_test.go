@@ -249,7 +249,7 @@ func (p *ingestProc) exited() bool {
 	}
 }
 
-var assignedRE = regexp.MustCompile(`partitions assigned .*partitions="?\[\d`)
+var assignedRE = regexp.MustCompile(`partitions assigned.*partitions="?\[\d`)
 
 // hasPartitions says whether the process logged a non-empty assignment.
 func (p *ingestProc) hasPartitions() bool {
