@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -202,6 +203,9 @@ func scanAll(rows driver.Rows) (*Result, error) {
 		row := make([]any, len(ptrs))
 		for i, p := range ptrs {
 			row[i] = reflect.ValueOf(p).Elem().Interface()
+			if isDate[res.Types[i]] {
+				row[i] = dateOnly(row[i])
+			}
 		}
 		res.Rows = append(res.Rows, row)
 	}
@@ -241,4 +245,20 @@ func RenderQueryViews(o Options) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+var isDate = map[string]bool{"Date": true, "Date32": true, "Nullable(Date)": true, "Nullable(Date32)": true}
+
+// dateOnly prints a Date column as a date, not as a midnight timestamp.
+func dateOnly(v any) any {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC().Format(time.DateOnly)
+	case *time.Time:
+		if t == nil {
+			return nil
+		}
+		return t.UTC().Format(time.DateOnly)
+	}
+	return v
 }
