@@ -23,7 +23,7 @@ type Options struct {
 	Keep     bool          // keep the temporary directories
 	Log      io.Writer     // progress and child process notes
 
-	Rate     float64 // freshness: events/s offered; default 5000
+	Rate     float64 // freshness: events/s offered; default 2000
 	Events   int     // ingest: messages; default 500000
 	Rows     int64   // queries: synthetic raw events; default 100M
 	QueryN   int     // queries: runs of each saved query; default 30
@@ -51,7 +51,7 @@ func (o *Options) defaults() error {
 		o.Log = io.Discard
 	}
 	if o.Rate <= 0 {
-		o.Rate = 5000
+		o.Rate = 2000
 	}
 	if o.Events <= 0 {
 		o.Events = 500000

@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Runs, "runs", 3, "runs per figure; the median is reported")
 	fs.IntVar(&o.Conns, "conns", 256, "load generator connections (workers) at max rate")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary data directories and logs")
-	fs.Float64Var(&o.Rate, "rate", 0, "freshness: events/s offered (default 5000); load: requests/s (0 = max rate)")
+	fs.Float64Var(&o.Rate, "rate", 0, "freshness: events/s offered (default 2000); load: requests/s (0 = max rate)")
 	fs.IntVar(&o.Events, "events", 500000, "ingest: messages produced and ingested per run")
 	fs.Int64Var(&o.Rows, "rows", 100_000_000, "queries: synthetic raw events generated server-side")
 	fs.IntVar(&o.QueryN, "n", 30, "queries: runs of each saved query")

@@ -1,0 +1,181 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+func TestQuantileAndMedian(t *testing.T) {
+	d := func(ms ...int) []time.Duration {
+		var out []time.Duration
+		for _, m := range ms {
+			out = append(out, time.Duration(m)*time.Millisecond)
+		}
+		return out
+	}
+	lat := d(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 5 * time.Millisecond}, {0.9, 9 * time.Millisecond}, {0.99, 10 * time.Millisecond}, {1, 10 * time.Millisecond}, {0, time.Millisecond}} {
+		if got := Quantile(lat, c.q); got != c.want {
+			t.Errorf("Quantile(%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if Quantile(nil, 0.5) != 0 {
+		t.Error("Quantile of nothing is not 0")
+	}
+	if m := Median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("Median odd = %v", m)
+	}
+	if m := Median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("Median even = %v", m)
+	}
+	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.4: "1,234,567"} {
+		if got := Num(in); got != want {
+			t.Errorf("Num(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseBench(t *testing.T) {
+	out := `goos: linux
+BenchmarkProcess       	  100000	     28422 ns/op	 120.50 MB/s	    281000 events/s	    802148 events/cpu-s	       0 B/op	       0 allocs/op
+BenchmarkProcess-2     	  100000	     30000 ns/op	       16 B/op	       1 allocs/op
+BenchmarkBroken	 abc	 1 ns/op
+PASS`
+	lines := ParseBench(out)
+	if len(lines) != 2 {
+		t.Fatalf("got %d lines: %+v", len(lines), lines)
+	}
+	if lines[1].Name != "BenchmarkProcess" || lines[1].Metrics["allocs/op"] != 1 {
+		t.Errorf("suffix not stripped or metric lost: %+v", lines[1])
+	}
+	if v, ok := medianMetric(lines, "BenchmarkProcess", "ns/op"); !ok || v != 29211 {
+		t.Errorf("median ns/op = %v %v", v, ok)
+	}
+	if _, ok := medianMetric(lines, "BenchmarkProcess", "events/wall"); ok {
+		t.Error("a missing unit was found")
+	}
+}
+
+// TestWriteResultsKeepsOtherSections: each scenario rewrites only its own section.
+func TestWriteResultsKeepsOtherSections(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "RESULTS.md")
+	write := func(name, value string) {
+		t.Helper()
+		r := &Report{Scenario: name, Command: "bin/beaconbench " + name, Started: time.Now(),
+			Rows: []Row{{Metric: "m", Value: value, Target: ">= 1", Verdict: "meets"}}}
+		if err := WriteResults(path, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("collector", "first-collector")
+	write("ingest", "first-ingest")
+	write("collector", "second-collector")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{"second-collector", "first-ingest", "Not run yet: `make -C bench queries`", "bin/beaconbench ingest", "- Machine: "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("RESULTS.md lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "first-collector") {
+		t.Errorf("the old collector section survived:\n%s", s)
+	}
+	if strings.Index(s, "begin collector") > strings.Index(s, "begin ingest") {
+		t.Error("sections out of order")
+	}
+}
+
+func serve(t *testing.T, h fasthttp.RequestHandler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: h}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown() })
+	return ln.Addr().String()
+}
+
+// TestLoadFixedRate: the open-loop mode offers the asked rate, counts statuses and events,
+// and charges a slow server's delay to latency.
+func TestLoadFixedRate(t *testing.T) {
+	var got atomic.Int64
+	addr := serve(t, func(ctx *fasthttp.RequestCtx) {
+		got.Add(1)
+		if got.Load()%10 == 0 {
+			ctx.SetStatusCode(503)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+		ctx.SetStatusCode(204)
+	})
+	mix, err := NewMix(MixConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Load(context.Background(), LoadConfig{Addr: addr, Rate: 200, Duration: time.Second, Conns: 16, Mix: mix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests < 150 || res.Requests > 210 {
+		t.Errorf("%d requests at 200/s for 1s", res.Requests)
+	}
+	if res.Status[503] == 0 || res.Status[204] == 0 || res.OK != res.Status[204] {
+		t.Errorf("statuses %v, ok %d", res.Status, res.OK)
+	}
+	if res.Events < res.OK {
+		t.Errorf("%d events in %d ok requests", res.Events, res.OK)
+	}
+	if p := res.Pct(0.9); p < 20*time.Millisecond {
+		t.Errorf("p90 %v below the server's 20ms", p)
+	}
+}
+
+// TestLoadMaxRateStopsAtEvents: the closed-loop mode ends once enough events were accepted.
+func TestLoadMaxRateStopsAtEvents(t *testing.T) {
+	addr := serve(t, func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(204) })
+	mix, err := NewMix(MixConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	res, err := Load(context.Background(), LoadConfig{Addr: addr, Duration: 30 * time.Second, Conns: 8, Mix: mix, Events: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events < 5000 || time.Since(t0) > 20*time.Second {
+		t.Errorf("%d events after %v", res.Events, time.Since(t0))
+	}
+	if res.Errors() != 0 {
+		t.Errorf("errors against a 204 server: %v", res.Status)
+	}
+}
+
+func TestPlotSVG(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.svg")
+	p := &Plot{Title: "t <&>", XLabel: "x", YLabel: "y", LogY: true,
+		Series: []Series{{Name: "a", X: []float64{1, 2, 3}, Y: []float64{0.5, 5, 50}}}}
+	if err := p.WriteSVG(path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	s := string(b)
+	if !strings.HasPrefix(s, "<svg") || !strings.Contains(s, "<polyline") || !strings.Contains(s, "t &lt;&amp;&gt;") {
+		t.Errorf("bad svg:\n%s", s)
+	}
+}
