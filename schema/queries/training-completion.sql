@@ -21,7 +21,7 @@ completed AS
     FROM {db}.course_progress
     WHERE tenant = {tenant:String}
       AND ({course:String} = '' OR content_id = {course:String})
-      AND partner_user_id != ''
+      AND viewer IN (SELECT concat('u:', partner_user_id) FROM assigned)
     GROUP BY course_id, partner_user_id
     HAVING completed_at IS NOT NULL
 )
