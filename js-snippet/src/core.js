@@ -128,8 +128,9 @@ export function createTracker(o) {
     const b = body(it.h, it.e, now());
     if (unload && nav.sendBeacon) try { if (nav.sendBeacon(url, b)) return done(it); } catch (x) { /* fall through */ }
     if (w.fetch) {
-      fly[it.k] = 1;
-      fetch(url, { method: 'POST', body: b, keepalive: b.length < 8192, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
+      const keepalive = b.length < 8192;
+      fly[it.k] = keepalive ? 2 : 1;
+      fetch(url, { method: 'POST', body: b, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
         .then(r => r.status < 500 && r.status != 429, () => 0)
         .then(ok => { delete fly[it.k]; ok ? done(it) : later(it.n); });
       return;
@@ -221,7 +222,14 @@ export function createTracker(o) {
   content(o.content_id || loc.pathname, o.content_type, o.title, o.auto === false);
 
   on(d, 'visibilitychange', () => { if (d.visibilityState == 'hidden') { engage(); flush(1); } else tick(); });
-  on(w, 'pagehide', () => { off = 1; engage(); flush(2); });
+  on(w, 'pagehide', () => {
+    // keepalive requests outlive the page like beacons do: do not resend them
+    // from the next page (that would only duplicate them); others are cut, keep them.
+    oq.filter(it => fly[it.k] == 2).forEach(done);
+    off = 1;
+    engage();
+    flush(2);
+  });
   on(w, 'pageshow', e => { if (e.persisted) { off = 0; tick(); } });
   on(w, 'focus', tick);
   on(w, 'blur', tick);

@@ -18,18 +18,30 @@ export function trackVideo(t, v, o = {}) {
   const st = w.st;
   const pos = (w.pos = () => v.currentTime);
   const sync = () => { st.dur = v.duration || 0; st.rate = v.playbackRate; };
+  // rest: where the media stood still (paused, seeked); the play event can come
+  // late, after playback already moved on from there.
+  let rest = 0;
+  const still = () => { rest = pos(); };
   t.event('view', meta);
-  on(v, 'play', () => { sync(); st.playing = 1; w.open(pos()); w.send('play', pos()); });
+  on(v, 'play', () => {
+    sync();
+    const p = pos(), from = rest <= p && p - rest < 1 + st.rate ? rest : p;
+    st.playing = 1;
+    w.open(from);
+    w.send('play', from);
+    w.at(p);
+  });
   // timeupdate fires every 250 ms at most; more than 3 s of media past the
   // last one without a seek event cannot be continuous playback.
   on(v, 'timeupdate', () => { if (st.playing && !v.seeking) w.at(pos(), 3 * st.rate + 1); });
   on(v, 'seeking', () => w.close());
-  on(v, 'seeked', () => { sync(); w.send('seek', pos()); if (st.playing) w.open(pos()); });
+  on(v, 'seeked', () => { sync(); still(); w.send('seek', pos()); if (st.playing) w.open(pos()); });
   on(v, 'pause', () => {
     if (v.ended || !st.playing) return;
     st.playing = 0;
     if (!v.seeking) w.at(pos(), 3 * st.rate + 1);
     w.close();
+    still();
     w.send('pause', pos());
   });
   on(v, 'ratechange', () => { sync(); w.send('ratechange', pos()); });

@@ -76,13 +76,10 @@ test('e2e: document and video engagement land in ClickHouse, each event once', {
 
   await page.goto(`${base}/viewer/index.html?file=/demo/sample.pdf&cid=doc-e2e&title=E2E%20Guide&flush=300`);
   await page.waitForFunction(() => window.beaconDoc && window.beaconDoc.page === 1, null, { timeout: 30000 });
-  const t0 = Date.now();
   await dwell(800);
-  await page.evaluate(() => { window.pdfViewer.currentPageNumber = 4; });
-  const t1 = Date.now();
+  const t1 = await page.evaluate(() => { window.pdfViewer.currentPageNumber = 4; return Date.now(); });
   await dwell(600);
-  await page.evaluate(() => { window.pdfViewer.currentPageNumber = 6; });
-  const t2 = Date.now();
+  const t2 = await page.evaluate(() => { window.pdfViewer.currentPageNumber = 6; return Date.now(); });
   await dwell(400);
   const t3 = Date.now(); // leaving: the last page's dwell goes on pagehide
   await page.goto(`${base}/demo/index.html`);
@@ -108,6 +105,8 @@ test('e2e: document and video engagement land in ClickHouse, each event once', {
   const view = doc.find(r => r.type === 'view');
   assert.deepEqual([view.content_type, view.content_title, view.page_count], ['document', 'E2E Guide', 6]);
   const pages = doc.filter(r => r.type === 'page').map(r => [r.page, r.dwell_ms]);
+  // Page 1 counts from the document view (pagesloaded), stamped by the page's clock.
+  const t0 = sent.find(e => e.type === 'view' && e.content_id === 'doc-e2e').ts;
   assert.deepEqual(pages.map(p => p[0]), [1, 4, 6]);
   [[pages[0][1], t1 - t0], [pages[1][1], t2 - t1], [pages[2][1], t3 - t2]].forEach(([got, want], i) =>
     assert.ok(near(got, want, 400), `page ${pages[i][0]} dwell ${got} ms, about ${want} ms`));
