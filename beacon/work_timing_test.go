@@ -1,6 +1,8 @@
 package beacon
 
 import (
+	"bytes"
+	"encoding/json"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +33,30 @@ func BenchmarkProcess(b *testing.B) {
 	in := exampleInput(body)
 	res := w.Process(sites, in)
 	if res.Accepted != 8 {
+		b.Fatalf("%+v", res)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		w.Process(sites, in)
+	}
+	reportRate(b, 8, cpu0)
+}
+
+// BenchmarkProcessCompact is the example batch as the snippet sends it (JSON.stringify: no
+// whitespace).
+func BenchmarkProcessCompact(b *testing.B) {
+	sites := testSites(b)
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, readExample(b)); err != nil {
+		b.Fatal(err)
+	}
+	body := buf.Bytes()
+	var w Work
+	in := exampleInput(body)
+	if res := w.Process(sites, in); res.Accepted != 8 {
 		b.Fatalf("%+v", res)
 	}
 	b.ReportAllocs()
