@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -382,6 +383,24 @@ func value(m prometheus.Metric) float64 {
 }
 
 func TestSIGHUPReloadsSites(t *testing.T) {
+	// The test listens too, for longer than the collector (cleanups run last-in first-out),
+	// so a SIGHUP sent before Run installs its handler cannot kill the test binary; and it
+	// waits until every signal it sent has arrived before giving up the handler.
+	mine := make(chan os.Signal, 100)
+	signal.Notify(mine, syscall.SIGHUP)
+	sent := 0
+	t.Cleanup(func() {
+		deadline := time.After(10 * time.Second)
+		for got := 0; got < sent; got++ {
+			select {
+			case <-mine:
+			case <-deadline:
+				t.Error("a SIGHUP was not delivered")
+				got = sent
+			}
+		}
+		signal.Stop(mine)
+	})
 	dir := t.TempDir()
 	sitesFile := writeSites(t, dir)
 	c := startCollector(t, CollectorConfig{SitesFile: sitesFile, HandleSIGHUP: true})
@@ -397,6 +416,7 @@ func TestSIGHUPReloadsSites(t *testing.T) {
 			t.Fatal("SIGHUP did not reload the site config")
 		}
 		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+		sent++
 		time.Sleep(20 * time.Millisecond)
 	}
 }

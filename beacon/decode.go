@@ -160,7 +160,7 @@ var strSpecial = func() (t [256]bool) {
 func (d *Decoder) str() (string, bool) {
 	start := d.pos + 1
 	buf := d.buf
-	i := start
+	i := start + plainRun(buf[start:], false)
 	for i < len(buf) && !strSpecial[buf[i]] {
 		i++
 	}

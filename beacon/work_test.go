@@ -517,3 +517,39 @@ func tamper(t testing.TB, tok string) string {
 	}
 	return b64.EncodeToString(changed) + tok[dot:]
 }
+
+func TestPlainRun(t *testing.T) {
+	f := func(s string, ascii bool, want int) {
+		t.Helper()
+		if got := plainRun(s, ascii); got != want {
+			t.Errorf("plainRun(%q, %v) = %d, want %d", s, ascii, got, want)
+		}
+		if got := plainRun([]byte(s), ascii); got != want {
+			t.Errorf("plainRun([]byte %q, %v) = %d, want %d", s, ascii, got, want)
+		}
+	}
+	f("abcdefghijklmnopq", false, 16)
+	f("abcdefg\"ijklmnop", false, 0)
+	f("abcdefghijklmn\\p", false, 8)
+	f("abcdefghijklm\x1fop", false, 8)
+	f("abcdefghé", false, 8)
+	f("abcdefghijklmnéopqrs", true, 8)
+	f("abcdéfghijklmnop", false, 16)
+	f("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", false, 8)
+	f(" !#$%&'()*+,-./0123456789", false, 24)
+	f("short", false, 0)
+	// Every byte value in every position: a run never includes a special byte.
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			special := c < 0x20 || c == '"' || c == '\\'
+			if n := plainRun(b, false); special && n != 0 {
+				t.Fatalf("byte %#x at %d passed", c, pos)
+			}
+			if n := plainRun(b, true); (special || c >= 0x80) && n != 0 {
+				t.Fatalf("ascii: byte %#x at %d passed", c, pos)
+			}
+		}
+	}
+}
