@@ -473,6 +473,12 @@ func TestEnrichHelpers(t *testing.T) {
 	tm(0, "1970-01-01 00:00:00.000")
 	tm(1795420800500, time.UnixMilli(1795420800500).UTC().Format("2006-01-02 15:04:05.000"))
 	tm(946684800007, "2000-01-01 00:00:00.007")
+	for ms := int64(-86400_000 * 400); ms < 4102444800000+86400_000*400; ms += 86399_937 {
+		want := time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000")
+		if got := string(appendTime(nil, ms)); got != want {
+			t.Fatalf("time(%d) = %q, want %q", ms, got, want)
+		}
+	}
 	var tc timeCache
 	for _, ms := range []int64{1795420800500, 1795420800999, 1795420801000, 1795420800001, 1795420799999, 946684800007, 1795420800500, -1} {
 		want := time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000")
