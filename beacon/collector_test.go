@@ -221,6 +221,18 @@ func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
 	tooLarge("10,000 events", batchJSON("", events...))
 	f("101 events", "POST", "/v1/events", batchJSON("", events[:101]...), 400, ReasonTooManyEvents)
 
+	// The bad-input corpus over HTTP: each file gets a 4xx and its reason is counted.
+	files, _ := filepath.Glob("testdata/bad/*.json")
+	for _, p := range files {
+		name := strings.TrimSuffix(filepath.Base(p), ".json")
+		r := badCorpus[name]
+		if r == ReasonNone {
+			continue // odd but valid input, accepted
+		}
+		body, _ := os.ReadFile(p)
+		f("corpus "+name, "POST", "/v1/events", body, 400, r)
+	}
+
 	// Partly bad: the good event is kept, the answer says what was dropped.
 	resp, b := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent, `{"type":"nope","ts":1795420800000}`))
 	if resp.StatusCode != 200 || string(b) != `{"accepted":1,"rejected":1,"reason":"unknown_type"}`+"\n" {
