@@ -17,7 +17,7 @@ function file(path) {
   // Like the collector: /b.js, /<adapter>.js and /<version>/<name>.js from dist/.
   const m = /^\/((?:\d+\.\d+\.\d+\/)?[a-z]+\.js)$/.exec(path);
   if (m) return 'dist/' + m[1];
-  for (const [pre, dir] of [['/viewer/', 'dist/viewer/'], ['/demo/', 'dist/demo/'], ['/test/', 'test/pages/']]) {
+  for (const [pre, dir] of [['/viewer/', 'dist/viewer/'], ['/demo/', 'dist/demo/'], ['/test/', 'test/pages/'], ['/unit/', 'test/unit/']]) {
     if (path.startsWith(pre)) {
       const rest = normalize(path.slice(pre.length) || '.');
       if (rest.startsWith('..')) return null;
