@@ -59,8 +59,13 @@ type Spool struct {
 	pending    int64 // bytes not yet replayed
 	corrupt    int64 // records found corrupt during replay
 	refused    bool  // the last Append was refused for space; cleared by replay progress
-	closed     bool
-	buf        []byte
+	written    int64 // bytes ever written by this process (group commit position)
+	broken     error // a failed fsync: refuse further appends
+
+	syncMu sync.Mutex // held by the one fsyncing for a group
+	synced int64      // bytes of written known to be on disk
+	closed bool
+	buf    []byte
 }
 
 // OpenSpool opens (or creates) the spool directory and finds where replay stopped.
@@ -155,12 +160,57 @@ func (s *Spool) saveCursor() error {
 }
 
 // Append writes one record holding the messages msgs[ends[i-1]:ends[i]], all with key, and
-// fsyncs it. It returns ErrSpoolFull when the record would take the spool over MaxBytes.
+// returns once it is fsynced. Concurrent appends share fsyncs (group commit), so an outage
+// under load costs one fsync per group, not per request. It returns ErrSpoolFull when the
+// record would take the spool over MaxBytes.
 func (s *Spool) Append(key, msgs []byte, ends []int) error {
+	my, err := s.write(key, msgs, ends)
+	if err != nil {
+		return err
+	}
+	return s.syncTo(my)
+}
+
+// syncTo returns once the first n bytes ever written are on disk. One caller fsyncs for all
+// who wait behind it.
+func (s *Spool) syncTo(n int64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.synced >= n {
+		return nil
+	}
+	s.mu.Lock()
+	f, upTo, broken := s.active, s.written, s.broken
+	s.mu.Unlock()
+	if broken != nil {
+		return broken
+	}
+	if f != nil {
+		// A segment sealed meanwhile was fsynced before it was closed (sealActive).
+		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			return fmt.Errorf("cannot fsync spool segment: %w", err)
+		}
+	}
+	s.mu.Lock()
+	broken = s.broken
+	s.mu.Unlock()
+	if broken != nil {
+		return broken
+	}
+	s.synced = upTo
+	return nil
+}
+
+// write appends one record to the active segment (not yet fsynced) and returns the total
+// bytes written once it is in.
+func (s *Spool) write(key, msgs []byte, ends []int) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errors.New("spool is closed")
+		return 0, errors.New("spool is closed")
+	}
+	if s.broken != nil {
+		return 0, s.broken
 	}
 	b := append(s.buf[:0], make([]byte, spoolHeaderLen)...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(ends)))
@@ -178,48 +228,53 @@ func (s *Spool) Append(key, msgs []byte, ends []int) error {
 	s.buf = b
 	if s.pending+int64(len(b)) > s.cfg.MaxBytes {
 		s.refused = true
-		return ErrSpoolFull
+		return 0, ErrSpoolFull
 	}
 	s.refused = false
 	if s.active != nil && s.activeSize > 0 && s.activeSize+int64(len(b)) > s.cfg.SegmentBytes {
 		if err := s.sealActive(); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if s.active == nil {
 		f, err := os.OpenFile(s.segPath(s.activeID), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
 		if err != nil {
-			return fmt.Errorf("cannot create spool segment: %w", err)
+			return 0, fmt.Errorf("cannot create spool segment: %w", err)
 		}
 		s.active, s.activeSize = f, 0
 		s.segs = append(s.segs, s.activeID)
 		if err := syncDir(s.cfg.Dir); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if _, err := s.active.Write(b); err != nil {
 		// A partial write leaves a torn record: seal this segment so replay stops there
 		// and later records go to a fresh one.
 		s.sealActive()
-		return fmt.Errorf("cannot write spool segment: %w", err)
-	}
-	if err := s.active.Sync(); err != nil {
-		s.sealActive()
-		return fmt.Errorf("cannot fsync spool segment: %w", err)
+		return 0, fmt.Errorf("cannot write spool segment: %w", err)
 	}
 	s.activeSize += int64(len(b))
 	s.pending += int64(len(b))
+	s.written += int64(len(b))
 	if cap(s.buf) > 1<<20 {
 		s.buf = nil // do not pin one huge record's buffer
 	}
-	return nil
+	return s.written, nil
 }
 
+// sealActive fsyncs and closes the active segment; later records go to a new one. A failed
+// fsync breaks the spool: what was acknowledged might not be on disk, so nothing more is.
 func (s *Spool) sealActive() error {
 	if s.active == nil {
 		return nil
 	}
-	err := s.active.Close()
+	err := s.active.Sync()
+	if err != nil {
+		s.broken = fmt.Errorf("spool fsync failed; restart the collector after checking the disk: %w", err)
+	}
+	if cerr := s.active.Close(); err == nil {
+		err = cerr
+	}
 	s.active = nil
 	s.activeID++
 	return err
