@@ -35,6 +35,8 @@ test('youtube.js and vimeo.js on stand-in players', async () => {
   assert.equal(vm[0].title, 'Vimeo stand-in');
   assert.ok(near(yt[2].position, ytAt, 0.01) && near(watchedEnd(yt), ytAt, 0.01), JSON.stringify(yt[2]));
   assert.ok(near(vm[2].position, vmAt, 0.3) && near(watchedEnd(vm), vm[2].position, 0.01), JSON.stringify(vm[2]));
-  assert.deepEqual(yt[2].watched, [[0, yt[2].position]]);
+  // One range from the start (the stand-in's clock may have moved a ms before the adapter read it).
+  assert.equal(yt[2].watched.length, 1);
+  assert.ok(near(yt[2].watched[0][0], 0, 0.05) && yt[2].watched[0][1] === yt[2].position, JSON.stringify(yt[2].watched));
   await page.close();
 });
