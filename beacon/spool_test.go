@@ -186,7 +186,7 @@ func BenchmarkSpoolAppendParallel(b *testing.B) {
 	}
 	defer s.Close()
 	msg := bytes.Repeat([]byte("x"), 1000)
-	b.SetParallelism(32)
+	b.SetParallelism(32) // 32 goroutines per CPU
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := s.Append([]byte("visitor"), msg, []int{500, 1000}); err != nil {
