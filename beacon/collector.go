@@ -452,7 +452,9 @@ func (c *Collector) deliver(rs *reqState) (retained bool, err error) {
 				if err == nil {
 					return false, nil
 				}
-				// The write failed for good: nothing holds the buffers any more.
+				// A failed write may have been cut by its own deadline, and kafka-go can
+				// still read the buffers then: do not reuse them.
+				retained = true
 			case <-timer.C:
 				c.timers.Put(timer)
 				err = errKafkaTimeout
