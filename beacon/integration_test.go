@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -326,5 +327,77 @@ func TestBeaconLinkThroughCollector(t *testing.T) {
 	}
 	if n := topicSize(t, k.Addr, topic); n != 1 {
 		t.Fatalf("topic holds %d messages; the tampered link must record nothing", n)
+	}
+}
+
+// startProcess runs `beacon collector` as its own process and waits until it answers.
+func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	port := testenv.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(bin, append([]string{"collector", "-collector.listenAddr", addr}, args...)...)
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("collector log:\n%s", logs.String())
+		}
+	})
+	url := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd, url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("collector did not come up: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A 2xx is durable: events acknowledged from the spool survive kill -9 of the collector and
+// reach Kafka when a new collector starts on the same spool.
+func TestKilledCollectorLosesNothingAcknowledged(t *testing.T) {
+	k := testenv.NewKafka(t)
+	topic := k.Topic(t, 2)
+	dir := t.TempDir()
+	sites := writeSites(t, dir)
+	bin := testenv.BuildBeacon(t)
+	common := []string{"-collector.sites", sites, "-collector.topic", topic, "-collector.spoolDir", dir + "/spool", "-collector.snippetDir", dir}
+
+	first, url := startProcess(t, bin, append(common, "-collector.brokers", deadBroker(t))...)
+	sent := sendBatches(t, url, 4, 10, 5, "k", 0) // Kafka unreachable: all from the spool
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+
+	second, _ := startProcess(t, bin, append(common, "-collector.brokers", k.Addr)...)
+	msgs := consume(t, k.Addr, topic, len(sent), 60*time.Second)
+	checkDelivery(t, sent, msgs, false)
+	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Wait(); err != nil {
+		t.Fatalf("collector exit after SIGTERM: %v", err)
+	}
+	s, err := OpenSpool(SpoolConfig{Dir: dir + "/spool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Empty() {
+		t.Fatalf("spool still holds %d bytes after replay", s.Pending())
 	}
 }
