@@ -497,3 +497,20 @@ func TestSpoolFullAnswers503(t *testing.T) {
 		t.Fatalf("readyz %d %q with the spool full", resp.StatusCode, b)
 	}
 }
+
+func TestForwardedForOnlyWhenTrusted(t *testing.T) {
+	for _, trust := range []bool{false, true} {
+		c := startCollector(t, CollectorConfig{TrustForwardedFor: trust})
+		resp, _ := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent), "X-Forwarded-For", "198.51.100.23, 2001:db8:aa:bb::1")
+		if resp.StatusCode != 204 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		want := "127.0.0.0"
+		if trust {
+			want = "2001:db8:aa::" // the entry the trusted proxy appended, truncated to /48
+		}
+		if got := spooled(t, c.Collector)[0]["ip_prefix"]; got != want {
+			t.Fatalf("trust %v: ip_prefix %v, want %s", trust, got, want)
+		}
+	}
+}
