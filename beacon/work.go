@@ -241,74 +241,73 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 		dst = append(dst, w.url...)
 	}
 
-	var page, pageCount, dwell, engaged uint32
-	var depth uint8
-	var action, target, name string
-	var pos, dur, rate float64
-	video, custom := false, false
+	// Members that do not apply to the type are written as one constant run of zeros.
 	switch e.Type {
-	case "view", "complete":
-		pageCount = e.PageCount
 	case "page":
-		page, pageCount, dwell = e.Page, e.PageCount, e.DwellMS
+		dst = append(dst, `,"page":`...)
+		dst = appendUint(dst, uint64(e.Page))
+		dst = append(dst, `,"page_count":`...)
+		dst = appendUint(dst, uint64(e.PageCount))
+		dst = append(dst, `,"dwell_ms":`...)
+		dst = appendUint(dst, uint64(e.DwellMS))
+		dst = append(dst, `,"scroll_depth":0,"engaged_ms":0`...)
+	case "view", "complete":
+		dst = append(dst, `,"page":0,"page_count":`...)
+		dst = appendUint(dst, uint64(e.PageCount))
+		dst = append(dst, `,"dwell_ms":0,"scroll_depth":0,"engaged_ms":0`...)
 	case "scroll":
-		depth = e.Depth
+		dst = append(dst, `,"page":0,"page_count":0,"dwell_ms":0,"scroll_depth":`...)
+		dst = appendUint(dst, uint64(e.Depth))
+		dst = append(dst, `,"engaged_ms":0`...)
 	case "engage":
-		engaged = e.EngagedMS
-	case "video":
-		video = true
-		action, pos, dur, rate = e.Action, e.Position, e.Duration, e.Rate
-	case "click":
-		action, target, name = e.Action, e.Href, e.Name
-		if action == "" {
-			action = "outbound"
-		}
-	case "custom":
-		custom = true
-		name = e.Name
+		dst = append(dst, `,"page":0,"page_count":0,"dwell_ms":0,"scroll_depth":0,"engaged_ms":`...)
+		dst = appendUint(dst, uint64(e.EngagedMS))
+	default:
+		dst = append(dst, `,"page":0,"page_count":0,"dwell_ms":0,"scroll_depth":0,"engaged_ms":0`...)
 	}
-	dst = append(dst, `,"page":`...)
-	dst = appendUint(dst, uint64(page))
-	dst = append(dst, `,"page_count":`...)
-	dst = appendUint(dst, uint64(pageCount))
-	dst = append(dst, `,"dwell_ms":`...)
-	dst = appendUint(dst, uint64(dwell))
-	dst = append(dst, `,"scroll_depth":`...)
-	dst = appendUint(dst, uint64(depth))
-	dst = append(dst, `,"engaged_ms":`...)
-	dst = appendUint(dst, uint64(engaged))
-	dst = append(dst, `,"action":"`...)
-	dst = append(dst, action...) // validated enum
-	dst = append(dst, `","position":`...)
-	dst = appendFloat32(dst, pos)
-	dst = append(dst, `,"duration":`...)
-	dst = appendFloat32(dst, dur)
-	dst = append(dst, `,"rate":`...)
-	dst = appendFloat32(dst, rate)
-	dst = append(dst, `,"watched_start":[`...)
-	if video {
+	if e.Type == "video" {
+		dst = append(dst, `,"action":"`...)
+		dst = append(dst, e.Action...) // validated enum
+		dst = append(dst, `","position":`...)
+		dst = appendFloat32(dst, e.Position)
+		dst = append(dst, `,"duration":`...)
+		dst = appendFloat32(dst, e.Duration)
+		dst = append(dst, `,"rate":`...)
+		dst = appendFloat32(dst, e.Rate)
+		dst = append(dst, `,"watched_start":[`...)
 		for i, r := range e.Watched {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
 			dst = appendFloat32(dst, r[0])
 		}
-	}
-	dst = append(dst, `],"watched_end":[`...)
-	if video {
+		dst = append(dst, `],"watched_end":[`...)
 		for i, r := range e.Watched {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
 			dst = appendFloat32(dst, r[1])
 		}
+		dst = append(dst, `],"target_url":"","name":"","props":{}`...)
+		return append(dst, w.tail...)
 	}
-	dst = append(dst, `],"target_url":`...)
-	dst = appendJSONString(dst, target)
-	dst = append(dst, `,"name":`...)
-	dst = appendJSONString(dst, name)
-	dst = append(dst, `,"props":{`...)
-	if custom {
+	switch e.Type {
+	case "click":
+		action := e.Action
+		if action == "" {
+			action = "outbound"
+		}
+		dst = append(dst, `,"action":"`...)
+		dst = append(dst, action...) // validated enum
+		dst = append(dst, `","position":0,"duration":0,"rate":0,"watched_start":[],"watched_end":[],"target_url":`...)
+		dst = appendJSONString(dst, e.Href)
+		dst = append(dst, `,"name":`...)
+		dst = appendJSONString(dst, e.Name)
+		dst = append(dst, `,"props":{}`...)
+	case "custom":
+		dst = append(dst, `,"action":"","position":0,"duration":0,"rate":0,"watched_start":[],"watched_end":[],"target_url":"","name":`...)
+		dst = appendJSONString(dst, e.Name)
+		dst = append(dst, `,"props":{`...)
 		for i, p := range e.Props {
 			if i > 0 {
 				dst = append(dst, ',')
@@ -317,8 +316,10 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 			dst = append(dst, ':')
 			dst = appendJSONString(dst, p.Value)
 		}
+		dst = append(dst, '}')
+	default:
+		dst = append(dst, `,"action":"","position":0,"duration":0,"rate":0,"watched_start":[],"watched_end":[],"target_url":"","name":"","props":{}`...)
 	}
-	dst = append(dst, '}')
 	return append(dst, w.tail...)
 }
 
