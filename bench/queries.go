@@ -26,7 +26,9 @@ var queryCases = []struct {
 	params map[string]string
 }{
 	{"document-views", map[string]string{"tenant": "bench", "content": "doc-0"}},
+	{"document-views", map[string]string{"tenant": "bench", "content": "doc-50"}},
 	{"video-retention", map[string]string{"tenant": "bench", "content": "vid-0"}},
+	{"video-retention", map[string]string{"tenant": "bench", "content": "vid-50"}},
 	{"training-completion", map[string]string{"tenant": "bench"}},
 	{"content-outcomes", map[string]string{"tenant": "bench"}},
 	{"campaign-ranking", map[string]string{"tenant": "bench"}},
@@ -34,6 +36,7 @@ var queryCases = []struct {
 
 // adHoc are raw-table queries about one content (target: under 1 s).
 var adHoc = []struct{ name, sql string }{
+	{"floor: SELECT 1 round trip (machine noise)", "SELECT 1"},
 	{"ad hoc: events by type and day for doc-0 (raw)", "SELECT type, toDate(event_time) AS d, count(), uniq(visitor_id) FROM {db}.events WHERE tenant = 'bench' AND content_id = 'doc-0' GROUP BY type, d ORDER BY type, d"},
 	{"ad hoc: top partners of vid-0 by watched events (raw)", "SELECT partner_id, count(), uniq(session_id) FROM {db}.events WHERE tenant = 'bench' AND content_id = 'vid-0' AND type = 'video' GROUP BY partner_id ORDER BY count() DESC LIMIT 20"},
 }
@@ -114,7 +117,9 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		}
 		var lat []time.Duration
 		rows := 0
-		for i := 0; i < o.QueryN; i++ {
+		// A slow query stops after a minute (but at least 5 runs), so a miss does not stall the scenario.
+		budget := time.Now().Add(time.Minute)
+		for i := 0; i < o.QueryN && (i < 5 || time.Now().Before(budget)); i++ {
 			q0 := time.Now()
 			n, err := run()
 			if err != nil {
@@ -126,10 +131,17 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		sortDurations(lat)
 		p50, p95 := Quantile(lat, 0.5), Quantile(lat, 0.95)
 		target, ok := "p95 < 100 ms", p95 < 100*time.Millisecond
-		if strings.HasPrefix(label, "ad hoc") {
+		verdict := ""
+		switch {
+		case strings.HasPrefix(label, "ad hoc"):
 			target, ok = "< 1 s", p95 < time.Second
+		case strings.HasPrefix(label, "floor"):
+			target = ""
 		}
-		r.Rows = append(r.Rows, Row{label + fmt.Sprintf(" (%d rows out)", rows), "p50 " + Ms(p50) + ", p95 " + Ms(p95), "", "", target, Verdict(ok)})
+		if target != "" {
+			verdict = Verdict(ok)
+		}
+		r.Rows = append(r.Rows, Row{label + fmt.Sprintf(" (%d rows out, %d runs)", rows, len(lat)), "p50 " + Ms(p50) + ", p95 " + Ms(p95), "", "", target, verdict})
 		r.Raw = append(r.Raw, fmt.Sprintf("%s: %v", label, lat))
 		fmt.Fprintf(o.Log, "%-40s p50 %s p95 %s\n", label, Ms(p50), Ms(p95))
 		return nil
@@ -139,7 +151,11 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		if err != nil {
 			return err
 		}
-		if err := timeIt(c.name, func() (int, error) {
+		label := c.name
+		if v := c.params["content"]; v != "" {
+			label += " content=" + v
+		}
+		if err := timeIt(label, func() (int, error) {
 			res, err := q.Run(ctx, conn, db, c.params)
 			if err != nil {
 				return 0, err
@@ -176,8 +192,8 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		"skewed visitors and contents, 60%% attributed to 5000 people in 200 partners, 2%% bots, all event types, 90 days) "+
 		"in %s (%s rows/s including the materialized views), so the rollups fill as on a live insert; dimension tables from "+
 		"bench/sql/dimensions.sql. Then each saved query (schema/queries, run through `schema.SavedQuery.Run` over the native "+
-		"protocol, as `beacon query` does) once to warm up and %d times timed; the content-specific ones ask about the most "+
-		"popular content (the largest answer).%s", Num(float64(total)), genTime.Round(time.Second),
+		"protocol, as `beacon query` does) once to warm up and %d times timed (fewer, at least 5, when the runs exceed a minute); the content-specific ones ask about the most "+
+		"popular content (doc-0, vid-0: the largest answers) and a typical one (doc-50, vid-50).%s", Num(float64(total)), genTime.Round(time.Second),
 		Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
 		"Tables after generation and merges: "+parts+"; raw events on disk: "+size+".")
 	return nil
