@@ -54,7 +54,7 @@ type CollectorConfig struct {
 	// two requests of one visitor that are in flight together).
 	KafkaWorkers int
 
-	// SpoolDir holds the disk spool; default data/spool.
+	// SpoolDir holds the disk spool; default var/spool (where `beacon dev` keeps it).
 	SpoolDir string
 	// SpoolMaxBytes bounds the spool; when full, requests get 503 spool_full; default 1 GiB.
 	SpoolMaxBytes int64
@@ -114,7 +114,7 @@ func (c *CollectorConfig) setDefaults() {
 		c.KafkaCompression = "lz4"
 	}
 	if c.SpoolDir == "" {
-		c.SpoolDir = "data/spool"
+		c.SpoolDir = "var/spool"
 	}
 	if c.SpoolMaxBytes <= 0 {
 		c.SpoolMaxBytes = 1 << 30
@@ -270,7 +270,8 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	c.m = newMetrics(c)
 	c.producer = newProducer(c.writer, cfg.KafkaQueue, cfg.KafkaMaxBatch, cfg.KafkaWorkers, c.m)
 	c.metricsH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(c.m.reg, promhttp.HandlerOpts{}))
-	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CacheDuration: time.Minute}
+	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CacheDuration: time.Minute,
+		IndexNames: []string{"index.html"}, AcceptByteRange: true} // the demo video seeks by range
 	c.assets = fs.NewRequestHandler()
 	c.ln = cfg.Listener
 	if c.ln == nil {

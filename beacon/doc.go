@@ -6,8 +6,8 @@
 //
 // Entry points:
 //
-//	sites, err := beacon.LoadConfig("data/sites.json")     // site keys, tenants, secrets
-//	err = beacon.WriteDemoConfig("data/sites.json")        // the `demo` site for beacon dev
+//	sites, err := beacon.LoadConfig("var/sites.json")      // site keys, tenants, secrets
+//	err = beacon.WriteDemoConfig("var/sites.json")        // the `demo` site for beacon dev
 //	link, err := sites.LinkURL(base, beacon.Claims{...})   // what `beacon link` prints
 //	err = beacon.RunCollector(ctx, beacon.CollectorConfig{SitesFile: ..., Brokers: ...})
 //	// or c, _ := beacon.NewCollector(cfg); c.Addr(); c.Run(ctx); c.Reload()

@@ -39,6 +39,11 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 		case bytes.HasPrefix(path, []byte("/demo/")) || bytes.HasPrefix(path, []byte("/viewer/")):
 			c.assets(ctx)
 			c.m.request(routeSnippet, ctx.Response.StatusCode())
+		case string(path) == "/demo" || string(path) == "/viewer":
+			// Relative links in index.html need the directory form.
+			ctx.Response.Header.Set("Location", string(path)+"/")
+			ctx.SetStatusCode(301)
+			c.m.request(routeSnippet, 301)
 		default:
 			c.problem(ctx, routeOther, 404, Problem{Reason: ReasonNotFound, Detail: "no such route"}, "")
 		}

@@ -14,7 +14,7 @@ import (
 func runLink(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("link")
 	var (
-		sites = fs.String("link.sites", "data/sites.json", "site config file holding the tenant's secret source")
+		sites = fs.String("link.sites", "var/sites.json", "site config file holding the tenant's secret source")
 		site  = fs.String("link.site", "demo", "site key whose tenant signs the link (ignored when -link.tenant is set)")
 		c     beacon.Claims
 		base  = fs.String("link.base", "http://127.0.0.1:8080", "public URL of the collector")

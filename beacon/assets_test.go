@@ -1,0 +1,44 @@
+package beacon
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The demo and viewer directories of the snippet build are served as a small static site:
+// directory paths answer their index.html, video seeks with byte ranges, .webm is video/webm.
+func TestHTTPDemoAndViewerAssets(t *testing.T) {
+	dir := t.TempDir()
+	dist := filepath.Join(dir, "dist")
+	for _, d := range []string{"demo", "viewer"} {
+		os.MkdirAll(filepath.Join(dist, d), 0o755)
+		os.WriteFile(filepath.Join(dist, d, "index.html"), []byte("<!doctype html><title>"+d+"</title>"), 0o644)
+	}
+	video := bytes.Repeat([]byte("0123456789"), 1000)
+	os.WriteFile(filepath.Join(dist, "demo", "sample.webm"), video, 0o644)
+	c := startCollector(t, CollectorConfig{SnippetDir: dist})
+
+	for _, d := range []string{"demo", "viewer"} {
+		resp, b := do(t, "GET", c.url+"/"+d+"/", nil)
+		if resp.StatusCode != 200 || !bytes.Contains(b, []byte("<title>"+d+"</title>")) {
+			t.Fatalf("/%s/: %d %q", d, resp.StatusCode, b)
+		}
+		resp, _ = do(t, "GET", c.url+"/"+d, nil)
+		if resp.StatusCode/100 != 3 || resp.Header.Get("Location") != "/"+d+"/" {
+			t.Fatalf("/%s: %d location %q", d, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	resp, b := do(t, "GET", c.url+"/demo/sample.webm", nil, "Range", "bytes=10-19")
+	if resp.StatusCode != 206 || string(b) != "0123456789" || resp.Header.Get("Content-Range") != "bytes 10-19/10000" {
+		t.Fatalf("range: %d %q %v", resp.StatusCode, b, resp.Header)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "video/webm" {
+		t.Fatalf("webm content type %q", ct)
+	}
+	resp, b = do(t, "GET", c.url+"/demo/sample.webm", nil)
+	if resp.StatusCode != 200 || len(b) != len(video) || resp.Header.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("whole video: %d %d bytes %v", resp.StatusCode, len(b), resp.Header)
+	}
+}
