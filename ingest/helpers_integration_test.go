@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/beaconprm/beacon/schema"
 	"github.com/segmentio/kafka-go"
@@ -135,6 +136,7 @@ func waitDone(t *testing.T, conn driver.Conn, db, kafkaAddr, group, topic string
 		t.Fatal(err)
 	}
 	if rows != want || ids != want {
+		explainDuplicates(t, conn, db)
 		t.Fatalf("raw table holds %d rows with %d distinct ids, want exactly %d of each", rows, ids, want)
 	}
 }
@@ -195,7 +197,11 @@ type ingestProc struct {
 
 func startIngest(t *testing.T, bin, name string, args ...string) *ingestProc {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
+	dir := t.TempDir()
+	if d := os.Getenv("BEACON_TEST_KEEP_LOGS"); d != "" {
+		dir = d
+	}
+	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -255,4 +261,45 @@ var assignedRE = regexp.MustCompile(`partitions assigned.*partitions="?\[\d`)
 func (p *ingestProc) hasPartitions() bool {
 	b, _ := os.ReadFile(p.log)
 	return assignedRE.Match(b)
+}
+
+// explainDuplicates logs, for a failed exactness check, which inserts wrote the same
+// events: their dedup tokens and written rows, from the server's query log.
+func explainDuplicates(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+		t.Logf("flush logs: %v", err)
+	}
+	rows, err := conn.Query(ctx, `
+		SELECT Settings['insert_deduplication_token'] AS tok, count() AS n,
+		       groupArray(written_rows) AS written, groupArray(toString(event_time_microseconds)) AS at,
+		       groupArray(exception_code) AS codes
+		FROM system.query_log
+		WHERE has(databases, {db:String}) AND query_kind = 'Insert' AND type != 'QueryStart'
+		  AND tok != '' AND position(query, 'ingest_cuts') = 0
+		GROUP BY tok
+		HAVING countIf(written_rows > 0) != 1
+		ORDER BY tok`, clickhouse.Named("db", db))
+	if err != nil {
+		t.Logf("query log: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tok string
+		var n uint64
+		var written []uint64
+		var at []string
+		var codes []int32
+		if err := rows.Scan(&tok, &n, &written, &at, &codes); err != nil {
+			t.Logf("scan: %v", err)
+			return
+		}
+		t.Logf("token %s: %d inserts, written rows %v at %v, exception codes %v", tok, n, written, at, codes)
+	}
+	var cuts []string
+	_ = conn.Select(ctx, &cuts, fmt.Sprintf("SELECT format('{} p{} {}-{}', topic, toString(partition), toString(start_offset), toString(end_offset)) FROM `%s`.ingest_cuts ORDER BY partition, start_offset", db))
+	t.Logf("recorded cuts: %v", cuts)
 }

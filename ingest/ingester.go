@@ -168,6 +168,7 @@ type batch struct {
 	start      int64
 	next       int64
 	end        int64
+	hwm        int64  // highest high-water mark seen while the batch was open
 	recorded   bool   // end comes from a recorded cut and must be kept
 	record     bool   // end was chosen early: record it before inserting
 	cut        string // what ended it: rows, bytes or time
@@ -251,9 +252,13 @@ func (p *partition) read(ctx context.Context, r *kafka.Reader) {
 				return
 			}
 			if b := p.b; b != nil && b.deadline.Err() != nil {
-				if b.recorded && b.next < b.end {
-					// Rebuilding a recorded range: its remaining messages exist and are
-					// on their way; cutting now would change the batch.
+				if b.next < b.end && (b.recorded || b.hwm >= b.end) {
+					// The messages up to the planned end exist and are on their way:
+					// a predecessor that read them may have inserted exactly this
+					// range (recorded, or ending at its natural boundary), so cutting
+					// now would build a different batch and double its rows. A cut
+					// is only chosen while the log itself ends before the boundary;
+					// no predecessor can have seen further, as the log only grows.
 					b.cancelTime()
 					b.deadline, b.cancelTime = context.WithTimeout(ctx, cfg.FlushInterval)
 					continue
@@ -289,6 +294,7 @@ func (p *partition) read(ctx context.Context, r *kafka.Reader) {
 		if p.b == nil && !p.begin(ctx, msg.Offset) {
 			return
 		}
+		p.b.hwm = max(p.b.hwm, msg.HighWaterMark)
 		p.add(&msg)
 		if msg.Offset == p.b.end-1 {
 			if !p.cut(ctx, p.b.end, "rows") {
@@ -309,7 +315,7 @@ func (p *partition) begin(ctx context.Context, start int64) bool {
 		return false
 	}
 	n := int64(p.ing.cfg.BatchRows)
-	b.start, b.next, b.bytes = start, start, 0
+	b.start, b.next, b.bytes, b.hwm = start, start, 0, 0
 	b.end, b.recorded, b.record = (start/n+1)*n, false, false
 	if end, ok := p.cuts[start]; ok && end > start {
 		b.end, b.recorded = end, true
@@ -429,6 +435,7 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 		if !ok {
 			return false
 		}
+		p.log.Debug("batch inserted", "token", token, "rows", rows, "cut", b.cut, "recorded", b.record, "took", took)
 		m.insertSeconds.Observe(took.Seconds())
 		m.rows.Add(float64(rows))
 		m.batchRows.Observe(float64(rows))
@@ -444,6 +451,7 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 		return false
 	}
 	p.committed.Set(float64(b.end))
+	p.log.Debug("offset committed", "offset", b.end)
 	return true
 }
 
