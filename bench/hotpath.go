@@ -66,7 +66,7 @@ func runHotPath(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	count := max(o.Runs, 5)
+	count := max(o.Runs, 8)
 	args := []string{"test", "-run", "^$", "-bench", "^Benchmark(Process|ProcessWithToken|DecodeOnly)$", "-benchmem", "-cpu", "1",
 		"-count", strconv.Itoa(count), "-benchtime", "1s", "./beacon/"}
 	fmt.Fprintf(o.Log, "go %s\n", strings.Join(args, " "))
