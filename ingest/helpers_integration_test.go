@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/beaconprm/beacon/schema"
 	"github.com/segmentio/kafka-go"
@@ -263,43 +262,43 @@ func (p *ingestProc) hasPartitions() bool {
 	return assignedRE.Match(b)
 }
 
-// explainDuplicates logs, for a failed exactness check, which inserts wrote the same
-// events: their dedup tokens and written rows, from the server's query log.
+// explainDuplicates logs, for a failed exactness check, how the duplicated rows are
+// spread over the table's parts, and the recorded batch cuts.
 func explainDuplicates(t *testing.T, conn driver.Conn, db string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
-		t.Logf("flush logs: %v", err)
-	}
-	rows, err := conn.Query(ctx, `
-		SELECT Settings['insert_deduplication_token'] AS tok, count() AS n,
-		       groupArray(written_rows) AS written, groupArray(toString(event_time_microseconds)) AS at,
-		       groupArray(exception_code) AS codes
-		FROM system.query_log
-		WHERE has(databases, {db:String}) AND query_kind = 'Insert' AND type != 'QueryStart'
-		  AND tok != '' AND position(query, 'ingest_cuts') = 0
-		GROUP BY tok
-		HAVING countIf(written_rows > 0) != 1
-		ORDER BY tok`, clickhouse.Named("db", db))
+	rows, err := conn.Query(ctx, fmt.Sprintf(`
+		WITH d AS (SELECT event_id FROM `+"`%[1]s`"+`.events GROUP BY event_id HAVING count() > 1)
+		SELECT _part, count(), countIf(event_id IN d) FROM `+"`%[1]s`"+`.events GROUP BY _part ORDER BY _part`, db))
 	if err != nil {
-		t.Logf("query log: %v", err)
+		t.Logf("parts: %v", err)
 		return
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var tok string
-		var n uint64
-		var written []uint64
-		var at []string
-		var codes []int32
-		if err := rows.Scan(&tok, &n, &written, &at, &codes); err != nil {
+		var part string
+		var n, dups uint64
+		if err := rows.Scan(&part, &n, &dups); err != nil {
 			t.Logf("scan: %v", err)
 			return
 		}
-		t.Logf("token %s: %d inserts, written rows %v at %v, exception codes %v", tok, n, written, at, codes)
+		t.Logf("part %s: %d rows, %d of them duplicated", part, n, dups)
 	}
 	var cuts []string
-	_ = conn.Select(ctx, &cuts, fmt.Sprintf("SELECT format('{} p{} {}-{}', topic, toString(partition), toString(start_offset), toString(end_offset)) FROM `%s`.ingest_cuts ORDER BY partition, start_offset", db))
+	crows, err := conn.Query(ctx, fmt.Sprintf("SELECT format('p{} {}-{}', toString(partition), toString(start_offset), toString(end_offset)) FROM `%s`.ingest_cuts ORDER BY partition, start_offset", db))
+	if err != nil {
+		t.Logf("cuts: %v", err)
+		return
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var c string
+		if err := crows.Scan(&c); err != nil {
+			t.Logf("scan: %v", err)
+			return
+		}
+		cuts = append(cuts, c)
+	}
 	t.Logf("recorded cuts: %v", cuts)
 }
