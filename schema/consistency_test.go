@@ -176,7 +176,7 @@ func genDataset(t *testing.T, conn driver.Conn, db string, seed uint64) (docs, v
 	return docs, videos
 }
 
-var createMVBodyRE = regexp.MustCompile(`(?s)^.*CREATE MATERIALIZED VIEW IF NOT EXISTS \w+\.\w+_mv TO \w+\.(\w+) AS\n(.*)$`)
+var createMVBodyRE = regexp.MustCompile(`(?s)^.*CREATE MATERIALIZED VIEW IF NOT EXISTS \w+\.(\w+_mv) TO \w+\.(\w+) AS\n(.*)$`)
 
 // refDatabase makes database ref answer the saved queries straight from db's raw events:
 // each rollup is a plain view running its materialized view's query over the whole
@@ -193,21 +193,76 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	}
 	exec(t, conn, "CREATE DATABASE "+ref)
 	t.Cleanup(func() { conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+ref) })
-	views := 0
-	for _, r := range rs {
-		for _, s := range r.Statements {
-			if m := createMVBodyRE.FindStringSubmatch(s); m != nil {
-				exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, m[1], m[2]))
-				views++
-			}
-		}
+	bodies := rollupBodies(t, rs)
+	for target, body := range bodies {
+		exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, target, body))
 	}
-	if views != 6 {
-		t.Fatalf("made %d reference views, want one per rollup (6)", views)
+	if len(bodies) != 8 {
+		t.Fatalf("made %d reference views, want one per rollup (8)", len(bodies))
 	}
 	for _, d := range Dimensions {
 		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))
 		exec(t, conn, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM %s.%s", ref, d.Table, db, d.Table))
+	}
+}
+
+// rollupBodies maps every rollup target to the query of the materialized view that feeds
+// it (a later view on the same target replaces an earlier one; a dropped view removes it).
+func rollupBodies(t *testing.T, rs []Rendered) map[string]string {
+	t.Helper()
+	bodies := map[string]string{}
+	views := map[string]string{} // view -> target
+	for _, r := range rs {
+		for _, s := range r.Statements {
+			if m := createMVBodyRE.FindStringSubmatch(s); m != nil {
+				views[m[1]] = m[2]
+				bodies[m[2]] = m[3]
+			}
+			if m := dropViewRE.FindStringSubmatch(s); m != nil {
+				if target, ok := views[m[1]]; ok {
+					delete(bodies, target)
+				}
+			}
+		}
+	}
+	return bodies
+}
+
+var (
+	dropViewRE     = regexp.MustCompile(`(?s)^(?:\s*--[^\n]*\n)*\s*DROP (?:VIEW|TABLE) IF EXISTS \w+\.(\w+_mv)\b`)
+	backfillBodyRE = regexp.MustCompile(`(?s)^(?:\s*--[^\n]*\n)*\s*INSERT INTO \w+\.(\w+)\n(.*)$`)
+)
+
+// A backfill must fill its rollup exactly as the view does, or old events would be
+// counted differently from new ones.
+func TestBackfillsRunTheirViewsQuery(t *testing.T) {
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Render(ms, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := rollupBodies(t, rs)
+	n := 0
+	for _, r := range rs {
+		for _, s := range r.Statements {
+			if !IsBackfill(s) {
+				continue
+			}
+			m := backfillBodyRE.FindStringSubmatch(s)
+			if m == nil {
+				t.Fatalf("backfill not in the form INSERT INTO db.table\\nSELECT ...: %.80s", s)
+			}
+			if bodies[m[1]] != m[2] {
+				t.Fatalf("backfill of %s differs from its view's query:\n%s\nview:\n%s", m[1], m[2], bodies[m[1]])
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no backfill found")
 	}
 }
 

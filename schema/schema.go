@@ -176,7 +176,12 @@ var (
 	alterRE       = regexp.MustCompile(lead + `(ALTER\s+TABLE|DROP\s+(?:TABLE|VIEW)(?:\s+IF\s+EXISTS)?)\s+(\w+)\.(\w+)`)
 	mergeTreeRE   = regexp.MustCompile(`(?is)\bENGINE\s*=\s*(\w*)MergeTree\b(\s*\(([^)]*)\))?`)
 	shardByRE     = regexp.MustCompile(`(?m)^\s*--\s*shard by:\s*(.+?)\s*$`)
+	insertRE      = regexp.MustCompile(lead + `INSERT\s+INTO\s+(\w+)\.(\w+)\s+SELECT\b`)
 )
+
+// IsBackfill reports whether a rendered statement is a backfill (INSERT INTO t SELECT ...)
+// rather than DDL: it fills a new rollup from the raw events already stored.
+func IsBackfill(s string) bool { return insertRE.MatchString(s) }
 
 // clusterize rewrites one single-node statement into its cluster flavor.
 func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
@@ -215,6 +220,12 @@ func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
 	if c := createViewRE.FindStringSubmatchIndex(s); c != nil {
 		return []string{s[:c[1]] + on + s[c[1]:]}, nil
 	}
+	if insertRE.MatchString(s) {
+		// A backfill runs once, from the migrating node, through the Distributed tables:
+		// the SELECT reads every shard and the rows go to the shards by the target's key.
+		// INSERT has no ON CLUSTER; that is what makes it run once.
+		return []string{s}, nil
+	}
 	if c := alterRE.FindStringSubmatchIndex(s); c != nil {
 		name := s[c[6]:c[7]]
 		tbl := name
@@ -223,7 +234,7 @@ func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
 		}
 		return []string{s[:c[6]] + tbl + on + s[c[1]:]}, nil
 	}
-	return nil, fmt.Errorf("statement has no cluster flavor (only CREATE TABLE/VIEW/MATERIALIZED VIEW IF NOT EXISTS, ALTER, DROP): %.60q", s)
+	return nil, fmt.Errorf("statement has no cluster flavor (only CREATE TABLE/VIEW/MATERIALIZED VIEW IF NOT EXISTS, ALTER, DROP, INSERT INTO ... SELECT): %.60q", s)
 }
 
 // SplitStatements splits SQL text into statements at semicolons outside quotes and

@@ -3,7 +3,8 @@
 -- any content reached through the campaign's links; a partner consumed a content when
 -- any of its people (or devices carrying its token) produced a non-bot event on it in the
 -- period, through any link. Every partner of the tenant is ranked, with 0 when it consumed
--- nothing. Reads campaign_contents and partner_content_daily (only the campaign's contents).
+-- nothing. Reads campaign_contents and content_partner_days (only the campaign's contents:
+-- one row per content and partner, with the bitmap of the days it was used).
 -- @param tenant
 -- @param campaign = : a campaign_id; empty for every campaign
 -- @param from = 1970-01-01: first day (UTC)
@@ -28,10 +29,12 @@ sizes AS
 ),
 used AS
 (
-    SELECT DISTINCT partner_id, content_id FROM {db}.partner_content_daily
-    WHERE tenant = {tenant:String} AND partner_id != ''
-      AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+    SELECT partner_id, content_id FROM {db}.content_partner_days
+    WHERE tenant = {tenant:String}
       AND content_id IN (SELECT content_id FROM campaign_set)
+    GROUP BY partner_id, content_id
+    HAVING bitmapCardinality(bitmapSubsetInRange(groupBitmapMergeState(days),
+               toUInt32(toDate({from:String})), toUInt32(toDate({to:String})) + 1)) > 0
 ),
 consumed AS
 (

@@ -1,29 +1,14 @@
 -- Who (partner, person) opened a document, when, up to which page, and how long on each
 -- page. One row per viewer (a partner user, or an anonymous device when unattributed),
--- earliest first, at most limit rows. Reads the doc_viewer_pages rollup.
+-- earliest first, at most limit rows. Picks the viewers from doc_viewers (one row per
+-- viewer), then reads the dwell sets of doc_viewer_pages for those viewers only.
 -- @param tenant
 -- @param content: the document's content_id
 -- @param from = 1970-01-01 00:00:00: keep viewers active at or after this time (UTC)
 -- @param to = 2100-01-01 00:00:00: keep viewers active before this time (UTC)
 -- @param partner = : keep one partner's people; empty for everyone
 -- @param limit = 1000: at most this many viewers
-WITH pages AS
-(
-    SELECT
-        viewer,
-        page,
-        max(partner_id) AS partner_id,
-        max(partner_user_id) AS partner_user_id,
-        min(first_seen) AS first_seen,
-        max(last_seen) AS last_seen,
-        max(page_count) AS page_count,
-        uniqMergeState(sessions) AS sessions,
-        arraySum(arrayMap(x -> toUInt64(x.2), groupUniqArrayMerge(dwell))) AS dwell_ms
-    FROM {db}.doc_viewer_pages
-    WHERE tenant = {tenant:String} AND content_id = {content:String}
-    GROUP BY viewer, page
-),
-viewers AS
+WITH viewers AS
 (
     SELECT
         viewer,
@@ -31,19 +16,38 @@ viewers AS
         max(partner_user_id) AS partner_user_id,
         min(first_seen) AS first_opened,
         max(last_seen) AS last_seen,
-        max(page) AS max_page,
+        max(max_page) AS max_page,
         max(page_count) AS page_count,
-        countIf(page > 0) AS pages_seen,
-        uniqMerge(sessions) AS opens,
-        sum(dwell_ms) AS total_dwell_ms,
-        mapSort(mapFromArrays(groupArrayIf(page, page > 0), groupArrayIf(dwell_ms, page > 0))) AS dwell_ms_by_page
-    FROM pages
+        groupBitmapMerge(pages) AS pages_seen,
+        uniqMerge(sessions) AS opens
+    FROM {db}.doc_viewers
+    WHERE tenant = {tenant:String} AND content_id = {content:String}
     GROUP BY viewer
     HAVING last_seen >= parseDateTime64BestEffort({from:String}, 3, 'UTC')
        AND first_opened < parseDateTime64BestEffort({to:String}, 3, 'UTC')
        AND ({partner:String} = '' OR partner_id = {partner:String})
     ORDER BY first_opened, viewer
     LIMIT {limit:UInt32}
+),
+pages AS
+(
+    SELECT
+        viewer,
+        page,
+        arraySum(arrayMap(x -> toUInt64(x.2), groupUniqArrayMerge(dwell))) AS dwell_ms
+    FROM {db}.doc_viewer_pages
+    WHERE tenant = {tenant:String} AND content_id = {content:String}
+      AND viewer IN (SELECT viewer FROM viewers)
+    GROUP BY viewer, page
+),
+dwell AS
+(
+    SELECT
+        viewer,
+        sum(dwell_ms) AS total_dwell_ms,
+        mapSort(mapFromArrays(groupArrayIf(page, page > 0), groupArrayIf(dwell_ms, page > 0))) AS dwell_ms_by_page
+    FROM pages
+    GROUP BY viewer
 )
 SELECT
     v.partner_id AS partner_id,
@@ -57,9 +61,10 @@ SELECT
     v.page_count AS page_count,
     v.pages_seen AS pages_seen,
     v.opens AS opens,
-    v.total_dwell_ms AS total_dwell_ms,
-    v.dwell_ms_by_page AS dwell_ms_by_page
+    d.total_dwell_ms AS total_dwell_ms,
+    d.dwell_ms_by_page AS dwell_ms_by_page
 FROM viewers AS v
+LEFT JOIN dwell AS d ON d.viewer = v.viewer
 LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS p ON p.partner_id = v.partner_id
 LEFT JOIN (SELECT partner_user_id, name FROM {db}.partner_users FINAL WHERE tenant = {tenant:String}) AS u ON u.partner_user_id = v.partner_user_id
 ORDER BY first_opened, viewer

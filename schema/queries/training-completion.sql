@@ -20,7 +20,7 @@ completed AS
     SELECT content_id AS course_id, partner_user_id, min(completed_at) AS completed_at
     FROM {db}.course_progress
     WHERE tenant = {tenant:String}
-      AND ({course:String} = '' OR content_id = {course:String})
+      AND content_id IN (SELECT course_id FROM assigned)
       AND viewer IN (SELECT concat('u:', partner_user_id) FROM assigned)
     GROUP BY course_id, partner_user_id
     HAVING completed_at IS NOT NULL
