@@ -33,6 +33,17 @@ type CollectorConfig struct {
 	// SitesFile is the site config file (required); reloaded on SIGHUP.
 	SitesFile string
 
+	// Ack is when a request's events count as durable, so it gets its 2xx:
+	//   - "spool" (default, write-ahead): once they are appended to the local spool; a
+	//     background shipper sends the spool to Kafka in order (acks=all) and advances its
+	//     cursor. Requests never wait on Kafka.
+	//   - "kafka": once Kafka acknowledges them (acks=all), waiting at most KafkaTimeout;
+	//     after that, or with the producer queue full, they go to the spool, and so do all
+	//     later ones until the spool has been replayed.
+	// Either way nothing acknowledged is lost when any one process is killed; see
+	// SpoolSyncInterval for machine crashes.
+	Ack string
+
 	// Brokers are the Kafka bootstrap brokers; default 127.0.0.1:9092.
 	Brokers []string
 	// Topic receives one normalized event per message; default beacon.events.
@@ -60,7 +71,13 @@ type CollectorConfig struct {
 	SpoolMaxBytes int64
 	// SpoolSegmentBytes is the size at which a spool segment is sealed; default 16 MiB.
 	SpoolSegmentBytes int64
-	// ReplayBatch is how many spooled messages are replayed per Kafka write; default 1000.
+	// SpoolSyncInterval is how often spooled records are fsynced. A record is acknowledged once
+	// written to the spool file (in the page cache: it survives the collector being killed);
+	// a machine crash or power loss can lose what was acknowledged in the last
+	// SpoolSyncInterval and not yet shipped to Kafka. Default 100ms; negative = fsync before
+	// every acknowledgement (group-committed: concurrent requests share one fsync).
+	SpoolSyncInterval time.Duration
+	// ReplayBatch is how many spooled messages are shipped per Kafka write; default 4096.
 	ReplayBatch int
 
 	// MaxBodySize bounds a request body (413 body_too_large); default 64 KiB, far above a
@@ -85,7 +102,19 @@ type CollectorConfig struct {
 	HandleSIGHUP bool
 }
 
+// Ack modes.
+const (
+	AckSpool = "spool"
+	AckKafka = "kafka"
+)
+
 func (c *CollectorConfig) setDefaults() {
+	if c.Ack == "" {
+		c.Ack = AckSpool
+	}
+	if c.SpoolSyncInterval == 0 {
+		c.SpoolSyncInterval = 100 * time.Millisecond
+	}
 	if c.ListenAddr == "" {
 		c.ListenAddr = "127.0.0.1:8080"
 	}
@@ -123,7 +152,7 @@ func (c *CollectorConfig) setDefaults() {
 		c.SpoolSegmentBytes = 16 << 20
 	}
 	if c.ReplayBatch <= 0 {
-		c.ReplayBatch = 1000
+		c.ReplayBatch = 4096
 	}
 	if c.MaxBodySize <= 0 {
 		c.MaxBodySize = 64 << 10
@@ -153,6 +182,9 @@ func (c CollectorConfig) Validate() error {
 	c.setDefaults()
 	if c.SitesFile == "" {
 		return errors.New("a site config file is required; set -collector.sites (beacon dev writes one)")
+	}
+	if c.Ack != AckSpool && c.Ack != AckKafka {
+		return fmt.Errorf("unknown ack mode %q: want spool (acknowledge once spooled, ship to Kafka behind) or kafka (wait for Kafka, spool on timeout)", c.Ack)
 	}
 	if _, err := compressionCodec(c.KafkaCompression); err != nil {
 		return err
@@ -194,6 +226,7 @@ type Collector struct {
 	producer *producer
 	replayer *kafka.Writer // spool replay
 	spooling atomic.Bool   // new events go to the spool (keeps order while it drains)
+	shipFail atomic.Bool   // the shipper's last Kafka write failed
 	draining atomic.Bool
 	wake     chan struct{}
 	server   *fasthttp.Server
@@ -227,11 +260,12 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	}
 	c.sites.Store(sites)
 	c.snippets.Store(loadSnippets(cfg.SnippetDir))
-	c.spool, err = OpenSpool(SpoolConfig{Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, SegmentBytes: cfg.SpoolSegmentBytes})
+	c.spool, err = OpenSpool(SpoolConfig{Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, SegmentBytes: cfg.SpoolSegmentBytes,
+		SyncInterval: max(cfg.SpoolSyncInterval, 0)})
 	if err != nil {
 		return nil, err
 	}
-	if !c.spool.Empty() {
+	if cfg.Ack == AckSpool || !c.spool.Empty() {
 		c.spooling.Store(true) // replay what an earlier run left before sending anything new
 	}
 	codec, _ := compressionCodec(cfg.KafkaCompression)
@@ -343,7 +377,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- c.server.Serve(c.ln) }()
-	c.log.Info("collector listening", "addr", c.ln.Addr().String(), "topic", c.cfg.Topic, "brokers", strings.Join(c.cfg.Brokers, ","))
+	c.log.Info("collector listening", "addr", c.ln.Addr().String(), "topic", c.cfg.Topic, "brokers", strings.Join(c.cfg.Brokers, ","), "ack", c.cfg.Ack)
 
 	var err error
 	select {
@@ -357,6 +391,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		err = fmt.Errorf("cannot drain in-flight requests: %w; increase -collector.shutdownTimeout", serr)
 	}
 	cancel()
+	c.shipRest()
 	stopReplay()
 	wg.Wait()
 	c.producer.close()
@@ -373,11 +408,44 @@ func (c *Collector) Run(ctx context.Context) error {
 	return err
 }
 
-// replay moves spooled records to Kafka in order, then switches requests back to Kafka.
+// shipRest gives the shipper up to ShutdownTimeout to send what is spooled to Kafka before
+// the collector exits, unless Kafka is failing; what is left is replayed on the next start.
+func (c *Collector) shipRest() {
+	if c.spool.Empty() || c.shipFail.Load() {
+		return
+	}
+	deadline := time.Now().Add(c.cfg.ShutdownTimeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	c.wakeShipper()
+	for !c.spool.Empty() && !c.shipFail.Load() && time.Now().Before(deadline) {
+		<-tick.C
+	}
+}
+
+func (c *Collector) wakeShipper() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// replay is the shipper: it moves spooled records to Kafka in order (acks=all) and advances
+// the spool's cursor. In ack=kafka mode it then switches requests back to Kafka.
 func (c *Collector) replay(ctx context.Context) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	var backoff time.Duration // after a failed Kafka write, so requests do not hammer a broker that is away
 	for {
+		if backoff > 0 {
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -395,7 +463,7 @@ func (c *Collector) replay(ctx context.Context) {
 				break
 			}
 			if len(msgs) == 0 {
-				if c.spool.IfEmpty(func() { c.spooling.Store(false) }) {
+				if c.cfg.Ack == AckKafka && c.spool.IfEmpty(func() { c.spooling.Store(false) }) {
 					c.log.Info("spool replayed; events go to Kafka directly again")
 				}
 				break
@@ -410,8 +478,12 @@ func (c *Collector) replay(ctx context.Context) {
 			cancel()
 			if err != nil {
 				c.m.kafkaErrors.Inc()
-				break // Kafka still away: try again on the next tick
+				backoff = min(max(2*backoff, 100*time.Millisecond), 2*time.Second)
+				c.shipFail.Store(true)
+				break // Kafka still away: try again after the backoff
 			}
+			backoff = 0
+			c.shipFail.Store(false)
 			c.m.kafkaLatency.Observe(time.Since(t0).Seconds())
 			c.m.kafkaMessages.Add(float64(len(km)))
 			c.m.spoolReplayed.Add(float64(len(km)))
@@ -427,7 +499,8 @@ var (
 	errKafkaQueueFull = errors.New("kafka queue is full; increase -collector.kafkaQueue")
 )
 
-// deliver makes a request's events durable: Kafka within KafkaTimeout, else the spool.
+// deliver makes a request's events durable: the spool (ack=spool, or while spooling), else
+// Kafka within KafkaTimeout, else the spool.
 // retained reports that the Kafka writer may still hold the message buffers (so the request
 // state must not be reused).
 func (c *Collector) deliver(rs *reqState) (retained bool, err error) {
@@ -478,10 +551,7 @@ func (c *Collector) deliver(rs *reqState) (retained bool, err error) {
 	}
 	c.m.spoolAppends.Inc()
 	c.m.spoolMessages.Add(float64(len(w.Ends)))
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.wakeShipper()
 	return retained, nil
 }
 

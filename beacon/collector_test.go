@@ -514,3 +514,53 @@ func TestForwardedForOnlyWhenTrusted(t *testing.T) {
 		}
 	}
 }
+
+// blackHoleBroker accepts connections and never answers: a Kafka that hangs.
+func blackHoleBroker(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// With ack=spool (the default) a request is answered once its events are in the spool: a
+// hanging Kafka costs it nothing, where ack=kafka waits out -collector.kafkaTimeout.
+func TestAckSpoolDoesNotWaitForKafka(t *testing.T) {
+	const bound = 3 * time.Second
+	for _, ack := range []string{"", AckKafka} {
+		c := startCollector(t, CollectorConfig{Ack: ack, Brokers: []string{blackHoleBroker(t)}, KafkaTimeout: bound, ShutdownTimeout: time.Second})
+		t0 := time.Now()
+		resp, b := do(t, "POST", c.url+"/v1/events", readExample(t))
+		took := time.Since(t0)
+		if resp.StatusCode != 204 || value(c.m.spoolMessages) != 8 {
+			t.Fatalf("ack=%q: status %d %s, %v spooled", ack, resp.StatusCode, b, value(c.m.spoolMessages))
+		}
+		switch {
+		case ack == "" && took >= bound:
+			t.Fatalf("ack=spool waited %v for a hanging Kafka", took)
+		case ack == AckKafka && took < bound:
+			t.Fatalf("ack=kafka answered after %v, before the Kafka bound %v", took, bound)
+		}
+	}
+}

@@ -2,7 +2,8 @@
 // Event), its reflection-free decoder, validation with named reasons, enrichment (event
 // time, device and bot flags, IP prefix, partner attribution from signed tokens), encoding
 // to the normalized Kafka message (keys = the raw table's columns), the site config, and
-// the fasthttp collector with its Kafka hand-off and bounded disk spool.
+// the fasthttp collector with its bounded disk spool (by default a write-ahead log: a request
+// is acknowledged once spooled, a shipper sends the spool to Kafka in order) and Kafka hand-off.
 //
 // Entry points:
 //

@@ -229,12 +229,33 @@ func checkDelivery(t *testing.T, sent []sentEvent, msgs []kafka.Message, allowDu
 	}
 }
 
-func TestKafka10000EventsExactlyOnce(t *testing.T) {
+// bothAckModes runs f once per ack mode (write-ahead spool, wait for Kafka).
+func bothAckModes(t *testing.T, f func(t *testing.T, ack string)) {
+	for _, ack := range []string{AckSpool, AckKafka} {
+		t.Run("ack="+ack, func(t *testing.T) { f(t, ack) })
+	}
+}
+
+// waitSpoolShipped waits until the shipper has sent everything spooled to Kafka.
+func waitSpoolShipped(t *testing.T, c *testCollector) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !(c.spool.Empty() && (c.cfg.Ack == AckSpool || !c.spooling.Load())) {
+		if time.Now().After(deadline) {
+			t.Fatalf("spool not shipped: %d bytes pending", c.spool.Pending())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestKafka10000EventsExactlyOnce(t *testing.T) { bothAckModes(t, testKafka10000EventsExactlyOnce) }
+
+func testKafka10000EventsExactlyOnce(t *testing.T, ack string) {
 	k := testenv.NewKafka(t)
 	topic := k.Topic(t, 4)
 	// A generous bound: a timeout would spool and also let kafka-go finish the write, a
 	// (harmless) duplicate this test would report.
-	c := startCollector(t, CollectorConfig{Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 10 * time.Second})
+	c := startCollector(t, CollectorConfig{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 10 * time.Second})
 	sent := sendBatches(t, c.url, 20, 50, 10, "v", 0) // 20 visitors x 50 batches x 10 = 10,000
 	if len(sent) != 10000 {
 		t.Fatalf("sent %d", len(sent))
@@ -244,17 +265,29 @@ func TestKafka10000EventsExactlyOnce(t *testing.T) {
 	if n := topicSize(t, k.Addr, topic); n != 10000 {
 		t.Fatalf("topic holds %d messages, want exactly 10000", n)
 	}
-	if value(c.m.spoolAppends) != 0 {
-		t.Fatalf("spooled %v records with Kafka up", value(c.m.spoolAppends))
+	switch ack {
+	case AckKafka:
+		if value(c.m.spoolAppends) != 0 {
+			t.Fatalf("spooled %v records with Kafka up", value(c.m.spoolAppends))
+		}
+	case AckSpool:
+		waitSpoolShipped(t, c)
+		if got := value(c.m.spoolReplayed); got != 10000 {
+			t.Fatalf("shipped %v messages from the spool, want 10000", got)
+		}
 	}
 }
 
 func TestKafkaAwaySpoolsThenReplaysInOrder(t *testing.T) {
+	bothAckModes(t, testKafkaAwaySpoolsThenReplaysInOrder)
+}
+
+func testKafkaAwaySpoolsThenReplaysInOrder(t *testing.T, ack string) {
 	const topic = "beacon.events"
 	kb := testenv.NewKafkaServer(t, kafkalocal.Topic{Name: topic, Partitions: 3})
 	// The bound is generous so a loaded machine does not spool while the broker is up; a
 	// stopped broker refuses connections at once, so spooling starts without waiting for it.
-	c := startCollector(t, CollectorConfig{Brokers: []string{kb.Addr}, Topic: topic, KafkaTimeout: 2 * time.Second})
+	c := startCollector(t, CollectorConfig{Ack: ack, Brokers: []string{kb.Addr}, Topic: topic, KafkaTimeout: 2 * time.Second})
 
 	sent := sendBatches(t, c.url, 5, 4, 5, "a", 0) // Kafka up: direct
 	kb.Stop(t)
@@ -266,19 +299,13 @@ func TestKafkaAwaySpoolsThenReplaysInOrder(t *testing.T) {
 		t.Fatalf("readyz %d while spooling below the limit", resp.StatusCode)
 	}
 	kb.Start(t)
-	deadline := time.Now().Add(60 * time.Second)
-	for !(c.spool.Empty() && !c.spooling.Load()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("spool not replayed: %d bytes pending", c.spool.Pending())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitSpoolShipped(t, c)
 	if got := value(c.m.spoolReplayed); got < 250 {
 		t.Fatalf("replayed %v messages, want 250", got)
 	}
 	appended := value(c.m.spoolAppends)
-	sent = append(sent, sendBatches(t, c.url, 5, 4, 5, "a", 2000)...) // Kafka back: direct again
-	if value(c.m.spoolAppends) != appended {
+	sent = append(sent, sendBatches(t, c.url, 5, 4, 5, "a", 2000)...) // Kafka back: direct again (ack=kafka)
+	if ack == AckKafka && value(c.m.spoolAppends) != appended {
 		t.Fatal("events still spooled after the spool emptied")
 	}
 	msgs := consume(t, kb.Addr, topic, len(sent), 60*time.Second)
@@ -368,16 +395,28 @@ func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) 
 }
 
 // A 2xx is durable: events acknowledged from the spool survive kill -9 of the collector and
-// reach Kafka when a new collector starts on the same spool.
+// reach Kafka when a new collector starts on the same spool. With ack=spool the spool is
+// written, not fsynced, before the 2xx: the page cache outlives the process.
 func TestKilledCollectorLosesNothingAcknowledged(t *testing.T) {
+	bothAckModes(t, func(t *testing.T, ack string) { testKilledCollector(t, ack, false) })
+	// Write-ahead with Kafka up: killed while the shipper is behind, or between a Kafka
+	// write and its cursor update (so duplicates are allowed, losses are not).
+	t.Run("ack=spool/kafka-up", func(t *testing.T) { testKilledCollector(t, AckSpool, true) })
+}
+
+func testKilledCollector(t *testing.T, ack string, kafkaUp bool) {
 	k := testenv.NewKafka(t)
 	topic := k.Topic(t, 2)
 	dir := t.TempDir()
 	sites := writeSites(t, dir)
 	bin := testenv.BuildBeacon(t)
-	common := []string{"-collector.sites", sites, "-collector.topic", topic, "-collector.spoolDir", dir + "/spool", "-collector.snippetDir", dir}
+	common := []string{"-collector.ack", ack, "-collector.sites", sites, "-collector.topic", topic, "-collector.spoolDir", dir + "/spool", "-collector.snippetDir", dir}
 
-	first, url := startProcess(t, bin, append(common, "-collector.brokers", deadBroker(t))...)
+	firstBroker := deadBroker(t)
+	if kafkaUp {
+		firstBroker = k.Addr
+	}
+	first, url := startProcess(t, bin, append(common, "-collector.brokers", firstBroker)...)
 	sent := sendBatches(t, url, 4, 10, 5, "k", 0) // Kafka unreachable: all from the spool
 	if err := first.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -386,7 +425,7 @@ func TestKilledCollectorLosesNothingAcknowledged(t *testing.T) {
 
 	second, _ := startProcess(t, bin, append(common, "-collector.brokers", k.Addr)...)
 	msgs := consume(t, k.Addr, topic, len(sent), 60*time.Second)
-	checkDelivery(t, sent, msgs, false)
+	checkDelivery(t, sent, msgs, kafkaUp)
 	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The spool keeps acknowledged events on local disk while Kafka is slow or away, in
@@ -21,7 +22,11 @@ import (
 //	u32 payload length | u32 CRC-32C of payload | payload
 //	payload = u32 message count, then per message: u16 key length, key, u32 value length, value
 //
-// A record is one request's events, written and fsynced before the request is answered.
+// A record is one request's events, written before the request is answered. Concurrent
+// appends are group-committed: one caller writes every record queued meanwhile in a single
+// write(2), the others wait for it. A record in the page cache survives the collector being
+// killed; fsync (for machine crashes) happens before Append returns when SyncInterval is 0,
+// otherwise at most SyncInterval later, in the background.
 // Replay reads records in order; a torn or corrupt record ends its segment (counted).
 // The replay position is kept in the file "cursor" (segment id and offset); losing it only
 // replays records again (duplicates are harmless downstream), never skips any.
@@ -43,6 +48,10 @@ type SpoolConfig struct {
 	Dir          string // required
 	MaxBytes     int64  // bytes not yet replayed before Append refuses; default 1 GiB
 	SegmentBytes int64  // a segment is sealed once this big; default 16 MiB
+	// SyncInterval: 0 = Append returns once its record is fsynced (group commit); > 0 =
+	// Append returns once its record is written, and written records are fsynced at most
+	// this long afterwards, so a machine crash (not a process kill) loses at most that much.
+	SyncInterval time.Duration
 }
 
 // Spool is a bounded on-disk FIFO of message records. Safe for concurrent use.
@@ -59,13 +68,33 @@ type Spool struct {
 	pending    int64 // bytes not yet replayed
 	corrupt    int64 // records found corrupt during replay
 	refused    bool  // the last Append was refused for space; cleared by replay progress
-	written    int64 // bytes ever written by this process (group commit position)
+	written    int64 // bytes ever written to segment files by this process (fsync position)
 	broken     error // a failed fsync: refuse further appends
+
+	// Group write: records are encoded into queued; one appender at a time (writing) takes
+	// the queue and writes it with one write(2) while the others wait on wrote. Positions
+	// enq and resolved count queued bytes ever, so a waiter knows when its record is done.
+	queued    []byte
+	spare     []byte
+	writing   bool
+	enq       int64
+	resolved  int64
+	failed    []spoolSpan // recent resolved spans that could not be written
+	wrote     *sync.Cond  // on mu: resolved advanced
+	writes    int64       // write(2) calls for records (tests)
+	hookWrite func()      // tests: runs before each group write, without the lock
+
+	stopSync chan struct{}
+	syncDone chan struct{}
 
 	syncMu sync.Mutex // held by the one fsyncing for a group
 	synced int64      // bytes of written known to be on disk
 	closed bool
-	buf    []byte
+}
+
+type spoolSpan struct {
+	from, to int64
+	err      error
 }
 
 // OpenSpool opens (or creates) the spool directory and finds where replay stopped.
@@ -83,6 +112,7 @@ func OpenSpool(cfg SpoolConfig) (*Spool, error) {
 		return nil, fmt.Errorf("cannot create spool dir: %w", err)
 	}
 	s := &Spool{cfg: cfg}
+	s.wrote = sync.NewCond(&s.mu)
 	entries, err := os.ReadDir(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list spool dir: %w", err)
@@ -126,7 +156,29 @@ func OpenSpool(cfg SpoolConfig) (*Spool, error) {
 		s.activeID = max(s.readID, 1)
 		s.readID, s.readOff = s.activeID, 0
 	}
+	if cfg.SyncInterval > 0 {
+		s.stopSync, s.syncDone = make(chan struct{}), make(chan struct{})
+		go s.syncLoop()
+	}
 	return s, nil
+}
+
+// syncLoop fsyncs what was written, every SyncInterval, until Close.
+func (s *Spool) syncLoop() {
+	defer close(s.syncDone)
+	t := time.NewTicker(s.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopSync:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		n := s.written
+		s.mu.Unlock()
+		s.syncTo(n) // a failure breaks the spool (see syncTo); nothing else to do here
+	}
 }
 
 func (s *Spool) segPath(id uint64) string {
@@ -159,13 +211,13 @@ func (s *Spool) saveCursor() error {
 	return os.Rename(tmp, p)
 }
 
-// Append writes one record holding the messages msgs[ends[i-1]:ends[i]], all with key, and
-// returns once it is fsynced. Concurrent appends share fsyncs (group commit), so an outage
-// under load costs one fsync per group, not per request. It returns ErrSpoolFull when the
-// record would take the spool over MaxBytes.
+// Append adds one record holding the messages msgs[ends[i-1]:ends[i]], all with key. It
+// returns once the record is written (and, with SyncInterval 0, fsynced). Concurrent appends
+// share writes and fsyncs (group commit). It returns ErrSpoolFull when the record would
+// take the spool over MaxBytes.
 func (s *Spool) Append(key, msgs []byte, ends []int) error {
 	my, err := s.write(key, msgs, ends)
-	if err != nil {
+	if err != nil || s.cfg.SyncInterval > 0 {
 		return err
 	}
 	return s.syncTo(my)
@@ -188,7 +240,13 @@ func (s *Spool) syncTo(n int64) error {
 	if f != nil {
 		// A segment sealed meanwhile was fsynced before it was closed (sealActive).
 		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
-			return fmt.Errorf("cannot fsync spool segment: %w", err)
+			err = fmt.Errorf("spool fsync failed; restart the collector after checking the disk: %w", err)
+			s.mu.Lock()
+			if s.broken == nil {
+				s.broken = err
+			}
+			s.mu.Unlock()
+			return err
 		}
 	}
 	s.mu.Lock()
@@ -201,8 +259,9 @@ func (s *Spool) syncTo(n int64) error {
 	return nil
 }
 
-// write appends one record to the active segment (not yet fsynced) and returns the total
-// bytes written once it is in.
+// write queues one record and returns once it is in a segment file (not yet fsynced), with
+// the bytes written to segment files by then. The first appender to find no write under way
+// writes the queue, and keeps writing what queues meanwhile; the others wait.
 func (s *Spool) write(key, msgs []byte, ends []int) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -212,7 +271,44 @@ func (s *Spool) write(key, msgs []byte, ends []int) (int64, error) {
 	if s.broken != nil {
 		return 0, s.broken
 	}
-	b := append(s.buf[:0], make([]byte, spoolHeaderLen)...)
+	size := spoolHeaderLen + 4
+	start := 0
+	for _, end := range ends {
+		size += 2 + len(key) + 4 + end - start
+		start = end
+	}
+	if s.pending+int64(size) > s.cfg.MaxBytes {
+		s.refused = true
+		return 0, ErrSpoolFull
+	}
+	s.refused = false
+	s.queued = appendRecord(s.queued, key, msgs, ends)
+	s.pending += int64(size)
+	from := s.enq
+	s.enq += int64(size)
+	my := s.enq
+	for s.resolved < my {
+		if s.writing {
+			s.wrote.Wait()
+		} else {
+			s.writeQueued() // holds this record: one write resolves it
+		}
+	}
+	for _, f := range s.failed {
+		if from < f.to && my > f.from {
+			return 0, f.err
+		}
+	}
+	if s.broken != nil {
+		return 0, s.broken
+	}
+	return s.written, nil
+}
+
+// appendRecord encodes one record (header, count, messages) onto b.
+func appendRecord(b, key, msgs []byte, ends []int) []byte {
+	h := len(b)
+	b = append(b, make([]byte, spoolHeaderLen)...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(ends)))
 	start := 0
 	for _, end := range ends {
@@ -222,44 +318,81 @@ func (s *Spool) write(key, msgs []byte, ends []int) (int64, error) {
 		b = append(b, msgs[start:end]...)
 		start = end
 	}
-	payload := b[spoolHeaderLen:]
-	binary.LittleEndian.PutUint32(b[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(payload, crcTable))
-	s.buf = b
-	if s.pending+int64(len(b)) > s.cfg.MaxBytes {
-		s.refused = true
-		return 0, ErrSpoolFull
+	payload := b[h+spoolHeaderLen:]
+	binary.LittleEndian.PutUint32(b[h:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[h+4:], crc32.Checksum(payload, crcTable))
+	return b
+}
+
+// writeQueued writes everything queued with one write(2); called with mu held, it releases
+// mu during the write so more records can queue behind it, for the next writer: a waiter
+// whose record is still queued takes over, so no appender keeps writing for others forever.
+func (s *Spool) writeQueued() {
+	s.writing = true
+	if len(s.queued) > 0 {
+		buf := s.queued
+		s.queued = s.spare[:0]
+		err := s.prepareSegment(int64(len(buf)))
+		var n int
+		if err == nil {
+			f := s.active
+			hook := s.hookWrite
+			s.mu.Unlock()
+			if hook != nil {
+				hook()
+			}
+			n, err = f.Write(buf)
+			s.mu.Lock()
+			s.writes++
+			s.activeSize += int64(n)
+			s.written += int64(n)
+			if err != nil {
+				// A partial write leaves a torn record: seal this segment so replay stops
+				// there and later records go to a fresh one.
+				err = fmt.Errorf("cannot write spool segment: %w", err)
+				s.sealActive()
+			}
+		}
+		if err != nil {
+			s.pending -= int64(len(buf) - n)
+			s.failed = append(s.failed, spoolSpan{s.resolved, s.resolved + int64(len(buf)), err})
+			if len(s.failed) > 64 {
+				s.failed = s.failed[len(s.failed)-64:]
+			}
+		}
+		s.resolved += int64(len(buf))
+		if cap(buf) <= 1<<20 {
+			s.spare = buf[:0] // keep one modest buffer; do not pin a huge one
+		} else {
+			s.spare = nil
+		}
+		s.wrote.Broadcast()
 	}
-	s.refused = false
-	if s.active != nil && s.activeSize > 0 && s.activeSize+int64(len(b)) > s.cfg.SegmentBytes {
+	s.writing = false
+}
+
+// prepareSegment makes sure an active segment can take n more bytes (rotating a full one).
+func (s *Spool) prepareSegment(n int64) error {
+	if s.broken != nil {
+		return s.broken
+	}
+	if s.active != nil && s.activeSize > 0 && s.activeSize+n > s.cfg.SegmentBytes {
 		if err := s.sealActive(); err != nil {
-			return 0, err
+			return err
 		}
 	}
 	if s.active == nil {
 		f, err := os.OpenFile(s.segPath(s.activeID), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
 		if err != nil {
-			return 0, fmt.Errorf("cannot create spool segment: %w", err)
+			return fmt.Errorf("cannot create spool segment: %w", err)
 		}
 		s.active, s.activeSize = f, 0
 		s.segs = append(s.segs, s.activeID)
 		if err := syncDir(s.cfg.Dir); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	if _, err := s.active.Write(b); err != nil {
-		// A partial write leaves a torn record: seal this segment so replay stops there
-		// and later records go to a fresh one.
-		s.sealActive()
-		return 0, fmt.Errorf("cannot write spool segment: %w", err)
-	}
-	s.activeSize += int64(len(b))
-	s.pending += int64(len(b))
-	s.written += int64(len(b))
-	if cap(s.buf) > 1<<20 {
-		s.buf = nil // do not pin one huge record's buffer
-	}
-	return s.written, nil
+	return nil
 }
 
 // sealActive fsyncs and closes the active segment; later records go to a new one. A failed
@@ -410,6 +543,9 @@ func (s *Spool) Empty() bool {
 }
 
 func (s *Spool) emptyLocked() bool {
+	if s.enq != s.resolved {
+		return false // records queued or being written
+	}
 	switch len(s.segs) {
 	case 0:
 		return true
@@ -431,12 +567,36 @@ func (s *Spool) IfEmpty(fn func()) bool {
 	return true
 }
 
-// Close seals the active segment (already fsynced record by record).
+// Close waits for queued records, stops background fsync, seals (fsyncs) the active segment
+// and, when everything has been replayed, removes it so the next run starts empty.
 func (s *Spool) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
 	s.closed = true
-	return s.sealActive()
+	for s.enq != s.resolved {
+		s.wrote.Wait()
+	}
+	s.mu.Unlock()
+	if s.stopSync != nil {
+		close(s.stopSync)
+		<-s.syncDone
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	done := s.emptyLocked() && s.active != nil
+	id := s.activeID
+	err := s.sealActive()
+	if done && err == nil {
+		os.Remove(s.segPath(id))
+		s.segs = s.segs[:0]
+		s.readID, s.readOff = s.activeID, 0
+		s.pending = 0
+		err = s.saveCursor()
+	}
+	return err
 }
 
 // readRecords reads whole records from path at off, up to limit bytes of the file (-1: to

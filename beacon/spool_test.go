@@ -2,6 +2,7 @@ package beacon
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func appendN(t *testing.T, s *Spool, from, n int) {
@@ -196,4 +198,118 @@ func BenchmarkSpoolAppendParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
+// Appends that arrive while a write is under way wait for it and then share one write(2).
+func TestSpoolGroupWrite(t *testing.T) {
+	s, err := OpenSpool(SpoolConfig{Dir: t.TempDir(), SyncInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	s.hookWrite = func() {
+		select {
+		case entered <- struct{}{}:
+			<-release // hold the first write until the others have queued
+		default:
+		}
+	}
+	const followers = 10
+	var wg sync.WaitGroup
+	appendOne := func(i int) {
+		defer wg.Done()
+		v := fmt.Sprintf(`{"i":%d}`, i)
+		if err := s.Append([]byte("k"), []byte(v), []int{len(v)}); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Add(1)
+	go appendOne(0)
+	<-entered
+	for i := 1; i <= followers; i++ {
+		wg.Add(1)
+		go appendOne(i)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		queued := s.enq - s.resolved
+		s.mu.Unlock()
+		if queued > 0 && s.queuedRecords() == followers+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("followers did not queue")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if s.writes != 2 {
+		t.Fatalf("%d writes for %d appends, want 2 (the held one, then one for all that queued)", s.writes, followers+1)
+	}
+	if got := drain(t, s, 100); len(got) != followers+1 {
+		t.Fatalf("read %d records", len(got))
+	}
+	s.Close()
+}
+
+// queuedRecords counts records queued or being written (tests).
+func (s *Spool) queuedRecords() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for b := s.queued; len(b) >= spoolHeaderLen; n++ {
+		b = b[spoolHeaderLen+int(binary.LittleEndian.Uint32(b)):]
+	}
+	if s.writing {
+		n++ // the held record
+	}
+	return n
+}
+
+// With a SyncInterval, Append returns once written and a background fsync follows; Close
+// removes a fully replayed segment so the next run starts empty.
+func TestSpoolBackgroundSyncAndCleanClose(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenSpool(SpoolConfig{Dir: dir, SyncInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 0, 5)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.syncMu.Lock()
+		synced := s.synced
+		s.syncMu.Unlock()
+		s.mu.Lock()
+		written := s.written
+		s.mu.Unlock()
+		if written > 0 && synced == written {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("synced %d of %d bytes", synced, written)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := drain(t, s, 100); len(got) != 10 {
+		t.Fatalf("read %d messages", len(got))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenSpool(SpoolConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Empty() || s.Segments() != 0 {
+		t.Fatalf("reopened spool: empty %v, %d segments", s.Empty(), s.Segments())
+	}
+	appendN(t, s, 5, 1)
+	if got := drain(t, s, 100); len(got) != 2 || !strings.Contains(got[0], `"n":5`) {
+		t.Fatalf("after reopen: %q", got)
+	}
+	s.Close()
 }

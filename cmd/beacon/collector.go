@@ -25,16 +25,18 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 		demoSites = fs.Bool("collector.demoSites", false, "write the demo site config (site key demo) to -collector.sites if that file does not exist")
 		debug     = fs.Bool("collector.debug", false, "log debug details")
 	)
+	fs.StringVar(&cfg.Ack, "collector.ack", beacon.AckSpool, "when a request is acknowledged: spool = once its events are appended to the local spool (write-ahead; a shipper sends the spool to Kafka in order, acks=all); kafka = once Kafka acknowledges (acks=all), spooling only after -collector.kafkaTimeout")
+	fs.DurationVar(&cfg.SpoolSyncInterval, "collector.spoolSyncInterval", 100*time.Millisecond, "how often the spool is fsynced; acknowledged events survive a killed collector at once, but a machine crash can lose those of the last interval not yet in Kafka; 0 = fsync before every acknowledgement (group-committed, slower)")
 	fs.StringVar(&cfg.ListenAddr, "collector.listenAddr", "127.0.0.1:8080", "HTTP address for /v1/events, /v1/p.gif, /l/, /b.js, /healthz, /readyz and /metrics")
 	fs.StringVar(&cfg.SitesFile, "collector.sites", "var/sites.json", "site config file (site keys, tenants, origins, secret sources, privacy); reloaded on SIGHUP")
 	fs.StringVar(&cfg.Topic, "collector.topic", "beacon.events", "Kafka topic receiving one normalized event per message")
-	fs.DurationVar(&cfg.KafkaTimeout, "collector.kafkaTimeout", 250*time.Millisecond, "longest a request waits for Kafka's acks=all before its events go to the disk spool (beacon_kafka_errors_total counts timeouts)")
+	fs.DurationVar(&cfg.KafkaTimeout, "collector.kafkaTimeout", 250*time.Millisecond, "with -collector.ack=kafka: longest a request waits for Kafka's acks=all before its events go to the disk spool (beacon_kafka_errors_total counts timeouts)")
 	fs.DurationVar(&cfg.KafkaBatchTimeout, "collector.kafkaBatchTimeout", time.Millisecond, "longest the Kafka writer waits to fill a partition batch; the producer already groups requests, so keep it small")
 	fs.IntVar(&cfg.KafkaQueue, "collector.kafkaQueue", 4096, "requests waiting for the Kafka producer; when full they go to the spool (beacon_kafka_queue_fullness_ratio)")
 	fs.IntVar(&cfg.KafkaMaxBatch, "collector.kafkaMaxBatch", 10000, "most messages per Kafka write")
 	fs.IntVar(&cfg.KafkaWorkers, "collector.kafkaWorkers", 2, "Kafka writes in flight at once; more can reorder two in-flight requests of one visitor")
 	fs.StringVar(&cfg.KafkaCompression, "collector.kafkaCompression", "lz4", "Kafka compression: none, gzip, snappy, lz4 or zstd")
-	fs.StringVar(&cfg.SpoolDir, "collector.spoolDir", "var/spool", "directory of the disk spool used while Kafka is slow or away")
+	fs.StringVar(&cfg.SpoolDir, "collector.spoolDir", "var/spool", "directory of the disk spool (the write-ahead log with -collector.ack=spool; used while Kafka is slow or away with -collector.ack=kafka)")
 	fs.Var(&spoolMax, "collector.spoolMaxSize", "spool size limit (e.g. 1GiB); when full, requests get 503 spool_full and /readyz fails (beacon_spool_fullness_ratio)")
 	fs.Var(&spoolSeg, "collector.spoolSegmentSize", "spool segment size (e.g. 16MiB); replayed segments are deleted whole")
 	fs.Var(&maxBody, "collector.maxBodySize", "largest request body (e.g. 64KiB; a full batch of 100 events is far below); larger gets 413 body_too_large")
@@ -51,6 +53,9 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 		return fmt.Errorf("beacon collector: unexpected arguments %q", fs.Args())
 	}
 	cfg.Brokers = collectorSplitList(*brokers)
+	if cfg.SpoolSyncInterval == 0 {
+		cfg.SpoolSyncInterval = -1 // the library's zero means its default
+	}
 	cfg.MaxBodySize = int(maxBody)
 	cfg.SpoolMaxBytes = int64(spoolMax)
 	cfg.SpoolSegmentBytes = int64(spoolSeg)
