@@ -6,6 +6,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestCommands(t *testing.T) {
 	}
 
 	out, _ := beacon(true, "migrate", "status")
-	if !strings.Contains(out, "0001     events      pending") {
+	if !regexp.MustCompile(`0001\s+events\s+pending`).MatchString(out) {
 		t.Fatalf("status before up:\n%s", out)
 	}
 	out, _ = beacon(true, "migrate", "up")

@@ -228,11 +228,17 @@ func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
 	}
 	if c := alterRE.FindStringSubmatchIndex(s); c != nil {
 		name := s[c[6]:c[7]]
+		isAlter := strings.HasPrefix(strings.ToUpper(s[c[2]:c[3]]), "ALTER")
 		tbl := name
-		if local[name] && strings.HasPrefix(strings.ToUpper(s[c[2]:c[3]]), "ALTER") {
+		if local[name] && isAlter {
 			tbl = name + "_local"
 		}
-		return []string{s[:c[6]] + tbl + on + s[c[1]:]}, nil
+		out := []string{s[:c[6]] + tbl + on + s[c[1]:]}
+		if local[name] && !isAlter && strings.Contains(strings.ToUpper(s[c[2]:c[3]]), "TABLE") {
+			// dropping a MergeTree table drops its Distributed table, then the data
+			out = append(out, s[:c[6]]+name+"_local"+on+s[c[1]:])
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf("statement has no cluster flavor (only CREATE TABLE/VIEW/MATERIALIZED VIEW IF NOT EXISTS, ALTER, DROP, INSERT INTO ... SELECT): %.60q", s)
 }

@@ -3,8 +3,9 @@
 -- any content reached through the campaign's links; a partner consumed a content when
 -- any of its people (or devices carrying its token) produced a non-bot event on it in the
 -- period, through any link. Every partner of the tenant is ranked, with 0 when it consumed
--- nothing. Reads campaign_contents and content_partner_days (only the campaign's contents:
--- one row per content and partner, with the bitmap of the days it was used).
+-- nothing. Reads campaign_contents and content_partner_use (only the campaign's contents:
+-- one row per content and partner, with the first and last day and the bitmap of the
+-- days it was used).
 -- @param tenant
 -- @param campaign = : a campaign_id; empty for every campaign
 -- @param from = 1970-01-01: first day (UTC)
@@ -29,12 +30,20 @@ sizes AS
 ),
 used AS
 (
-    SELECT partner_id, content_id FROM {db}.content_partner_days
+    -- rows whose whole use lies in the period need no bitmap; only rows straddling an end
+    -- of the period have theirs read (the dates go to PREWHERE)
+    SELECT partner_id, content_id FROM {db}.content_partner_use
     WHERE tenant = {tenant:String}
       AND content_id IN (SELECT content_id FROM campaign_set)
-    GROUP BY partner_id, content_id
-    HAVING bitmapCardinality(bitmapSubsetInRange(groupBitmapMergeState(days),
-               toUInt32(toDate({from:String})), toUInt32(toDate({to:String})) + 1)) > 0
+      AND first_day >= toDate({from:String}) AND last_day <= toDate({to:String})
+    UNION DISTINCT
+    SELECT partner_id, content_id FROM {db}.content_partner_use
+    WHERE tenant = {tenant:String}
+      AND content_id IN (SELECT content_id FROM campaign_set)
+      AND last_day >= toDate({from:String}) AND first_day <= toDate({to:String})
+      AND NOT (first_day >= toDate({from:String}) AND last_day <= toDate({to:String}))
+      AND bitmapCardinality(bitmapSubsetInRange(days,
+              toUInt32(toDate({from:String})), toUInt32(toDate({to:String})) + 1)) > 0
 ),
 consumed AS
 (

@@ -2,34 +2,26 @@
 -- second of the video: how many viewers played that second, that as a share of the viewers
 -- who started, the fall from the previous second, and drop_rank 1..5 on the five largest
 -- falls (0 elsewhere). loads, plays and play_rate (plays / loads) repeat on every row.
--- Reads the video_second_viewers and video_viewer_coverage rollups.
+-- Reads the video_seconds and video_audience rollups (a row per second, a row per video).
 -- @param tenant
 -- @param content: the video's content_id
 WITH
-cov AS
+-- (loads, plays, duration), one scalar so the audience sets are merged once
 (
-    SELECT
-        countIf(loaded OR played) AS loads,
-        countIf(played) AS plays,
-        max(duration) AS duration
-    FROM
-    (
-        SELECT viewer, max(loaded) AS loaded, max(played) AS played, max(duration) AS duration
-        FROM {db}.video_viewer_coverage
-        WHERE tenant = {tenant:String} AND content_id = {content:String}
-        GROUP BY viewer
-    )
-),
+    SELECT (uniqExactMerge(loaders), uniqExactMerge(players), max(duration))
+    FROM {db}.video_audience
+    WHERE tenant = {tenant:String} AND content_id = {content:String}
+) AS audience,
 curve AS
 (
     SELECT second, uniqCombinedMerge(12)(viewers) AS viewers
-    FROM {db}.video_second_viewers
+    FROM {db}.video_seconds
     WHERE tenant = {tenant:String} AND content_id = {content:String}
     GROUP BY second
 ),
 seconds AS
 (
-    SELECT arrayJoin(range(greatest(toUInt32(ceil((SELECT duration FROM cov))), toUInt32((SELECT if(count() = 0, 0, max(second) + 1) FROM curve))))) AS second
+    SELECT arrayJoin(range(greatest(toUInt32(ceil(audience.3)), toUInt32((SELECT if(count() = 0, 0, max(second) + 1) FROM curve))))) AS second
 ),
 filled AS
 (
@@ -53,11 +45,11 @@ ranked AS
 SELECT
     second,
     viewers,
-    round(viewers / greatest((SELECT plays FROM cov), 1), 4) AS retention,
+    round(viewers / greatest(audience.2, 1), 4) AS retention,
     drop,
     if(drop > 0 AND n <= 5, n, 0) AS drop_rank,
-    (SELECT loads FROM cov) AS loads,
-    (SELECT plays FROM cov) AS plays,
-    round((SELECT plays FROM cov) / greatest((SELECT loads FROM cov), 1), 4) AS play_rate
+    audience.1 AS loads,
+    audience.2 AS plays,
+    round(audience.2 / greatest(audience.1, 1), 4) AS play_rate
 FROM ranked
 ORDER BY second
