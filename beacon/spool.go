@@ -86,6 +86,13 @@ type Spool struct {
 
 	stopSync chan struct{}
 	syncDone chan struct{}
+	sealing  sync.WaitGroup // background fsyncs of sealed segments
+
+	// tail is a copy of the active segment's bytes [tailOff, activeSize), so the shipper
+	// reads what was just written from memory instead of the file; bounded by maxSpoolTail.
+	tail    []byte
+	tailID  uint64
+	tailOff int64
 
 	syncMu sync.Mutex // held by the one fsyncing for a group
 	synced int64      // bytes of written known to be on disk
@@ -344,6 +351,9 @@ func (s *Spool) writeQueued() {
 			n, err = f.Write(buf)
 			s.mu.Lock()
 			s.writes++
+			if err == nil {
+				s.keepTail(buf)
+			}
 			s.activeSize += int64(n)
 			s.written += int64(n)
 			if err != nil {
@@ -369,6 +379,67 @@ func (s *Spool) writeQueued() {
 		s.wrote.Broadcast()
 	}
 	s.writing = false
+}
+
+// maxSpoolTail bounds the in-memory copy of recently written records.
+const maxSpoolTail = 8 << 20
+
+// keepTail adds buf, just written at activeSize of the active segment, to the tail.
+func (s *Spool) keepTail(buf []byte) {
+	if s.tailID != s.activeID || s.tailOff+int64(len(s.tail)) != s.activeSize || len(s.tail)+len(buf) > maxSpoolTail {
+		// Not contiguous (new segment) or the shipper is far behind: restart the tail here;
+		// what came before is read from the file.
+		s.tailID, s.tailOff, s.tail = s.activeID, s.activeSize+int64(len(buf)), s.tail[:0]
+		if len(buf) > maxSpoolTail {
+			return
+		}
+		s.tailOff = s.activeSize
+	}
+	s.tail = append(s.tail, buf...)
+}
+
+// readTailLocked returns whole records at off from the tail (copied), or ok=false when the
+// tail does not hold off.
+func (s *Spool) readTailLocked(id uint64, off int64, maxMessages int) (msgs []SpoolMessage, end int64, ok bool) {
+	if id != s.tailID || off < s.tailOff || off >= s.tailOff+int64(len(s.tail)) {
+		return nil, off, false
+	}
+	b := s.tail[off-s.tailOff:]
+	// Find the whole records to take, then copy them once: the tail changes after unlock.
+	n, count := 0, 0
+	for n+spoolHeaderLen <= len(b) && count < maxMessages {
+		l := int(binary.LittleEndian.Uint32(b[n:]))
+		if n+spoolHeaderLen+l > len(b) || l < 4 {
+			break
+		}
+		count += int(binary.LittleEndian.Uint32(b[n+spoolHeaderLen:]))
+		n += spoolHeaderLen + l
+	}
+	if n == 0 {
+		return nil, off, false
+	}
+	own := append([]byte(nil), b[:n]...)
+	for p := 0; p < n; {
+		l := int(binary.LittleEndian.Uint32(own[p:]))
+		rec, valid := parseRecord(own[p+spoolHeaderLen : p+spoolHeaderLen+l])
+		if !valid {
+			return nil, off, false // cannot happen for records this process wrote; use the file
+		}
+		msgs = append(msgs, rec...)
+		p += spoolHeaderLen + l
+	}
+	return msgs, off + int64(n), true
+}
+
+// trimTailLocked drops tail bytes before off in segment id (shipped).
+func (s *Spool) trimTailLocked(id uint64, off int64) {
+	if id != s.tailID || off <= s.tailOff {
+		return
+	}
+	k := min(off-s.tailOff, int64(len(s.tail)))
+	rest := copy(s.tail, s.tail[k:])
+	s.tail = s.tail[:rest]
+	s.tailOff += k
 }
 
 // prepareSegment makes sure an active segment can take n more bytes (rotating a full one).
@@ -397,19 +468,38 @@ func (s *Spool) prepareSegment(n int64) error {
 
 // sealActive fsyncs and closes the active segment; later records go to a new one. A failed
 // fsync breaks the spool: what was acknowledged might not be on disk, so nothing more is.
+// With a SyncInterval the fsync runs in the background (a segment's fsync can take long and
+// appends must not wait for it); Close waits for it.
 func (s *Spool) sealActive() error {
 	if s.active == nil {
 		return nil
 	}
-	err := s.active.Sync()
+	f := s.active
+	s.active = nil
+	s.activeID++
+	s.tail, s.tailID = s.tail[:0], 0 // a sealed segment is read from its file
+	if s.cfg.SyncInterval > 0 && !s.closed {
+		s.sealing.Add(1)
+		go func() {
+			defer s.sealing.Done()
+			if err := f.Sync(); err != nil {
+				s.mu.Lock()
+				if s.broken == nil {
+					s.broken = fmt.Errorf("spool fsync failed; restart the collector after checking the disk: %w", err)
+				}
+				s.mu.Unlock()
+			}
+			f.Close()
+		}()
+		return nil
+	}
+	err := f.Sync()
 	if err != nil {
 		s.broken = fmt.Errorf("spool fsync failed; restart the collector after checking the disk: %w", err)
 	}
-	if cerr := s.active.Close(); err == nil {
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	s.active = nil
-	s.activeID++
 	return err
 }
 
@@ -472,6 +562,16 @@ func (s *Spool) Read(maxMessages int) ([]SpoolMessage, SpoolPos, error) {
 			limit = s.activeSize
 		}
 		exists := len(s.segs) > 0 && s.segs[0] == id
+		if exists && limit >= 0 {
+			if off >= limit {
+				s.mu.Unlock()
+				return nil, SpoolPos{id, off}, nil // caught up with the active segment
+			}
+			if msgs, end, ok := s.readTailLocked(id, off, maxMessages); ok {
+				s.mu.Unlock()
+				return msgs, SpoolPos{id, end}, nil
+			}
+		}
 		s.mu.Unlock()
 		if !exists {
 			return nil, SpoolPos{id, off}, nil
@@ -532,6 +632,7 @@ func (s *Spool) Commit(pos SpoolPos) error {
 	s.pending -= pos.off - s.readOff
 	s.readOff = pos.off
 	s.refused = false
+	s.trimTailLocked(pos.id, pos.off)
 	return s.saveCursor()
 }
 
@@ -584,6 +685,7 @@ func (s *Spool) Close() error {
 		close(s.stopSync)
 		<-s.syncDone
 	}
+	s.sealing.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	done := s.emptyLocked() && s.active != nil
