@@ -177,9 +177,10 @@ func startPart(name, exe string, args []string, logPath string, stream bool, con
 		go prefixLines(pr, name, console)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	// Children die with the dev process even if it is killed, and get their own process
-	// group so a terminal's Ctrl-C reaches only dev, which stops them in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	// Children get their own process group so a terminal's Ctrl-C reaches only dev, which
+	// stops them in order; they stop by themselves if dev dies (chlocal.WatchParent in main).
+	cmd.Env = chlocal.WithParentEnv(os.Environ())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)

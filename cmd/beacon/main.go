@@ -12,12 +12,16 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/beaconprm/beacon/internal/chlocal"
 )
 
 func main() {
 	m := NewMain(os.Stdout, os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, unwatch := chlocal.WatchParent(ctx) // a child of `beacon dev` ends with it
 	err := m.Run(ctx, os.Args[1:])
+	unwatch()
 	stop()
 	switch {
 	case err == nil:

@@ -117,10 +117,11 @@ func Start(ctx context.Context, cfg StartConfig) (*Process, error) {
 	}
 	defer logf.Close()
 	cmd := exec.Command(cfg.Command[0], cfg.Command[1:]...)
-	cmd.Env = append(os.Environ(), cfg.Env...)
+	cmd.Env = WithParentEnv(append(os.Environ(), cfg.Env...))
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// The server must not outlive whoever started it (a crashed test or dev run).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	// Its own process group, so Stop reaches it and its threads only. The child stops by
+	// itself when its starter dies (WatchParent): it must not outlive a crashed test or dev run.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start ClickHouse server %v: %w", cfg.Command, err)
 	}

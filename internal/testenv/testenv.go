@@ -69,11 +69,19 @@ func serveChild(v string) int {
 		fmt.Fprintln(os.Stderr, "testenv: bad server config:", err)
 		return 2
 	}
-	ctx, stop := signalContext()
+	sctx, stop := signalContext()
 	defer stop()
+	ctx, unwatch := chlocal.WatchParent(sctx)
+	defer unwatch()
 	if err := chlocal.Serve(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
 		return 1
+	}
+	// Say why the server stopped, so an unexpected stop is explained in the test log.
+	if sctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "testenv: ClickHouse server stopping: signalled")
+	} else {
+		fmt.Fprintln(os.Stderr, "testenv: ClickHouse server stopping: test binary exited")
 	}
 	return 0
 }
