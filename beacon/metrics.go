@@ -94,7 +94,7 @@ func newMetrics(c *Collector) *metrics {
 	m.reloads = [2]prometheus.Counter{reloads.WithLabelValues("ok"), reloads.WithLabelValues("error")}
 
 	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_bytes", Help: "Bytes in the spool not yet replayed to Kafka."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_bytes", Help: "Bytes in the spool not yet shipped to Kafka (the shipper's lag with -collector.ack=spool)."},
 			func() float64 { return float64(c.spool.Pending()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_segments", Help: "Spool segment files."},
 			func() float64 { return float64(c.spool.Segments()) }),
@@ -102,7 +102,7 @@ func newMetrics(c *Collector) *metrics {
 			func() float64 { return float64(c.spool.Pending()) / float64(c.cfg.SpoolMaxBytes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_corrupt_records_total", Help: "Corrupt or torn spool records skipped during replay."},
 			func() float64 { return float64(c.spool.Corrupt()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spooling", Help: "1 while new events go to the spool (Kafka away or spool not yet replayed)."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spooling", Help: "1 while new events go to the spool: always with -collector.ack=spool; with ack=kafka while Kafka is away or the spool is not yet replayed."},
 			func() float64 {
 				if c.spooling.Load() {
 					return 1
