@@ -1,14 +1,28 @@
 -- Who (partner, person) opened a document, when, up to which page, and how long on each
 -- page. One row per viewer (a partner user, or an anonymous device when unattributed),
 -- earliest first, at most limit rows. Picks the viewers from doc_viewers (one row per
--- viewer), then reads the dwell sets of doc_viewer_pages for those viewers only.
+-- viewer) by their dates and partner, then reads their sessions and pages there and their
+-- dwell sets in doc_viewer_pages, for those viewers only.
 -- @param tenant
 -- @param content: the document's content_id
 -- @param from = 1970-01-01 00:00:00: keep viewers active at or after this time (UTC)
 -- @param to = 2100-01-01 00:00:00: keep viewers active before this time (UTC)
 -- @param partner = : keep one partner's people; empty for everyone
 -- @param limit = 1000: at most this many viewers
-WITH viewers AS
+WITH selected AS
+(
+    -- which viewers, from the cheap columns only; their sessions and pages sets are read below
+    SELECT viewer
+    FROM {db}.doc_viewers
+    WHERE tenant = {tenant:String} AND content_id = {content:String}
+    GROUP BY viewer
+    HAVING max(last_seen) >= parseDateTime64BestEffort({from:String}, 3, 'UTC')
+       AND min(first_seen) < parseDateTime64BestEffort({to:String}, 3, 'UTC')
+       AND ({partner:String} = '' OR max(partner_id) = {partner:String})
+    ORDER BY min(first_seen), viewer
+    LIMIT {limit:UInt32}
+),
+viewers AS
 (
     SELECT
         viewer,
@@ -22,12 +36,8 @@ WITH viewers AS
         uniqMerge(sessions) AS opens
     FROM {db}.doc_viewers
     WHERE tenant = {tenant:String} AND content_id = {content:String}
+      AND viewer IN (SELECT viewer FROM selected)
     GROUP BY viewer
-    HAVING last_seen >= parseDateTime64BestEffort({from:String}, 3, 'UTC')
-       AND first_opened < parseDateTime64BestEffort({to:String}, 3, 'UTC')
-       AND ({partner:String} = '' OR partner_id = {partner:String})
-    ORDER BY first_opened, viewer
-    LIMIT {limit:UInt32}
 ),
 pages AS
 (
@@ -37,7 +47,7 @@ pages AS
         arraySum(arrayMap(x -> toUInt64(x.2), groupUniqArrayMerge(dwell))) AS dwell_ms
     FROM {db}.doc_viewer_pages
     WHERE tenant = {tenant:String} AND content_id = {content:String}
-      AND viewer IN (SELECT viewer FROM viewers)
+      AND viewer IN (SELECT viewer FROM selected)
     GROUP BY viewer, page
 ),
 dwell AS
