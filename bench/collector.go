@@ -20,7 +20,7 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 	defer s.Close()
 	// Production Kafka acknowledges acks=all from the replicas' memory and flushes later;
 	// the local broker's per-batch fsync is measured separately below.
-	brokers, _, err := s.StartKafka(6, "-kafka.syncWrites=false")
+	brokers, kafkaP, err := s.StartKafka(6, "-kafka.syncWrites=false")
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	coll, _, err := s.StartCollector(brokers, sitesPath)
+	coll, collP, err := s.StartCollector(brokers, sitesPath)
 	if err != nil {
 		return err
 	}
@@ -116,6 +116,9 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 			r.Rows = append(r.Rows, Row{"p50 latency at half of saturation (median of runs)", Ms(time.Duration(Median(cp50))), Ms(time.Duration(Median(bp50))), "", "", ""})
 		}
 	}
+	collRSS, _ := RSS(collP.Pid())
+	kafkaRSS, _ := RSS(kafkaP.Pid())
+	r.Rows = append(r.Rows, Row{"RSS after the runs: collector / local broker (MiB)", fmt.Sprintf("%d / %d", collRSS>>20, kafkaRSS>>20), "", "", "", ""})
 	// The same collector against the local broker with fsync on every produced batch
 	// (`beacon dev`'s default), once: this is the broker's disk, not the collector.
 	brokersSync, _, err := s.StartKafka(6, "-kafka.syncWrites=true")

@@ -26,8 +26,6 @@ type LoadConfig struct {
 	Label    string        // printed on the progress line
 	// Events, when positive, ends the run once this many events were accepted (2xx).
 	Events int64
-	// OnResponse, when set, is called from the workers after every response (for probes).
-	OnResponse func(status int, sent, done time.Time)
 }
 
 // LoadResult is what a run measured. Latency in fixed-rate mode is from the request's
@@ -178,9 +176,6 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 					}
 				} else {
 					errs.Add(1)
-				}
-				if cfg.OnResponse != nil {
-					cfg.OnResponse(code, t0, done)
 				}
 			}
 		}()

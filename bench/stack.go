@@ -331,7 +331,7 @@ func (s *Stack) StartKafka(partitions int, extra ...string) (string, *Proc, erro
 		name += strconv.Itoa(len(s.procs))
 	}
 	args := append([]string{"kafka", "-kafka.dataDir=" + filepath.Join(s.Work, name), "-kafka.port=" + port,
-		"-kafka.partitions=" + strconv.Itoa(partitions), "-kafka.retentionBytes=1GiB"}, extra...)
+		"-kafka.partitions=" + strconv.Itoa(partitions)}, extra...)
 	p, err := s.Start(name, s.Bin, args...)
 	if err != nil {
 		return "", nil, err
