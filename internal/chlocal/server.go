@@ -131,7 +131,16 @@ func Start(ctx context.Context, cfg StartConfig) (*Process, error) {
 		HTTPAddr: fmt.Sprintf("%s:%d", cfg.Host, cfg.HTTPPort),
 		TCPAddr:  fmt.Sprintf("%s:%d", cfg.Host, cfg.TCPPort),
 	}
-	go func() { p.waitErr = cmd.Wait(); close(p.done) }()
+	logPath := cfg.LogPath
+	go func() {
+		p.waitErr = cmd.Wait()
+		// Record how the server ended: a crash inside the engine may leave no other trace.
+		if f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+			fmt.Fprintf(f, "chlocal: server pid %d exited: %v\n", cmd.Process.Pid, cmd.ProcessState)
+			f.Close()
+		}
+		close(p.done)
+	}()
 	if err := p.waitReady(ctx, cfg.ReadyTimeout); err != nil {
 		p.Kill()
 		return nil, fmt.Errorf("%w (log: %s)", err, cfg.LogPath)
