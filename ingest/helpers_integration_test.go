@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -67,13 +69,20 @@ func produce(t *testing.T, addr, topic string, from, to int, bad map[int][]byte)
 	}
 }
 
-// rowCounts returns count() and uniqExact(event_id) of the raw table.
+// rowCounts returns count() and uniqExact(event_id) of the raw table. A server that
+// refuses connections fails the test at once: waiting for it would only hide why.
 func rowCounts(t *testing.T, conn driver.Conn, db string) (rows, ids uint64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = conn.QueryRow(ctx, fmt.Sprintf("SELECT count(), uniqExact(event_id) FROM `%s`.events", db)).Scan(&rows, &ids)
+	if errors.Is(err, syscall.ECONNREFUSED) && !allowDown.Load() {
+		t.Fatalf("the ClickHouse test server is gone (connection refused): %v", err)
+	}
 	return rows, ids, err
 }
+
+// allowDown is set while a test has stopped ClickHouse on purpose.
+var allowDown atomic.Bool
 
 // committedSum adds the group's committed offsets over the topic's partitions; with
 // offsets starting at 0 it equals the number of messages the group has finished.

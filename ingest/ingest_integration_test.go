@@ -206,6 +206,8 @@ func TestClickHouseOutage(t *testing.T) {
 		return rows >= 3000, fmt.Sprintf("rows %d, err %v", rows, err)
 	})
 
+	allowDown.Store(true)
+	defer allowDown.Store(false)
 	srv.Stop(t)
 	produce(t, k.Addr, topic, 10000, total, nil)
 	// Stay down until both partitions have failed repeatedly, watching the buffer.
