@@ -1,6 +1,7 @@
 package beacon
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -87,6 +88,17 @@ func sendBatches(t *testing.T, url string, visitors, batchesPerVisitor, perBatch
 
 // consume reads the topic's partitions from the start until want messages arrived (or the
 // deadline), then returns every message read, in partition order.
+// eventID is the event_id of a normalized message (the whole value if it has none).
+func eventID(v []byte) string {
+	const k = `"event_id":"`
+	if i := bytes.Index(v, []byte(k)); i >= 0 {
+		if j := bytes.IndexByte(v[i+len(k):], '"'); j >= 0 {
+			return string(v[i+len(k) : i+len(k)+j])
+		}
+	}
+	return string(v)
+}
+
 func consume(t *testing.T, broker, topic string, want int, timeout time.Duration) []kafka.Message {
 	t.Helper()
 	conn, err := kafka.Dial("tcp", broker)
@@ -102,7 +114,7 @@ func consume(t *testing.T, broker, topic string, want int, timeout time.Duration
 	defer cancel()
 	var mu sync.Mutex
 	var got []kafka.Message
-	count := 0
+	seen := map[string]bool{} // distinct event ids: duplicates (allowed after a kill) do not count
 	enough := make(chan struct{})
 	var once sync.Once
 	var wg sync.WaitGroup
@@ -119,8 +131,8 @@ func consume(t *testing.T, broker, topic string, want int, timeout time.Duration
 				}
 				mu.Lock()
 				got = append(got, m)
-				count++
-				if count >= want {
+				seen[eventID(m.Value)] = true
+				if len(seen) >= want {
 					once.Do(func() { close(enough) })
 				}
 				mu.Unlock()
