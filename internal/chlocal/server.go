@@ -20,6 +20,8 @@ type ServeConfig struct {
 	Host     string // listen host; default 127.0.0.1
 	TCPPort  int    // native protocol port; default 9000
 	HTTPPort int    // HTTP interface port; default 8123
+	// ServerLog is the engine's own log file (warnings and errors); default DataDir/../clickhouse-server.log.
+	ServerLog string
 }
 
 func (c *ServeConfig) defaults() {
@@ -54,8 +56,13 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if err != nil {
 		return err
 	}
+	if cfg.ServerLog == "" {
+		cfg.ServerLog = filepath.Join(filepath.Dir(abs), "clickhouse-server.log")
+	}
 	argv := []string{
 		"clickhouse",
+		"--logger.log=" + cfg.ServerLog,
+		"--log-level=warning",
 		"--path=" + abs + "/",
 		"--listen_host=" + cfg.Host,
 		"--tcp_port=" + strconv.Itoa(cfg.TCPPort),

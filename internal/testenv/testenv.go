@@ -221,16 +221,19 @@ func (s *ClickHouseServer) Open(t testing.TB, db string) driver.Conn {
 	return conn
 }
 
+// reportLog prints the tails of the server process's output and of the engine's own log.
 func (s *ClickHouseServer) reportLog(t testing.TB) {
-	b, err := os.ReadFile(s.cfg.LogPath)
-	if err != nil || len(b) == 0 {
-		return
+	for _, path := range []string{s.cfg.LogPath, filepath.Join(filepath.Dir(s.cfg.DataDir), "clickhouse-server.log")} {
+		b, err := os.ReadFile(path)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		if len(lines) > 40 {
+			lines = lines[len(lines)-40:]
+		}
+		t.Logf("ClickHouse log (%s), last %d lines:\n%s", path, len(lines), strings.Join(lines, "\n"))
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
-	}
-	t.Logf("ClickHouse log (%s), last %d lines:\n%s", s.cfg.LogPath, len(lines), strings.Join(lines, "\n"))
 }
 
 // ClickHouse is a fresh database on the test binary's shared server.
