@@ -42,7 +42,9 @@ type Config struct {
 
 	// BatchRows is the most offsets one batch covers; batches end at multiples of it so a
 	// restart rebuilds identical batches. Changing it while an ingester has crashed
-	// mid-batch may duplicate that one batch. Default: 50000.
+	// mid-batch may duplicate that one batch. Default: 20000, which at about 1 KB per
+	// event stays under BatchBytes, so batches end at their natural boundary (no cut to
+	// record) and the first rows land within one batch of a cold start.
 	BatchRows int
 	// BatchBytes bounds the message bytes of one open batch (per partition). Default: 32 MiB.
 	BatchBytes int
@@ -92,7 +94,7 @@ func (c *Config) withDefaults() Config {
 		out.Username = "default"
 	}
 	if out.BatchRows == 0 {
-		out.BatchRows = 50000
+		out.BatchRows = 20000
 	}
 	if out.BatchBytes == 0 {
 		out.BatchBytes = 32 << 20

@@ -36,7 +36,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	fs.StringVar(&cfg.Database, "ingest.clickhouse.database", "beacon", "ClickHouse database of the raw table")
 	fs.StringVar(&cfg.Table, "ingest.clickhouse.table", "events", "raw events table")
 	fs.StringVar(&cfg.Username, "ingest.clickhouse.user", "default", "ClickHouse user")
-	fs.IntVar(&cfg.BatchRows, "ingest.batchRows", 50000, "most offsets per batch; batches end at multiples of it so restarts rebuild them identically (keep it fixed across restarts)")
+	fs.IntVar(&cfg.BatchRows, "ingest.batchRows", 20000, "most offsets per batch; batches end at multiples of it so restarts rebuild them identically (keep it fixed across restarts); keep batchRows x event size under -ingest.batchBytes")
 	fs.Var(&batchB, "ingest.batchBytes", "most message bytes buffered per partition before a batch is cut (e.g. 32MiB); bounds memory with the partitions count")
 	fs.DurationVar(&cfg.FlushInterval, "ingest.flushInterval", time.Second, "longest a message waits in an open batch; bounds freshness")
 	fs.DurationVar(&cfg.FetchMaxWait, "ingest.fetchMaxWait", 500*time.Millisecond, "longest one Kafka fetch waits for data")
