@@ -54,8 +54,10 @@ consumed AS
 ),
 all_partners AS
 (
+    -- the partners in consumed are those in used (every used content is a campaign's);
+    -- reading used spares a second join with campaign_set
     SELECT partner_id FROM {db}.partners FINAL WHERE tenant = {tenant:String}
-    UNION DISTINCT SELECT partner_id FROM consumed
+    UNION DISTINCT SELECT partner_id FROM used
 ),
 shares AS
 (
