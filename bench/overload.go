@@ -38,6 +38,7 @@ type rssSampler struct {
 	t, v []float64 // seconds since start, MiB
 	stop chan struct{}
 	done chan struct{}
+	once sync.Once
 }
 
 func sampleRSS(pid int, start time.Time) *rssSampler {
@@ -63,7 +64,11 @@ func sampleRSS(pid int, start time.Time) *rssSampler {
 	return s
 }
 
-func (s *rssSampler) Stop() { close(s.stop); <-s.done }
+// Stop ends sampling; it may be called more than once.
+func (s *rssSampler) Stop() {
+	s.once.Do(func() { close(s.stop) })
+	<-s.done
+}
 
 // maxBetween is the largest sample in [from, to) seconds.
 func (s *rssSampler) maxBetween(from, to float64) float64 {
@@ -138,9 +143,6 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	spoolRatio := scrape(coll, "beacon_spool_fullness_ratio")
 	spooled := scrape(coll, "beacon_spool_messages_total")
 	rss.Stop()
-	rss.stop = make(chan struct{}) // the deferred Stop must not close twice
-	rss.done = make(chan struct{})
-	close(rss.done)
 	if collP.Exited() {
 		return fmt.Errorf("the collector exited under overload; its log:\n%s", collP.tail())
 	}
