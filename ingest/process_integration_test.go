@@ -30,9 +30,11 @@ func processArgs(kafkaAddr, topic, dlq, group, chAddr, db string) []string {
 // restarted; the raw table then holds exactly 100,000 rows.
 func TestSIGKILLTwice(t *testing.T) {
 	bin := testenv.BuildBeacon(t)
-	ch := testenv.NewClickHouse(t)
-	conn := ch.Conn(t)
+	srv := testenv.NewClickHouseServer(t)
+	conn := srv.Open(t, "default")
+	ch := struct{ NativeAddr, Database string }{srv.NativeAddr, "ingest_proc"}
 	migrate(t, conn, ch.Database)
+	restartOnAbort(t, srv)
 	k := testenv.NewKafka(t)
 	const partitions, total = 4, 100000
 	topic, dlq := k.Topic(t, partitions), k.Topic(t, 1)
@@ -67,9 +69,11 @@ func TestSIGKILLTwice(t *testing.T) {
 // the other takes over its partitions; every event is stored exactly once.
 func TestTwoIngestersOneLeaves(t *testing.T) {
 	bin := testenv.BuildBeacon(t)
-	ch := testenv.NewClickHouse(t)
-	conn := ch.Conn(t)
+	srv := testenv.NewClickHouseServer(t)
+	conn := srv.Open(t, "default")
+	ch := struct{ NativeAddr, Database string }{srv.NativeAddr, "ingest_proc"}
 	migrate(t, conn, ch.Database)
+	restartOnAbort(t, srv)
 	k := testenv.NewKafka(t)
 	const partitions, total = 4, 60000
 	topic, dlq := k.Topic(t, partitions), k.Topic(t, 1)
