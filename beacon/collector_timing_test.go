@@ -3,6 +3,7 @@ package beacon
 import (
 	"net"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,5 +90,41 @@ func benchHTTPEvents(b *testing.B, ack string) {
 			time.Sleep(time.Millisecond)
 		}
 		b.ReportMetric(time.Since(t0).Seconds(), "drain-s")
+	}
+}
+
+// BenchmarkHTTPLatency is one client posting the example batch back to back (no queueing
+// behind other requests), reporting the median and p99 request latency per ack mode: what a
+// request pays for durability.
+func BenchmarkHTTPLatency(b *testing.B) {
+	for _, ack := range []string{AckSpool, AckKafka} {
+		b.Run("ack="+ack, func(b *testing.B) {
+			k := testenv.NewKafka(b)
+			topic := k.Topic(b, 4)
+			c := startCollector(b, CollectorConfig{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second})
+			ln := fasthttputil.NewInmemoryListener()
+			srv := &fasthttp.Server{Handler: c.handle}
+			go srv.Serve(ln)
+			defer srv.Shutdown()
+			client := &fasthttp.HostClient{Addr: "bench", Dial: func(string) (net.Conn, error) { return ln.Dial() }}
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			req.Header.SetMethod("POST")
+			req.SetRequestURI("http://bench/v1/events")
+			req.Header.SetContentType("text/plain;charset=UTF-8")
+			req.SetBody(readExample(b))
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				t0 := time.Now()
+				if err := client.Do(req, resp); err != nil || resp.StatusCode() != 204 {
+					b.Fatalf("status %d: %v", resp.StatusCode(), err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
 	}
 }
