@@ -406,8 +406,9 @@ func (s *Spool) readTailLocked(id uint64, off int64, maxMessages int) (msgs []Sp
 	}
 	b := s.tail[off-s.tailOff:]
 	// Find the whole records to take, then copy them once: the tail changes after unlock.
+	// At most about 1 MiB per read, so appends never wait long behind the copy.
 	n, count := 0, 0
-	for n+spoolHeaderLen <= len(b) && count < maxMessages {
+	for n+spoolHeaderLen <= len(b) && count < maxMessages && n < 1<<20 {
 		l := int(binary.LittleEndian.Uint32(b[n:]))
 		if n+spoolHeaderLen+l > len(b) || l < 4 {
 			break
