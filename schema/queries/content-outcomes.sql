@@ -28,21 +28,25 @@ won AS
 used AS
 (
     -- two branches so each reads by the table's key: FAQ/tool content types, then other
-    -- contents tagged faq or tool
-    SELECT content_type, content_id, partner_id,
-           uniqMerge(sessions) AS x, uniqMergeState(sessions) AS ss, uniqMergeState(viewers) AS vs
-    FROM {db}.partner_content_daily
-    WHERE tenant = {tenant:String} AND content_type IN ('faq', 'tool')
-      AND day BETWEEN toDate({from:String}) AND toDate({to:String})
-    GROUP BY content_type, content_id, partner_id
-    UNION ALL
-    SELECT content_type, content_id, partner_id,
-           uniqMerge(sessions) AS x, uniqMergeState(sessions) AS ss, uniqMergeState(viewers) AS vs
-    FROM {db}.partner_content_daily
-    WHERE tenant = {tenant:String} AND content_type NOT IN ('faq', 'tool')
-      AND content_id IN (SELECT content_id FROM kinds WHERE NOT by_type)
-      AND day BETWEEN toDate({from:String}) AND toDate({to:String})
-    GROUP BY content_type, content_id, partner_id
+    -- contents tagged faq or tool; the sessions states are merged once, x counts the merge
+    SELECT content_type, content_id, partner_id, finalizeAggregation(ss) AS x, ss, vs
+    FROM
+    (
+        SELECT content_type, content_id, partner_id,
+               uniqMergeState(sessions) AS ss, uniqMergeState(viewers) AS vs
+        FROM {db}.partner_content_daily
+        WHERE tenant = {tenant:String} AND content_type IN ('faq', 'tool')
+          AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+        GROUP BY content_type, content_id, partner_id
+        UNION ALL
+        SELECT content_type, content_id, partner_id,
+               uniqMergeState(sessions) AS ss, uniqMergeState(viewers) AS vs
+        FROM {db}.partner_content_daily
+        WHERE tenant = {tenant:String} AND content_type NOT IN ('faq', 'tool')
+          AND content_id IN (SELECT content_id FROM kinds WHERE NOT by_type)
+          AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+        GROUP BY content_type, content_id, partner_id
+    )
 ),
 universe AS
 (
