@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -69,6 +70,10 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		"--http_port=" + strconv.Itoa(cfg.HTTPPort),
 		"--query=" + keepServing,
 	}
+	// A client that disappears mid-query makes the engine's next write raise SIGPIPE on one
+	// of its own threads; ClickHouse's server ignores SIGPIPE and handles EPIPE, but under
+	// the Go runtime that signal aborts the process. Ignore it, as the server does.
+	signal.Ignore(syscall.SIGPIPE)
 	done := make(chan error, 1)
 	go func() { done <- serveInProcess(cfg.Library, argv) }()
 	select {
