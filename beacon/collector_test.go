@@ -564,3 +564,17 @@ func TestAckSpoolDoesNotWaitForKafka(t *testing.T) {
 		}
 	}
 }
+
+func TestAckModeAndSyncIntervalSettings(t *testing.T) {
+	if err := (CollectorConfig{SitesFile: "x", Ack: "later"}).Validate(); err == nil || !strings.Contains(err.Error(), "ack mode") {
+		t.Fatalf("unknown ack mode: %v", err)
+	}
+	c := startCollector(t, CollectorConfig{})
+	if c.cfg.Ack != AckSpool || c.spool.cfg.SyncInterval != 100*time.Millisecond {
+		t.Fatalf("defaults: ack %q, spool fsync every %v", c.cfg.Ack, c.spool.cfg.SyncInterval)
+	}
+	c = startCollector(t, CollectorConfig{SpoolSyncInterval: -1})
+	if c.spool.cfg.SyncInterval != 0 {
+		t.Fatalf("negative interval must fsync before every acknowledgement, got %v", c.spool.cfg.SyncInterval)
+	}
+}
