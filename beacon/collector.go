@@ -423,6 +423,9 @@ func (c *Collector) shipRest() {
 	}
 }
 
+// shipLinger is how long the shipper lets records gather after a wake-up (ack=spool).
+const shipLinger = 2 * time.Millisecond
+
 func (c *Collector) wakeShipper() {
 	select {
 	case c.wake <- struct{}{}:
@@ -454,6 +457,17 @@ func (c *Collector) replay(ctx context.Context) {
 		}
 		if !c.spooling.Load() && c.spool.Empty() {
 			continue
+		}
+		if c.cfg.Ack == AckSpool && backoff == 0 {
+			// Let a few requests gather: at moderate load this turns one Kafka write per
+			// request into one per shipLinger, for a few ms of freshness.
+			t := time.NewTimer(shipLinger)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
 		}
 		for ctx.Err() == nil {
 			msgs, pos, err := c.spool.Read(c.cfg.ReplayBatch)
