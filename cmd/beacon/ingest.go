@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +24,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 		brokers  = fs.String("ingest.brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
 		chAddrs  = fs.String("ingest.clickhouse.addr", "127.0.0.1:9000", "ClickHouse native-protocol addresses, comma-separated")
 		password = fs.String("ingest.clickhouse.passwordFile", "", "file holding the ClickHouse password (default: none, or $BEACON_CLICKHOUSE_PASSWORD)")
-		batchB   = ingestBytesFlag(32 << 20)
+		batchB   = newBytesFlag(32 << 20)
 		metrics  = fs.String("ingest.metricsAddr", "127.0.0.1:9101", "where to serve Prometheus /metrics; empty disables")
 		verbose  = fs.Bool("ingest.debug", false, "log consumer-group and partition details")
 	)
@@ -37,7 +35,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	fs.StringVar(&cfg.Table, "ingest.clickhouse.table", "events", "raw events table")
 	fs.StringVar(&cfg.Username, "ingest.clickhouse.user", "default", "ClickHouse user")
 	fs.IntVar(&cfg.BatchRows, "ingest.batchRows", 20000, "most offsets per batch; batches end at multiples of it so restarts rebuild them identically (keep it fixed across restarts); keep batchRows x event size under -ingest.batchBytes")
-	fs.Var(&batchB, "ingest.batchBytes", "most message bytes buffered per partition before a batch is cut (e.g. 32MiB); bounds memory with the partitions count")
+	fs.Var(batchB, "ingest.batchBytes", "most message bytes buffered per partition before a batch is cut (e.g. 32MiB); bounds memory with the partitions count")
 	fs.DurationVar(&cfg.FlushInterval, "ingest.flushInterval", time.Second, "longest a message waits in an open batch; bounds freshness")
 	fs.DurationVar(&cfg.FetchMaxWait, "ingest.fetchMaxWait", 500*time.Millisecond, "longest one Kafka fetch waits for data")
 	fs.DurationVar(&cfg.SessionTimeout, "ingest.sessionTimeout", 10*time.Second, "how long the group waits for a silent ingester before reassigning its partitions")
@@ -50,7 +48,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	}
 	cfg.Brokers = ingestSplitList(*brokers)
 	cfg.ClickHouseAddrs = ingestSplitList(*chAddrs)
-	cfg.BatchBytes = int(batchB)
+	cfg.BatchBytes = int(batchB.n)
 	cfg.Password = os.Getenv("BEACON_CLICKHOUSE_PASSWORD")
 	if *password != "" {
 		p, err := os.ReadFile(*password)
@@ -99,28 +97,4 @@ func ingestSplitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// ingestBytesFlag is a byte size flag accepting 512, 64KiB, 32MiB or 1GiB.
-type ingestBytesFlag int
-
-func (b *ingestBytesFlag) String() string { return strconv.Itoa(int(*b)) }
-
-func (b *ingestBytesFlag) Set(s string) error {
-	mult := 1
-	for _, u := range []struct {
-		suffix string
-		mult   int
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 {
-		return errors.New("want a positive size such as 65536, 64KiB or 32MiB")
-	}
-	*b = ingestBytesFlag(n * mult)
-	return nil
 }
