@@ -94,6 +94,9 @@ type Spool struct {
 	tailID  uint64
 	tailOff int64
 
+	cursorMu sync.Mutex // orders cursor file writes (persistCursor)
+	dirDirty bool       // a segment was created and the directory not yet fsynced (SyncInterval > 0)
+
 	syncMu sync.Mutex // held by the one fsyncing for a group
 	synced int64      // bytes of written known to be on disk
 	closed bool
@@ -182,8 +185,12 @@ func (s *Spool) syncLoop() {
 		case <-t.C:
 		}
 		s.mu.Lock()
-		n := s.written
+		n, dirty := s.written, s.dirDirty
+		s.dirDirty = false
 		s.mu.Unlock()
+		if dirty {
+			syncDir(s.cfg.Dir) // best effort: a lost name only matters after a machine crash
+		}
 		s.syncTo(n) // a failure breaks the spool (see syncTo); nothing else to do here
 	}
 }
@@ -209,10 +216,24 @@ func (s *Spool) loadCursor() (uint64, int64) {
 	return id, off
 }
 
-func (s *Spool) saveCursor() error {
-	p := filepath.Join(s.cfg.Dir, "cursor")
+// saveCursor writes the replay position; called with mu held (Close).
+func (s *Spool) saveCursor() error { return writeCursor(s.cfg.Dir, s.readID, s.readOff) }
+
+// persistCursor writes the current replay position without holding mu, so file system
+// stalls never hold up appends. cursorMu orders the writers; each writes the newest position.
+func (s *Spool) persistCursor() error {
+	s.cursorMu.Lock()
+	defer s.cursorMu.Unlock()
+	s.mu.Lock()
+	id, off := s.readID, s.readOff
+	s.mu.Unlock()
+	return writeCursor(s.cfg.Dir, id, off)
+}
+
+func writeCursor(dir string, id uint64, off int64) error {
+	p := filepath.Join(dir, "cursor")
 	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(s.readID, 10)+" "+strconv.FormatInt(s.readOff, 10)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(id, 10)+" "+strconv.FormatInt(off, 10)+"\n"), 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp, p)
@@ -454,15 +475,23 @@ func (s *Spool) prepareSegment(n int64) error {
 		}
 	}
 	if s.active == nil {
-		f, err := os.OpenFile(s.segPath(s.activeID), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
+		// Only the writer (s.writing) changes the active segment, so mu can be released
+		// while the file system works: the shipper and readiness checks do not wait on it.
+		id := s.activeID
+		s.mu.Unlock()
+		f, err := os.OpenFile(s.segPath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
+		if err == nil && s.cfg.SyncInterval == 0 {
+			if err = syncDir(s.cfg.Dir); err != nil {
+				f.Close()
+			}
+		}
+		s.mu.Lock()
 		if err != nil {
 			return fmt.Errorf("cannot create spool segment: %w", err)
 		}
 		s.active, s.activeSize = f, 0
-		s.segs = append(s.segs, s.activeID)
-		if err := syncDir(s.cfg.Dir); err != nil {
-			return err
-		}
+		s.segs = append(s.segs, id)
+		s.dirDirty = s.cfg.SyncInterval > 0 // the background sync makes the new name durable
 	}
 	return nil
 }
@@ -592,20 +621,24 @@ func (s *Spool) Read(maxMessages int) ([]SpoolMessage, SpoolPos, error) {
 		if corrupt {
 			s.corrupt++
 		}
-		s.finishSegmentLocked(id)
+		done := s.finishSegmentLocked(id)
 		s.mu.Unlock()
+		if done {
+			os.Remove(s.segPath(id))
+			s.persistCursor()
+		}
 	}
 }
 
-// finishSegmentLocked removes a fully replayed sealed segment and moves to the next.
-func (s *Spool) finishSegmentLocked(id uint64) {
+// finishSegmentLocked moves past a fully replayed sealed segment; the caller then removes
+// its file and saves the cursor (without mu). It reports whether it moved.
+func (s *Spool) finishSegmentLocked(id uint64) bool {
 	if len(s.segs) == 0 || s.segs[0] != id {
-		return
+		return false
 	}
 	if fi, err := os.Stat(s.segPath(id)); err == nil {
 		s.pending -= fi.Size() - s.readOff
 	}
-	os.Remove(s.segPath(id))
 	s.refused = false
 	s.segs = s.segs[1:]
 	if len(s.segs) > 0 {
@@ -620,21 +653,22 @@ func (s *Spool) finishSegmentLocked(id uint64) {
 			s.pending = 0
 		}
 	}
-	s.saveCursor()
+	return true
 }
 
 // Commit records that everything before pos reached Kafka.
 func (s *Spool) Commit(pos SpoolPos) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if pos.id != s.readID || pos.off < s.readOff {
+		s.mu.Unlock()
 		return nil
 	}
 	s.pending -= pos.off - s.readOff
 	s.readOff = pos.off
 	s.refused = false
 	s.trimTailLocked(pos.id, pos.off)
-	return s.saveCursor()
+	s.mu.Unlock()
+	return s.persistCursor()
 }
 
 // Empty reports whether every record has been replayed.
@@ -687,8 +721,14 @@ func (s *Spool) Close() error {
 		<-s.syncDone
 	}
 	s.sealing.Wait()
+	s.cursorMu.Lock()
+	defer s.cursorMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dirDirty {
+		syncDir(s.cfg.Dir)
+		s.dirDirty = false
+	}
 	done := s.emptyLocked() && s.active != nil
 	id := s.activeID
 	err := s.sealActive()
