@@ -146,7 +146,8 @@ beacon dev stack is up (data in %s/, logs in %s/):
 
 try:
   curl -s 'http://127.0.0.1:%d/?query=SELECT+type,count()+FROM+beacon.events+GROUP+BY+type'
-  ./bin/beacon query document-views
+  ./bin/beacon query -list
+  ./bin/beacon query document-views -param tenant=demo -param content=doc-demo-playbook
   kcat -b %s -L
 Ctrl-C stops everything.
 `, c.DataDir, logDir, c.CollectorAddr, c.CollectorAddr, c.CollectorAddr, c.IngestMetrics,
