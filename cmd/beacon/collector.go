@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,9 +18,9 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	var (
 		cfg       beacon.CollectorConfig
 		brokers   = fs.String("collector.brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
-		maxBody   = collectorBytesFlag(64 << 10)
-		spoolMax  = collectorBytesFlag(1 << 30)
-		spoolSeg  = collectorBytesFlag(16 << 20)
+		maxBody   = newBytesFlag(64 << 10)
+		spoolMax  = newBytesFlag(1 << 30)
+		spoolSeg  = newBytesFlag(16 << 20)
 		demoSites = fs.Bool("collector.demoSites", false, "write the demo site config (site key demo) to -collector.sites if that file does not exist")
 		debug     = fs.Bool("collector.debug", false, "log debug details")
 	)
@@ -37,9 +36,9 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	fs.IntVar(&cfg.KafkaWorkers, "collector.kafkaWorkers", 2, "Kafka writes in flight at once; more can reorder two in-flight requests of one visitor")
 	fs.StringVar(&cfg.KafkaCompression, "collector.kafkaCompression", "lz4", "Kafka compression: none, gzip, snappy, lz4 or zstd")
 	fs.StringVar(&cfg.SpoolDir, "collector.spoolDir", "var/spool", "directory of the disk spool (the write-ahead log with -collector.ack=spool; used while Kafka is slow or away with -collector.ack=kafka)")
-	fs.Var(&spoolMax, "collector.spoolMaxSize", "spool size limit (e.g. 1GiB); when full, requests get 503 spool_full and /readyz fails (beacon_spool_fullness_ratio)")
-	fs.Var(&spoolSeg, "collector.spoolSegmentSize", "spool segment size (e.g. 16MiB); replayed segments are deleted whole")
-	fs.Var(&maxBody, "collector.maxBodySize", "largest request body (e.g. 64KiB; a full batch of 100 events is far below); larger gets 413 body_too_large")
+	fs.Var(spoolMax, "collector.spoolMaxSize", "spool size limit (e.g. 1GiB); when full, requests get 503 spool_full and /readyz fails (beacon_spool_fullness_ratio)")
+	fs.Var(spoolSeg, "collector.spoolSegmentSize", "spool segment size (e.g. 16MiB); replayed segments are deleted whole")
+	fs.Var(maxBody, "collector.maxBodySize", "largest request body (e.g. 64KiB; a full batch of 100 events is far below); larger gets 413 body_too_large")
 	fs.IntVar(&cfg.MaxConcurrency, "collector.maxConcurrency", 10000, "most connections served at once; bounds memory")
 	fs.DurationVar(&cfg.ReadTimeout, "collector.readTimeout", 10*time.Second, "longest time to read one request")
 	fs.DurationVar(&cfg.IdleTimeout, "collector.idleTimeout", 60*time.Second, "how long an idle keep-alive connection is kept")
@@ -56,9 +55,9 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	if cfg.SpoolSyncInterval == 0 {
 		cfg.SpoolSyncInterval = -1 // the library's zero means its default
 	}
-	cfg.MaxBodySize = int(maxBody)
-	cfg.SpoolMaxBytes = int64(spoolMax)
-	cfg.SpoolSegmentBytes = int64(spoolSeg)
+	cfg.MaxBodySize = int(maxBody.n)
+	cfg.SpoolMaxBytes = spoolMax.n
+	cfg.SpoolSegmentBytes = spoolSeg.n
 	cfg.HandleSIGHUP = true
 	level := slog.LevelInfo
 	if *debug {
@@ -86,28 +85,4 @@ func collectorSplitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// collectorBytesFlag is a byte size flag accepting 65536, 64KiB, 16MiB or 1GiB.
-type collectorBytesFlag int64
-
-func (b *collectorBytesFlag) String() string { return strconv.FormatInt(int64(*b), 10) }
-
-func (b *collectorBytesFlag) Set(s string) error {
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return errors.New("want a positive size such as 65536, 64KiB or 1GiB")
-	}
-	*b = collectorBytesFlag(n * mult)
-	return nil
 }
