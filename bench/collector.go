@@ -151,7 +151,7 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.Plots = append(r.Plots, rel)
 	r.Notes = append(r.Notes,
-		fmt.Sprintf("Method: `beacon kafka` (6 partitions, `-kafka.syncWrites=false`: like a production Kafka, which acknowledges acks=all without an fsync per batch) and `beacon collector` (default flags, acks=all) as separate processes, "+
+		fmt.Sprintf("Method: `beacon kafka` (6 partitions, `-kafka.syncWrites=false`: like a production Kafka, which acknowledges acks=all without an fsync per batch) and `beacon collector` (default flags: acknowledged once in its spool, shipped to Kafka with acks=all) as separate processes, "+
 			"and a bare fasthttp server answering 204 as the ceiling (`beaconbench ceiling`, also its own process). "+
 			"The load generator (fasthttp client, %d connections, realistic mix: 1-100 events per batch, mean about 5, all event types, "+
 			"100k Zipf visitors, 60%% with a signed partner token, 2%% bot user agents) runs %d alternating max-rate runs of %s on each; medians reported. "+
