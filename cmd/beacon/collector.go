@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
@@ -51,7 +50,7 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("beacon collector: unexpected arguments %q", fs.Args())
 	}
-	cfg.Brokers = collectorSplitList(*brokers)
+	cfg.Brokers = splitList(*brokers)
 	if cfg.SpoolSyncInterval == 0 {
 		cfg.SpoolSyncInterval = -1 // the library's zero means its default
 	}
@@ -75,14 +74,4 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 		return fmt.Errorf("beacon collector: %w", err)
 	}
 	return beacon.RunCollector(ctx, cfg)
-}
-
-func collectorSplitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

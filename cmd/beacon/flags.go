@@ -2,9 +2,35 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
+
+// splitList splits a comma-separated flag value, dropping blanks and spaces.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// clickhousePassword reads the password from file (named by flagName in errors) when given,
+// else from $BEACON_CLICKHOUSE_PASSWORD; secrets never come from flag values.
+func clickhousePassword(file, flagName string) (string, error) {
+	if file == "" {
+		return os.Getenv("BEACON_CLICKHOUSE_PASSWORD"), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("cannot read -%s: %w", flagName, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
 
 // bytesFlag is a size flag accepting 65536, 64KiB, 16MiB, 1GiB (or KB/MB/GB in powers of ten).
 type bytesFlag struct{ n int64 }

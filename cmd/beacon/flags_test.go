@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestBytesFlag(t *testing.T) {
 	ok := func(in string, want int64, show string) {
@@ -23,5 +28,33 @@ func TestBytesFlag(t *testing.T) {
 		if err := newBytesFlag(1).Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
 		}
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	got := splitList(" a:1, ,b:2,")
+	if len(got) != 2 || got[0] != "a:1" || got[1] != "b:2" {
+		t.Fatalf("splitList = %q, want [a:1 b:2]", got)
+	}
+	if got := splitList(""); len(got) != 0 {
+		t.Fatalf("splitList(\"\") = %q, want none", got)
+	}
+}
+
+func TestClickHousePassword(t *testing.T) {
+	t.Setenv("BEACON_CLICKHOUSE_PASSWORD", "from-env")
+	if p, err := clickhousePassword("", "x.passwordFile"); err != nil || p != "from-env" {
+		t.Fatalf("no file: %q, %v; want the environment's", p, err)
+	}
+	f := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(f, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := clickhousePassword(f, "x.passwordFile"); err != nil || p != "from-file" {
+		t.Fatalf("file: %q, %v; want from-file", p, err)
+	}
+	_, err := clickhousePassword(f+".missing", "x.passwordFile")
+	if err == nil || !strings.Contains(err.Error(), "-x.passwordFile") {
+		t.Fatalf("missing file: err = %v, want one naming -x.passwordFile", err)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/beaconprm/beacon/ingest"
@@ -46,16 +44,12 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("beacon ingest: unexpected arguments %q", fs.Args())
 	}
-	cfg.Brokers = ingestSplitList(*brokers)
-	cfg.ClickHouseAddrs = ingestSplitList(*chAddrs)
+	cfg.Brokers = splitList(*brokers)
+	cfg.ClickHouseAddrs = splitList(*chAddrs)
 	cfg.BatchBytes = int(batchB.n)
-	cfg.Password = os.Getenv("BEACON_CLICKHOUSE_PASSWORD")
-	if *password != "" {
-		p, err := os.ReadFile(*password)
-		if err != nil {
-			return fmt.Errorf("cannot read -ingest.clickhouse.passwordFile: %w", err)
-		}
-		cfg.Password = strings.TrimSpace(string(p))
+	var err error
+	if cfg.Password, err = clickhousePassword(*password, "ingest.clickhouse.passwordFile"); err != nil {
+		return err
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -87,14 +81,4 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	cfg.Logger.Info("ingest starting", "brokers", cfg.Brokers, "topic", cfg.Topic, "group", cfg.GroupID,
 		"clickhouse", cfg.ClickHouseAddrs, "table", cfg.Database+"."+cfg.Table)
 	return ing.Run(ctx)
-}
-
-func ingestSplitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -31,16 +29,12 @@ func (c *chFlags) register(fs *flag.FlagSet) {
 }
 
 func (c *chFlags) open(ctx context.Context) (driver.Conn, error) {
-	password := os.Getenv("BEACON_CLICKHOUSE_PASSWORD")
-	if c.passwordFile != "" {
-		b, err := os.ReadFile(c.passwordFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read -clickhouse.passwordFile: %w", err)
-		}
-		password = strings.TrimSpace(string(b))
+	password, err := clickhousePassword(c.passwordFile, "clickhouse.passwordFile")
+	if err != nil {
+		return nil, err
 	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr:        strings.Split(c.addr, ","),
+		Addr:        splitList(c.addr),
 		Auth:        clickhouse.Auth{Username: c.user, Password: password},
 		DialTimeout: c.dialTimeout,
 	})
