@@ -37,6 +37,7 @@ const roleEnv = "BEACON_TESTENV_CLICKHOUSE"
 var shared struct {
 	mu      sync.Mutex
 	tmp     string
+	chOnce  sync.Once
 	ch      *ClickHouseServer
 	chErr   error
 	kafka   *kafkalocal.Broker
@@ -250,20 +251,24 @@ var dbSeq atomic.Int64
 // NewClickHouse returns a new database on the shared server, dropped at cleanup.
 func NewClickHouse(t testing.TB) *ClickHouse {
 	t.Helper()
-	shared.mu.Lock()
-	if shared.ch == nil && shared.chErr == nil {
-		shared.mu.Unlock()
+	// One start for the whole binary, even when parallel tests ask at once.
+	shared.chOnce.Do(func() {
 		s, err := startServer(t)
 		shared.mu.Lock()
 		shared.ch, shared.chErr = s, err
 		if s != nil {
 			shared.closers = append(shared.closers, s.stop)
 		}
-	}
+		shared.mu.Unlock()
+	})
+	shared.mu.Lock()
 	s, err := shared.ch, shared.chErr
 	shared.mu.Unlock()
 	if err != nil {
 		t.Fatalf("testenv: cannot start ClickHouse: %v", err)
+	}
+	if s == nil {
+		t.Fatal("testenv: the shared ClickHouse server failed to start in an earlier test")
 	}
 	name := strings.ToLower(unsafeName.ReplaceAllString(t.Name(), "_"))
 	if len(name) > 40 {
