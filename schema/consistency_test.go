@@ -113,6 +113,11 @@ func genDataset(t *testing.T, conn driver.Conn, db string, seed uint64) (docs, v
 			return ev{id: fmt.Sprintf("g%d", n), tenant: "gen", at: at.Format(time.DateTime), typ: typ, visitor: dev, session: sess,
 				partner: p.partner, user: p.user, campaign: campaign, content: c.id, ctype: c.typ, bot: bot}
 		}
+		if campaign != "" && r.IntN(2) == 0 { // came in through the campaign's tracked link
+			x := e("click")
+			x.action, x.ctype, x.session = "tracked", "", "link"
+			all = append(all, x)
+		}
 		if r.IntN(5) > 0 {
 			all = append(all, e("view"))
 		}
@@ -197,8 +202,8 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	for target, body := range bodies {
 		exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, target, body))
 	}
-	if len(bodies) != 9 {
-		t.Fatalf("made %d reference views, want one per rollup (9)", len(bodies))
+	if len(bodies) != 10 {
+		t.Fatalf("made %d reference views, want one per rollup (10)", len(bodies))
 	}
 	for _, d := range Dimensions {
 		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))
@@ -308,7 +313,7 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 	}
 	docs, videos := genDataset(t, conn, db, 7)
 	// Merge some parts and not others, so the rollups are read both merged and unmerged.
-	exec(t, conn, "OPTIMIZE TABLE "+db+".doc_viewer_pages FINAL")
+	exec(t, conn, "OPTIMIZE TABLE "+db+".doc_page_dwell FINAL")
 	exec(t, conn, "OPTIMIZE TABLE "+db+".video_seconds FINAL")
 
 	ref := db + "_ref"

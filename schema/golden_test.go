@@ -85,8 +85,11 @@ var goldenRest = []ev{
 	// tool1 (a page tagged tool, camp2): u3 in two sessions
 	{id: "t-u3-a", at: "2026-03-02 18:00:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "tool1", ctype: "page"},
 	{id: "t-u3-b", at: "2026-03-04 18:00:00", typ: "view", visitor: "c3", session: "s4", partner: "p2", user: "u3", content: "tool1", ctype: "page"},
-	// page9 is in camp2 only through the campaign's link (not in contents)
-	{id: "l-p3", at: "2026-03-02 19:00:00", typ: "view", visitor: "f6", session: "s10", partner: "p3", user: "u8", campaign: "camp2", content: "page9", ctype: "page"},
+	// page9 is in camp2 only through the campaign's tracked link (not in contents), which
+	// u8 of p3 opened; u1 came in through a camp2 link too and read faq1, which does not
+	// make faq1 a camp2 content
+	{id: "l-p3", at: "2026-03-02 19:00:00", typ: "click", action: "tracked", visitor: "f6", session: "link", partner: "p3", user: "u8", campaign: "camp2", content: "page9"},
+	{id: "l-u1-faq", at: "2026-03-02 19:05:00", typ: "view", visitor: "d1", session: "s1", partner: "p1", user: "u1", campaign: "camp2", content: "faq1", ctype: "faq"},
 	// late: u3's doc1 page 2 (2000 ms) happened before everything else
 	{id: "d-u3-p2-late", at: "2026-03-01 09:00:00", typ: "page", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "doc1", ctype: "document", page: 2, pageCount: 10, dwell: 2000},
 	// duplicates of events of batches 1 and 2, delivered again in another batch
@@ -207,16 +210,18 @@ func TestGolden(t *testing.T) {
 
 	t.Run("content-outcomes", func(t *testing.T) {
 		// won amounts: p1 1000 (the lost deal does not count), p2 3000, p3 0.
-		// faq1 sessions per partner [2,1,0] -> corr 0.3273; avg won of users (1000+3000)/2, others 0.
-		// tool1 sessions [0,2,0] -> corr 0.9449; users 3000, others (1000+0)/2.
+		// faq1: p1 used it on March 2 (u1 twice, u2), p2 on March 2 (u3), the anonymous a1
+		// counts for no partner: days per partner [1,1,0] against [1000,3000,0] -> corr
+		// 1333.33 / sqrt(0.6667 * 4666666.67) = 0.7559; avg won of users (1000+3000)/2, others 0.
+		// tool1: p2 on March 2 and 4 -> [0,2,0] -> corr 0.9449; users 3000, others (1000+0)/2.
 		sameRows(t, "content-outcomes", run(t, conn, db, "content-outcomes", map[string]string{"tenant": "acme"}),
-			"faq1|Setup FAQ|faq|4|4|2|0.3273|2000|0",
-			"tool1|ROI calculator|tool|2|1|1|0.9449|3000|500",
+			"faq1|Setup FAQ|faq|2|2|0.7559|2000|0",
+			"tool1|ROI calculator|tool|2|1|0.9449|3000|500",
 		)
-		// in a period without deals the correlation is undefined
+		// in a period without deals the correlation is undefined; tool1's March 4 is out
 		sameRows(t, "content-outcomes early March", run(t, conn, db, "content-outcomes", map[string]string{"tenant": "acme", "to": "2026-03-03"}),
-			"faq1|Setup FAQ|faq|4|4|2||0|0",
-			"tool1|ROI calculator|tool|1|1|1||0|0",
+			"faq1|Setup FAQ|faq|2|2||0|0",
+			"tool1|ROI calculator|tool|1|1||0|0",
 		)
 	})
 
@@ -271,8 +276,11 @@ func TestGolden(t *testing.T) {
 			"31|20")
 		sameRows(t, "bi_training_status", rawRows(t, conn, "SELECT course_id, partner_user_id, completed FROM "+db+".bi_training_status WHERE tenant = 'acme' ORDER BY course_id, partner_user_id"),
 			"course1|u1|1", "course1|u2|0", "course1|u3|1", "course1|u4|0", "course1|u5|1", "course2|u4|0")
+		// per (day, partner, content, campaign): p1's s1 is on two rows, without and with camp2
+		// a row per (day, partner, content, link campaign): p1's session s1 is on two rows,
+		// without and with camp2
 		sameRows(t, "bi_content_use_daily", rawRows(t, conn, "SELECT partner_id, sum(sessions), sum(events) FROM "+db+".bi_content_use_daily WHERE tenant = 'acme' AND content_id = 'faq1' GROUP BY partner_id ORDER BY partner_id"),
-			"|1|1", "p1|2|3", "p2|1|1")
+			"|1|1", "p1|3|4", "p2|1|1")
 		sameRows(t, "bi_partner_deals", rawRows(t, conn, "SELECT partner_id, won_deals, won_amount, deals FROM "+db+".bi_partner_deals WHERE tenant = 'acme' ORDER BY partner_id"),
 			"p1|1|1000|2", "p2|1|3000|1")
 	})

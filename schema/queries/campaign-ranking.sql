@@ -1,9 +1,9 @@
 -- Per campaign, partners ranked by the share of the campaign's content they consumed.
 -- A campaign's content is every content whose contents.campaign_id is the campaign, plus
--- any content reached through the campaign's links; a partner consumed a content when
+-- every content the campaign's tracked links point at; a partner consumed a content when
 -- any of its people (or devices carrying its token) produced a non-bot event on it in the
 -- period, through any link. Every partner of the tenant is ranked, with 0 when it consumed
--- nothing. Reads campaign_contents and content_partner_use (only the campaign's contents:
+-- nothing. Reads campaign_links and content_partner_use (only the campaign's contents:
 -- one row per content and partner, with the first and last day and the bitmap of the
 -- days it was used).
 -- @param tenant
@@ -19,7 +19,7 @@ campaign_set AS
         WHERE tenant = {tenant:String} AND campaign_id != ''
           AND ({campaign:String} = '' OR campaign_id = {campaign:String})
         UNION ALL
-        SELECT campaign_id, content_id FROM {db}.campaign_contents
+        SELECT campaign_id, content_id FROM {db}.campaign_links
         WHERE tenant = {tenant:String}
           AND ({campaign:String} = '' OR campaign_id = {campaign:String})
     )

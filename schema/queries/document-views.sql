@@ -2,7 +2,7 @@
 -- page. One row per viewer (a partner user, or an anonymous device when unattributed),
 -- earliest first, at most limit rows. Picks the viewers from doc_viewers (one row per
 -- viewer) by their dates and partner, then reads their sessions and pages there and their
--- dwell sets in doc_viewer_pages, for those viewers only.
+-- dwell sets in doc_page_dwell, for those viewers only.
 -- @param tenant
 -- @param content: the document's content_id
 -- @param from = 1970-01-01 00:00:00: keep viewers active at or after this time (UTC)
@@ -41,11 +41,12 @@ viewers AS
 ),
 pages AS
 (
+    -- each set element is a page event: hash bits, then dwell_ms in the low 27 bits
     SELECT
         viewer,
         page,
-        arraySum(arrayMap(x -> toUInt64(x.2), groupUniqArrayMerge(dwell))) AS dwell_ms
-    FROM {db}.doc_viewer_pages
+        arraySum(arrayMap(x -> bitAnd(x, 134217727), groupUniqArrayMerge(dwell))) AS dwell_ms
+    FROM {db}.doc_page_dwell
     WHERE tenant = {tenant:String} AND content_id = {content:String}
       AND viewer IN (SELECT viewer FROM selected)
     GROUP BY viewer, page
