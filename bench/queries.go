@@ -193,7 +193,9 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		"in %s (%s rows/s including the materialized views), so the rollups fill as on a live insert; dimension tables from "+
 		"bench/sql/dimensions.sql. Then each saved query (schema/queries, run through `schema.SavedQuery.Run` over the native "+
 		"protocol, as `beacon query` does) once to warm up and %d times timed (fewer, at least 5, when the runs exceed a minute); the content-specific ones ask about the most "+
-		"popular content (doc-0, vid-0: the largest answers) and a typical one (doc-50, vid-50).%s", Num(float64(total)), genTime.Round(time.Second),
+		"popular content (doc-0, vid-0: the largest answers) and a typical one (doc-50, vid-50); campaign-ranking and "+
+		"training-completion cover every campaign and course. The synthetic events have no tracked-link clicks, so each "+
+		"campaign's contents are the 10 that the contents table gives it.%s", Num(float64(total)), genTime.Round(time.Second),
 		Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
 		"Tables after generation and merges: "+parts+"; raw events on disk: "+size+".")
 	return nil

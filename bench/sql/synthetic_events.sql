@@ -84,4 +84,8 @@ FROM
         bitShiftRight(h5, 40) % 50 = 0 AS bot
     FROM numbers({start}, {count})
 )
-SETTINGS max_insert_threads = 2, max_threads = 2
+-- One block per chunk for the views (fewer, fuller rollup rows per insert), and the views
+-- run in parallel (1M rows with every view: 13.4 s instead of 19.4 s with the defaults,
+-- on the 2-core bench machine, 2026-11-23).
+SETTINGS max_insert_threads = 2, max_threads = 2, parallel_view_processing = 1,
+         min_insert_block_size_rows = {count}, min_insert_block_size_bytes = 0

@@ -3,14 +3,15 @@
 -- every content the campaign's tracked links point at; a partner consumed a content when
 -- any of its people (or devices carrying its token) produced a non-bot event on it in the
 -- period, through any link. Every partner of the tenant is ranked, with 0 when it consumed
--- nothing. Reads campaign_links and content_partner_use (only the campaign's contents:
--- one row per content and partner, with the first and last day and the bitmap of the
--- days it was used).
+-- nothing. Reads campaign_links and content_partner_blocks (only the campaign's contents:
+-- a row per content, partner and 256-day block, with a mask of the days it was used).
 -- @param tenant
 -- @param campaign = : a campaign_id; empty for every campaign
 -- @param from = 1970-01-01: first day (UTC)
 -- @param to = 2100-01-01: last day (UTC), inclusive
 WITH
+toUInt16(toDate({from:String})) AS f_day,
+toUInt16(toDate({to:String})) AS t_day,
 campaign_set AS
 (
     SELECT DISTINCT campaign_id, content_id FROM
@@ -30,20 +31,15 @@ sizes AS
 ),
 used AS
 (
-    -- rows whose whole use lies in the period need no bitmap; only rows straddling an end
-    -- of the period have theirs read (the dates go to PREWHERE)
-    SELECT partner_id, content_id FROM {db}.content_partner_use
+    -- a (content, partner) was used in the period when a day mask of a block the period
+    -- touches has a bit in the period
+    SELECT DISTINCT partner_id, content_id FROM {db}.content_partner_blocks
     WHERE tenant = {tenant:String}
       AND content_id IN (SELECT content_id FROM campaign_set)
-      AND first_day >= toDate({from:String}) AND last_day <= toDate({to:String})
-    UNION DISTINCT
-    SELECT partner_id, content_id FROM {db}.content_partner_use
-    WHERE tenant = {tenant:String}
-      AND content_id IN (SELECT content_id FROM campaign_set)
-      AND last_day >= toDate({from:String}) AND first_day <= toDate({to:String})
-      AND NOT (first_day >= toDate({from:String}) AND last_day <= toDate({to:String}))
-      AND bitmapCardinality(bitmapSubsetInRange(days,
-              toUInt32(toDate({from:String})), toUInt32(toDate({to:String})) + 1)) > 0
+      AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
+      AND bitAnd(days,
+              bitAnd(bitShiftLeft(bitNot(toUInt256(0)), toUInt16(greatest(f_day, block * 256) - block * 256)),
+                     bitShiftRight(bitNot(toUInt256(0)), toUInt16(block * 256 + 255 - least(t_day, block * 256 + 255))))) != 0
 ),
 consumed AS
 (

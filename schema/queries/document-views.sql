@@ -9,19 +9,24 @@
 -- @param to = 2100-01-01 00:00:00: keep viewers active before this time (UTC)
 -- @param partner = : keep one partner's people; empty for everyone
 -- @param limit = 1000: at most this many viewers
-WITH selected AS
+WITH
+-- which viewers, from the cheap columns only, computed once (a CTE would be evaluated
+-- again wherever it is named; a scalar is not); their sessions, pages and dwell are
+-- read below for these viewers only
 (
-    -- which viewers, from the cheap columns only; their sessions and pages sets are read below
-    SELECT viewer
-    FROM {db}.doc_viewers
-    WHERE tenant = {tenant:String} AND content_id = {content:String}
-    GROUP BY viewer
-    HAVING max(last_seen) >= parseDateTime64BestEffort({from:String}, 3, 'UTC')
-       AND min(first_seen) < parseDateTime64BestEffort({to:String}, 3, 'UTC')
-       AND ({partner:String} = '' OR max(partner_id) = {partner:String})
-    ORDER BY min(first_seen), viewer
-    LIMIT {limit:UInt32}
-),
+    SELECT groupArray(viewer) FROM
+    (
+        SELECT viewer
+        FROM {db}.doc_viewers
+        WHERE tenant = {tenant:String} AND content_id = {content:String}
+        GROUP BY viewer
+        HAVING max(last_seen) >= parseDateTime64BestEffort({from:String}, 3, 'UTC')
+           AND min(first_seen) < parseDateTime64BestEffort({to:String}, 3, 'UTC')
+           AND ({partner:String} = '' OR max(partner_id) = {partner:String})
+        ORDER BY min(first_seen), viewer
+        LIMIT {limit:UInt32}
+    )
+) AS selected,
 viewers AS
 (
     SELECT
@@ -36,7 +41,7 @@ viewers AS
         uniqMerge(sessions) AS opens
     FROM {db}.doc_viewers
     WHERE tenant = {tenant:String} AND content_id = {content:String}
-      AND viewer IN (SELECT viewer FROM selected)
+      AND viewer IN (SELECT arrayJoin(selected))
     GROUP BY viewer
 ),
 pages AS
@@ -48,7 +53,7 @@ pages AS
         arraySum(arrayMap(x -> bitAnd(x, 134217727), groupUniqArrayMerge(dwell))) AS dwell_ms
     FROM {db}.doc_page_dwell
     WHERE tenant = {tenant:String} AND content_id = {content:String}
-      AND viewer IN (SELECT viewer FROM selected)
+      AND viewer IN (SELECT arrayJoin(selected))
     GROUP BY viewer, page
 ),
 dwell AS

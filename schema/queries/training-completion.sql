@@ -17,9 +17,10 @@ assigned AS
 ),
 completed AS
 (
-    SELECT content_id AS course_id, partner_user_id, min(completed_at) AS completed_at
-    FROM {db}.course_progress
-    WHERE tenant = {tenant:String}
+    SELECT content_id AS course_id, partner_user_id, min(cp.completed_at) AS completed_at
+    FROM {db}.course_progress AS cp
+    -- rows without a completion out first (most rows are people who only started)
+    WHERE cp.completed_at IS NOT NULL AND tenant = {tenant:String}
       AND content_id IN (SELECT course_id FROM assigned)
       AND viewer IN (SELECT concat('u:', partner_user_id) FROM assigned)
     GROUP BY course_id, partner_user_id

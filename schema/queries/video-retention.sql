@@ -2,14 +2,14 @@
 -- second of the video: how many viewers played that second, that as a share of the viewers
 -- who started, the fall from the previous second, and drop_rank 1..5 on the five largest
 -- falls (0 elsewhere). loads, plays and play_rate (plays / loads) repeat on every row.
--- Reads the video_seconds and video_audience rollups (a row per second, a row per video).
+-- Reads the video_seconds and video_reach rollups (a row per second, a row per video).
 -- @param tenant
 -- @param content: the video's content_id
 WITH
 -- (loads, plays, duration), one scalar so the audience sets are merged once
 (
-    SELECT (uniqExactMerge(loaders), uniqExactMerge(players), max(duration))
-    FROM {db}.video_audience
+    SELECT (uniqCombinedMerge(14)(loaders), uniqCombinedMerge(14)(players), max(duration))
+    FROM {db}.video_reach
     WHERE tenant = {tenant:String} AND content_id = {content:String}
 ) AS audience,
 curve AS
