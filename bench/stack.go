@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/internal/chlocal"
 )
 
 // Proc is a child process started by a scenario; its output goes to a log file in the
@@ -128,7 +129,10 @@ func (s *Stack) Start(name, bin string, args ...string) (*Proc, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = s.Root
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
+	// Never outlive the bench: the children (beacon subcommands, the ceiling) watch this pid
+	// (chlocal.WatchParent) and stop when it is gone. Pdeathsig would fire when the forking
+	// thread exits, which in Go can be any time.
+	cmd.Env = chlocal.WithParentEnv(os.Environ())
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)

@@ -22,11 +22,14 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/bench"
+	"github.com/beaconprm/beacon/internal/chlocal"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, unwatch := chlocal.WatchParent(ctx) // `beaconbench ceiling` ends with the bench that started it
 	err := run(ctx, os.Args[1:])
+	unwatch()
 	stop()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(os.Stderr, "beaconbench: %v\n", err)
