@@ -130,6 +130,7 @@ func Render(ms []Migration, o Options) ([]Rendered, error) {
 	o = o.WithDefaults()
 	out := make([]Rendered, 0, len(ms))
 	local := map[string]bool{} // MergeTree tables: the cluster flavor keeps their data in <name>_local
+	feeds := rollupFeeds{}     // what BACKFILL statements expand to
 	for _, m := range ms {
 		stmts, err := SplitStatements(m.SQL)
 		if err != nil {
@@ -142,6 +143,9 @@ func Render(ms []Migration, o Options) ([]Rendered, error) {
 		}
 		r := Rendered{Migration: m}
 		for _, s := range stmts {
+			if s, err = feeds.expand(s); err != nil {
+				return nil, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+			}
 			s = substitute(s, o)
 			if o.Cluster == "" {
 				r.Statements = append(r.Statements, s)
@@ -156,6 +160,48 @@ func Render(ms []Migration, o Options) ([]Rendered, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// rollupFeeds tracks, statement by statement, the query of the materialized view that
+// currently feeds each rollup table, so that a migration can fill a new rollup from the
+// events already stored with `BACKFILL {db}.<table>;` instead of repeating that query:
+// it expands to `INSERT INTO {db}.<table>` followed by exactly the view's query.
+type rollupFeeds struct {
+	query  map[string]string // table -> its view's query, unsubstituted
+	target map[string]string // view -> table
+}
+
+var (
+	mvFeedRE   = regexp.MustCompile(lead + `CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+\{db\}\.(\w+)\s+TO\s+\{db\}\.(\w+)\s+AS\n(.*)$`)
+	mvDropRE = regexp.MustCompile(lead + `DROP\s+VIEW\s+IF\s+EXISTS\s+\{db\}\.(\w+)\s*$`)
+	backfillRE = regexp.MustCompile(`(?is)^((?:\s*--[^\n]*\n)*\s*)BACKFILL\s+\{db\}\.(\w+)\s*$`)
+)
+
+// expand returns s, or the INSERT ... SELECT that s names if it is a BACKFILL, and notes
+// the views s creates or drops.
+func (f *rollupFeeds) expand(s string) (string, error) {
+	if f.query == nil {
+		f.query, f.target = map[string]string{}, map[string]string{}
+	}
+	if m := mvFeedRE.FindStringSubmatch(s); m != nil {
+		f.query[m[2]], f.target[m[1]] = m[3], m[2]
+		return s, nil
+	}
+	if m := mvDropRE.FindStringSubmatch(s); m != nil {
+		if t, ok := f.target[m[1]]; ok {
+			delete(f.query, t)
+			delete(f.target, m[1])
+		}
+		return s, nil
+	}
+	if m := backfillRE.FindStringSubmatch(s); m != nil {
+		q, ok := f.query[m[2]]
+		if !ok {
+			return "", fmt.Errorf("BACKFILL {db}.%s: no materialized view feeds %s at this point", m[2], m[2])
+		}
+		return m[1] + "INSERT INTO {db}." + m[2] + "\n" + q, nil
+	}
+	return s, nil
 }
 
 func substitute(s string, o Options) string {

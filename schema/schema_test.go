@@ -148,3 +148,28 @@ func TestRenderCluster(t *testing.T) {
 		t.Fatal("Render with a bad database name: want error")
 	}
 }
+
+// BACKFILL expands to the query of the view feeding the table at that point, and is an
+// error when no view feeds it (never created, or dropped).
+func TestBackfillExpandsToTheFeedingView(t *testing.T) {
+	view := "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.r_mv TO {db}.r AS\nSELECT tenant, count() AS n\nFROM {db}.events\nGROUP BY tenant"
+	rs, err := Render([]Migration{
+		{Version: 1, Name: "a", SQL: view + ";\n"},
+		{Version: 2, Name: "b", SQL: "-- fill it\nBACKFILL {db}.r;\n"},
+	}, Options{Database: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "-- fill it\nINSERT INTO x.r\nSELECT tenant, count() AS n\nFROM x.events\nGROUP BY tenant"
+	if got := rs[1].Statements[0]; got != want || !IsBackfill(got) {
+		t.Fatalf("BACKFILL rendered as\n%s\nwant\n%s", got, want)
+	}
+	for _, sql := range []string{
+		"BACKFILL {db}.r;\n" + view + ";\n",                            // before its view
+		view + ";\nDROP VIEW IF EXISTS {db}.r_mv;\nBACKFILL {db}.r;\n", // after it was dropped
+	} {
+		if _, err := Render([]Migration{{Version: 1, Name: "a", SQL: sql}}, Options{}); err == nil || !strings.Contains(err.Error(), "no materialized view feeds r") {
+			t.Fatalf("%q: err = %v, want one saying no view feeds r", sql, err)
+		}
+	}
+}

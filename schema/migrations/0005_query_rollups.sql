@@ -55,31 +55,7 @@ FROM
 )
 GROUP BY tenant, content_id, viewer;
 
-INSERT INTO {db}.doc_viewers
-SELECT
-    tenant,
-    content_id,
-    viewer,
-    max(pid) AS partner_id,
-    max(puid) AS partner_user_id,
-    min(event_time) AS first_seen,
-    max(event_time) AS last_seen,
-    max(page_no) AS max_page,
-    max(page_count) AS page_count,
-    groupBitmapStateIf(page_no, page_no > 0) AS pages,
-    uniqState(session_id) AS sessions
-FROM
-(
-    SELECT
-        tenant, content_id, event_time, session_id, page_count,
-        partner_id AS pid,
-        partner_user_id AS puid,
-        if(partner_user_id != '', concat('u:', partner_user_id), concat('v:', visitor_id)) AS viewer,
-        if(type = 'page', page, 0) AS page_no
-    FROM {db}.events
-    WHERE is_bot = 0 AND content_type = 'document' AND type IN ('view', 'page')
-)
-GROUP BY tenant, content_id, viewer;
+BACKFILL {db}.doc_viewers;
 
 -- Per content and partner: the days it was used (day numbers since 1970-01-01, a bitmap
 -- of at most a few hundred values). campaign-ranking only asks whether a partner used a
@@ -103,8 +79,4 @@ FROM {db}.events
 WHERE is_bot = 0 AND content_id != '' AND partner_id != ''
 GROUP BY tenant, content_id, partner_id;
 
-INSERT INTO {db}.content_partner_days
-SELECT tenant, content_id, partner_id, groupBitmapState(toUInt32(toDate(event_time))) AS days
-FROM {db}.events
-WHERE is_bot = 0 AND content_id != '' AND partner_id != ''
-GROUP BY tenant, content_id, partner_id;
+BACKFILL {db}.content_partner_days;

@@ -45,28 +45,7 @@ FROM
 )
 GROUP BY tenant, content_id, second;
 
-INSERT INTO {db}.video_seconds
-SELECT
-    tenant,
-    content_id,
-    second,
-    uniqCombinedState(12)(viewer) AS viewers
-FROM
-(
-    SELECT
-        tenant,
-        content_id,
-        cityHash64(if(partner_user_id != '', concat('u:', partner_user_id), concat('v:', visitor_id))) AS viewer,
-        arrayJoin(arrayDistinct(arrayFlatten(arrayMap(
-            i -> if(isFinite(watched_start[i]) AND isFinite(watched_end[i]),
-                    range(toUInt32(least(greatest(watched_start[i], 0), 43200)),
-                          toUInt32(least(greatest(ceil(watched_end[i]), 0), 43200))),
-                    []),
-            range(1, least(length(watched_start), length(watched_end)) + 1))))) AS second
-    FROM {db}.events
-    WHERE is_bot = 0 AND type = 'video' AND notEmpty(watched_start)
-)
-GROUP BY tenant, content_id, second;
+BACKFILL {db}.video_seconds;
 
 CREATE OR REPLACE VIEW {db}.bi_video_seconds AS
 SELECT tenant, content_id, second, uniqCombinedMerge(12)(viewers) AS viewers
@@ -112,23 +91,7 @@ FROM
 )
 GROUP BY tenant, content_id;
 
-INSERT INTO {db}.video_audience
-SELECT
-    tenant,
-    content_id,
-    max(if(isFinite(duration), least(greatest(duration, 0), 43200), 0)) AS duration,
-    uniqExactStateIf(viewer, type = 'view' OR played) AS loaders,
-    uniqExactStateIf(viewer, played) AS players
-FROM
-(
-    SELECT
-        tenant, content_id, type, duration,
-        cityHash64(if(partner_user_id != '', concat('u:', partner_user_id), concat('v:', visitor_id))) AS viewer,
-        type = 'video' AND (action = 'play' OR notEmpty(watched_start)) AS played
-    FROM {db}.events
-    WHERE is_bot = 0 AND content_type = 'video' AND type IN ('view', 'video', 'complete')
-)
-GROUP BY tenant, content_id;
+BACKFILL {db}.video_audience;
 
 -- Per content and partner: the days it was used, as content_partner_days, plus the first
 -- and last of them, so that a period covering a row's whole use is answered from two
@@ -159,17 +122,7 @@ FROM {db}.events
 WHERE is_bot = 0 AND content_id != '' AND partner_id != ''
 GROUP BY tenant, content_id, partner_id;
 
-INSERT INTO {db}.content_partner_use
-SELECT
-    tenant,
-    content_id,
-    partner_id,
-    min(toDate(event_time)) AS first_day,
-    max(toDate(event_time)) AS last_day,
-    groupBitmapState(toUInt32(toDate(event_time))) AS days
-FROM {db}.events
-WHERE is_bot = 0 AND content_id != '' AND partner_id != ''
-GROUP BY tenant, content_id, partner_id;
+BACKFILL {db}.content_partner_use;
 
 DROP VIEW IF EXISTS {db}.content_partner_days_mv;
 

@@ -26,11 +26,7 @@ FROM {db}.events
 WHERE is_bot = 0 AND type = 'click' AND action = 'tracked' AND campaign_id != '' AND content_id != ''
 GROUP BY tenant, campaign_id, content_id;
 
-INSERT INTO {db}.campaign_links
-SELECT tenant, campaign_id, content_id, min(event_time) AS first_seen
-FROM {db}.events
-WHERE is_bot = 0 AND type = 'click' AND action = 'tracked' AND campaign_id != '' AND content_id != ''
-GROUP BY tenant, campaign_id, content_id;
+BACKFILL {db}.campaign_links;
 
 DROP VIEW IF EXISTS {db}.campaign_contents_mv;
 
@@ -58,8 +54,4 @@ FROM {db}.events
 WHERE is_bot = 0 AND content_id != ''
 GROUP BY tenant, content_type, content_id;
 
-INSERT INTO {db}.content_kinds
-SELECT tenant, content_type, content_id, min(event_time) AS first_seen, max(event_time) AS last_seen
-FROM {db}.events
-WHERE is_bot = 0 AND content_id != ''
-GROUP BY tenant, content_type, content_id;
+BACKFILL {db}.content_kinds;

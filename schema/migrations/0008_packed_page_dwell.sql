@@ -33,16 +33,7 @@ FROM {db}.events
 WHERE is_bot = 0 AND content_type = 'document' AND type = 'page'
 GROUP BY tenant, content_id, viewer, page;
 
-INSERT INTO {db}.doc_page_dwell
-SELECT
-    tenant,
-    content_id,
-    if(partner_user_id != '', concat('u:', partner_user_id), concat('v:', visitor_id)) AS viewer,
-    page,
-    groupUniqArrayState(bitOr(bitAnd(cityHash64(event_id), 0xFFFFFFFFF8000000), toUInt64(least(dwell_ms, 134217727)))) AS dwell
-FROM {db}.events
-WHERE is_bot = 0 AND content_type = 'document' AND type = 'page'
-GROUP BY tenant, content_id, viewer, page;
+BACKFILL {db}.doc_page_dwell;
 
 -- The BI views that read doc_viewer_pages, now over doc_viewers and doc_page_dwell, with
 -- the same columns.

@@ -33,16 +33,7 @@ FROM {db}.events
 WHERE is_bot = 0 AND content_id != '' AND partner_id != ''
 GROUP BY tenant, content_id, partner_id, block;
 
-INSERT INTO {db}.content_partner_blocks
-SELECT
-    tenant,
-    content_id,
-    partner_id,
-    intDiv(toUInt16(toDate(event_time)), 256) AS block,
-    groupBitOr(bitShiftLeft(toUInt256(1), toUInt16(toUInt16(toDate(event_time)) % 256))) AS days
-FROM {db}.events
-WHERE is_bot = 0 AND content_id != '' AND partner_id != ''
-GROUP BY tenant, content_id, partner_id, block;
+BACKFILL {db}.content_partner_blocks;
 
 DROP VIEW IF EXISTS {db}.content_partner_use_mv;
 

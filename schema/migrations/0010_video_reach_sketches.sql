@@ -36,23 +36,7 @@ FROM
 )
 GROUP BY tenant, content_id;
 
-INSERT INTO {db}.video_reach
-SELECT
-    tenant,
-    content_id,
-    max(if(isFinite(duration), least(greatest(duration, 0), 43200), 0)) AS duration,
-    uniqCombinedStateIf(14)(viewer, type = 'view' OR played) AS loaders,
-    uniqCombinedStateIf(14)(viewer, played) AS players
-FROM
-(
-    SELECT
-        tenant, content_id, type, duration,
-        cityHash64(if(partner_user_id != '', concat('u:', partner_user_id), concat('v:', visitor_id))) AS viewer,
-        type = 'video' AND (action = 'play' OR notEmpty(watched_start)) AS played
-    FROM {db}.events
-    WHERE is_bot = 0 AND content_type = 'video' AND type IN ('view', 'video', 'complete')
-)
-GROUP BY tenant, content_id;
+BACKFILL {db}.video_reach;
 
 DROP VIEW IF EXISTS {db}.video_audience_mv;
 
