@@ -744,23 +744,31 @@ func toUint32(f float64, bad bool) (uint32, bool) {
 // maxWatched bounds the watched ranges of one video event.
 const maxWatched = 32
 
-func (d *Decoder) watched(e *Event) bool {
+// container opens the value of an optional array or object field of an event (depth 4):
+// null is no value, anything but open is rejected as wrong_type and skipped. It reports
+// whether there are elements to read (the value is open and not empty), and ok = false on
+// malformed JSON.
+func (d *Decoder) container(e *Event, open, close byte, field string) (elems, ok bool) {
 	switch d.peek() {
 	case 'n':
 		lit, ok := d.literal()
 		if ok && lit != 'n' {
-			e.reject(ReasonWrongType, "watched")
+			e.reject(ReasonWrongType, field)
 		}
-		return ok
-	case '[':
+		return false, ok
+	case open:
 	default:
-		e.reject(ReasonWrongType, "watched")
-		return d.skip(4)
+		e.reject(ReasonWrongType, field)
+		return false, d.skip(4)
 	}
 	d.pos++
 	d.ws()
-	if d.eat(']') {
-		return true
+	return !d.eat(close), true
+}
+
+func (d *Decoder) watched(e *Event) bool {
+	if elems, ok := d.container(e, '[', ']', "watched"); !elems {
+		return ok
 	}
 	for {
 		if d.peek() != '[' {
@@ -827,22 +835,8 @@ func (d *Decoder) watchedRange(e *Event) bool {
 const maxProps = 20
 
 func (d *Decoder) props(e *Event) bool {
-	switch d.peek() {
-	case 'n':
-		lit, ok := d.literal()
-		if ok && lit != 'n' {
-			e.reject(ReasonWrongType, "props")
-		}
+	if elems, ok := d.container(e, '{', '}', "props"); !elems {
 		return ok
-	case '{':
-	default:
-		e.reject(ReasonWrongType, "props")
-		return d.skip(4)
-	}
-	d.pos++
-	d.ws()
-	if d.eat('}') {
-		return true
 	}
 	for {
 		k, ok := d.key()
