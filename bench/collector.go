@@ -12,11 +12,10 @@ import (
 // server, same load generator, same mix, alternating runs; then latency against offered
 // load (fixed rate, a fraction of the collector's saturation) for both.
 func runCollector(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o.Beacon, o.Log)
+	s, err := NewStack(o)
 	if err != nil {
 		return err
 	}
-	s.Keep = o.Keep
 	defer s.Close()
 	// Production Kafka acknowledges acks=all from the replicas' memory and flushes later;
 	// the local broker's per-batch fsync is measured separately below.

@@ -38,11 +38,10 @@ type probe struct {
 // under a sustained load, with a probe event every 100 ms whose time from the collector's
 // 2xx to the first poll (every 50 ms) that finds it in ClickHouse is its freshness.
 func runFreshness(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o.Beacon, o.Log)
+	s, err := NewStack(o)
 	if err != nil {
 		return err
 	}
-	s.Keep = o.Keep
 	defer s.Close()
 	ch, err := s.StartClickHouse()
 	if err != nil {

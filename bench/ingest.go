@@ -58,11 +58,10 @@ func readTopic(ctx context.Context, brokers, topic string) ([][]byte, error) {
 // ClickHouse's own HTTP INSERT ... FORMAT JSONEachRow, each into a freshly migrated
 // database (raw table and its materialized views), alternating, medians.
 func runIngest(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o.Beacon, o.Log)
+	s, err := NewStack(o)
 	if err != nil {
 		return err
 	}
-	s.Keep = o.Keep
 	defer s.Close()
 	ch, err := s.StartClickHouse()
 	if err != nil {

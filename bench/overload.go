@@ -85,11 +85,10 @@ func (s *rssSampler) maxBetween(from, to float64) float64 {
 // saturation (open loop, more connections than -collector.maxConcurrency), then the same
 // with Kafka gone so the spool fills to its limit; RSS sampled throughout.
 func runOverload(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o.Beacon, o.Log)
+	s, err := NewStack(o)
 	if err != nil {
 		return err
 	}
-	s.Keep = o.Keep
 	defer s.Close()
 	brokers, kafkaP, err := s.StartKafka(6, "-kafka.syncWrites=false")
 	if err != nil {

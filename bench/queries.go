@@ -52,11 +52,10 @@ func sqlFor(tmpl, db string, kv ...string) string {
 // runQueries is scenario 5: o.Rows synthetic raw events generated server-side (the
 // rollups fill through their materialized views), then every saved query o.QueryN times.
 func runQueries(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o.Beacon, o.Log)
+	s, err := NewStack(o)
 	if err != nil {
 		return err
 	}
-	s.Keep = o.Keep
 	defer s.Close()
 	ch, err := s.StartClickHouse()
 	if err != nil {

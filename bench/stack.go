@@ -84,8 +84,10 @@ type Stack struct {
 	procs []*Proc
 }
 
-// NewStack prepares a stack; bin defaults to <root>/bin/beacon.
-func NewStack(bin string, log io.Writer) (*Stack, error) {
+// NewStack prepares a stack for a scenario run with o: the beacon binary o.Beacon (default
+// <root>/bin/beacon), progress to o.Log, the work directory kept after Close if o.Keep.
+func NewStack(o *Options) (*Stack, error) {
+	bin := o.Beacon
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -100,7 +102,7 @@ func NewStack(bin string, log io.Writer) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Stack{Root: root, Bin: bin, Work: work, Log: log}, nil
+	return &Stack{Root: root, Bin: bin, Work: work, Keep: o.Keep, Log: o.Log}, nil
 }
 
 // RepoRoot finds the directory holding go.mod above the working directory.
