@@ -14,48 +14,24 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/chlocal"
 )
 
-// Proc is a child process started by a scenario; its output goes to a log file in the
-// stack's work directory.
+// Proc is a child process started by a scenario (Pid, Exited, Err, Kill from
+// chlocal.Child); its output goes to a log file in the stack's work directory.
 type Proc struct {
+	*chlocal.Child
 	Name string
 	Log  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-// Pid is the child's process id.
-func (p *Proc) Pid() int { return p.cmd.Process.Pid }
-
-// Exited reports whether the child has ended.
-func (p *Proc) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
 }
 
 // Stop sends SIGTERM and waits for the child, then SIGKILL after 20s.
 func (p *Proc) Stop() error {
-	if p.Exited() {
-		return nil
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		return fmt.Errorf("%s did not stop within 20s of SIGTERM; killed", p.Name)
+	if err := p.Child.Stop(20 * time.Second); err != nil {
+		return fmt.Errorf("%s: %w", p.Name, err)
 	}
 	return nil
 }
@@ -131,20 +107,13 @@ func (s *Stack) Start(name, bin string, args ...string) (*Proc, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = s.Root
 	cmd.Stdout, cmd.Stderr = f, f
-	// Never outlive the bench: the children (beacon subcommands, the ceiling) watch this pid
-	// (chlocal.WatchParent) and stop when it is gone. Pdeathsig would fire when the forking
-	// thread exits, which in Go can be any time.
-	cmd.Env = chlocal.WithParentEnv(os.Environ())
-	if err := cmd.Start(); err != nil {
+	// Never outlive the bench: the children (beacon subcommands, the ceiling) watch this pid.
+	child, err := chlocal.StartChild(cmd, func() { f.Close() })
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
-	p := &Proc{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		f.Close()
-		close(p.done)
-	}()
+	p := &Proc{Child: child, Name: name, Log: logPath}
 	s.procs = append(s.procs, p)
 	if s.Log != nil {
 		fmt.Fprintf(s.Log, "started %s (pid %d): %s %s\n", name, p.Pid(), filepath.Base(bin), strings.Join(args, " "))
@@ -202,7 +171,7 @@ func waitFor(p *Proc, timeout time.Duration, ok func() error) error {
 			return nil
 		}
 		if p != nil && p.Exited() {
-			return fmt.Errorf("%s exited before it was ready (%v); its log:\n%s", p.Name, p.err, p.tail())
+			return fmt.Errorf("%s exited before it was ready (%v); its log:\n%s", p.Name, p.Err(), p.tail())
 		}
 		if time.Now().After(deadline) {
 			msg := ""

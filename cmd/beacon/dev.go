@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/beaconprm/beacon/internal/chlocal"
@@ -125,14 +124,14 @@ func (c *devConfig) run(ctx context.Context) error {
 	// Run until Ctrl-C, or until a part dies on its own (then stop the rest and say which).
 	exited := make(chan *devPart, len(parts))
 	for _, p := range parts {
-		go func(p *devPart) { <-p.done; exited <- p }(p)
+		go func(p *devPart) { <-p.Done(); exited <- p }(p)
 	}
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(c.stderr, "\ndev: stopping (collector, ingest, kafka, clickhouse) ...")
 		return nil
 	case p := <-exited:
-		return fmt.Errorf("%s exited unexpectedly: %v (log: %s)", p.name, p.err, p.logPath)
+		return fmt.Errorf("%s exited unexpectedly: %v (log: %s)", p.name, p.Err(), p.logPath)
 	}
 }
 
@@ -156,10 +155,8 @@ Ctrl-C stops everything.
 
 // devPart is one child process of the dev stack.
 type devPart struct {
+	*chlocal.Child
 	name, logPath string
-	cmd           *exec.Cmd
-	done          chan struct{}
-	err           error
 }
 
 func startPart(name, exe string, args []string, logPath string, stream bool, console io.Writer) (*devPart, error) {
@@ -178,23 +175,19 @@ func startPart(name, exe string, args []string, logPath string, stream bool, con
 		go prefixLines(pr, name, console)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	// Children get their own process group so a terminal's Ctrl-C reaches only dev, which
-	// stops them in order; they stop by themselves if dev dies (chlocal.WatchParent in main).
-	cmd.Env = chlocal.WithParentEnv(os.Environ())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("cannot start %s: %w", name, err)
-	}
-	p := &devPart{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
+	// chlocal.Child: a terminal's Ctrl-C reaches only dev, which stops the parts in order;
+	// they stop by themselves if dev dies (chlocal.WatchParent in main).
+	child, err := chlocal.StartChild(cmd, func() {
 		logf.Close()
 		if pw != nil {
 			pw.Close()
 		}
-		close(p.done)
-	}()
+	})
+	if err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("cannot start %s: %w", name, err)
+	}
+	p := &devPart{Child: child, name: name, logPath: logPath}
 	return p, nil
 }
 
@@ -220,8 +213,8 @@ func (p *devPart) waitReady(ctx context.Context, ready func(context.Context) err
 			return nil
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("exited: %v", p.err)
+		case <-p.Done():
+			return fmt.Errorf("exited: %v", p.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("%w (last check: %v)", ctx.Err(), err)
 		case <-tick.C:
@@ -230,18 +223,8 @@ func (p *devPart) waitReady(ctx context.Context, ready func(context.Context) err
 }
 
 func (p *devPart) stop(timeout time.Duration, log io.Writer) {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		fmt.Fprintf(log, "dev: %s did not stop within %s; killing it\n", p.name, timeout)
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
+	if err := p.Stop(timeout); err != nil {
+		fmt.Fprintf(log, "dev: %s %v\n", p.name, err)
 	}
 }
 

@@ -87,11 +87,10 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 }
 
-// Process is a ClickHouse server running as a child process.
+// Process is a ClickHouse server running as a child process (Pid, Done, Kill, Err from
+// Child).
 type Process struct {
-	cmd      *exec.Cmd
-	done     chan struct{}
-	waitErr  error
+	*Child
 	HTTPAddr string
 	TCPAddr  string
 }
@@ -129,30 +128,26 @@ func Start(ctx context.Context, cfg StartConfig) (*Process, error) {
 	}
 	defer logf.Close()
 	cmd := exec.Command(cfg.Command[0], cfg.Command[1:]...)
-	cmd.Env = WithParentEnv(append(os.Environ(), cfg.Env...))
+	cmd.Env = append(os.Environ(), cfg.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Its own process group, so Stop reaches it and its threads only. The child stops by
-	// itself when its starter dies (WatchParent): it must not outlive a crashed test or dev run.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("cannot start ClickHouse server %v: %w", cfg.Command, err)
-	}
-	p := &Process{
-		cmd:      cmd,
-		done:     make(chan struct{}),
-		HTTPAddr: fmt.Sprintf("%s:%d", cfg.Host, cfg.HTTPPort),
-		TCPAddr:  fmt.Sprintf("%s:%d", cfg.Host, cfg.TCPPort),
-	}
+	// The child stops by itself when its starter dies (WatchParent): it must not outlive
+	// a crashed test or dev run.
 	logPath := cfg.LogPath
-	go func() {
-		p.waitErr = cmd.Wait()
+	child, err := StartChild(cmd, func() {
 		// Record how the server ended: a crash inside the engine may leave no other trace.
 		if f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
 			fmt.Fprintf(f, "chlocal: server pid %d exited: %v\n", cmd.Process.Pid, cmd.ProcessState)
 			f.Close()
 		}
-		close(p.done)
-	}()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot start ClickHouse server %v: %w", cfg.Command, err)
+	}
+	p := &Process{
+		Child:    child,
+		HTTPAddr: fmt.Sprintf("%s:%d", cfg.Host, cfg.HTTPPort),
+		TCPAddr:  fmt.Sprintf("%s:%d", cfg.Host, cfg.TCPPort),
+	}
 	if err := p.waitReady(ctx, cfg.ReadyTimeout); err != nil {
 		p.Kill()
 		return nil, fmt.Errorf("%w (log: %s)", err, cfg.LogPath)
@@ -175,8 +170,8 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 			}
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("ClickHouse server exited before it was ready: %v", p.waitErr)
+		case <-p.Done():
+			return fmt.Errorf("ClickHouse server exited before it was ready: %v", p.Err())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
@@ -187,31 +182,10 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// Pid returns the child's process id.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// Done is closed when the child has exited.
-func (p *Process) Done() <-chan struct{} { return p.done }
-
 // Stop sends SIGTERM and waits up to timeout, then kills.
 func (p *Process) Stop(timeout time.Duration) error {
-	select {
-	case <-p.done:
-		return nil
-	default:
+	if err := p.Child.Stop(timeout); err != nil {
+		return fmt.Errorf("ClickHouse server: %w", err)
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(timeout):
-		p.Kill()
-		return fmt.Errorf("ClickHouse server pid %d did not stop within %s: killed", p.Pid(), timeout)
-	}
-}
-
-// Kill ends the child at once (SIGKILL) and waits for it.
-func (p *Process) Kill() {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.done
+	return nil
 }
