@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/beaconprm/beacon/internal/chlocal"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/beaconprm/beacon/schema"
 	"github.com/segmentio/kafka-go"
@@ -216,15 +216,12 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ingestProc is a `beacon ingest` child process.
+// ingestProc is a `beacon ingest` child process (Exited, Err, Kill from chlocal.Child).
 type ingestProc struct {
+	*chlocal.Child
 	t    *testing.T
 	name string
-	cmd  *exec.Cmd
 	log  string
-	done chan struct{}
-	mu   sync.Mutex
-	err  error
 }
 
 func startIngest(t *testing.T, bin, name string, args ...string) *ingestProc {
@@ -240,20 +237,14 @@ func startIngest(t *testing.T, bin, name string, args ...string) *ingestProc {
 	}
 	cmd := exec.Command(bin, append([]string{"ingest"}, args...)...)
 	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
+	child, err := chlocal.StartChild(cmd, func() { f.Close() })
+	if err != nil {
+		f.Close()
 		t.Fatal(err)
 	}
-	p := &ingestProc{t: t, name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		err := cmd.Wait()
-		f.Close()
-		p.mu.Lock()
-		p.err = err
-		p.mu.Unlock()
-		close(p.done)
-	}()
+	p := &ingestProc{Child: child, t: t, name: name, log: logPath}
 	t.Cleanup(func() {
-		p.kill()
+		p.Kill()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
 			lines := strings.Split(string(b), "\n")
@@ -263,27 +254,9 @@ func startIngest(t *testing.T, bin, name string, args ...string) *ingestProc {
 	return p
 }
 
-func (p *ingestProc) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
 func (p *ingestProc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		p.t.Errorf("%s did not exit within 30s of SIGTERM", p.name)
-		p.kill()
-	}
-}
-
-func (p *ingestProc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
+	if err := p.Stop(30 * time.Second); err != nil {
+		p.t.Errorf("%s: %v", p.name, err)
 	}
 }
 

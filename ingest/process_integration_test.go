@@ -50,12 +50,12 @@ func TestSIGKILLTwice(t *testing.T) {
 		p := startIngest(t, bin, fmt.Sprintf("ingest-%d", run), args...)
 		eventually(t, 2*time.Minute, fmt.Sprintf("run %d to reach %d rows", run, killAt), func() (bool, string) {
 			rows, _, err := rowCounts(t, conn, ch.Database)
-			if p.exited() {
-				t.Fatalf("ingester exited early: %v", p.err)
+			if p.Exited() {
+				t.Fatalf("ingester exited early: %v", p.Err())
 			}
 			return rows >= killAt, fmt.Sprintf("rows %d, err %v", rows, err)
 		})
-		p.kill()
+		p.Kill()
 		rows, ids, _ := rowCounts(t, conn, ch.Database)
 		sum, _ := committedSum(k.Addr, group, topic, partitions)
 		t.Logf("SIGKILL %d: rows %d, ids %d, committed %d", run+1, rows, ids, sum)
@@ -99,7 +99,7 @@ func TestTwoIngestersOneLeaves(t *testing.T) {
 	t.Logf("ingest-b left at %d rows", rows)
 	wg.Wait()
 	waitDone(t, conn, ch.Database, k.Addr, group, topic, partitions, total, total, 3*time.Minute)
-	if a.exited() {
-		t.Fatalf("ingest-a exited: %v", a.err)
+	if a.Exited() {
+		t.Fatalf("ingest-a exited: %v", a.Err())
 	}
 }
