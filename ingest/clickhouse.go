@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ type store struct {
 	insertSQL string
 	cutsSQL   string
 	loadSQL   string
+	cutsMade  atomic.Bool // ingest_cuts exists: created once per process, not per partition
 }
 
 func openStore(cfg *Config) (*store, error) {
@@ -84,9 +86,17 @@ func (s *store) insert(ctx context.Context, token string, cols *columns) error {
 	return batch.Send()
 }
 
-// ensureCuts creates the cut record table if it is missing.
+// ensureCuts creates the cut record table if it is missing, once per process (every
+// partition assignment asks, six at a time on a rebalance).
 func (s *store) ensureCuts(ctx context.Context) error {
-	return s.conn.Exec(ctx, s.cutsSQL)
+	if s.cutsMade.Load() {
+		return nil
+	}
+	if err := s.conn.Exec(ctx, s.cutsSQL); err != nil {
+		return err
+	}
+	s.cutsMade.Store(true)
+	return nil
 }
 
 // recordCut remembers that the batch starting at start ends at end.
