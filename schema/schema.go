@@ -173,7 +173,7 @@ type rollupFeeds struct {
 
 var (
 	mvFeedRE   = regexp.MustCompile(lead + `CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+\{db\}\.(\w+)\s+TO\s+\{db\}\.(\w+)\s+AS\n(.*)$`)
-	mvDropRE = regexp.MustCompile(lead + `DROP\s+VIEW\s+IF\s+EXISTS\s+\{db\}\.(\w+)\s*$`)
+	mvDropRE   = regexp.MustCompile(lead + `DROP\s+VIEW\s+IF\s+EXISTS\s+\{db\}\.(\w+)\s*$`)
 	backfillRE = regexp.MustCompile(`(?is)^((?:\s*--[^\n]*\n)*\s*)BACKFILL\s+\{db\}\.(\w+)\s*$`)
 )
 
