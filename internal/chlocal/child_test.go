@@ -1,6 +1,8 @@
 package chlocal
 
 import (
+	"bufio"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -10,10 +12,22 @@ import (
 // A child that ignores SIGTERM is killed, with its whole process group, once Stop's
 // timeout passes; one that honours it stops without error.
 func TestChildStop(t *testing.T) {
-	stubborn, err := StartChild(exec.Command("sh", "-c", `trap "" TERM; sleep 60 & wait`), nil)
+	// It says when its trap is set: a SIGTERM before that would end it normally.
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cmd := exec.Command("sh", "-c", `trap "" TERM; echo trapped; sleep 60 & wait`)
+	cmd.Stdout = w
+	stubborn, err := StartChild(cmd, nil)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(r).ReadString('\n'); line != "trapped\n" {
+		t.Fatalf("child did not report its trap: %q %v", line, err)
+	}
+	r.Close()
 	err = stubborn.Stop(300 * time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "killed") || !stubborn.Exited() {
 		t.Fatalf("Stop of a child ignoring SIGTERM: err %v, exited %v; want killed", err, stubborn.Exited())
