@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -50,6 +51,27 @@ func TestMigrateIdempotent(t *testing.T) {
 	for _, want := range []string{"toIntervalDay(395)", "non_replicated_deduplication_window = 10000"} {
 		if !strings.Contains(ddl, want) {
 			t.Fatalf("events DDL lacks %q:\n%s", want, ddl)
+		}
+	}
+	// Every MergeTree table a saved query reads has the merge policy (0011): a query merges
+	// one state per part, so a table left in many parts makes every run slower.
+	qs, err := SavedQueries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := map[string]bool{}
+	for _, q := range qs {
+		for _, m := range regexp.MustCompile(`\{db\}\.(\w+)`).FindAllStringSubmatch(q.SQL, -1) {
+			read[m[1]] = true
+		}
+	}
+	for name := range read {
+		engine := scalar[string](t, conn, "SELECT engine_full FROM system.tables WHERE database = ? AND name = ?", db, name)
+		if engine == "" {
+			t.Fatalf("a saved query reads %s, which the migrations do not create", name)
+		}
+		if strings.Contains(engine, "MergeTree") && !strings.Contains(engine, "min_age_to_force_merge_seconds = 3600") {
+			t.Errorf("%s, read by a saved query, has no merge policy: %s", name, engine)
 		}
 	}
 }
