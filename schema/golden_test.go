@@ -39,6 +39,8 @@ var goldenDocs = []ev{
 	{id: "d-bot-p9", at: "2026-03-02 13:00:01", typ: "page", visitor: "bot1", session: "sb", partner: "p3", user: "u6", content: "doc1", ctype: "document", page: 9, pageCount: 10, dwell: 99999, bot: true},
 	// the other tenant's doc1
 	{id: "d-other", tenant: "other", at: "2026-03-02 10:00:00", typ: "page", visitor: "x", session: "x", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 7, pageCount: 10, dwell: 5},
+	// p4, a partner the partners table does not know (yet), opens doc2 (camp1)
+	{id: "d2-u9-view", at: "2026-03-04 10:00:00", typ: "view", visitor: "n9", session: "s10", partner: "p4", user: "u9", content: "doc2", ctype: "document"},
 }
 
 // Batch 2: video vid1 (20 s), with seeks forward and back, a rewatch and two devices.
@@ -226,15 +228,18 @@ func TestGolden(t *testing.T) {
 	})
 
 	t.Run("campaign-ranking", func(t *testing.T) {
-		// camp1 = doc1, doc2, vid1, faq1: p1 all 4, p2 doc1+vid1+faq1, p3 only a bot.
-		// camp2 = tool1 + page9 (via its link): p2 tool1, p3 page9.
+		// camp1 = doc1, doc2, vid1, faq1: p1 all 4, p2 doc1+vid1+faq1, p4 (not in the
+		// partners table) doc2, p3 only a bot.
+		// camp2 = tool1 + page9 (via its link): p2 tool1, p3 page9; p4 is ranked there too.
 		sameRows(t, "campaign-ranking", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme"}),
 			"camp1|Launch|1|p1|Alpha|4|4|1",
 			"camp1|Launch|2|p2|Beta|3|4|0.75",
-			"camp1|Launch|3|p3|Gamma|0|4|0",
+			"camp1|Launch|3|p4||1|4|0.25",
+			"camp1|Launch|4|p3|Gamma|0|4|0",
 			"camp2|Tools|1|p2|Beta|1|2|0.5",
 			"camp2|Tools|1|p3|Gamma|1|2|0.5",
 			"camp2|Tools|3|p1|Alpha|0|2|0",
+			"camp2|Tools|3|p4||0|2|0",
 		)
 		// only March 2: p1 did not open doc2 yet; tool1 by p2 on March 2 still counts
 		sameRows(t, "campaign-ranking camp1 on March 2", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme", "campaign": "camp1", "from": "2026-03-02", "to": "2026-03-02"}),
