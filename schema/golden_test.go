@@ -84,6 +84,8 @@ var goldenRest = []ev{
 	{id: "f-u2-view", at: "2026-03-02 17:10:00", typ: "view", visitor: "b2", session: "s5", partner: "p1", user: "u2", content: "faq1", ctype: "faq"},
 	{id: "f-u3-view", at: "2026-03-02 17:20:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "faq1", ctype: "faq"},
 	{id: "f-a1-view", at: "2026-03-02 17:30:00", typ: "view", visitor: "a1", session: "sa1", content: "faq1", ctype: "faq"},
+	// p4 (not in the partners table, no deals) reads faq1 on March 4
+	{id: "f-u9-view", at: "2026-03-04 10:05:00", typ: "view", visitor: "n9", session: "s10", partner: "p4", user: "u9", content: "faq1", ctype: "faq"},
 	// tool1 (a page tagged tool, camp2): u3 in two sessions
 	{id: "t-u3-a", at: "2026-03-02 18:00:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "tool1", ctype: "page"},
 	{id: "t-u3-b", at: "2026-03-04 18:00:00", typ: "view", visitor: "c3", session: "s4", partner: "p2", user: "u3", content: "tool1", ctype: "page"},
@@ -211,16 +213,20 @@ func TestGolden(t *testing.T) {
 	})
 
 	t.Run("content-outcomes", func(t *testing.T) {
-		// won amounts: p1 1000 (the lost deal does not count), p2 3000, p3 0.
-		// faq1: p1 used it on March 2 (u1 twice, u2), p2 on March 2 (u3), the anonymous a1
-		// counts for no partner: days per partner [1,1,0] against [1000,3000,0] -> corr
-		// 1333.33 / sqrt(0.6667 * 4666666.67) = 0.7559; avg won of users (1000+3000)/2, others 0.
-		// tool1: p2 on March 2 and 4 -> [0,2,0] -> corr 0.9449; users 3000, others (1000+0)/2.
+		// partners p1, p2, p3 and p4 (known only from its use of faq1); won amounts: p1 1000
+		// (the lost deal does not count), p2 3000, p3 0, p4 0.
+		// faq1: p1 used it on March 2 (u1 twice, u2), p2 on March 2 (u3), p4 on March 4, the
+		// anonymous a1 counts for no partner: days [1,1,0,1] against [1000,3000,0,0] ->
+		// corr (4*4000 - 3*4000) / sqrt((4*3 - 9) * (4*10e6 - 16e6)) = 4000 / 8485.28 =
+		// 0.4714; avg won of users 4000/3, others 0/1.
+		// tool1: p2 on March 2 and 4 -> [0,2,0,0] -> corr (4*6000 - 2*4000) /
+		// sqrt((4*4 - 4) * 24e6) = 0.9428; users 3000, others (1000+0+0)/3.
 		sameRows(t, "content-outcomes", run(t, conn, db, "content-outcomes", map[string]string{"tenant": "acme"}),
-			"faq1|Setup FAQ|faq|2|2|0.7559|2000|0",
-			"tool1|ROI calculator|tool|2|1|0.9449|3000|500",
+			"faq1|Setup FAQ|faq|3|3|0.4714|1333.33|0",
+			"tool1|ROI calculator|tool|2|1|0.9428|3000|333.33",
 		)
-		// in a period without deals the correlation is undefined; tool1's March 4 is out
+		// in a period without deals the correlation is undefined; tool1's March 4 is out,
+		// and so is p4 (its only use is on March 4)
 		sameRows(t, "content-outcomes early March", run(t, conn, db, "content-outcomes", map[string]string{"tenant": "acme", "to": "2026-03-03"}),
 			"faq1|Setup FAQ|faq|2|2||0|0",
 			"tool1|ROI calculator|tool|1|1||0|0",
@@ -229,12 +235,12 @@ func TestGolden(t *testing.T) {
 
 	t.Run("campaign-ranking", func(t *testing.T) {
 		// camp1 = doc1, doc2, vid1, faq1: p1 all 4, p2 doc1+vid1+faq1, p4 (not in the
-		// partners table) doc2, p3 only a bot.
+		// partners table) doc2+faq1, p3 only a bot.
 		// camp2 = tool1 + page9 (via its link): p2 tool1, p3 page9; p4 is ranked there too.
 		sameRows(t, "campaign-ranking", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme"}),
 			"camp1|Launch|1|p1|Alpha|4|4|1",
 			"camp1|Launch|2|p2|Beta|3|4|0.75",
-			"camp1|Launch|3|p4||1|4|0.25",
+			"camp1|Launch|3|p4||2|4|0.5",
 			"camp1|Launch|4|p3|Gamma|0|4|0",
 			"camp2|Tools|1|p2|Beta|1|2|0.5",
 			"camp2|Tools|1|p3|Gamma|1|2|0.5",
@@ -281,11 +287,10 @@ func TestGolden(t *testing.T) {
 			"31|20")
 		sameRows(t, "bi_training_status", rawRows(t, conn, "SELECT course_id, partner_user_id, completed FROM "+db+".bi_training_status WHERE tenant = 'acme' ORDER BY course_id, partner_user_id"),
 			"course1|u1|1", "course1|u2|0", "course1|u3|1", "course1|u4|0", "course1|u5|1", "course2|u4|0")
-		// per (day, partner, content, campaign): p1's s1 is on two rows, without and with camp2
 		// a row per (day, partner, content, link campaign): p1's session s1 is on two rows,
 		// without and with camp2
 		sameRows(t, "bi_content_use_daily", rawRows(t, conn, "SELECT partner_id, sum(sessions), sum(events) FROM "+db+".bi_content_use_daily WHERE tenant = 'acme' AND content_id = 'faq1' GROUP BY partner_id ORDER BY partner_id"),
-			"|1|1", "p1|3|4", "p2|1|1")
+			"|1|1", "p1|3|4", "p2|1|1", "p4|1|1")
 		sameRows(t, "bi_partner_deals", rawRows(t, conn, "SELECT partner_id, won_deals, won_amount, deals FROM "+db+".bi_partner_deals WHERE tenant = 'acme' ORDER BY partner_id"),
 			"p1|1|1000|2", "p2|1|3000|1")
 	})
