@@ -163,9 +163,10 @@ func Render(ms []Migration, o Options) ([]Rendered, error) {
 }
 
 // rollupFeeds tracks, statement by statement, the query of the materialized view that
-// currently feeds each rollup table, so that a migration can fill a new rollup from the
-// events already stored with `BACKFILL {db}.<table>;` instead of repeating that query:
-// it expands to `INSERT INTO {db}.<table>` followed by exactly the view's query.
+// currently feeds each rollup table (as created, or as changed by ALTER TABLE <view>
+// MODIFY QUERY), so that a migration can fill a new rollup from the events already stored
+// with `BACKFILL {db}.<table>;` instead of repeating that query: it expands to
+// `INSERT INTO {db}.<table>` followed by exactly the view's query.
 type rollupFeeds struct {
 	query  map[string]string // table -> its view's query, unsubstituted
 	target map[string]string // view -> table
@@ -174,6 +175,7 @@ type rollupFeeds struct {
 var (
 	mvFeedRE   = regexp.MustCompile(lead + `CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+\{db\}\.(\w+)\s+TO\s+\{db\}\.(\w+)\s+AS\n(.*)$`)
 	mvDropRE   = regexp.MustCompile(lead + `DROP\s+VIEW\s+IF\s+EXISTS\s+\{db\}\.(\w+)\s*$`)
+	mvAlterRE  = regexp.MustCompile(lead + `ALTER\s+TABLE\s+\{db\}\.(\w+)\s+MODIFY\s+QUERY\n(.*)$`)
 	backfillRE = regexp.MustCompile(`(?is)^((?:\s*--[^\n]*\n)*\s*)BACKFILL\s+\{db\}\.(\w+)\s*$`)
 )
 
@@ -185,6 +187,12 @@ func (f *rollupFeeds) expand(s string) (string, error) {
 	}
 	if m := mvFeedRE.FindStringSubmatch(s); m != nil {
 		f.query[m[2]], f.target[m[1]] = m[3], m[2]
+		return s, nil
+	}
+	if m := mvAlterRE.FindStringSubmatch(s); m != nil {
+		if t, ok := f.target[m[1]]; ok {
+			f.query[t] = m[2]
+		}
 		return s, nil
 	}
 	if m := mvDropRE.FindStringSubmatch(s); m != nil {

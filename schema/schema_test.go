@@ -164,6 +164,18 @@ func TestBackfillExpandsToTheFeedingView(t *testing.T) {
 	if got := rs[1].Statements[0]; got != want || !IsBackfill(got) {
 		t.Fatalf("BACKFILL rendered as\n%s\nwant\n%s", got, want)
 	}
+	// a view's query changed by MODIFY QUERY is what later backfills run
+	rs, err = Render([]Migration{
+		{Version: 1, Name: "a", SQL: view + ";\n"},
+		{Version: 2, Name: "b", SQL: "ALTER TABLE {db}.r_mv MODIFY QUERY\nSELECT tenant, count() AS n, max(now()) AS at\nFROM {db}.events\nGROUP BY tenant;\nBACKFILL {db}.r;\n"},
+	}, Options{Database: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = "INSERT INTO x.r\nSELECT tenant, count() AS n, max(now()) AS at\nFROM x.events\nGROUP BY tenant"
+	if got := rs[1].Statements[1]; got != want {
+		t.Fatalf("BACKFILL after MODIFY QUERY rendered as\n%s\nwant\n%s", got, want)
+	}
 	for _, sql := range []string{
 		"BACKFILL {db}.r;\n" + view + ";\n",                            // before its view
 		view + ";\nDROP VIEW IF EXISTS {db}.r_mv;\nBACKFILL {db}.r;\n", // after it was dropped
