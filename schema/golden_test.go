@@ -153,22 +153,9 @@ func TestGolden(t *testing.T) {
 	}
 
 	t.Run("document-views", func(t *testing.T) {
-		p := map[string]string{"tenant": "acme", "content": "doc1"}
-		all := []string{
-			"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-02 11:00:10.000|2|10|2|1|3000|{1:1000,2:2000}",
-			"p1|Alpha|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-03 08:00:10.000|5|10|4|2|16500|{1:3000,2:3000,3:4500,5:6000}",
-			"||||v:a1|2026-03-02 12:00:00.000|2026-03-02 12:00:10.000|2|10|2|1|1000|{1:700,2:300}",
-		}
-		sameRows(t, "document-views", run(t, conn, db, "document-views", p), all...)
-		p["from"] = "2026-03-03"
-		sameRows(t, "document-views from 2026-03-03", run(t, conn, db, "document-views", p), all[1])
-		delete(p, "from")
-		p["to"] = "2026-03-02"
-		sameRows(t, "document-views to 2026-03-02", run(t, conn, db, "document-views", p), all[0])
-		sameRows(t, "document-views partner p1", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "partner": "p1"}), all[1])
-		sameRows(t, "document-views limit 2", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "limit": "2"}), all[:2]...)
-		sameRows(t, "document-views other tenant", run(t, conn, db, "document-views", map[string]string{"tenant": "other", "content": "doc1"}),
-			"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|1|5|{7:5}")
+		// no snapshot has been taken since the events came: every viewer is computed from
+		// the rollups
+		checkDocumentViews(t, conn, db, nil)
 	})
 
 	t.Run("video-retention", func(t *testing.T) {
@@ -294,4 +281,77 @@ func TestGolden(t *testing.T) {
 		sameRows(t, "bi_partner_deals", rawRows(t, conn, "SELECT partner_id, won_deals, won_amount, deals FROM "+db+".bi_partner_deals WHERE tenant = 'acme' ORDER BY partner_id"),
 			"p1|1|1000|2", "p2|1|3000|1")
 	})
+}
+
+// goldenDocViewers are document-views' rows for doc1, earliest first.
+var goldenDocViewers = []string{
+	"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-02 11:00:10.000|2|10|2|1|3000|{1:1000,2:2000}",
+	"p1|Alpha|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-03 08:00:10.000|5|10|4|2|16500|{1:3000,2:3000,3:4500,5:6000}",
+	"||||v:a1|2026-03-02 12:00:00.000|2026-03-02 12:00:10.000|2|10|2|1|1000|{1:700,2:300}",
+}
+
+// checkDocumentViews checks document-views on the golden data, with the extra parameters
+// added to every call.
+func checkDocumentViews(t *testing.T, conn driver.Conn, db string, extra map[string]string) {
+	t.Helper()
+	call := func(kv ...string) [][]string {
+		p := map[string]string{"tenant": "acme", "content": "doc1"}
+		for k, v := range extra {
+			p[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		return run(t, conn, db, "document-views", p)
+	}
+	all := goldenDocViewers
+	sameRows(t, "document-views", call(), all...)
+	sameRows(t, "document-views from 2026-03-03", call("from", "2026-03-03"), all[1])
+	sameRows(t, "document-views to 2026-03-02", call("to", "2026-03-02"), all[0])
+	sameRows(t, "document-views partner p1", call("partner", "p1"), all[1])
+	sameRows(t, "document-views limit 2", call("limit", "2"), all[:2]...)
+	sameRows(t, "document-views other tenant", call("tenant", "other"),
+		"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|1|5|{7:5}")
+}
+
+// document-views reads a viewer from the periodic snapshot (doc_viewer_snapshot) unless a
+// rollup row of it was written since, and answers the same either way.
+func TestDocumentViewsSnapshot(t *testing.T) {
+	conn, db := newDB(t)
+	loadGolden(t, conn, db)
+	refresh := func() {
+		t.Helper()
+		// The query reads a viewer from the snapshot when its rows were written more than
+		// 120 s before the snapshot was taken: move the rows' write times back an hour, as
+		// if the events had come an hour ago.
+		exec(t, conn, "ALTER TABLE "+db+".doc_viewers UPDATE updated_at = updated_at - 3600 WHERE 1 SETTINGS mutations_sync = 2")
+		exec(t, conn, "SYSTEM REFRESH VIEW "+db+".doc_viewer_snapshot_mv")
+		exec(t, conn, "SYSTEM WAIT VIEW "+db+".doc_viewer_snapshot_mv")
+	}
+	refresh()
+	if n := scalar[uint64](t, conn, "SELECT count() FROM "+db+".doc_viewer_snapshot WHERE tenant = 'acme' AND content_id = 'doc1'"); n != 3 {
+		t.Fatalf("snapshot of doc1: %d rows, want 3", n)
+	}
+	// every viewer comes from the snapshot
+	checkDocumentViews(t, conn, db, nil)
+
+	// Proof that the snapshot is what answers: a row only the snapshot has is listed.
+	exec(t, conn, "INSERT INTO "+db+".doc_viewer_snapshot (tenant, content_id, viewer, first_opened, last_seen, opens, snapshot_at) "+
+		"SELECT 'acme', 'doc1', 'v:probe', '2026-03-05 00:00:00', '2026-03-05 00:00:00', 9, max(snapshot_at) FROM "+db+".doc_viewer_snapshot")
+	sameRows(t, "document-views with a probe in the snapshot", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1"}),
+		append(append([]string{}, goldenDocViewers...), "||||v:probe|2026-03-05 00:00:00.000|2026-03-05 00:00:00.000|0|0|0|9|0|{}")...)
+
+	// A viewer with a row written after the snapshot is computed from the rollups: u3 reads
+	// page 4 for 800 ms (and a1's row stays the snapshot's).
+	insert(t, conn, db, "after-snapshot", ev{id: "d-u3-p4", at: "2026-03-06 10:00:00", typ: "page", visitor: "c3", session: "s11", partner: "p2", user: "u3", content: "doc1", ctype: "document", page: 4, pageCount: 10, dwell: 800})
+	sameRows(t, "document-views after a change", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1"}),
+		"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|2|3800|{1:1000,2:2000,4:800}",
+		goldenDocViewers[1], goldenDocViewers[2],
+		"||||v:probe|2026-03-05 00:00:00.000|2026-03-05 00:00:00.000|0|0|0|9|0|{}")
+
+	// The next refresh replaces the snapshot: the probe is gone, u3's change is in it.
+	refresh()
+	sameRows(t, "document-views after the next refresh", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1"}),
+		"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|2|3800|{1:1000,2:2000,4:800}",
+		goldenDocViewers[1], goldenDocViewers[2])
 }

@@ -231,6 +231,8 @@ var (
 	mergeTreeRE   = regexp.MustCompile(`(?is)\bENGINE\s*=\s*(\w*)MergeTree\b(\s*\(([^)]*)\))?`)
 	shardByRE     = regexp.MustCompile(`(?m)^\s*--\s*shard by:\s*(.+?)\s*$`)
 	insertRE      = regexp.MustCompile(lead + `INSERT\s+INTO\s+(\w+)\.(\w+)\s+SELECT\b`)
+	modifyQueryRE = regexp.MustCompile(`(?is)^\s*MODIFY\s+QUERY\b`)
+	columnAlterRE = regexp.MustCompile(`(?is)^\s*(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b`)
 )
 
 // IsBackfill reports whether a rendered statement is a backfill (INSERT INTO t SELECT ...)
@@ -262,14 +264,16 @@ func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
 			db, name, on, db, name, o.Cluster, db, name, shard)
 		return []string{localStmt, dist}, nil
 	}
-	if c := createMVRE.FindStringSubmatchIndex(s); c != nil {
-		// A materialized view fires on the shard that stores the inserted block, so it reads
-		// from and writes to the local tables; queries go through the Distributed ones.
-		body := s[c[1]:]
+	toLocal := func(body string) string {
 		for name := range local {
 			body = regexp.MustCompile(`\b`+regexp.QuoteMeta(db)+`\.`+name+`\b`).ReplaceAllString(body, db+"."+name+"_local")
 		}
-		return []string{s[:c[1]] + on + body}, nil
+		return body
+	}
+	if c := createMVRE.FindStringSubmatchIndex(s); c != nil {
+		// A materialized view fires on the shard that stores the inserted block, so it reads
+		// from and writes to the local tables; queries go through the Distributed ones.
+		return []string{s[:c[1]] + on + toLocal(s[c[1]:])}, nil
 	}
 	if c := createViewRE.FindStringSubmatchIndex(s); c != nil {
 		return []string{s[:c[1]] + on + s[c[1]:]}, nil
@@ -287,10 +291,18 @@ func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
 		if local[name] && isAlter {
 			tbl = name + "_local"
 		}
-		out := []string{s[:c[6]] + tbl + on + s[c[1]:]}
+		rest := s[c[1]:]
+		if modifyQueryRE.MatchString(rest) {
+			rest = toLocal(rest) // a view's new query reads local tables, as at its creation
+		}
+		out := []string{s[:c[6]] + tbl + on + rest}
 		if local[name] && !isAlter && strings.Contains(strings.ToUpper(s[c[2]:c[3]]), "TABLE") {
 			// dropping a MergeTree table drops its Distributed table, then the data
 			out = append(out, s[:c[6]]+name+"_local"+on+s[c[1]:])
+		}
+		if local[name] && isAlter && columnAlterRE.MatchString(rest) {
+			// the Distributed table has the same columns as its local table
+			out = append(out, s[:c[6]]+name+on+rest)
 		}
 		return out, nil
 	}

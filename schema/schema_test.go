@@ -129,6 +129,12 @@ func TestRenderCluster(t *testing.T) {
 		"ENGINE = ReplicatedAggregatingMergeTree(",
 		"TO beacon.doc_viewer_pages_local AS",
 		"FROM beacon.events_local",
+		// a column added to a local table is added to its Distributed table too
+		"ALTER TABLE beacon.doc_viewers_local ON CLUSTER c1 ADD COLUMN IF NOT EXISTS updated_at",
+		"ALTER TABLE beacon.doc_viewers ON CLUSTER c1 ADD COLUMN IF NOT EXISTS updated_at",
+		// a view's changed query reads local tables
+		"ALTER TABLE beacon.doc_viewers_mv ON CLUSTER c1 MODIFY QUERY",
+		"REFRESH EVERY 15 MINUTE TO beacon.doc_viewer_snapshot_local AS",
 	} {
 		if !strings.Contains(all, want) {
 			t.Fatalf("cluster flavor lacks %q", want)
@@ -136,7 +142,7 @@ func TestRenderCluster(t *testing.T) {
 	}
 	// Materialized views read and write local tables only.
 	for _, s := range stmts {
-		if strings.Contains(s, "MATERIALIZED VIEW") && regexp.MustCompile(`beacon\.events\b[^_]`).MatchString(s) {
+		if (strings.Contains(s, "MATERIALIZED VIEW") || strings.Contains(s, "MODIFY QUERY")) && regexp.MustCompile(`beacon\.events\b[^_]`).MatchString(s) {
 			t.Fatalf("materialized view reads the Distributed table: %.200s", s)
 		}
 	}
