@@ -84,6 +84,10 @@ var goldenRest = []ev{
 	{id: "f-u2-view", at: "2026-03-02 17:10:00", typ: "view", visitor: "b2", session: "s5", partner: "p1", user: "u2", content: "faq1", ctype: "faq"},
 	{id: "f-u3-view", at: "2026-03-02 17:20:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "faq1", ctype: "faq"},
 	{id: "f-a1-view", at: "2026-03-02 17:30:00", typ: "view", visitor: "a1", session: "sa1", content: "faq1", ctype: "faq"},
+	// faq9 is a FAQ only by its events (the contents table does not have it), read by u3
+	// on March 3; events also call doc2 a FAQ, but the contents table says document
+	{id: "f9-u3-view", at: "2026-03-03 09:00:00", typ: "view", visitor: "c3", session: "s12", partner: "p2", user: "u3", content: "faq9", ctype: "faq"},
+	{id: "d2-u1-faq", at: "2026-03-03 09:30:00", typ: "view", visitor: "d1", session: "s13", partner: "p1", user: "u1", content: "doc2", ctype: "faq"},
 	// p4 (not in the partners table, no deals) reads faq1 on March 4
 	{id: "f-u9-view", at: "2026-03-04 10:05:00", typ: "view", visitor: "n9", session: "s10", partner: "p4", user: "u9", content: "faq1", ctype: "faq"},
 	// tool1 (a page tagged tool, camp2): u3 in two sessions
@@ -208,14 +212,19 @@ func TestGolden(t *testing.T) {
 		// 0.4714; avg won of users 4000/3, others 0/1.
 		// tool1: p2 on March 2 and 4 -> [0,2,0,0] -> corr (4*6000 - 2*4000) /
 		// sqrt((4*4 - 4) * 24e6) = 0.9428; users 3000, others (1000+0+0)/3.
+		// faq9 (no title: only events know it): p2 on March 3 -> [0,1,0,0] -> corr
+		// (4*3000 - 4000) / sqrt((4 - 1) * 24e6) = 0.9428; users 3000, others 1000/3.
+		// doc2 is not listed: the contents table's kind wins.
 		sameRows(t, "content-outcomes", run(t, conn, db, "content-outcomes", map[string]string{"tenant": "acme"}),
 			"faq1|Setup FAQ|faq|3|3|0.4714|1333.33|0",
 			"tool1|ROI calculator|tool|2|1|0.9428|3000|333.33",
+			"faq9||faq|1|1|0.9428|3000|333.33",
 		)
 		// in a period without deals the correlation is undefined; tool1's March 4 is out,
 		// and so is p4 (its only use is on March 4)
 		sameRows(t, "content-outcomes early March", run(t, conn, db, "content-outcomes", map[string]string{"tenant": "acme", "to": "2026-03-03"}),
 			"faq1|Setup FAQ|faq|2|2||0|0",
+			"faq9||faq|1|1||0|0",
 			"tool1|ROI calculator|tool|1|1||0|0",
 		)
 	})

@@ -29,20 +29,22 @@ bitAnd(bitShiftLeft(bitNot(toUInt256(0)), toUInt16(greatest(f_day, block * 256) 
 (
     SELECT (groupArray(content_id), groupArray(title), groupArray(kind)) FROM
     (
+        -- the contents table's kind wins (a content it has that is neither FAQ nor tool
+        -- gets '' and is left out); events' content_type where it has none
         SELECT content_id, argMax(title, prio) AS title, argMax(kind, prio) AS kind
         FROM
         (
             SELECT content_id, title, 1 AS prio,
-                   multiIf(content_type IN ('faq', 'tool'), toString(content_type), has(tags, 'faq'), 'faq', 'tool') AS kind
+                   multiIf(content_type IN ('faq', 'tool'), toString(content_type), has(tags, 'faq'), 'faq', has(tags, 'tool'), 'tool', '') AS kind
             FROM {db}.contents FINAL
-            WHERE tenant = {tenant:String} AND (content_type IN ('faq', 'tool') OR has(tags, 'faq') OR has(tags, 'tool'))
+            WHERE tenant = {tenant:String}
             UNION ALL
-            SELECT DISTINCT toString(content_id), '', 0, toString(content_type)
+            SELECT toString(content_id), '', 0, toString(content_type)
             FROM {db}.content_kinds
             WHERE tenant = {tenant:String} AND content_type IN ('faq', 'tool')
-              AND content_id NOT IN (SELECT content_id FROM {db}.contents FINAL WHERE tenant = {tenant:String})
         )
         GROUP BY content_id
+        HAVING kind != ''
     )
 ) AS kinds,
 (
