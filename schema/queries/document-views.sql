@@ -27,16 +27,17 @@ parseDateTime64BestEffort({to:String}, 3, 'UTC') AS to_t,
 ) AS snap,
 -- the viewers with a rollup row written since the snapshot, or up to 120 s before it (an
 -- insert that started then may have committed after the refresh read the rollups); all of
--- them before the first snapshot. A scalar, so the rollups are not read at all when it is
--- empty.
+-- them before the first snapshot. Their number is a scalar, so that nothing below reads
+-- the rollups when it is 0; the set is a CTE, not a scalar: a scalar's value is inlined
+-- into the query, and a popular document's 43,000 viewer ids cost the analysis more than
+-- evaluating the CTE twice.
+changed AS
 (
-    SELECT groupArray(viewer) FROM
-    (
-        SELECT DISTINCT viewer FROM {db}.doc_viewers
-        WHERE tenant = {tenant:String} AND content_id = {content:String}
-          AND updated_at + 120 >= snap
-    )
-) AS changed,
+    SELECT viewer FROM {db}.doc_viewers
+    WHERE tenant = {tenant:String} AND content_id = {content:String}
+      AND updated_at + 120 >= snap
+),
+(SELECT count() FROM changed) AS n_changed,
 -- which of the changed viewers, from the cheap columns only, computed once (a CTE would
 -- be evaluated again wherever it is named; a scalar is not); their sessions, pages and
 -- dwell are read below for these viewers only
@@ -45,10 +46,10 @@ parseDateTime64BestEffort({to:String}, 3, 'UTC') AS to_t,
     (
         SELECT viewer
         FROM {db}.doc_viewers
-        WHERE notEmpty(changed) AND tenant = {tenant:String} AND content_id = {content:String}
-          AND viewer IN (SELECT arrayJoin(changed))
+        WHERE n_changed > 0 AND tenant = {tenant:String} AND content_id = {content:String}
         GROUP BY viewer
-        HAVING max(last_seen) >= from_t AND min(first_seen) < to_t
+        HAVING max(updated_at) + 120 >= snap
+           AND max(last_seen) >= from_t AND min(first_seen) < to_t
            AND ({partner:String} = '' OR max(partner_id) = {partner:String})
         ORDER BY min(first_seen), viewer
         LIMIT {limit:UInt32}
@@ -110,7 +111,7 @@ rows AS
     WHERE tenant = {tenant:String} AND content_id = {content:String}
       AND last_seen >= from_t AND first_opened < to_t
       AND ({partner:String} = '' OR partner_id = {partner:String})
-      AND viewer NOT IN (SELECT arrayJoin(changed))
+      AND (n_changed = 0 OR viewer NOT IN changed)
     ORDER BY first_opened, viewer
     LIMIT {limit:UInt32}
 )
