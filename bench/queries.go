@@ -87,8 +87,8 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 	fmt.Fprintln(o.Log)
 	genTime := time.Since(t0)
 	lastInsert := time.Now()
-	// The snapshot's 15-minute schedule would rebuild it during the measurements (43 s of
-	// a core on 100M events): paused here, rebuilt by refreshSnapshot before the second.
+	// The snapshot's 15-minute schedule would rebuild it during the measurements (32-44 s
+	// on 100M events): paused here, rebuilt by refreshSnapshot before the second.
 	if _, err := ch.Query(ctx, "SYSTEM STOP VIEW "+db+".doc_viewer_snapshot_mv"); err != nil {
 		return err
 	}
