@@ -28,9 +28,9 @@ parseDateTime64BestEffort({to:String}, 3, 'UTC') AS to_t,
 -- the viewers with a rollup row written since the snapshot, or up to 120 s before it (an
 -- insert that started then may have committed after the refresh read the rollups); all of
 -- them before the first snapshot. Their number is a scalar, so that nothing below reads
--- the rollups when it is 0; the set is a CTE, not a scalar: a scalar's value is inlined
--- into the query, and a popular document's 43,000 viewer ids cost the analysis more than
--- evaluating the CTE twice.
+-- the rollups when it is 0 (the set is then not built either); the set itself stays a
+-- CTE, read only by the snapshot branch, as a scalar's value would be inlined into the
+-- query: up to every viewer id of the document.
 changed AS
 (
     SELECT viewer FROM {db}.doc_viewers
