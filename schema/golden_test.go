@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -129,6 +130,8 @@ func loadGolden(t *testing.T, conn driver.Conn, db string) {
 		insert(t, conn, db, token, batch...)
 		insert(t, conn, db, token, batch...) // the retry: dropped everywhere
 	}
+	// as the ingest does after each batch: recompute the document viewers just written
+	refreshRows(t, conn, db, time.Hour)
 	// the other tenant's deal and partner must not leak in
 	importCSV(t, conn, db, "deals", "other", "deal_id,partner_id,amount,stage\nk9,p3,99999,won\n")
 	importCSV(t, conn, db, "partners", "acme", goldenPartners)
@@ -157,8 +160,6 @@ func TestGolden(t *testing.T) {
 	}
 
 	t.Run("document-views", func(t *testing.T) {
-		// no snapshot has been taken since the events came: every viewer is computed from
-		// the rollups
 		checkDocumentViews(t, conn, db, nil)
 	})
 
@@ -323,44 +324,45 @@ func checkDocumentViews(t *testing.T, conn driver.Conn, db string, extra map[str
 		"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|1|5|{7:5}")
 }
 
-// document-views reads a viewer from the periodic snapshot (doc_viewer_snapshot) unless a
-// rollup row of it was written since, and answers the same either way.
-func TestDocumentViewsSnapshot(t *testing.T) {
+// document-views reads doc_viewer_rows, the finished row of each viewer, which a refresh
+// after each write recomputes for the viewers written in the refresh's window only.
+func TestDocViewerRows(t *testing.T) {
 	conn, db := newDB(t)
 	loadGolden(t, conn, db)
-	refresh := func() {
+	doc1 := map[string]string{"tenant": "acme", "content": "doc1"}
+	versions := func() uint64 {
 		t.Helper()
-		// The query reads a viewer from the snapshot when its rows were written more than
-		// 120 s before the snapshot was taken: move the rows' write times back an hour, as
-		// if the events had come an hour ago.
-		exec(t, conn, "ALTER TABLE "+db+".doc_viewers UPDATE updated_at = updated_at - 3600 WHERE 1 SETTINGS mutations_sync = 2")
-		exec(t, conn, "SYSTEM REFRESH VIEW "+db+".doc_viewer_snapshot_mv")
-		exec(t, conn, "SYSTEM WAIT VIEW "+db+".doc_viewer_snapshot_mv")
+		return scalar[uint64](t, conn, "SELECT count() FROM "+db+".doc_viewer_rows WHERE tenant = 'acme'")
 	}
-	refresh()
-	if n := scalar[uint64](t, conn, "SELECT count() FROM "+db+".doc_viewer_snapshot WHERE tenant = 'acme' AND content_id = 'doc1'"); n != 3 {
-		t.Fatalf("snapshot of doc1: %d rows, want 3", n)
+	// As if the golden events had been written an hour ago: a refresh of the last minute
+	// must then recompute only what is written below.
+	exec(t, conn, "ALTER TABLE "+db+".doc_viewers UPDATE updated_at = updated_at - 3600 WHERE 1 SETTINGS mutations_sync = 2")
+	before := versions()
+
+	// u3 reads page 4 for 800 ms. Until a refresh the answer stays the last finished one:
+	// the query reads nothing else.
+	insert(t, conn, db, "u3-page-4", ev{id: "d-u3-p4", at: "2026-03-06 10:00:00", typ: "page", visitor: "c3", session: "s11", partner: "p2", user: "u3", content: "doc1", ctype: "document", page: 4, pageCount: 10, dwell: 800})
+	sameRows(t, "document-views before the refresh", run(t, conn, db, "document-views", doc1), goldenDocViewers...)
+	refreshRows(t, conn, db, time.Minute)
+	u3 := "p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|2|3800|{1:1000,2:2000,4:800}"
+	sameRows(t, "document-views after the refresh", run(t, conn, db, "document-views", doc1), u3, goldenDocViewers[1], goldenDocViewers[2])
+	if n := versions(); n != before+1 {
+		t.Fatalf("the refresh wrote %d rows, want 1 (u3 only)", n-before)
 	}
-	// every viewer comes from the snapshot
-	checkDocumentViews(t, conn, db, nil)
 
-	// Proof that the snapshot is what answers: a row only the snapshot has is listed.
-	exec(t, conn, "INSERT INTO "+db+".doc_viewer_snapshot (tenant, content_id, viewer, first_opened, last_seen, opens, snapshot_at) "+
-		"SELECT 'acme', 'doc1', 'v:probe', '2026-03-05 00:00:00', '2026-03-05 00:00:00', 9, max(snapshot_at) FROM "+db+".doc_viewer_snapshot")
-	sameRows(t, "document-views with a probe in the snapshot", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1"}),
-		append(append([]string{}, goldenDocViewers...), "||||v:probe|2026-03-05 00:00:00.000|2026-03-05 00:00:00.000|0|0|0|9|0|{}")...)
-
-	// A viewer with a row written after the snapshot is computed from the rollups: u3 reads
-	// page 4 for 800 ms (and a1's row stays the snapshot's).
-	insert(t, conn, db, "after-snapshot", ev{id: "d-u3-p4", at: "2026-03-06 10:00:00", typ: "page", visitor: "c3", session: "s11", partner: "p2", user: "u3", content: "doc1", ctype: "document", page: 4, pageCount: 10, dwell: 800})
-	sameRows(t, "document-views after a change", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1"}),
-		"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|2|3800|{1:1000,2:2000,4:800}",
-		goldenDocViewers[1], goldenDocViewers[2],
-		"||||v:probe|2026-03-05 00:00:00.000|2026-03-05 00:00:00.000|0|0|0|9|0|{}")
-
-	// The next refresh replaces the snapshot: the probe is gone, u3's change is in it.
-	refresh()
-	sameRows(t, "document-views after the next refresh", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1"}),
-		"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|2|3800|{1:1000,2:2000,4:800}",
-		goldenDocViewers[1], goldenDocViewers[2])
+	// Newer versions replace older ones even when the sort order or a filtered column
+	// changes: a1 turns out to have opened the document first (a late view), and u1 is
+	// seen attributed to p2 (partner_id is the largest seen), so a filter on p1 must not
+	// find u1's older version.
+	insert(t, conn, db, "changes",
+		ev{id: "d-a1-late", at: "2026-02-28 08:00:00", typ: "view", visitor: "a1", session: "sa0", content: "doc1", ctype: "document", pageCount: 10},
+		ev{id: "d-u1-as-p2", at: "2026-03-07 10:00:00", typ: "view", visitor: "d1", session: "s12", partner: "p2", user: "u1", content: "doc1", ctype: "document", pageCount: 10})
+	refreshRows(t, conn, db, time.Minute)
+	a1 := "||||v:a1|2026-02-28 08:00:00.000|2026-03-02 12:00:10.000|2|10|2|2|1000|{1:700,2:300}"
+	u1 := "p2|Beta|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-07 10:00:00.000|5|10|4|3|16500|{1:3000,2:3000,3:4500,5:6000}"
+	sameRows(t, "document-views after the changes", run(t, conn, db, "document-views", doc1), a1, u3, u1)
+	sameRows(t, "document-views partner p1", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "partner": "p1"}))
+	sameRows(t, "document-views partner p2", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "partner": "p2"}), u3, u1)
+	sameRows(t, "bi_document_viewers", rawRows(t, conn, "SELECT viewer, partner_id, opens FROM "+db+".bi_document_viewers WHERE tenant = 'acme' AND content_id = 'doc1' ORDER BY viewer"),
+		"u:u1|p2|3", "u:u3|p2|2", "v:a1||2")
 }

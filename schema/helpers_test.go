@@ -153,3 +153,12 @@ func scalar[T any](t testing.TB, conn driver.Conn, sql string, args ...any) T {
 	}
 	return v
 }
+
+// refreshRows recomputes doc_viewer_rows for the viewers written in the last age, as the
+// ingest does after each batch.
+func refreshRows(t testing.TB, conn driver.Conn, db string, age time.Duration) {
+	t.Helper()
+	if err := RefreshDocViewers(context.Background(), conn, db, age); err != nil {
+		t.Fatal(err)
+	}
+}
