@@ -57,6 +57,11 @@ type Config struct {
 	// SessionTimeout is how long the group waits for a silent member before giving its
 	// partitions to others. Default: 10s.
 	SessionTimeout time.Duration
+	// RefreshInterval is the shortest time between two refreshes of doc_viewer_rows, the
+	// finished rows document-views reads: after inserting a batch the ingest recomputes
+	// the rows of the document viewers it wrote, at most once per interval, coalescing
+	// the batches inserted meanwhile. Default: 1s.
+	RefreshInterval time.Duration
 	// RetryMin and RetryMax bound the backoff between retries of ClickHouse and Kafka
 	// writes. Default: 100ms and 5s.
 	RetryMin, RetryMax time.Duration
@@ -102,6 +107,9 @@ func (c *Config) withDefaults() Config {
 	if out.FlushInterval == 0 {
 		out.FlushInterval = time.Second
 	}
+	if out.RefreshInterval == 0 {
+		out.RefreshInterval = time.Second
+	}
 	if out.FetchMaxWait == 0 {
 		out.FetchMaxWait = 500 * time.Millisecond
 	}
@@ -130,7 +138,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ingest: batch rows must be positive, got %d", d.BatchRows)
 	case d.BatchBytes < 0:
 		return fmt.Errorf("ingest: batch bytes must be positive, got %d", d.BatchBytes)
-	case d.FlushInterval < 0 || d.FetchMaxWait < 0 || d.SessionTimeout < 0:
+	case d.FlushInterval < 0 || d.FetchMaxWait < 0 || d.SessionTimeout < 0 || d.RefreshInterval < 0:
 		return errors.New("ingest: durations must be positive")
 	case d.RetryMin < 0 || d.RetryMax < d.RetryMin:
 		return fmt.Errorf("ingest: retry backoff must satisfy 0 < min <= max, got %v and %v", d.RetryMin, d.RetryMax)

@@ -243,3 +243,45 @@ func TestRebuildAfterCrashIsDeduplicated(t *testing.T) {
 	produce(t, k.Addr, topic, 0, 500, nil)
 	crashedBeforeCommit(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
 }
+
+// TestDocViewerRowsFollowInserts: after the batches are inserted, the ingest refreshes the
+// finished rows document-views reads (doc_viewer_rows), with nobody else refreshing them.
+func TestDocViewerRowsFollowInserts(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	conn := ch.Conn(t)
+	migrate(t, conn, ch.Database)
+	k := testenv.NewKafka(t)
+	topic, dlq := k.Topic(t, 2), k.Topic(t, 1)
+	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
+	cfg.RefreshInterval = 100 * time.Millisecond
+	ing, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runInProcess(t, ing)
+
+	// Every test event is a page event of person u-9 on doc-1 with 5400 ms of dwell, each
+	// with its own id: the viewer's row must count each one once, whichever batch it came in.
+	finished := func(want int) func() (bool, string) {
+		return func() (bool, string) {
+			var dwell, rows uint64
+			err := conn.QueryRow(context.Background(), fmt.Sprintf(
+				"SELECT sum(total_dwell_ms), count() FROM `%s`.doc_viewer_rows FINAL WHERE tenant = 'acme' AND content_id = 'doc-1' AND viewer = 'u:u-9'",
+				ch.Database)).Scan(&dwell, &rows)
+			return err == nil && rows == 1 && dwell == uint64(want)*5400,
+				fmt.Sprintf("%d rows, dwell %d ms (err %v), want 1 row and %d ms", rows, dwell, err, want*5400)
+		}
+	}
+	produce(t, k.Addr, topic, 0, 300, nil)
+	eventually(t, time.Minute, "the viewer's row after 300 events", finished(300))
+	produce(t, k.Addr, topic, 300, 450, nil)
+	eventually(t, time.Minute, "the viewer's row after 450 events", finished(450))
+	if n := testutil.CollectAndCount(reg, "ingest_refresh_duration_seconds"); n != 1 {
+		t.Fatalf("ingest_refresh_duration_seconds: %d series", n)
+	}
+	if got := testutil.ToFloat64(ing.m.refreshErrors.WithLabelValues(kindSchema)); got != 0 {
+		t.Fatalf("%v schema errors while refreshing", got)
+	}
+}

@@ -21,6 +21,7 @@ type Ingester struct {
 	m     *metrics
 	store *store
 	dlq   *kafka.Writer
+	rows  *refresher
 
 	commitMu sync.Mutex // one offset commit at a time on the generation's coordinator conn
 }
@@ -35,7 +36,7 @@ func New(cfg Config) (*Ingester, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Ingester{
+	ing := &Ingester{
 		cfg:   c,
 		log:   c.Logger.With("component", "ingest", "topic", c.Topic, "group", c.GroupID),
 		m:     newMetrics(c.Registerer),
@@ -51,7 +52,9 @@ func New(cfg Config) (*Ingester, error) {
 			// (beacon dev runs the collector beside us) and caches topic metadata.
 			Transport: &kafka.Transport{},
 		},
-	}, nil
+	}
+	ing.rows = newRefresher(ing)
+	return ing, nil
 }
 
 // Run is New followed by Ingester.Run.
@@ -66,10 +69,21 @@ func Run(ctx context.Context, cfg Config) error {
 // Run consumes until ctx ends, then leaves the group and returns nil. Kafka or ClickHouse
 // being unreachable is not an error: it is retried with backoff and reported in the log
 // and metrics. Open batches are not flushed on the way out; whoever takes the partitions
-// next rebuilds them from the committed offsets.
+// next rebuilds them from the committed offsets. The inserted ones get their document
+// viewers' rows refreshed before Run returns.
 func (ing *Ingester) Run(ctx context.Context) error {
 	defer ing.store.Close()
 	defer ing.dlq.Close()
+	refreshCtx, stopRefresh := context.WithCancel(context.Background())
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		ing.rows.run(refreshCtx)
+	}()
+	defer func() {
+		stopRefresh()
+		<-refreshed
+	}()
 	cfg := &ing.cfg
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                     cfg.GroupID,
@@ -425,6 +439,7 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 	}
 	if rows := b.cols.len(); rows > 0 {
 		token := batchToken(cfg.Topic, p.id, b.start, b.end)
+		began := time.Now() // rows of any attempt were written after this
 		var took time.Duration
 		ok := p.retry(ctx, "insert the batch", classifyCH, func(ctx context.Context) error {
 			t0 := time.Now()
@@ -439,6 +454,7 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 		m.insertSeconds.Observe(took.Seconds())
 		m.rows.Add(float64(rows))
 		m.batchRows.Observe(float64(rows))
+		p.ing.rows.touched(began)
 	}
 	m.batchBytes.Observe(float64(b.bytes))
 	m.batches.WithLabelValues(b.cut).Inc()

@@ -16,6 +16,10 @@ type metrics struct {
 	lag           *prometheus.GaugeVec
 	committed     *prometheus.GaugeVec
 	buffered      prometheus.Gauge
+
+	refreshSeconds prometheus.Histogram
+	refreshDelay   prometheus.Histogram
+	refreshErrors  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -48,13 +52,26 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			[]string{"partition"}),
 		buffered: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "ingest_buffered_bytes", Help: "Message bytes held in open batches; bounded by partitions x -ingest.batchBytes."}),
+		refreshSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ingest_refresh_duration_seconds", Help: "Latency of one successful refresh of doc_viewer_rows (the finished rows document-views reads).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
+		refreshDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ingest_refresh_delay_seconds", Help: "From the start of the earliest insert a refresh covered to the refresh's end: how late document-views shows a batch.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16)}),
+		refreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ingest_refresh_errors_total", Help: "Failed refreshes of doc_viewer_rows by kind: schema (run migrations), unavailable, server. Each is retried."},
+			[]string{"kind"}),
 	}
 	for _, k := range []string{kindSchema, kindUnavailable, kindServer, kindKafka} {
 		m.insertErrors.WithLabelValues(k)
 	}
+	for _, k := range []string{kindSchema, kindUnavailable, kindServer} {
+		m.refreshErrors.WithLabelValues(k)
+	}
 	if reg != nil {
 		reg.MustRegister(m.rows, m.batches, m.batchRows, m.batchBytes, m.insertSeconds,
-			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered)
+			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered,
+			m.refreshSeconds, m.refreshDelay, m.refreshErrors)
 	}
 	return m
 }

@@ -37,6 +37,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	fs.DurationVar(&cfg.FlushInterval, "ingest.flushInterval", time.Second, "longest a message waits in an open batch; bounds freshness")
 	fs.DurationVar(&cfg.FetchMaxWait, "ingest.fetchMaxWait", 500*time.Millisecond, "longest one Kafka fetch waits for data")
 	fs.DurationVar(&cfg.SessionTimeout, "ingest.sessionTimeout", 10*time.Second, "how long the group waits for a silent ingester before reassigning its partitions")
+	fs.DurationVar(&cfg.RefreshInterval, "ingest.refreshInterval", time.Second, "shortest time between two refreshes of the document viewers' finished rows (doc_viewer_rows, read by document-views); batches inserted meanwhile are refreshed together")
 	fs.DurationVar(&cfg.RetryMax, "ingest.retryMax", 5*time.Second, "longest backoff between retries while ClickHouse or Kafka fail")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -1,0 +1,137 @@
+package ingest
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/beaconprm/beacon/schema"
+)
+
+const (
+	// refreshSlack widens a refresh's window beyond the start of the earliest insert it
+	// covers: updated_at is in whole seconds, and the server's clock is read when the
+	// refresh statement starts, a network trip after the age was measured here.
+	refreshSlack = 2 * time.Second
+	// startLookback is the window of the first refresh after a start: it covers the
+	// batches a predecessor inserted and may not have refreshed before it stopped.
+	startLookback = 10 * time.Minute
+	// finalRefreshTimeout bounds the refresh of the last batches on the way out.
+	finalRefreshTimeout = 30 * time.Second
+)
+
+// refresher keeps doc_viewer_rows (migration 0013), the finished rows document-views
+// reads, current: after a batch is inserted it recomputes the rows of every document
+// viewer written since that insert began (schema.RefreshDocViewers). One refresh runs at
+// a time and at most one per RefreshInterval; batches inserted meanwhile wait for the next
+// one, so refreshes coalesce under load instead of queueing.
+type refresher struct {
+	ing     *Ingester
+	mu      sync.Mutex
+	pending time.Time // start of the earliest insert no refresh has covered; zero if none
+	kick    chan struct{}
+}
+
+func newRefresher(ing *Ingester) *refresher {
+	return &refresher{ing: ing, kick: make(chan struct{}, 1)}
+}
+
+// touched records that an insert which started at start has committed.
+func (r *refresher) touched(start time.Time) {
+	r.mu.Lock()
+	if r.pending.IsZero() || start.Before(r.pending) {
+		r.pending = start
+	}
+	r.mu.Unlock()
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// take returns and clears the pending start.
+func (r *refresher) take() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	start := r.pending
+	r.pending = time.Time{}
+	return start
+}
+
+// run refreshes until ctx ends, then once more for what is still pending.
+func (r *refresher) run(ctx context.Context) {
+	cfg := &r.ing.cfg
+	log := r.ing.log.With("what", "refresh doc_viewer_rows")
+	r.touched(time.Now().Add(-startLookback))
+	var last time.Time
+	backoff := cfg.RetryMin
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			r.final(log)
+			return
+		case <-r.kick:
+		}
+		if wait := cfg.RefreshInterval - time.Since(last); wait > 0 && !sleep(ctx, wait) {
+			r.final(log)
+			return
+		}
+		start := r.take()
+		if start.IsZero() {
+			continue
+		}
+		last = time.Now()
+		if err := r.refresh(ctx, start); err != nil {
+			r.touched(start) // try again, with whatever came meanwhile
+			if ctx.Err() != nil {
+				r.final(log)
+				return
+			}
+			failures++
+			k := classifyCH(err)
+			r.ing.m.refreshErrors.WithLabelValues(k).Inc()
+			switch {
+			case k == kindSchema:
+				log.Error("cannot refresh the document viewers' rows; run `beacon migrate up`, retrying", "kind", k, "err", err, "attempt", failures)
+			case failures == 1 || failures%20 == 0:
+				log.Warn("cannot refresh the document viewers' rows; retrying", "kind", k, "err", err, "attempt", failures, "backoff", backoff)
+			}
+			if !sleep(ctx, backoff) {
+				r.final(log)
+				return
+			}
+			backoff = min(backoff*2, cfg.RetryMax)
+			continue
+		}
+		if failures > 0 {
+			log.Info("recovered", "attempts", failures+1)
+		}
+		failures, backoff = 0, cfg.RetryMin
+	}
+}
+
+// refresh recomputes the rows of the viewers written since start (this process's clock).
+func (r *refresher) refresh(ctx context.Context, start time.Time) error {
+	t0 := time.Now()
+	err := schema.RefreshDocViewers(ctx, r.ing.store.conn, r.ing.cfg.Database, time.Since(start)+refreshSlack)
+	if err != nil {
+		return err
+	}
+	r.ing.m.refreshSeconds.Observe(time.Since(t0).Seconds())
+	r.ing.m.refreshDelay.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// final refreshes what the last batches wrote, within finalRefreshTimeout.
+func (r *refresher) final(log interface{ Warn(string, ...any) }) {
+	start := r.take()
+	if start.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), finalRefreshTimeout)
+	defer cancel()
+	if err := r.refresh(ctx, start); err != nil {
+		log.Warn("cannot refresh the document viewers' rows on the way out; the next start covers the last "+startLookback.String(), "err", err)
+	}
+}
