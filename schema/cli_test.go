@@ -100,6 +100,20 @@ func TestCommands(t *testing.T) {
 			t.Fatalf("beacon query %s: stderr %q, want %q", c.args, errOut, c.want)
 		}
 	}
+	// events written without the ingest show in document-views after `beacon refresh`
+	insert(t, conn, ch.Database, "", goldenDocs...)
+	if out, _ = beacon(true, "query", "document-views", "-param", "tenant=acme", "-param", "content=doc1", "-format", "csv"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("document-views before the refresh: want the header only\n%s", out)
+	}
+	if out, _ = beacon(true, "refresh", "-refresh.since", "10m"); !strings.HasPrefix(out, "refreshed 6 document viewers' rows in ") {
+		t.Fatalf("refresh: %q, want 6 rows (doc1: u1, u3, a1; doc2: u2, u9; the other tenant's doc1: u1)", out)
+	}
+	if out, _ = beacon(true, "query", "document-views", "-param", "tenant=acme", "-param", "content=doc1", "-format", "csv"); strings.Count(out, "\n") != 4 {
+		t.Fatalf("document-views after the refresh: want 3 viewers\n%s", out)
+	}
+	if _, errOut = beacon(false, "refresh", "-refresh.since", "-1h"); !strings.Contains(errOut, "must be positive") {
+		t.Fatalf("refresh with a negative span: %q", errOut)
+	}
 	out, _ = beacon(true, "query", "-list")
 	for _, q := range []string{"document-views", "video-retention", "training-completion", "content-outcomes", "campaign-ranking"} {
 		if !strings.Contains(out, q+"\n") {

@@ -57,6 +57,7 @@ func NewMain(stdout, stderr io.Writer) *Main {
 		"migrate":    {summary: "apply or show schema migrations (up|status|render)", run: runMigrate},
 		"query":      {summary: "run a saved query", run: runQuery},
 		"import":     {summary: "import a dimension table from CSV", run: runImport},
+		"refresh":    {summary: "recompute document-views' rows after writing events without the ingest", run: runRefresh},
 		"link":       {summary: "mint a signed tracked link for a partner", run: runLink},
 	}}
 }
