@@ -447,6 +447,9 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 			took = time.Since(t0)
 			return err
 		})
+		// Even when ctx ended mid-insert: the server may have written the rows anyway, and
+		// whoever inserts the batch again is dropped as a repeat, so refreshes only from then.
+		p.ing.rows.touched(began)
 		if !ok {
 			return false
 		}
@@ -454,7 +457,6 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 		m.insertSeconds.Observe(took.Seconds())
 		m.rows.Add(float64(rows))
 		m.batchRows.Observe(float64(rows))
-		p.ing.rows.touched(began)
 	}
 	m.batchBytes.Observe(float64(b.bytes))
 	m.batches.WithLabelValues(b.cut).Inc()
