@@ -240,12 +240,20 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 // a merge policy, waits (at most 30 minutes) until each is down to one active part, and
 // says what it did.
 func fastForwardMerges(ctx context.Context, ch *ClickHouse, db string, o *Options) (string, error) {
-	list, err := ch.Query(ctx, "SELECT arrayStringConcat(groupArray(name), ' ') FROM system.tables WHERE database = '"+db+
+	// "table age table age ...": each table with a policy and its age in seconds
+	list, err := ch.Query(ctx, "SELECT arrayStringConcat(groupArray(concat(name, ' ', extract(engine_full, "+
+		"'min_age_to_force_merge_seconds = (\\d+)'))), ' ') FROM system.tables WHERE database = '"+db+
 		"' AND engine_full LIKE '%min_age_to_force_merge_seconds%'")
 	if err != nil {
 		return "", err
 	}
-	tables := strings.Fields(list)
+	fields := strings.Fields(list)
+	var tables []string
+	age := map[string]string{}
+	for i := 0; i+1 < len(fields); i += 2 {
+		tables = append(tables, fields[i])
+		age[fields[i]] = fields[i+1]
+	}
 	if len(tables) == 0 {
 		return "", fmt.Errorf("no table of %s has a merge policy (min_age_to_force_merge_seconds)", db)
 	}
@@ -272,16 +280,16 @@ func fastForwardMerges(ctx context.Context, ch *ClickHouse, db string, o *Option
 	}
 	fmt.Fprintln(o.Log)
 	took := time.Since(t0)
-	// Back to the migrations' hour (0011, 0013), or every later insert would rewrite whole
-	// tables within seconds.
+	// Back to the migrations' ages, or every later insert would rewrite whole tables within
+	// seconds.
 	for _, t := range tables {
-		if _, err := ch.Query(ctx, "ALTER TABLE "+db+"."+t+" MODIFY SETTING min_age_to_force_merge_seconds = 3600"); err != nil {
+		if _, err := ch.Query(ctx, "ALTER TABLE "+db+"."+t+" MODIFY SETTING min_age_to_force_merge_seconds = "+age[t]); err != nil {
 			return "", err
 		}
 	}
-	return fmt.Sprintf("The merge policy (migrations 0011 and 0013, parts merged once all are an hour old) was fast-forwarded by "+
-		"setting its age to 1 s on %s: they were down to one part each in %s. The age was then set back to an hour, and the "+
-		"queries ran again.", strings.Join(tables, ", "), took.Round(time.Second)), nil
+	return fmt.Sprintf("The merge policy (migrations 0011 and 0013: parts merged once all are an hour old) was fast-forwarded by "+
+		"setting its age to 1 s on %s: they were down to one part each in %s. The ages were then set back, and the queries ran "+
+		"again.", strings.Join(tables, ", "), took.Round(time.Second)), nil
 }
 
 // liveWrites writes 15 minutes' worth of new events at the rate the load's events span
