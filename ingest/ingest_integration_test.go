@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -262,18 +263,7 @@ func TestDocViewerRowsFollowInserts(t *testing.T) {
 	}
 	runInProcess(t, ing)
 
-	// Every test event is a page event of person u-9 on doc-1 with 5400 ms of dwell, each
-	// with its own id: the viewer's row must count each one once, whichever batch it came in.
-	finished := func(want int) func() (bool, string) {
-		return func() (bool, string) {
-			var dwell, rows uint64
-			err := conn.QueryRow(context.Background(), fmt.Sprintf(
-				"SELECT sum(total_dwell_ms), count() FROM `%s`.doc_viewer_rows FINAL WHERE tenant = 'acme' AND content_id = 'doc-1' AND viewer = 'u:u-9'",
-				ch.Database)).Scan(&dwell, &rows)
-			return err == nil && rows == 1 && dwell == uint64(want)*5400,
-				fmt.Sprintf("%d rows, dwell %d ms (err %v), want 1 row and %d ms", rows, dwell, err, want*5400)
-		}
-	}
+	finished := func(want int) func() (bool, string) { return viewerRow(conn, ch.Database, want) }
 	produce(t, k.Addr, topic, 0, 300, nil)
 	eventually(t, time.Minute, "the viewer's row after 300 events", finished(300))
 	produce(t, k.Addr, topic, 300, 450, nil)
@@ -283,5 +273,78 @@ func TestDocViewerRowsFollowInserts(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(ing.m.refreshErrors.WithLabelValues(kindSchema)); got != 0 {
 		t.Fatalf("%v schema errors while refreshing", got)
+	}
+}
+
+// viewerRow checks the finished row of the test events' viewer: every test event is a page
+// event of person u-9 on doc-1 with 5400 ms of dwell, each with its own id, so the row must
+// count each of want events once, whichever batch it came in; want 0 means no row.
+func viewerRow(conn driver.Conn, db string, want int) func() (bool, string) {
+	return func() (bool, string) {
+		var dwell, rows uint64
+		err := conn.QueryRow(context.Background(), fmt.Sprintf(
+			"SELECT sum(total_dwell_ms), count() FROM `%s`.doc_viewer_rows FINAL WHERE tenant = 'acme' AND content_id = 'doc-1' AND viewer = 'u:u-9'",
+			db)).Scan(&dwell, &rows)
+		wantRows := uint64(min(want, 1))
+		return err == nil && rows == wantRows && dwell == uint64(want)*5400,
+			fmt.Sprintf("%d rows, dwell %d ms (err %v), want %d row(s) and %d ms", rows, dwell, err, wantRows, want*5400)
+	}
+}
+
+// TestRefreshOnTheWayOut: batches inserted but not yet refreshed when the ingester stops
+// get their viewers' rows refreshed before Run returns.
+func TestRefreshOnTheWayOut(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	conn := ch.Conn(t)
+	migrate(t, conn, ch.Database)
+	k := testenv.NewKafka(t)
+	topic, dlq := k.Topic(t, 1), k.Topic(t, 1)
+	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
+	cfg.RefreshInterval = time.Hour // after the start's refresh, none until the way out
+	ing, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ing.Run(ctx) }()
+	refreshes := func() uint64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "ingest_refresh_duration_seconds" {
+				return mf.GetMetric()[0].GetHistogram().GetSampleCount()
+			}
+		}
+		return 0
+	}
+	eventually(t, time.Minute, "the refresh at the start", func() (bool, string) {
+		n := refreshes()
+		return n == 1, fmt.Sprintf("%d refreshes", n)
+	})
+	produce(t, k.Addr, topic, 0, 120, nil)
+	waitDone(t, conn, ch.Database, k.Addr, cfg.GroupID, topic, 1, 120, 120, time.Minute)
+	if ok, state := viewerRow(conn, ch.Database, 0)(); !ok {
+		t.Fatalf("a refresh ran before the way out: %s", state)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return within a minute of cancellation")
+	}
+	if ok, state := viewerRow(conn, ch.Database, 120)(); !ok {
+		t.Fatalf("after Run returned: %s", state)
+	}
+	if n := refreshes(); n != 2 {
+		t.Fatalf("%d refreshes, want 2 (the start's and the way out's)", n)
 	}
 }

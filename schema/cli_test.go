@@ -111,6 +111,9 @@ func TestCommands(t *testing.T) {
 	if out, _ = beacon(true, "query", "document-views", "-param", "tenant=acme", "-param", "content=doc1", "-format", "csv"); strings.Count(out, "\n") != 4 {
 		t.Fatalf("document-views after the refresh: want 3 viewers\n%s", out)
 	}
+	if out, _ = beacon(true, "refresh", "-refresh.all"); !strings.HasPrefix(out, "refreshed 6 document viewers' rows in ") {
+		t.Fatalf("refresh -refresh.all: %q, want the same 6 rows", out)
+	}
 	if _, errOut = beacon(false, "refresh", "-refresh.since", "-1h"); !strings.Contains(errOut, "must be positive") {
 		t.Fatalf("refresh with a negative span: %q", errOut)
 	}

@@ -22,12 +22,6 @@ func RefreshDocViewers(ctx context.Context, conn driver.Conn, db string, age tim
 		clickhouse.WithParameters(clickhouse.Parameters{"age_ms": fmt.Sprint(age.Milliseconds())}),
 		// in the cluster flavor each shard picks and computes its own viewers (0013)
 		clickhouse.WithSettings(clickhouse.Settings{"distributed_product_mode": "local"}))
-	return conn.Exec(ctx, RefreshDocViewersSQL(db))
-}
-
-// RefreshDocViewersSQL is the statement RefreshDocViewers runs, with one server-side
-// parameter, age_ms (UInt64).
-func RefreshDocViewersSQL(db string) string {
-	return fmt.Sprintf("INSERT INTO `%s`.doc_viewer_rows SELECT * FROM `%s`.doc_viewer_rows_since("+
-		"since = now64(3, 'UTC') - toIntervalMillisecond({age_ms:UInt64}))", db, db)
+	return conn.Exec(ctx, fmt.Sprintf("INSERT INTO `%s`.doc_viewer_rows SELECT * FROM `%s`.doc_viewer_rows_since("+
+		"since = now64(3, 'UTC') - toIntervalMillisecond({age_ms:UInt64}))", db, db))
 }
