@@ -274,6 +274,28 @@ func TestDocViewerRowsFollowInserts(t *testing.T) {
 	if got := testutil.ToFloat64(ing.m.refreshErrors.WithLabelValues(kindSchema)); got != 0 {
 		t.Fatalf("%v schema errors while refreshing", got)
 	}
+	// The delay counts from the inserts' starts, not from the start's 10-minute lookback.
+	n, sum := histogram(t, reg, "ingest_refresh_delay_seconds")
+	if n == 0 || sum/float64(n) > 60 {
+		t.Fatalf("ingest_refresh_delay_seconds: %d samples, sum %.1f s", n, sum)
+	}
+}
+
+// histogram returns the sample count and sum of a histogram without labels in reg.
+func histogram(t *testing.T, reg *prometheus.Registry, name string) (uint64, float64) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			h := mf.GetMetric()[0].GetHistogram()
+			return h.GetSampleCount(), h.GetSampleSum()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0, 0
 }
 
 // viewerRow checks the finished row of the test events' viewer: every test event is a page
@@ -312,16 +334,8 @@ func TestRefreshOnTheWayOut(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- ing.Run(ctx) }()
 	refreshes := func() uint64 {
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mf := range mfs {
-			if mf.GetName() == "ingest_refresh_duration_seconds" {
-				return mf.GetMetric()[0].GetHistogram().GetSampleCount()
-			}
-		}
-		return 0
+		n, _ := histogram(t, reg, "ingest_refresh_duration_seconds")
+		return n
 	}
 	eventually(t, time.Minute, "the refresh at the start", func() (bool, string) {
 		n := refreshes()

@@ -28,7 +28,8 @@ const (
 type refresher struct {
 	ing     *Ingester
 	mu      sync.Mutex
-	pending time.Time // start of the earliest insert no refresh has covered; zero if none
+	pending time.Time // earliest start of what no refresh has covered yet; zero if none
+	insert  time.Time // the same for inserts only (not the lookback of a start), for the delay metric
 	kick    chan struct{}
 }
 
@@ -37,10 +38,17 @@ func newRefresher(ing *Ingester) *refresher {
 }
 
 // touched records that an insert which started at start has committed.
-func (r *refresher) touched(start time.Time) {
+func (r *refresher) touched(start time.Time) { r.cover(start, start) }
+
+// cover asks for a refresh of what was written since start; insert is the start of the
+// earliest insert among it, or zero.
+func (r *refresher) cover(start, insert time.Time) {
 	r.mu.Lock()
 	if r.pending.IsZero() || start.Before(r.pending) {
 		r.pending = start
+	}
+	if !insert.IsZero() && (r.insert.IsZero() || insert.Before(r.insert)) {
+		r.insert = insert
 	}
 	r.mu.Unlock()
 	select {
@@ -49,20 +57,20 @@ func (r *refresher) touched(start time.Time) {
 	}
 }
 
-// take returns and clears the pending start.
-func (r *refresher) take() time.Time {
+// take returns and clears what is pending.
+func (r *refresher) take() (start, insert time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	start := r.pending
-	r.pending = time.Time{}
-	return start
+	start, insert = r.pending, r.insert
+	r.pending, r.insert = time.Time{}, time.Time{}
+	return start, insert
 }
 
 // run refreshes until ctx ends, then once more for what is still pending.
 func (r *refresher) run(ctx context.Context) {
 	cfg := &r.ing.cfg
 	log := r.ing.log.With("what", "refresh doc_viewer_rows")
-	r.touched(time.Now().Add(-startLookback))
+	r.cover(time.Now().Add(-startLookback), time.Time{})
 	var last time.Time
 	backoff := cfg.RetryMin
 	failures := 0
@@ -77,13 +85,13 @@ func (r *refresher) run(ctx context.Context) {
 			r.final(log)
 			return
 		}
-		start := r.take()
+		start, insert := r.take()
 		if start.IsZero() {
 			continue
 		}
 		last = time.Now()
-		if err := r.refresh(ctx, start); err != nil {
-			r.touched(start) // try again, with whatever came meanwhile
+		if err := r.refresh(ctx, start, insert); err != nil {
+			r.cover(start, insert) // try again, with whatever came meanwhile
 			if ctx.Err() != nil {
 				r.final(log)
 				return
@@ -111,27 +119,30 @@ func (r *refresher) run(ctx context.Context) {
 	}
 }
 
-// refresh recomputes the rows of the viewers written since start (this process's clock).
-func (r *refresher) refresh(ctx context.Context, start time.Time) error {
+// refresh recomputes the rows of the viewers written since start (this process's clock);
+// insert, if set, is when the earliest insert covered began.
+func (r *refresher) refresh(ctx context.Context, start, insert time.Time) error {
 	t0 := time.Now()
 	err := schema.RefreshDocViewers(ctx, r.ing.store.conn, r.ing.cfg.Database, time.Since(start)+refreshSlack)
 	if err != nil {
 		return err
 	}
 	r.ing.m.refreshSeconds.Observe(time.Since(t0).Seconds())
-	r.ing.m.refreshDelay.Observe(time.Since(start).Seconds())
+	if !insert.IsZero() {
+		r.ing.m.refreshDelay.Observe(time.Since(insert).Seconds())
+	}
 	return nil
 }
 
 // final refreshes what the last batches wrote, within finalRefreshTimeout.
 func (r *refresher) final(log interface{ Warn(string, ...any) }) {
-	start := r.take()
+	start, insert := r.take()
 	if start.IsZero() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), finalRefreshTimeout)
 	defer cancel()
-	if err := r.refresh(ctx, start); err != nil {
+	if err := r.refresh(ctx, start, insert); err != nil {
 		log.Warn("cannot refresh the document viewers' rows on the way out; the next start covers the last "+startLookback.String(), "err", err)
 	}
 }

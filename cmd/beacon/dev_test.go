@@ -22,7 +22,8 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 // TestDevStackEndToEnd runs `beacon dev` as a user would (on free ports), sends the
-// documented example batch, expects its events queryable in ClickHouse, then stops the
+// documented example batch, expects its events queryable in ClickHouse (and the document
+// viewer's finished row refreshed by the ingest), then stops the
 // stack with SIGINT and expects it, and every part it started, gone within 10 s.
 func TestDevStackEndToEnd(t *testing.T) {
 	exe := testenv.BuildBeacon(t)
@@ -80,6 +81,8 @@ func TestDevStackEndToEnd(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+collector+"/v1/events", bytes.NewReader(batch))
 	req.Header.Set("Content-Type", "text/plain")
 	req.Header.Set("Origin", "http://localhost:3000")
+	// a browser's: Go's own user agent is flagged as a bot, and bots never reach the rollups
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +108,25 @@ func TestDevStackEndToEnd(t *testing.T) {
 	}
 	if got != want {
 		t.Fatalf("beacon.events holds %d demo events, want %d", got, want)
+	}
+	// The ingest then refreshes the document viewer's finished row, which document-views
+	// reads: the batch's one page event of the pricing guide, 5400 ms.
+	q = "http://127.0.0.1:" + strconv.Itoa(chHTTP) + "/?query=" + url.QueryEscape(
+		"SELECT sum(total_dwell_ms) FROM beacon.doc_viewer_rows FINAL WHERE content_id = 'doc-pricing-2026'")
+	deadline = time.Now().Add(30 * time.Second)
+	dwell := ""
+	for time.Now().Before(deadline) {
+		if r, err := http.Get(q); err == nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if dwell = strings.TrimSpace(string(b)); dwell == "5400" {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval of a condition with a deadline
+	}
+	if dwell != "5400" {
+		t.Fatalf("doc_viewer_rows: dwell %q for the pricing guide, want 5400", dwell)
 	}
 
 	children := childPids(cmd.Process.Pid)
