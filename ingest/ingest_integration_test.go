@@ -248,34 +248,21 @@ func TestRebuildAfterCrashIsDeduplicated(t *testing.T) {
 // TestDocViewerRowsFollowInserts: after the batches are inserted, the ingest refreshes the
 // finished rows document-views reads (doc_viewer_rows), with nobody else refreshing them.
 func TestDocViewerRowsFollowInserts(t *testing.T) {
-	ch := testenv.NewClickHouse(t)
-	conn := ch.Conn(t)
-	migrate(t, conn, ch.Database)
-	k := testenv.NewKafka(t)
-	topic, dlq := k.Topic(t, 2), k.Topic(t, 1)
-	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
-	reg := prometheus.NewRegistry()
-	cfg.Registerer = reg
-	cfg.RefreshInterval = 100 * time.Millisecond
-	ing, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runInProcess(t, ing)
+	rt := newRefreshTest(t, 2, 100*time.Millisecond)
+	runInProcess(t, rt.ing)
 
-	finished := func(want int) func() (bool, string) { return viewerRow(conn, ch.Database, want) }
-	produce(t, k.Addr, topic, 0, 300, nil)
-	eventually(t, time.Minute, "the viewer's row after 300 events", finished(300))
-	produce(t, k.Addr, topic, 300, 450, nil)
-	eventually(t, time.Minute, "the viewer's row after 450 events", finished(450))
-	if n := testutil.CollectAndCount(reg, "ingest_refresh_duration_seconds"); n != 1 {
+	produce(t, rt.k.Addr, rt.topic, 0, 300, nil)
+	eventually(t, time.Minute, "the viewer's row after 300 events", rt.viewerRow(300))
+	produce(t, rt.k.Addr, rt.topic, 300, 450, nil)
+	eventually(t, time.Minute, "the viewer's row after 450 events", rt.viewerRow(450))
+	if n := testutil.CollectAndCount(rt.reg, "ingest_refresh_duration_seconds"); n != 1 {
 		t.Fatalf("ingest_refresh_duration_seconds: %d series", n)
 	}
-	if got := testutil.ToFloat64(ing.m.refreshErrors.WithLabelValues(kindSchema)); got != 0 {
+	if got := testutil.ToFloat64(rt.ing.m.refreshErrors.WithLabelValues(kindSchema)); got != 0 {
 		t.Fatalf("%v schema errors while refreshing", got)
 	}
 	// The delay counts from the inserts' starts, not from the start's 10-minute lookback.
-	n, sum := histogram(t, reg, "ingest_refresh_delay_seconds")
+	n, sum := histogram(t, rt.reg, "ingest_refresh_delay_seconds")
 	if n == 0 || sum/float64(n) > 60 {
 		t.Fatalf("ingest_refresh_delay_seconds: %d samples, sum %.1f s", n, sum)
 	}
@@ -301,12 +288,12 @@ func histogram(t *testing.T, reg *prometheus.Registry, name string) (uint64, flo
 // viewerRow checks the finished row of the test events' viewer: every test event is a page
 // event of person u-9 on doc-1 with 5400 ms of dwell, each with its own id, so the row must
 // count each of want events once, whichever batch it came in; want 0 means no row.
-func viewerRow(conn driver.Conn, db string, want int) func() (bool, string) {
+func (rt *refreshTest) viewerRow(want int) func() (bool, string) {
 	return func() (bool, string) {
 		var dwell, rows uint64
-		err := conn.QueryRow(context.Background(), fmt.Sprintf(
+		err := rt.conn.QueryRow(context.Background(), fmt.Sprintf(
 			"SELECT sum(total_dwell_ms), count() FROM `%s`.doc_viewer_rows FINAL WHERE tenant = 'acme' AND content_id = 'doc-1' AND viewer = 'u:u-9'",
-			db)).Scan(&dwell, &rows)
+			rt.ch.Database)).Scan(&dwell, &rows)
 		wantRows := uint64(min(want, 1))
 		return err == nil && rows == wantRows && dwell == uint64(want)*5400,
 			fmt.Sprintf("%d rows, dwell %d ms (err %v), want %d row(s) and %d ms", rows, dwell, err, wantRows, want*5400)
@@ -316,34 +303,22 @@ func viewerRow(conn driver.Conn, db string, want int) func() (bool, string) {
 // TestRefreshOnTheWayOut: batches inserted but not yet refreshed when the ingester stops
 // get their viewers' rows refreshed before Run returns.
 func TestRefreshOnTheWayOut(t *testing.T) {
-	ch := testenv.NewClickHouse(t)
-	conn := ch.Conn(t)
-	migrate(t, conn, ch.Database)
-	k := testenv.NewKafka(t)
-	topic, dlq := k.Topic(t, 1), k.Topic(t, 1)
-	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
-	reg := prometheus.NewRegistry()
-	cfg.Registerer = reg
-	cfg.RefreshInterval = time.Hour // after the start's refresh, none until the way out
-	ing, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := newRefreshTest(t, 1, time.Hour) // after the start's refresh, none until the way out
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- ing.Run(ctx) }()
+	go func() { done <- rt.ing.Run(ctx) }()
 	refreshes := func() uint64 {
-		n, _ := histogram(t, reg, "ingest_refresh_duration_seconds")
+		n, _ := histogram(t, rt.reg, "ingest_refresh_duration_seconds")
 		return n
 	}
 	eventually(t, time.Minute, "the refresh at the start", func() (bool, string) {
 		n := refreshes()
 		return n == 1, fmt.Sprintf("%d refreshes", n)
 	})
-	produce(t, k.Addr, topic, 0, 120, nil)
-	waitDone(t, conn, ch.Database, k.Addr, cfg.GroupID, topic, 1, 120, 120, time.Minute)
-	if ok, state := viewerRow(conn, ch.Database, 0)(); !ok {
+	produce(t, rt.k.Addr, rt.topic, 0, 120, nil)
+	waitDone(t, rt.conn, rt.ch.Database, rt.k.Addr, rt.cfg.GroupID, rt.topic, 1, 120, 120, time.Minute)
+	if ok, state := rt.viewerRow(0)(); !ok {
 		t.Fatalf("a refresh ran before the way out: %s", state)
 	}
 	cancel()
@@ -355,10 +330,38 @@ func TestRefreshOnTheWayOut(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("Run did not return within a minute of cancellation")
 	}
-	if ok, state := viewerRow(conn, ch.Database, 120)(); !ok {
+	if ok, state := rt.viewerRow(120)(); !ok {
 		t.Fatalf("after Run returned: %s", state)
 	}
 	if n := refreshes(); n != 2 {
 		t.Fatalf("%d refreshes, want 2 (the start's and the way out's)", n)
 	}
+}
+
+// refreshTest is a migrated database, a topic and an ingester (not started) with its own
+// metrics registry and the given refresh interval.
+type refreshTest struct {
+	ch    *testenv.ClickHouse
+	conn  driver.Conn
+	k     *testenv.Kafka
+	topic string
+	cfg   Config
+	reg   *prometheus.Registry
+	ing   *Ingester
+}
+
+func newRefreshTest(t *testing.T, partitions int32, interval time.Duration) *refreshTest {
+	rt := &refreshTest{ch: testenv.NewClickHouse(t), k: testenv.NewKafka(t), reg: prometheus.NewRegistry()}
+	rt.conn = rt.ch.Conn(t)
+	migrate(t, rt.conn, rt.ch.Database)
+	rt.topic = rt.k.Topic(t, partitions)
+	rt.cfg = testConfig(t, rt.k.Addr, rt.topic, rt.k.Topic(t, 1), rt.ch.NativeAddr, rt.ch.Database)
+	rt.cfg.Registerer = rt.reg
+	rt.cfg.RefreshInterval = interval
+	ing, err := New(rt.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.ing = ing
+	return rt
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -9,10 +10,6 @@ import (
 )
 
 const (
-	// refreshSlack widens a refresh's window beyond the start of the earliest insert it
-	// covers: updated_at is in whole seconds, and the server's clock is read when the
-	// refresh statement starts, a network trip after the age was measured here.
-	refreshSlack = 2 * time.Second
 	// startLookback is the window of the first refresh after a start: it covers the
 	// batches a predecessor inserted and may not have refreshed before it stopped.
 	startLookback = 10 * time.Minute
@@ -123,7 +120,7 @@ func (r *refresher) run(ctx context.Context) {
 // insert, if set, is when the earliest insert covered began.
 func (r *refresher) refresh(ctx context.Context, start, insert time.Time) error {
 	t0 := time.Now()
-	err := schema.RefreshDocViewers(ctx, r.ing.store.conn, r.ing.cfg.Database, time.Since(start)+refreshSlack)
+	err := schema.RefreshDocViewers(ctx, r.ing.store.conn, r.ing.cfg.Database, time.Since(start))
 	if err != nil {
 		return err
 	}
@@ -135,7 +132,7 @@ func (r *refresher) refresh(ctx context.Context, start, insert time.Time) error 
 }
 
 // final refreshes what the last batches wrote, within finalRefreshTimeout.
-func (r *refresher) final(log interface{ Warn(string, ...any) }) {
+func (r *refresher) final(log *slog.Logger) {
 	start, insert := r.take()
 	if start.IsZero() {
 		return

@@ -160,7 +160,7 @@ func TestGolden(t *testing.T) {
 	}
 
 	t.Run("document-views", func(t *testing.T) {
-		checkDocumentViews(t, conn, db, nil)
+		checkDocumentViews(t, conn, db)
 	})
 
 	t.Run("video-retention", func(t *testing.T) {
@@ -300,15 +300,11 @@ var goldenDocViewers = []string{
 	"||||v:a1|2026-03-02 12:00:00.000|2026-03-02 12:00:10.000|2|10|2|1|1000|{1:700,2:300}",
 }
 
-// checkDocumentViews checks document-views on the golden data, with the extra parameters
-// added to every call.
-func checkDocumentViews(t *testing.T, conn driver.Conn, db string, extra map[string]string) {
+// checkDocumentViews checks document-views on the golden data.
+func checkDocumentViews(t *testing.T, conn driver.Conn, db string) {
 	t.Helper()
 	call := func(kv ...string) [][]string {
 		p := map[string]string{"tenant": "acme", "content": "doc1"}
-		for k, v := range extra {
-			p[k] = v
-		}
 		for i := 0; i+1 < len(kv); i += 2 {
 			p[kv[i]] = kv[i+1]
 		}
