@@ -62,6 +62,11 @@ type Config struct {
 	// the rows of the document viewers it wrote, at most once per interval, coalescing
 	// the batches inserted meanwhile. Default: 1s.
 	RefreshInterval time.Duration
+	// CompactInterval is how often the ingest merges the small rollups that saved queries
+	// read whole (schema.CompactTables) back into one part each; a table whose last
+	// compaction took d waits at least 50 x d. Negative: never (another ingester, or an
+	// operator's OPTIMIZE, does it). Default: 10s.
+	CompactInterval time.Duration
 	// RetryMin and RetryMax bound the backoff between retries of ClickHouse and Kafka
 	// writes. Default: 100ms and 5s.
 	RetryMin, RetryMax time.Duration
@@ -109,6 +114,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.RefreshInterval == 0 {
 		out.RefreshInterval = time.Second
+	}
+	if out.CompactInterval == 0 {
+		out.CompactInterval = 10 * time.Second
 	}
 	if out.FetchMaxWait == 0 {
 		out.FetchMaxWait = 500 * time.Millisecond

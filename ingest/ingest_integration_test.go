@@ -10,6 +10,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/beaconprm/beacon/internal/testenv"
+	"github.com/beaconprm/beacon/schema"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
@@ -268,6 +269,37 @@ func TestDocViewerRowsFollowInserts(t *testing.T) {
 	}
 }
 
+// TestCompactsRollups: while batches keep coming, the ingest merges the small rollups the
+// saved queries read whole back into one part.
+func TestCompactsRollups(t *testing.T) {
+	rt := newRefreshTest(t, 1, time.Second, func(c *Config) { c.CompactInterval = 100 * time.Millisecond })
+	// Only the compactions merge: ClickHouse's merges would make the test pass without them.
+	for _, tb := range schema.CompactTables {
+		if err := rt.conn.Exec(context.Background(), fmt.Sprintf("ALTER TABLE `%s`.%s MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1", rt.ch.Database, tb)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runInProcess(t, rt.ing)
+	parts := func() (bool, string) {
+		var n uint64
+		err := rt.conn.QueryRow(context.Background(), "SELECT count() FROM system.parts WHERE database = ? AND table = 'content_partner_blocks' AND active", rt.ch.Database).Scan(&n)
+		return err == nil && n == 1, fmt.Sprintf("%d parts (err %v)", n, err)
+	}
+	for i := range 3 {
+		produce(t, rt.k.Addr, rt.topic, i*100, (i+1)*100, nil)
+		waitDone(t, rt.conn, rt.ch.Database, rt.k.Addr, rt.cfg.GroupID, rt.topic, 1, int64(i+1)*100, uint64(i+1)*100, time.Minute)
+		eventually(t, time.Minute, fmt.Sprintf("content_partner_blocks in one part after batch %d", i+1), parts)
+	}
+	if n := testutil.CollectAndCount(rt.reg, "ingest_compact_duration_seconds"); n == 0 {
+		t.Fatal("ingest_compact_duration_seconds: no series")
+	}
+	for _, k := range []string{kindSchema, kindUnavailable, kindServer} {
+		if got := testutil.ToFloat64(rt.ing.m.compactErrors.WithLabelValues(k)); got != 0 {
+			t.Fatalf("%v %s errors while compacting", got, k)
+		}
+	}
+}
+
 // histogram returns the sample count and sum of a histogram without labels in reg.
 func histogram(t *testing.T, reg *prometheus.Registry, name string) (uint64, float64) {
 	t.Helper()
@@ -339,7 +371,7 @@ func TestRefreshOnTheWayOut(t *testing.T) {
 }
 
 // refreshTest is a migrated database, a topic and an ingester (not started) with its own
-// metrics registry and the given refresh interval.
+// metrics registry, the given refresh interval and whatever else set changes.
 type refreshTest struct {
 	ch    *testenv.ClickHouse
 	conn  driver.Conn
@@ -350,7 +382,7 @@ type refreshTest struct {
 	ing   *Ingester
 }
 
-func newRefreshTest(t *testing.T, partitions int32, interval time.Duration) *refreshTest {
+func newRefreshTest(t *testing.T, partitions int32, interval time.Duration, set ...func(*Config)) *refreshTest {
 	rt := &refreshTest{ch: testenv.NewClickHouse(t), k: testenv.NewKafka(t), reg: prometheus.NewRegistry()}
 	rt.conn = rt.ch.Conn(t)
 	migrate(t, rt.conn, rt.ch.Database)
@@ -358,6 +390,9 @@ func newRefreshTest(t *testing.T, partitions int32, interval time.Duration) *ref
 	rt.cfg = testConfig(t, rt.k.Addr, rt.topic, rt.k.Topic(t, 1), rt.ch.NativeAddr, rt.ch.Database)
 	rt.cfg.Registerer = rt.reg
 	rt.cfg.RefreshInterval = interval
+	for _, f := range set {
+		f(&rt.cfg)
+	}
 	ing, err := New(rt.cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -85,6 +85,18 @@ func (ing *Ingester) Run(ctx context.Context) error {
 		<-refreshed
 	}()
 	cfg := &ing.cfg
+	if cfg.CompactInterval > 0 {
+		compactCtx, stopCompact := context.WithCancel(ctx)
+		compacted := make(chan struct{})
+		go func() {
+			defer close(compacted)
+			ing.compact(compactCtx)
+		}()
+		defer func() {
+			stopCompact()
+			<-compacted
+		}()
+	}
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                     cfg.GroupID,
 		Brokers:                cfg.Brokers,

@@ -20,6 +20,9 @@ type metrics struct {
 	refreshSeconds prometheus.Histogram
 	refreshDelay   prometheus.Histogram
 	refreshErrors  *prometheus.CounterVec
+
+	compactSeconds *prometheus.HistogramVec
+	compactErrors  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -61,17 +64,24 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		refreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ingest_refresh_errors_total", Help: "Failed refreshes of doc_viewer_rows by kind: schema (run migrations), unavailable, server. Each is retried."},
 			[]string{"kind"}),
+		compactSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "ingest_compact_duration_seconds", Help: "Latency of one successful compaction (OPTIMIZE ... FINAL) of a small rollup the saved queries read whole, by table.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}, []string{"table"}),
+		compactErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ingest_compact_errors_total", Help: "Failed compaction rounds by kind: schema (run migrations), unavailable, server. Each is retried."},
+			[]string{"kind"}),
 	}
 	for _, k := range []string{kindSchema, kindUnavailable, kindServer, kindKafka} {
 		m.insertErrors.WithLabelValues(k)
 	}
 	for _, k := range []string{kindSchema, kindUnavailable, kindServer} {
 		m.refreshErrors.WithLabelValues(k)
+		m.compactErrors.WithLabelValues(k)
 	}
 	if reg != nil {
 		reg.MustRegister(m.rows, m.batches, m.batchRows, m.batchBytes, m.insertSeconds,
 			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered,
-			m.refreshSeconds, m.refreshDelay, m.refreshErrors)
+			m.refreshSeconds, m.refreshDelay, m.refreshErrors, m.compactSeconds, m.compactErrors)
 	}
 	return m
 }
