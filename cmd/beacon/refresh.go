@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -12,17 +13,19 @@ import (
 	"github.com/beaconprm/beacon/schema"
 )
 
-// runRefresh recomputes the document viewers' finished rows (doc_viewer_rows, migration
-// 0013) for the viewers written recently: the ingest does it after every batch, this is
-// for events written another way (a bulk INSERT, a repair).
+// runRefresh does for events written another way (a bulk INSERT, a repair) what the
+// ingest does for its batches: it recomputes the document viewers' finished rows
+// (doc_viewer_rows, migration 0013) for the viewers written recently, then merges the
+// small rollups the saved queries read whole into one part each (schema.Compactor).
 func runRefresh(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("refresh")
 	var ch chFlags
 	ch.register(fs)
 	since := fs.Duration("refresh.since", time.Hour, "recompute the viewers with rows written in this last span (by the server's clock)")
 	all := fs.Bool("refresh.all", false, "recompute every viewer, whenever written (about 50 s and 7 GB of server memory per 100M events)")
+	compact := fs.Bool("refresh.compact", true, "then merge the small rollups saved queries read whole ("+strings.Join(schema.CompactTables, ", ")+") into one part each")
 	fs.Usage = func() {
-		fmt.Fprintln(m.Stderr, "usage: beacon refresh [flags]\n\nRecomputes document-views' finished rows (doc_viewer_rows) for the document viewers written in\nthe last -refresh.since. The ingest does this after every batch; run it after writing events\nto ClickHouse another way.\n\nflags:")
+		fmt.Fprintln(m.Stderr, "usage: beacon refresh [flags]\n\nRecomputes document-views' finished rows (doc_viewer_rows) for the document viewers written in\nthe last -refresh.since, then merges the small rollups the saved queries read whole into one\npart each. The ingest does both as batches arrive; run it after writing events to ClickHouse\nanother way (a bulk load, a repair).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,5 +56,24 @@ func runRefresh(ctx context.Context, m *Main, args []string) error {
 		return fmt.Errorf("beacon refresh: %w (is the schema at migration 13 or later? `beacon migrate status`)", err)
 	}
 	fmt.Fprintf(m.Stdout, "refreshed %d document viewers' rows in %s\n", wrote.Load(), time.Since(t0).Round(time.Millisecond))
+	if !*compact {
+		return nil
+	}
+	fmt.Fprintf(m.Stderr, "compacting the rollups the saved queries read whole\n")
+	done, err := (&schema.Compactor{Conn: conn, DB: ch.database}).Round(ctx, time.Now())
+	if err != nil {
+		return fmt.Errorf("beacon refresh: %w", err)
+	}
+	var failed []string
+	for _, d := range done {
+		if d.Err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", d.Table, d.Err))
+			continue
+		}
+		fmt.Fprintf(m.Stdout, "compacted %s (%d parts) in %s\n", d.Table, d.Parts, d.Took.Round(time.Millisecond))
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("beacon refresh: cannot compact %s", strings.Join(failed, "; "))
+	}
 	return nil
 }
