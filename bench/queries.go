@@ -92,14 +92,20 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	defer conn.Close()
-	// What the ingest does after each batch, once for the whole load: recompute the
-	// finished rows of the document viewers written (doc_viewer_rows, migration 0013).
+	// What `beacon refresh` does after a bulk load (the ingest does it as batches arrive):
+	// recompute the finished rows of the document viewers written (doc_viewer_rows,
+	// migration 0013), then compact the small rollups the saved queries read whole.
 	fmt.Fprintln(o.Log, "refreshing doc_viewer_rows for the load")
 	r0 := time.Now()
 	if err := schema.RefreshDocViewers(ctx, conn, db, time.Since(t0)); err != nil {
 		return fmt.Errorf("refreshing doc_viewer_rows: %w", err)
 	}
 	loadRefresh := time.Since(r0)
+	compacted, err := (&schema.Compactor{Conn: conn, DB: db}).Round(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	loadCompact := describeCompactions(compacted)
 	if err := settleMerges(ctx, ch, db); err != nil {
 		return err
 	}
@@ -232,9 +238,9 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		"training-completion cover every campaign and course. The synthetic events have no tracked-link clicks, so each "+
 		"campaign's contents are the 10 that the contents table gives it.%s", Num(float64(total)), genTime.Round(time.Second),
 		Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
-		fmt.Sprintf("After the load, document-views' finished rows (doc_viewer_rows, migration 0013) were recomputed "+
-			"for every viewer the load wrote, as the ingest does after each batch: %s rows in %s.", Num(float64(viewerRows)),
-			loadRefresh.Round(100*time.Millisecond)),
+		fmt.Sprintf("After the load, what `beacon refresh` does: document-views' finished rows (doc_viewer_rows, migration 0013) were recomputed "+
+			"for every viewer the load wrote, %s rows in %s; then the small rollups the saved queries read whole were compacted "+
+			"(schema.Compactor): %s.", Num(float64(viewerRows)), loadRefresh.Round(100*time.Millisecond), loadCompact),
 		"Tables after generation, the refresh and merges: "+parts+"; raw events on disk: "+size+".", policy, live,
 		"Tables before the third measurement: "+liveParts+".")
 	return nil
@@ -302,13 +308,35 @@ func fastForwardMerges(ctx context.Context, ch *ClickHouse, db string, o *Option
 		"again.", strings.Join(tables, ", "), took.Round(time.Second)), nil
 }
 
+// describeCompactions says what one compaction round did, or that nothing needed it.
+func describeCompactions(done []schema.Compaction) string {
+	var parts []string
+	for _, d := range done {
+		if d.Err != nil {
+			parts = append(parts, fmt.Sprintf("%s failed (%v)", d.Table, d.Err))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s from %d parts in %s", d.Table, d.Parts, Ms(d.Took)))
+	}
+	if len(parts) == 0 {
+		return "none had more than one part"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // liveWrites writes 15 minutes' worth of new events at the rate the load's events span
 // (o.Rows over their 90 days) as the ingest would: one insert per second of events, each
-// followed by a refresh of the document viewers it wrote. It says what that cost.
+// followed by a refresh of the document viewers it wrote, and the ingest's compaction
+// rounds (every 10 s of those seconds, by its default -ingest.compactInterval). It says
+// what that cost.
 func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db string, o *Options) (string, error) {
 	const batches = 15 * 60                                       // one insert per second of events
 	perBatch := max(1, o.Rows/int64(90*24*time.Hour/time.Second)) // events per second
 	var took []time.Duration
+	// the ingest's schedule, on the simulated clock: batch i is written at second i
+	compactor := &schema.Compactor{Conn: conn, DB: db, Interval: 10 * time.Second, Spacing: 50}
+	compactions := map[string][]time.Duration{}
+	clock := time.Now()
 	for i := int64(0); i < batches; i++ {
 		start := o.Rows + i*perBatch
 		began := time.Now()
@@ -320,16 +348,42 @@ func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db st
 			return "", fmt.Errorf("refreshing doc_viewer_rows: %w", err)
 		}
 		took = append(took, time.Since(r0))
+		// rounds at seconds 4, 14, ..., 894: the last insert comes halfway through an interval,
+		// so the third measurement does not see freshly compacted tables
+		if i%10 == 4 {
+			done, err := compactor.Round(ctx, clock.Add(time.Duration(i)*time.Second))
+			if err != nil {
+				return "", err
+			}
+			for _, d := range done {
+				if d.Err != nil {
+					return "", fmt.Errorf("compacting %s: %w", d.Table, d.Err)
+				}
+				compactions[d.Table] = append(compactions[d.Table], d.Took)
+			}
+		}
 		if i%60 == 59 {
 			fmt.Fprintf(o.Log, "\rnew events: %d of %d batches   ", i+1, batches)
 		}
 	}
 	fmt.Fprintln(o.Log)
 	sortDurations(took)
+	var compacts []string
+	for _, t := range schema.CompactTables {
+		if d := compactions[t]; len(d) > 0 {
+			sortDurations(d)
+			compacts = append(compacts, fmt.Sprintf("%s %d times (p50 %s, max %s)", t, len(d), Ms(Quantile(d, 0.5)), Ms(d[len(d)-1])))
+		}
+	}
+	if len(compacts) == 0 {
+		compacts = append(compacts, "none")
+	}
 	return fmt.Sprintf("Then 15 minutes of new events at the load's rate (%s events over 90 days): %d inserts of %d events, "+
-		"each followed by the refresh of doc_viewer_rows the ingest does after a batch (refresh p50 %s, p95 %s, max %s). "+
-		"Once merges had settled the queries ran a third time.",
-		Num(float64(o.Rows)), batches, perBatch, Ms(Quantile(took, 0.5)), Ms(Quantile(took, 0.95)), Ms(took[len(took)-1])), nil
+		"each followed by the refresh of doc_viewer_rows the ingest does after a batch (refresh p50 %s, p95 %s, max %s), "+
+		"and every tenth insert the ingest's compaction round, on the events' clock (every 10 s, a table at most once per 50 x "+
+		"its last compaction's time; the last round 5 inserts before the end, halfway through an interval); it compacted %s. Once merges had settled the queries ran a third time.",
+		Num(float64(o.Rows)), batches, perBatch, Ms(Quantile(took, 0.5)), Ms(Quantile(took, 0.95)), Ms(took[len(took)-1]),
+		strings.Join(compacts, ", ")), nil
 }
 
 // settleMerges waits (at most 5 minutes) until no merge runs in db, as a running system's
