@@ -59,7 +59,7 @@ func runRefresh(ctx context.Context, m *Main, args []string) error {
 	if !*compact {
 		return nil
 	}
-	fmt.Fprintf(m.Stderr, "compacting the rollups the saved queries read whole\n")
+	fmt.Fprintln(m.Stderr, "compacting the rollups the saved queries read whole")
 	done, err := (&schema.Compactor{Conn: conn, DB: ch.database}).Round(ctx, time.Now())
 	if err != nil {
 		return fmt.Errorf("beacon refresh: %w", err)
