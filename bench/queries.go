@@ -312,11 +312,7 @@ func fastForwardMerges(ctx context.Context, ch *ClickHouse, db string, o *Option
 func describeCompactions(done []schema.Compaction) string {
 	var parts []string
 	for _, d := range done {
-		if d.Err != nil {
-			parts = append(parts, fmt.Sprintf("%s failed (%v)", d.Table, d.Err))
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s from %d parts in %s", d.Table, d.Parts, Ms(d.Took)))
+		parts = append(parts, d.String())
 	}
 	if len(parts) == 0 {
 		return "none had more than one part"
@@ -327,14 +323,14 @@ func describeCompactions(done []schema.Compaction) string {
 // liveWrites writes 15 minutes' worth of new events at the rate the load's events span
 // (o.Rows over their 90 days) as the ingest would: one insert per second of events, each
 // followed by a refresh of the document viewers it wrote, and the ingest's compaction
-// rounds (every 10 s of those seconds, by its default -ingest.compactInterval). It says
-// what that cost.
+// rounds on its default schedule, on the events' clock. It says what that cost.
 func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db string, o *Options) (string, error) {
 	const batches = 15 * 60                                       // one insert per second of events
 	perBatch := max(1, o.Rows/int64(90*24*time.Hour/time.Second)) // events per second
 	var took []time.Duration
-	// the ingest's schedule, on the simulated clock: batch i is written at second i
-	compactor := &schema.Compactor{Conn: conn, DB: db, Interval: 10 * time.Second, Spacing: 50}
+	// the ingest's schedule, on the events' clock: batch i is written at second i
+	compactor := &schema.Compactor{Conn: conn, DB: db, Interval: schema.CompactInterval, Spacing: schema.CompactSpacing}
+	every := int64(schema.CompactInterval / time.Second)
 	compactions := map[string][]time.Duration{}
 	clock := time.Now()
 	for i := int64(0); i < batches; i++ {
@@ -348,9 +344,10 @@ func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db st
 			return "", fmt.Errorf("refreshing doc_viewer_rows: %w", err)
 		}
 		took = append(took, time.Since(r0))
-		// rounds at seconds 4, 14, ..., 894: the last insert comes halfway through an interval,
-		// so the third measurement does not see freshly compacted tables
-		if i%10 == 4 {
+		// rounds at seconds 4, 14, ..., 894 (with a 10 s interval): the last insert comes
+		// halfway through an interval, so the third measurement does not see freshly
+		// compacted tables
+		if i%every == every/2-1 {
 			done, err := compactor.Round(ctx, clock.Add(time.Duration(i)*time.Second))
 			if err != nil {
 				return "", err
@@ -380,10 +377,11 @@ func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db st
 	}
 	return fmt.Sprintf("Then 15 minutes of new events at the load's rate (%s events over 90 days): %d inserts of %d events, "+
 		"each followed by the refresh of doc_viewer_rows the ingest does after a batch (refresh p50 %s, p95 %s, max %s), "+
-		"and every tenth insert the ingest's compaction round, on the events' clock (every 10 s, a table at most once per 50 x "+
-		"its last compaction's time; the last round 5 inserts before the end, halfway through an interval); it compacted %s. Once merges had settled the queries ran a third time.",
+		"and the ingest's compaction rounds on the events' clock (every %s, a table at most once per %d x its last compaction's "+
+		"time; the last round %d inserts before the end, halfway through an interval); it compacted %s. Once merges had settled "+
+		"the queries ran a third time.",
 		Num(float64(o.Rows)), batches, perBatch, Ms(Quantile(took, 0.5)), Ms(Quantile(took, 0.95)), Ms(took[len(took)-1]),
-		strings.Join(compacts, ", ")), nil
+		schema.CompactInterval, schema.CompactSpacing, every/2, strings.Join(compacts, ", ")), nil
 }
 
 // settleMerges waits (at most 5 minutes) until no merge runs in db, as a running system's

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beaconprm/beacon/schema"
 )
 
 // Config configures an Ingester. Its zero value works against the local stack; each
@@ -64,8 +66,9 @@ type Config struct {
 	RefreshInterval time.Duration
 	// CompactInterval is how often the ingest merges the small rollups that saved queries
 	// read whole (schema.CompactTables) back into one part each; a table whose last
-	// compaction took d waits at least 50 x d. Negative: never (another ingester, or an
-	// operator's OPTIMIZE, does it). Default: 10s.
+	// compaction took d waits at least schema.CompactSpacing x d. Negative: never
+	// (another ingester, or an operator's OPTIMIZE, does it). Default:
+	// schema.CompactInterval (10s).
 	CompactInterval time.Duration
 	// RetryMin and RetryMax bound the backoff between retries of ClickHouse and Kafka
 	// writes. Default: 100ms and 5s.
@@ -116,7 +119,7 @@ func (c *Config) withDefaults() Config {
 		out.RefreshInterval = time.Second
 	}
 	if out.CompactInterval == 0 {
-		out.CompactInterval = 10 * time.Second
+		out.CompactInterval = schema.CompactInterval
 	}
 	if out.FetchMaxWait == 0 {
 		out.FetchMaxWait = 500 * time.Millisecond

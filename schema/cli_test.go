@@ -111,7 +111,7 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("refresh: %q, want 6 rows (doc1: u1, u3, a1; doc2: u2, u9; the other tenant's doc1: u1)", out)
 	}
 	// content_kinds has a part from the video events and one from the documents'
-	if !strings.Contains(out, "\ncompacted content_kinds (2 parts) in ") {
+	if !strings.Contains(out, "\ncompacted content_kinds from 2 parts in ") {
 		t.Fatalf("refresh: %q, want content_kinds compacted", out)
 	}
 	if n := scalar[uint64](t, conn, "SELECT count() FROM system.parts WHERE database = ? AND table = 'content_kinds' AND active", ch.Database); n != 1 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/ingest"
+	"github.com/beaconprm/beacon/schema"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,7 +39,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	fs.DurationVar(&cfg.FetchMaxWait, "ingest.fetchMaxWait", 500*time.Millisecond, "longest one Kafka fetch waits for data")
 	fs.DurationVar(&cfg.SessionTimeout, "ingest.sessionTimeout", 10*time.Second, "how long the group waits for a silent ingester before reassigning its partitions")
 	fs.DurationVar(&cfg.RefreshInterval, "ingest.refreshInterval", time.Second, "shortest time between two refreshes of the document viewers' finished rows (doc_viewer_rows, read by document-views); batches inserted meanwhile are refreshed together")
-	fs.DurationVar(&cfg.CompactInterval, "ingest.compactInterval", 10*time.Second, "how often to merge the small rollups saved queries read whole (content_partner_blocks, video_seconds, ...) back into one part each; negative: never")
+	fs.DurationVar(&cfg.CompactInterval, "ingest.compactInterval", schema.CompactInterval, "how often to merge the small rollups saved queries read whole (content_partner_blocks, video_seconds, ...) back into one part each; negative: never")
 	fs.DurationVar(&cfg.RetryMax, "ingest.retryMax", 5*time.Second, "longest backoff between retries while ClickHouse or Kafka fail")
 	if err := fs.Parse(args); err != nil {
 		return err

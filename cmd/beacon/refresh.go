@@ -67,10 +67,10 @@ func runRefresh(ctx context.Context, m *Main, args []string) error {
 	var failed []string
 	for _, d := range done {
 		if d.Err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", d.Table, d.Err))
+			failed = append(failed, d.String())
 			continue
 		}
-		fmt.Fprintf(m.Stdout, "compacted %s (%d parts) in %s\n", d.Table, d.Parts, d.Took.Round(time.Millisecond))
+		fmt.Fprintf(m.Stdout, "compacted %s\n", d)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("beacon refresh: cannot compact %s", strings.Join(failed, "; "))
