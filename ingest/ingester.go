@@ -511,27 +511,19 @@ func (p *partition) drop(b *batch) {
 // RetryMax. While it waits the partition is not read, so memory stays bounded.
 func (p *partition) retry(ctx context.Context, what string, kind func(error) string, fn func(context.Context) error) bool {
 	cfg := &p.ing.cfg
+	f := &failures{log: p.log, what: what, kind: kind, errors: p.ing.m.insertErrors,
+		fix: "the ClickHouse table " + cfg.Database + "." + cfg.Table + " does not match the events; run `beacon migrate up` or fix the table"}
 	backoff := cfg.RetryMin
-	for attempt := 1; ; attempt++ {
+	for {
 		err := fn(ctx)
 		if err == nil {
-			if attempt > 1 {
-				p.log.Info("recovered", "what", what, "attempts", attempt)
-			}
+			f.succeeded()
 			return true
 		}
 		if ctx.Err() != nil {
 			return false
 		}
-		k := kind(err)
-		p.ing.m.insertErrors.WithLabelValues(k).Inc()
-		switch {
-		case k == kindSchema:
-			p.log.Error("cannot "+what+": the ClickHouse table does not match the events; run `beacon migrate up` or fix the table, retrying",
-				"kind", k, "table", cfg.Database+"."+cfg.Table, "err", err, "attempt", attempt)
-		case attempt == 1 || attempt%20 == 0:
-			p.log.Warn("cannot "+what+"; retrying", "kind", k, "err", err, "attempt", attempt, "backoff", backoff)
-		}
+		f.failed(err, "backoff", backoff)
 		if !sleep(ctx, backoff) {
 			return false
 		}

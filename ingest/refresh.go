@@ -66,11 +66,12 @@ func (r *refresher) take() (start, insert time.Time) {
 // run refreshes until ctx ends, then once more for what is still pending.
 func (r *refresher) run(ctx context.Context) {
 	cfg := &r.ing.cfg
-	log := r.ing.log.With("what", "refresh doc_viewer_rows")
+	log := r.ing.log
 	r.cover(time.Now().Add(-startLookback), time.Time{})
 	var last time.Time
 	backoff := cfg.RetryMin
-	failures := 0
+	f := &failures{log: log, what: "refresh the document viewers' rows", fix: "run `beacon migrate up`",
+		kind: classifyCH, errors: r.ing.m.refreshErrors}
 	for {
 		select {
 		case <-ctx.Done():
@@ -93,15 +94,7 @@ func (r *refresher) run(ctx context.Context) {
 				r.final(log)
 				return
 			}
-			failures++
-			k := classifyCH(err)
-			r.ing.m.refreshErrors.WithLabelValues(k).Inc()
-			switch {
-			case k == kindSchema:
-				log.Error("cannot refresh the document viewers' rows; run `beacon migrate up`, retrying", "kind", k, "err", err, "attempt", failures)
-			case failures == 1 || failures%20 == 0:
-				log.Warn("cannot refresh the document viewers' rows; retrying", "kind", k, "err", err, "attempt", failures, "backoff", backoff)
-			}
+			f.failed(err, "backoff", backoff)
 			if !sleep(ctx, backoff) {
 				r.final(log)
 				return
@@ -109,10 +102,8 @@ func (r *refresher) run(ctx context.Context) {
 			backoff = min(backoff*2, cfg.RetryMax)
 			continue
 		}
-		if failures > 0 {
-			log.Info("recovered", "attempts", failures+1)
-		}
-		failures, backoff = 0, cfg.RetryMin
+		f.succeeded()
+		backoff = cfg.RetryMin
 	}
 }
 
