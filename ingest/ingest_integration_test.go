@@ -249,7 +249,7 @@ func TestRebuildAfterCrashIsDeduplicated(t *testing.T) {
 // TestDocViewerRowsFollowInserts: after the batches are inserted, the ingest refreshes the
 // finished rows document-views reads (doc_viewer_rows), with nobody else refreshing them.
 func TestDocViewerRowsFollowInserts(t *testing.T) {
-	rt := newRefreshTest(t, 2, 100*time.Millisecond)
+	rt := newIngestTest(t, 2, 100*time.Millisecond)
 	runInProcess(t, rt.ing)
 
 	produce(t, rt.k.Addr, rt.topic, 0, 300, nil)
@@ -272,7 +272,7 @@ func TestDocViewerRowsFollowInserts(t *testing.T) {
 // TestCompactsRollups: while batches keep coming, the ingest merges the small rollups the
 // saved queries read whole back into one part.
 func TestCompactsRollups(t *testing.T) {
-	rt := newRefreshTest(t, 1, time.Second, func(c *Config) { c.CompactInterval = 100 * time.Millisecond })
+	rt := newIngestTest(t, 1, time.Second, func(c *Config) { c.CompactInterval = 100 * time.Millisecond })
 	// Only the compactions merge: ClickHouse's merges would make the test pass without them.
 	for _, tb := range schema.CompactTables {
 		if err := rt.conn.Exec(context.Background(), fmt.Sprintf("ALTER TABLE `%s`.%s MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1", rt.ch.Database, tb)); err != nil {
@@ -320,7 +320,7 @@ func histogram(t *testing.T, reg *prometheus.Registry, name string) (uint64, flo
 // viewerRow checks the finished row of the test events' viewer: every test event is a page
 // event of person u-9 on doc-1 with 5400 ms of dwell, each with its own id, so the row must
 // count each of want events once, whichever batch it came in; want 0 means no row.
-func (rt *refreshTest) viewerRow(want int) func() (bool, string) {
+func (rt *ingestTest) viewerRow(want int) func() (bool, string) {
 	return func() (bool, string) {
 		var dwell, rows uint64
 		err := rt.conn.QueryRow(context.Background(), fmt.Sprintf(
@@ -335,7 +335,7 @@ func (rt *refreshTest) viewerRow(want int) func() (bool, string) {
 // TestRefreshOnTheWayOut: batches inserted but not yet refreshed when the ingester stops
 // get their viewers' rows refreshed before Run returns.
 func TestRefreshOnTheWayOut(t *testing.T) {
-	rt := newRefreshTest(t, 1, time.Hour) // after the start's refresh, none until the way out
+	rt := newIngestTest(t, 1, time.Hour) // after the start's refresh, none until the way out
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -370,9 +370,9 @@ func TestRefreshOnTheWayOut(t *testing.T) {
 	}
 }
 
-// refreshTest is a migrated database, a topic and an ingester (not started) with its own
+// ingestTest is a migrated database, a topic and an ingester (not started) with its own
 // metrics registry, the given refresh interval and whatever else set changes.
-type refreshTest struct {
+type ingestTest struct {
 	ch    *testenv.ClickHouse
 	conn  driver.Conn
 	k     *testenv.Kafka
@@ -382,8 +382,8 @@ type refreshTest struct {
 	ing   *Ingester
 }
 
-func newRefreshTest(t *testing.T, partitions int32, interval time.Duration, set ...func(*Config)) *refreshTest {
-	rt := &refreshTest{ch: testenv.NewClickHouse(t), k: testenv.NewKafka(t), reg: prometheus.NewRegistry()}
+func newIngestTest(t *testing.T, partitions int32, interval time.Duration, set ...func(*Config)) *ingestTest {
+	rt := &ingestTest{ch: testenv.NewClickHouse(t), k: testenv.NewKafka(t), reg: prometheus.NewRegistry()}
 	rt.conn = rt.ch.Conn(t)
 	migrate(t, rt.conn, rt.ch.Database)
 	rt.topic = rt.k.Topic(t, partitions)

@@ -91,42 +91,14 @@ func TestDevStackEndToEnd(t *testing.T) {
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("POST example batch: %s", resp.Status)
 	}
-	want := strings.Count(string(batch), `"id"`)
-	q := "http://127.0.0.1:" + strconv.Itoa(chHTTP) + "/?query=" + url.QueryEscape("SELECT count() FROM beacon.events WHERE site_key = 'demo'")
-	deadline := time.Now().Add(30 * time.Second)
-	got := -1
-	for time.Now().Before(deadline) {
-		if r, err := http.Get(q); err == nil {
-			b, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			got, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-			if got == want {
-				break
-			}
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval of a condition with a deadline
-	}
-	if got != want {
-		t.Fatalf("beacon.events holds %d demo events, want %d", got, want)
+	want := strconv.Itoa(strings.Count(string(batch), `"id"`))
+	if got := awaitCH(chHTTP, "SELECT count() FROM beacon.events WHERE site_key = 'demo'", want); got != want {
+		t.Fatalf("beacon.events holds %s demo events, want %s", got, want)
 	}
 	// The ingest then refreshes the document viewer's finished row, which document-views
 	// reads: the batch's one page event of the pricing guide, 5400 ms.
-	q = "http://127.0.0.1:" + strconv.Itoa(chHTTP) + "/?query=" + url.QueryEscape(
-		"SELECT sum(total_dwell_ms) FROM beacon.doc_viewer_rows FINAL WHERE content_id = 'doc-pricing-2026'")
-	deadline = time.Now().Add(30 * time.Second)
-	dwell := ""
-	for time.Now().Before(deadline) {
-		if r, err := http.Get(q); err == nil {
-			b, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			if dwell = strings.TrimSpace(string(b)); dwell == "5400" {
-				break
-			}
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval of a condition with a deadline
-	}
-	if dwell != "5400" {
-		t.Fatalf("doc_viewer_rows: dwell %q for the pricing guide, want 5400", dwell)
+	if got := awaitCH(chHTTP, "SELECT sum(total_dwell_ms) FROM beacon.doc_viewer_rows FINAL WHERE content_id = 'doc-pricing-2026'", "5400"); got != "5400" {
+		t.Fatalf("doc_viewer_rows: dwell %q for the pricing guide, want 5400", got)
 	}
 
 	children := childPids(cmd.Process.Pid)
@@ -166,4 +138,22 @@ func childPids(pid int) []int {
 		}
 	}
 	return out
+}
+
+// awaitCH runs sql on ClickHouse's HTTP port until it answers want or 30 s pass, and
+// returns the last answer.
+func awaitCH(port int, sql, want string) string {
+	q := "http://127.0.0.1:" + strconv.Itoa(port) + "/?query=" + url.QueryEscape(sql)
+	got := ""
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		if r, err := http.Get(q); err == nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if got = strings.TrimSpace(string(b)); got == want {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval of a condition with a deadline
+	}
+	return got
 }
