@@ -6,7 +6,7 @@ GOFLAGS ?=
 # Parallel test binaries each start their own ClickHouse; two fit a 2-core machine.
 TESTP   ?= 2
 
-.PHONY: all build run test test-go test-js bench lint clean snippet
+.PHONY: all build run test test-go test-js bench lint clean snippet deps
 
 all: build
 
@@ -20,7 +20,14 @@ snippet:
 run: build snippet
 	./$(BIN) dev
 
-test: lint test-go test-js
+test: deps lint test-go test-js
+
+# What the tests need beyond Go and npm: Debian's chromium and kcat (installed with apt-get
+# when running as root; otherwise the script names the command), then the ClickHouse engine
+# from npm into .cache/, fetched up front so its progress shows.
+deps:
+	@scripts/deps.sh
+	@$(GO) run ./cmd/beacon clickhouse -fetchOnly
 
 test-go:
 	$(GO) test $(GOFLAGS) -p $(TESTP) -count=1 -timeout 20m ./...

@@ -64,6 +64,9 @@ func runDev(ctx context.Context, m *Main, args []string) error {
 }
 
 func (c *devConfig) run(ctx context.Context) error {
+	if err := checkPortsFree(c.ports()); err != nil {
+		return err
+	}
 	logDir := filepath.Join(c.DataDir, "log")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return fmt.Errorf("cannot create %s: %w", logDir, err)
@@ -132,6 +135,18 @@ func (c *devConfig) run(ctx context.Context) error {
 		return nil
 	case p := <-exited:
 		return fmt.Errorf("%s exited unexpectedly: %v (log: %s)", p.name, p.Err(), p.logPath)
+	}
+}
+
+// ports lists every address the stack listens on, checked before anything starts.
+func (c *devConfig) ports() []devPort {
+	local := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+	return []devPort{
+		{"ClickHouse native port", "-dev.clickhouseTCPPort", local(c.CHTCPPort)},
+		{"ClickHouse HTTP port", "-dev.clickhouseHTTPPort", local(c.CHHTTPPort)},
+		{"Kafka port", "-dev.kafkaPort", local(c.KafkaPort)},
+		{"collector", "-dev.collectorAddr", c.CollectorAddr},
+		{"ingest metrics", "-dev.ingestMetricsAddr", c.IngestMetrics},
 	}
 }
 

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -156,4 +158,34 @@ func awaitCH(port int, sql, want string) string {
 		time.Sleep(100 * time.Millisecond) // polling interval of a condition with a deadline
 	}
 	return got
+}
+
+// TestDevRefusesBusyPorts holds one of the stack's ports and expects `beacon dev` to fail
+// before starting anything, naming the port, its flag and this test's process as the holder.
+func TestDevRefusesBusyPorts(t *testing.T) {
+	exe := testenv.BuildBeacon(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := ln.Addr().(*net.TCPAddr).Port
+	dir := filepath.Join(t.TempDir(), "var")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, "dev", "-dev.dataDir="+dir,
+		"-dev.clickhouseHTTPPort="+strconv.Itoa(testenv.FreePort(t)), "-dev.clickhouseTCPPort="+strconv.Itoa(testenv.FreePort(t)),
+		"-dev.kafkaPort="+strconv.Itoa(busy),
+		"-dev.collectorAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)), "-dev.ingestMetricsAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
+	out, err := cmd.CombinedOutput()
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("beacon dev with a busy Kafka port: err=%v ctx=%v, want a prompt failure; output:\n%s", err, ctx.Err(), out)
+	}
+	want := fmt.Sprintf("Kafka port 127.0.0.1:%d (-dev.kafkaPort) is in use by pid %d (", busy, os.Getpid())
+	if !strings.Contains(string(out), want) {
+		t.Fatalf("output does not name the port, flag and holder %q:\n%s", want, out)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("beacon dev created %s before failing (err=%v): it must check ports before starting anything", dir, err)
+	}
 }

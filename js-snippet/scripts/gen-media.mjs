@@ -1,11 +1,14 @@
 // Generates the demo/test media instead of committing binaries:
 //   sample.pdf  - a multi-page PDF written by hand (big page numbers, a title)
-//   sample.webm - a short VP8 test-pattern video made with ffmpeg (skipped with
-//                 a warning when ffmpeg is missing; the browser tests then fail)
+//   sample.webm - a short VP8 test-pattern video made with ffmpeg: the system's
+//                 when installed, else the static build npm installs with the
+//                 snippet's tools (@ffmpeg-installer/linux-x64, an optional
+//                 dependency), so a machine without Debian's ffmpeg still gets it
 // usage: node scripts/gen-media.mjs [outdir=dist/demo] [pages=6] [seconds=20]
 import { writeFileSync, mkdirSync, existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export function pdf(pages, title) {
   const objs = [];
@@ -31,8 +34,17 @@ export function pdf(pages, title) {
   return out;
 }
 
+// ffmpegPath returns the ffmpeg to run: $FFMPEG, the one on PATH, else npm's static build.
+export function ffmpegPath() {
+  if (process.env.FFMPEG) return process.env.FFMPEG;
+  if (spawnSync('ffmpeg', ['-version']).status === 0) return 'ffmpeg';
+  const bundled = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '@ffmpeg-installer', 'linux-x64', 'ffmpeg');
+  if (existsSync(bundled)) return bundled;
+  throw new Error('no ffmpeg: neither on PATH nor in node_modules/@ffmpeg-installer/linux-x64 (run npm install on linux-x64, or set FFMPEG)');
+}
+
 export function video(file, seconds) {
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=320x180:rate=10:duration=${seconds}`,
+  execFileSync(ffmpegPath(), ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=320x180:rate=10:duration=${seconds}`,
     '-c:v', 'libvpx', '-b:v', '200k', '-g', '10', '-an', file]);
 }
 
@@ -41,7 +53,7 @@ export function generate(dir, pages = 6, seconds = 20) {
   writeFileSync(join(dir, 'sample.pdf'), pdf(pages, 'Partner Playbook'));
   const vf = join(dir, 'sample.webm');
   if (existsSync(vf)) return;
-  try { video(vf, seconds); } catch (e) { console.warn('gen-media: no video (is ffmpeg installed?): ' + e.message); }
+  try { video(vf, seconds); } catch (e) { console.warn('gen-media: no demo video: ' + e.message); }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
