@@ -29,7 +29,7 @@ type Row struct {
 	Value   string
 	Ceiling string // the same measure of the ceiling in the same run, or ""
 	Ratio   string // value / ceiling, or ""
-	Target  string // DESIGN.md's target, or ""
+	Target  string // the target in docs/design.md, or ""
 	Verdict string // "meets", "misses" or ""
 }
 
@@ -91,7 +91,7 @@ const (
 Written by the bench commands (` + "`make bench`" + `, or ` + "`make -C bench <scenario>`" + `), not by
 hand: each scenario rewrites its own section. Every figure that matters is a ratio against a
 ceiling measured in the same run on the same machine, because the machines here are shared
-and noisy. Targets are DESIGN.md's "Performance targets". See bench/README.md for the method.
+and noisy. The targets are in docs/design.md ("Performance targets"). See bench/README.md for the method.
 `
 	beginMark = "<!-- begin %s -->"
 	endMark   = "<!-- end %s -->"
