@@ -3,6 +3,7 @@
 # Everything else comes from the project's own fetches: Go modules from the module proxy, the
 # ClickHouse engine and the snippet's build tools (ffmpeg included) from npm.
 #   Debian packages: chromium (browser tests), kcat (reads the topic back in one browser test),
+#                    prometheus (promtool checks the alert rules; the alert test runs a server),
 #                    gcc and make (cgo launcher of the local ClickHouse).
 # As root it installs them with apt-get; otherwise it names the command to run and fails.
 set -euo pipefail
@@ -12,6 +13,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 need=()
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 have kcat || need+=(kcat)
+have promtool && have prometheus || need+=(prometheus)
 have gcc || need+=(gcc libc6-dev)
 have make || need+=(make)
 
