@@ -13,6 +13,7 @@ import (
 	"github.com/beaconprm/beacon/schema"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -227,9 +228,77 @@ func TestClickHouseOutage(t *testing.T) {
 	}
 	sum, _ := committedSum(k.Addr, cfg.GroupID, topic, 2)
 	t.Logf("ClickHouse down: committed %d/%d, buffered at most %v bytes", sum, total, maxBuffered)
+	// The test events were received on 2026-11-23: read and not committed, they have waited days.
+	if lag := maxWaited(t, ing); lag < 24*3600 {
+		t.Fatalf("ingest_lag_seconds %v while ClickHouse is down with events waiting, want the age of the oldest waiting event", lag)
+	}
 
 	srv.Start(t)
 	waitDone(t, conn, db, k.Addr, cfg.GroupID, topic, 2, total, total, 2*time.Minute)
+	eventually(t, 30*time.Second, "ingest_lag_seconds back to 0", func() (bool, string) {
+		lag := maxWaited(t, ing)
+		return lag == 0, fmt.Sprintf("lag %v s", lag)
+	})
+}
+
+// maxWaited returns the largest ingest_lag_seconds over the partitions ing owns, failing
+// when it owns none.
+func maxWaited(t *testing.T, ing *Ingester) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 64)
+	ing.m.waited.Collect(ch)
+	close(ch)
+	n, lag := 0, 0.0
+	for m := range ch {
+		var d dto.Metric
+		if err := m.Write(&d); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		lag = max(lag, d.GetGauge().GetValue())
+	}
+	if n == 0 {
+		t.Fatal("ingest_lag_seconds has no series: the ingester owns no partition")
+	}
+	return lag
+}
+
+// TestCommittedOffsetAfterAssignment gives a consumed topic to a new ingester with nothing
+// new to read: ingest_committed_offset must show the offsets its predecessor committed
+// (it read 0 after every rebalance until the partition's next commit).
+func TestCommittedOffsetAfterAssignment(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	conn, db := ch.Conn(t), ch.Database
+	migrate(t, conn, db)
+	k := testenv.NewKafka(t)
+	topic, dlq := k.Topic(t, 2), k.Topic(t, 1)
+	const total = 3000
+	produce(t, k.Addr, topic, 0, total, nil)
+
+	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, db)
+	first, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	waitDone(t, conn, db, k.Addr, cfg.GroupID, topic, 2, total, total, 2*time.Minute)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("first ingester: %v", err)
+	}
+
+	second, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runInProcess(t, second)
+	eventually(t, time.Minute, "the committed offsets of both partitions", func() (bool, string) {
+		n := testutil.CollectAndCount(second.m.committed)
+		sum := testutil.ToFloat64(second.m.committed.WithLabelValues("0")) + testutil.ToFloat64(second.m.committed.WithLabelValues("1"))
+		return n == 2 && sum == total, fmt.Sprintf("%d series, sum %v, want 2 series summing to %d", n, sum, total)
+	})
 }
 
 // TestRebuildAfterCrashIsDeduplicated plays the crash the design is about: a previous

@@ -159,9 +159,16 @@ func (ing *Ingester) consume(runCtx, genCtx context.Context, gen *kafka.Generati
 		lag:       ing.m.lag.WithLabelValues(label),
 		committed: ing.m.committed.WithLabelValues(label),
 	}
+	// The committed offset is known from the assignment: without this the gauge read 0
+	// after every rebalance until the partition's first commit.
+	if pa.Offset >= 0 {
+		p.committed.Set(float64(pa.Offset))
+	}
+	ing.m.waited.own(pa.ID)
 	defer func() {
 		ing.m.lag.DeleteLabelValues(label)
 		ing.m.committed.DeleteLabelValues(label)
+		ing.m.waited.drop(pa.ID)
 	}()
 	p.run(ctx, pa.Offset)
 }
@@ -195,6 +202,7 @@ type batch struct {
 	next       int64
 	end        int64
 	hwm        int64  // highest high-water mark seen while the batch was open
+	clocked    bool   // its first row's receive time is in the wait clock
 	recorded   bool   // end comes from a recorded cut and must be kept
 	record     bool   // end was chosen early: record it before inserting
 	cut        string // what ended it: rows, bytes or time
@@ -341,7 +349,7 @@ func (p *partition) begin(ctx context.Context, start int64) bool {
 		return false
 	}
 	n := int64(p.ing.cfg.BatchRows)
-	b.start, b.next, b.bytes, b.hwm = start, start, 0, 0
+	b.start, b.next, b.bytes, b.hwm, b.clocked = start, start, 0, 0, false
 	b.end, b.recorded, b.record = (start/n+1)*n, false, false
 	if end, ok := p.cuts[start]; ok && end > start {
 		b.end, b.recorded = end, true
@@ -375,6 +383,10 @@ func (p *partition) add(msg *kafka.Message) {
 		return
 	}
 	b.cols.append(&p.row)
+	if !b.clocked {
+		b.clocked = true
+		p.ing.m.waited.read(p.id, b.start, p.row.receivedAt)
+	}
 }
 
 // cut ends the open batch at end and hands it to the writer.
@@ -481,6 +493,7 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 		return false
 	}
 	p.committed.Set(float64(b.end))
+	m.waited.committed(p.id, b.start)
 	p.log.Debug("offset committed", "offset", b.end)
 	return true
 }

@@ -23,10 +23,13 @@ type metrics struct {
 
 	compactSeconds *prometheus.HistogramVec
 	compactErrors  *prometheus.CounterVec
+
+	waited *waitClock // ingest_lag_seconds
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
+		waited: newWaitClock(),
 		rows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ingest_rows_total", Help: "Rows inserted into the raw table (repeats the server dropped included)."}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -81,7 +84,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.rows, m.batches, m.batchRows, m.batchBytes, m.insertSeconds,
 			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered,
-			m.refreshSeconds, m.refreshDelay, m.refreshErrors, m.compactSeconds, m.compactErrors)
+			m.refreshSeconds, m.refreshDelay, m.refreshErrors, m.compactSeconds, m.compactErrors, m.waited)
 	}
 	return m
 }
