@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/beaconprm/beacon/internal/kafkaconn"
 	"github.com/beaconprm/beacon/schema"
 )
 
@@ -32,6 +33,8 @@ type Config struct {
 	GroupID string
 	// DLQTopic receives messages that cannot become rows. Default: beacon.dlq.
 	DLQTopic string
+	// Kafka is TLS and SASL for every connection to the brokers. Default: plaintext.
+	Kafka kafkaconn.Config
 
 	// ClickHouseAddrs are ClickHouse native-protocol addresses. Default: 127.0.0.1:9000.
 	ClickHouseAddrs []string
@@ -155,6 +158,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ingest: retry backoff must satisfy 0 < min <= max, got %v and %v", d.RetryMin, d.RetryMax)
 	case !validIdent(d.Database) || !validIdent(d.Table):
 		return fmt.Errorf("ingest: database %q and table %q must be plain identifiers ([A-Za-z0-9_])", d.Database, d.Table)
+	}
+	if err := d.Kafka.Validate(); err != nil {
+		return fmt.Errorf("ingest: %w", err)
 	}
 	return nil
 }

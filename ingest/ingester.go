@@ -23,6 +23,8 @@ type Ingester struct {
 	dlq   *kafka.Writer
 	rows  *refresher
 
+	dialer *kafka.Dialer // TLS and SASL of Config.Kafka, for the group and the readers
+
 	commitMu sync.Mutex // one offset commit at a time on the generation's coordinator conn
 }
 
@@ -33,6 +35,17 @@ func New(cfg Config) (*Ingester, error) {
 	}
 	c := cfg.withDefaults()
 	st, err := openStore(&c)
+	if err != nil {
+		return nil, err
+	}
+	// One dialer for the group and the readers; its own transport for the dead-letter
+	// writer: kafka.DefaultTransport is shared by the whole process (beacon dev runs the
+	// collector beside us) and caches topic metadata.
+	dialer, err := c.Kafka.Dialer(5 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	transport, err := c.Kafka.Transport()
 	if err != nil {
 		return nil, err
 	}
@@ -48,10 +61,9 @@ func New(cfg Config) (*Ingester, error) {
 			RequiredAcks:           kafka.RequireAll,
 			BatchTimeout:           5 * time.Millisecond, // writes are synchronous, one call per batch
 			AllowAutoTopicCreation: true,
-			// Its own transport: kafka.DefaultTransport is shared by the whole process
-			// (beacon dev runs the collector beside us) and caches topic metadata.
-			Transport: &kafka.Transport{},
+			Transport:              transport,
 		},
+		dialer: dialer,
 	}
 	ing.rows = newRefresher(ing)
 	return ing, nil
@@ -109,6 +121,7 @@ func (ing *Ingester) Run(ctx context.Context) error {
 		PartitionWatchInterval: 5 * time.Second,
 		StartOffset:            kafka.FirstOffset,
 		Timeout:                5 * time.Second,
+		Dialer:                 ing.dialer,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			ing.log.Debug("kafka consumer group: " + fmt.Sprintf(msg, args...))
 		}),
@@ -236,6 +249,7 @@ func (p *partition) run(ctx context.Context, committed int64) {
 		MinBytes:  1,
 		MaxBytes:  max(cfg.BatchBytes/4, 1<<20),
 		MaxWait:   cfg.FetchMaxWait,
+		Dialer:    p.ing.dialer,
 		// The queue between the fetcher and us keeps filling while both batches are
 		// busy; it bounds the memory of a stalled partition together with them.
 		QueueCapacity: 500,

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/beaconprm/beacon/internal/kafkaconn"
 )
 
 // splitList splits a comma-separated flag value, dropping blanks and spaces.
@@ -68,5 +74,68 @@ func (b *bytesFlag) Set(s string) error {
 		return errors.New("want a positive size such as 65536, 64KiB or 1GiB")
 	}
 	b.n = n * mult
+	return nil
+}
+
+// kafkaFlags are one subcommand's Kafka connection flags, -<prefix>.kafka.*.
+type kafkaFlags struct {
+	prefix       string
+	cfg          kafkaconn.Config
+	passwordFile string
+}
+
+func newKafkaFlags(fs *flag.FlagSet, prefix string) *kafkaFlags {
+	k := &kafkaFlags{prefix: prefix}
+	p := prefix + ".kafka."
+	fs.BoolVar(&k.cfg.TLS, p+"tls", false, "connect to the Kafka brokers with TLS")
+	fs.StringVar(&k.cfg.CAFile, p+"tls.caFile", "", "PEM file of the CA certificates the brokers' certificates chain to (default: the system's roots)")
+	fs.StringVar(&k.cfg.CertFile, p+"tls.certFile", "", "PEM client certificate for mutual TLS, with -"+p+"tls.keyFile")
+	fs.StringVar(&k.cfg.KeyFile, p+"tls.keyFile", "", "PEM private key of -"+p+"tls.certFile")
+	fs.StringVar(&k.cfg.SASLMechanism, p+"sasl.mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default: none)")
+	fs.StringVar(&k.cfg.Username, p+"sasl.user", "", "SASL user name")
+	fs.StringVar(&k.passwordFile, p+"sasl.passwordFile", "", "file holding the SASL password (default: $BEACON_KAFKA_PASSWORD)")
+	return k
+}
+
+// config returns the settings, with the password read from its file or the environment.
+func (k *kafkaFlags) config() (kafkaconn.Config, error) {
+	c := k.cfg
+	p := k.prefix + ".kafka."
+	c.Flags = map[string]string{
+		"TLS": p + "tls", "CAFile": p + "tls.caFile", "CertFile": p + "tls.certFile", "KeyFile": p + "tls.keyFile",
+		"SASLMechanism": p + "sasl.mechanism", "Username": p + "sasl.user", "Password": p + "sasl.passwordFile",
+	}
+	if c.SASLMechanism == "" {
+		return c, nil
+	}
+	if k.passwordFile == "" {
+		c.Password = os.Getenv("BEACON_KAFKA_PASSWORD")
+		return c, nil
+	}
+	b, err := os.ReadFile(k.passwordFile)
+	if err != nil {
+		return c, fmt.Errorf("cannot read -%ssasl.passwordFile: %w", p, err)
+	}
+	c.Password = strings.TrimSpace(string(b))
+	return c, nil
+}
+
+// checkKafka connects once when TLS or SASL is set. Wrong settings end the process at
+// start, naming the flag; brokers that are only away are logged, and the process goes on
+// retrying as it does when Kafka goes away later.
+func checkKafka(ctx context.Context, brokers []string, c kafkaconn.Config, log *slog.Logger) error {
+	if !c.Enabled() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err := kafkaconn.Check(ctx, brokers, c)
+	switch {
+	case err == nil:
+		return nil
+	case kafkaconn.IsMisconfigured(err):
+		return err
+	}
+	log.Warn("Kafka is not reachable yet; retrying in the background", "err", err)
 	return nil
 }

@@ -26,6 +26,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 		batchB   = newBytesFlag(32 << 20)
 		metrics  = fs.String("ingest.metricsAddr", "127.0.0.1:9101", "where to serve Prometheus /metrics; empty disables")
 		verbose  = fs.Bool("ingest.debug", false, "log consumer-group and partition details")
+		kafkaSec = newKafkaFlags(fs, "ingest")
 	)
 	fs.StringVar(&cfg.Topic, "ingest.topic", "beacon.events", "Kafka topic of the events")
 	fs.StringVar(&cfg.GroupID, "ingest.group", "beacon-ingest", "consumer group shared by all ingesters of one pipeline")
@@ -54,6 +55,9 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	if cfg.Password, err = clickhousePassword(*password, "ingest.clickhouse.passwordFile"); err != nil {
 		return err
 	}
+	if cfg.Kafka, err = kafkaSec.config(); err != nil {
+		return err
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -64,6 +68,9 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	cfg.Registerer = reg
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	if err := checkKafka(ctx, cfg.Brokers, cfg.Kafka, cfg.Logger); err != nil {
+		return fmt.Errorf("beacon ingest: %w", err)
 	}
 	ing, err := ingest.New(cfg)
 	if err != nil {

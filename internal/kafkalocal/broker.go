@@ -6,6 +6,7 @@
 package kafkalocal
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strconv"
 	"sync"
@@ -36,6 +37,16 @@ type Config struct {
 	SegmentBytes int64
 	// SyncWrites fsyncs every produced batch (acks=all then means on disk).
 	SyncWrites bool
+	// Users turns SASL on: clients must authenticate as one of them. Tests of production
+	// wiring use it; the local stack does not.
+	Users []User
+	// TLS serves TLS only, with this server configuration (tests of production wiring).
+	TLS *tls.Config
+}
+
+// User is a SASL user: Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+type User struct {
+	Mechanism, Name, Password string
 }
 
 // Broker is a running broker.
@@ -70,6 +81,15 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	if cfg.SyncWrites {
 		opts = append(opts, kfake.SyncWrites())
+	}
+	if len(cfg.Users) > 0 {
+		opts = append(opts, kfake.EnableSASL())
+		for _, u := range cfg.Users {
+			opts = append(opts, kfake.Superuser(u.Mechanism, u.Name, u.Password))
+		}
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, kfake.TLS(cfg.TLS))
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
