@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/tls"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -35,11 +34,10 @@ type store struct {
 }
 
 func openStore(cfg *Config) (*store, error) {
-	var tlsConfig *tls.Config // plain TCP: the local stack and most private networks
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        cfg.ClickHouseAddrs,
 		Auth:        clickhouse.Auth{Database: cfg.Database, Username: cfg.Username, Password: cfg.Password},
-		TLS:         tlsConfig,
+		TLS:         cfg.ClickHouseTLS,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 		DialTimeout: 5 * time.Second,
 		ReadTimeout: time.Minute,

@@ -11,6 +11,7 @@
 package ingest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,9 @@ type Config struct {
 	Table string
 	// Username and Password authenticate to ClickHouse. Default: default, no password.
 	Username, Password string
+	// ClickHouseTLS connects to ClickHouse with TLS (its secure native port, 9440 by
+	// default). Default: nil, plain TCP (the local stack and most private networks).
+	ClickHouseTLS *tls.Config
 
 	// BatchRows is the most offsets one batch covers; batches end at multiples of it so a
 	// restart rebuilds identical batches. Changing it while an ingester has crashed

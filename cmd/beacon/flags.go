@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/internal/kafkaconn"
+	"github.com/beaconprm/beacon/internal/tlsfiles"
 )
 
 // splitList splits a comma-separated flag value, dropping blanks and spaces.
@@ -138,4 +140,34 @@ func checkKafka(ctx context.Context, brokers []string, c kafkaconn.Config, log *
 	}
 	log.Warn("Kafka is not reachable yet; retrying in the background", "err", err)
 	return nil
+}
+
+// chTLSFlags are the TLS flags of a ClickHouse connection, -<prefix>.tls*.
+type chTLSFlags struct {
+	prefix                    string
+	on                        bool
+	caFile, certFile, keyFile string
+}
+
+func (t *chTLSFlags) register(fs *flag.FlagSet, prefix string) {
+	t.prefix = prefix
+	fs.BoolVar(&t.on, prefix+".tls", false, "connect to ClickHouse with TLS (its secure native port, usually 9440)")
+	fs.StringVar(&t.caFile, prefix+".tls.caFile", "", "PEM file of the CA certificates ClickHouse's certificate chains to (default: the system's roots)")
+	fs.StringVar(&t.certFile, prefix+".tls.certFile", "", "PEM client certificate, with -"+prefix+".tls.keyFile")
+	fs.StringVar(&t.keyFile, prefix+".tls.keyFile", "", "PEM private key of -"+prefix+".tls.certFile")
+}
+
+// config returns the TLS configuration, nil without -<prefix>.tls.
+func (t *chTLSFlags) config() (*tls.Config, error) {
+	if !t.on {
+		if t.caFile != "" || t.certFile != "" || t.keyFile != "" {
+			return nil, fmt.Errorf("-%s.tls.caFile, -%[1]s.tls.certFile and -%[1]s.tls.keyFile need -%[1]s.tls", t.prefix)
+		}
+		return nil, nil
+	}
+	tc, err := tlsfiles.Client(t.caFile, t.certFile, t.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("-%s.tls.caFile, -%[1]s.tls.certFile, -%[1]s.tls.keyFile: %w", t.prefix, err)
+	}
+	return tc, nil
 }

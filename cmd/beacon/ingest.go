@@ -27,7 +27,9 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 		metrics  = fs.String("ingest.metricsAddr", "127.0.0.1:9101", "where to serve Prometheus /metrics; empty disables")
 		verbose  = fs.Bool("ingest.debug", false, "log consumer-group and partition details")
 		kafkaSec = newKafkaFlags(fs, "ingest")
+		chTLS    chTLSFlags
 	)
+	chTLS.register(fs, "ingest.clickhouse")
 	fs.StringVar(&cfg.Topic, "ingest.topic", "beacon.events", "Kafka topic of the events")
 	fs.StringVar(&cfg.GroupID, "ingest.group", "beacon-ingest", "consumer group shared by all ingesters of one pipeline")
 	fs.StringVar(&cfg.DLQTopic, "ingest.dlqTopic", "beacon.dlq", "Kafka topic receiving messages that cannot become rows (counted in ingest_dlq_messages_total)")
@@ -56,6 +58,9 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if cfg.Kafka, err = kafkaSec.config(); err != nil {
+		return err
+	}
+	if cfg.ClickHouseTLS, err = chTLS.config(); err != nil {
 		return err
 	}
 	level := slog.LevelInfo

@@ -18,6 +18,7 @@ import (
 type chFlags struct {
 	addr, user, passwordFile, database string
 	dialTimeout                        time.Duration
+	tls                                chTLSFlags
 }
 
 func (c *chFlags) register(fs *flag.FlagSet) {
@@ -26,6 +27,7 @@ func (c *chFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.passwordFile, "clickhouse.passwordFile", "", "file holding the ClickHouse password; else $BEACON_CLICKHOUSE_PASSWORD; else none")
 	fs.StringVar(&c.database, "clickhouse.database", "beacon", "database holding the beacon tables")
 	fs.DurationVar(&c.dialTimeout, "clickhouse.dialTimeout", 5*time.Second, "how long to wait for a connection to ClickHouse")
+	c.tls.register(fs, "clickhouse")
 }
 
 func (c *chFlags) open(ctx context.Context) (driver.Conn, error) {
@@ -33,10 +35,15 @@ func (c *chFlags) open(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	tc, err := c.tls.config()
+	if err != nil {
+		return nil, err
+	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        splitList(c.addr),
 		Auth:        clickhouse.Auth{Username: c.user, Password: password},
 		DialTimeout: c.dialTimeout,
+		TLS:         tc,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot open ClickHouse at %s: %w", c.addr, err)

@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/beaconprm/beacon/internal/tlsfiles"
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
@@ -88,23 +88,9 @@ func (c Config) TLSConfig() (*tls.Config, error) {
 	if !c.TLS {
 		return nil, nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", c.flag("CAFile"), err)
-		}
-		tc.RootCAs = x509.NewCertPool()
-		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s %s holds no PEM certificate", c.flag("CAFile"), c.CAFile)
-		}
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot load the client certificate (%s, %s): %w", c.flag("CertFile"), c.flag("KeyFile"), err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
+	tc, err := tlsfiles.Client(c.CAFile, c.CertFile, c.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s, %s, %s: %w", c.flag("CAFile"), c.flag("CertFile"), c.flag("KeyFile"), err)
 	}
 	return tc, nil
 }

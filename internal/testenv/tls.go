@@ -78,3 +78,33 @@ func NewCerts(t testing.TB) Certs {
 	c.Server = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	return c
 }
+
+// TLSProbe listens on a free port with server's TLS configuration and reports the outcome
+// of each connection's TLS handshake (nil when it completed) on the returned channel,
+// closing the connection after it: a stand-in for a TLS port, to test that a client speaks
+// TLS with the right trust.
+func TLSProbe(t testing.TB, server *tls.Config) (addr string, handshakes <-chan error) {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan error, 64)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			err = c.(*tls.Conn).Handshake()
+			c.Close()
+			select {
+			case ch <- err:
+			default:
+			}
+		}
+	}()
+	return ln.Addr().String(), ch
+}
