@@ -70,6 +70,8 @@ scrape_configs:
 	defer stopTraffic()
 	// Healthy: nothing fires once both targets have been scraped a while.
 	awaitAlerts(t, alerts, "a healthy stack", func(a []string) bool { return len(a) == 0 && upSince(t, "http://"+promAddr) })
+	// The dashboards' Prometheus panels, on the same real stack.
+	checkPromPanels(t, "http://"+promAddr)
 
 	kafka.Stop(t)
 	awaitAlerts(t, alerts, "the broker stopped", func(a []string) bool {
@@ -166,6 +168,19 @@ func upSince(t *testing.T, prom string) bool {
 	q := `count(count_over_time(up{job=~"beacon-.*"}[10s]) >= 8 and min_over_time(up{job=~"beacon-.*"}[10s]) == 1)`
 	getJSON(t, prom+"/api/v1/query?query="+url.QueryEscape(q), &r)
 	return len(r.Data.Result) == 1 && fmt.Sprint(r.Data.Result[0].Value[1]) == "2"
+}
+
+// getJSONAny decodes the answer whatever its status (Prometheus answers 400 with a JSON error).
+func getJSONAny(t *testing.T, u string, v any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %s: %v", u, resp.Status, err)
+	}
 }
 
 func getJSON(t *testing.T, u string, v any) {
