@@ -6,7 +6,7 @@ GOFLAGS ?=
 # Parallel test binaries each start their own ClickHouse; two fit a 2-core machine.
 TESTP   ?= 2
 
-.PHONY: all build run test test-go test-js bench lint clean snippet deps
+.PHONY: all build run test test-go test-js bench lint clean snippet deps image
 
 all: build
 
@@ -43,6 +43,14 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Container image (deploy/container/Containerfile) with podman, else buildah.
+IMAGE ?= beacon:latest
+image:
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS) -o deploy/container/beacon ./cmd/beacon
+	cp /etc/ssl/certs/ca-certificates.crt deploy/container/
+	if command -v podman >/dev/null; then podman build -t $(IMAGE) deploy/container; \
+	else buildah bud -t $(IMAGE) deploy/container; fi
+
 clean:
-	rm -rf bin var
+	rm -rf bin var deploy/container/beacon deploy/container/ca-certificates.crt
 	$(MAKE) -C js-snippet clean
