@@ -32,10 +32,11 @@ const (
 	AttrBadSignature
 	AttrExpired
 	AttrWrongTenant
-	numAttr
+	// NumAttributions is the number of outcomes (array sizes indexed by Attribution).
+	NumAttributions
 )
 
-var attrNames = [numAttr]string{"none", "token", "malformed", "bad_signature", "expired", "wrong_tenant"}
+var attrNames = [NumAttributions]string{"none", "token", "malformed", "bad_signature", "expired", "wrong_tenant"}
 
 func (a Attribution) String() string { return attrNames[a] }
 

@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/collector"
 )
 
 // runCollector serves beacons over HTTP and hands them to Kafka (or the disk spool).
 func runCollector(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("collector")
 	var (
-		cfg       beacon.CollectorConfig
+		cfg       collector.Config
 		brokers   = fs.String("collector.brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated")
 		maxBody   = newBytesFlag(64 << 10)
 		spoolMax  = newBytesFlag(1 << 30)
@@ -23,7 +26,7 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 		demoSites = fs.Bool("collector.demoSites", false, "write the demo site config (site key demo) to -collector.sites if that file does not exist")
 		debug     = fs.Bool("collector.debug", false, "log debug details")
 	)
-	fs.StringVar(&cfg.Ack, "collector.ack", beacon.AckSpool, "when a request is acknowledged: spool = once its events are appended to the local spool (write-ahead; a shipper sends the spool to Kafka in order, acks=all); kafka = once Kafka acknowledges (acks=all), spooling only after -collector.kafkaTimeout")
+	fs.StringVar(&cfg.Ack, "collector.ack", collector.AckSpool, "when a request is acknowledged: spool = once its events are appended to the local spool (write-ahead; a shipper sends the spool to Kafka in order, acks=all); kafka = once Kafka acknowledges (acks=all), spooling only after -collector.kafkaTimeout")
 	fs.DurationVar(&cfg.SpoolSyncInterval, "collector.spoolSyncInterval", 100*time.Millisecond, "how often the spool is fsynced; acknowledged events survive a killed collector at once, but a machine crash can lose those of the last interval not yet in Kafka; 0 = fsync before every acknowledgement (group-committed, slower)")
 	fs.StringVar(&cfg.ListenAddr, "collector.listenAddr", "127.0.0.1:8080", "HTTP address for /v1/events, /v1/p.gif, /l/, /b.js, /healthz, /readyz and /metrics")
 	fs.StringVar(&cfg.SitesFile, "collector.sites", "var/sites.json", "site config file (site keys, tenants, origins, secret sources, privacy); reloaded on SIGHUP")
@@ -57,7 +60,6 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	cfg.MaxBodySize = int(maxBody.n)
 	cfg.SpoolMaxBytes = spoolMax.n
 	cfg.SpoolSegmentBytes = spoolSeg.n
-	cfg.HandleSIGHUP = true
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
@@ -73,5 +75,26 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("beacon collector: %w", err)
 	}
-	return beacon.RunCollector(ctx, cfg)
+	c, err := collector.New(cfg)
+	if err != nil {
+		return err
+	}
+	// SIGHUP reloads the site config and snippet files. The handler is installed before Run
+	// serves, so a SIGHUP sent once the collector answers never takes its default action.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-hup:
+				c.Reload() // logs and counts a failure; the old config stays
+			}
+		}
+	}()
+	return c.Run(runCtx)
 }

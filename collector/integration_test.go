@@ -1,11 +1,12 @@
-package beacon
+package collector
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/internal/spool"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -20,14 +21,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-func newUUID() string {
-	var u [16]byte
-	rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return string(appendUUID(nil, u))
-}
 
 // sentEvent is what the load generator sent, to check against the topic.
 type sentEvent struct {
@@ -53,11 +46,11 @@ func sendBatches(t *testing.T, url string, visitors, batchesPerVisitor, perBatch
 			seq := seqStart
 			for b := 0; b < batchesPerVisitor; b++ {
 				now := time.Now().UnixMilli()
-				batch := Batch{V: 1, Site: "demo", SentAt: now, VisitorID: visitor, SessionID: "s" + visitor}
+				batch := beacon.Batch{V: 1, Site: "demo", SentAt: now, VisitorID: visitor, SessionID: "s" + visitor}
 				var mine []sentEvent
 				for i := 0; i < perBatch; i++ {
 					id := newUUID()
-					batch.Events = append(batch.Events, Event{ID: id, Type: "engage", TS: now, EngagedMS: uint32(seq)})
+					batch.Events = append(batch.Events, beacon.Event{ID: id, Type: "engage", TS: now, EngagedMS: uint32(seq)})
 					mine = append(mine, sentEvent{id: id, visitor: visitor, seq: seq})
 					seq++
 				}
@@ -267,7 +260,7 @@ func testKafka10000EventsExactlyOnce(t *testing.T, ack string) {
 	topic := k.Topic(t, 4)
 	// A generous bound: a timeout would spool and also let kafka-go finish the write, a
 	// (harmless) duplicate this test would report.
-	c := startCollector(t, CollectorConfig{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 10 * time.Second})
+	c := startCollector(t, Config{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 10 * time.Second})
 	sent := sendBatches(t, c.url, 20, 50, 10, "v", 0) // 20 visitors x 50 batches x 10 = 10,000
 	if len(sent) != 10000 {
 		t.Fatalf("sent %d", len(sent))
@@ -299,7 +292,7 @@ func testKafkaAwaySpoolsThenReplaysInOrder(t *testing.T, ack string) {
 	kb := testenv.NewKafkaServer(t, kafkalocal.Topic{Name: topic, Partitions: 3})
 	// The bound is generous so a loaded machine does not spool while the broker is up; a
 	// stopped broker refuses connections at once, so spooling starts without waiting for it.
-	c := startCollector(t, CollectorConfig{Ack: ack, Brokers: []string{kb.Addr}, Topic: topic, KafkaTimeout: 2 * time.Second})
+	c := startCollector(t, Config{Ack: ack, Brokers: []string{kb.Addr}, Topic: topic, KafkaTimeout: 2 * time.Second})
 
 	sent := sendBatches(t, c.url, 5, 4, 5, "a", 0) // Kafka up: direct
 	kb.Stop(t)
@@ -334,7 +327,7 @@ func TestBeaconLinkThroughCollector(t *testing.T) {
 	topic := k.Topic(t, 1)
 	dir := t.TempDir()
 	sites := writeSites(t, dir)
-	c := startCollector(t, CollectorConfig{Brokers: []string{k.Addr}, Topic: topic, SitesFile: sites})
+	c := startCollector(t, Config{Brokers: []string{k.Addr}, Topic: topic, SitesFile: sites})
 	bin := testenv.BuildBeacon(t)
 	out, err := exec.Command(bin, "link", "-link.sites", sites, "-link.base", c.url, "-link.partner", "acme", "-link.user", "jane@acme.example",
 		"-link.campaign", "q4", "-link.content", "doc-1", "-link.target", "https://partners.example.com/doc-1").CombinedOutput()
@@ -444,7 +437,7 @@ func testKilledCollector(t *testing.T, ack string, kafkaUp bool) {
 	if err := second.Wait(); err != nil {
 		t.Fatalf("collector exit after SIGTERM: %v", err)
 	}
-	s, err := OpenSpool(SpoolConfig{Dir: dir + "/spool"})
+	s, err := spool.Open(spool.Config{Dir: dir + "/spool"})
 	if err != nil {
 		t.Fatal(err)
 	}

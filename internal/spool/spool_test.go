@@ -1,4 +1,4 @@
-package beacon
+package spool
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func drain(t *testing.T, s *Spool, batch int) []string {
 
 func TestSpoolOrderRotationAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 300})
+	s, err := Open(Config{Dir: dir, SegmentBytes: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestSpoolOrderRotationAndRestart(t *testing.T) {
 	if err := s.Commit(pos); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 300})
+	s2, err := Open(Config{Dir: dir, SegmentBytes: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestSpoolOrderRotationAndRestart(t *testing.T) {
 }
 
 func TestSpoolFull(t *testing.T) {
-	s, err := OpenSpool(SpoolConfig{Dir: t.TempDir(), MaxBytes: 200})
+	s, err := Open(Config{Dir: t.TempDir(), MaxBytes: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestSpoolFull(t *testing.T) {
 	for i := 0; i < 10 && full == nil; i++ {
 		full = s.Append([]byte("k"), []byte(`{"x":"0123456789"}`), []int{18})
 	}
-	if !errors.Is(full, ErrSpoolFull) || !s.Full() && s.Pending() < 170 {
+	if !errors.Is(full, ErrFull) || !s.Full() && s.Pending() < 170 {
 		t.Fatalf("err %v pending %d", full, s.Pending())
 	}
 	drain(t, s, 100)
@@ -109,7 +109,7 @@ func TestSpoolFull(t *testing.T) {
 
 func TestSpoolCorruptRecordEndsSegment(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 1 << 20})
+	s, err := Open(Config{Dir: dir, SegmentBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestSpoolCorruptRecordEndsSegment(t *testing.T) {
 	f.Write([]byte{40, 0, 0})
 	f.Close()
 
-	s2, err := OpenSpool(SpoolConfig{Dir: dir})
+	s2, err := Open(Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestSpoolCorruptRecordEndsSegment(t *testing.T) {
 
 // Concurrent appends share fsyncs and lose nothing; each writer's records keep its order.
 func TestSpoolConcurrentAppends(t *testing.T) {
-	s, err := OpenSpool(SpoolConfig{Dir: t.TempDir(), SegmentBytes: 4096})
+	s, err := Open(Config{Dir: t.TempDir(), SegmentBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestSpoolConcurrentAppends(t *testing.T) {
 // BenchmarkSpoolAppendParallel measures durable appends/s while Kafka is away, many
 // requests at once (group commit).
 func BenchmarkSpoolAppendParallel(b *testing.B) {
-	s, err := OpenSpool(SpoolConfig{Dir: b.TempDir(), MaxBytes: 1 << 40})
+	s, err := Open(Config{Dir: b.TempDir(), MaxBytes: 1 << 40})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func BenchmarkSpoolAppendParallel(b *testing.B) {
 
 // Appends that arrive while a write is under way wait for it and then share one write(2).
 func TestSpoolGroupWrite(t *testing.T) {
-	s, err := OpenSpool(SpoolConfig{Dir: t.TempDir(), SyncInterval: time.Hour})
+	s, err := Open(Config{Dir: t.TempDir(), SyncInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func (s *Spool) queuedRecords() int {
 // removes a fully replayed segment so the next run starts empty.
 func TestSpoolBackgroundSyncAndCleanClose(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenSpool(SpoolConfig{Dir: dir, SyncInterval: 5 * time.Millisecond})
+	s, err := Open(Config{Dir: dir, SyncInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestSpoolBackgroundSyncAndCleanClose(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = OpenSpool(SpoolConfig{Dir: dir})
+	s, err = Open(Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestSpoolBackgroundSyncAndCleanClose(t *testing.T) {
 // The shipper reads what was just written from memory, not from the segment file.
 func TestSpoolReadsRecentRecordsFromMemory(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenSpool(SpoolConfig{Dir: dir, SyncInterval: time.Hour})
+	s, err := Open(Config{Dir: dir, SyncInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

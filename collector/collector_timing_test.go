@@ -1,9 +1,10 @@
-package beacon
+package collector
 
 import (
 	"net"
 	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func benchHTTPEvents(b *testing.B, ack string) {
 	if v := os.Getenv("BENCH_BATCH_TIMEOUT"); v != "" {
 		bt, _ = time.ParseDuration(v)
 	}
-	c := startCollector(b, CollectorConfig{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second, KafkaBatchTimeout: bt, KafkaCompression: os.Getenv("BENCH_COMPRESSION")})
+	c := startCollector(b, Config{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second, KafkaBatchTimeout: bt, KafkaCompression: os.Getenv("BENCH_COMPRESSION")})
 	benchHTTP(b, c.handle, 8)
 	switch ack {
 	case AckKafka:
@@ -101,7 +102,7 @@ func BenchmarkHTTPLatency(b *testing.B) {
 		b.Run("ack="+ack, func(b *testing.B) {
 			k := testenv.NewKafka(b)
 			topic := k.Topic(b, 4)
-			c := startCollector(b, CollectorConfig{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second})
+			c := startCollector(b, Config{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second})
 			ln := fasthttputil.NewInmemoryListener()
 			srv := &fasthttp.Server{Handler: c.handle}
 			go srv.Serve(ln)
@@ -126,5 +127,21 @@ func BenchmarkHTTPLatency(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		})
+	}
+}
+
+// cpuTime is the process's user+system CPU time: on a shared machine events per CPU second
+// is steadier than events per wall second.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportRate reports events/s (wall) and events/cpu-s.
+func reportRate(b *testing.B, events int, cpu0 time.Duration) {
+	b.ReportMetric(float64(b.N*events)/b.Elapsed().Seconds(), "events/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(b.N*events)/cpu.Seconds(), "events/cpu-s")
 	}
 }

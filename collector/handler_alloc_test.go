@@ -1,6 +1,6 @@
 //go:build !race
 
-package beacon
+package collector
 
 import (
 	"io"
@@ -17,7 +17,7 @@ import (
 // allocates inside kafka-go; that cost is measured by the HTTP benchmarks.)
 func TestEventsHandlerDoesNotAllocate(t *testing.T) {
 	dir := t.TempDir()
-	c, err := NewCollector(CollectorConfig{
+	c, err := New(Config{
 		SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{deadBroker(t)},
 		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -1,4 +1,4 @@
-package beacon
+package collector
 
 import (
 	"context"
@@ -7,15 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/internal/spool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
@@ -23,14 +22,14 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 )
 
-// CollectorConfig configures the collector. Zero values take the defaults in the comments,
+// Config configures the collector. Zero values take the defaults in the comments,
 // which work with the local stack (`beacon dev`).
-type CollectorConfig struct {
+type Config struct {
 	// ListenAddr is the HTTP address; default 127.0.0.1:8080. Ignored when Listener is set.
 	ListenAddr string
 	// Listener, when set, is used instead of listening on ListenAddr (tests, socket activation).
 	Listener net.Listener
-	// SitesFile is the site config file (required); reloaded on SIGHUP.
+	// SitesFile is the site config file (required); Reload reads it again.
 	SitesFile string
 
 	// Ack is when a request's events count as durable, so it gets its 2xx:
@@ -98,8 +97,6 @@ type CollectorConfig struct {
 	ShutdownTimeout time.Duration
 	// Logger receives operational messages; default slog.Default().
 	Logger *slog.Logger
-	// HandleSIGHUP reloads the site config and snippet files on SIGHUP while Run runs.
-	HandleSIGHUP bool
 }
 
 // Ack modes.
@@ -108,7 +105,7 @@ const (
 	AckKafka = "kafka"
 )
 
-func (c *CollectorConfig) setDefaults() {
+func (c *Config) setDefaults() {
 	if c.Ack == "" {
 		c.Ack = AckSpool
 	}
@@ -178,7 +175,7 @@ func (c *CollectorConfig) setDefaults() {
 }
 
 // Validate reports the first setting that cannot work.
-func (c CollectorConfig) Validate() error {
+func (c Config) Validate() error {
 	c.setDefaults()
 	if c.SitesFile == "" {
 		return errors.New("a site config file is required; set -collector.sites (beacon dev writes one)")
@@ -217,11 +214,11 @@ func compressionCodec(name string) (kafka.Compression, error) {
 // Collector is the beacon HTTP collector: it validates and enriches beacons and hands them
 // to Kafka, or to its disk spool while Kafka is slow or away.
 type Collector struct {
-	cfg      CollectorConfig
+	cfg      Config
 	log      *slog.Logger
-	sites    atomic.Pointer[Sites]
+	sites    atomic.Pointer[beacon.Sites]
 	snippets atomic.Pointer[snippetFiles]
-	spool    *Spool
+	spool    *spool.Spool
 	writer   *kafka.Writer // requests, through producer
 	producer *producer
 	replayer *kafka.Writer // spool replay
@@ -240,27 +237,27 @@ type Collector struct {
 
 // reqState is the pooled per-request state.
 type reqState struct {
-	work Work
-	in   Input
+	work beacon.Work
+	in   beacon.Input
 	prod produceReq
 	out  []byte
 	link []byte
 }
 
-// NewCollector loads the site config, opens the spool and the listener; Run serves.
-func NewCollector(cfg CollectorConfig) (*Collector, error) {
+// New loads the site config, opens the spool and the listener; Run serves.
+func New(cfg Config) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg.setDefaults()
 	c := &Collector{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
-	sites, err := LoadConfig(cfg.SitesFile)
+	sites, err := beacon.LoadConfig(cfg.SitesFile)
 	if err != nil {
 		return nil, err
 	}
 	c.sites.Store(sites)
 	c.snippets.Store(loadSnippets(cfg.SnippetDir))
-	c.spool, err = OpenSpool(SpoolConfig{Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, SegmentBytes: cfg.SpoolSegmentBytes,
+	c.spool, err = spool.Open(spool.Config{Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, SegmentBytes: cfg.SpoolSegmentBytes,
 		SyncInterval: max(cfg.SpoolSyncInterval, 0)})
 	if err != nil {
 		return nil, err
@@ -322,11 +319,11 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 func (c *Collector) Addr() net.Addr { return c.ln.Addr() }
 
 // Sites returns the current site config.
-func (c *Collector) Sites() *Sites { return c.sites.Load() }
+func (c *Collector) Sites() *beacon.Sites { return c.sites.Load() }
 
 // Reload reads the site config and snippet files again; on error the old config stays.
 func (c *Collector) Reload() error {
-	s, err := LoadConfig(c.cfg.SitesFile)
+	s, err := beacon.LoadConfig(c.cfg.SitesFile)
 	if err != nil {
 		c.m.reloads[1].Inc()
 		c.log.Error("site config reload failed; keeping the old one", "err", err)
@@ -339,9 +336,9 @@ func (c *Collector) Reload() error {
 	return nil
 }
 
-// RunCollector builds a collector from cfg and runs it until ctx ends.
-func RunCollector(ctx context.Context, cfg CollectorConfig) error {
-	c, err := NewCollector(cfg)
+// Run builds a collector from cfg and runs it until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	c, err := New(cfg)
 	if err != nil {
 		return err
 	}
@@ -358,23 +355,6 @@ func (c *Collector) Run(ctx context.Context) error {
 		defer wg.Done()
 		c.replay(replayCtx)
 	}()
-	if c.cfg.HandleSIGHUP {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-replayCtx.Done():
-					return
-				case <-hup:
-					c.Reload()
-				}
-			}
-		}()
-	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- c.server.Serve(c.ln) }()
 	c.log.Info("collector listening", "addr", c.ln.Addr().String(), "topic", c.cfg.Topic, "brokers", strings.Join(c.cfg.Brokers, ","), "ack", c.cfg.Ack)
@@ -557,7 +537,7 @@ func (c *Collector) deliver(rs *reqState) (retained bool, err error) {
 		}
 	}
 	if err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {
-		if !errors.Is(err, ErrSpoolFull) {
+		if !errors.Is(err, spool.ErrFull) {
 			c.m.spoolErrors.Inc()
 			c.log.Error("cannot write spool", "err", err)
 		}
@@ -593,15 +573,16 @@ func (c *Collector) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 	return a
 }
 
-func fillInput(in *Input, ctx *fasthttp.RequestCtx, addr netip.Addr, now int64) {
+func fillInput(in *beacon.Input, ctx *fasthttp.RequestCtx, addr netip.Addr, now int64) {
 	h := &ctx.Request.Header
-	*in = Input{
+	*in = beacon.Input{
 		Origin:    b2s(h.Peek("Origin")),
 		UserAgent: b2s(h.UserAgent()),
 		Addr:      addr,
 		DNT:       string(h.Peek("DNT")) == "1" || string(h.Peek("Sec-GPC")) == "1",
 		Prefetch:  isPrefetch(h),
 		Now:       now,
+		Referer:   b2s(h.Referer()),
 	}
 }
 

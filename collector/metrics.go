@@ -1,6 +1,9 @@
-package beacon
+package collector
 
 import (
+	"strconv"
+
+	"github.com/beaconprm/beacon/beacon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -30,11 +33,11 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	requests       [numRoutes][len(statusCodes) + 1]prometheus.Counter
-	rejected       [numReasons]prometheus.Counter // whole requests, by reason
+	rejected       [beacon.NumReasons]prometheus.Counter // whole requests, by reason
 	eventsAccepted prometheus.Counter
-	eventsRejected [numReasons]prometheus.Counter
-	eventsDropped  [numReasons]prometheus.Counter
-	attribution    [numAttr]prometheus.Counter
+	eventsRejected [beacon.NumReasons]prometheus.Counter
+	eventsDropped  [beacon.NumReasons]prometheus.Counter
+	attribution    [beacon.NumAttributions]prometheus.Counter
 	bodyBytes      prometheus.Counter
 	inflight       prometheus.Gauge
 
@@ -58,7 +61,7 @@ func newMetrics(c *Collector) *metrics {
 	reg.MustRegister(reqs)
 	for r := range numRoutes {
 		for i, code := range statusCodes {
-			m.requests[r][i] = reqs.WithLabelValues(routeNames[r], itoaInt(code))
+			m.requests[r][i] = reqs.WithLabelValues(routeNames[r], strconv.Itoa(code))
 		}
 		m.requests[r][len(statusCodes)] = reqs.WithLabelValues(routeNames[r], "other")
 	}
@@ -66,14 +69,14 @@ func newMetrics(c *Collector) *metrics {
 	evRej := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_events_rejected_total", Help: "Events dropped by per-event rules, by reason (WIRE.md)."}, []string{"reason"})
 	evDrop := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_events_dropped_total", Help: "Batches dropped by site privacy settings (dnt, no_consent)."}, []string{"reason"})
 	reg.MustRegister(rej, evRej, evDrop)
-	for r := Reason(1); r < numReasons; r++ {
+	for r := beacon.Reason(1); r < beacon.NumReasons; r++ {
 		m.rejected[r] = rej.WithLabelValues(r.String())
 		m.eventsRejected[r] = evRej.WithLabelValues(r.String())
 		m.eventsDropped[r] = evDrop.WithLabelValues(r.String())
 	}
 	attr := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_attribution_total", Help: "Batches by partner token outcome (token = verified)."}, []string{"result"})
 	reg.MustRegister(attr)
-	for a := range numAttr {
+	for a := range beacon.NumAttributions {
 		m.attribution[a] = attr.WithLabelValues(a.String())
 	}
 	m.eventsAccepted = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_events_accepted_total", Help: "Events accepted and handed to Kafka or the spool."})
@@ -126,5 +129,3 @@ func (m *metrics) request(r route, code int) {
 	}
 	m.requests[r][len(statusCodes)].Inc()
 }
-
-func itoaInt(n int) string { return string(appendUint(nil, uint64(n))) }

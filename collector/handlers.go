@@ -1,13 +1,13 @@
-package beacon
+package collector
 
 import (
 	"bytes"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
+	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/internal/spool"
 	"github.com/valyala/fasthttp"
 )
 
@@ -45,7 +45,7 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 			ctx.SetStatusCode(301)
 			c.m.request(routeSnippet, 301)
 		default:
-			c.problem(ctx, routeOther, 404, Problem{Reason: ReasonNotFound, Detail: "no such route"}, "")
+			c.problem(ctx, routeOther, 404, beacon.Problem{Reason: beacon.ReasonNotFound, Detail: "no such route"}, "")
 		}
 	}
 }
@@ -53,11 +53,11 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 // handleError answers errors fasthttp meets before the handler (body too large, bad HTTP).
 func (c *Collector) handleError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		c.problem(ctx, routeEvents, 413, Problem{Reason: ReasonBodyTooLarge, Detail: "body is over " + strconv.Itoa(c.cfg.MaxBodySize) + " bytes"}, "")
+		c.problem(ctx, routeEvents, 413, beacon.Problem{Reason: beacon.ReasonBodyTooLarge, Detail: "body is over " + strconv.Itoa(c.cfg.MaxBodySize) + " bytes"}, "")
 		ctx.SetConnectionClose()
 		return
 	}
-	c.problem(ctx, routeOther, 400, Problem{Reason: ReasonMalformedJSON, Detail: "cannot read request: " + err.Error()}, "")
+	c.problem(ctx, routeOther, 400, beacon.Problem{Reason: beacon.ReasonMalformedJSON, Detail: "cannot read request: " + err.Error()}, "")
 	ctx.SetConnectionClose()
 }
 
@@ -77,7 +77,7 @@ func (c *Collector) handleReady(ctx *fasthttp.RequestCtx) {
 }
 
 // problem answers a refused request with {"error":reason,"detail":...} and counts it.
-func (c *Collector) problem(ctx *fasthttp.RequestCtx, r route, code int, p Problem, allowOrigin string) {
+func (c *Collector) problem(ctx *fasthttp.RequestCtx, r route, code int, p beacon.Problem, allowOrigin string) {
 	c.m.rejected[p.Reason].Inc()
 	c.m.request(r, code)
 	ctx.Response.Reset()
@@ -87,16 +87,7 @@ func (c *Collector) problem(ctx *fasthttp.RequestCtx, r route, code int, p Probl
 		setCORS(ctx, allowOrigin)
 	}
 	var b [256]byte
-	out := append(b[:0], `{"error":"`...)
-	out = append(out, p.Reason.String()...)
-	out = append(out, `","detail":`...)
-	detail := p.Detail
-	if p.Field != "" {
-		detail = p.Field + ": " + detail
-	}
-	out = appendJSONString(out, detail)
-	out = append(out, "}\n"...)
-	ctx.SetBody(out)
+	ctx.SetBody(p.AppendJSON(b[:0]))
 }
 
 func setCORS(ctx *fasthttp.RequestCtx, origin string) {
@@ -126,16 +117,16 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 		c.preflight(ctx, sites, origin)
 		return
 	default:
-		c.problem(ctx, routeEvents, 405, Problem{Reason: ReasonMethodNotAllowed, Detail: "use POST"}, "")
+		c.problem(ctx, routeEvents, 405, beacon.Problem{Reason: beacon.ReasonMethodNotAllowed, Detail: "use POST"}, "")
 		return
 	}
 	if ce := ctx.Request.Header.ContentEncoding(); len(ce) > 0 && string(ce) != "identity" {
 		// Compressed bodies are refused: no decompression means no gzip bombs.
-		c.problem(ctx, routeEvents, 415, Problem{Reason: ReasonUnsupportedMediaType, Detail: "compressed bodies are not accepted"}, "")
+		c.problem(ctx, routeEvents, 415, beacon.Problem{Reason: beacon.ReasonUnsupportedMediaType, Detail: "compressed bodies are not accepted"}, "")
 		return
 	}
 	if ct := ctx.Request.Header.ContentType(); len(ct) > 0 && !bytes.HasPrefix(ct, []byte("text/plain")) && !bytes.HasPrefix(ct, []byte("application/json")) {
-		c.problem(ctx, routeEvents, 415, Problem{Reason: ReasonUnsupportedMediaType, Detail: "send text/plain or application/json"}, "")
+		c.problem(ctx, routeEvents, 415, beacon.Problem{Reason: beacon.ReasonUnsupportedMediaType, Detail: "send text/plain or application/json"}, "")
 		return
 	}
 	body := ctx.PostBody()
@@ -152,16 +143,16 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 	}
 	retained := false
 	defer func() { c.putReq(rs, retained) }()
-	if res.Problem.Reason != ReasonNone {
+	if res.Problem.Reason != beacon.ReasonNone {
 		code := 400
-		if res.Problem.Reason == ReasonOriginNotAllowed {
+		if res.Problem.Reason == beacon.ReasonOriginNotAllowed {
 			code = 403
 		}
 		c.problem(ctx, routeEvents, code, res.Problem, allow)
 		return
 	}
 	c.countResult(&rs.work, &res)
-	if res.Dropped != ReasonNone {
+	if res.Dropped != beacon.ReasonNone {
 		c.noContent(ctx, routeEvents, allow)
 		return
 	}
@@ -169,8 +160,8 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 		var err error
 		retained, err = c.deliver(rs)
 		if err != nil {
-			p := Problem{Reason: ReasonSpoolFull, Detail: "kafka is unavailable and the spool is full; retry later"}
-			if !errors.Is(err, ErrSpoolFull) {
+			p := beacon.Problem{Reason: beacon.ReasonSpoolFull, Detail: "kafka is unavailable and the spool is full; retry later"}
+			if !errors.Is(err, spool.ErrFull) {
 				p.Detail = "kafka is unavailable and the spool cannot be written; retry later"
 			}
 			c.problem(ctx, routeEvents, 503, p, allow)
@@ -181,7 +172,7 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 	}
 	switch {
 	case res.Accepted == 0:
-		c.problem(ctx, routeEvents, 400, Problem{Reason: res.FirstReason, Field: "events", Detail: "no event was valid"}, allow)
+		c.problem(ctx, routeEvents, 400, beacon.Problem{Reason: res.FirstReason, Field: "events", Detail: "no event was valid"}, allow)
 	case res.Rejected > 0:
 		ctx.SetStatusCode(200)
 		ctx.SetContentType("application/json")
@@ -212,9 +203,9 @@ func (c *Collector) noContent(ctx *fasthttp.RequestCtx, r route, allow string) {
 }
 
 // countResult adds a processed request's outcome to the metrics.
-func (c *Collector) countResult(w *Work, res *Result) {
-	if res.Dropped != ReasonNone {
-		c.m.eventsDropped[res.Dropped].Add(float64(len(w.dec.batch.Events)))
+func (c *Collector) countResult(w *beacon.Work, res *beacon.Result) {
+	if res.Dropped != beacon.ReasonNone {
+		c.m.eventsDropped[res.Dropped].Add(float64(res.Events))
 		return
 	}
 	c.m.attribution[res.Attribution].Inc()
@@ -227,9 +218,9 @@ func (c *Collector) countResult(w *Work, res *Result) {
 	}
 }
 
-func (c *Collector) preflight(ctx *fasthttp.RequestCtx, sites *Sites, origin string) {
-	if origin == "" || !sites.anyOriginAllowed(origin) {
-		c.problem(ctx, routeEvents, 403, Problem{Reason: ReasonOriginNotAllowed, Field: "Origin", Detail: "origin is not allowed for any site"}, "")
+func (c *Collector) preflight(ctx *fasthttp.RequestCtx, sites *beacon.Sites, origin string) {
+	if origin == "" || !sites.AnyOriginAllowed(origin) {
+		c.problem(ctx, routeEvents, 403, beacon.Problem{Reason: beacon.ReasonOriginNotAllowed, Field: "Origin", Detail: "origin is not allowed for any site"}, "")
 		return
 	}
 	setCORS(ctx, origin)
@@ -254,82 +245,17 @@ func (c *Collector) handlePixel(ctx *fasthttp.RequestCtx) {
 		c.m.request(routePixel, 200)
 	}()
 	if !ctx.IsGet() && !ctx.IsHead() {
-		c.m.rejected[ReasonMethodNotAllowed].Inc()
+		c.m.rejected[beacon.ReasonMethodNotAllowed].Inc()
 		return
 	}
 	sites := c.sites.Load()
 	rs := c.getReq()
 	retained := false
 	defer func() { c.putReq(rs, retained) }()
-	now := time.Now().UnixMilli()
 	in := &rs.in
-	fillInput(in, ctx, c.clientAddr(ctx), now)
-	in.Origin = "" // an image request's origin is not a CORS origin
-	args := ctx.QueryArgs()
-	arg := func(k string) string { return b2s(args.Peek(k)) }
-
-	b := rs.work.Batch()
-	b.Site, b.VisitorID, b.SessionID, b.Token = arg("site"), arg("vid"), arg("sid"), arg("tok")
-	b.URL, b.Referrer = arg("url"), arg("ref")
-	if b.URL == "" {
-		b.URL = b2s(ctx.Request.Header.Referer())
-	}
-	if b.SessionID == "" {
-		b.SessionID = "pixel"
-	}
-	if b.VisitorID == "" {
-		// No id (an email client): derive one from network, agent and day so repeated opens
-		// by one reader count once a day, without storing the address.
-		seed := appendIPPrefix(rs.link[:0], in.Addr)
-		seed = append(seed, 0)
-		seed = append(seed, in.UserAgent...)
-		seed = strconv.AppendInt(append(seed, 0), now/86400000, 10)
-		h := xxhash.Sum64(seed)
-		seed = append(seed[:0], "px_"...)
-		for i := 60; i >= 0; i -= 4 {
-			seed = append(seed, hexDigits[(h>>uint(i))&0xf])
-		}
-		rs.link = seed
-		b.VisitorID = b2s(seed)
-	}
-	b.SentAt = now
-	e := b.NewEvent()
-	e.ID, e.Type = arg("id"), arg("type")
-	if e.Type == "" {
-		e.Type = "view"
-	}
-	e.TS = now
-	if ts := args.Peek("ts"); len(ts) > 0 {
-		if v, ok := parseUint(ts); ok {
-			e.TS, b.SentAt = v, v // one event sent at once: no clock correction
-		} else {
-			e.reject(ReasonBadValue, "ts")
-		}
-	}
-	e.ContentID, e.ContentType, e.Title = arg("cid"), arg("ct"), arg("t")
-	e.Action, e.Name, e.Href = arg("a"), arg("n"), arg("href")
-	num := func(k string, dst *uint32) bool {
-		v := args.Peek(k)
-		if len(v) == 0 {
-			return false
-		}
-		n, ok := parseUint(v)
-		if !ok || n > 1<<32-1 {
-			e.reject(ReasonBadValue, "query")
-		}
-		*dst = uint32(n)
-		return true
-	}
-	var depth uint32
-	hp, hpc, hd := num("p", &e.Page), num("pc", &e.PageCount), num("d", &depth)
-	if depth > 100 {
-		e.reject(ReasonBadValue, "d")
-	}
-	e.Depth = uint8(depth)
-	e.MarkPresent(hp, hpc, hd)
-
-	res := rs.work.ProcessBatch(sites, in)
-	if res.Problem.Reason != ReasonNone {
+	fillInput(in, ctx, c.clientAddr(ctx), time.Now().UnixMilli())
+	res := rs.work.ProcessPixel(sites, ctx.QueryArgs(), in)
+	if res.Problem.Reason != beacon.ReasonNone {
 		c.m.rejected[res.Problem.Reason].Inc()
 		return
 	}
@@ -337,7 +263,7 @@ func (c *Collector) handlePixel(ctx *fasthttp.RequestCtx) {
 	if res.Accepted > 0 {
 		var err error
 		if retained, err = c.deliver(rs); err != nil {
-			c.m.rejected[ReasonSpoolFull].Inc()
+			c.m.rejected[beacon.ReasonSpoolFull].Inc()
 			return
 		}
 		c.m.eventsAccepted.Add(float64(res.Accepted))
@@ -348,55 +274,39 @@ func (c *Collector) handlePixel(ctx *fasthttp.RequestCtx) {
 // link that does not verify never redirects (no open redirect).
 func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	if !ctx.IsGet() && !ctx.IsHead() {
-		c.problem(ctx, routeLink, 405, Problem{Reason: ReasonMethodNotAllowed, Detail: "use GET"}, "")
+		c.problem(ctx, routeLink, 405, beacon.Problem{Reason: beacon.ReasonMethodNotAllowed, Detail: "use GET"}, "")
 		return
 	}
 	sites := c.sites.Load()
-	now := time.Now().UnixMilli()
 	rs := c.getReq()
 	retained := false
 	defer func() { c.putReq(rs, retained) }()
-	claims, a, scratch := sites.verifyLink(tok, now/1000, rs.link[:0])
-	rs.link = scratch
-	if a != AttrToken || claims.Target == "" {
+	in := &rs.in
+	fillInput(in, ctx, c.clientAddr(ctx), time.Now().UnixMilli())
+	in.Prefetch = in.Prefetch || ctx.IsHead() // scanners probe links with HEAD
+	link, res := rs.work.ProcessLink(sites, tok, in)
+	if link.Target == "" {
 		code := 400
-		switch a {
-		case AttrBadSignature, AttrWrongTenant:
+		switch link.Attribution {
+		case beacon.AttrBadSignature, beacon.AttrWrongTenant:
 			code = 403
-		case AttrExpired:
+		case beacon.AttrExpired:
 			code = 410
 		}
-		c.m.attribution[a].Inc()
-		c.problem(ctx, routeLink, code, Problem{Reason: ReasonBadLink, Detail: "link does not verify: " + a.String()}, "")
+		c.m.attribution[link.Attribution].Inc()
+		c.problem(ctx, routeLink, code, beacon.Problem{Reason: beacon.ReasonBadLink, Detail: "link does not verify: " + link.Attribution.String()}, "")
 		return
 	}
-	t := sites.byTenant[claims.Tenant]
-	site := sites.Site(t.defaultSite)
-	attr := Claims{Tenant: claims.Tenant, Partner: claims.Partner, User: claims.User, Campaign: claims.Campaign, Expires: claims.Expires}
-	attrTok, err := t.mint(attr)
-	if err != nil || site == nil {
-		c.problem(ctx, routeLink, 500, Problem{Reason: ReasonBadLink, Detail: "cannot mint partner token"}, "")
+	if link.Token == "" {
+		c.problem(ctx, routeLink, 500, res.Problem, "")
 		return
 	}
-
-	in := &rs.in
-	fillInput(in, ctx, c.clientAddr(ctx), now)
-	in.Origin = ""
-	in.Prefetch = in.Prefetch || ctx.IsHead() // scanners probe links with HEAD
-	b := rs.work.Batch()
-	b.Site, b.SentAt, b.Token = site.Key, now, attrTok
-	b.VisitorID = partnerVisitorID(claims)
-	b.SessionID = "link"
-	b.Referrer = b2s(ctx.Request.Header.Referer())
-	e := b.NewEvent()
-	e.Type, e.Action, e.TS = "click", "tracked", now
-	e.Href, e.ContentID = claims.Target, claims.Content
-	res := rs.work.ProcessBatch(sites, in)
-	if res.Problem.Reason == ReasonNone {
+	if res.Problem.Reason == beacon.ReasonNone {
 		c.countResult(&rs.work, &res)
 		if res.Accepted > 0 {
+			var err error
 			if retained, err = c.deliver(rs); err != nil {
-				c.m.rejected[ReasonSpoolFull].Inc() // the person still gets to the target
+				c.m.rejected[beacon.ReasonSpoolFull].Inc() // the person still gets to the target
 			} else {
 				c.m.eventsAccepted.Add(float64(res.Accepted))
 			}
@@ -404,30 +314,8 @@ func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	} else {
 		c.m.rejected[res.Problem.Reason].Inc()
 	}
-
-	loc := claims.Target
-	frag := ""
-	if i := strings.IndexByte(loc, '#'); i >= 0 {
-		loc, frag = loc[:i], loc[i:]
-	}
-	sep := "?"
-	if strings.IndexByte(loc, '?') >= 0 {
-		sep = "&"
-	}
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	ctx.Response.Header.Set("Referrer-Policy", "no-referrer")
-	ctx.Redirect(loc+sep+"pb_t="+attrTok+frag, 302)
+	ctx.Redirect(link.Redirect(), 302)
 	c.m.request(routeLink, 302)
-}
-
-// partnerVisitorID is the visitor id of link clicks: stable per partner user, so clicks
-// before the snippet has an id still group by person.
-func partnerVisitorID(c Claims) string {
-	h := xxhash.New()
-	h.WriteString(c.Tenant)
-	h.Write([]byte{0})
-	h.WriteString(c.Partner)
-	h.Write([]byte{0})
-	h.WriteString(c.User)
-	return "pu_" + strconv.FormatUint(h.Sum64(), 16)
 }

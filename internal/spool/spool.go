@@ -1,4 +1,4 @@
-package beacon
+package spool
 
 import (
 	"bufio"
@@ -31,8 +31,8 @@ import (
 // The replay position is kept in the file "cursor" (segment id and offset); losing it only
 // replays records again (duplicates are harmless downstream), never skips any.
 
-// ErrSpoolFull is returned by Append when the spool is at its byte limit.
-var ErrSpoolFull = errors.New("spool is full")
+// ErrFull is returned by Append when the spool is at its byte limit.
+var ErrFull = errors.New("spool is full")
 
 const (
 	spoolHeaderLen = 8
@@ -43,8 +43,8 @@ const (
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// SpoolConfig configures a Spool. Zero values take the defaults in the comments.
-type SpoolConfig struct {
+// Config configures a Spool. Zero values take the defaults in the comments.
+type Config struct {
 	Dir          string // required
 	MaxBytes     int64  // bytes not yet replayed before Append refuses; default 1 GiB
 	SegmentBytes int64  // a segment is sealed once this big; default 16 MiB
@@ -56,7 +56,7 @@ type SpoolConfig struct {
 
 // Spool is a bounded on-disk FIFO of message records. Safe for concurrent use.
 type Spool struct {
-	cfg SpoolConfig
+	cfg Config
 
 	mu         sync.Mutex
 	segs       []uint64 // ids of segment files, oldest first; the last may be active
@@ -107,8 +107,8 @@ type spoolSpan struct {
 	err      error
 }
 
-// OpenSpool opens (or creates) the spool directory and finds where replay stopped.
-func OpenSpool(cfg SpoolConfig) (*Spool, error) {
+// Open opens (or creates) the spool directory and finds where replay stopped.
+func Open(cfg Config) (*Spool, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("spool dir is required")
 	}
@@ -241,7 +241,7 @@ func writeCursor(dir string, id uint64, off int64) error {
 
 // Append adds one record holding the messages msgs[ends[i-1]:ends[i]], all with key. It
 // returns once the record is written (and, with SyncInterval 0, fsynced). Concurrent appends
-// share writes and fsyncs (group commit). It returns ErrSpoolFull when the record would
+// share writes and fsyncs (group commit). It returns ErrFull when the record would
 // take the spool over MaxBytes.
 func (s *Spool) Append(key, msgs []byte, ends []int) error {
 	my, err := s.write(key, msgs, ends)
@@ -307,7 +307,7 @@ func (s *Spool) write(key, msgs []byte, ends []int) (int64, error) {
 	}
 	if s.pending+int64(size) > s.cfg.MaxBytes {
 		s.refused = true
-		return 0, ErrSpoolFull
+		return 0, ErrFull
 	}
 	s.refused = false
 	s.queued = appendRecord(s.queued, key, msgs, ends)
@@ -421,7 +421,7 @@ func (s *Spool) keepTail(buf []byte) {
 
 // readTailLocked returns whole records at off from the tail (copied), or ok=false when the
 // tail does not hold off.
-func (s *Spool) readTailLocked(id uint64, off int64, maxMessages int) (msgs []SpoolMessage, end int64, ok bool) {
+func (s *Spool) readTailLocked(id uint64, off int64, maxMessages int) (msgs []Message, end int64, ok bool) {
 	if id != s.tailID || off < s.tailOff || off >= s.tailOff+int64(len(s.tail)) {
 		return nil, off, false
 	}
@@ -571,11 +571,11 @@ func (s *Spool) Full() bool {
 	return s.refused || s.pending >= s.cfg.MaxBytes
 }
 
-// SpoolMessage is one replayed message; Key and Value are owned by the caller.
-type SpoolMessage struct{ Key, Value []byte }
+// Message is one replayed message; Key and Value are owned by the caller.
+type Message struct{ Key, Value []byte }
 
-// SpoolPos is a replay position returned by Read and passed back to Commit.
-type SpoolPos struct {
+// Pos is a replay position returned by Read and passed back to Commit.
+type Pos struct {
 	id  uint64
 	off int64
 }
@@ -583,7 +583,7 @@ type SpoolPos struct {
 // Read returns up to maxMessages messages (whole records only, at least one record if any)
 // from the replay position, and the position after them. It returns no messages when the
 // spool is empty.
-func (s *Spool) Read(maxMessages int) ([]SpoolMessage, SpoolPos, error) {
+func (s *Spool) Read(maxMessages int) ([]Message, Pos, error) {
 	for {
 		s.mu.Lock()
 		id, off := s.readID, s.readOff
@@ -595,26 +595,26 @@ func (s *Spool) Read(maxMessages int) ([]SpoolMessage, SpoolPos, error) {
 		if exists && limit >= 0 {
 			if off >= limit {
 				s.mu.Unlock()
-				return nil, SpoolPos{id, off}, nil // caught up with the active segment
+				return nil, Pos{id, off}, nil // caught up with the active segment
 			}
 			if msgs, end, ok := s.readTailLocked(id, off, maxMessages); ok {
 				s.mu.Unlock()
-				return msgs, SpoolPos{id, end}, nil
+				return msgs, Pos{id, end}, nil
 			}
 		}
 		s.mu.Unlock()
 		if !exists {
-			return nil, SpoolPos{id, off}, nil
+			return nil, Pos{id, off}, nil
 		}
 		msgs, end, corrupt, err := readRecords(s.segPath(id), off, limit, maxMessages)
 		if err != nil {
-			return nil, SpoolPos{}, err
+			return nil, Pos{}, err
 		}
 		if len(msgs) > 0 {
-			return msgs, SpoolPos{id, end}, nil
+			return msgs, Pos{id, end}, nil
 		}
 		if limit >= 0 {
-			return nil, SpoolPos{id, off}, nil // caught up with the active segment
+			return nil, Pos{id, off}, nil // caught up with the active segment
 		}
 		// A sealed segment is done (or ends in a torn/corrupt record): move to the next one.
 		s.mu.Lock()
@@ -657,7 +657,7 @@ func (s *Spool) finishSegmentLocked(id uint64) bool {
 }
 
 // Commit records that everything before pos reached Kafka.
-func (s *Spool) Commit(pos SpoolPos) error {
+func (s *Spool) Commit(pos Pos) error {
 	s.mu.Lock()
 	if pos.id != s.readID || pos.off < s.readOff {
 		s.mu.Unlock()
@@ -744,7 +744,7 @@ func (s *Spool) Close() error {
 
 // readRecords reads whole records from path at off, up to limit bytes of the file (-1: to
 // its end), until maxMessages. corrupt reports a bad record where reading stopped.
-func readRecords(path string, off, limit int64, maxMessages int) (msgs []SpoolMessage, end int64, corrupt bool, err error) {
+func readRecords(path string, off, limit int64, maxMessages int) (msgs []Message, end int64, corrupt bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, off, false, fmt.Errorf("cannot open spool segment: %w", err)
@@ -786,13 +786,13 @@ func readRecords(path string, off, limit int64, maxMessages int) (msgs []SpoolMe
 	return msgs, end, false, nil
 }
 
-func parseRecord(p []byte) ([]SpoolMessage, bool) {
+func parseRecord(p []byte) ([]Message, bool) {
 	count := binary.LittleEndian.Uint32(p)
 	p = p[4:]
 	if count > uint32(len(p)) {
 		return nil, false
 	}
-	out := make([]SpoolMessage, 0, count)
+	out := make([]Message, 0, count)
 	for i := uint32(0); i < count; i++ {
 		if len(p) < 2 {
 			return nil, false
@@ -808,8 +808,11 @@ func parseRecord(p []byte) ([]SpoolMessage, bool) {
 		if len(p) < vl {
 			return nil, false
 		}
-		out = append(out, SpoolMessage{Key: key, Value: p[:vl:vl]})
+		out = append(out, Message{Key: key, Value: p[:vl:vl]})
 		p = p[vl:]
 	}
 	return out, len(p) == 0
 }
+
+// Config returns the spool's configuration, defaults applied.
+func (s *Spool) Config() Config { return s.cfg }
