@@ -260,7 +260,7 @@ func New(cfg Config) (*Collector, error) {
 	c.spool, err = spool.Open(spool.Config{Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, SegmentBytes: cfg.SpoolSegmentBytes,
 		SyncInterval: max(cfg.SpoolSyncInterval, 0)})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot open the spool: %w; each collector needs its own -collector.spoolDir", err)
 	}
 	if cfg.Ack == AckSpool || !c.spool.Empty() {
 		c.spooling.Store(true) // replay what an earlier run left before sending anything new
@@ -418,6 +418,7 @@ func (c *Collector) wakeShipper() {
 func (c *Collector) replay(ctx context.Context) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	var batch spool.Batch
 	var backoff time.Duration // after a failed Kafka write, so requests do not hammer a broker that is away
 	for {
 		if backoff > 0 {
@@ -450,7 +451,9 @@ func (c *Collector) replay(ctx context.Context) {
 			}
 		}
 		for ctx.Err() == nil {
-			msgs, pos, err := c.spool.Read(c.cfg.ReplayBatch)
+			batch.Reset()
+			pos, err := c.spool.ReadNow(&batch, c.cfg.ReplayBatch)
+			msgs := batch.Msgs
 			if err != nil {
 				c.m.spoolErrors.Inc()
 				c.log.Error("cannot read spool", "err", err)
@@ -481,9 +484,7 @@ func (c *Collector) replay(ctx context.Context) {
 			c.m.kafkaLatency.Observe(time.Since(t0).Seconds())
 			c.m.kafkaMessages.Add(float64(len(km)))
 			c.m.spoolReplayed.Add(float64(len(km)))
-			if err := c.spool.Commit(pos); err != nil {
-				c.log.Warn("cannot save spool cursor; records may be replayed twice", "err", err)
-			}
+			c.spool.Commit(pos)
 		}
 	}
 }
@@ -536,7 +537,7 @@ func (c *Collector) deliver(rs *reqState) (retained bool, err error) {
 			c.log.Warn("kafka did not acknowledge in time; spooling events to disk", "err", err, "timeout", c.cfg.KafkaTimeout)
 		}
 	}
-	if err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {
+	if _, err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {
 		if !errors.Is(err, spool.ErrFull) {
 			c.m.spoolErrors.Inc()
 			c.log.Error("cannot write spool", "err", err)

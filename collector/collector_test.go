@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/spool"
@@ -125,10 +126,11 @@ func do(t testing.TB, method, url string, body []byte, headers ...string) (*http
 // spooled reads every message in the collector's spool without committing.
 func spooled(t testing.TB, c *Collector) []map[string]any {
 	t.Helper()
-	msgs, _, err := c.spool.Read(1 << 20)
-	if err != nil {
+	var b spool.Batch
+	if _, err := c.spool.ReadNow(&b, 1<<20); err != nil {
 		t.Fatal(err)
 	}
+	msgs := b.Msgs
 	var out []map[string]any
 	for _, m := range msgs {
 		var v map[string]any
@@ -436,8 +438,9 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msgs, _, err := s.Read(10); err != nil || len(msgs) != 1 {
-		t.Fatalf("spool after shutdown: %d messages, %v", len(msgs), err)
+	var b spool.Batch
+	if _, err := s.ReadNow(&b, 10); err != nil || len(b.Msgs) != 1 {
+		t.Fatalf("spool after shutdown: %d messages, %v", len(b.Msgs), err)
 	}
 }
 
@@ -547,5 +550,17 @@ func TestAckModeAndSyncIntervalSettings(t *testing.T) {
 	c = startCollector(t, Config{SpoolSyncInterval: -1})
 	if c.spool.Config().SyncInterval != 0 {
 		t.Fatalf("negative interval must fsync before every acknowledgement, got %v", c.spool.Config().SyncInterval)
+	}
+}
+
+// Two collectors given one -collector.spoolDir would both append to and replay the same
+// files: the second refuses to start and says which flag to change.
+func TestSecondCollectorOnOneSpoolDirRefused(t *testing.T) {
+	c := startCollector(t, Config{})
+	dir := t.TempDir()
+	_, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: c.cfg.SpoolDir, Brokers: []string{deadBroker(t)},
+		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if !errors.Is(err, spool.ErrLocked) || !strings.Contains(err.Error(), "-collector.spoolDir") {
+		t.Fatalf("second collector on %s: %v; want a lock error naming -collector.spoolDir", c.cfg.SpoolDir, err)
 	}
 }

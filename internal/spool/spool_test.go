@@ -17,7 +17,7 @@ func appendN(t *testing.T, s *Spool, from, n int) {
 	t.Helper()
 	for i := from; i < from+n; i++ {
 		v1, v2 := fmt.Sprintf(`{"n":%d,"m":1}`, i), fmt.Sprintf(`{"n":%d,"m":2}`, i)
-		if err := s.Append([]byte(fmt.Sprintf("k%d", i%3)), []byte(v1+v2), []int{len(v1), len(v1) + len(v2)}); err != nil {
+		if _, err := s.Append([]byte(fmt.Sprintf("k%d", i%3)), []byte(v1+v2), []int{len(v1), len(v1) + len(v2)}); err != nil {
 			t.Fatalf("append %d: %v", i, err)
 		}
 	}
@@ -27,20 +27,20 @@ func appendN(t *testing.T, s *Spool, from, n int) {
 func drain(t *testing.T, s *Spool, batch int) []string {
 	t.Helper()
 	var out []string
+	var b Batch
 	for {
-		msgs, pos, err := s.Read(batch)
+		b.Reset()
+		pos, err := s.ReadNow(&b, batch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(msgs) == 0 {
+		if len(b.Msgs) == 0 {
 			return out
 		}
-		for _, m := range msgs {
+		for _, m := range b.Msgs {
 			out = append(out, string(m.Key)+" "+string(m.Value))
 		}
-		if err := s.Commit(pos); err != nil {
-			t.Fatal(err)
-		}
+		s.Commit(pos)
 	}
 }
 
@@ -58,13 +58,16 @@ func TestSpoolOrderRotationAndRestart(t *testing.T) {
 		t.Fatalf("segments %d, want rotation at 300 bytes", s.Segments())
 	}
 	// Read part, commit, then "crash" (no Close) and reopen: replay continues after the cursor.
-	msgs, pos, err := s.Read(6)
-	if err != nil || len(msgs) != 6 {
-		t.Fatalf("read %d %v", len(msgs), err)
+	var b Batch
+	pos, err := s.Read(&b, 6)
+	if err != nil || len(b.Msgs) != 6 {
+		t.Fatalf("read %d %v", len(b.Msgs), err)
 	}
-	if err := s.Commit(pos); err != nil {
+	s.Commit(pos)
+	if err := s.flushCursor(); err != nil { // as the cursor loop would within CursorInterval
 		t.Fatal(err)
 	}
+	s.lock.Close() // the "crashed" process's lock goes with it
 	s2, err := Open(Config{Dir: dir, SegmentBytes: 300})
 	if err != nil {
 		t.Fatal(err)
@@ -96,13 +99,13 @@ func TestSpoolFull(t *testing.T) {
 	}
 	var full error
 	for i := 0; i < 10 && full == nil; i++ {
-		full = s.Append([]byte("k"), []byte(`{"x":"0123456789"}`), []int{18})
+		_, full = s.Append([]byte("k"), []byte(`{"x":"0123456789"}`), []int{18})
 	}
 	if !errors.Is(full, ErrFull) || !s.Full() && s.Pending() < 170 {
 		t.Fatalf("err %v pending %d", full, s.Pending())
 	}
 	drain(t, s, 100)
-	if err := s.Append([]byte("k"), []byte(`{}`), []int{2}); err != nil {
+	if _, err := s.Append([]byte("k"), []byte(`{}`), []int{2}); err != nil {
 		t.Fatalf("after drain: %v", err)
 	}
 }
@@ -155,7 +158,7 @@ func TestSpoolConcurrentAppends(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				v := fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)
-				if err := s.Append([]byte(fmt.Sprint(w)), []byte(v), []int{len(v)}); err != nil {
+				if _, err := s.Append([]byte(fmt.Sprint(w)), []byte(v), []int{len(v)}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -191,7 +194,7 @@ func BenchmarkSpoolAppendParallel(b *testing.B) {
 	b.SetParallelism(32) // 32 goroutines per CPU
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := s.Append([]byte("visitor"), msg, []int{500, 1000}); err != nil {
+			if _, err := s.Append([]byte("visitor"), msg, []int{500, 1000}); err != nil {
 				b.Error(err)
 				return
 			}
@@ -220,7 +223,7 @@ func TestSpoolGroupWrite(t *testing.T) {
 	appendOne := func(i int) {
 		defer wg.Done()
 		v := fmt.Sprintf(`{"i":%d}`, i)
-		if err := s.Append([]byte("k"), []byte(v), []int{len(v)}); err != nil {
+		if _, err := s.Append([]byte("k"), []byte(v), []int{len(v)}); err != nil {
 			t.Error(err)
 		}
 	}
@@ -261,7 +264,7 @@ func (s *Spool) queuedRecords() int {
 	defer s.mu.Unlock()
 	n := 0
 	for b := s.queued; len(b) >= spoolHeaderLen; n++ {
-		b = b[spoolHeaderLen+int(binary.LittleEndian.Uint32(b)):]
+		b = b[spoolHeaderLen+int(binary.LittleEndian.Uint32(b)&^keyOnce):]
 	}
 	if s.writing {
 		n++ // the held record
