@@ -32,13 +32,13 @@ type Config struct {
 	// SitesFile is the site config file (required); Reload reads it again.
 	SitesFile string
 
-	// Ack is when a request's events count as durable, so it gets its 2xx:
-	//   - "spool" (default, write-ahead): once they are appended to the local spool; a
-	//     background shipper sends the spool to Kafka in order (acks=all) and advances its
-	//     cursor. Requests never wait on Kafka.
-	//   - "kafka": once Kafka acknowledges them (acks=all), waiting at most KafkaTimeout;
-	//     after that, or with the producer queue full, they go to the spool, and so do all
-	//     later ones until the spool has been replayed.
+	// Ack is when a request's events count as delivered, so it gets its 2xx. Either way they
+	// are first appended to the spool (the write-ahead log), and one shipper sends the spool
+	// to Kafka in order (acks=all) and commits its position:
+	//   - "spool" (default): once they are appended to the spool. Requests never wait on Kafka.
+	//   - "kafka": once the shipper has committed past them (Kafka has them), waiting at most
+	//     KafkaTimeout; after that, or at once while the shipper's last Kafka write failed,
+	//     the request is answered from the spool as with "spool".
 	// Either way nothing acknowledged is lost when any one process is killed; see
 	// SpoolSyncInterval for machine crashes.
 	Ack string
@@ -47,22 +47,11 @@ type Config struct {
 	Brokers []string
 	// Topic receives one normalized event per message; default beacon.events.
 	Topic string
-	// KafkaTimeout bounds how long a request waits for Kafka's acknowledgement before its
-	// events go to the spool instead; default 250ms.
+	// KafkaTimeout bounds how long a request waits for its events to reach Kafka with
+	// Ack "kafka"; default 250ms.
 	KafkaTimeout time.Duration
-	// KafkaBatchTimeout is how long the Kafka writer waits to fill a partition's batch; the
-	// producer already hands it whole groups of requests, so keep it short; default 1ms.
-	KafkaBatchTimeout time.Duration
 	// KafkaCompression is none, gzip, snappy, lz4 or zstd; default lz4.
 	KafkaCompression string
-	// KafkaQueue bounds requests waiting for the producer; when full, requests go to the
-	// spool; default 4096.
-	KafkaQueue int
-	// KafkaMaxBatch bounds the messages written to Kafka in one call; default 10000.
-	KafkaMaxBatch int
-	// KafkaWorkers is the number of writes in flight at once; default 2 (more can reorder
-	// two requests of one visitor that are in flight together).
-	KafkaWorkers int
 
 	// SpoolDir holds the disk spool; default var/spool (where `beacon dev` keeps it).
 	SpoolDir string
@@ -73,11 +62,11 @@ type Config struct {
 	// SpoolSyncInterval is how often spooled records are fsynced. A record is acknowledged once
 	// written to the spool file (in the page cache: it survives the collector being killed);
 	// a machine crash or power loss can lose what was acknowledged in the last
-	// SpoolSyncInterval and not yet shipped to Kafka. Default 100ms; negative = fsync before
-	// every acknowledgement (group-committed: concurrent requests share one fsync).
+	// SpoolSyncInterval and not yet shipped to Kafka. 0 = fsync before every acknowledgement
+	// (group-committed: concurrent requests share one fsync); DefaultConfig has 100ms.
 	SpoolSyncInterval time.Duration
-	// ReplayBatch is how many spooled messages are shipped per Kafka write; default 4096.
-	ReplayBatch int
+	// ShipBatch bounds the spooled messages the shipper sends per Kafka write; default 4096.
+	ShipBatch int
 
 	// MaxBodySize bounds a request body (413 body_too_large); default 64 KiB, far above a
 	// full batch of 100 events.
@@ -105,72 +94,63 @@ const (
 	AckKafka = "kafka"
 )
 
+// DefaultConfig is the configuration `beacon collector`'s flags start from: the local
+// stack's (`beacon dev` keeps its files under var/). A zero field of a Config passed to New
+// takes the value here, except SitesFile (required) and SpoolSyncInterval (0 = fsync before
+// every acknowledgement).
+func DefaultConfig() Config {
+	return Config{
+		ListenAddr:        "127.0.0.1:8080",
+		SitesFile:         "var/sites.json",
+		Ack:               AckSpool,
+		Brokers:           []string{"127.0.0.1:9092"},
+		Topic:             "beacon.events",
+		KafkaTimeout:      250 * time.Millisecond,
+		KafkaCompression:  "lz4",
+		SpoolDir:          "var/spool",
+		SpoolMaxBytes:     1 << 30,
+		SpoolSegmentBytes: 16 << 20,
+		SpoolSyncInterval: 100 * time.Millisecond,
+		ShipBatch:         4096,
+		MaxBodySize:       64 << 10,
+		MaxConcurrency:    10000,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		SnippetDir:        "js-snippet/dist",
+		ShutdownTimeout:   10 * time.Second,
+	}
+}
+
 func (c *Config) setDefaults() {
-	if c.Ack == "" {
-		c.Ack = AckSpool
-	}
-	if c.SpoolSyncInterval == 0 {
-		c.SpoolSyncInterval = 100 * time.Millisecond
-	}
-	if c.ListenAddr == "" {
-		c.ListenAddr = "127.0.0.1:8080"
-	}
+	d := DefaultConfig()
+	setDefault(&c.ListenAddr, d.ListenAddr)
+	setDefault(&c.Ack, d.Ack)
 	if len(c.Brokers) == 0 {
-		c.Brokers = []string{"127.0.0.1:9092"}
+		c.Brokers = d.Brokers
 	}
-	if c.Topic == "" {
-		c.Topic = "beacon.events"
-	}
-	if c.KafkaTimeout <= 0 {
-		c.KafkaTimeout = 250 * time.Millisecond
-	}
-	if c.KafkaBatchTimeout <= 0 {
-		c.KafkaBatchTimeout = time.Millisecond
-	}
-	if c.KafkaQueue <= 0 {
-		c.KafkaQueue = 4096
-	}
-	if c.KafkaMaxBatch <= 0 {
-		c.KafkaMaxBatch = 10000
-	}
-	if c.KafkaWorkers <= 0 {
-		c.KafkaWorkers = 2
-	}
-	if c.KafkaCompression == "" {
-		c.KafkaCompression = "lz4"
-	}
-	if c.SpoolDir == "" {
-		c.SpoolDir = "var/spool"
-	}
-	if c.SpoolMaxBytes <= 0 {
-		c.SpoolMaxBytes = 1 << 30
-	}
-	if c.SpoolSegmentBytes <= 0 {
-		c.SpoolSegmentBytes = 16 << 20
-	}
-	if c.ReplayBatch <= 0 {
-		c.ReplayBatch = 4096
-	}
-	if c.MaxBodySize <= 0 {
-		c.MaxBodySize = 64 << 10
-	}
-	if c.MaxConcurrency <= 0 {
-		c.MaxConcurrency = 10000
-	}
-	if c.ReadTimeout <= 0 {
-		c.ReadTimeout = 10 * time.Second
-	}
-	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = 60 * time.Second
-	}
-	if c.SnippetDir == "" {
-		c.SnippetDir = "js-snippet/dist"
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 10 * time.Second
-	}
+	setDefault(&c.Topic, d.Topic)
+	setDefault(&c.KafkaTimeout, d.KafkaTimeout)
+	setDefault(&c.KafkaCompression, d.KafkaCompression)
+	setDefault(&c.SpoolDir, d.SpoolDir)
+	setDefault(&c.SpoolMaxBytes, d.SpoolMaxBytes)
+	setDefault(&c.SpoolSegmentBytes, d.SpoolSegmentBytes)
+	setDefault(&c.ShipBatch, d.ShipBatch)
+	setDefault(&c.MaxBodySize, d.MaxBodySize)
+	setDefault(&c.MaxConcurrency, d.MaxConcurrency)
+	setDefault(&c.ReadTimeout, d.ReadTimeout)
+	setDefault(&c.IdleTimeout, d.IdleTimeout)
+	setDefault(&c.SnippetDir, d.SnippetDir)
+	setDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+}
+
+// setDefault sets *v to d when *v is zero.
+func setDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
 	}
 }
 
@@ -181,16 +161,28 @@ func (c Config) Validate() error {
 		return errors.New("a site config file is required; set -collector.sites (beacon dev writes one)")
 	}
 	if c.Ack != AckSpool && c.Ack != AckKafka {
-		return fmt.Errorf("unknown ack mode %q: want spool (acknowledge once spooled, ship to Kafka behind) or kafka (wait for Kafka, spool on timeout)", c.Ack)
+		return fmt.Errorf("unknown -collector.ack mode %q: want spool (acknowledge once spooled) or kafka (once shipped to Kafka, at most -collector.kafkaTimeout)", c.Ack)
 	}
 	if _, err := compressionCodec(c.KafkaCompression); err != nil {
 		return err
 	}
 	if c.SpoolSegmentBytes > c.SpoolMaxBytes {
-		return errors.New("spool segment size must not exceed the spool size")
+		return errors.New("-collector.spoolSegmentSize must not exceed -collector.spoolMaxSize")
 	}
 	if c.MaxBodySize < 1024 {
-		return errors.New("max body size must be at least 1KiB")
+		return errors.New("max body size must be at least 1KiB; raise -collector.maxBodySize")
+	}
+	for _, v := range [...]struct {
+		name string
+		neg  bool
+	}{{"-collector.kafkaTimeout", c.KafkaTimeout < 0}, {"-collector.spoolSyncInterval", c.SpoolSyncInterval < 0},
+		{"-collector.spoolMaxSize", c.SpoolMaxBytes < 0}, {"-collector.spoolSegmentSize", c.SpoolSegmentBytes < 0},
+		{"-collector.shipBatch", c.ShipBatch < 0}, {"-collector.maxConcurrency", c.MaxConcurrency < 0},
+		{"-collector.readTimeout", c.ReadTimeout < 0}, {"-collector.idleTimeout", c.IdleTimeout < 0},
+		{"-collector.shutdownTimeout", c.ShutdownTimeout < 0}} {
+		if v.neg {
+			return fmt.Errorf("%s must not be negative", v.name)
+		}
 	}
 	return nil
 }
@@ -211,21 +203,16 @@ func compressionCodec(name string) (kafka.Compression, error) {
 	return 0, fmt.Errorf("unknown kafka compression %q: want none, gzip, snappy, lz4 or zstd", name)
 }
 
-// Collector is the beacon HTTP collector: it validates and enriches beacons and hands them
-// to Kafka, or to its disk spool while Kafka is slow or away.
+// Collector is the beacon HTTP collector: it validates and enriches beacons, appends them to
+// its spool (the write-ahead log) and ships the spool to Kafka.
 type Collector struct {
 	cfg      Config
 	log      *slog.Logger
 	sites    atomic.Pointer[beacon.Sites]
 	snippets atomic.Pointer[snippetFiles]
 	spool    *spool.Spool
-	writer   *kafka.Writer // requests, through producer
-	producer *producer
-	replayer *kafka.Writer // spool replay
-	spooling atomic.Bool   // new events go to the spool (keeps order while it drains)
-	shipFail atomic.Bool   // the shipper's last Kafka write failed
+	shipper  shipper
 	draining atomic.Bool
-	wake     chan struct{}
 	server   *fasthttp.Server
 	ln       net.Listener
 	m        *metrics
@@ -237,11 +224,10 @@ type Collector struct {
 
 // reqState is the pooled per-request state.
 type reqState struct {
-	work beacon.Work
-	in   beacon.Input
-	prod produceReq
-	out  []byte
-	link []byte
+	work    beacon.Work
+	in      beacon.Input
+	out     []byte
+	shipped chan struct{} // ack=kafka: the shipper committed past this request's record
 }
 
 // New loads the site config, opens the spool and the listener; Run serves.
@@ -250,7 +236,7 @@ func New(cfg Config) (*Collector, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	c := &Collector{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	c := &Collector{cfg: cfg, log: cfg.Logger}
 	sites, err := beacon.LoadConfig(cfg.SitesFile)
 	if err != nil {
 		return nil, err
@@ -258,32 +244,25 @@ func New(cfg Config) (*Collector, error) {
 	c.sites.Store(sites)
 	c.snippets.Store(loadSnippets(cfg.SnippetDir))
 	c.spool, err = spool.Open(spool.Config{Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, SegmentBytes: cfg.SpoolSegmentBytes,
-		SyncInterval: max(cfg.SpoolSyncInterval, 0)})
+		SyncInterval: cfg.SpoolSyncInterval})
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the spool: %w; each collector needs its own -collector.spoolDir", err)
 	}
-	if cfg.Ack == AckSpool || !c.spool.Empty() {
-		c.spooling.Store(true) // replay what an earlier run left before sending anything new
-	}
 	codec, _ := compressionCodec(cfg.KafkaCompression)
-	c.writer = &kafka.Writer{
+	c.shipper.init(c, &kafka.Writer{
 		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, Compression: codec, BatchTimeout: cfg.KafkaBatchTimeout,
-		BatchSize: cfg.KafkaMaxBatch, BatchBytes: 16 << 20, MaxAttempts: 2, WriteBackoffMin: 10 * time.Millisecond, WriteBackoffMax: 50 * time.Millisecond,
+		RequiredAcks: kafka.RequireAll, Compression: codec,
+		// The shipper hands over whole batches and waits for them: nothing to gather.
+		BatchTimeout: time.Millisecond, BatchSize: cfg.ShipBatch, BatchBytes: 16 << 20,
+		MaxAttempts: 3, WriteBackoffMin: 100 * time.Millisecond, WriteBackoffMax: time.Second,
 		AllowAutoTopicCreation: true,
-	}
-	c.replayer = &kafka.Writer{
-		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, Compression: codec, BatchTimeout: time.Millisecond,
-		BatchSize: cfg.ReplayBatch, BatchBytes: 16 << 20, MaxAttempts: 3, WriteBackoffMin: 100 * time.Millisecond, WriteBackoffMax: time.Second,
-		AllowAutoTopicCreation: true,
-	}
+	})
 	c.timers.New = func() any {
 		t := time.NewTimer(time.Hour)
 		t.Stop()
 		return t
 	}
-	c.reqs.New = func() any { return &reqState{prod: produceReq{done: make(chan error, 1)}} }
+	c.reqs.New = func() any { return &reqState{shipped: make(chan struct{}, 1)} }
 	c.server = &fasthttp.Server{
 		Handler:               c.handle,
 		ErrorHandler:          c.handleError,
@@ -299,7 +278,6 @@ func New(cfg Config) (*Collector, error) {
 		Logger:                slogPrintf{cfg.Logger},
 	}
 	c.m = newMetrics(c)
-	c.producer = newProducer(c.writer, cfg.KafkaQueue, cfg.KafkaMaxBatch, cfg.KafkaWorkers, c.m)
 	c.metricsH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(c.m.reg, promhttp.HandlerOpts{}))
 	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CacheDuration: time.Minute,
 		IndexNames: []string{"index.html"}, AcceptByteRange: true} // the demo video seeks by range
@@ -346,14 +324,13 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // Run serves until ctx ends, then shuts down in order: stop accepting and finish in-flight
-// requests, stop replay, flush the Kafka writers, close the spool (records are already fsynced).
+// requests, give the shipper up to ShutdownTimeout to empty the spool, stop it, close the
+// spool (what is left is shipped on the next start).
 func (c *Collector) Run(ctx context.Context) error {
-	replayCtx, stopReplay := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
+	shipped := make(chan struct{})
 	go func() {
-		defer wg.Done()
-		c.replay(replayCtx)
+		defer close(shipped)
+		c.shipper.run()
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- c.server.Serve(c.ln) }()
@@ -371,183 +348,35 @@ func (c *Collector) Run(ctx context.Context) error {
 		err = fmt.Errorf("cannot drain in-flight requests: %w; increase -collector.shutdownTimeout", serr)
 	}
 	cancel()
-	c.shipRest()
-	stopReplay()
-	wg.Wait()
-	c.producer.close()
-	if werr := c.writer.Close(); werr != nil {
-		c.log.Warn("kafka writer close", "err", werr)
-	}
-	c.replayer.Close()
+	c.shipper.finish(c.cfg.ShutdownTimeout)
+	<-shipped
 	if cerr := c.spool.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("cannot close spool: %w", cerr)
 	}
 	if p := c.spool.Pending(); p > 0 {
-		c.log.Warn("spool not empty at shutdown; it is replayed on next start", "bytes", p)
+		c.log.Warn("spool not empty at shutdown; it is shipped on the next start", "bytes", p)
 	}
 	return err
 }
 
-// shipRest gives the shipper up to ShutdownTimeout to send what is spooled to Kafka before
-// the collector exits, unless Kafka is failing; what is left is replayed on the next start.
-func (c *Collector) shipRest() {
-	if c.spool.Empty() || c.shipFail.Load() {
-		return
-	}
-	deadline := time.Now().Add(c.cfg.ShutdownTimeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	c.wakeShipper()
-	for !c.spool.Empty() && !c.shipFail.Load() && time.Now().Before(deadline) {
-		<-tick.C
-	}
-}
-
-// shipLinger is how long the shipper lets records gather after a wake-up (ack=spool).
-const shipLinger = 2 * time.Millisecond
-
-func (c *Collector) wakeShipper() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-// replay is the shipper: it moves spooled records to Kafka in order (acks=all) and advances
-// the spool's cursor. In ack=kafka mode it then switches requests back to Kafka.
-func (c *Collector) replay(ctx context.Context) {
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	var batch spool.Batch
-	var backoff time.Duration // after a failed Kafka write, so requests do not hammer a broker that is away
-	for {
-		if backoff > 0 {
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.wake:
-		case <-tick.C:
-		}
-		if !c.spooling.Load() && c.spool.Empty() {
-			continue
-		}
-		if c.cfg.Ack == AckSpool && backoff == 0 {
-			// Let a few requests gather: at moderate load this turns one Kafka write per
-			// request into one per shipLinger, for a few ms of freshness.
-			t := time.NewTimer(shipLinger)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-		for ctx.Err() == nil {
-			batch.Reset()
-			pos, err := c.spool.ReadNow(&batch, c.cfg.ReplayBatch)
-			msgs := batch.Msgs
-			if err != nil {
-				c.m.spoolErrors.Inc()
-				c.log.Error("cannot read spool", "err", err)
-				break
-			}
-			if len(msgs) == 0 {
-				if c.cfg.Ack == AckKafka && c.spool.IfEmpty(func() { c.spooling.Store(false) }) {
-					c.log.Info("spool replayed; events go to Kafka directly again")
-				}
-				break
-			}
-			km := make([]kafka.Message, len(msgs))
-			for i, m := range msgs {
-				km[i] = kafka.Message{Key: m.Key, Value: m.Value}
-			}
-			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			t0 := time.Now()
-			err = c.replayer.WriteMessages(wctx, km...)
-			cancel()
-			if err != nil {
-				c.m.kafkaErrors.Inc()
-				backoff = min(max(2*backoff, 100*time.Millisecond), 2*time.Second)
-				c.shipFail.Store(true)
-				break // Kafka still away: try again after the backoff
-			}
-			backoff = 0
-			c.shipFail.Store(false)
-			c.m.kafkaLatency.Observe(time.Since(t0).Seconds())
-			c.m.kafkaMessages.Add(float64(len(km)))
-			c.m.spoolReplayed.Add(float64(len(km)))
-			c.spool.Commit(pos)
-		}
-	}
-}
-
-var (
-	errKafkaTimeout   = errors.New("kafka did not acknowledge within -collector.kafkaTimeout")
-	errKafkaQueueFull = errors.New("kafka queue is full; increase -collector.kafkaQueue")
-)
-
-// deliver makes a request's events durable: the spool (ack=spool, or while spooling), else
-// Kafka within KafkaTimeout, else the spool.
-// retained reports that the Kafka writer may still hold the message buffers (so the request
-// state must not be reused).
-func (c *Collector) deliver(rs *reqState) (retained bool, err error) {
+// deliver appends a request's events to the spool and, with ack=kafka, waits (at most
+// KafkaTimeout) until the shipper has committed past them.
+func (c *Collector) deliver(rs *reqState) error {
 	w := &rs.work
-	if !c.spooling.Load() {
-		pr := &rs.prod
-		km := pr.msgs[:0]
-		start := 0
-		for _, end := range w.Ends {
-			km = append(km, kafka.Message{Key: w.Key, Value: w.Msgs[start:end:end]})
-			start = end
-		}
-		pr.msgs = km
-		var err error
-		if c.producer.submit(pr) {
-			// From here the producer may hold the buffers until it answers.
-			timer := c.timers.Get().(*time.Timer)
-			timer.Reset(c.cfg.KafkaTimeout)
-			select {
-			case err = <-pr.done:
-				timer.Stop()
-				c.timers.Put(timer)
-				if err == nil {
-					return false, nil
-				}
-				// A failed write may have been cut by its own deadline, and kafka-go can
-				// still read the buffers then: do not reuse them.
-				retained = true
-			case <-timer.C:
-				c.timers.Put(timer)
-				err = errKafkaTimeout
-				retained = true
-			}
-		} else {
-			err = errKafkaQueueFull
-		}
-		c.m.kafkaErrors.Inc()
-		if !c.spooling.Swap(true) {
-			c.log.Warn("kafka did not acknowledge in time; spooling events to disk", "err", err, "timeout", c.cfg.KafkaTimeout)
-		}
-	}
-	if _, err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {
+	end, err := c.spool.Append(w.Key, w.Msgs, w.Ends)
+	if err != nil {
 		if !errors.Is(err, spool.ErrFull) {
 			c.m.spoolErrors.Inc()
 			c.log.Error("cannot write spool", "err", err)
 		}
-		return retained, err
+		return err
 	}
 	c.m.spoolAppends.Inc()
 	c.m.spoolMessages.Add(float64(len(w.Ends)))
-	c.wakeShipper()
-	return retained, nil
+	if c.cfg.Ack == AckKafka && !c.shipper.awaitShipped(end, rs.shipped, c) {
+		c.m.ackTimeouts.Inc()
+	}
+	return nil
 }
 
 // b2s views request bytes as a string for the duration of the handler.

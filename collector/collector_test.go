@@ -540,16 +540,22 @@ func TestAckSpoolDoesNotWaitForKafka(t *testing.T) {
 }
 
 func TestAckModeAndSyncIntervalSettings(t *testing.T) {
-	if err := (Config{SitesFile: "x", Ack: "later"}).Validate(); err == nil || !strings.Contains(err.Error(), "ack mode") {
+	if err := (Config{SitesFile: "x", Ack: "later"}).Validate(); err == nil || !strings.Contains(err.Error(), "-collector.ack") {
 		t.Fatalf("unknown ack mode: %v", err)
 	}
-	c := startCollector(t, Config{})
-	if c.cfg.Ack != AckSpool || c.spool.Config().SyncInterval != 100*time.Millisecond {
-		t.Fatalf("defaults: ack %q, spool fsync every %v", c.cfg.Ack, c.spool.Config().SyncInterval)
+	if err := (Config{SitesFile: "x", SpoolSyncInterval: -1}).Validate(); err == nil || !strings.Contains(err.Error(), "-collector.spoolSyncInterval") {
+		t.Fatalf("negative spool sync interval: %v", err)
 	}
-	c = startCollector(t, Config{SpoolSyncInterval: -1})
-	if c.spool.Config().SyncInterval != 0 {
-		t.Fatalf("negative interval must fsync before every acknowledgement, got %v", c.spool.Config().SyncInterval)
+	// One meaning of zero: fsync before every acknowledgement, in the Config as in the flag;
+	// the 100ms default is DefaultConfig's.
+	c := startCollector(t, Config{})
+	if c.cfg.Ack != AckSpool || c.spool.Config().SyncInterval != 0 {
+		t.Fatalf("zero config: ack %q, spool fsync every %v", c.cfg.Ack, c.spool.Config().SyncInterval)
+	}
+	d := DefaultConfig()
+	c = startCollector(t, Config{SpoolSyncInterval: d.SpoolSyncInterval})
+	if d.SpoolSyncInterval != 100*time.Millisecond || c.spool.Config().SyncInterval != d.SpoolSyncInterval {
+		t.Fatalf("default spool fsync every %v, collector's %v", d.SpoolSyncInterval, c.spool.Config().SyncInterval)
 	}
 }
 

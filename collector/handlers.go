@@ -98,10 +98,7 @@ func setCORS(ctx *fasthttp.RequestCtx, origin string) {
 
 func (c *Collector) getReq() *reqState { return c.reqs.Get().(*reqState) }
 
-func (c *Collector) putReq(rs *reqState, retained bool) {
-	if retained {
-		return // the Kafka writer may still read these buffers: let the GC have them
-	}
+func (c *Collector) putReq(rs *reqState) {
 	if cap(rs.work.Msgs) > 1<<20 {
 		return // do not pool one huge request's buffers
 	}
@@ -141,8 +138,7 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 	if res.Site != nil && origin != "" && res.Site.OriginAllowed(origin) {
 		allow = origin
 	}
-	retained := false
-	defer func() { c.putReq(rs, retained) }()
+	defer c.putReq(rs)
 	if res.Problem.Reason != beacon.ReasonNone {
 		code := 400
 		if res.Problem.Reason == beacon.ReasonOriginNotAllowed {
@@ -157,12 +153,10 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if res.Accepted > 0 {
-		var err error
-		retained, err = c.deliver(rs)
-		if err != nil {
-			p := beacon.Problem{Reason: beacon.ReasonSpoolFull, Detail: "kafka is unavailable and the spool is full; retry later"}
+		if err := c.deliver(rs); err != nil {
+			p := beacon.Problem{Reason: beacon.ReasonSpoolFull, Detail: "the spool is full; retry later"}
 			if !errors.Is(err, spool.ErrFull) {
-				p.Detail = "kafka is unavailable and the spool cannot be written; retry later"
+				p.Detail = "the spool cannot be written; retry later"
 			}
 			c.problem(ctx, routeEvents, 503, p, allow)
 			ctx.Response.Header.Set("Retry-After", "5")
@@ -250,8 +244,7 @@ func (c *Collector) handlePixel(ctx *fasthttp.RequestCtx) {
 	}
 	sites := c.sites.Load()
 	rs := c.getReq()
-	retained := false
-	defer func() { c.putReq(rs, retained) }()
+	defer c.putReq(rs)
 	in := &rs.in
 	fillInput(in, ctx, c.clientAddr(ctx), time.Now().UnixMilli())
 	res := rs.work.ProcessPixel(sites, ctx.QueryArgs(), in)
@@ -261,8 +254,7 @@ func (c *Collector) handlePixel(ctx *fasthttp.RequestCtx) {
 	}
 	c.countResult(&rs.work, &res)
 	if res.Accepted > 0 {
-		var err error
-		if retained, err = c.deliver(rs); err != nil {
+		if err := c.deliver(rs); err != nil {
 			c.m.rejected[beacon.ReasonSpoolFull].Inc()
 			return
 		}
@@ -279,8 +271,7 @@ func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	}
 	sites := c.sites.Load()
 	rs := c.getReq()
-	retained := false
-	defer func() { c.putReq(rs, retained) }()
+	defer c.putReq(rs)
 	in := &rs.in
 	fillInput(in, ctx, c.clientAddr(ctx), time.Now().UnixMilli())
 	in.Prefetch = in.Prefetch || ctx.IsHead() // scanners probe links with HEAD
@@ -304,8 +295,7 @@ func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	if res.Problem.Reason == beacon.ReasonNone {
 		c.countResult(&rs.work, &res)
 		if res.Accepted > 0 {
-			var err error
-			if retained, err = c.deliver(rs); err != nil {
+			if err := c.deliver(rs); err != nil {
 				c.m.rejected[beacon.ReasonSpoolFull].Inc() // the person still gets to the target
 			} else {
 				c.m.eventsAccepted.Add(float64(res.Accepted))

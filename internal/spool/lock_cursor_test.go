@@ -201,7 +201,7 @@ func TestSpoolCursorCrashAndTornCursor(t *testing.T) {
 		}
 		b.Reset()
 		pos, _ = s.ReadNow(&b, 4)
-		s.Commit(pos) // committed, not yet in the cursor file
+		s.Commit(pos)  // committed, not yet in the cursor file
 		s.lock.Close() // the crashed process's lock goes with it
 		good, err := os.ReadFile(cursor)
 		if err != nil {

@@ -920,28 +920,8 @@ func (s *Spool) Empty() bool {
 }
 
 func (s *Spool) emptyLocked() bool {
-	if s.enq != s.resolved {
-		return false // records queued or being written
-	}
-	switch len(s.segs) {
-	case 0:
-		return true
-	case 1:
-		return s.active != nil && s.segs[0] == s.activeID && s.readID == s.activeID && s.readOff == s.activeSize
-	}
-	return false
-}
-
-// IfEmpty runs fn while holding the spool's lock if the spool is empty, so no Append can
-// slip in between the check and fn. It reports whether fn ran.
-func (s *Spool) IfEmpty(fn func()) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.emptyLocked() {
-		return false
-	}
-	fn()
-	return true
+	// pending counts bytes written (or left by an earlier run) and not yet committed.
+	return s.enq == s.resolved && s.pending == 0
 }
 
 // Close stops reads, waits for queued records, stops background fsync, seals (fsyncs) the
