@@ -68,8 +68,8 @@ type Config struct {
 	// ShipBatch bounds the spooled messages the shipper sends per Kafka write; default 4096.
 	ShipBatch int
 
-	// MaxBodySize bounds a request body (413 body_too_large); default 64 KiB, far above a
-	// full batch of 100 events.
+	// MaxBodySize bounds a request body (413 body_too_large); default 64 KiB, the browser's
+	// keepalive quota for the snippet's beacons (js-snippet/src/batch.js).
 	MaxBodySize int
 	// MaxConcurrency bounds connections served at once; default 10000.
 	MaxConcurrency int

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/spool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -17,9 +18,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // deadBroker returns an address where nothing listens, so every event goes to the spool.
@@ -145,7 +143,8 @@ func spooled(t testing.TB, c *Collector) []map[string]any {
 	return out
 }
 
-func TestHTTPEventsWithKafkaAwayGoToSpool(t *testing.T) {
+// Accepted events are written to the spool before the 2xx, with the visitor as the key.
+func TestHTTPEventsAreSpooled(t *testing.T) {
 	c := startCollector(t, Config{})
 	body := readExample(t)
 	resp, b := do(t, "POST", c.url+"/v1/events", body, "Origin", "http://localhost:3000", "User-Agent", "Mozilla/5.0 (Windows NT 10.0)")
@@ -156,7 +155,7 @@ func TestHTTPEventsWithKafkaAwayGoToSpool(t *testing.T) {
 	if len(msgs) != 8 || msgs[0]["event_id"] != "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b" || msgs[0]["ip_prefix"] != "127.0.0.0" {
 		t.Fatalf("spooled %d: %v", len(msgs), msgs)
 	}
-	if got := value(c.m.eventsAccepted); got != 8 {
+	if got := testutil.ToFloat64(c.m.eventsAccepted); got != 8 {
 		t.Fatalf("accepted metric %v", got)
 	}
 	resp, _ = do(t, "GET", c.url+"/readyz", nil)
@@ -174,7 +173,7 @@ func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
 	okBody := batchJSON("", okEvent)
 	f := func(name string, method, path string, body []byte, code int, reason beacon.Reason, headers ...string) {
 		t.Helper()
-		before := value(c.m.rejected[reason])
+		before := testutil.ToFloat64(c.m.rejected[reason])
 		resp, b := do(t, method, c.url+path, body, headers...)
 		if resp.StatusCode != code {
 			t.Errorf("%s: status %d, want %d (%s)", name, resp.StatusCode, code, b)
@@ -184,7 +183,7 @@ func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
 		if err := json.Unmarshal(b, &e); err != nil || e.Error != reason.String() {
 			t.Errorf("%s: body %s, want error %s", name, b, reason)
 		}
-		if after := value(c.m.rejected[reason]); after != before+1 {
+		if after := testutil.ToFloat64(c.m.rejected[reason]); after != before+1 {
 			t.Errorf("%s: rejected{%s} went %v -> %v", name, reason, before, after)
 		}
 	}
@@ -198,11 +197,11 @@ func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
 		}
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(10 * time.Second))
-		before := value(c.m.rejected[beacon.ReasonBodyTooLarge])
+		before := testutil.ToFloat64(c.m.rejected[beacon.ReasonBodyTooLarge])
 		fmt.Fprintf(conn, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", len(body))
 		conn.Write(body[:4096])
 		raw, _ := io.ReadAll(conn)
-		if !bytes.HasPrefix(raw, []byte("HTTP/1.1 413")) || !bytes.Contains(raw, []byte(`"error":"body_too_large"`)) || value(c.m.rejected[beacon.ReasonBodyTooLarge]) != before+1 {
+		if !bytes.HasPrefix(raw, []byte("HTTP/1.1 413")) || !bytes.Contains(raw, []byte(`"error":"body_too_large"`)) || testutil.ToFloat64(c.m.rejected[beacon.ReasonBodyTooLarge]) != before+1 {
 			t.Fatalf("%s: %q", name, raw)
 		}
 	}
@@ -250,13 +249,13 @@ func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != `{"accepted":1,"rejected":1,"reason":"unknown_type"}`+"\n" {
 		t.Fatalf("partial: %d %s", resp.StatusCode, b)
 	}
-	if got := value(c.m.eventsRejected[beacon.ReasonUnknownType]); got != 2 { // with "all events bad"
+	if got := testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonUnknownType]); got != 2 { // with "all events bad"
 		t.Fatalf("events_rejected{unknown_type} = %v", got)
 	}
 	// DNT on a site that respects it: 204, nothing stored, counted.
 	before := len(spooled(t, c.Collector))
 	resp, _ = do(t, "POST", c.url+"/v1/events", bytes.Replace(okBody, []byte(`"demo"`), []byte(`"private"`), 1), "DNT", "1")
-	if resp.StatusCode != 204 || len(spooled(t, c.Collector)) != before || value(c.m.eventsDropped[beacon.ReasonDNT]) != 1 {
+	if resp.StatusCode != 204 || len(spooled(t, c.Collector)) != before || testutil.ToFloat64(c.m.eventsDropped[beacon.ReasonDNT]) != 1 {
 		t.Fatalf("dnt: %d", resp.StatusCode)
 	}
 }
@@ -300,7 +299,7 @@ func TestHTTPPixel(t *testing.T) {
 	if msgs[1]["page"] != 2.0 || msgs[1]["page_count"] != 5.0 || msgs[1]["visitor_id"] != "v9" || msgs[1]["event_id"] != "6fa459ea-ee8a-4ca4-894e-db77e160355e" {
 		t.Fatalf("pixel page event %v", msgs[1])
 	}
-	if value(c.m.rejected[beacon.ReasonUnknownSite]) != 1 || value(c.m.eventsRejected[beacon.ReasonMissingField]) != 1 || value(c.m.eventsRejected[beacon.ReasonBadValue]) != 1 {
+	if testutil.ToFloat64(c.m.rejected[beacon.ReasonUnknownSite]) != 1 || testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonMissingField]) != 1 || testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonBadValue]) != 1 {
 		t.Fatal("pixel errors not counted")
 	}
 }
@@ -394,18 +393,6 @@ func TestHTTPSnippetAndReload(t *testing.T) {
 	}
 }
 
-// value reads a counter or gauge.
-func value(m prometheus.Metric) float64 {
-	var d dto.Metric
-	if err := m.Write(&d); err != nil {
-		panic(err)
-	}
-	if d.Counter != nil {
-		return d.Counter.GetValue()
-	}
-	return d.Gauge.GetValue()
-}
-
 func TestGracefulShutdown(t *testing.T) {
 	dir := t.TempDir()
 	c, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{deadBroker(t)},
@@ -451,7 +438,7 @@ func TestSpoolFullAnswers503(t *testing.T) {
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !bytes.Contains(b, []byte(`"error":"spool_full"`)) {
 		t.Fatalf("status %d %s", resp.StatusCode, b)
 	}
-	if value(c.m.rejected[beacon.ReasonSpoolFull]) != 1 || value(c.m.eventsAccepted) != 0 {
+	if testutil.ToFloat64(c.m.rejected[beacon.ReasonSpoolFull]) != 1 || testutil.ToFloat64(c.m.eventsAccepted) != 0 {
 		t.Fatal("spool_full not counted")
 	}
 	// Small batches fit until the spool is at its limit; then readiness fails too.
@@ -527,8 +514,8 @@ func TestAckSpoolDoesNotWaitForKafka(t *testing.T) {
 		t0 := time.Now()
 		resp, b := do(t, "POST", c.url+"/v1/events", readExample(t))
 		took := time.Since(t0)
-		if resp.StatusCode != 204 || value(c.m.spoolMessages) != 8 {
-			t.Fatalf("ack=%q: status %d %s, %v spooled", ack, resp.StatusCode, b, value(c.m.spoolMessages))
+		if resp.StatusCode != 204 || testutil.ToFloat64(c.m.spoolMessages) != 8 {
+			t.Fatalf("ack=%q: status %d %s, %v spooled", ack, resp.StatusCode, b, testutil.ToFloat64(c.m.spoolMessages))
 		}
 		switch {
 		case ack == "" && took >= bound:
@@ -568,5 +555,52 @@ func TestSecondCollectorOnOneSpoolDirRefused(t *testing.T) {
 		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if !errors.Is(err, spool.ErrLocked) || !strings.Contains(err.Error(), "-collector.spoolDir") {
 		t.Fatalf("second collector on %s: %v; want a lock error naming -collector.spoolDir", c.cfg.SpoolDir, err)
+	}
+}
+
+// Connections over -collector.maxConcurrency get fasthttp's own 503 before any handler runs;
+// beacon_connections_rejected_total counts them.
+func TestConnectionsOverMaxConcurrencyAreCounted(t *testing.T) {
+	c := startCollector(t, Config{MaxConcurrency: 1})
+	held, err := net.Dial("tcp", c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	// The held connection is served (and so counted as open) once it has sent a request.
+	fmt.Fprintf(held, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	held.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := held.Read(make([]byte, 512)); err != nil {
+		t.Fatal(err)
+	}
+	rejected := func() float64 {
+		mfs, err := c.m.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "beacon_connections_rejected_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		t.Fatal("beacon_connections_rejected_total is not registered")
+		return 0
+	}
+	if got := rejected(); got != 0 {
+		t.Fatalf("rejected %v before any refusal", got)
+	}
+	// fasthttp answers a refused connection at once, before it reads a request: raw TCP.
+	second, err := net.Dial("tcp", c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	answer, _ := io.ReadAll(second)
+	if !bytes.HasPrefix(answer, []byte("HTTP/1.1 503")) {
+		t.Fatalf("second connection answered %q, want fasthttp's 503", answer)
+	}
+	if got := rejected(); got != 1 {
+		t.Fatalf("beacon_connections_rejected_total = %v, want 1", got)
 	}
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"net"
 	"os"
 	"slices"
@@ -74,7 +75,7 @@ func benchHTTPEvents(b *testing.B, ack string) {
 	c := startCollector(b, Config{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second,
 		SpoolSyncInterval: DefaultConfig().SpoolSyncInterval, KafkaCompression: os.Getenv("BENCH_COMPRESSION")})
 	benchHTTP(b, c.handle, 8)
-	if v := value(c.m.ackTimeouts); v != 0 {
+	if v := testutil.ToFloat64(c.m.ackTimeouts); v != 0 {
 		b.Logf("note: %v requests were answered before their events reached Kafka", v)
 	}
 	t0 := time.Now()

@@ -38,6 +38,11 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 			c.m.request(routeSnippet, ctx.Response.StatusCode())
 		case bytes.HasPrefix(path, []byte("/demo/")) || bytes.HasPrefix(path, []byte("/viewer/")):
 			c.assets(ctx)
+			if bytes.HasSuffix(path, []byte(".webm")) {
+				// The demo's sample video: minimal systems have no mime.types entry for it
+				// and Chromium will not play it as application/octet-stream.
+				ctx.Response.Header.SetContentType("video/webm")
+			}
 			c.m.request(routeSnippet, ctx.Response.StatusCode())
 		case string(path) == "/demo" || string(path) == "/viewer":
 			// Relative links in index.html need the directory form.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/spool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -265,8 +266,8 @@ func testKafka10000EventsExactlyOnce(t *testing.T, ack string) {
 		t.Fatalf("sent %d", len(sent))
 	}
 	if ack == AckKafka {
-		if n := topicSize(t, k.Addr, topic); n != 10000 || value(c.m.ackTimeouts) != 0 {
-			t.Fatalf("with ack=kafka and every request answered, the topic holds %d of 10000 (%v ack timeouts)", n, value(c.m.ackTimeouts))
+		if n := topicSize(t, k.Addr, topic); n != 10000 || testutil.ToFloat64(c.m.ackTimeouts) != 0 {
+			t.Fatalf("with ack=kafka and every request answered, the topic holds %d of 10000 (%v ack timeouts)", n, testutil.ToFloat64(c.m.ackTimeouts))
 		}
 	}
 	msgs := consume(t, k.Addr, topic, len(sent), 60*time.Second)
@@ -275,7 +276,7 @@ func testKafka10000EventsExactlyOnce(t *testing.T, ack string) {
 		t.Fatalf("topic holds %d messages, want exactly 10000", n)
 	}
 	waitSpoolShipped(t, c)
-	if got := value(c.m.spoolReplayed); got != 10000 {
+	if got := testutil.ToFloat64(c.m.spoolReplayed); got != 10000 {
 		t.Fatalf("shipped %v messages from the spool, want 10000", got)
 	}
 }
@@ -293,17 +294,17 @@ func testKafkaAwaySpoolsThenReplaysInOrder(t *testing.T, ack string) {
 
 	sent := sendBatches(t, c.url, 5, 4, 5, "a", 0) // Kafka up
 	kb.Stop(t)
-	shipped := value(c.m.spoolReplayed)
+	shipped := testutil.ToFloat64(c.m.spoolReplayed)
 	sent = append(sent, sendBatches(t, c.url, 5, 10, 5, "a", 1000)...) // Kafka away: 2xx from the spool
-	if got := value(c.m.spoolMessages); got < 350 || c.spool.Pending() == 0 || value(c.m.spoolReplayed) > shipped+25 {
-		t.Fatalf("while Kafka was stopped: %v messages spooled (want 350), %d bytes pending, %v shipped", got, c.spool.Pending(), value(c.m.spoolReplayed)-shipped)
+	if got := testutil.ToFloat64(c.m.spoolMessages); got < 350 || c.spool.Pending() == 0 || testutil.ToFloat64(c.m.spoolReplayed) > shipped+25 {
+		t.Fatalf("while Kafka was stopped: %v messages spooled (want 350), %d bytes pending, %v shipped", got, c.spool.Pending(), testutil.ToFloat64(c.m.spoolReplayed)-shipped)
 	}
 	if resp, _ := do(t, "GET", c.url+"/readyz", nil); resp.StatusCode != 200 {
 		t.Fatalf("readyz %d while spooling below the limit", resp.StatusCode)
 	}
 	kb.Start(t)
 	waitSpoolShipped(t, c)
-	if got := value(c.m.spoolReplayed); got < 350 {
+	if got := testutil.ToFloat64(c.m.spoolReplayed); got < 350 {
 		t.Fatalf("shipped %v messages, want 350", got)
 	}
 	sent = append(sent, sendBatches(t, c.url, 5, 4, 5, "a", 2000)...) // Kafka back
