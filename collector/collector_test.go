@@ -604,3 +604,33 @@ func TestConnectionsOverMaxConcurrencyAreCounted(t *testing.T) {
 		t.Fatalf("beacon_connections_rejected_total = %v, want 1", got)
 	}
 }
+
+// A spool write that fails (here the disk is full: the segment is /dev/full) answers 503
+// with a reason and counts it; nothing is acknowledged that was not written.
+func TestSpoolWriteFailureAnswers503(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	dir := t.TempDir()
+	spoolDir := filepath.Join(dir, "spool")
+	if err := os.MkdirAll(spoolDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := startCollector(t, Config{SpoolDir: spoolDir, SpoolSyncInterval: DefaultConfig().SpoolSyncInterval})
+	// The first segment the fresh spool will create, made /dev/full after it was opened.
+	if err := os.Symlink("/dev/full", filepath.Join(spoolDir, "00000000000000000001.seg")); err != nil {
+		t.Fatal(err)
+	}
+	resp, b := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent))
+	var e struct{ Error, Detail string }
+	json.Unmarshal(b, &e)
+	if resp.StatusCode != 503 || e.Error != "spool_full" || !strings.Contains(e.Detail, "cannot be written") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d %s", resp.StatusCode, b)
+	}
+	if testutil.ToFloat64(c.m.spoolErrors) != 1 || testutil.ToFloat64(c.m.rejected[beacon.ReasonSpoolFull]) != 1 || testutil.ToFloat64(c.m.eventsAccepted) != 0 {
+		t.Fatal("the failed write is not counted as such")
+	}
+	if msgs := spooled(t, c.Collector); len(msgs) != 0 {
+		t.Fatalf("%d messages readable from a spool whose write failed", len(msgs))
+	}
+}
