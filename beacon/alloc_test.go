@@ -11,17 +11,28 @@ func TestProcessDoesNotAllocate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, body := range map[string][]byte{
-		"example":    readExample(t),
-		"with token": batchJSON(`,"token":"`+tok+`","url":"https://x.example/a?pb_t=1#f"`, okEvent, `{"type":"view","ts":1795420800000,"content_id":"d","title":"esc\u00e9\"aped"}`),
-		"no ids":     batchJSON("", okEvent, okEvent),
-		"bad events": batchJSON("", okEvent, `{"type":"nope","ts":1795420800000}`, `{"id":"x","type":"scroll"}`),
+	// Each body with the outcome it must have on every run, so an early return (an unknown
+	// site, a token judged malformed) cannot pass for zero allocations.
+	for name, c := range map[string]struct {
+		body               []byte
+		accepted, rejected int
+		attr               Attribution
+	}{
+		"example":    {readExample(t), 8, 0, AttrNone},
+		"with token": {batchJSON(`,"token":"`+tok+`","url":"https://x.example/a?pb_t=1#f"`, okEvent, `{"type":"view","ts":1795420800000,"content_id":"d","title":"esc\u00e9\"aped"}`), 2, 0, AttrToken},
+		"no ids":     {batchJSON("", okEvent, okEvent), 2, 0, AttrNone},
+		"bad events": {batchJSON("", okEvent, `{"type":"nope","ts":1795420800000}`, `{"id":"x","type":"scroll"}`), 1, 2, AttrNone},
 	} {
 		var w Work
-		in := exampleInput(body)
-		w.Process(sites, in)
-		allocs := testing.AllocsPerRun(200, func() { w.Process(sites, in) })
-		if allocs != 0 {
+		in := exampleInput(c.body)
+		run := func() {
+			res := w.Process(sites, in)
+			if res.Problem.Reason != ReasonNone || res.Accepted != c.accepted || res.Rejected != c.rejected || res.Attribution != c.attr {
+				t.Fatalf("%s: %+v, want %d accepted, %d rejected, attribution %v", name, res, c.accepted, c.rejected, c.attr)
+			}
+		}
+		run()
+		if allocs := testing.AllocsPerRun(200, run); allocs != 0 {
 			t.Errorf("%s: %.1f allocations per request, want 0", name, allocs)
 		}
 	}

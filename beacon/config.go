@@ -94,8 +94,8 @@ func (s *Sites) Site(key string) *Site { return s.byKey[key] }
 // Len returns the number of sites.
 func (s *Sites) Len() int { return len(s.byKey) }
 
-// anyOriginAllowed reports whether some site allows origin (CORS preflights carry no site key).
-func (s *Sites) anyOriginAllowed(origin string) bool {
+// AnyOriginAllowed reports whether some site allows origin (CORS preflights carry no site key).
+func (s *Sites) AnyOriginAllowed(origin string) bool {
 	for _, site := range s.byKey {
 		if site.OriginAllowed(origin) {
 			return true

@@ -1,18 +1,21 @@
-// Package beacon is the collector side of the pipeline: the wire format v1 (WIRE.md, Batch,
-// Event), its reflection-free decoder, validation with named reasons, enrichment (event
-// time, device and bot flags, IP prefix, partner attribution from signed tokens), encoding
-// to the normalized Kafka message (keys = the raw table's columns), the site config, and
-// the fasthttp collector with its bounded disk spool (by default a write-ahead log: a request
-// is acknowledged once spooled, a shipper sends the spool to Kafka in order) and Kafka hand-off.
+// Package beacon is the wire format v1 (WIRE.md: Batch, Event, the pixel and tracked links)
+// and the pure event pipeline: a reflection-free decoder, validation with named reasons,
+// enrichment (event time, device and bot flags, IP prefix, partner attribution from signed
+// tokens), and encoding to the normalized Kafka message (keys = the raw table's columns). It
+// also holds the site config and the partner tokens. It has no server, spool or signals:
+// the collector package serves it over HTTP.
 //
 // Entry points:
 //
 //	sites, err := beacon.LoadConfig("var/sites.json")      // site keys, tenants, secrets
 //	err = beacon.WriteDemoConfig("var/sites.json")        // the `demo` site for beacon dev
 //	link, err := sites.LinkURL(base, beacon.Claims{...})   // what `beacon link` prints
-//	err = beacon.RunCollector(ctx, beacon.CollectorConfig{SitesFile: ..., Brokers: ...})
-//	// or c, _ := beacon.NewCollector(cfg); c.Addr(); c.Run(ctx); c.Reload()
+//	var w beacon.Work                                      // pooled per-request buffers
+//	res := w.Process(sites, &beacon.Input{Body: body, ...}) // POST /v1/events
+//	res = w.ProcessPixel(sites, query, in)                 // GET /v1/p.gif
+//	link, res := w.ProcessLink(sites, token, in)           // GET /l/<token>
+//	// then w.Msgs, w.Ends and w.Key hold the normalized messages
 //
-// The hot path (Work.Process) does not allocate once its pooled buffers are warm; see
-// alloc_test.go, handler_alloc_test.go and work_timing_test.go.
+// The hot path (Work.Process) does not allocate once its buffers are warm; see
+// alloc_test.go and work_timing_test.go.
 package beacon

@@ -12,7 +12,6 @@ import (
 type Client struct {
 	Device    string // desktop | mobile | tablet | bot | unknown
 	BotReason string // "" or ua:<token>, scanner:<name>, prefetch
-	IPPrefix  []byte // IPv4 /24 or IPv6 /48 as text; never the full address
 }
 
 // uaRule maps a lowercase User-Agent substring to a bot reason. Specific names come first so

@@ -1,18 +1,13 @@
 package beacon
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/valyala/fasthttp"
 )
 
 // FuzzProcess feeds arbitrary bodies through the whole pipeline: it must never panic, and
@@ -78,8 +73,18 @@ func FuzzToken(f *testing.F) {
 	})
 }
 
-// FuzzPixel sends arbitrary query strings to the pixel handler: it must always answer the
-// GIF, and whatever it records must be valid JSON.
+// query is a pixel query for tests: url.Values with the Peek fasthttp's Args has.
+type query url.Values
+
+func (q query) Peek(k string) []byte {
+	if v, ok := q[k]; ok && len(v) > 0 {
+		return []byte(v[0])
+	}
+	return nil
+}
+
+// FuzzPixel feeds arbitrary query strings through the pixel's decoding and the pipeline: it
+// must never panic, and whatever it accepts must come out as one valid JSON message.
 func FuzzPixel(f *testing.F) {
 	f.Add("site=demo&cid=doc-1&ct=document&t=Guide&url=https%3A%2F%2Fx.example%2Fa%3Fpb_t%3Dz")
 	f.Add("site=demo&vid=v9&sid=s9&type=page&cid=doc-1&p=2&pc=5&id=6fa459ea-ee8a-4ca4-894e-db77e160355e")
@@ -87,42 +92,20 @@ func FuzzPixel(f *testing.F) {
 	f.Add("site=demo&type=video&a=play&cid=v&tok=MQ.x")
 	f.Add("site=%ff%fe&vid=%00&url=%")
 	f.Add("site=demo&type=custom&n=" + strings.Repeat("x", 200))
-	dir := f.TempDir()
-	c, err := NewCollector(CollectorConfig{
-		SitesFile: writeSites(f, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{deadBroker(f)},
-		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		SpoolMaxBytes: 64 << 20,
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer c.ln.Close()
-	defer c.spool.Close()
-	c.spooling.Store(true)
-	f.Fuzz(func(t *testing.T, query string) {
-		var req fasthttp.Request
-		req.Header.SetMethod("GET")
-		req.SetRequestURI("/v1/p.gif")
-		req.URI().SetQueryString(query)
-		var ctx fasthttp.RequestCtx
-		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5000}, nil)
-		before := c.spool.Pending()
-		c.handle(&ctx)
-		if ctx.Response.StatusCode() != 200 || !bytes.Equal(ctx.Response.Body(), transparentGIF) {
-			t.Fatalf("pixel answered %d", ctx.Response.StatusCode())
-		}
-		if c.spool.Pending() == before {
+	sites := testSites(f)
+	var w Work
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
 			return
 		}
-		msgs, pos, err := c.spool.Read(100)
-		if err != nil {
-			t.Fatal(err)
+		in := &Input{UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", Addr: netip.MustParseAddr("192.0.2.1"), Now: exampleNow}
+		res := w.ProcessPixel(sites, query(v), in)
+		if res.Accepted != len(w.Ends) || res.Accepted > 1 {
+			t.Fatalf("accepted %d, %d messages", res.Accepted, len(w.Ends))
 		}
-		for _, m := range msgs {
-			if !json.Valid(m.Value) {
-				t.Fatalf("invalid message: %s", m.Value)
-			}
+		if res.Accepted == 1 && !json.Valid(w.Msgs) {
+			t.Fatalf("invalid message: %s", w.Msgs)
 		}
-		c.spool.Commit(pos)
 	})
 }

@@ -37,10 +37,11 @@ const (
 	ReasonDNT
 	ReasonNoConsent
 
-	numReasons
+	// NumReasons is the number of reasons (array sizes indexed by Reason).
+	NumReasons
 )
 
-var reasonNames = [numReasons]string{
+var reasonNames = [NumReasons]string{
 	ReasonNone:                 "",
 	ReasonMethodNotAllowed:     "method_not_allowed",
 	ReasonUnsupportedMediaType: "unsupported_media_type",
@@ -69,7 +70,7 @@ var reasonNames = [numReasons]string{
 }
 
 func (r Reason) String() string {
-	if r < numReasons {
+	if r < NumReasons {
 		return reasonNames[r]
 	}
 	return "unknown"
@@ -87,4 +88,22 @@ func (p *Problem) Error() string {
 		return p.Reason.String() + ": " + p.Detail
 	}
 	return p.Reason.String() + ": " + p.Field + ": " + p.Detail
+}
+
+// AppendJSON appends the error body of a refused request (WIRE.md "Responses"):
+// {"error":"<reason>","detail":"<field>: <detail>"} and a newline.
+func (p *Problem) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"error":"`...)
+	dst = append(dst, p.Reason.String()...)
+	dst = append(dst, `","detail":`...)
+	if p.Field != "" {
+		dst = appendJSONString(dst, p.Field)
+		dst = append(dst[:len(dst)-1], ": "...) // continue the same string
+		n := len(dst)
+		dst = appendJSONString(dst, p.Detail)
+		dst = append(dst[:n], dst[n+1:]...) // without the detail's opening quote
+	} else {
+		dst = appendJSONString(dst, p.Detail)
+	}
+	return append(dst, "}\n"...)
 }

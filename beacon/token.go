@@ -32,10 +32,11 @@ const (
 	AttrBadSignature
 	AttrExpired
 	AttrWrongTenant
-	numAttr
+	// NumAttributions is the number of outcomes (array sizes indexed by Attribution).
+	NumAttributions
 )
 
-var attrNames = [numAttr]string{"none", "token", "malformed", "bad_signature", "expired", "wrong_tenant"}
+var attrNames = [NumAttributions]string{"none", "token", "malformed", "bad_signature", "expired", "wrong_tenant"}
 
 func (a Attribution) String() string { return attrNames[a] }
 
@@ -132,7 +133,7 @@ func (s *Sites) LinkURL(base string, c Claims) (string, error) {
 	return strings.TrimRight(base, "/") + "/l/" + tok, nil
 }
 
-// tokenParts splits a token and decodes its payload into scratch; the returned claims point
+// decodeToken splits a token and decodes its payload into scratch; the returned claims point
 // into scratch. It checks structure only.
 func decodeToken(tok string, scratch []byte) (c Claims, payload, mac []byte, out []byte, ok bool) {
 	out = scratch
@@ -223,7 +224,7 @@ func (t *tenantKey) verify(c Claims, payload, mac []byte, nowSec int64) Attribut
 	return AttrToken
 }
 
-// verifyForSite checks a batch token against the site's tenant. Claims point into the
+// verifyToken checks a batch token against the site's tenant. Claims point into the
 // returned scratch.
 func (s *Site) verifyToken(tok string, nowSec int64, scratch []byte) (Claims, Attribution, []byte) {
 	if tok == "" {
@@ -243,7 +244,7 @@ func (s *Site) verifyToken(tok string, nowSec int64, scratch []byte) (Claims, At
 	return c, a, scratch
 }
 
-// VerifyLink checks a tracked link token against its tenant's secret.
+// verifyLink checks a tracked link token against its tenant's secret.
 func (s *Sites) verifyLink(tok string, nowSec int64, scratch []byte) (Claims, Attribution, []byte) {
 	c, payload, mac, scratch, ok := decodeToken(tok, scratch)
 	if !ok {

@@ -15,12 +15,14 @@ type Input struct {
 	DNT       bool       // DNT: 1 or Sec-GPC: 1
 	Prefetch  bool       // Purpose/Sec-Purpose/X-Moz: prefetch
 	Now       int64      // received_at, ms since the epoch
+	Referer   string     // Referer header: the page of a pixel without url, a link click's referrer
 }
 
 // Result says what became of a request.
 type Result struct {
 	Problem     Problem     // non-zero: the whole request was refused
 	Site        *Site       // the resolved site, nil when unknown
+	Events      int         // events in the request once decoded
 	Accepted    int         // events encoded into Work.Msgs
 	Rejected    int         // events dropped by per-event rules
 	FirstReason Reason      // reason of the first dropped event
@@ -40,7 +42,7 @@ type Work struct {
 	Key  []byte
 
 	// Rejects counts dropped events of the last request by reason.
-	Rejects [numReasons]uint16
+	Rejects [NumReasons]uint16
 
 	client Client
 	tail   []byte // the per-batch members every message of the batch ends with
@@ -54,6 +56,8 @@ type Work struct {
 	uaPrefetch bool
 	uaValid    bool
 	seed       []byte
+	pixelID    []byte // a pixel's derived visitor id
+	link       []byte // a tracked link's decoded claims
 }
 
 // Process decodes, validates, enriches and encodes one POST /v1/events body.
@@ -66,21 +70,15 @@ func (w *Work) Process(sites *Sites, in *Input) Result {
 	return w.process(sites, b, in)
 }
 
-// Batch returns the work's batch, emptied, for callers that build a batch without JSON
-// (the pixel and tracked links); then call ProcessBatch.
-func (w *Work) Batch() *Batch {
+// batch returns the work's batch, emptied, for the entries that build a batch without JSON
+// (the pixel and tracked links); then processBatch.
+func (w *Work) batch() *Batch {
 	w.dec.batch.reset()
 	return &w.dec.batch
 }
 
-// NewEvent appends an empty event to a batch built by hand.
-func (b *Batch) NewEvent() *Event {
-	e := b.nextEvent()
-	return e
-}
-
-// ProcessBatch runs validation, enrichment and encoding over a batch from Batch().
-func (w *Work) ProcessBatch(sites *Sites, in *Input) Result {
+// processBatch runs validation, enrichment and encoding over a batch from batch().
+func (w *Work) processBatch(sites *Sites, in *Input) Result {
 	b := &w.dec.batch
 	b.hasV, b.V = true, WireVersion
 	b.hasSentAt = true
@@ -90,15 +88,9 @@ func (w *Work) ProcessBatch(sites *Sites, in *Input) Result {
 	return w.process(sites, b, in)
 }
 
-// MarkPresent records that numeric fields of a hand-built event were given (so rules that
-// require them pass). Used by the pixel.
-func (e *Event) MarkPresent(page, pageCount, depth bool) {
-	e.has |= flagIf(page, hasPage) | flagIf(pageCount, hasPageCount) | flagIf(depth, hasDepth)
-}
-
 func (w *Work) reset() {
 	w.Msgs, w.Ends, w.Key = w.Msgs[:0], w.Ends[:0], w.Key[:0]
-	w.Rejects = [numReasons]uint16{}
+	w.Rejects = [NumReasons]uint16{}
 }
 
 func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
@@ -110,7 +102,7 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 	if site == nil {
 		return Result{Problem: Problem{Reason: ReasonUnknownSite, Field: "site", Detail: "no such site key"}}
 	}
-	res := Result{Site: site}
+	res := Result{Site: site, Events: len(b.Events)}
 	if in.Origin != "" && !site.OriginAllowed(in.Origin) {
 		res.Problem = Problem{Reason: ReasonOriginNotAllowed, Field: "Origin", Detail: "origin is not allowed for this site"}
 		return res

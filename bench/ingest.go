@@ -90,8 +90,8 @@ func runIngest(ctx context.Context, o *Options, r *Report) error {
 	}
 	// Wait until the collector's spool is shipped, so the topic holds every accepted event.
 	if err := waitFor(collP, 5*time.Minute, func() error {
-		// With the default -collector.ack=spool every event passes through the spool and
-		// beacon_spooling stays 1; the bytes not yet shipped are what tells the topic is whole.
+		// Every event passes through the spool: the bytes not yet shipped are what tells the
+		// topic is whole.
 		if b := scrape(coll, "beacon_spool_bytes"); b > 0 {
 			return fmt.Errorf("the collector's spool still holds %.0f bytes", b)
 		}

@@ -30,7 +30,14 @@ type Options struct {
 	Overload float64 // overload: offered load as a multiple of saturation; default 2
 }
 
+// DefaultOptions are the defaults of the knobs that have one; cmd/beaconbench's flags start
+// from them and a zero field of Options passed to Run takes the value here.
+func DefaultOptions() Options {
+	return Options{Duration: 10 * time.Second, Runs: 3, Conns: 256, Rate: 2000, Events: 500000, Rows: 100_000_000, QueryN: 30, Overload: 2}
+}
+
 func (o *Options) defaults() error {
+	d := DefaultOptions()
 	if o.Results == "" {
 		root, err := RepoRoot()
 		if err != nil {
@@ -39,31 +46,31 @@ func (o *Options) defaults() error {
 		o.Results = filepath.Join(root, "bench", "RESULTS.md")
 	}
 	if o.Duration <= 0 {
-		o.Duration = 10 * time.Second
+		o.Duration = d.Duration
 	}
 	if o.Runs <= 0 {
-		o.Runs = 3
+		o.Runs = d.Runs
 	}
 	if o.Conns <= 0 {
-		o.Conns = 256
+		o.Conns = d.Conns
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
 	if o.Rate <= 0 {
-		o.Rate = 2000
+		o.Rate = d.Rate
 	}
 	if o.Events <= 0 {
-		o.Events = 500000
+		o.Events = d.Events
 	}
 	if o.Rows <= 0 {
-		o.Rows = 100_000_000
+		o.Rows = d.Rows
 	}
 	if o.QueryN <= 0 {
-		o.QueryN = 30
+		o.QueryN = d.QueryN
 	}
 	if o.Overload <= 0 {
-		o.Overload = 2
+		o.Overload = d.Overload
 	}
 	return nil
 }
@@ -131,7 +138,8 @@ func startCeiling(s *Stack, self string) (string, *Proc, error) {
 	return addr, p, nil
 }
 
-// reportDir returns the directory of RESULTS.md (plots go to its plots/ folder).
+// plotPath returns where plot name goes: the plots/ folder beside RESULTS.md, absolute and
+// relative to it.
 func (o *Options) plotPath(name string) (abs, rel string) {
 	return filepath.Join(filepath.Dir(o.Results), "plots", name), "plots/" + name
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/beaconprm/beacon/beacon/event"
 )
 
 var (
@@ -53,7 +54,7 @@ func openStore(cfg *Config) (*store, error) {
 		conn: conn,
 		db:   cfg.Database,
 		insertSQL: fmt.Sprintf("INSERT INTO `%s`.`%s` (%s)", cfg.Database, cfg.Table,
-			strings.Join(columnNames[:], ", ")),
+			strings.Join(event.Names(), ", ")),
 		cutsSQL: render(cutsTableSQL),
 		loadSQL: render(loadCutsSQL),
 	}, nil
@@ -78,7 +79,7 @@ func (s *store) insert(ctx context.Context, token string, cols *columns) error {
 	for i, v := range cols.values() {
 		if err := batch.Column(i).Append(v); err != nil {
 			_ = batch.Abort()
-			return &schemaError{fmt.Errorf("cannot append column %s: %w", columnNames[i], err)}
+			return &schemaError{fmt.Errorf("cannot append column %s: %w", event.Columns[i].Name, err)}
 		}
 	}
 	return batch.Send()

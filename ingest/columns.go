@@ -3,19 +3,9 @@ package ingest
 import (
 	"unsafe"
 
+	"github.com/beaconprm/beacon/beacon/event"
 	"github.com/google/uuid"
 )
-
-// columnNames lists the raw table's columns in the order columns.values returns them; it
-// is the explicit column list of every insert (schema/migrations/0001_events.sql).
-var columnNames = [...]string{
-	"event_id", "tenant", "site_key", "received_at", "event_time", "client_time", "type",
-	"visitor_id", "session_id", "partner_id", "partner_user_id", "campaign_id", "attribution",
-	"content_id", "content_type", "content_title", "url", "referrer", "page", "page_count",
-	"dwell_ms", "scroll_depth", "engaged_ms", "action", "position", "duration", "rate",
-	"watched_start", "watched_end", "target_url", "name", "props", "device", "is_bot",
-	"bot_reason", "ip_prefix", "user_agent",
-}
 
 // row is one decoded event before it is appended to the columns; decoding into a row
 // first means a message that fails halfway leaves the columns untouched.
@@ -131,9 +121,11 @@ func (c *columns) reset() {
 	c.botReason, c.ipPrefix, c.userAgent = c.botReason[:0], c.ipPrefix[:0], c.userAgent[:0]
 }
 
-// values returns every column in columnNames order, ready for batch.Column(i).Append.
-func (c *columns) values() [len(columnNames)]any {
-	return [len(columnNames)]any{
+// values returns every column in event.Columns order (the explicit column list of every
+// insert), ready for batch.Column(i).Append. The order is positional: the round trip in
+// contract_integration_test.go is what tells two swapped columns of one type apart.
+func (c *columns) values() [len(event.Columns)]any {
+	return [len(event.Columns)]any{
 		c.eventID, c.tenant, c.siteKey, c.receivedAt, c.eventTime, c.clientTime, c.typ,
 		c.visitorID, c.sessionID, c.partnerID, c.partnerUserID, c.campaignID, c.attribution,
 		c.contentID, c.contentType, c.contentTitle, c.url, c.referrer, c.page, c.pageCount,

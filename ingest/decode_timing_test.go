@@ -2,47 +2,19 @@ package ingest
 
 import (
 	"encoding/json"
-	"os"
-	"regexp"
-	"strings"
+	"github.com/beaconprm/beacon/beacon/event"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
 )
 
-// migrationColumns reads the raw table's columns and types from the schema migration,
-// the source of truth for what ingest inserts.
-func migrationColumns(t testing.TB) (names, types []string) {
-	t.Helper()
-	src, err := os.ReadFile("../schema/migrations/0001_events.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := string(src)
-	body = body[strings.Index(body, "(")+1 : strings.Index(body, "ENGINE")]
-	line := regexp.MustCompile(`(?m)^\s+([a-z_]+)\s+(.+?)(?:\s+CODEC\(.*\))?,?\s*$`)
-	for _, m := range line.FindAllStringSubmatch(body, -1) {
-		names = append(names, m[1])
-		types = append(types, strings.TrimSuffix(m[2], ","))
-	}
-	return names, types
-}
-
-func TestColumnsMatchMigration(t *testing.T) {
-	names, _ := migrationColumns(t)
-	if strings.Join(names, ",") != strings.Join(columnNames[:], ",") {
-		t.Fatalf("the raw table's columns changed:\nmigration: %v\ningest:    %v", names, columnNames)
-	}
-}
-
 // newBlock returns a clickhouse-go block shaped like the raw table, which is what
 // batch.Column(i).Append fills before Send.
 func newBlock(t testing.TB) *proto.Block {
-	names, types := migrationColumns(t)
 	b := proto.NewBlock()
-	for i := range names {
-		if err := b.AddColumn(names[i], column.Type(types[i])); err != nil {
+	for _, c := range event.Columns {
+		if err := b.AddColumn(c.Name, column.Type(c.Type)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,7 +34,7 @@ func TestColumnsAppendToDriverBlock(t *testing.T) {
 	b := newBlock(t)
 	for i, v := range c.values() {
 		if _, err := b.Columns[i].Append(v); err != nil {
-			t.Fatalf("column %s: %v", columnNames[i], err)
+			t.Fatalf("column %s: %v", event.Columns[i].Name, err)
 		}
 	}
 	if b.Rows() != 100 {

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/beaconprm/beacon/bench"
 	"github.com/beaconprm/beacon/internal/chlocal"
@@ -64,18 +63,20 @@ func run(ctx context.Context, args []string) error {
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("beaconbench "+name, flag.ContinueOnError)
-	var o bench.Options
+	o := bench.DefaultOptions()
 	fs.StringVar(&o.Results, "out", "", "results file to rewrite (default bench/RESULTS.md of the repository)")
 	fs.StringVar(&o.Beacon, "beacon", "", "beacon binary (default bin/beacon of the repository; build it with make build)")
-	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of one load run")
-	fs.IntVar(&o.Runs, "runs", 3, "runs per figure; the median is reported")
-	fs.IntVar(&o.Conns, "conns", 256, "load generator connections (workers) at max rate")
+	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of one load run")
+	fs.IntVar(&o.Runs, "runs", o.Runs, "runs per figure; the median is reported")
+	fs.IntVar(&o.Conns, "conns", o.Conns, "load generator connections (workers) at max rate")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary data directories and logs")
-	fs.Float64Var(&o.Rate, "rate", 0, "freshness: events/s offered (default 2000); load: requests/s (0 = max rate)")
-	fs.IntVar(&o.Events, "events", 500000, "ingest: messages produced and ingested per run")
-	fs.Int64Var(&o.Rows, "rows", 100_000_000, "queries: synthetic raw events generated server-side")
-	fs.IntVar(&o.QueryN, "n", 30, "queries: runs of each saved query")
-	fs.Float64Var(&o.Overload, "overload", 2, "overload: offered load as a multiple of the measured saturation")
+	// Rate's zero is the load subcommand's max rate; the freshness scenario then takes
+	// DefaultOptions' rate.
+	fs.Float64Var(&o.Rate, "rate", 0, fmt.Sprintf("freshness: events/s offered (0 = %v); load: requests/s (0 = max rate)", o.Rate))
+	fs.IntVar(&o.Events, "events", o.Events, "ingest: messages produced and ingested per run")
+	fs.Int64Var(&o.Rows, "rows", o.Rows, "queries: synthetic raw events generated server-side")
+	fs.IntVar(&o.QueryN, "n", o.QueryN, "queries: runs of each saved query")
+	fs.Float64Var(&o.Overload, "overload", o.Overload, "overload: offered load as a multiple of the measured saturation")
 	addr := fs.String("addr", "", "load and ceiling: host:port")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -1,24 +1,23 @@
-package beacon
+package collector
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/internal/spool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // deadBroker returns an address where nothing listens, so every event goes to the spool.
@@ -39,7 +38,7 @@ func writeSites(t testing.TB, dir string) string {
 	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte(testSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := ConfigFile{Sites: []SiteConfig{
+	f := beacon.ConfigFile{Sites: []beacon.SiteConfig{
 		{SiteKey: "demo", Tenant: "demo", AllowedOrigins: []string{"http://localhost:*"}, SecretFile: "demo.secret"},
 		{SiteKey: "private", Tenant: "demo", SecretFile: "demo.secret", RespectDNT: true},
 	}}
@@ -58,7 +57,7 @@ type testCollector struct {
 }
 
 // startCollector runs a collector on a free port until the test ends.
-func startCollector(t testing.TB, cfg CollectorConfig) *testCollector {
+func startCollector(t testing.TB, cfg Config) *testCollector {
 	t.Helper()
 	dir := t.TempDir()
 	if cfg.SitesFile == "" {
@@ -75,7 +74,7 @@ func startCollector(t testing.TB, cfg CollectorConfig) *testCollector {
 	}
 	cfg.ListenAddr = "127.0.0.1:0"
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := NewCollector(cfg)
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +124,11 @@ func do(t testing.TB, method, url string, body []byte, headers ...string) (*http
 // spooled reads every message in the collector's spool without committing.
 func spooled(t testing.TB, c *Collector) []map[string]any {
 	t.Helper()
-	msgs, _, err := c.spool.Read(1 << 20)
-	if err != nil {
+	var b spool.Batch
+	if _, err := c.spool.ReadNow(&b, 1<<20); err != nil {
 		t.Fatal(err)
 	}
+	msgs := b.Msgs
 	var out []map[string]any
 	for _, m := range msgs {
 		var v map[string]any
@@ -143,8 +143,9 @@ func spooled(t testing.TB, c *Collector) []map[string]any {
 	return out
 }
 
-func TestHTTPEventsWithKafkaAwayGoToSpool(t *testing.T) {
-	c := startCollector(t, CollectorConfig{})
+// Accepted events are written to the spool before the 2xx, with the visitor as the key.
+func TestHTTPEventsAreSpooled(t *testing.T) {
+	c := startCollector(t, Config{})
 	body := readExample(t)
 	resp, b := do(t, "POST", c.url+"/v1/events", body, "Origin", "http://localhost:3000", "User-Agent", "Mozilla/5.0 (Windows NT 10.0)")
 	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
@@ -154,7 +155,7 @@ func TestHTTPEventsWithKafkaAwayGoToSpool(t *testing.T) {
 	if len(msgs) != 8 || msgs[0]["event_id"] != "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b" || msgs[0]["ip_prefix"] != "127.0.0.0" {
 		t.Fatalf("spooled %d: %v", len(msgs), msgs)
 	}
-	if got := value(c.m.eventsAccepted); got != 8 {
+	if got := testutil.ToFloat64(c.m.eventsAccepted); got != 8 {
 		t.Fatalf("accepted metric %v", got)
 	}
 	resp, _ = do(t, "GET", c.url+"/readyz", nil)
@@ -168,11 +169,11 @@ func TestHTTPEventsWithKafkaAwayGoToSpool(t *testing.T) {
 }
 
 func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
-	c := startCollector(t, CollectorConfig{})
+	c := startCollector(t, Config{})
 	okBody := batchJSON("", okEvent)
-	f := func(name string, method, path string, body []byte, code int, reason Reason, headers ...string) {
+	f := func(name string, method, path string, body []byte, code int, reason beacon.Reason, headers ...string) {
 		t.Helper()
-		before := value(c.m.rejected[reason])
+		before := testutil.ToFloat64(c.m.rejected[reason])
 		resp, b := do(t, method, c.url+path, body, headers...)
 		if resp.StatusCode != code {
 			t.Errorf("%s: status %d, want %d (%s)", name, resp.StatusCode, code, b)
@@ -182,7 +183,7 @@ func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
 		if err := json.Unmarshal(b, &e); err != nil || e.Error != reason.String() {
 			t.Errorf("%s: body %s, want error %s", name, b, reason)
 		}
-		if after := value(c.m.rejected[reason]); after != before+1 {
+		if after := testutil.ToFloat64(c.m.rejected[reason]); after != before+1 {
 			t.Errorf("%s: rejected{%s} went %v -> %v", name, reason, before, after)
 		}
 	}
@@ -196,41 +197,51 @@ func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
 		}
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(10 * time.Second))
-		before := value(c.m.rejected[ReasonBodyTooLarge])
+		before := testutil.ToFloat64(c.m.rejected[beacon.ReasonBodyTooLarge])
 		fmt.Fprintf(conn, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", len(body))
 		conn.Write(body[:4096])
 		raw, _ := io.ReadAll(conn)
-		if !bytes.HasPrefix(raw, []byte("HTTP/1.1 413")) || !bytes.Contains(raw, []byte(`"error":"body_too_large"`)) || value(c.m.rejected[ReasonBodyTooLarge]) != before+1 {
+		if !bytes.HasPrefix(raw, []byte("HTTP/1.1 413")) || !bytes.Contains(raw, []byte(`"error":"body_too_large"`)) || testutil.ToFloat64(c.m.rejected[beacon.ReasonBodyTooLarge]) != before+1 {
 			t.Fatalf("%s: %q", name, raw)
 		}
 	}
 	tooLarge("10 MB body", bytes.Repeat([]byte("a"), 10<<20))
-	f("gzip", "POST", "/v1/events", okBody, 415, ReasonUnsupportedMediaType, "Content-Encoding", "gzip")
-	f("form", "POST", "/v1/events", okBody, 415, ReasonUnsupportedMediaType, "Content-Type", "application/x-www-form-urlencoded")
-	f("GET", "GET", "/v1/events", nil, 405, ReasonMethodNotAllowed)
-	f("truncated", "POST", "/v1/events", okBody[:40], 400, ReasonMalformedJSON)
-	f("deep", "POST", "/v1/events", []byte(`{"v":1,"x":`+strings.Repeat("[", 60000)), 400, ReasonTooDeep)
-	f("unknown site", "POST", "/v1/events", bytes.Replace(okBody, []byte(`"demo"`), []byte(`"nope"`), 1), 400, ReasonUnknownSite)
-	f("origin", "POST", "/v1/events", okBody, 403, ReasonOriginNotAllowed, "Origin", "https://evil.test")
-	f("all events bad", "POST", "/v1/events", batchJSON("", `{"type":"nope","ts":1795420800000}`), 400, ReasonUnknownType)
-	f("no route", "GET", "/nope", nil, 404, ReasonNotFound)
+	f("gzip", "POST", "/v1/events", okBody, 415, beacon.ReasonUnsupportedMediaType, "Content-Encoding", "gzip")
+	f("form", "POST", "/v1/events", okBody, 415, beacon.ReasonUnsupportedMediaType, "Content-Type", "application/x-www-form-urlencoded")
+	f("GET", "GET", "/v1/events", nil, 405, beacon.ReasonMethodNotAllowed)
+	f("truncated", "POST", "/v1/events", okBody[:40], 400, beacon.ReasonMalformedJSON)
+	f("deep", "POST", "/v1/events", []byte(`{"v":1,"x":`+strings.Repeat("[", 60000)), 400, beacon.ReasonTooDeep)
+	f("unknown site", "POST", "/v1/events", bytes.Replace(okBody, []byte(`"demo"`), []byte(`"nope"`), 1), 400, beacon.ReasonUnknownSite)
+	f("origin", "POST", "/v1/events", okBody, 403, beacon.ReasonOriginNotAllowed, "Origin", "https://evil.test")
+	f("all events bad", "POST", "/v1/events", batchJSON("", `{"type":"nope","ts":1795420800000}`), 400, beacon.ReasonUnknownType)
+	f("no route", "GET", "/nope", nil, 404, beacon.ReasonNotFound)
 	events := make([]string, 10000)
 	for i := range events {
 		events[i] = `{"type":"engage","ts":1795420800000,"engaged_ms":1}`
 	}
 	tooLarge("10,000 events", batchJSON("", events...))
-	f("101 events", "POST", "/v1/events", batchJSON("", events[:101]...), 400, ReasonTooManyEvents)
+	f("101 events", "POST", "/v1/events", batchJSON("", events[:101]...), 400, beacon.ReasonTooManyEvents)
 
-	// The bad-input corpus over HTTP: each file gets a 4xx and its reason is counted.
-	files, _ := filepath.Glob("testdata/bad/*.json")
+	// The bad-input corpus over HTTP: each file the pipeline refuses (beacon's
+	// TestBadInputCorpus pins which reason) gets a 400 with that reason, counted.
+	files, _ := filepath.Glob(testdata + "bad/*.json")
+	if len(files) < 10 {
+		t.Fatalf("bad-input corpus has %d files", len(files))
+	}
+	var w beacon.Work
+	refused := 0
 	for _, p := range files {
 		name := strings.TrimSuffix(filepath.Base(p), ".json")
-		r := badCorpus[name]
-		if r == ReasonNone {
+		body, _ := os.ReadFile(p)
+		r := w.Process(c.Sites(), &beacon.Input{Body: body, Now: time.Now().UnixMilli()}).Problem.Reason
+		if r == beacon.ReasonNone {
 			continue // odd but valid input, accepted
 		}
-		body, _ := os.ReadFile(p)
+		refused++
 		f("corpus "+name, "POST", "/v1/events", body, 400, r)
+	}
+	if refused < 10 {
+		t.Fatalf("only %d corpus files refused", refused)
 	}
 
 	// Partly bad: the good event is kept, the answer says what was dropped.
@@ -238,19 +249,19 @@ func TestHTTPBadInputGetsNamedReasons(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != `{"accepted":1,"rejected":1,"reason":"unknown_type"}`+"\n" {
 		t.Fatalf("partial: %d %s", resp.StatusCode, b)
 	}
-	if got := value(c.m.eventsRejected[ReasonUnknownType]); got != 2 { // with "all events bad"
+	if got := testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonUnknownType]); got != 2 { // with "all events bad"
 		t.Fatalf("events_rejected{unknown_type} = %v", got)
 	}
 	// DNT on a site that respects it: 204, nothing stored, counted.
 	before := len(spooled(t, c.Collector))
 	resp, _ = do(t, "POST", c.url+"/v1/events", bytes.Replace(okBody, []byte(`"demo"`), []byte(`"private"`), 1), "DNT", "1")
-	if resp.StatusCode != 204 || len(spooled(t, c.Collector)) != before || value(c.m.eventsDropped[ReasonDNT]) != 1 {
+	if resp.StatusCode != 204 || len(spooled(t, c.Collector)) != before || testutil.ToFloat64(c.m.eventsDropped[beacon.ReasonDNT]) != 1 {
 		t.Fatalf("dnt: %d", resp.StatusCode)
 	}
 }
 
 func TestHTTPPreflight(t *testing.T) {
-	c := startCollector(t, CollectorConfig{})
+	c := startCollector(t, Config{})
 	resp, _ := do(t, "OPTIONS", c.url+"/v1/events", nil, "Origin", "http://localhost:5173", "Access-Control-Request-Method", "POST")
 	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
 		t.Fatalf("preflight %d %v", resp.StatusCode, resp.Header)
@@ -262,7 +273,7 @@ func TestHTTPPreflight(t *testing.T) {
 }
 
 func TestHTTPPixel(t *testing.T) {
-	c := startCollector(t, CollectorConfig{})
+	c := startCollector(t, Config{})
 	if len(transparentGIF) != 43 {
 		t.Fatalf("gif is %d bytes", len(transparentGIF))
 	}
@@ -288,14 +299,14 @@ func TestHTTPPixel(t *testing.T) {
 	if msgs[1]["page"] != 2.0 || msgs[1]["page_count"] != 5.0 || msgs[1]["visitor_id"] != "v9" || msgs[1]["event_id"] != "6fa459ea-ee8a-4ca4-894e-db77e160355e" {
 		t.Fatalf("pixel page event %v", msgs[1])
 	}
-	if value(c.m.rejected[ReasonUnknownSite]) != 1 || value(c.m.eventsRejected[ReasonMissingField]) != 1 || value(c.m.eventsRejected[ReasonBadValue]) != 1 {
+	if testutil.ToFloat64(c.m.rejected[beacon.ReasonUnknownSite]) != 1 || testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonMissingField]) != 1 || testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonBadValue]) != 1 {
 		t.Fatal("pixel errors not counted")
 	}
 }
 
 func TestHTTPTrackedLink(t *testing.T) {
-	c := startCollector(t, CollectorConfig{})
-	link, err := c.Sites().LinkURL(c.url, Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
+	c := startCollector(t, Config{})
+	link, err := c.Sites().LinkURL(c.url, beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +363,7 @@ func TestHTTPSnippetAndReload(t *testing.T) {
 	os.WriteFile(filepath.Join(dist, "b.js"), []byte("/*b*/"), 0o644)
 	os.WriteFile(filepath.Join(dist, "0.1.0", "b.js"), []byte("/*b 0.1.0*/"), 0o644)
 	sitesFile := writeSites(t, dir)
-	c := startCollector(t, CollectorConfig{SnippetDir: dist, SitesFile: sitesFile})
+	c := startCollector(t, Config{SnippetDir: dist, SitesFile: sitesFile})
 	resp, b := do(t, "GET", c.url+"/b.js", nil)
 	if resp.StatusCode != 200 || string(b) != "/*b*/" || resp.Header.Get("Cache-Control") != "public, max-age=300" || resp.Header.Get("ETag") == "" {
 		t.Fatalf("b.js %d %q %v", resp.StatusCode, b, resp.Header)
@@ -370,7 +381,7 @@ func TestHTTPSnippetAndReload(t *testing.T) {
 	}
 
 	// Reload: a new site appears; a broken file keeps the old config.
-	f := ConfigFile{Sites: []SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret"}, {SiteKey: "new", Tenant: "demo", SecretFile: "demo.secret"}}}
+	f := beacon.ConfigFile{Sites: []beacon.SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret"}, {SiteKey: "new", Tenant: "demo", SecretFile: "demo.secret"}}}
 	data, _ := json.Marshal(f)
 	os.WriteFile(sitesFile, data, 0o644)
 	if err := c.Reload(); err != nil || c.Sites().Site("new") == nil {
@@ -382,60 +393,9 @@ func TestHTTPSnippetAndReload(t *testing.T) {
 	}
 }
 
-// value reads a counter or gauge.
-func value(m prometheus.Metric) float64 {
-	var d dto.Metric
-	if err := m.Write(&d); err != nil {
-		panic(err)
-	}
-	if d.Counter != nil {
-		return d.Counter.GetValue()
-	}
-	return d.Gauge.GetValue()
-}
-
-func TestSIGHUPReloadsSites(t *testing.T) {
-	// The test listens too, for longer than the collector (cleanups run last-in first-out),
-	// so a SIGHUP sent before Run installs its handler cannot kill the test binary; and it
-	// waits until every signal it sent has arrived before giving up the handler.
-	mine := make(chan os.Signal, 100)
-	signal.Notify(mine, syscall.SIGHUP)
-	sent := 0
-	t.Cleanup(func() {
-		deadline := time.After(10 * time.Second)
-		for got := 0; got < sent; got++ {
-			select {
-			case <-mine:
-			case <-deadline:
-				t.Error("a SIGHUP was not delivered")
-				got = sent
-			}
-		}
-		signal.Stop(mine)
-	})
-	dir := t.TempDir()
-	sitesFile := writeSites(t, dir)
-	c := startCollector(t, CollectorConfig{SitesFile: sitesFile, HandleSIGHUP: true})
-	f := ConfigFile{Sites: []SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret"}, {SiteKey: "added", Tenant: "demo", SecretFile: "demo.secret"}}}
-	data, _ := json.Marshal(f)
-	if err := os.WriteFile(sitesFile, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Run installs its handler asynchronously: signal until the reload shows.
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Sites().Site("added") == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("SIGHUP did not reload the site config")
-		}
-		syscall.Kill(os.Getpid(), syscall.SIGHUP)
-		sent++
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestGracefulShutdown(t *testing.T) {
 	dir := t.TempDir()
-	c, err := NewCollector(CollectorConfig{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{deadBroker(t)},
+	c, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{deadBroker(t)},
 		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -461,23 +421,24 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("still accepting after shutdown")
 	}
 	// The spooled event survives: a new collector on the same spool replays it first.
-	s, err := OpenSpool(SpoolConfig{Dir: filepath.Join(dir, "spool")})
+	s, err := spool.Open(spool.Config{Dir: filepath.Join(dir, "spool")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msgs, _, err := s.Read(10); err != nil || len(msgs) != 1 {
-		t.Fatalf("spool after shutdown: %d messages, %v", len(msgs), err)
+	var b spool.Batch
+	if _, err := s.ReadNow(&b, 10); err != nil || len(b.Msgs) != 1 {
+		t.Fatalf("spool after shutdown: %d messages, %v", len(b.Msgs), err)
 	}
 }
 
 func TestSpoolFullAnswers503(t *testing.T) {
-	c := startCollector(t, CollectorConfig{SpoolMaxBytes: 4096, SpoolSegmentBytes: 4096})
+	c := startCollector(t, Config{SpoolMaxBytes: 4096, SpoolSegmentBytes: 4096})
 	body := readExample(t) // 8 events, about 9 KB normalized: over the limit in one record
 	resp, b := do(t, "POST", c.url+"/v1/events", body)
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !bytes.Contains(b, []byte(`"error":"spool_full"`)) {
 		t.Fatalf("status %d %s", resp.StatusCode, b)
 	}
-	if value(c.m.rejected[ReasonSpoolFull]) != 1 || value(c.m.eventsAccepted) != 0 {
+	if testutil.ToFloat64(c.m.rejected[beacon.ReasonSpoolFull]) != 1 || testutil.ToFloat64(c.m.eventsAccepted) != 0 {
 		t.Fatal("spool_full not counted")
 	}
 	// Small batches fit until the spool is at its limit; then readiness fails too.
@@ -500,7 +461,7 @@ func TestSpoolFullAnswers503(t *testing.T) {
 
 func TestForwardedForOnlyWhenTrusted(t *testing.T) {
 	for _, trust := range []bool{false, true} {
-		c := startCollector(t, CollectorConfig{TrustForwardedFor: trust})
+		c := startCollector(t, Config{TrustForwardedFor: trust})
 		resp, _ := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent), "X-Forwarded-For", "198.51.100.23, 2001:db8:aa:bb::1")
 		if resp.StatusCode != 204 {
 			t.Fatalf("status %d", resp.StatusCode)
@@ -549,12 +510,12 @@ func blackHoleBroker(t testing.TB) string {
 func TestAckSpoolDoesNotWaitForKafka(t *testing.T) {
 	const bound = 3 * time.Second
 	for _, ack := range []string{"", AckKafka} {
-		c := startCollector(t, CollectorConfig{Ack: ack, Brokers: []string{blackHoleBroker(t)}, KafkaTimeout: bound, ShutdownTimeout: time.Second})
+		c := startCollector(t, Config{Ack: ack, Brokers: []string{blackHoleBroker(t)}, KafkaTimeout: bound, ShutdownTimeout: time.Second})
 		t0 := time.Now()
 		resp, b := do(t, "POST", c.url+"/v1/events", readExample(t))
 		took := time.Since(t0)
-		if resp.StatusCode != 204 || value(c.m.spoolMessages) != 8 {
-			t.Fatalf("ack=%q: status %d %s, %v spooled", ack, resp.StatusCode, b, value(c.m.spoolMessages))
+		if resp.StatusCode != 204 || testutil.ToFloat64(c.m.spoolMessages) != 8 {
+			t.Fatalf("ack=%q: status %d %s, %v spooled", ack, resp.StatusCode, b, testutil.ToFloat64(c.m.spoolMessages))
 		}
 		switch {
 		case ack == "" && took >= bound:
@@ -566,15 +527,110 @@ func TestAckSpoolDoesNotWaitForKafka(t *testing.T) {
 }
 
 func TestAckModeAndSyncIntervalSettings(t *testing.T) {
-	if err := (CollectorConfig{SitesFile: "x", Ack: "later"}).Validate(); err == nil || !strings.Contains(err.Error(), "ack mode") {
+	if err := (Config{SitesFile: "x", Ack: "later"}).Validate(); err == nil || !strings.Contains(err.Error(), "-collector.ack") {
 		t.Fatalf("unknown ack mode: %v", err)
 	}
-	c := startCollector(t, CollectorConfig{})
-	if c.cfg.Ack != AckSpool || c.spool.cfg.SyncInterval != 100*time.Millisecond {
-		t.Fatalf("defaults: ack %q, spool fsync every %v", c.cfg.Ack, c.spool.cfg.SyncInterval)
+	if err := (Config{SitesFile: "x", SpoolSyncInterval: -1}).Validate(); err == nil || !strings.Contains(err.Error(), "-collector.spoolSyncInterval") {
+		t.Fatalf("negative spool sync interval: %v", err)
 	}
-	c = startCollector(t, CollectorConfig{SpoolSyncInterval: -1})
-	if c.spool.cfg.SyncInterval != 0 {
-		t.Fatalf("negative interval must fsync before every acknowledgement, got %v", c.spool.cfg.SyncInterval)
+	// One meaning of zero: fsync before every acknowledgement, in the Config as in the flag;
+	// the 100ms default is DefaultConfig's.
+	c := startCollector(t, Config{})
+	if c.cfg.Ack != AckSpool || c.spool.Config().SyncInterval != 0 {
+		t.Fatalf("zero config: ack %q, spool fsync every %v", c.cfg.Ack, c.spool.Config().SyncInterval)
+	}
+	d := DefaultConfig()
+	c = startCollector(t, Config{SpoolSyncInterval: d.SpoolSyncInterval})
+	if d.SpoolSyncInterval != 100*time.Millisecond || c.spool.Config().SyncInterval != d.SpoolSyncInterval {
+		t.Fatalf("default spool fsync every %v, collector's %v", d.SpoolSyncInterval, c.spool.Config().SyncInterval)
+	}
+}
+
+// Two collectors given one -collector.spoolDir would both append to and replay the same
+// files: the second refuses to start and says which flag to change.
+func TestSecondCollectorOnOneSpoolDirRefused(t *testing.T) {
+	c := startCollector(t, Config{})
+	dir := t.TempDir()
+	_, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: c.cfg.SpoolDir, Brokers: []string{deadBroker(t)},
+		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if !errors.Is(err, spool.ErrLocked) || !strings.Contains(err.Error(), "-collector.spoolDir") {
+		t.Fatalf("second collector on %s: %v; want a lock error naming -collector.spoolDir", c.cfg.SpoolDir, err)
+	}
+}
+
+// Connections over -collector.maxConcurrency get fasthttp's own 503 before any handler runs;
+// beacon_connections_rejected_total counts them.
+func TestConnectionsOverMaxConcurrencyAreCounted(t *testing.T) {
+	c := startCollector(t, Config{MaxConcurrency: 1})
+	held, err := net.Dial("tcp", c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	// The held connection is served (and so counted as open) once it has sent a request.
+	fmt.Fprintf(held, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	held.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := held.Read(make([]byte, 512)); err != nil {
+		t.Fatal(err)
+	}
+	rejected := func() float64 {
+		mfs, err := c.m.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "beacon_connections_rejected_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		t.Fatal("beacon_connections_rejected_total is not registered")
+		return 0
+	}
+	if got := rejected(); got != 0 {
+		t.Fatalf("rejected %v before any refusal", got)
+	}
+	// fasthttp answers a refused connection at once, before it reads a request: raw TCP.
+	second, err := net.Dial("tcp", c.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	answer, _ := io.ReadAll(second)
+	if !bytes.HasPrefix(answer, []byte("HTTP/1.1 503")) {
+		t.Fatalf("second connection answered %q, want fasthttp's 503", answer)
+	}
+	if got := rejected(); got != 1 {
+		t.Fatalf("beacon_connections_rejected_total = %v, want 1", got)
+	}
+}
+
+// A spool write that fails (here the disk is full: the segment is /dev/full) answers 503
+// with a reason and counts it; nothing is acknowledged that was not written.
+func TestSpoolWriteFailureAnswers503(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	dir := t.TempDir()
+	spoolDir := filepath.Join(dir, "spool")
+	if err := os.MkdirAll(spoolDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := startCollector(t, Config{SpoolDir: spoolDir, SpoolSyncInterval: DefaultConfig().SpoolSyncInterval})
+	// The first segment the fresh spool will create, made /dev/full after it was opened.
+	if err := os.Symlink("/dev/full", filepath.Join(spoolDir, "00000000000000000001.seg")); err != nil {
+		t.Fatal(err)
+	}
+	resp, b := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent))
+	var e struct{ Error, Detail string }
+	json.Unmarshal(b, &e)
+	if resp.StatusCode != 503 || e.Error != "spool_full" || !strings.Contains(e.Detail, "cannot be written") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d %s", resp.StatusCode, b)
+	}
+	if testutil.ToFloat64(c.m.spoolErrors) != 1 || testutil.ToFloat64(c.m.rejected[beacon.ReasonSpoolFull]) != 1 || testutil.ToFloat64(c.m.eventsAccepted) != 0 {
+		t.Fatal("the failed write is not counted as such")
+	}
+	if msgs := spooled(t, c.Collector); len(msgs) != 0 {
+		t.Fatalf("%d messages readable from a spool whose write failed", len(msgs))
 	}
 }

@@ -1,4 +1,4 @@
-package beacon
+package spool
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ func appendN(t *testing.T, s *Spool, from, n int) {
 	t.Helper()
 	for i := from; i < from+n; i++ {
 		v1, v2 := fmt.Sprintf(`{"n":%d,"m":1}`, i), fmt.Sprintf(`{"n":%d,"m":2}`, i)
-		if err := s.Append([]byte(fmt.Sprintf("k%d", i%3)), []byte(v1+v2), []int{len(v1), len(v1) + len(v2)}); err != nil {
+		if _, err := s.Append([]byte(fmt.Sprintf("k%d", i%3)), []byte(v1+v2), []int{len(v1), len(v1) + len(v2)}); err != nil {
 			t.Fatalf("append %d: %v", i, err)
 		}
 	}
@@ -27,26 +27,26 @@ func appendN(t *testing.T, s *Spool, from, n int) {
 func drain(t *testing.T, s *Spool, batch int) []string {
 	t.Helper()
 	var out []string
+	var b Batch
 	for {
-		msgs, pos, err := s.Read(batch)
+		b.Reset()
+		pos, err := s.ReadNow(&b, batch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(msgs) == 0 {
+		if len(b.Msgs) == 0 {
 			return out
 		}
-		for _, m := range msgs {
+		for _, m := range b.Msgs {
 			out = append(out, string(m.Key)+" "+string(m.Value))
 		}
-		if err := s.Commit(pos); err != nil {
-			t.Fatal(err)
-		}
+		s.Commit(pos)
 	}
 }
 
 func TestSpoolOrderRotationAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 300})
+	s, err := Open(Config{Dir: dir, SegmentBytes: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +58,17 @@ func TestSpoolOrderRotationAndRestart(t *testing.T) {
 		t.Fatalf("segments %d, want rotation at 300 bytes", s.Segments())
 	}
 	// Read part, commit, then "crash" (no Close) and reopen: replay continues after the cursor.
-	msgs, pos, err := s.Read(6)
-	if err != nil || len(msgs) != 6 {
-		t.Fatalf("read %d %v", len(msgs), err)
+	var b Batch
+	pos, err := s.Read(&b, 6)
+	if err != nil || len(b.Msgs) != 6 {
+		t.Fatalf("read %d %v", len(b.Msgs), err)
 	}
-	if err := s.Commit(pos); err != nil {
+	s.Commit(pos)
+	if err := s.flushCursor(); err != nil { // as the cursor loop would within CursorInterval
 		t.Fatal(err)
 	}
-	s2, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 300})
+	s.lock.Close() // the "crashed" process's lock goes with it
+	s2, err := Open(Config{Dir: dir, SegmentBytes: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,26 +93,26 @@ func TestSpoolOrderRotationAndRestart(t *testing.T) {
 }
 
 func TestSpoolFull(t *testing.T) {
-	s, err := OpenSpool(SpoolConfig{Dir: t.TempDir(), MaxBytes: 200})
+	s, err := Open(Config{Dir: t.TempDir(), MaxBytes: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var full error
 	for i := 0; i < 10 && full == nil; i++ {
-		full = s.Append([]byte("k"), []byte(`{"x":"0123456789"}`), []int{18})
+		_, full = s.Append([]byte("k"), []byte(`{"x":"0123456789"}`), []int{18})
 	}
-	if !errors.Is(full, ErrSpoolFull) || !s.Full() && s.Pending() < 170 {
+	if !errors.Is(full, ErrFull) || !s.Full() && s.Pending() < 170 {
 		t.Fatalf("err %v pending %d", full, s.Pending())
 	}
 	drain(t, s, 100)
-	if err := s.Append([]byte("k"), []byte(`{}`), []int{2}); err != nil {
+	if _, err := s.Append([]byte("k"), []byte(`{}`), []int{2}); err != nil {
 		t.Fatalf("after drain: %v", err)
 	}
 }
 
 func TestSpoolCorruptRecordEndsSegment(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenSpool(SpoolConfig{Dir: dir, SegmentBytes: 1 << 20})
+	s, err := Open(Config{Dir: dir, SegmentBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +130,7 @@ func TestSpoolCorruptRecordEndsSegment(t *testing.T) {
 	f.Write([]byte{40, 0, 0})
 	f.Close()
 
-	s2, err := OpenSpool(SpoolConfig{Dir: dir})
+	s2, err := Open(Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +146,7 @@ func TestSpoolCorruptRecordEndsSegment(t *testing.T) {
 
 // Concurrent appends share fsyncs and lose nothing; each writer's records keep its order.
 func TestSpoolConcurrentAppends(t *testing.T) {
-	s, err := OpenSpool(SpoolConfig{Dir: t.TempDir(), SegmentBytes: 4096})
+	s, err := Open(Config{Dir: t.TempDir(), SegmentBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +158,7 @@ func TestSpoolConcurrentAppends(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				v := fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)
-				if err := s.Append([]byte(fmt.Sprint(w)), []byte(v), []int{len(v)}); err != nil {
+				if _, err := s.Append([]byte(fmt.Sprint(w)), []byte(v), []int{len(v)}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -182,7 +185,7 @@ func TestSpoolConcurrentAppends(t *testing.T) {
 // BenchmarkSpoolAppendParallel measures durable appends/s while Kafka is away, many
 // requests at once (group commit).
 func BenchmarkSpoolAppendParallel(b *testing.B) {
-	s, err := OpenSpool(SpoolConfig{Dir: b.TempDir(), MaxBytes: 1 << 40})
+	s, err := Open(Config{Dir: b.TempDir(), MaxBytes: 1 << 40})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -191,7 +194,7 @@ func BenchmarkSpoolAppendParallel(b *testing.B) {
 	b.SetParallelism(32) // 32 goroutines per CPU
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := s.Append([]byte("visitor"), msg, []int{500, 1000}); err != nil {
+			if _, err := s.Append([]byte("visitor"), msg, []int{500, 1000}); err != nil {
 				b.Error(err)
 				return
 			}
@@ -202,7 +205,7 @@ func BenchmarkSpoolAppendParallel(b *testing.B) {
 
 // Appends that arrive while a write is under way wait for it and then share one write(2).
 func TestSpoolGroupWrite(t *testing.T) {
-	s, err := OpenSpool(SpoolConfig{Dir: t.TempDir(), SyncInterval: time.Hour})
+	s, err := Open(Config{Dir: t.TempDir(), SyncInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +223,7 @@ func TestSpoolGroupWrite(t *testing.T) {
 	appendOne := func(i int) {
 		defer wg.Done()
 		v := fmt.Sprintf(`{"i":%d}`, i)
-		if err := s.Append([]byte("k"), []byte(v), []int{len(v)}); err != nil {
+		if _, err := s.Append([]byte("k"), []byte(v), []int{len(v)}); err != nil {
 			t.Error(err)
 		}
 	}
@@ -261,7 +264,7 @@ func (s *Spool) queuedRecords() int {
 	defer s.mu.Unlock()
 	n := 0
 	for b := s.queued; len(b) >= spoolHeaderLen; n++ {
-		b = b[spoolHeaderLen+int(binary.LittleEndian.Uint32(b)):]
+		b = b[spoolHeaderLen+int(binary.LittleEndian.Uint32(b)&^keyOnce):]
 	}
 	if s.writing {
 		n++ // the held record
@@ -273,7 +276,7 @@ func (s *Spool) queuedRecords() int {
 // removes a fully replayed segment so the next run starts empty.
 func TestSpoolBackgroundSyncAndCleanClose(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenSpool(SpoolConfig{Dir: dir, SyncInterval: 5 * time.Millisecond})
+	s, err := Open(Config{Dir: dir, SyncInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +303,7 @@ func TestSpoolBackgroundSyncAndCleanClose(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = OpenSpool(SpoolConfig{Dir: dir})
+	s, err = Open(Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +320,7 @@ func TestSpoolBackgroundSyncAndCleanClose(t *testing.T) {
 // The shipper reads what was just written from memory, not from the segment file.
 func TestSpoolReadsRecentRecordsFromMemory(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenSpool(SpoolConfig{Dir: dir, SyncInterval: time.Hour})
+	s, err := Open(Config{Dir: dir, SyncInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

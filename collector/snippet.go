@@ -1,9 +1,8 @@
-package beacon
+package collector
 
 import (
 	"bytes"
 	"compress/gzip"
-	"mime"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,12 +24,6 @@ type snippetFile struct {
 type snippetFiles map[string]*snippetFile
 
 const maxSnippetFile = 256 << 10
-
-func init() {
-	// The demo's sample video; minimal systems have no /etc/mime.types entry for it and
-	// Chromium will not play it as application/octet-stream.
-	mime.AddExtensionType(".webm", "video/webm")
-}
 
 func loadSnippets(dir string) *snippetFiles {
 	files := snippetFiles{}

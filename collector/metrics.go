@@ -1,6 +1,9 @@
-package beacon
+package collector
 
 import (
+	"strconv"
+
+	"github.com/beaconprm/beacon/beacon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -30,14 +33,15 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	requests       [numRoutes][len(statusCodes) + 1]prometheus.Counter
-	rejected       [numReasons]prometheus.Counter // whole requests, by reason
+	rejected       [beacon.NumReasons]prometheus.Counter // whole requests, by reason
 	eventsAccepted prometheus.Counter
-	eventsRejected [numReasons]prometheus.Counter
-	eventsDropped  [numReasons]prometheus.Counter
-	attribution    [numAttr]prometheus.Counter
+	eventsRejected [beacon.NumReasons]prometheus.Counter
+	eventsDropped  [beacon.NumReasons]prometheus.Counter
+	attribution    [beacon.NumAttributions]prometheus.Counter
 	bodyBytes      prometheus.Counter
 	inflight       prometheus.Gauge
 
+	ackTimeouts   prometheus.Counter
 	kafkaLatency  prometheus.Histogram
 	kafkaErrors   prometheus.Counter
 	kafkaMessages prometheus.Counter
@@ -58,7 +62,7 @@ func newMetrics(c *Collector) *metrics {
 	reg.MustRegister(reqs)
 	for r := range numRoutes {
 		for i, code := range statusCodes {
-			m.requests[r][i] = reqs.WithLabelValues(routeNames[r], itoaInt(code))
+			m.requests[r][i] = reqs.WithLabelValues(routeNames[r], strconv.Itoa(code))
 		}
 		m.requests[r][len(statusCodes)] = reqs.WithLabelValues(routeNames[r], "other")
 	}
@@ -66,35 +70,36 @@ func newMetrics(c *Collector) *metrics {
 	evRej := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_events_rejected_total", Help: "Events dropped by per-event rules, by reason (WIRE.md)."}, []string{"reason"})
 	evDrop := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_events_dropped_total", Help: "Batches dropped by site privacy settings (dnt, no_consent)."}, []string{"reason"})
 	reg.MustRegister(rej, evRej, evDrop)
-	for r := Reason(1); r < numReasons; r++ {
+	for r := beacon.Reason(1); r < beacon.NumReasons; r++ {
 		m.rejected[r] = rej.WithLabelValues(r.String())
 		m.eventsRejected[r] = evRej.WithLabelValues(r.String())
 		m.eventsDropped[r] = evDrop.WithLabelValues(r.String())
 	}
 	attr := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_attribution_total", Help: "Batches by partner token outcome (token = verified)."}, []string{"result"})
 	reg.MustRegister(attr)
-	for a := range numAttr {
+	for a := range beacon.NumAttributions {
 		m.attribution[a] = attr.WithLabelValues(a.String())
 	}
 	m.eventsAccepted = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_events_accepted_total", Help: "Events accepted and handed to Kafka or the spool."})
 	m.bodyBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_request_body_bytes_total", Help: "Bytes of request bodies read."})
 	m.inflight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "beacon_inflight_requests", Help: "Requests being handled."})
-	m.kafkaLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "beacon_kafka_produce_seconds", Help: "Time for Kafka to acknowledge a request's events (acks=all).",
+	m.ackTimeouts = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_ack_timeouts_total", Help: "Requests (-collector.ack=kafka) answered before their events reached Kafka: after -collector.kafkaTimeout, or at once while Kafka writes fail; their events stay in the spool."})
+	m.kafkaLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "beacon_kafka_produce_seconds", Help: "Time for Kafka to acknowledge one write of the shipper (acks=all).",
 		Buckets: []float64{.001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}})
-	m.kafkaErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_kafka_errors_total", Help: "Kafka produce failures and timeouts (events then go to the spool)."})
-	m.kafkaMessages = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_kafka_messages_total", Help: "Messages acknowledged by Kafka (direct and replayed)."})
+	m.kafkaErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_kafka_errors_total", Help: "Failed Kafka writes of the shipper (retried with backoff; the events stay in the spool)."})
+	m.kafkaMessages = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_kafka_messages_total", Help: "Messages acknowledged by Kafka."})
 	m.spoolAppends = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_appends_total", Help: "Records (requests) written to the disk spool."})
 	m.spoolMessages = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_messages_total", Help: "Messages written to the disk spool."})
-	m.spoolReplayed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_replayed_messages_total", Help: "Messages replayed from the spool to Kafka."})
+	m.spoolReplayed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_replayed_messages_total", Help: "Messages shipped from the spool to Kafka (every event passes the spool)."})
 	m.spoolErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_errors_total", Help: "Spool write failures other than full (disk errors)."})
-	reg.MustRegister(m.eventsAccepted, m.bodyBytes, m.inflight, m.kafkaLatency, m.kafkaErrors, m.kafkaMessages,
+	reg.MustRegister(m.eventsAccepted, m.bodyBytes, m.inflight, m.ackTimeouts, m.kafkaLatency, m.kafkaErrors, m.kafkaMessages,
 		m.spoolAppends, m.spoolMessages, m.spoolReplayed, m.spoolErrors)
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_config_reloads_total", Help: "Site config reloads (SIGHUP) by result."}, []string{"result"})
 	reg.MustRegister(reloads)
 	m.reloads = [2]prometheus.Counter{reloads.WithLabelValues("ok"), reloads.WithLabelValues("error")}
 
 	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_bytes", Help: "Bytes in the spool not yet shipped to Kafka (the shipper's lag with -collector.ack=spool)."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_bytes", Help: "Bytes in the spool not yet shipped to Kafka (the shipper's lag)."},
 			func() float64 { return float64(c.spool.Pending()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_segments", Help: "Spool segment files."},
 			func() float64 { return float64(c.spool.Segments()) }),
@@ -102,17 +107,10 @@ func newMetrics(c *Collector) *metrics {
 			func() float64 { return float64(c.spool.Pending()) / float64(c.cfg.SpoolMaxBytes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_corrupt_records_total", Help: "Corrupt or torn spool records skipped during replay."},
 			func() float64 { return float64(c.spool.Corrupt()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spooling", Help: "1 while new events go to the spool: always with -collector.ack=spool; with ack=kafka while Kafka is away or the spool is not yet replayed."},
-			func() float64 {
-				if c.spooling.Load() {
-					return 1
-				}
-				return 0
-			}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_kafka_queue_fullness_ratio", Help: "Requests waiting for the Kafka producer over -collector.kafkaQueue; at 1 requests go to the spool."},
-			func() float64 { return float64(len(c.producer.queue)) / float64(cap(c.producer.queue)) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_concurrency_fullness_ratio", Help: "In-flight requests over -collector.maxConcurrency."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_concurrency_fullness_ratio", Help: "Open connections (idle keep-alives included) over -collector.maxConcurrency; at 1 new connections are refused (beacon_connections_rejected_total)."},
 			func() float64 { return float64(c.server.GetOpenConnectionsCount()) / float64(c.cfg.MaxConcurrency) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_connections_rejected_total", Help: "Connections refused with fasthttp's own 503 because -collector.maxConcurrency were open; raise it (memory allows) or add collectors."},
+			func() float64 { return float64(c.server.GetRejectedConnectionsCount()) }),
 	)
 	return m
 }
@@ -126,5 +124,3 @@ func (m *metrics) request(r route, code int) {
 	}
 	m.requests[r][len(statusCodes)].Inc()
 }
-
-func itoaInt(n int) string { return string(appendUint(nil, uint64(n))) }

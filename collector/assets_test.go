@@ -1,4 +1,4 @@
-package beacon
+package collector
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ func TestHTTPDemoAndViewerAssets(t *testing.T) {
 	}
 	video := bytes.Repeat([]byte("0123456789"), 1000)
 	os.WriteFile(filepath.Join(dist, "demo", "sample.webm"), video, 0o644)
-	c := startCollector(t, CollectorConfig{SnippetDir: dist})
+	c := startCollector(t, Config{SnippetDir: dist})
 
 	for _, d := range []string{"demo", "viewer"} {
 		resp, b := do(t, "GET", c.url+"/"+d+"/", nil)

@@ -1,0 +1,82 @@
+package beacon
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Link is a tracked link (GET /l/<token>, WIRE.md "Partner tokens and tracked links") after
+// verification.
+type Link struct {
+	// Attribution is the token check's outcome (AttrToken: the signature verified).
+	Attribution Attribution
+	// Target is the signed redirect target, empty when the link does not verify (or is a
+	// partner token without a target): then nothing is recorded and nobody is redirected.
+	Target string
+	// Token is the partner token (pb_t) to carry to the target; empty when it could not be
+	// minted.
+	Token string
+}
+
+// Redirect is where the person is sent: the target with pb_t=<Token> added to its query.
+func (l Link) Redirect() string {
+	loc, frag := l.Target, ""
+	if i := strings.IndexByte(loc, '#'); i >= 0 {
+		loc, frag = loc[:i], loc[i:]
+	}
+	sep := "?"
+	if strings.IndexByte(loc, '?') >= 0 {
+		sep = "&"
+	}
+	return loc + sep + "pb_t=" + l.Token + frag
+}
+
+// ProcessLink verifies a tracked link token and, when it verifies, records its click: one
+// "click" event (action "tracked") for the tenant's default site, attributed with a fresh
+// partner token, run through the pipeline. The Result is the click's (zero when the link did
+// not verify). in.Origin is ignored; in.Referer is recorded as the referrer.
+func (w *Work) ProcessLink(sites *Sites, tok string, in *Input) (Link, Result) {
+	// The claims point into w.link, which nothing else writes until the next request: the
+	// Link's Target stays valid until then.
+	claims, a, scratch := sites.verifyLink(tok, in.Now/1000, w.link[:0])
+	w.link = scratch
+	if a != AttrToken || claims.Target == "" {
+		w.reset()
+		return Link{Attribution: a}, Result{}
+	}
+	link := Link{Attribution: a, Target: claims.Target}
+	t := sites.byTenant[claims.Tenant]
+	site := sites.Site(t.defaultSite)
+	attrTok, err := t.mint(Claims{Tenant: claims.Tenant, Partner: claims.Partner, User: claims.User, Campaign: claims.Campaign, Expires: claims.Expires})
+	if err != nil || site == nil {
+		w.reset()
+		return link, Result{Problem: Problem{Reason: ReasonBadLink, Detail: "cannot mint partner token"}}
+	}
+	link.Token = attrTok
+
+	b := w.batch()
+	b.Site, b.SentAt, b.Token = site.Key, in.Now, attrTok
+	b.VisitorID = partnerVisitorID(claims)
+	b.SessionID = "link"
+	b.Referrer = in.Referer
+	e := b.nextEvent()
+	e.Type, e.Action, e.TS = "click", "tracked", in.Now
+	e.Href, e.ContentID = claims.Target, claims.Content
+	in2 := *in
+	in2.Origin = ""
+	return link, w.processBatch(sites, &in2)
+}
+
+// partnerVisitorID is the visitor id of link clicks: stable per partner user, so clicks
+// before the snippet has an id still group by person.
+func partnerVisitorID(c Claims) string {
+	h := xxhash.New()
+	h.WriteString(c.Tenant)
+	h.Write([]byte{0})
+	h.WriteString(c.Partner)
+	h.Write([]byte{0})
+	h.WriteString(c.User)
+	return "pu_" + strconv.FormatUint(h.Sum64(), 16)
+}

@@ -1,0 +1,79 @@
+package beacon
+
+import (
+	"strings"
+	"testing"
+)
+
+// A tracked link records one click and carries a fresh partner token to its target; a link
+// that does not verify (or a partner token, which has no target) records nothing.
+func TestProcessLink(t *testing.T) {
+	sites := testSites(t)
+	claims := Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4", Content: "doc-1", Target: "https://t.example/d?x=1#top"}
+	link, err := sites.LinkURL("http://c.example", claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := link[strings.Index(link, "/l/")+3:]
+	partnerTok, _ := sites.Mint(Claims{Tenant: "demo", Partner: "acme"})
+	var w Work
+	in := exampleInput(nil)
+	in.Referer = "https://mail.example/"
+
+	l, res := w.ProcessLink(sites, tok, in)
+	if l.Attribution != AttrToken || l.Target != claims.Target || l.Token == "" || res.Accepted != 1 {
+		t.Fatalf("good link: %+v %+v", l, res)
+	}
+	if r := l.Redirect(); r != "https://t.example/d?x=1&pb_t="+l.Token+"#top" {
+		t.Fatalf("redirect %q", r)
+	}
+	m := messages(&w)[0]
+	if m["type"] != "click" || m["action"] != "tracked" || m["content_id"] != "doc-1" || m["partner_user_id"] != "jane" ||
+		m["referrer"] != "https://mail.example/" || !strings.HasPrefix(m["visitor_id"].(string), "pu_") || m["attribution"] != "token" {
+		t.Fatalf("click %v", m)
+	}
+
+	f := func(name, tok string, want Attribution) {
+		t.Helper()
+		l, res := w.ProcessLink(sites, tok, in)
+		if l.Attribution != want || l.Target != "" || res.Accepted != 0 || len(w.Ends) != 0 {
+			t.Errorf("%s: %+v %+v, want attribution %v and nothing recorded", name, l, res, want)
+		}
+	}
+	f("tampered", tamper(t, tok), AttrBadSignature)
+	f("truncated", tok[:len(tok)-3], AttrMalformed)
+	f("garbage", "a.b", AttrMalformed)
+	f("empty", "", AttrMalformed)
+	f("partner token", partnerTok, AttrToken)
+}
+
+// The pixel decodes its query into one event; no visitor id derives one per network, agent
+// and day; bad numbers drop the event with a reason.
+func TestProcessPixel(t *testing.T) {
+	sites := testSites(t)
+	var w Work
+	in := exampleInput(nil)
+	in.Referer = "https://page.example/a?pb_t=x"
+	f := func(q query, accepted int, check func(m map[string]any) bool) {
+		t.Helper()
+		res := w.ProcessPixel(sites, q, in)
+		if res.Accepted != accepted {
+			t.Errorf("%v: %+v, want %d accepted", q, res, accepted)
+			return
+		}
+		if accepted == 1 && !check(messages(&w)[0]) {
+			t.Errorf("%v: message %v", q, messages(&w)[0])
+		}
+	}
+	f(query{"site": {"demo"}, "cid": {"doc"}}, 1, func(m map[string]any) bool {
+		return m["type"] == "view" && m["url"] == "https://page.example/a" && m["session_id"] == "pixel" && strings.HasPrefix(m["visitor_id"].(string), "px_")
+	})
+	f(query{"site": {"demo"}, "vid": {"v9"}, "type": {"page"}, "cid": {"doc"}, "p": {"2"}, "pc": {"5"}}, 1, func(m map[string]any) bool {
+		return m["visitor_id"] == "v9" && m["page"] == 2.0 && m["page_count"] == 5.0
+	})
+	f(query{"site": {"demo"}, "type": {"page"}, "cid": {"doc"}, "p": {"x"}}, 0, nil)
+	f(query{"site": {"demo"}, "type": {"scroll"}, "d": {"101"}}, 0, nil)
+	if res := w.ProcessPixel(sites, query{"site": {"nope"}}, in); res.Problem.Reason != ReasonUnknownSite {
+		t.Errorf("unknown site: %+v", res)
+	}
+}

@@ -1,0 +1,435 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/internal/spool"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/compress"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// Config configures the collector. Zero values take the defaults in the comments,
+// which work with the local stack (`beacon dev`).
+type Config struct {
+	// ListenAddr is the HTTP address; default 127.0.0.1:8080. Ignored when Listener is set.
+	ListenAddr string
+	// Listener, when set, is used instead of listening on ListenAddr (tests, socket activation).
+	Listener net.Listener
+	// SitesFile is the site config file (required); Reload reads it again.
+	SitesFile string
+
+	// Ack is when a request's events count as delivered, so it gets its 2xx. Either way they
+	// are first appended to the spool (the write-ahead log), and one shipper sends the spool
+	// to Kafka in order (acks=all) and commits its position:
+	//   - "spool" (default): once they are appended to the spool. Requests never wait on Kafka.
+	//   - "kafka": once the shipper has committed past them (Kafka has them), waiting at most
+	//     KafkaTimeout; after that, or at once while the shipper's last Kafka write failed,
+	//     the request is answered from the spool as with "spool".
+	// Either way nothing acknowledged is lost when any one process is killed; see
+	// SpoolSyncInterval for machine crashes.
+	Ack string
+
+	// Brokers are the Kafka bootstrap brokers; default 127.0.0.1:9092.
+	Brokers []string
+	// Topic receives one normalized event per message; default beacon.events.
+	Topic string
+	// KafkaTimeout bounds how long a request waits for its events to reach Kafka with
+	// Ack "kafka"; default 250ms.
+	KafkaTimeout time.Duration
+	// KafkaCompression is none, gzip, snappy, lz4 or zstd; default lz4.
+	KafkaCompression string
+
+	// SpoolDir holds the disk spool; default var/spool (where `beacon dev` keeps it).
+	SpoolDir string
+	// SpoolMaxBytes bounds the spool; when full, requests get 503 spool_full; default 1 GiB.
+	SpoolMaxBytes int64
+	// SpoolSegmentBytes is the size at which a spool segment is sealed; default 16 MiB.
+	SpoolSegmentBytes int64
+	// SpoolSyncInterval is how often spooled records are fsynced. A record is acknowledged once
+	// written to the spool file (in the page cache: it survives the collector being killed);
+	// a machine crash or power loss can lose what was acknowledged in the last
+	// SpoolSyncInterval and not yet shipped to Kafka. 0 = fsync before every acknowledgement
+	// (group-committed: concurrent requests share one fsync); DefaultConfig has 100ms.
+	SpoolSyncInterval time.Duration
+	// ShipBatch bounds the spooled messages the shipper sends per Kafka write; default 4096.
+	ShipBatch int
+
+	// MaxBodySize bounds a request body (413 body_too_large); default 64 KiB, the browser's
+	// keepalive quota for the snippet's beacons (js-snippet/src/batch.js).
+	MaxBodySize int
+	// MaxConcurrency bounds connections served at once; default 10000.
+	MaxConcurrency int
+	// ReadTimeout bounds reading one request; default 10s. IdleTimeout bounds keep-alive
+	// idleness; default 60s.
+	ReadTimeout, IdleTimeout time.Duration
+	// TrustForwardedFor takes the client address from the last X-Forwarded-For entry (set it
+	// only behind a proxy that appends it).
+	TrustForwardedFor bool
+	// SnippetDir is the snippet build (js-snippet/dist) served at /b.js; default
+	// js-snippet/dist. Missing is fine: those routes answer 404.
+	SnippetDir string
+	// ShutdownTimeout bounds draining in-flight requests at shutdown; default 10s.
+	ShutdownTimeout time.Duration
+	// Logger receives operational messages; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Ack modes.
+const (
+	AckSpool = "spool"
+	AckKafka = "kafka"
+)
+
+// DefaultConfig is the configuration `beacon collector`'s flags start from: the local
+// stack's (`beacon dev` keeps its files under var/). A zero field of a Config passed to New
+// takes the value here, except SitesFile (required) and SpoolSyncInterval (0 = fsync before
+// every acknowledgement).
+func DefaultConfig() Config {
+	return Config{
+		ListenAddr:        "127.0.0.1:8080",
+		SitesFile:         "var/sites.json",
+		Ack:               AckSpool,
+		Brokers:           []string{"127.0.0.1:9092"},
+		Topic:             "beacon.events",
+		KafkaTimeout:      250 * time.Millisecond,
+		KafkaCompression:  "lz4",
+		SpoolDir:          "var/spool",
+		SpoolMaxBytes:     1 << 30,
+		SpoolSegmentBytes: 16 << 20,
+		SpoolSyncInterval: 100 * time.Millisecond,
+		ShipBatch:         4096,
+		MaxBodySize:       64 << 10,
+		MaxConcurrency:    10000,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		SnippetDir:        "js-snippet/dist",
+		ShutdownTimeout:   10 * time.Second,
+	}
+}
+
+func (c *Config) setDefaults() {
+	d := DefaultConfig()
+	setDefault(&c.ListenAddr, d.ListenAddr)
+	setDefault(&c.Ack, d.Ack)
+	if len(c.Brokers) == 0 {
+		c.Brokers = d.Brokers
+	}
+	setDefault(&c.Topic, d.Topic)
+	setDefault(&c.KafkaTimeout, d.KafkaTimeout)
+	setDefault(&c.KafkaCompression, d.KafkaCompression)
+	setDefault(&c.SpoolDir, d.SpoolDir)
+	setDefault(&c.SpoolMaxBytes, d.SpoolMaxBytes)
+	setDefault(&c.SpoolSegmentBytes, d.SpoolSegmentBytes)
+	setDefault(&c.ShipBatch, d.ShipBatch)
+	setDefault(&c.MaxBodySize, d.MaxBodySize)
+	setDefault(&c.MaxConcurrency, d.MaxConcurrency)
+	setDefault(&c.ReadTimeout, d.ReadTimeout)
+	setDefault(&c.IdleTimeout, d.IdleTimeout)
+	setDefault(&c.SnippetDir, d.SnippetDir)
+	setDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// setDefault sets *v to d when *v is zero.
+func setDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	c.setDefaults()
+	if c.SitesFile == "" {
+		return errors.New("a site config file is required; set -collector.sites (beacon dev writes one)")
+	}
+	if c.Ack != AckSpool && c.Ack != AckKafka {
+		return fmt.Errorf("unknown -collector.ack mode %q: want spool (acknowledge once spooled) or kafka (once shipped to Kafka, at most -collector.kafkaTimeout)", c.Ack)
+	}
+	if _, err := compressionCodec(c.KafkaCompression); err != nil {
+		return err
+	}
+	if c.SpoolSegmentBytes > c.SpoolMaxBytes {
+		return errors.New("-collector.spoolSegmentSize must not exceed -collector.spoolMaxSize")
+	}
+	if c.MaxBodySize < 1024 {
+		return errors.New("max body size must be at least 1KiB; raise -collector.maxBodySize")
+	}
+	for _, v := range [...]struct {
+		name string
+		neg  bool
+	}{{"-collector.kafkaTimeout", c.KafkaTimeout < 0}, {"-collector.spoolSyncInterval", c.SpoolSyncInterval < 0},
+		{"-collector.spoolMaxSize", c.SpoolMaxBytes < 0}, {"-collector.spoolSegmentSize", c.SpoolSegmentBytes < 0},
+		{"-collector.shipBatch", c.ShipBatch < 0}, {"-collector.maxConcurrency", c.MaxConcurrency < 0},
+		{"-collector.readTimeout", c.ReadTimeout < 0}, {"-collector.idleTimeout", c.IdleTimeout < 0},
+		{"-collector.shutdownTimeout", c.ShutdownTimeout < 0}} {
+		if v.neg {
+			return fmt.Errorf("%s must not be negative", v.name)
+		}
+	}
+	return nil
+}
+
+func compressionCodec(name string) (kafka.Compression, error) {
+	switch name {
+	case "none":
+		return 0, nil
+	case "gzip":
+		return compress.Gzip, nil
+	case "snappy":
+		return compress.Snappy, nil
+	case "lz4":
+		return compress.Lz4, nil
+	case "zstd":
+		return compress.Zstd, nil
+	}
+	return 0, fmt.Errorf("unknown kafka compression %q: want none, gzip, snappy, lz4 or zstd", name)
+}
+
+// Collector is the beacon HTTP collector: it validates and enriches beacons, appends them to
+// its spool (the write-ahead log) and ships the spool to Kafka.
+type Collector struct {
+	cfg      Config
+	log      *slog.Logger
+	sites    atomic.Pointer[beacon.Sites]
+	snippets atomic.Pointer[snippetFiles]
+	spool    *spool.Spool
+	shipper  shipper
+	draining atomic.Bool
+	server   *fasthttp.Server
+	ln       net.Listener
+	m        *metrics
+	reqs     sync.Pool
+	timers   sync.Pool
+	metricsH fasthttp.RequestHandler
+	assets   fasthttp.RequestHandler
+}
+
+// reqState is the pooled per-request state.
+type reqState struct {
+	work    beacon.Work
+	in      beacon.Input
+	out     []byte
+	shipped chan struct{} // ack=kafka: the shipper committed past this request's record
+}
+
+// New loads the site config, opens the spool and the listener; Run serves.
+func New(cfg Config) (*Collector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	c := &Collector{cfg: cfg, log: cfg.Logger}
+	sites, err := beacon.LoadConfig(cfg.SitesFile)
+	if err != nil {
+		return nil, err
+	}
+	c.sites.Store(sites)
+	c.snippets.Store(loadSnippets(cfg.SnippetDir))
+	c.spool, err = spool.Open(spool.Config{Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, SegmentBytes: cfg.SpoolSegmentBytes,
+		SyncInterval: cfg.SpoolSyncInterval})
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the spool: %w; each collector needs its own -collector.spoolDir", err)
+	}
+	codec, _ := compressionCodec(cfg.KafkaCompression)
+	c.shipper.init(c, &kafka.Writer{
+		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, Compression: codec,
+		// The shipper hands over whole batches and waits for them: nothing to gather.
+		BatchTimeout: time.Millisecond, BatchSize: cfg.ShipBatch, BatchBytes: 16 << 20,
+		MaxAttempts: 3, WriteBackoffMin: 100 * time.Millisecond, WriteBackoffMax: time.Second,
+		AllowAutoTopicCreation: true,
+	})
+	c.timers.New = func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}
+	c.reqs.New = func() any { return &reqState{shipped: make(chan struct{}, 1)} }
+	c.server = &fasthttp.Server{
+		Handler:               c.handle,
+		ErrorHandler:          c.handleError,
+		Name:                  "beacon",
+		MaxRequestBodySize:    cfg.MaxBodySize,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.ReadTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		Concurrency:           cfg.MaxConcurrency,
+		ReadBufferSize:        16 << 10, // pixel URLs carry page URLs in the query
+		NoDefaultServerHeader: true,
+		CloseOnShutdown:       true,
+		Logger:                slogPrintf{cfg.Logger},
+	}
+	c.m = newMetrics(c)
+	c.metricsH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(c.m.reg, promhttp.HandlerOpts{}))
+	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CacheDuration: time.Minute,
+		IndexNames: []string{"index.html"}, AcceptByteRange: true} // the demo video seeks by range
+	c.assets = fs.NewRequestHandler()
+	c.ln = cfg.Listener
+	if c.ln == nil {
+		c.ln, err = net.Listen("tcp", cfg.ListenAddr)
+		if err != nil {
+			c.spool.Close()
+			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.listenAddr", cfg.ListenAddr, err)
+		}
+	}
+	return c, nil
+}
+
+// Addr is the address the collector listens on.
+func (c *Collector) Addr() net.Addr { return c.ln.Addr() }
+
+// Sites returns the current site config.
+func (c *Collector) Sites() *beacon.Sites { return c.sites.Load() }
+
+// Reload reads the site config and snippet files again; on error the old config stays.
+func (c *Collector) Reload() error {
+	s, err := beacon.LoadConfig(c.cfg.SitesFile)
+	if err != nil {
+		c.m.reloads[1].Inc()
+		c.log.Error("site config reload failed; keeping the old one", "err", err)
+		return err
+	}
+	c.sites.Store(s)
+	c.snippets.Store(loadSnippets(c.cfg.SnippetDir))
+	c.m.reloads[0].Inc()
+	c.log.Info("site config reloaded", "sites", s.Len())
+	return nil
+}
+
+// Run builds a collector from cfg and runs it until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	c, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	return c.Run(ctx)
+}
+
+// Run serves until ctx ends, then shuts down in order: stop accepting and finish in-flight
+// requests, give the shipper up to ShutdownTimeout to empty the spool, stop it, close the
+// spool (what is left is shipped on the next start).
+func (c *Collector) Run(ctx context.Context) error {
+	shipped := make(chan struct{})
+	go func() {
+		defer close(shipped)
+		c.shipper.run()
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- c.server.Serve(c.ln) }()
+	c.log.Info("collector listening", "addr", c.ln.Addr().String(), "topic", c.cfg.Topic, "brokers", strings.Join(c.cfg.Brokers, ","), "ack", c.cfg.Ack)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("collector server stopped: %w", err)
+	}
+	c.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownTimeout)
+	if serr := c.server.ShutdownWithContext(sctx); serr != nil && err == nil {
+		err = fmt.Errorf("cannot drain in-flight requests: %w; increase -collector.shutdownTimeout", serr)
+	}
+	cancel()
+	c.shipper.finish(c.cfg.ShutdownTimeout)
+	<-shipped
+	if cerr := c.spool.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("cannot close spool: %w", cerr)
+	}
+	if p := c.spool.Pending(); p > 0 {
+		c.log.Warn("spool not empty at shutdown; it is shipped on the next start", "bytes", p)
+	}
+	return err
+}
+
+// deliver appends a request's events to the spool and, with ack=kafka, waits (at most
+// KafkaTimeout) until the shipper has committed past them.
+func (c *Collector) deliver(rs *reqState) error {
+	w := &rs.work
+	end, err := c.spool.Append(w.Key, w.Msgs, w.Ends)
+	if err != nil {
+		if !errors.Is(err, spool.ErrFull) {
+			c.m.spoolErrors.Inc()
+			c.log.Error("cannot write spool", "err", err)
+		}
+		return err
+	}
+	c.m.spoolAppends.Inc()
+	c.m.spoolMessages.Add(float64(len(w.Ends)))
+	if c.cfg.Ack == AckKafka && !c.shipper.awaitShipped(end, rs.shipped, c) {
+		c.m.ackTimeouts.Inc()
+	}
+	return nil
+}
+
+// b2s views request bytes as a string for the duration of the handler.
+func b2s(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func (c *Collector) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	if c.cfg.TrustForwardedFor {
+		if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
+			s := b2s(xff)
+			if i := strings.LastIndexByte(s, ','); i >= 0 {
+				s = s[i+1:]
+			}
+			if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
+				return a
+			}
+		}
+	}
+	a, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	return a
+}
+
+func fillInput(in *beacon.Input, ctx *fasthttp.RequestCtx, addr netip.Addr, now int64) {
+	h := &ctx.Request.Header
+	*in = beacon.Input{
+		Origin:    b2s(h.Peek("Origin")),
+		UserAgent: b2s(h.UserAgent()),
+		Addr:      addr,
+		DNT:       string(h.Peek("DNT")) == "1" || string(h.Peek("Sec-GPC")) == "1",
+		Prefetch:  isPrefetch(h),
+		Now:       now,
+		Referer:   b2s(h.Referer()),
+	}
+}
+
+func isPrefetch(h *fasthttp.RequestHeader) bool {
+	for _, name := range [...]string{"Purpose", "Sec-Purpose", "X-Purpose", "X-Moz"} {
+		v := h.Peek(name)
+		if len(v) > 0 && (strings.Contains(b2s(v), "prefetch") || strings.Contains(b2s(v), "preview")) {
+			return true
+		}
+	}
+	return false
+}
+
+// slogPrintf passes fasthttp's connection errors (already answered and counted) to the
+// logger at debug level.
+type slogPrintf struct{ l *slog.Logger }
+
+func (s slogPrintf) Printf(format string, args ...any) {
+	s.l.Debug(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,59 @@
+package collector
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The request bodies and the bad-input corpus are the wire format's: they live with the
+// beacon package.
+const testdata = "../beacon/testdata/"
+
+const testSecret = "test-secret-0123456789abcdef"
+
+func readExample(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(testdata + "example-batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// batchJSON builds a body: base batch fields with the given events (raw JSON).
+func batchJSON(extra string, events ...string) []byte {
+	s := `{"v":1,"site":"demo","sent_at":1795420800500,"visitor_id":"v1","session_id":"s1"` + extra + `,"events":[` + strings.Join(events, ",") + `]}`
+	return []byte(s)
+}
+
+const okEvent = `{"type":"scroll","ts":1795420800000,"depth":10}`
+
+var b64 = base64.RawURLEncoding
+
+// tamper changes the partner inside a token and keeps its MAC.
+func tamper(t testing.TB, tok string) string {
+	t.Helper()
+	dot := strings.IndexByte(tok, '.')
+	payload, err := b64.DecodeString(tok[:dot])
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(payload, []byte("acme"), []byte("acmx"), 1)
+	if bytes.Equal(changed, payload) {
+		t.Fatal("token has no partner acme")
+	}
+	return b64.EncodeToString(changed) + tok[dot:]
+}
+
+func newUUID() string {
+	var u [16]byte
+	rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
