@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/internal/kafkaconn"
 	"github.com/beaconprm/beacon/internal/spool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/segmentio/kafka-go"
@@ -52,6 +53,8 @@ type Config struct {
 	KafkaTimeout time.Duration
 	// KafkaCompression is none, gzip, snappy, lz4 or zstd; default lz4.
 	KafkaCompression string
+	// Kafka is TLS and SASL for the shipper's connections; default plaintext.
+	Kafka kafkaconn.Config
 
 	// SpoolDir holds the disk spool; default var/spool (where `beacon dev` keeps it).
 	SpoolDir string
@@ -166,6 +169,9 @@ func (c Config) Validate() error {
 	if _, err := compressionCodec(c.KafkaCompression); err != nil {
 		return err
 	}
+	if err := c.Kafka.Validate(); err != nil {
+		return err
+	}
 	if c.SpoolSegmentBytes > c.SpoolMaxBytes {
 		return errors.New("-collector.spoolSegmentSize must not exceed -collector.spoolMaxSize")
 	}
@@ -249,8 +255,16 @@ func New(cfg Config) (*Collector, error) {
 		return nil, fmt.Errorf("cannot open the spool: %w; each collector needs its own -collector.spoolDir", err)
 	}
 	codec, _ := compressionCodec(cfg.KafkaCompression)
+	// Its own transport, with the TLS and SASL settings: kafka.DefaultTransport is shared by
+	// the process and caches topic metadata.
+	transport, err := cfg.Kafka.Transport()
+	if err != nil {
+		c.spool.Close()
+		return nil, err
+	}
 	c.shipper.init(c, &kafka.Writer{
-		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
+		Transport: transport,
+		Addr:      kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, Compression: codec,
 		// The shipper hands over whole batches and waits for them: nothing to gather.
 		BatchTimeout: time.Millisecond, BatchSize: cfg.ShipBatch, BatchBytes: 16 << 20,

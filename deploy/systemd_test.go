@@ -22,7 +22,10 @@ func TestSystemdUnits(t *testing.T) {
 	}
 	bin := testenv.BuildBeacon(t)
 	dir := t.TempDir()
-	env := map[string]string{"beacon-ingest.service": readFile(t, "systemd/ingest.env.example")}
+	env := map[string]string{
+		"beacon-collector.service": readFile(t, "systemd/collector.env.example"),
+		"beacon-ingest.service":    readFile(t, "systemd/ingest.env.example"),
+	}
 	for _, unit := range []string{"beacon-collector.service", "beacon-ingest.service"} {
 		text := strings.ReplaceAll(readFile(t, "systemd/"+unit), "/usr/local/bin/beacon", bin)
 		path := filepath.Join(dir, unit)

@@ -25,6 +25,7 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 		spoolSeg  = newBytesFlag(cfg.SpoolSegmentBytes)
 		demoSites = fs.Bool("collector.demoSites", false, "write the demo site config (site key demo) to -collector.sites if that file does not exist")
 		debug     = fs.Bool("collector.debug", false, "log debug details")
+		kafkaSec  = newKafkaFlags(fs, "collector")
 	)
 	fs.StringVar(&cfg.Ack, "collector.ack", cfg.Ack, "when a request is acknowledged; either way its events are first appended to the local spool and one shipper sends the spool to Kafka in order (acks=all): spool = once appended; kafka = once the shipper has them in Kafka, at most -collector.kafkaTimeout")
 	fs.DurationVar(&cfg.SpoolSyncInterval, "collector.spoolSyncInterval", cfg.SpoolSyncInterval, "how often the spool is fsynced; acknowledged events survive a killed collector at once, but a machine crash can lose those of the last interval not yet in Kafka; 0 = fsync before every acknowledgement (group-committed, slower)")
@@ -65,6 +66,16 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 				return err
 			}
 		}
+	}
+	var err error
+	if cfg.Kafka, err = kafkaSec.config(); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("beacon collector: %w", err)
+	}
+	if err := checkKafka(ctx, cfg.Brokers, cfg.Kafka, cfg.Logger); err != nil {
+		return fmt.Errorf("beacon collector: %w", err)
 	}
 	c, err := collector.New(cfg) // validates cfg
 	if err != nil {

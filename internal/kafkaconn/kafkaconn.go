@@ -102,10 +102,18 @@ func (c Config) Mechanism() (sasl.Mechanism, error) {
 		return nil, nil
 	case Plain:
 		return plain.Mechanism{Username: c.Username, Password: c.Password}, nil
-	case ScramSHA256:
-		return scram.Mechanism(scram.SHA256, c.Username, c.Password)
-	case ScramSHA512:
-		return scram.Mechanism(scram.SHA512, c.Username, c.Password)
+	case ScramSHA256, ScramSHA512:
+		algo := scram.SHA256
+		if strings.ToUpper(c.SASLMechanism) == ScramSHA512 {
+			algo = scram.SHA512
+		}
+		m, err := scram.Mechanism(algo, c.Username, c.Password)
+		if err != nil {
+			// The library's message quotes the password: never pass it on.
+			return nil, misconfigured{fmt.Errorf("the SASL user name or password (%s, %s) is not valid for %s: it has characters SASLprep prohibits, such as a line break",
+				c.flag("Username"), c.flag("Password"), c.SASLMechanism)}
+		}
+		return m, nil
 	}
 	return nil, c.Validate()
 }

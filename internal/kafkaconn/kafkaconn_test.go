@@ -118,6 +118,12 @@ func TestMisconfigurationFailsAtStart(t *testing.T) {
 	f("TLS to a plaintext listener", plaintext, func(c *Config) { c.SASLMechanism, c.Username, c.Password = "", "", "" }, "TLS handshake", "drop -x.kafka.tls")
 	f("no password", secure, func(c *Config) { c.Password = "" }, "needs a password", "-x.kafka.sasl.passwordFile")
 	f("unknown mechanism", secure, func(c *Config) { c.SASLMechanism = "GSSAPI" }, "GSSAPI", "-x.kafka.sasl.mechanism")
+	f("a password SCRAM cannot use", secure, func(c *Config) { c.Password = "line\nbreak-secret" }, "SASLprep", "-x.kafka.sasl.passwordFile")
+	c := ok
+	c.Password = "line\nbreak-secret"
+	if err := Check(context.Background(), []string{secure}, c); err == nil || strings.Contains(err.Error(), "break-secret") {
+		t.Errorf("an error quotes the password: %v", err)
+	}
 	f("CA without TLS", secure, func(c *Config) { c.TLS = false }, "need -x.kafka.tls")
 	f("certificate without key", secure, func(c *Config) { c.CertFile = certs.CertFile }, "go together")
 
