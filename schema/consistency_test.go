@@ -120,6 +120,14 @@ func genDataset(t *testing.T, conn driver.Conn, db string, seed uint64) (docs, v
 		}
 		if r.IntN(5) > 0 {
 			all = append(all, e("view"))
+			if r.IntN(6) == 0 { // opened again in a second tab: another opening, same session
+				all = append(all, e("view"))
+			}
+		}
+		if r.IntN(3) == 0 { // engaged time of the page view, 10 s (campaign-ranking's minimum) or not
+			x := e("engage")
+			x.engaged = uint32(5000 + r.IntN(10000))
+			all = append(all, x)
 		}
 		switch c.typ {
 		case "document":
@@ -360,6 +368,8 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 		{"content-outcomes", map[string]string{"tenant": "gen", "from": "2026-03-05", "to": "2026-03-12"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10"}},
+		{"campaign-ranking", map[string]string{"tenant": "gen", "use": "any"}},
+		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10", "use": "any"}},
 	}
 	for _, c := range docs {
 		calls = append(calls, struct {
@@ -391,7 +401,7 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 	// 2. Independent SQL over raw events (deduplicated by event_id, bots excluded) agrees
 	// with the rollup-based answers on the per-viewer document facts and the video curve.
 	for _, doc := range docs {
-		got := project(run(t, conn, db, "document-views", map[string]string{"tenant": "gen", "content": doc}), 4, 5, 6, 7, 9, 10, 11, 12)
+		got := project(run(t, conn, db, "document-views", map[string]string{"tenant": "gen", "content": doc}), 4, 5, 6, 7, 9, 10, 11, 12, 13)
 		want := rawRows(t, conn, fmt.Sprintf(`
 WITH e AS (
     SELECT if(partner_user_id != '', 'u:' || partner_user_id, 'v:' || visitor_id) AS who, *
@@ -400,7 +410,7 @@ WITH e AS (
 ),
 p AS (SELECT who, page, sum(toUInt64(dwell_ms)) AS d FROM e WHERE type = 'page' GROUP BY who, page)
 SELECT e.who, min(event_time), max(event_time), max(if(type = 'page', e.page, 0)), uniqExactIf(e.page, type = 'page'),
-       uniqExact(session_id), (SELECT sum(d) FROM p WHERE p.who = e.who),
+       countIf(type = 'view'), uniqExact(session_id), (SELECT sum(d) FROM p WHERE p.who = e.who),
        (SELECT mapSort(mapFromArrays(groupArray(page), groupArray(d))) FROM p WHERE p.who = e.who)
 FROM e GROUP BY e.who ORDER BY min(event_time), e.who`, db), doc)
 		if joinRows(got) != joinRows(want) {
@@ -482,6 +492,7 @@ func TestUpgradeBackfillsRollups(t *testing.T) {
 		{"content-outcomes", map[string]string{"tenant": "gen"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10"}},
+		{"campaign-ranking", map[string]string{"tenant": "gen", "use": "any"}},
 		{"document-views", map[string]string{"tenant": "gen", "content": docs[0]}},
 		{"document-views", map[string]string{"tenant": "gen", "content": docs[1]}},
 		{"video-retention", map[string]string{"tenant": "gen", "content": videos[0]}},
