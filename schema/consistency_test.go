@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -415,6 +416,42 @@ SELECT e.who, min(event_time), max(event_time), max(if(type = 'page', e.page, 0)
 FROM e GROUP BY e.who ORDER BY min(event_time), e.who`, db), doc)
 		if joinRows(got) != joinRows(want) {
 			t.Fatalf("document-views %s: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", doc, joinRows(got), joinRows(want))
+		}
+	}
+	// campaign-ranking's consumed counts per (campaign, partner), with both definitions of
+	// use, from raw events: a campaign's contents are its contents rows and the targets of
+	// its tracked-link clicks; engaged use as 0015 states it.
+	for _, use := range []struct{ name, cond string }{
+		{"engaged", "(type = 'engage' AND engaged_ms >= 10000) OR (type = 'page' AND dwell_ms >= 10000) OR (type = 'video' AND (action = 'play' OR notEmpty(watched_start))) OR type = 'complete'"},
+		{"any", "1"},
+	} {
+		var got [][]string
+		for _, r := range run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "gen", "use": use.name}) {
+			if r[5] != "0" {
+				got = append(got, []string{r[0], r[3], r[5]})
+			}
+		}
+		want := rawRows(t, conn, fmt.Sprintf(`
+WITH cc AS (
+    SELECT DISTINCT campaign_id, content_id FROM (
+        SELECT campaign_id, content_id FROM %[1]s.contents FINAL WHERE tenant = 'gen' AND campaign_id != ''
+        UNION ALL
+        SELECT campaign_id, content_id FROM %[1]s.events
+        WHERE tenant = 'gen' AND is_bot = 0 AND type = 'click' AND action = 'tracked' AND campaign_id != '' AND content_id != ''))
+SELECT cc.campaign_id AS c, u.partner_id AS p, toString(count()) FROM cc
+INNER JOIN (SELECT DISTINCT partner_id, content_id FROM %[1]s.events
+            WHERE tenant = 'gen' AND is_bot = 0 AND partner_id != '' AND content_id != '' AND (%[2]s)) AS u ON u.content_id = cc.content_id
+GROUP BY c, p ORDER BY c, p`, db, use.cond))
+		sortRows := func(rs [][]string) string {
+			lines := strings.Split(strings.TrimSpace(joinRows(rs)), "\n")
+			slices.Sort(lines)
+			return strings.Join(lines, "\n")
+		}
+		if sortRows(got) != sortRows(want) {
+			t.Fatalf("campaign-ranking use=%s: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", use.name, sortRows(got), sortRows(want))
+		}
+		if len(want) < 3 {
+			t.Fatalf("campaign-ranking use=%s: only %d consuming (campaign, partner) pairs; the dataset is too thin", use.name, len(want))
 		}
 	}
 	for _, vid := range videos {
