@@ -97,10 +97,10 @@ export function createTracker(o) {
   // (which hosts the viewer and gets the token anyway) and data-frames; never '*'. A framed
   // page (data-parents) asks its parent and takes a token only from its parent window at a
   // listed origin; a token so given replaces the one it stored. Batches wait for the answer
-  // (at most 1 s) so the first events are attributed too.
+  // (at most 1 s) so the first events are attributed too. Without consent nothing is given.
   const ws = s => (s || '').split(/\s+/).filter(Boolean);
   const kids = [new URL(url, loc.href).origin, ...ws(o.frames)], pars = ws(o.parents);
-  const give = (f, org) => { try { f.postMessage({ beacon: 'token', token: token || '' }, org); } catch (x) { /* gone */ } };
+  const give = (f, org) => { try { f.postMessage({ beacon: 'token', token: (granted && token) || '' }, org); } catch (x) { /* gone */ } };
   on(w, 'message', e => {
     const m = e.data || {};
     if (m.beacon == 'ask' && kids.includes(e.origin) && [].some.call(w, f => f == e.source)) give(e.source, e.origin);
