@@ -2,10 +2,12 @@
 -- on each page. `opens` counts openings: each view of the document (a page load of the
 -- viewer, a second tab), once however often it was delivered; `sessions` counts the
 -- viewer's distinct sessions (a session ends after 30 idle minutes), so two tabs opened a
--- few seconds apart are 2 opens in 1 session. One row per viewer (a partner user, or an anonymous device when unattributed),
--- earliest first, at most limit rows. Reads doc_viewer_rows, the finished row of every
--- viewer, which the ingest recomputes from the rollups after each batch it writes (see
--- migration 0013; `beacon refresh` after writes that bypass the ingest).
+-- few seconds apart are 2 opens in 1 session (a viewer embedded on another site, without
+-- storage there, starts a session at each load). One row per viewer (a partner user, or an
+-- anonymous device when unattributed), earliest first, at most limit rows. Reads
+-- doc_viewer_rows, the finished row of every viewer, which the ingest recomputes from the
+-- rollups after each batch it writes (see migrations 0013 and 0015; `beacon refresh` after
+-- writes that bypass the ingest).
 -- @param tenant
 -- @param content: the document's content_id
 -- @param from = 1970-01-01 00:00:00: keep viewers active at or after this time (UTC)
