@@ -65,7 +65,7 @@ export function createTracker(o) {
   let granted = cc == '1' || (cc != '0' && o.consent != 'required' && !dnt);
 
   // Ids: visitor in a first-party cookie and storage; session expires after 30 idle minutes.
-  const vid = cookie() || get('_bcn_vid') || rid();
+  let vid = cookie() || get('_bcn_vid') || rid();
   let sid, sLast = 0;
   const ss = (get('_bcn_s') || '').split('.');
   if (ss[1] && now() - ss[1] < SESSION_MS) { sid = ss[0]; sLast = +ss[1]; } else sid = rid();
@@ -96,16 +96,21 @@ export function createTracker(o) {
   // offers it to its frames once, always to an exact origin it trusts: the endpoint's
   // (which hosts the viewer and gets the token anyway) and data-frames; never '*'. A framed
   // page (data-parents) asks its parent and takes a token only from its parent window at a
-  // listed origin; a token so given replaces the one it stored. Batches wait for the answer
-  // (at most 1 s) so the first events are attributed too. Without consent nothing is given.
+  // listed origin; a token so given replaces the one it stored. The page's visitor and
+  // session ids come along: a cross-site frame often has no storage of its own, and would be
+  // a new device at every load. Batches wait for the answer (at most 1 s) so the first
+  // events are attributed too. Without consent nothing is given.
   const ws = s => (s || '').split(/\s+/).filter(Boolean);
   const kids = [new URL(url, loc.href).origin, ...ws(o.frames)], pars = ws(o.parents);
-  const give = (f, org) => { try { f.postMessage({ beacon: 'token', token: (granted && token) || '' }, org); } catch (x) { /* gone */ } };
+  const give = (f, org) => { try { f.postMessage(granted ? { beacon: 'token', token: token || '', vid, sid } : { beacon: 'token', token: '' }, org); } catch (x) { /* gone */ } };
+  const id = /^[\w-]{1,64}$/;
   on(w, 'message', e => {
     const m = e.data || {};
     if (m.beacon == 'ask' && kids.includes(e.origin) && [].some.call(w, f => f == e.source)) give(e.source, e.origin);
     if (m.beacon == 'token' && e.source == w.parent && w.parent != w && pars.includes(e.origin) && /^([\w-]{1,1000}\.[\w-]{1,40})?$/.test(m.token)) {
-      if (m.token) { token = m.token; keep(); }
+      if (m.token) token = m.token;
+      if (id.test(m.vid) && id.test(m.sid)) { vid = m.vid; sid = m.sid; sLast = now(); }
+      keep();
       hold = 0;
       flush();
     }
@@ -222,7 +227,7 @@ export function createTracker(o) {
 
   const api = {
     version: VERSION,
-    visitorId: vid,
+    get visitorId() { return vid; },
     event,
     flush: () => flush(),
     hook: fn => hooks.push(fn),

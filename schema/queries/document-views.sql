@@ -2,9 +2,9 @@
 -- on each page. `opens` counts openings: each view of the document (a page load of the
 -- viewer, a second tab), once however often it was delivered; `sessions` counts the
 -- viewer's distinct sessions (a session ends after 30 idle minutes), so two tabs opened a
--- few seconds apart are 2 opens in 1 session (a viewer embedded on another site, without
--- storage there, starts a session at each load). One row per viewer (a partner user, or an
--- anonymous device when unattributed), earliest first, at most limit rows. Reads
+-- few seconds apart are 2 opens in 1 session (the hosted viewer embedded on another site
+-- takes the page's session; see js-snippet/README.md). One row per viewer (a partner user,
+-- or an anonymous device when unattributed), earliest first, at most limit rows. Reads
 -- doc_viewer_rows, the finished row of every viewer, which the ingest recomputes from the
 -- rollups after each batch it writes (see migrations 0013 and 0015; `beacon refresh` after
 -- writes that bypass the ingest).

@@ -51,9 +51,10 @@ test('portal on another origin: the viewer is credited to the person who came th
   // storage: 'Access is denied'), so it holds the token in memory and is handed it again
   // at every load.
   await assert.rejects(viewerFrame(page).evaluate(() => localStorage.getItem('_bcn_t')), /denied/);
-  // Without storage the viewer is a new anonymous device at every load; the portal's
-  // device id stays, so only the token tells the two people apart.
+  // Without storage the viewer would be a new anonymous device at every load: it takes the
+  // portal's device and session with the token.
   const annVisitor = from('portal', 'localhost')[0]._batch.visitor_id;
+  for (const e of ann) assert.deepEqual([e._batch.visitor_id, e._batch.session_id], [annVisitor, from('portal', 'localhost')[0]._batch.session_id], "the viewer's events are the portal's device and session");
 
   // Ann leaves: her last page's dwell goes on pagehide.
   await page.goto('about:blank');
@@ -72,6 +73,7 @@ test('portal on another origin: the viewer is credited to the person who came th
   });
   for (const e of bobs()) assert.equal(e._batch.token, T2, `bob's ${e.type} carries his token, not ann's`);
   assert.ok(from('portal', 'localhost').filter(e => e._batch.visitor_id === annVisitor).length >= 2, "same browser: the portal's device id is ann's");
+  assert.ok(bobs().every(e => e._batch.visitor_id === annVisitor), 'same device in the viewer too: only the token tells the two people apart');
   assert.equal(await page.evaluate(() => localStorage.getItem('_bcn_t')), T2, 'the page replaced the older token');
   await page.close();
   assert.deepEqual(errors, []);

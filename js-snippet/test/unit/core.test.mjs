@@ -119,7 +119,7 @@ test('partner token to frames: a page answers only its own frames at trusted ori
   const frame = origin => ({ postMessage: (m, o) => sent.push({ to: origin, m, o }) });
   const viewer = frame('https://c.example.com'), docs = frame('https://docs.example.com'), other = frame('https://evil.example');
   Object.assign(page.w, { 0: viewer, 1: docs, 2: other, length: 3 });
-  createTracker({ site: 'demo', endpoint: 'https://c.example.com/', frames: 'https://docs.example.com', flush: 1000 });
+  const b = createTracker({ site: 'demo', endpoint: 'https://c.example.com/', frames: 'https://docs.example.com', flush: 1000 });
   // offered once at start, to each frame at each trusted origin as the target: the browser
   // delivers a message only where the frame's origin is the target
   const trusted = ['https://c.example.com', 'https://docs.example.com'];
@@ -132,9 +132,10 @@ test('partner token to frames: a page answers only its own frames at trusted ori
   ask(docs, 'https://docs.example.com');
   ask(other, 'https://evil.example');                         // not trusted
   ask({ postMessage: () => sent.push('popup') }, 'https://c.example.com'); // trusted origin, not a frame of the page
+  const sid = page.w.localStorage.getItem('_bcn_s').split('.')[0];
   assert.deepEqual(sent.map(s => [s.to, s.o, s.m]), [
-    ['https://c.example.com', 'https://c.example.com', { beacon: 'token', token: 'AbC.dEf' }],
-    ['https://docs.example.com', 'https://docs.example.com', { beacon: 'token', token: 'AbC.dEf' }],
+    ['https://c.example.com', 'https://c.example.com', { beacon: 'token', token: 'AbC.dEf', vid: b.visitorId, sid }],
+    ['https://docs.example.com', 'https://docs.example.com', { beacon: 'token', token: 'AbC.dEf', vid: b.visitorId, sid }],
   ]);
 });
 
@@ -149,7 +150,7 @@ test('partner token in a frame: asks its parent, takes a well-formed token only 
   advance(mock, 500);
   await settle();
   assert.equal(posts.length, 0, 'batches wait for the answer');
-  const say = (source, origin, token) => page.w.fire('message', { data: { beacon: 'token', token }, source, origin });
+  const say = (source, origin, token) => page.w.fire('message', { data: { beacon: 'token', token, vid: 'page-visitor', sid: 'page-session' }, source, origin });
   say(parent, 'https://evil.example', 'Evil.Tok');              // origin not listed
   say({}, 'https://portal.example.com', 'Evil.Tok');            // not the parent window
   say(parent, 'https://portal.example.com', '<script>.x');      // not shaped like a token
@@ -161,6 +162,7 @@ test('partner token in a frame: asks its parent, takes a well-formed token only 
   assert.equal(posts.length, 1, 'sent as soon as the token came');
   assert.equal(posts[0].body.token, 'New.Tok');
   assert.equal(page.w.localStorage.getItem('_bcn_t'), 'New.Tok', 'the newer token replaced the stored one');
+  assert.deepEqual([posts[0].body.visitor_id, posts[0].body.session_id], ['page-visitor', 'page-session'], "the page's device and session");
 });
 
 test('partner token in a frame: without an answer batches go after 1 s with the frame\'s own token', async () => {
