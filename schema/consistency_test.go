@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,14 @@ func genDataset(t *testing.T, conn driver.Conn, db string, seed uint64) (docs, v
 		}
 		if r.IntN(5) > 0 {
 			all = append(all, e("view"))
+			if r.IntN(6) == 0 { // opened again in a second tab: another opening, same session
+				all = append(all, e("view"))
+			}
+		}
+		if r.IntN(3) == 0 { // engaged time of the page view, 10 s (campaign-ranking's minimum) or not
+			x := e("engage")
+			x.engaged = uint32(5000 + r.IntN(10000))
+			all = append(all, x)
 		}
 		switch c.typ {
 		case "document":
@@ -360,6 +369,8 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 		{"content-outcomes", map[string]string{"tenant": "gen", "from": "2026-03-05", "to": "2026-03-12"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10"}},
+		{"campaign-ranking", map[string]string{"tenant": "gen", "use": "any"}},
+		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10", "use": "any"}},
 	}
 	for _, c := range docs {
 		calls = append(calls, struct {
@@ -391,7 +402,7 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 	// 2. Independent SQL over raw events (deduplicated by event_id, bots excluded) agrees
 	// with the rollup-based answers on the per-viewer document facts and the video curve.
 	for _, doc := range docs {
-		got := project(run(t, conn, db, "document-views", map[string]string{"tenant": "gen", "content": doc}), 4, 5, 6, 7, 9, 10, 11, 12)
+		got := project(run(t, conn, db, "document-views", map[string]string{"tenant": "gen", "content": doc}), 4, 5, 6, 7, 9, 10, 11, 12, 13)
 		want := rawRows(t, conn, fmt.Sprintf(`
 WITH e AS (
     SELECT if(partner_user_id != '', 'u:' || partner_user_id, 'v:' || visitor_id) AS who, *
@@ -400,11 +411,47 @@ WITH e AS (
 ),
 p AS (SELECT who, page, sum(toUInt64(dwell_ms)) AS d FROM e WHERE type = 'page' GROUP BY who, page)
 SELECT e.who, min(event_time), max(event_time), max(if(type = 'page', e.page, 0)), uniqExactIf(e.page, type = 'page'),
-       uniqExact(session_id), (SELECT sum(d) FROM p WHERE p.who = e.who),
+       countIf(type = 'view'), uniqExact(session_id), (SELECT sum(d) FROM p WHERE p.who = e.who),
        (SELECT mapSort(mapFromArrays(groupArray(page), groupArray(d))) FROM p WHERE p.who = e.who)
 FROM e GROUP BY e.who ORDER BY min(event_time), e.who`, db), doc)
 		if joinRows(got) != joinRows(want) {
 			t.Fatalf("document-views %s: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", doc, joinRows(got), joinRows(want))
+		}
+	}
+	// campaign-ranking's consumed counts per (campaign, partner), with both definitions of
+	// use, from raw events: a campaign's contents are its contents rows and the targets of
+	// its tracked-link clicks; engaged use as 0015 states it.
+	for _, use := range []struct{ name, cond string }{
+		{"engaged", "(type = 'engage' AND engaged_ms >= 10000) OR (type = 'page' AND dwell_ms >= 10000) OR (type = 'video' AND (action = 'play' OR notEmpty(watched_start))) OR type = 'complete'"},
+		{"any", "1"},
+	} {
+		var got [][]string
+		for _, r := range run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "gen", "use": use.name}) {
+			if r[5] != "0" {
+				got = append(got, []string{r[0], r[3], r[5]})
+			}
+		}
+		want := rawRows(t, conn, fmt.Sprintf(`
+WITH cc AS (
+    SELECT DISTINCT campaign_id, content_id FROM (
+        SELECT campaign_id, content_id FROM %[1]s.contents FINAL WHERE tenant = 'gen' AND campaign_id != ''
+        UNION ALL
+        SELECT campaign_id, content_id FROM %[1]s.events
+        WHERE tenant = 'gen' AND is_bot = 0 AND type = 'click' AND action = 'tracked' AND campaign_id != '' AND content_id != ''))
+SELECT cc.campaign_id AS c, u.partner_id AS p, toString(count()) FROM cc
+INNER JOIN (SELECT DISTINCT partner_id, content_id FROM %[1]s.events
+            WHERE tenant = 'gen' AND is_bot = 0 AND partner_id != '' AND content_id != '' AND (%[2]s)) AS u ON u.content_id = cc.content_id
+GROUP BY c, p ORDER BY c, p`, db, use.cond))
+		sortRows := func(rs [][]string) string {
+			lines := strings.Split(strings.TrimSpace(joinRows(rs)), "\n")
+			slices.Sort(lines)
+			return strings.Join(lines, "\n")
+		}
+		if sortRows(got) != sortRows(want) {
+			t.Fatalf("campaign-ranking use=%s: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", use.name, sortRows(got), sortRows(want))
+		}
+		if len(want) < 3 {
+			t.Fatalf("campaign-ranking use=%s: only %d consuming (campaign, partner) pairs; the dataset is too thin", use.name, len(want))
 		}
 	}
 	for _, vid := range videos {
@@ -482,6 +529,7 @@ func TestUpgradeBackfillsRollups(t *testing.T) {
 		{"content-outcomes", map[string]string{"tenant": "gen"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10"}},
+		{"campaign-ranking", map[string]string{"tenant": "gen", "use": "any"}},
 		{"document-views", map[string]string{"tenant": "gen", "content": docs[0]}},
 		{"document-views", map[string]string{"tenant": "gen", "content": docs[1]}},
 		{"video-retention", map[string]string{"tenant": "gen", "content": videos[0]}},

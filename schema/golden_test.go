@@ -22,7 +22,8 @@ var goldenDocs = []ev{
 	{id: "d-u1-p2", at: "2026-03-02 10:00:10", typ: "page", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 2, pageCount: 10, dwell: 2000},
 	{id: "d-u1-p3", at: "2026-03-02 10:00:20", typ: "page", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 3, pageCount: 10, dwell: 4000},
 	{id: "d-u1-p2b", at: "2026-03-02 10:00:30", typ: "page", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 2, pageCount: 10, dwell: 1000},
-	// u1 mobile, next day: page 3 (+500), page 5 (6000). u1 total: {1:3000,2:3000,3:4500,5:6000} = 16500, 2 opens
+	// u1 mobile, next day: page 3 (+500), page 5 (6000). u1 total: {1:3000,2:3000,3:4500,5:6000} = 16500, 2 sessions
+	// (3 opens with the second tab below)
 	{id: "d-u1m-view", at: "2026-03-03 08:00:00", typ: "view", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "doc1", ctype: "document", pageCount: 10},
 	{id: "d-u1m-p3", at: "2026-03-03 08:00:05", typ: "page", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 3, pageCount: 10, dwell: 500},
 	{id: "d-u1m-p5", at: "2026-03-03 08:00:10", typ: "page", visitor: "m1", session: "s2", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 5, pageCount: 10, dwell: 6000},
@@ -40,8 +41,15 @@ var goldenDocs = []ev{
 	{id: "d-bot-p9", at: "2026-03-02 13:00:01", typ: "page", visitor: "bot1", session: "sb", partner: "p3", user: "u6", content: "doc1", ctype: "document", page: 9, pageCount: 10, dwell: 99999, bot: true},
 	// the other tenant's doc1
 	{id: "d-other", tenant: "other", at: "2026-03-02 10:00:00", typ: "page", visitor: "x", session: "x", partner: "p1", user: "u1", content: "doc1", ctype: "document", page: 7, pageCount: 10, dwell: 5},
-	// p4, a partner the partners table does not know (yet), opens doc2 (camp1)
+	// p4, a partner the partners table does not know (yet), opens doc2 (camp1) and reads
+	// its page 1 for exactly 10 s: an engaged use of doc2 (campaign-ranking)
 	{id: "d2-u9-view", at: "2026-03-04 10:00:00", typ: "view", visitor: "n9", session: "s10", partner: "p4", user: "u9", content: "doc2", ctype: "document"},
+	{id: "d2-u9-p1", at: "2026-03-04 10:00:12", typ: "page", visitor: "n9", session: "s10", partner: "p4", user: "u9", content: "doc2", ctype: "document", page: 1, dwell: 10000},
+	// u1 opens doc1 again in a second tab 3 s after the first, same session: u1 has 3
+	// opens (views) in 2 sessions
+	{id: "d-u1-view2", at: "2026-03-02 10:00:03", typ: "view", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", pageCount: 10},
+	// u1's page view of doc1 engaged 9.999 s: under campaign-ranking's 10 s minimum
+	{id: "d-u1-engage", at: "2026-03-02 10:00:25", typ: "engage", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "doc1", ctype: "document", engaged: 9999},
 }
 
 // Batch 2: video vid1 (20 s), with seeks forward and back, a rewatch and two devices.
@@ -84,6 +92,8 @@ var goldenRest = []ev{
 	{id: "f-u1-click", at: "2026-03-02 17:00:05", typ: "click", action: "outbound", visitor: "d1", session: "s1", partner: "p1", user: "u1", content: "faq1", ctype: "faq"},
 	{id: "f-u2-view", at: "2026-03-02 17:10:00", typ: "view", visitor: "b2", session: "s5", partner: "p1", user: "u2", content: "faq1", ctype: "faq"},
 	{id: "f-u3-view", at: "2026-03-02 17:20:00", typ: "view", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "faq1", ctype: "faq"},
+	// u3 reads faq1 for 12 s: an engaged use (campaign-ranking)
+	{id: "f-u3-engage", at: "2026-03-02 17:20:20", typ: "engage", visitor: "c3", session: "s3", partner: "p2", user: "u3", content: "faq1", ctype: "faq", engaged: 12000},
 	{id: "f-a1-view", at: "2026-03-02 17:30:00", typ: "view", visitor: "a1", session: "sa1", content: "faq1", ctype: "faq"},
 	// faq9 is a FAQ only by its events (the contents table does not have it), read by u3
 	// on March 3; events also call doc2 a FAQ, but the contents table says document
@@ -104,6 +114,7 @@ var goldenRest = []ev{
 	// duplicates of events of batches 1 and 2, delivered again in another batch
 	goldenDocs[7],  // d-u1m-p5
 	goldenVideo[8], // v-u2-pr
+	goldenDocs[0],  // d-u1-view: still 3 opens
 }
 
 const (
@@ -231,10 +242,36 @@ func TestGolden(t *testing.T) {
 	})
 
 	t.Run("campaign-ranking", func(t *testing.T) {
-		// camp1 = doc1, doc2, vid1, faq1: p1 all 4, p2 doc1+vid1+faq1, p4 (not in the
-		// partners table) doc2+faq1, p3 only a bot.
-		// camp2 = tool1 + page9 (via its link): p2 tool1, p3 page9; p4 is ranked there too.
+		// By default a partner consumed a content when one of its people engaged with it:
+		// 10 s engaged on a page view, a document page visible 10 s in one report, a video
+		// play, a completion.
+		// camp1 = doc1, doc2, vid1, faq1: p1 played vid1 (u1, u2) but read doc1 for less
+		// than 10 s a page (u1's engage is 9999 ms) and only opened doc2 and faq1 -> 1;
+		// p2 read faq1 engaged for 12 s (u3) but doc1 only 1 and 2 s a page and never
+		// played vid1 -> 1; p4 (not in the partners table) read doc2's page 1 for 10 s
+		// -> 1; p3 only a bot -> 0.
+		// camp2 = tool1 + page9 (via its link): p2 only opened tool1, p3 only clicked the
+		// tracked link to page9: nobody consumed anything, all tied at rank 1.
 		sameRows(t, "campaign-ranking", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme"}),
+			"camp1|Launch|1|p1|Alpha|1|4|0.25",
+			"camp1|Launch|1|p2|Beta|1|4|0.25",
+			"camp1|Launch|1|p4||1|4|0.25",
+			"camp1|Launch|4|p3|Gamma|0|4|0",
+			"camp2|Tools|1|p1|Alpha|0|2|0",
+			"camp2|Tools|1|p2|Beta|0|2|0",
+			"camp2|Tools|1|p3|Gamma|0|2|0",
+			"camp2|Tools|1|p4||0|2|0",
+		)
+		// only March 2: p4's reading was on March 4
+		sameRows(t, "campaign-ranking camp1 on March 2", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme", "campaign": "camp1", "from": "2026-03-02", "to": "2026-03-02"}),
+			"camp1|Launch|1|p1|Alpha|1|4|0.25",
+			"camp1|Launch|1|p2|Beta|1|4|0.25",
+			"camp1|Launch|3|p3|Gamma|0|4|0",
+		)
+		// use=any: any non-bot event counts, a tracked-link click alone included.
+		// camp1: p1 all 4, p2 doc1+vid1+faq1, p4 doc2+faq1, p3 only a bot.
+		// camp2: p2 tool1, p3 page9 (its click); p4 is ranked there too.
+		sameRows(t, "campaign-ranking use=any", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme", "use": "any"}),
 			"camp1|Launch|1|p1|Alpha|4|4|1",
 			"camp1|Launch|2|p2|Beta|3|4|0.75",
 			"camp1|Launch|3|p4||2|4|0.5",
@@ -244,12 +281,19 @@ func TestGolden(t *testing.T) {
 			"camp2|Tools|3|p1|Alpha|0|2|0",
 			"camp2|Tools|3|p4||0|2|0",
 		)
-		// only March 2: p1 did not open doc2 yet; tool1 by p2 on March 2 still counts
-		sameRows(t, "campaign-ranking camp1 on March 2", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme", "campaign": "camp1", "from": "2026-03-02", "to": "2026-03-02"}),
+		// only March 2: p1 did not open doc2 yet
+		sameRows(t, "campaign-ranking use=any camp1 on March 2", run(t, conn, db, "campaign-ranking", map[string]string{"tenant": "acme", "campaign": "camp1", "from": "2026-03-02", "to": "2026-03-02", "use": "any"}),
 			"camp1|Launch|1|p1|Alpha|3|4|0.75",
 			"camp1|Launch|1|p2|Beta|3|4|0.75",
 			"camp1|Launch|3|p3|Gamma|0|4|0",
 		)
+		q, err := LookupQuery("campaign-ranking")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.Run(context.Background(), conn, db, map[string]string{"tenant": "acme", "use": "clicks"}); err == nil {
+			t.Fatal("campaign-ranking use=clicks: no error, want one naming the parameter")
+		}
 	})
 
 	t.Run("query-views", func(t *testing.T) {
@@ -262,7 +306,8 @@ func TestGolden(t *testing.T) {
 			{"video-retention", "tenant = 'acme', content = 'vid1'", map[string]string{"tenant": "acme", "content": "vid1"}},
 			{"training-completion", "tenant = 'acme', course = '', partner = ''", map[string]string{"tenant": "acme"}},
 			{"content-outcomes", "tenant = 'acme', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme"}},
-			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme"}},
+			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'engaged'", map[string]string{"tenant": "acme"}},
+			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'any'", map[string]string{"tenant": "acme", "use": "any"}},
 		} {
 			want := run(t, conn, db, c.name, c.params)
 			got := rawRows(t, conn, "SELECT * FROM "+db+"."+ViewName(c.name)+"("+c.args+")")
@@ -273,8 +318,8 @@ func TestGolden(t *testing.T) {
 	})
 
 	t.Run("bi-views", func(t *testing.T) {
-		sameRows(t, "bi_document_viewers", rawRows(t, conn, "SELECT viewer, partner_id, max_page, pages_seen, opens, total_dwell_ms FROM "+db+".bi_document_viewers WHERE tenant = 'acme' AND content_id = 'doc1' ORDER BY viewer"),
-			"u:u1|p1|5|4|2|16500", "u:u3|p2|2|2|1|3000", "v:a1||2|2|1|1000")
+		sameRows(t, "bi_document_viewers", rawRows(t, conn, "SELECT viewer, partner_id, max_page, pages_seen, opens, sessions, total_dwell_ms FROM "+db+".bi_document_viewers WHERE tenant = 'acme' AND content_id = 'doc1' ORDER BY viewer"),
+			"u:u1|p1|5|4|3|2|16500", "u:u3|p2|2|2|1|1|3000", "v:a1||2|2|1|1|1000")
 		sameRows(t, "bi_document_page_dwell", rawRows(t, conn, "SELECT page, dwell_ms FROM "+db+".bi_document_page_dwell WHERE tenant = 'acme' AND content_id = 'doc1' AND viewer = 'u:u1' ORDER BY page"),
 			"1|3000", "2|3000", "3|4500", "5|6000")
 		// u1 watched {0..7, 10..19} of 20 s on two devices and ended on the second
@@ -287,17 +332,19 @@ func TestGolden(t *testing.T) {
 		// a row per (day, partner, content, link campaign): p1's session s1 is on two rows,
 		// without and with camp2
 		sameRows(t, "bi_content_use_daily", rawRows(t, conn, "SELECT partner_id, sum(sessions), sum(events) FROM "+db+".bi_content_use_daily WHERE tenant = 'acme' AND content_id = 'faq1' GROUP BY partner_id ORDER BY partner_id"),
-			"|1|1", "p1|3|4", "p2|1|1", "p4|1|1")
+			"|1|1", "p1|3|4", "p2|1|2", "p4|1|1")
 		sameRows(t, "bi_partner_deals", rawRows(t, conn, "SELECT partner_id, won_deals, won_amount, deals FROM "+db+".bi_partner_deals WHERE tenant = 'acme' ORDER BY partner_id"),
 			"p1|1|1000|2", "p2|1|3000|1")
 	})
 }
 
-// goldenDocViewers are document-views' rows for doc1, earliest first.
+// goldenDocViewers are document-views' rows for doc1, earliest first. opens counts view
+// events (u1: two tabs on the desktop, one on the mobile, one re-delivered), sessions the
+// sessions.
 var goldenDocViewers = []string{
-	"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-02 11:00:10.000|2|10|2|1|3000|{1:1000,2:2000}",
-	"p1|Alpha|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-03 08:00:10.000|5|10|4|2|16500|{1:3000,2:3000,3:4500,5:6000}",
-	"||||v:a1|2026-03-02 12:00:00.000|2026-03-02 12:00:10.000|2|10|2|1|1000|{1:700,2:300}",
+	"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-02 11:00:10.000|2|10|2|1|1|3000|{1:1000,2:2000}",
+	"p1|Alpha|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-03 08:00:10.000|5|10|4|3|2|16500|{1:3000,2:3000,3:4500,5:6000}",
+	"||||v:a1|2026-03-02 12:00:00.000|2026-03-02 12:00:10.000|2|10|2|1|1|1000|{1:700,2:300}",
 }
 
 // checkDocumentViews checks document-views on the golden data.
@@ -317,7 +364,8 @@ func checkDocumentViews(t *testing.T, conn driver.Conn, db string) {
 	sameRows(t, "document-views partner p1", call("partner", "p1"), all[1])
 	sameRows(t, "document-views limit 2", call("limit", "2"), all[:2]...)
 	sameRows(t, "document-views other tenant", call("tenant", "other"),
-		"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|1|5|{7:5}")
+		// a page event without a view: 0 opens in 1 session
+		"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|0|1|5|{7:5}")
 }
 
 // document-views reads doc_viewer_rows, the finished row of each viewer, which a refresh
@@ -340,7 +388,7 @@ func TestDocViewerRows(t *testing.T) {
 	insert(t, conn, db, "u3-page-4", ev{id: "d-u3-p4", at: "2026-03-06 10:00:00", typ: "page", visitor: "c3", session: "s11", partner: "p2", user: "u3", content: "doc1", ctype: "document", page: 4, pageCount: 10, dwell: 800})
 	sameRows(t, "document-views before the refresh", run(t, conn, db, "document-views", doc1), goldenDocViewers...)
 	refreshRows(t, conn, db, time.Minute)
-	u3 := "p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|2|3800|{1:1000,2:2000,4:800}"
+	u3 := "p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|1|2|3800|{1:1000,2:2000,4:800}"
 	sameRows(t, "document-views after the refresh", run(t, conn, db, "document-views", doc1), u3, goldenDocViewers[1], goldenDocViewers[2])
 	if n := versions(); n != before+1 {
 		t.Fatalf("the refresh wrote %d rows, want 1 (u3 only)", n-before)
@@ -354,11 +402,11 @@ func TestDocViewerRows(t *testing.T) {
 		ev{id: "d-a1-late", at: "2026-02-28 08:00:00", typ: "view", visitor: "a1", session: "sa0", content: "doc1", ctype: "document", pageCount: 10},
 		ev{id: "d-u1-as-p2", at: "2026-03-07 10:00:00", typ: "view", visitor: "d1", session: "s12", partner: "p2", user: "u1", content: "doc1", ctype: "document", pageCount: 10})
 	refreshRows(t, conn, db, time.Minute)
-	a1 := "||||v:a1|2026-02-28 08:00:00.000|2026-03-02 12:00:10.000|2|10|2|2|1000|{1:700,2:300}"
-	u1 := "p2|Beta|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-07 10:00:00.000|5|10|4|3|16500|{1:3000,2:3000,3:4500,5:6000}"
+	a1 := "||||v:a1|2026-02-28 08:00:00.000|2026-03-02 12:00:10.000|2|10|2|2|2|1000|{1:700,2:300}"
+	u1 := "p2|Beta|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-07 10:00:00.000|5|10|4|4|3|16500|{1:3000,2:3000,3:4500,5:6000}"
 	sameRows(t, "document-views after the changes", run(t, conn, db, "document-views", doc1), a1, u3, u1)
 	sameRows(t, "document-views partner p1", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "partner": "p1"}))
 	sameRows(t, "document-views partner p2", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "partner": "p2"}), u3, u1)
 	sameRows(t, "bi_document_viewers", rawRows(t, conn, "SELECT viewer, partner_id, opens FROM "+db+".bi_document_viewers WHERE tenant = 'acme' AND content_id = 'doc1' ORDER BY viewer"),
-		"u:u1|p2|3", "u:u3|p2|2", "v:a1||2")
+		"u:u1|p2|4", "u:u3|p2|1", "v:a1||2")
 }

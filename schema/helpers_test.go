@@ -28,6 +28,7 @@ type ev struct {
 	page      uint32
 	pageCount uint32
 	dwell     uint32
+	engaged   uint32 // engaged_ms of an engage event
 	action    string
 	duration  float32
 	watched   [][2]float32
@@ -40,7 +41,7 @@ func eventID(name string) uuid.UUID {
 
 const insertEvents = `INSERT INTO %s.events (event_id, tenant, received_at, event_time, client_time, type, visitor_id,
 session_id, partner_id, partner_user_id, campaign_id, attribution, content_id, content_type, page, page_count, dwell_ms,
-action, duration, watched_start, watched_end, device, is_bot)`
+engaged_ms, action, duration, watched_start, watched_end, device, is_bot)`
 
 // insert writes one batch of events as one insert block; token, if set, is sent as
 // insert_deduplication_token with the settings the ingest uses.
@@ -78,7 +79,7 @@ func insert(t testing.TB, conn driver.Conn, db, token string, evs ...ev) {
 			device, bot = "bot", 1
 		}
 		err = b.Append(eventID(e.id), tenant, at, at, at, e.typ, e.visitor, e.session, e.partner, e.user, e.campaign, attribution,
-			e.content, e.ctype, e.page, e.pageCount, e.dwell, e.action, e.duration, ws, we, device, bot)
+			e.content, e.ctype, e.page, e.pageCount, e.dwell, e.engaged, e.action, e.duration, ws, we, device, bot)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,8 @@
 // IIFE entry for the script tag:
 // <script async src="https://collector/b.js" data-site="KEY"></script>
 // Optional data attributes: endpoint, cookieless, consent="required", dnt="ignore",
-// auto="off" (no automatic page view), content-id, content-type, title, heartbeat, flush (ms).
+// auto="off" (no automatic page view), content-id, content-type, title, heartbeat, flush (ms),
+// frames, parents (origins to hand the partner token to / take it from, see core.js).
 import { createTracker } from './core.js';
 
 (() => {
@@ -24,6 +25,8 @@ import { createTracker } from './core.js';
       title: a('title'),
       heartbeat: a('heartbeat'),
       flush: a('flush'),
+      frames: a('frames'),
+      parents: a('parents'),
     });
     window.beacon = t;
     q.forEach(c => { try { if (c[0] != 'listen') t[c[0]](...c.slice(1)); } catch (x) { /* ignore */ } });

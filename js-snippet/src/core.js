@@ -34,7 +34,9 @@ const rid = () => [...rnd(21)].map(x => A[x & 63]).join('');
 /**
  * createTracker starts tracking for one page.
  * o: { site, endpoint, cookieless, consent: 'required'|..., dnt: 'ignore'|..., auto: false to skip the page view,
- *      content_id, content_type, title, heartbeat (ms, default 15000), flush (ms, default 5000) }
+ *      content_id, content_type, title, heartbeat (ms, default 15000), flush (ms, default 5000),
+ *      frames: origins (space-separated) of frames this page hands its partner token to, besides the endpoint's,
+ *      parents: origins a framed page takes a partner token from }
  */
 export function createTracker(o) {
   const w = window, d = document, nav = navigator, loc = location, now = Date.now;
@@ -63,7 +65,7 @@ export function createTracker(o) {
   let granted = cc == '1' || (cc != '0' && o.consent != 'required' && !dnt);
 
   // Ids: visitor in a first-party cookie and storage; session expires after 30 idle minutes.
-  const vid = cookie() || get('_bcn_vid') || rid();
+  let vid = cookie() || get('_bcn_vid') || rid();
   let sid, sLast = 0;
   const ss = (get('_bcn_s') || '').split('.');
   if (ss[1] && now() - ss[1] < SESSION_MS) { sid = ss[0]; sLast = +ss[1]; } else sid = rid();
@@ -88,7 +90,31 @@ export function createTracker(o) {
 
   const pend = bounded(1000);
   const hooks = [], ls = [];
-  let timer = 0;
+  let timer = 0, hold = 0;
+
+  // Partner token across frames. A page answers a frame that asks for the token, and
+  // offers it to its frames once, always to an exact origin it trusts: the endpoint's
+  // (which hosts the viewer and gets the token anyway) and data-frames; never '*'. A framed
+  // page (data-parents) asks its parent and takes a token only from its parent window at a
+  // listed origin; a token so given replaces the one it stored. The page's visitor and
+  // session ids come along: a cross-site frame often has no storage of its own, and would be
+  // a new device at every load. Batches wait for the answer (at most 1 s) so the first
+  // events are attributed too. Without consent nothing is given.
+  const ws = s => (s || '').split(/\s+/).filter(Boolean);
+  const kids = [new URL(url, loc.href).origin, ...ws(o.frames)], pars = ws(o.parents);
+  const give = (f, org) => { try { f.postMessage(granted ? { beacon: 'token', token: token || '', vid, sid } : { beacon: 'token', token: '' }, org); } catch (x) { /* gone */ } };
+  const id = /^[\w-]{1,64}$/;
+  on(w, 'message', e => {
+    const m = e.data || {};
+    if (m.beacon == 'ask' && kids.includes(e.origin) && [].some.call(w, f => f == e.source)) give(e.source, e.origin);
+    if (m.beacon == 'token' && e.source == w.parent && w.parent != w && pars.includes(e.origin) && /^([\w-]{1,1000}\.[\w-]{1,40})?$/.test(m.token)) {
+      if (m.token) token = m.token;
+      if (id.test(m.vid) && id.test(m.sid)) { vid = m.vid; sid = m.sid; sLast = now(); }
+      keep();
+      hold = 0;
+      flush();
+    }
+  });
 
   const event = (type, f) => {
     const e = { id: uuid(), type, ts: now() };
@@ -150,7 +176,7 @@ export function createTracker(o) {
     clearTimeout(timer);
     timer = 0;
     hooks.forEach(h => { try { h(unload); } catch (x) { /* one adapter must not stop the rest */ } });
-    if (!granted || !pend.length) return;
+    if (!granted || !pend.length || (hold && !unload)) return;
     touch();
     const h = { v: 1, site: o.site, visitor_id: vid, session_id: sid, url: cut(loc.href, 2048), referrer: cut(d.referrer, 2048) };
     if (token) h.token = token;
@@ -201,7 +227,7 @@ export function createTracker(o) {
 
   const api = {
     version: VERSION,
-    visitorId: vid,
+    get visitorId() { return vid; },
     event,
     flush: () => flush(),
     hook: fn => hooks.push(fn),
@@ -217,6 +243,12 @@ export function createTracker(o) {
   };
 
   keep();
+  [].forEach.call(w, f => kids.forEach(org => give(f, org)));
+  if (w.parent != w && pars.length) {
+    hold = 1;
+    pars.forEach(org => w.parent.postMessage({ beacon: 'ask' }, org));
+    setTimeout(() => { hold = 0; flush(); }, 1000);
+  }
   // Listeners queued before the script loaded see the page view too.
   (o.q || []).forEach(c => { if (c[0] == 'listen') ls.push(c[1]); });
   content(o.content_id || loc.pathname, o.content_type, o.title, o.auto === false);

@@ -27,8 +27,11 @@ function file(path) {
   return null;
 }
 
-export async function startServer({ links = {}, status = () => 204 } = {}) {
+// viewerParents (also settable later on the returned object) is written into the
+// hosted viewer's <html data-parents>, as a deployment lists the pages that may embed it.
+export async function startServer({ links = {}, status = () => 204, viewerParents = '' } = {}) {
   const batches = [], pixels = [], clicks = [];
+  const cfg = { viewerParents };
   const srv = http.createServer(async (req, res) => {
     const u = new URL(req.url, 'http://x');
     try {
@@ -59,7 +62,8 @@ export async function startServer({ links = {}, status = () => 204 } = {}) {
       }
       const f = file(u.pathname);
       if (!f) { res.writeHead(404); return res.end(); }
-      const data = await readFile(join(root, f));
+      let data = await readFile(join(root, f));
+      if (f === 'dist/viewer/index.html') data = Buffer.from(data.toString('utf8').replace('data-parents=""', `data-parents="${cfg.viewerParents}"`));
       const h = { 'content-type': TYPES[extname(f)] || 'application/octet-stream', 'cache-control': 'no-store', 'accept-ranges': 'bytes' };
       // Media elements seek with byte ranges; without them Chromium cannot seek.
       const r = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range || '');
@@ -81,7 +85,7 @@ export async function startServer({ links = {}, status = () => 204 } = {}) {
   const base = `http://127.0.0.1:${srv.address().port}`;
   // events flattens the recorded batches into events, each with its batch's header.
   const events = () => batches.filter(b => b.body).flatMap(b => b.body.events.map(e => ({ ...e, _batch: b.body })));
-  return { base, batches, pixels, clicks, events, close: () => new Promise(r => { srv.closeAllConnections(); srv.close(r); }) };
+  return { base, batches, pixels, clicks, events, set viewerParents(v) { cfg.viewerParents = v; }, close: () => new Promise(r => { srv.closeAllConnections(); srv.close(r); }) };
 }
 
 // Serve by hand: node test/server.mjs [port] - then open http://127.0.0.1:<port>/demo/

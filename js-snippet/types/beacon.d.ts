@@ -29,6 +29,10 @@ export interface TrackerOptions {
   heartbeat?: number | string | null;
   /** Batching delay in ms before pending events are sent (data-flush, default 5000). */
   flush?: number | string | null;
+  /** Origins (space-separated, exact) of iframes this page hands its partner token to, besides the endpoint's (data-frames). */
+  frames?: string | null;
+  /** In a framed page: origins of the embedding pages it takes a partner token from (data-parents). */
+  parents?: string | null;
 }
 
 /** Fields an adapter may set on an event (see WIRE.md for which apply to which type). */

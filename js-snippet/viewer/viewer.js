@@ -10,17 +10,22 @@ const q = new URLSearchParams(location.search);
 const $ = id => document.getElementById(id);
 const file = q.get('file'), cid = q.get('cid');
 
-// core loads the snippet with this page's settings and resolves to window.beacon.
+// core loads the snippet with this page's settings and resolves to window.beacon. Beacons
+// go to the collector that serves the snippet (no endpoint from the URL: the batches may
+// carry a partner token). Embedded in a page of another origin, the snippet asks the
+// parent for its partner token and takes it only from this origin and the origins in
+// <html data-parents="https://portal.example.com ..."> (the deployment's list).
 const core = () => new Promise(resolve => {
   if (window.beacon && window.beacon.event) return resolve(window.beacon);
   document.addEventListener('beacon:ready', () => resolve(window.beacon), { once: true });
-  const s = document.createElement('script');
+  const s = document.createElement('script'), h = document.documentElement.dataset;
   s.src = new URL('../b.js', import.meta.url).href;
-  s.dataset.site = q.get('site') || document.documentElement.dataset.site || 'demo';
+  s.dataset.site = q.get('site') || h.site || 'demo';
   s.dataset.auto = 'off';
   s.dataset.contentId = cid;
   s.dataset.contentType = 'document';
-  for (const k of ['endpoint', 'flush', 'heartbeat', 'consent', 'dnt']) if (q.get(k)) s.dataset[k] = q.get(k);
+  s.dataset.parents = location.origin + ' ' + (h.parents || '');
+  for (const k of ['flush', 'heartbeat', 'consent', 'dnt']) if (q.get(k)) s.dataset[k] = q.get(k);
   if (q.has('cookieless')) s.dataset.cookieless = '';
   document.head.append(s);
 });

@@ -1,14 +1,21 @@
 -- Per campaign, partners ranked by the share of the campaign's content they consumed.
 -- A campaign's content is every content whose contents.campaign_id is the campaign, plus
--- every content the campaign's tracked links point at; a partner consumed a content when
--- any of its people (or devices carrying its token) produced a non-bot event on it in the
--- period, through any link. Every partner of the tenant is ranked, with 0 when it consumed
--- nothing. Reads campaign_links and content_partner_blocks (only the campaign's contents:
--- a row per content, partner and 256-day block, with a mask of the days it was used).
+-- every content the campaign's tracked links point at. A partner consumed a content when
+-- any of its people (or devices carrying its token) engaged with it in the period, through
+-- any link; by default (use = engaged) that takes at least one non-bot event of: a page
+-- view engaged (visible and focused) for 10 s (`engage` with engaged_ms >= 10000), a
+-- document page visible 10 s in one report (`page` with dwell_ms >= 10000), a video play
+-- (`video` with action play or watched ranges), or a completion (`complete`). A tracked-link
+-- click alone, or a view nobody stayed on, does not count. With use = any, any non-bot
+-- event counts, the click included (the definition before migration 0015). Every partner
+-- of the tenant is ranked, with 0 when it consumed nothing. Reads campaign_links and
+-- content_partner_blocks (only the campaign's contents: a row per content, partner and
+-- 256-day block, with masks of the days it was used and used engaged).
 -- @param tenant
 -- @param campaign = : a campaign_id; empty for every campaign
 -- @param from = 1970-01-01: first day (UTC)
 -- @param to = 2100-01-01: last day (UTC), inclusive
+-- @param use = engaged: what counts as consuming a content: engaged (10 s engaged or on a page, a video play, a completion) or any (any event, a link click alone included)
 WITH
 toUInt16(toDate({from:String})) AS f_day,
 toUInt16(toDate({to:String})) AS t_day,
@@ -48,7 +55,8 @@ consumed AS
             WHERE tenant = {tenant:String}
               AND content_id IN (SELECT tupleElement(arrayJoin(cset), 2))
               AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
-              AND bitAnd(days, period_mask) != 0
+              AND bitAnd(if({use:String} = 'any', days, engaged_days), period_mask) != 0
+              AND throwIf({use:String} NOT IN ('engaged', 'any'), 'parameter use must be engaged or any') = 0
         ) AS u
         INNER JOIN (SELECT t.1 AS campaign_id, t.2 AS content_id FROM (SELECT arrayJoin(cset) AS t)) AS cc ON cc.content_id = u.content_id
         GROUP BY campaign_id, partner_id

@@ -18,6 +18,16 @@ export function trackVideo(t, v, o = {}) {
   const st = w.st;
   const pos = (w.pos = () => v.currentTime);
   const sync = () => { st.dur = v.duration || 0; st.rate = v.playbackRate; };
+  // Where a seek left: the seeking event comes after the seek, possibly much later (a
+  // busy main thread), and then currentTime already is the target; Chromium's played
+  // ranges end at the position the page last saw, not where the video was. So the
+  // position is extrapolated on the media clock from the last sample (p0 at t0): the
+  // seeking event's timeStamp is when the seek happened, at the rate; not across a
+  // stall (waiting .. playing), when the media clock stood still.
+  let p0 = 0, t0 = 0, stall = 0;
+  const now = () => performance.now();
+  const at = x => { w.at(x); p0 = x; t0 = now(); };
+  const upto = e => (stall ? p0 : p0 + (Math.max(t0, e.timeStamp || now()) - t0) / 1000 * st.rate);
   // rest: where the media stood still (paused, seeked); the play event can come
   // late, after playback already moved on from there.
   let rest = 0;
@@ -29,22 +39,25 @@ export function trackVideo(t, v, o = {}) {
     st.playing = 1;
     w.open(from);
     w.send('play', from);
-    w.at(p);
+    at(p);
   });
-  // timeupdate fires every 250 ms at most; more than 3 s of media past the
-  // last one without a seek event cannot be continuous playback.
-  on(v, 'timeupdate', () => { if (st.playing && !v.seeking) w.at(pos(), 3 * st.rate + 1); });
-  on(v, 'seeking', () => w.close());
-  on(v, 'seeked', () => { sync(); still(); w.send('seek', pos()); if (st.playing) w.open(pos()); });
+  // Seeks always come with a seeking event, so between two of them the position moves
+  // by playing, however late (a blocked main thread) timeupdate comes; pause and
+  // ratechange read the true position.
+  on(v, 'timeupdate', () => { if (st.playing && !v.seeking) at(pos()); });
+  on(v, 'seeking', e => { if (st.playing) w.at(upto(e)); w.close(); });
+  on(v, 'waiting', () => { if (st.playing && !v.seeking) at(pos()); stall = 1; });
+  on(v, 'playing', () => { stall = 0; if (st.playing && !v.seeking) at(pos()); });
+  on(v, 'seeked', () => { sync(); still(); w.send('seek', pos()); if (st.playing) at(pos()); });
   on(v, 'pause', () => {
     if (v.ended || !st.playing) return;
     st.playing = 0;
-    if (!v.seeking) w.at(pos(), 3 * st.rate + 1);
+    if (!v.seeking) w.at(pos());
     w.close();
     still();
     w.send('pause', pos());
   });
-  on(v, 'ratechange', () => { sync(); w.send('ratechange', pos()); });
+  on(v, 'ratechange', () => { if (st.playing && !v.seeking) at(pos()); sync(); w.send('ratechange', pos()); });
   on(v, 'ended', () => {
     sync();
     if (st.playing) w.at(st.dur);

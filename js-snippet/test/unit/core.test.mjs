@@ -112,3 +112,69 @@ test('retries: 503 and network errors are retried with backoff, 400 is not', asy
   assert.equal(posts.filter(p => p.body.events.some(e => e.name === 'bad')).length, 1, 'a 400 is not retried');
   assert.equal(page.w.localStorage.getItem('_bcn_q'), null);
 });
+
+test('partner token to frames: a page answers only its own frames at trusted origins, to that exact origin', async () => {
+  page = install('https://portal.example.com/library?pb_t=AbC.dEf');
+  const sent = [];
+  const frame = origin => ({ postMessage: (m, o) => sent.push({ to: origin, m, o }) });
+  const viewer = frame('https://c.example.com'), docs = frame('https://docs.example.com'), other = frame('https://evil.example');
+  Object.assign(page.w, { 0: viewer, 1: docs, 2: other, length: 3 });
+  const b = createTracker({ site: 'demo', endpoint: 'https://c.example.com/', frames: 'https://docs.example.com', flush: 1000 });
+  // offered once at start, to each frame at each trusted origin as the target: the browser
+  // delivers a message only where the frame's origin is the target
+  const trusted = ['https://c.example.com', 'https://docs.example.com'];
+  assert.equal(sent.length, 6);
+  assert.ok(sent.every(s => trusted.includes(s.o)), 'never to * or another origin');
+  assert.deepEqual(sent.filter(s => s.to === s.o).map(s => [s.to, s.m.token]), [['https://c.example.com', 'AbC.dEf'], ['https://docs.example.com', 'AbC.dEf']]);
+  sent.length = 0;
+  const ask = (source, origin) => page.w.fire('message', { data: { beacon: 'ask' }, source, origin });
+  ask(viewer, 'https://c.example.com');
+  ask(docs, 'https://docs.example.com');
+  ask(other, 'https://evil.example');                         // not trusted
+  ask({ postMessage: () => sent.push('popup') }, 'https://c.example.com'); // trusted origin, not a frame of the page
+  const sid = page.w.localStorage.getItem('_bcn_s').split('.')[0];
+  assert.deepEqual(sent.map(s => [s.to, s.o, s.m]), [
+    ['https://c.example.com', 'https://c.example.com', { beacon: 'token', token: 'AbC.dEf', vid: b.visitorId, sid }],
+    ['https://docs.example.com', 'https://docs.example.com', { beacon: 'token', token: 'AbC.dEf', vid: b.visitorId, sid }],
+  ]);
+});
+
+test('partner token in a frame: asks its parent, takes a well-formed token only from it at a listed origin, replaces the stored one', async () => {
+  page = install('https://c.example.com/viewer/index.html');
+  page.w.localStorage.setItem('_bcn_t', 'Old.Tok');
+  const asked = [];
+  const parent = { postMessage: (m, o) => asked.push([m, o]) };
+  page.w.parent = parent;
+  createTracker({ site: 'demo', endpoint: 'https://c.example.com', parents: 'https://c.example.com https://portal.example.com', flush: 200 });
+  assert.deepEqual(asked, [[{ beacon: 'ask' }, 'https://c.example.com'], [{ beacon: 'ask' }, 'https://portal.example.com']]);
+  advance(mock, 500);
+  await settle();
+  assert.equal(posts.length, 0, 'batches wait for the answer');
+  const say = (source, origin, token) => page.w.fire('message', { data: { beacon: 'token', token, vid: 'page-visitor', sid: 'page-session' }, source, origin });
+  say(parent, 'https://evil.example', 'Evil.Tok');              // origin not listed
+  say({}, 'https://portal.example.com', 'Evil.Tok');            // not the parent window
+  say(parent, 'https://portal.example.com', '<script>.x');      // not shaped like a token
+  say(parent, 'https://portal.example.com', { t: 1 });
+  await settle();
+  assert.equal(posts.length, 0);
+  say(parent, 'https://portal.example.com', 'New.Tok');
+  await settle();
+  assert.equal(posts.length, 1, 'sent as soon as the token came');
+  assert.equal(posts[0].body.token, 'New.Tok');
+  assert.equal(page.w.localStorage.getItem('_bcn_t'), 'New.Tok', 'the newer token replaced the stored one');
+  assert.deepEqual([posts[0].body.visitor_id, posts[0].body.session_id], ['page-visitor', 'page-session'], "the page's device and session");
+});
+
+test('partner token in a frame: without an answer batches go after 1 s with the frame\'s own token', async () => {
+  page = install('https://c.example.com/viewer/index.html');
+  page.w.localStorage.setItem('_bcn_t', 'Own.Tok');
+  page.w.parent = { postMessage: () => {} };
+  createTracker({ site: 'demo', endpoint: 'https://c.example.com', parents: 'https://portal.example.com', flush: 200 });
+  advance(mock, 900);
+  await settle();
+  assert.equal(posts.length, 0);
+  advance(mock, 100);
+  await settle();
+  assert.equal(posts.length, 1);
+  assert.equal(posts[0].body.token, 'Own.Tok');
+});
