@@ -28,6 +28,10 @@ var docsWithCommands = []string{
 	"schema/README.md",
 	"ingest/README.md",
 	"bench/README.md",
+	"docs/design.md",
+	"docs/embedding.md",
+	"docs/operations.md",
+	"deploy/README.md",
 }
 
 const subcommands = `dev|clickhouse|kafka|collector|ingest|migrate|query|import|refresh|link`
