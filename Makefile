@@ -6,12 +6,16 @@ GOFLAGS ?=
 # Parallel test binaries each start their own ClickHouse; two fit a 2-core machine.
 TESTP   ?= 2
 
-.PHONY: all build run test test-go test-js bench lint clean snippet
+.PHONY: all build run test test-go test-js test-console console-assets bench lint clean snippet
 
 all: build
 
-build:
+build: console-assets
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/beacon
+
+# The console's script and stylesheet, embedded into bin/beacon (console/assets).
+console-assets:
+	$(MAKE) -C console/web build
 
 # The snippet build is served by the collector at /b.js and the demo page at /demo/.
 snippet:
@@ -28,6 +32,10 @@ test-go:
 test-js:
 	$(MAKE) -C js-snippet test
 
+# The console in real Chromium against a local ClickHouse with console/testdata/golden.
+test-console:
+	$(MAKE) -C console/web test
+
 bench: build
 	$(MAKE) -C bench all
 
@@ -39,3 +47,4 @@ lint:
 clean:
 	rm -rf bin var
 	$(MAKE) -C js-snippet clean
+	$(MAKE) -C console/web clean
