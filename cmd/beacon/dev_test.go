@@ -31,11 +31,12 @@ func TestDevStackEndToEnd(t *testing.T) {
 	chHTTP, chTCP, kafkaPort := testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t)
 	collector := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	ingestMetrics := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	consoleAddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cmd := exec.Command(exe, "dev",
 		"-dev.dataDir="+filepath.Join(dir, "var"),
 		"-dev.clickhouseHTTPPort="+strconv.Itoa(chHTTP), "-dev.clickhouseTCPPort="+strconv.Itoa(chTCP),
 		"-dev.kafkaPort="+strconv.Itoa(kafkaPort), "-dev.partitions=2",
-		"-dev.collectorAddr="+collector, "-dev.ingestMetricsAddr="+ingestMetrics,
+		"-dev.collectorAddr="+collector, "-dev.ingestMetricsAddr="+ingestMetrics, "-dev.consoleAddr="+consoleAddr,
 		"-dev.snippetDir="+filepath.Join(dir, "no-snippet"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -99,6 +100,16 @@ func TestDevStackEndToEnd(t *testing.T) {
 	// reads: the batch's one page event of the pricing guide, 5400 ms.
 	if got := awaitCH(chHTTP, "SELECT sum(total_dwell_ms) FROM beacon.doc_viewer_rows FINAL WHERE content_id = 'doc-pricing-2026'", "5400"); got != "5400" {
 		t.Fatalf("doc_viewer_rows: dwell %q for the pricing guide, want 5400", got)
+	}
+
+	// The console runs as a part, on its own address, and reaches ClickHouse.
+	hr, err := http.Get("http://" + consoleAddr + "/api/health")
+	if err != nil {
+		t.Fatalf("console health: %v", err)
+	}
+	hr.Body.Close()
+	if hr.StatusCode != http.StatusOK {
+		t.Fatalf("console health: %s", hr.Status)
 	}
 
 	children := childPids(cmd.Process.Pid)
