@@ -7,6 +7,7 @@ import { pagesChart, retentionChart } from './charts.js';
 
 let i18n = makeI18n(pickLang());
 let me = null;
+let leaving = false; // signing out: answers still in flight must not send to the login again
 const app = () => document.getElementById('app');
 
 // ---- API ----------------------------------------------------------------------------
@@ -19,6 +20,8 @@ async function api(path) {
     return { ok: false, status: 0, data: { error: String(e) } };
   }
   if (resp.status === 401) {
+    if (leaving) return new Promise(() => {});
+    leaving = true;
     location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
     return new Promise(() => {});
   }
@@ -87,7 +90,7 @@ function header(r) {
     tenants,
     h('nav', { 'aria-label': 'main' }, h('ul', null, nav)),
     h('div', { class: 'right' }, langSwitch(),
-      me ? h('button', { type: 'button', class: 'link', onclick: async () => { await fetch('/api/logout', { method: 'POST' }); location.assign('/login'); } }, t.signOut, ` (${me.name})`) : null));
+      me ? h('button', { type: 'button', class: 'link', onclick: async () => { leaving = true; await fetch('/api/logout', { method: 'POST' }); location.assign('/login'); } }, t.signOut, ` (${me.name})`) : null));
 }
 
 function langSwitch() {
@@ -244,12 +247,22 @@ function pageList(r, base, kind) {
   ];
 }
 
+// titled is a content page's heading: its id at once, its title (contents table) once known.
+function titled(base, kind, id, what) {
+  const name = h('span', null);
+  api(`${base}/contents${qs({ kind })}`).then(res => {
+    const c = res.ok && rowsOf(res.data).find(x => x.content_id === id);
+    if (c && c.title) name.textContent = c.title + ' ';
+  });
+  return h('h1', null, what, ': ', name, h('span', { class: 'id' }, id));
+}
+
 function pageDocument(r, base) {
   const t = i18n.t, f = filters();
   const path = `${base}/documents/${encodeURIComponent(r.id)}${qs({ from: f.from, to: f.to, partner: f.partner })}`;
   return [
     h('p', { class: 'crumbs' }, link(`/t/${encodeURIComponent(r.tenant)}/documents`, t.documents), ' / '),
-    h('h1', null, t.document, ': ', h('span', { class: 'id' }, r.id)),
+    titled(base, 'document', r.id, t.document),
     filterBar(['period', 'partner']),
     section(null, path, d => {
       const rows = rowsOf(d);
@@ -296,7 +309,7 @@ function pageVideo(r, base) {
   const t = i18n.t;
   return [
     h('p', { class: 'crumbs' }, link(`/t/${encodeURIComponent(r.tenant)}/videos`, t.videos), ' / '),
-    h('h1', null, t.video, ': ', h('span', { class: 'id' }, r.id)),
+    titled(base, 'video', r.id, t.video),
     filterBar([]),
     section(null, `${base}/videos/${encodeURIComponent(r.id)}`, d => {
       const rows = rowsOf(d);
@@ -410,8 +423,11 @@ function pageLogin() {
     const d = new FormData(form);
     const resp = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: d.get('name'), password: d.get('password') }) });
     if (resp.ok) {
-      const next = new URLSearchParams(location.search).get('next');
-      location.assign(next && next.startsWith('/t/') ? next : '/');
+      // back to the page that asked for a sign-in, if this user may see its tenant
+      const who = await resp.json();
+      const next = new URLSearchParams(location.search).get('next') || '';
+      const tenant = decodeURIComponent(next.split('/')[2] || '');
+      location.assign(next.startsWith('/t/') && who.tenants.includes(tenant) ? next : '/');
       return;
     }
     msg.textContent = resp.status === 429 ? t.tooMany : t.badLogin;

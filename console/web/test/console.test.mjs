@@ -132,7 +132,7 @@ test('document page: viewers, per-page reach and dwell, CSV equal to the table',
     mkdirSync(process.env.SCREENSHOT_DIR, { recursive: true });
     await page.goto(stack.base + '/t/acme/documents/doc1');
     await page.waitForSelector('.chart canvas');
-    await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'document.png'), fullPage: true });
+    await page.locator('main').screenshot({ path: join(process.env.SCREENSHOT_DIR, 'document.png') });
   }
 });
 
@@ -153,7 +153,7 @@ test('video page: retention, play rate and drop-off points', async () => {
   assert.ok(await page.$('.chart canvas'), 'the retention chart is drawn');
   const every = await tableData('video-retention');
   assert.deepEqual(column(every, 'retention'), saved.map(r => String(r.retention)));
-  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'video.png'), fullPage: true });
+  if (process.env.SCREENSHOT_DIR) await page.locator('main').screenshot({ path: join(process.env.SCREENSHOT_DIR, 'video.png') });
 });
 
 test('training, campaigns, FAQ and tools equal their saved queries', async () => {
