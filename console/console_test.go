@@ -211,6 +211,15 @@ func TestLogin(t *testing.T) {
 	if v := c.api("/api/me", http.StatusOK); v["name"] != "ann" {
 		t.Fatalf("me: %v", v)
 	}
+	// a form post (what another site could send) is refused
+	form, err := http.Post(srv.URL+"/api/login", "text/plain", strings.NewReader(`{"name":"ann","password":"`+annPassword+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	form.Body.Close()
+	if form.StatusCode != http.StatusUnsupportedMediaType || len(form.Cookies()) != 0 {
+		t.Fatalf("sign-in as text/plain: %s, cookies %v", form.Status, form.Cookies())
+	}
 
 	// Five failures from one address, then 429 even with the right password; a client
 	// from the same address trying another name is blocked too (the address's limit).

@@ -271,6 +271,12 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	// JSON only: another site's form cannot send it without a CORS preflight, so it
+	// cannot sign a visitor in to an account of its choosing.
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "send the sign-in as Content-Type: application/json", "")
+		return
+	}
 	var in struct{ Name, Password string }
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&in); err != nil {
 		writeError(w, http.StatusBadRequest, "want a JSON body {\"name\": ..., \"password\": ...}", "")
