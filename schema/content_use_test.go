@@ -55,4 +55,12 @@ func TestGoldenContentUse(t *testing.T) {
 	sameRows(t, "content-use other tenant", call("tenant", "other"),
 		"doc1|document|||2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|1|1|0|1|0")
 	sameRows(t, "content-use unknown tenant", call("tenant", "nobody"))
+
+	// An event without a type (scroll, engage) later than the typed ones: faq9, known only
+	// from events, stays a FAQ.
+	insert(t, conn, db, "untyped", ev{id: "f9-u3-scroll", at: "2026-03-08 10:00:00", typ: "scroll", visitor: "c3", session: "s14", partner: "p2", user: "u3", content: "faq9"})
+	sameRows(t, "content-use FAQs after an untyped event", call("kind", "faq"),
+		"faq1|faq|Setup FAQ|camp1|2026-03-02 17:00:00.000|2026-03-04 10:05:00.000|3|3|0|3|0",
+		"faq9|faq|||2026-03-03 09:00:00.000|2026-03-08 10:00:00.000|1|2|0|3|0",
+	)
 }

@@ -1,7 +1,7 @@
 -- The tenant's contents and how many partners used each in a period and in the period of
 -- the same length just before it. One row per content the contents table or the events
 -- know (the contents table's type, title and campaign win; for a content only events
--- know, the type its latest events report): first and last non-bot event on it (any time;
+-- know, the type its latest typed events report: scroll and engage events carry none): first and last non-bot event on it (any time;
 -- NULL when no event), partners that used it in the period (any of their people, or
 -- devices carrying their token, produced a non-bot event on it), the days each of them
 -- used it summed over partners, and the partners that used it in the period before. On
@@ -32,7 +32,7 @@ known AS
 (
     SELECT
         if(c.content_id != '', c.content_id, k.content_id) AS content_id,
-        if(c.content_id != '', toString(c.content_type), k.kind) AS kind,
+        if(c.content_id != '', toString(c.content_type), k.ev_kind) AS kind,
         c.title AS title,
         c.campaign_id AS campaign_id,
         k.first AS first_seen,
@@ -41,7 +41,7 @@ known AS
     FULL JOIN
     (
         SELECT toString(content_id) AS content_id,
-               toString(argMax(content_type, last_seen)) AS kind,
+               toString(argMaxIf(content_type, last_seen, content_type != '')) AS ev_kind,
                toNullable(min(first_seen)) AS first,
                toNullable(max(last_seen)) AS last
         FROM {db}.content_kinds
