@@ -42,6 +42,15 @@ func (s *sessions) create(u *User) string {
 	}
 	s.m[tok] = session{user: u, expires: s.now().Add(s.ttl)}
 	s.keys = append(s.keys, tok)
+	if len(s.keys) > 2*s.max { // drop the tokens of sessions ended by sign-out
+		live := s.keys[:0]
+		for _, k := range s.keys {
+			if _, ok := s.m[k]; ok {
+				live = append(live, k)
+			}
+		}
+		s.keys = live
+	}
 	return tok
 }
 

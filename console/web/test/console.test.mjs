@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Stack, launch, until, repo } from './helpers.mjs';
 
 let stack, br, page;
+const cspErrors = []; // the pages must work under the console's Content-Security-Policy
 
 before(async () => {
   stack = new Stack();
@@ -16,6 +17,7 @@ before(async () => {
   br = await launch();
   page = await br.ctx.newPage();
   page.on('pageerror', e => { throw e; });
+  page.on('console', m => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
 });
 
 after(async () => {
@@ -154,6 +156,10 @@ test('video page: retention, play rate and drop-off points', async () => {
   const every = await tableData('video-retention');
   assert.deepEqual(column(every, 'retention'), saved.map(r => String(r.retention)));
   if (process.env.SCREENSHOT_DIR) await page.locator('main').screenshot({ path: join(process.env.SCREENSHOT_DIR, 'video.png') });
+});
+
+test('no Content-Security-Policy violations on the document and video pages', () => {
+  assert.deepEqual(cspErrors, []);
 });
 
 test('training, campaigns, FAQ and tools equal their saved queries', async () => {
