@@ -194,17 +194,25 @@ function pageOverview(r, base) {
         kpi(t.kpi.videos, i18n.num(count(['video'], 'partners')), delta(count(['video'], 'partners'), count(['video'], 'partners_before'), hasBefore), 'videos'),
         kpi(t.kpi.tools, i18n.num(count(['faq', 'tool'], 'partners')), delta(count(['faq', 'tool'], 'partners'), count(['faq', 'tool'], 'partners_before'), hasBefore), 'tools'));
     }, { part: 'content-use', class: 'wide' }),
-    section(t.kpi.completion, `${base}/training`, d => {
+    section(null, `${base}/training`, d => {
       const rows = rowsOf(d);
-      if (!rows.length) return empty(t.trainingEmpty);
+      if (!rows.length) return h('div', null, h('h2', null, t.kpi.completion), empty(t.trainingEmpty));
       const a = rows.reduce((s, x) => s + x.assigned, 0), c = rows.reduce((s, x) => s + x.completed, 0);
       return h('div', { class: 'kpis' }, kpi(t.kpi.completion, i18n.pct(a ? c / a : 0), t.completionOf(i18n.num(c), i18n.num(a)), 'completion'));
     }, { part: 'training-completion' }),
-    section(t.kpi.campaigns, `${base}/campaigns${period}`, d => {
+    section(null, `${base}/campaigns${period}`, d => {
       const rows = rowsOf(d);
-      if (!rows.length) return empty(t.campaignsEmpty);
-      const camps = [...new Set(rows.map(x => x.campaign_id))];
-      return h('div', { class: 'kpis' }, kpi(t.kpi.campaigns, i18n.num(camps.length), null, 'campaigns'));
+      if (!rows.length) return h('div', null, h('h2', null, t.kpi.campaigns), empty(t.campaignsEmpty));
+      const camps = new Map();
+      for (const x of rows) {
+        const c = camps.get(x.campaign_id) || { name: x.campaign_name || x.campaign_id, used: 0, all: 0 };
+        c.all++;
+        if (x.consumed > 0) c.used++;
+        camps.set(x.campaign_id, c);
+      }
+      return h('div', null,
+        h('div', { class: 'kpis' }, kpi(t.kpi.campaigns, i18n.num(camps.size), null, 'campaigns')),
+        h('ul', { class: 'plain' }, [...camps].map(([id, c]) => h('li', { 'data-campaign': id }, h('strong', null, c.name), ': ', t.partnersUsing(i18n.num(c.used), i18n.num(c.all))))));
     }, { part: 'campaign-ranking' }),
     section(t.mostUsed, `${base}/contents${period}`, d => {
       const rows = rowsOf(d);
@@ -402,7 +410,7 @@ function pageTools(r, base) {
     section(null, `${base}/tools${qs({ from: f.from, to: f.to })}`, d => {
       const rows = rowsOf(d);
       if (!rows.length) return empty(t.toolsEmpty);
-      return table({ name: 'content-outcomes', i18n, rows, cols: [
+      return h('div', null, h('p', { class: 'legend' }, t.toolsNote), table({ name: 'content-outcomes', i18n, rows, cols: [
         { key: 'content_id', label: t.col.content, fmt: x => [x.title || x.content_id, x.title ? h('span', { class: 'id' }, ` ${x.content_id}`) : ''] },
         { key: 'kind', label: t.col.kind },
         { key: 'partner_days', label: t.col.partnerDays, num: true, fmt: x => i18n.num(x.partner_days) },
@@ -410,7 +418,7 @@ function pageTools(r, base) {
         { key: 'deal_correlation', label: t.col.correlation, num: true, fmt: x => i18n.corr(x.deal_correlation) },
         { key: 'won_avg_using_partners', label: t.col.wonUsers, num: true, fmt: x => i18n.money(x.won_avg_using_partners) },
         { key: 'won_avg_other_partners', label: t.col.wonOthers, num: true, fmt: x => i18n.money(x.won_avg_other_partners) },
-      ] });
+      ] }));
     }, { part: 'content-outcomes', class: 'wide' }),
   ];
 }

@@ -85,6 +85,15 @@ test('sign in and see the overview the saved queries answer', async () => {
   assert.equal([a, c].join('/'), '4/2');
   await page.waitForSelector('[data-kpi="completion"]');
   assert.equal(await kpi('completion'), '50%');
+  // per campaign: the partners that used any of its contents, of all ranked
+  await page.waitForSelector('[data-kpi="campaigns"]');
+  const camps = stack.query('campaign-ranking', { tenant: 'acme' });
+  const ids = [...new Set(camps.map(r => r.campaign_id))];
+  assert.equal(Number(await kpi('campaigns')), ids.length);
+  for (const id of ids) {
+    const rows = camps.filter(r => r.campaign_id === id);
+    assert.match(await page.textContent(`[data-campaign="${id}"]`), new RegExp(`: ${rows.filter(r => r.consumed > 0).length} of ${rows.length} partners`));
+  }
   // the content table lists what the saved query lists, in its order
   const tbl = await tableData('content-use');
   assert.deepEqual(column(tbl, 'content_id'), saved.map(r => r.content_id));
