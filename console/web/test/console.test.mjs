@@ -206,6 +206,13 @@ test('Japanese follows the switch', async () => {
   await page.click('.lang button[lang=ja]');
   await page.waitForSelector('h1:has-text("研修の修了状況")');
   assert.equal(await page.getAttribute('html', 'lang'), 'ja');
+  // dates, numbers and durations in the Japanese locale
+  await page.goto(stack.base + '/t/acme/documents/doc1');
+  await page.waitForSelector('[data-table="document-viewers"] tbody tr');
+  const first = await page.$eval('[data-table="document-viewers"] tbody tr td:nth-child(3)', td => [td.dataset.v, td.textContent]);
+  assert.equal(first[1], await page.evaluate(v => new Intl.DateTimeFormat('ja-JP', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(v)), first[0]));
+  assert.equal(await kpi('total_time'), await page.evaluate(() => new Intl.NumberFormat('ja-JP', { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 0 }).format(19)));
+  assert.match(await page.textContent('h2 >> nth=0'), /読者が離れるページ/);
   await page.goto(stack.base + '/t/acme/');
   await page.waitForSelector('h1:has-text("概要")');
   await page.click('.lang button[lang=en]');
