@@ -128,9 +128,15 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("content id %q: want letters, digits and ._:@/+- (at most 200)", c), "content")
 			return
 		}
-		in, param, err := checkParams(r, e.params)
+		in, param, err := checkParams(r, append([]string{"format"}, e.params...))
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error(), param)
+			return
+		}
+		format := in["format"]
+		delete(in, "format")
+		if format != "" && format != "json" && format != "csv" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter \"format\": want json or csv, got %q", format), "format")
 			return
 		}
 		q, err := schema.LookupQuery(e.query)
@@ -150,6 +156,20 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 				return
 			}
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "ClickHouse is unavailable", "query": e.query, "unavailable": e.query})
+			return
+		}
+		if format == "csv" {
+			// exactly what `beacon query <name> -format csv` prints
+			var b bytes.Buffer
+			if err := res.Write(&b, "csv"); err != nil {
+				writeError(w, http.StatusInternalServerError, err.Error(), "")
+				return
+			}
+			header(w)
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="`+e.query+`.csv"`)
+			w.Header().Set("Cache-Control", "no-store")
+			w.Write(b.Bytes())
 			return
 		}
 		var rows bytes.Buffer

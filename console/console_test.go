@@ -106,6 +106,20 @@ func TestAPIAnswersSavedQueries(t *testing.T) {
 	if string(pages) != wantPages {
 		t.Fatalf("doc1 pages:\n%s\nwant\n%s", pages, wantPages)
 	}
+	// ?format=csv: the saved query's CSV, as beacon query -format csv prints it
+	q, _ := schema.LookupQuery("training-completion")
+	res, err := q.Run(context.Background(), ch.Conn(t), ch.Database, map[string]string{"tenant": "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantCSV bytes.Buffer
+	res.Write(&wantCSV, "csv")
+	code, gotCSV := ann.get("/api/t/acme/training?format=csv")
+	if code != http.StatusOK || string(gotCSV) != wantCSV.String() || strings.Count(wantCSV.String(), "\n") != 3 {
+		t.Fatalf("training as CSV: %d\n%s\nwant\n%s", code, gotCSV, wantCSV.String())
+	}
+	ann.api("/api/t/acme/training?format=xml", http.StatusBadRequest)
+
 	// Unknown content: an empty answer, not an error.
 	for _, p := range []string{"/api/t/acme/documents/nope", "/api/t/acme/videos/nope"} {
 		if v := ann.api(p, http.StatusOK); len(rowsOf(v)) != 0 {
