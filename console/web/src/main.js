@@ -122,7 +122,24 @@ function filterBar(which) {
     kids.push(h('label', null, t.period, ' ', sel), custom, h('span', { class: 'hint' }, `(${t.utc})`));
   }
   for (const k of ['partner', 'campaign', 'course']) {
-    if (which.includes(k)) kids.push(h('label', null, t[k], ' ', h('input', { type: 'text', name: k, value: f[k], size: 12, autocomplete: 'off' })));
+    if (which.includes(k)) kids.push(h('label', null, t[k], ' ', h('input', { type: 'text', name: k, value: f[k], size: 12, autocomplete: 'off', list: k === 'course' ? null : `${k}-ids` })));
+  }
+  // suggestions: every partner and campaign of the tenant, from campaign-ranking
+  if (which.includes('partner') || which.includes('campaign')) {
+    const lists = { partner: h('datalist', { id: 'partner-ids' }), campaign: h('datalist', { id: 'campaign-ids' }) };
+    kids.push(lists.partner, lists.campaign);
+    const r = route();
+    api(`/api/t/${encodeURIComponent(r.tenant)}/campaigns`).then(res => {
+      if (!res.ok) return;
+      const seen = { partner: new Map(), campaign: new Map() };
+      for (const x of rowsOf(res.data)) {
+        seen.partner.set(x.partner_id, x.partner_name);
+        seen.campaign.set(x.campaign_id, x.campaign_name);
+      }
+      for (const k of ['partner', 'campaign']) {
+        lists[k].replaceChildren(...[...seen[k]].sort().map(([id, name]) => h('option', { value: id }, name || id)));
+      }
+    });
   }
   kids.push(h('button', { type: 'submit' }, t.apply));
   form.append(...kids);

@@ -133,7 +133,9 @@ test('document page: viewers, per-page reach and dwell, CSV equal to the table',
   assert.deepEqual(csv[0], sorted.head);
   assert.deepEqual(csv.slice(1), sorted.rows);
 
-  // a partner filter: only Alpha's two people
+  // a partner filter, with the tenant's partners suggested: only Alpha's two people
+  await until('partner suggestions', async () => (await page.$$('#partner-ids option')).length === 3);
+  assert.deepEqual(await page.$$eval('#partner-ids option', os => os.map(o => `${o.value} ${o.textContent}`)), ['p1 Alpha', 'p2 Beta', 'p3 Gamma']);
   await page.fill('input[name=partner]', 'p1');
   await page.click('form.filters button[type=submit]');
   await until('the partner filter', async () => (await tableData('document-viewers')).rows.length === 2);
