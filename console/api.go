@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -247,7 +246,6 @@ func documentPages(res *schema.Result, out *answer) {
 		}
 		out.Pages = append(out.Pages, st)
 	}
-	sort.Slice(out.Pages, func(i, j int) bool { return out.Pages[i].Page < out.Pages[j].Page })
 }
 
 func toUint(v any) uint64 {
