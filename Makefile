@@ -6,12 +6,16 @@ GOFLAGS ?=
 # Parallel test binaries each start their own ClickHouse; two fit a 2-core machine.
 TESTP   ?= 2
 
-.PHONY: all build run test test-go test-js bench lint clean snippet deps image
+.PHONY: all build run test test-go test-js test-console console-assets bench lint clean snippet deps image
 
 all: build
 
-build:
+build: console-assets
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/beacon
+
+# The console's script and stylesheet, embedded into bin/beacon (console/assets).
+console-assets:
+	$(MAKE) -C console/web build
 
 # The snippet build is served by the collector at /b.js and the demo page at /demo/.
 snippet:
@@ -20,10 +24,10 @@ snippet:
 run: build snippet
 	./$(BIN) dev
 
-test: deps lint test-go test-js
+test: deps lint test-go test-js test-console
 
-# What the tests need beyond Go and npm: Debian's chromium and kcat (installed with apt-get
-# when running as root; otherwise the script names the command), then the ClickHouse engine
+# What the tests need beyond Go and npm: Debian's chromium, kcat and prometheus (installed with
+# apt-get when running as root; otherwise the script names the command), then the ClickHouse engine
 # from npm into .cache/, fetched up front so its progress shows.
 deps:
 	@scripts/deps.sh
@@ -35,6 +39,10 @@ test-go:
 test-js:
 	$(MAKE) -C js-snippet test
 
+# The console in real Chromium against a local ClickHouse with console/testdata/golden.
+test-console:
+	$(MAKE) -C console/web test
+
 bench: build
 	$(MAKE) -C bench all
 
@@ -45,7 +53,7 @@ lint:
 
 # Container image (deploy/container/Containerfile) with podman, else buildah.
 IMAGE ?= beacon:latest
-image:
+image: console-assets
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS) -o deploy/container/beacon ./cmd/beacon
 	cp /etc/ssl/certs/ca-certificates.crt deploy/container/
 	if command -v podman >/dev/null; then podman build -t $(IMAGE) deploy/container; \
@@ -54,3 +62,4 @@ image:
 clean:
 	rm -rf bin var deploy/container/beacon deploy/container/ca-certificates.crt
 	$(MAKE) -C js-snippet clean
+	$(MAKE) -C console/web clean

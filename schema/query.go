@@ -36,8 +36,10 @@ type Param struct {
 }
 
 var (
-	paramUseRE  = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*):([A-Za-z0-9_(), ']+)\}`)
-	paramDeclRE = regexp.MustCompile(`^--\s*@param\s+([A-Za-z_][A-Za-z0-9_]*)\s*(=\s*([^:]*?))?\s*(:\s*(.*))?$`)
+	paramUseRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*):([A-Za-z0-9_(), ']+)\}`)
+	// The description follows ": " (a colon and a space), so a default may hold colons:
+	// "-- @param from = 1970-01-01 00:00:00: keep viewers active at or after this time".
+	paramDeclRE = regexp.MustCompile(`^--\s*@param\s+([A-Za-z_][A-Za-z0-9_]*)\s*(=\s*(.*?))?\s*(:\s+(.*)|:)?$`)
 )
 
 // SavedQueries returns every embedded saved query, sorted by name.

@@ -13,7 +13,7 @@ func TestSavedQueriesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"campaign-ranking", "content-outcomes", "document-views", "training-completion", "video-retention"}
+	want := []string{"campaign-ranking", "content-outcomes", "content-use", "document-views", "training-completion", "video-retention"}
 	var got []string
 	for _, q := range qs {
 		got = append(got, q.Name)
@@ -42,6 +42,17 @@ func TestParseSavedQuery(t *testing.T) {
 	}
 	if p := q.Params[2]; p.Default != "" || !p.Optional {
 		t.Fatalf("c: got %+v", p)
+	}
+	// a default with colons (a time) is kept whole; the description follows ": "
+	tq, err := parseSavedQuery("y", "-- @param from = 1970-01-01 00:00:00: keep rows after this\n-- @param content: the id\nSELECT {from:String}, {content:String}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := tq.Params[0]; p.Default != "1970-01-01 00:00:00" || p.Doc != "keep rows after this" || !p.Optional {
+		t.Fatalf("time default: got %+v", p)
+	}
+	if p := tq.Params[1]; p.Optional || p.Doc != "the id" {
+		t.Fatalf("content: got %+v", p)
 	}
 
 	sql, params, err := q.Bind("bx", map[string]string{"tenant": "t1", "c": "z"})

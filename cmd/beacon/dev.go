@@ -28,6 +28,7 @@ type devConfig struct {
 	Partitions     int
 	CollectorAddr  string
 	IngestMetrics  string
+	ConsoleAddr    string
 	SnippetDir     string
 	StopTimeout    time.Duration
 	ReadyTimeout   time.Duration
@@ -49,6 +50,7 @@ func runDev(ctx context.Context, m *Main, args []string) error {
 	fs.IntVar(&cfg.Partitions, "dev.partitions", 6, "partitions of beacon.events and beacon.dlq when first created")
 	fs.StringVar(&cfg.CollectorAddr, "dev.collectorAddr", "127.0.0.1:8080", "collector HTTP address")
 	fs.StringVar(&cfg.IngestMetrics, "dev.ingestMetricsAddr", "127.0.0.1:9101", "ingest /metrics address")
+	fs.StringVar(&cfg.ConsoleAddr, "dev.consoleAddr", "127.0.0.1:8090", "web console address")
 	fs.StringVar(&cfg.SnippetDir, "dev.snippetDir", "js-snippet/dist", "snippet build the collector serves at /b.js (make run builds it)")
 	fs.DurationVar(&cfg.StopTimeout, "dev.stopTimeout", 8*time.Second, "longest wait for each part to stop before it is killed")
 	fs.DurationVar(&cfg.ReadyTimeout, "dev.readyTimeout", 60*time.Second, "longest wait for each part to become ready")
@@ -122,7 +124,11 @@ func (c *devConfig) run(ctx context.Context) error {
 		"-collector.spoolDir="+filepath.Join(c.DataDir, "spool"), "-collector.snippetDir="+c.SnippetDir); err != nil {
 		return err
 	}
-	c.printWelcome(chNative, kafkaAddr, logDir)
+	consoleLine, err := c.startDevConsole(start, chNative)
+	if err != nil {
+		return err
+	}
+	c.printWelcome(chNative, kafkaAddr, logDir, consoleLine)
 
 	// Run until Ctrl-C, or until a part dies on its own (then stop the rest and say which).
 	exited := make(chan *devPart, len(parts))
@@ -131,7 +137,7 @@ func (c *devConfig) run(ctx context.Context) error {
 	}
 	select {
 	case <-ctx.Done():
-		fmt.Fprintln(c.stderr, "\ndev: stopping (collector, ingest, kafka, clickhouse) ...")
+		fmt.Fprintln(c.stderr, "\ndev: stopping (console, collector, ingest, kafka, clickhouse) ...")
 		return nil
 	case p := <-exited:
 		return fmt.Errorf("%s exited unexpectedly: %v (log: %s)", p.name, p.Err(), p.logPath)
@@ -147,14 +153,15 @@ func (c *devConfig) ports() []devPort {
 		{"Kafka port", "-dev.kafkaPort", local(c.KafkaPort)},
 		{"collector", "-dev.collectorAddr", c.CollectorAddr},
 		{"ingest metrics", "-dev.ingestMetricsAddr", c.IngestMetrics},
+		{"console", "-dev.consoleAddr", c.ConsoleAddr},
 	}
 }
 
-func (c *devConfig) printWelcome(chNative, kafkaAddr, logDir string) {
+func (c *devConfig) printWelcome(chNative, kafkaAddr, logDir, consoleLine string) {
 	fmt.Fprintf(c.stdout, `
 beacon dev stack is up (data in %s/, logs in %s/):
   collector   http://%s   POST /v1/events, GET /b.js, demo page http://%s/demo/
-  metrics     http://%s/metrics (collector), http://%s/metrics (ingest)
+%s  metrics     http://%s/metrics (collector), http://%s/metrics (ingest)
   ClickHouse  http://127.0.0.1:%d (HTTP), %s (native), database beacon
   Kafka       %s, topics beacon.events and beacon.dlq
 
@@ -164,7 +171,7 @@ try:
   ./bin/beacon query document-views -param tenant=demo -param content=doc-demo-playbook
   kcat -b %s -L
 Ctrl-C stops everything.
-`, c.DataDir, logDir, c.CollectorAddr, c.CollectorAddr, c.CollectorAddr, c.IngestMetrics,
+`, c.DataDir, logDir, c.CollectorAddr, c.CollectorAddr, consoleLine, c.CollectorAddr, c.IngestMetrics,
 		c.CHHTTPPort, chNative, kafkaAddr, c.CHHTTPPort, kafkaAddr)
 }
 

@@ -33,11 +33,12 @@ func TestDevStackEndToEnd(t *testing.T) {
 	chHTTP, chTCP, kafkaPort := testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t)
 	collector := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	ingestMetrics := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	consoleAddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cmd := exec.Command(exe, "dev",
 		"-dev.dataDir="+filepath.Join(dir, "var"),
 		"-dev.clickhouseHTTPPort="+strconv.Itoa(chHTTP), "-dev.clickhouseTCPPort="+strconv.Itoa(chTCP),
 		"-dev.kafkaPort="+strconv.Itoa(kafkaPort), "-dev.partitions=2",
-		"-dev.collectorAddr="+collector, "-dev.ingestMetricsAddr="+ingestMetrics,
+		"-dev.collectorAddr="+collector, "-dev.ingestMetricsAddr="+ingestMetrics, "-dev.consoleAddr="+consoleAddr,
 		"-dev.snippetDir="+filepath.Join(dir, "no-snippet"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -58,10 +59,12 @@ func TestDevStackEndToEnd(t *testing.T) {
 	})
 
 	up := make(chan struct{})
+	var banner []string // the welcome text, up to its last line; read only after up
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "stack is up") {
+			banner = append(banner, sc.Text())
+			if strings.Contains(sc.Text(), "Ctrl-C stops everything") {
 				close(up)
 				break
 			}
@@ -101,6 +104,37 @@ func TestDevStackEndToEnd(t *testing.T) {
 	// reads: the batch's one page event of the pricing guide, 5400 ms.
 	if got := awaitCH(chHTTP, "SELECT sum(total_dwell_ms) FROM beacon.doc_viewer_rows FINAL WHERE content_id = 'doc-pricing-2026'", "5400"); got != "5400" {
 		t.Fatalf("doc_viewer_rows: dwell %q for the pricing guide, want 5400", got)
+	}
+
+	// The console runs as a part, on its own address; the banner's dev user signs in and
+	// sees the demo tenant's document.
+	var password string
+	for _, l := range banner {
+		if _, rest, ok := strings.Cut(l, "sign in as dev / "); ok && strings.Contains(l, consoleAddr) {
+			password, _, _ = strings.Cut(rest, " ")
+		}
+	}
+	if password == "" {
+		t.Fatalf("no console line with the dev password in the banner:\n%s", strings.Join(banner, "\n"))
+	}
+	login, err := http.Post("http://"+consoleAddr+"/api/login", "application/json", strings.NewReader(`{"name":"dev","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login.Body.Close()
+	if login.StatusCode != http.StatusOK || len(login.Cookies()) != 1 {
+		t.Fatalf("console sign-in as dev: %s", login.Status)
+	}
+	creq, _ := http.NewRequest(http.MethodGet, "http://"+consoleAddr+"/api/t/demo/contents?kind=document", nil)
+	creq.AddCookie(login.Cookies()[0])
+	cresp, err := http.DefaultClient.Do(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(cresp.Body)
+	cresp.Body.Close()
+	if cresp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"content_id":"doc-pricing-2026"`) {
+		t.Fatalf("console documents of the demo tenant: %s %s", cresp.Status, body)
 	}
 
 	children := childPids(cmd.Process.Pid)

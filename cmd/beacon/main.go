@@ -59,6 +59,7 @@ func NewMain(stdout, stderr io.Writer) *Main {
 		"import":     {summary: "import a dimension table from CSV", run: runImport},
 		"refresh":    {summary: "recompute document-views' rows after writing events without the ingest", run: runRefresh},
 		"link":       {summary: "mint a signed tracked link for a partner", run: runLink},
+		"console":    {summary: "serve the read-only web console (pages and JSON API)", run: runConsole},
 	}}
 }
 

@@ -42,7 +42,8 @@ before(async () => {
   ch = `http://127.0.0.1:${chHTTP}`;
   dev = spawn(bin, ['dev', `-dev.dataDir=${join(work, 'var')}`, `-cacheDir=${process.env.BEACON_CACHE_DIR || join(repo, '.cache')}`,
     `-dev.clickhouseTCPPort=${chTCP}`, `-dev.clickhouseHTTPPort=${chHTTP}`, `-dev.kafkaPort=${kafka}`, '-dev.partitions=2',
-    `-dev.collectorAddr=127.0.0.1:${col}`, `-dev.ingestMetricsAddr=127.0.0.1:${ing}`, `-dev.snippetDir=${join(snippet, 'dist')}`],
+    `-dev.collectorAddr=127.0.0.1:${col}`, `-dev.ingestMetricsAddr=127.0.0.1:${ing}`, `-dev.consoleAddr=127.0.0.1:${await freePort()}`,
+    `-dev.snippetDir=${join(snippet, 'dist')}`],
   { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
   dev.stdout.on('data', d => { log += d; });
   dev.stderr.on('data', d => { log += d; });

@@ -1,0 +1,263 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/beaconprm/beacon/schema"
+)
+
+// endpoint is one API answer: a saved query and the request parameters it accepts.
+type endpoint struct {
+	path   string   // under /api/t/{tenant}/
+	query  string   // the saved query that answers
+	params []string // query-string parameters accepted
+	// bind turns the checked request into the saved query's parameters.
+	bind func(s *Server, tenant string, in map[string]string, r *http.Request) map[string]string
+	// extra adds figures derived from the rows (in Go, from the same answer).
+	extra func(res *schema.Result, out *answer)
+}
+
+// endpoints are the console's API; docs in README.md.
+var endpoints = []endpoint{
+	{path: "contents", query: "content-use", params: []string{"kind", "from", "to"}, bind: passThrough},
+	{path: "documents/{content}", query: "document-views", params: []string{"from", "to", "partner"}, bind: bindDocument, extra: documentPages},
+	{path: "videos/{content}", query: "video-retention", bind: passThrough},
+	{path: "training", query: "training-completion", params: []string{"course", "partner"}, bind: passThrough},
+	{path: "campaigns", query: "campaign-ranking", params: []string{"campaign", "from", "to"}, bind: passThrough},
+	{path: "tools", query: "content-outcomes", params: []string{"from", "to"}, bind: passThrough},
+}
+
+// answer is the JSON of every query-backed endpoint: the saved query and the parameter
+// values it ran with (defaults filled in), its columns, and its rows exactly as
+// `beacon query <name> -format json` prints them.
+type answer struct {
+	Query   string            `json:"query"`
+	Params  map[string]string `json:"params"`
+	Columns []string          `json:"columns"`
+	Rows    json.RawMessage   `json:"rows"`
+	// documents: per page, from the rows
+	Pages []pageStat `json:"pages,omitempty"`
+	// documents: the answer stopped at the row limit
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+func passThrough(_ *Server, tenant string, in map[string]string, r *http.Request) map[string]string {
+	p := map[string]string{"tenant": tenant}
+	for k, v := range in {
+		p[k] = v
+	}
+	if c := r.PathValue("content"); c != "" {
+		p["content"] = c
+	}
+	return p
+}
+
+// bindDocument gives document-views its times: from the start of the first day to the
+// start of the day after the last (document-views keeps viewers active before "to").
+func bindDocument(s *Server, tenant string, in map[string]string, r *http.Request) map[string]string {
+	p := map[string]string{"tenant": tenant, "content": r.PathValue("content"), "limit": strconv.Itoa(s.cfg.MaxRows)}
+	if v, ok := in["from"]; ok {
+		p["from"] = v + " 00:00:00"
+	}
+	if v, ok := in["to"]; ok {
+		d, _ := time.Parse(time.DateOnly, v)
+		p["to"] = d.AddDate(0, 0, 1).Format(time.DateOnly) + " 00:00:00"
+	}
+	if v, ok := in["partner"]; ok {
+		p["partner"] = v
+	}
+	return p
+}
+
+// checkParams validates the query string against the endpoint's parameters and returns
+// them; the error names the parameter.
+func checkParams(r *http.Request, allowed []string) (map[string]string, string, error) {
+	out := map[string]string{}
+	q := r.URL.Query()
+	for k, vs := range q {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == k
+		}
+		if !ok {
+			if len(allowed) == 0 {
+				return nil, k, fmt.Errorf("unknown parameter %q: this endpoint takes none", k)
+			}
+			return nil, k, fmt.Errorf("unknown parameter %q: this endpoint takes %s", k, strings.Join(allowed, ", "))
+		}
+		if len(vs) != 1 {
+			return nil, k, fmt.Errorf("parameter %q given %d times", k, len(vs))
+		}
+		v := vs[0]
+		if v == "" {
+			continue // an empty filter is no filter
+		}
+		switch k {
+		case "from", "to":
+			if _, err := time.Parse(time.DateOnly, v); err != nil || len(v) != 10 {
+				return nil, k, fmt.Errorf("parameter %q: want a date YYYY-MM-DD, got %q", k, v)
+			}
+		default:
+			if !idRE.MatchString(v) {
+				return nil, k, fmt.Errorf("parameter %q: want an id of letters, digits and ._:@/+- (at most 200), got %q", k, v)
+			}
+		}
+		out[k] = v
+	}
+	if f, t := out["from"], out["to"]; f != "" && t != "" && f > t {
+		return nil, "from", fmt.Errorf("parameter \"from\" (%s) is after \"to\" (%s)", f, t)
+	}
+	return out, "", nil
+}
+
+func (s *Server) answer(e endpoint) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if c := r.PathValue("content"); c != "" && !idRE.MatchString(c) {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("content id %q: want letters, digits and ._:@/+- (at most 200)", c), "content")
+			return
+		}
+		in, param, err := checkParams(r, append([]string{"format"}, e.params...))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error(), param)
+			return
+		}
+		format := in["format"]
+		delete(in, "format")
+		if format != "" && format != "json" && format != "csv" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter \"format\": want json or csv, got %q", format), "format")
+			return
+		}
+		q, err := schema.LookupQuery(e.query)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error(), "")
+			return
+		}
+		params := e.bind(s, r.PathValue("tenant"), in, r)
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.QueryTimeout)
+		defer cancel()
+		res, err := q.Run(ctx, s.conn, s.cfg.Database, params)
+		if err != nil {
+			s.logf("saved query %s: %v", e.query, err)
+			var ex *clickhouse.Exception
+			if errors.As(err, &ex) {
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "ClickHouse could not answer " + e.query, "query": e.query, "unavailable": e.query})
+				return
+			}
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "ClickHouse is unavailable", "query": e.query, "unavailable": e.query})
+			return
+		}
+		if format == "csv" {
+			// exactly what `beacon query <name> -format csv` prints
+			var b bytes.Buffer
+			if err := res.Write(&b, "csv"); err != nil {
+				writeError(w, http.StatusInternalServerError, err.Error(), "")
+				return
+			}
+			header(w)
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="`+e.query+`.csv"`)
+			w.Header().Set("Cache-Control", "no-store")
+			w.Write(b.Bytes())
+			return
+		}
+		var rows bytes.Buffer
+		if err := res.Write(&rows, "json"); err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error(), "")
+			return
+		}
+		out := answer{Query: e.query, Params: map[string]string{}, Columns: res.Columns, Rows: rows.Bytes()}
+		if out.Columns == nil {
+			out.Columns = []string{}
+		}
+		for _, p := range q.Params {
+			v, ok := params[p.Name]
+			if !ok {
+				v = p.Default
+			}
+			out.Params[p.Name] = v
+		}
+		if e.extra != nil {
+			e.extra(res, &out)
+		}
+		if e.query == "document-views" {
+			out.Truncated = len(res.Rows) >= s.cfg.MaxRows
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// pageStat is one page of a document: how many viewers reached it (their furthest page
+// is this one or later), how many spent time on it, and their time on it.
+type pageStat struct {
+	Page    int    `json:"page"`
+	Reached int    `json:"reached"`
+	Viewers int    `json:"viewers"`
+	DwellMS uint64 `json:"dwell_ms"`
+}
+
+// documentPages computes per-page reach and dwell from document-views' rows.
+func documentPages(res *schema.Result, out *answer) {
+	col := map[string]int{}
+	for i, c := range res.Columns {
+		col[c] = i
+	}
+	iMax, iCount, iDwell := col["max_page"], col["page_count"], col["dwell_ms_by_page"]
+	last := 0
+	type row struct {
+		max   int
+		dwell map[int]uint64
+	}
+	var rows []row
+	for _, r := range res.Rows {
+		x := row{max: int(toUint(r[iMax])), dwell: map[int]uint64{}}
+		last = max(last, x.max, int(toUint(r[iCount])))
+		m := reflect.ValueOf(r[iDwell])
+		if m.Kind() == reflect.Map {
+			for _, k := range m.MapKeys() {
+				p := int(toUint(k.Interface()))
+				x.dwell[p] = toUint(m.MapIndex(k).Interface())
+				last = max(last, p)
+			}
+		}
+		rows = append(rows, x)
+	}
+	out.Pages = []pageStat{}
+	for p := 1; p <= last && p <= 10000; p++ {
+		st := pageStat{Page: p}
+		for _, x := range rows {
+			if x.max >= p {
+				st.Reached++
+			}
+			if d, ok := x.dwell[p]; ok {
+				st.Viewers++
+				st.DwellMS += d
+			}
+		}
+		out.Pages = append(out.Pages, st)
+	}
+}
+
+func toUint(v any) uint64 {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return rv.Uint()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if rv.Int() < 0 {
+			return 0
+		}
+		return uint64(rv.Int())
+	}
+	return 0
+}
