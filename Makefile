@@ -24,7 +24,7 @@ snippet:
 run: build snippet
 	./$(BIN) dev
 
-test: deps lint test-go test-js test-console
+test: deps lint console-assets test-go test-js test-console
 
 # What the tests need beyond Go and npm: Debian's chromium, kcat and prometheus (installed with
 # apt-get when running as root; otherwise the script names the command), then the ClickHouse engine
