@@ -1,0 +1,174 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// The contact dataset (contact-timeline, partner-activity, content-reach): tenant acme,
+// evaluated on the 7 days to Sunday 2026-03-29 (W = March 23-29) against a 2-week
+// baseline (B = March 9-22). Partners: pa Active (a1 Ann, a2 Art, a3 Ada), ps Silent
+// (s1 Sam, s2 Sue), pc Cooling (c1 Cal), pn Nobody (n1 Ned, never seen). Contents: doc1
+// (document, 4 pages) and vid1 (video, 10 s) in campaign camp1, faq1.
+//
+// Identity stitching (lookback 30 days):
+//   - a1's laptop "lap" is anonymous until a1's token arrives on it on March 24: its
+//     anonymous touches of March 5 (doc1) and March 20 (vid1) count for a1; the one of
+//     February 10 is 42 days earlier and does not (it does with lookback 60). a1 also uses
+//     a phone, "mob", verified from its first event.
+//   - the shared device "kiosk": anonymous on March 10, a2's token on March 12, anonymous
+//     on March 15, c1's token on March 16, anonymous on March 28. March 10 goes to a2
+//     (the first token after it), March 15 to c1, March 28 to nobody (no token after it).
+var contactEvents = func() []ev {
+	a1 := func(id, at, typ, visitor, session, content, ctype string) ev {
+		return ev{id: id, at: at, typ: typ, visitor: visitor, session: session, partner: "pa", user: "a1", content: content, ctype: ctype}
+	}
+	anon := func(id, at, typ, visitor, session, content, ctype string) ev {
+		return ev{id: id, at: at, typ: typ, visitor: visitor, session: session, content: content, ctype: ctype}
+	}
+	evs := []ev{
+		// lap, anonymous: doc1 on Feb 10 (out of the lookback)
+		anon("lap-0210", "2026-02-10 09:00:00", "view", "lap", "L0", "doc1", "document"),
+		// lap, anonymous, March 5: doc1 pages 1 (4000 ms) and 2 (6000 ms), page 2's event
+		// delivered twice -> 2 of 4 pages, 10000 ms
+		anon("lap-0305-v", "2026-03-05 10:00:00", "view", "lap", "L1", "doc1", "document"),
+		{id: "lap-0305-p1", at: "2026-03-05 10:00:05", typ: "page", visitor: "lap", session: "L1", content: "doc1", ctype: "document", page: 1, pageCount: 4, dwell: 4000},
+		{id: "lap-0305-p2", at: "2026-03-05 10:00:15", typ: "page", visitor: "lap", session: "L1", content: "doc1", ctype: "document", page: 2, pageCount: 4, dwell: 6000},
+		{id: "lap-0305-p2", at: "2026-03-05 10:00:15", typ: "page", visitor: "lap", session: "L1", content: "doc1", ctype: "document", page: 2, pageCount: 4, dwell: 6000},
+		// lap, anonymous, March 20: vid1 [0, 4) -> 4 of 10 s
+		{id: "lap-0320", at: "2026-03-20 11:00:00", typ: "video", action: "progress", visitor: "lap", session: "L2", content: "vid1", ctype: "video", duration: 10, watched: [][2]float32{{0, 4}}},
+		// lap, a1's token, March 24: faq1 and an outbound click
+		a1("lap-0324-v", "2026-03-24 09:00:00", "view", "lap", "L3", "faq1", "faq"),
+		func() ev {
+			e := a1("lap-0324-c", "2026-03-24 09:01:00", "click", "lap", "L3", "faq1", "faq")
+			e.action = "outbound"
+			return e
+		}(),
+		// mob (a phone), a1's token, March 25: vid1 [2, 10) and ended -> 8 of 10 s, via camp1's link
+		func() ev {
+			e := a1("mob-0325-l", "2026-03-25 07:59:59", "click", "mob", "M1", "vid1", "")
+			e.action, e.campaign, e.device = "tracked", "camp1", "mobile"
+			return e
+		}(),
+		func() ev {
+			e := a1("mob-0325-p", "2026-03-25 08:00:00", "video", "mob", "M1", "vid1", "video")
+			e.action, e.duration, e.watched, e.device, e.campaign = "progress", 10, [][2]float32{{2, 10}}, "mobile", "camp1"
+			return e
+		}(),
+		func() ev {
+			e := a1("mob-0325-e", "2026-03-25 08:00:10", "video", "mob", "M1", "vid1", "video")
+			e.action, e.duration, e.device, e.campaign = "ended", 10, "mobile", "camp1"
+			return e
+		}(),
+		// kiosk
+		anon("k-0310", "2026-03-10 12:00:00", "view", "kiosk", "K1", "doc1", "document"),
+		{id: "k-0312", at: "2026-03-12 12:00:00", typ: "view", visitor: "kiosk", session: "K2", partner: "pa", user: "a2", content: "faq1", ctype: "faq"},
+		anon("k-0315", "2026-03-15 12:00:00", "view", "kiosk", "K3", "doc1", "document"),
+		{id: "k-0316", at: "2026-03-16 12:00:00", typ: "view", visitor: "kiosk", session: "K4", partner: "pc", user: "c1", content: "faq1", ctype: "faq"},
+		anon("k-0328", "2026-03-28 12:00:00", "view", "kiosk", "K5", "doc1", "document"),
+		// a2 on its own device, March 26
+		{id: "a2-0326", at: "2026-03-26 15:00:00", typ: "view", visitor: "a2dev", session: "A1", partner: "pa", user: "a2", content: "doc1", ctype: "document"},
+		// s2: vid1 on Monday March 9 only
+		{id: "s2-0309", at: "2026-03-09 09:30:00", typ: "view", visitor: "s2dev", session: "S9", partner: "ps", user: "s2", content: "vid1", ctype: "video"},
+		// a bot carrying s1's token in the window: never counts
+		{id: "s1-bot", at: "2026-03-25 10:00:00", typ: "view", visitor: "bot", session: "B", partner: "ps", user: "s1", content: "doc1", ctype: "document", bot: true},
+	}
+	// s1: doc1 on Mondays March 9 and 16, faq1 on Wednesdays March 11 and 18, then nothing
+	for _, d := range []string{"09", "16"} {
+		evs = append(evs, ev{id: "s1-" + d, at: "2026-03-" + d + " 10:00:00", typ: "view", visitor: "s1dev", session: "S" + d, partner: "ps", user: "s1", content: "doc1", ctype: "document"})
+	}
+	for _, d := range []string{"11", "18"} {
+		evs = append(evs, ev{id: "s1-" + d, at: "2026-03-" + d + " 10:00:00", typ: "view", visitor: "s1dev", session: "S" + d, partner: "ps", user: "s1", content: "faq1", ctype: "faq"})
+	}
+	// c1: doc1 every weekday of the baseline (March 9-13 and 16-20), then only on Monday
+	// March 23
+	for _, d := range []int{9, 10, 11, 12, 13, 16, 17, 18, 19, 20, 23} {
+		evs = append(evs, ev{id: fmt.Sprint("c1-", d), at: fmt.Sprintf("2026-03-%02d 08:00:00", d), typ: "view", visitor: "c1dev", session: fmt.Sprint("C", d), partner: "pc", user: "c1", content: "doc1", ctype: "document"})
+	}
+	return evs
+}()
+
+const (
+	contactPartners = "partner_id,name\npa,Active\nps,Silent\npc,Cooling\npn,Nobody\n"
+	contactUsers    = "partner_user_id,partner_id,name\na1,pa,Ann\na2,pa,Art\na3,pa,Ada\ns1,ps,Sam\ns2,ps,Sue\nc1,pc,Cal\nn1,pn,Ned\n"
+	contactContents = "content_id,content_type,title,campaign_id,duration_s,page_count,tags\n" +
+		"doc1,document,Price list,camp1,,4,\nvid1,video,Demo,camp1,10,,\nfaq1,faq,Setup FAQ,,,,faq\n"
+)
+
+// loadContacts migrates a fresh database and loads the contact dataset in two batches
+// (the second retried with its token).
+func loadContacts(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	if _, err := Migrate(context.Background(), conn, Options{Database: db}); err != nil {
+		t.Fatal(err)
+	}
+	half := len(contactEvents) / 2
+	insert(t, conn, db, "contact-a", contactEvents[:half]...)
+	insert(t, conn, db, "contact-b", contactEvents[half:]...)
+	insert(t, conn, db, "contact-b", contactEvents[half:]...)
+	importCSV(t, conn, db, "partners", "acme", contactPartners)
+	importCSV(t, conn, db, "partner_users", "acme", contactUsers)
+	importCSV(t, conn, db, "contents", "acme", contactContents)
+	importCSV(t, conn, db, "campaigns", "acme", "campaign_id,name\ncamp1,Launch\n")
+}
+
+// timeline columns checked: at, person, partner_id, partner_name, viewer, stitched,
+// content_id, content_type, title, sessions, pages_seen, page_count, dwell_ms,
+// seconds_watched, duration, completion, completed, clicks, devices, campaigns, via_link
+func timelineRows(rows [][]string) [][]string {
+	return project(rows, 0, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
+}
+
+var (
+	tlA1Vid  = "2026-03-25 07:59:59.000|a1|pa|Active|u:a1|0|vid1|video|Demo|1|0|0|0|8|10|0.8|1|1|[mobile]|[camp1]|1"
+	tlA1Faq  = "2026-03-24 09:00:00.000|a1|pa|Active|u:a1|0|faq1|faq|Setup FAQ|1|0|0|0|0|0||0|1|[desktop]|[]|0"
+	tlA1Lap2 = "2026-03-20 11:00:00.000|a1|pa|Active|v:lap|1|vid1|video|Demo|1|0|0|0|4|10|0.4|0|0|[desktop]|[]|0"
+	tlA1Lap1 = "2026-03-05 10:00:00.000|a1|pa|Active|v:lap|1|doc1|document|Price list|1|2|4|10000|0|0|0.5|0|0|[desktop]|[]|0"
+	tlA1Old  = "2026-02-10 09:00:00.000|a1|pa|Active|v:lap|1|doc1|document|Price list|1|0|4|0|0|0||0|0|[desktop]|[]|0"
+	tlA2Own  = "2026-03-26 15:00:00.000|a2|pa|Active|u:a2|0|doc1|document|Price list|1|0|4|0|0|0||0|0|[desktop]|[]|0"
+	tlA2Faq  = "2026-03-12 12:00:00.000|a2|pa|Active|u:a2|0|faq1|faq|Setup FAQ|1|0|0|0|0|0||0|0|[desktop]|[]|0"
+	tlA2Kio  = "2026-03-10 12:00:00.000|a2|pa|Active|v:kiosk|1|doc1|document|Price list|1|0|4|0|0|0||0|0|[desktop]|[]|0"
+	tlC1Kio  = "2026-03-15 12:00:00.000|c1|pc|Cooling|v:kiosk|1|doc1|document|Price list|1|0|4|0|0|0||0|0|[desktop]|[]|0"
+)
+
+func TestContactTimeline(t *testing.T) {
+	conn, db := newDB(t)
+	loadContacts(t, conn, db)
+	call := func(kv ...string) [][]string {
+		t.Helper()
+		p := map[string]string{"tenant": "acme"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		return run(t, conn, db, "contact-timeline", p)
+	}
+	// a1 on two devices, anonymous first on the laptop: the laptop's touches within 30
+	// days before its first token count for a1 (stitched), the older one does not.
+	all := call("person", "a1")
+	sameRows(t, "contact-timeline a1", timelineRows(all), tlA1Vid, tlA1Faq, tlA1Lap2, tlA1Lap1)
+	sameRows(t, "contact-timeline a1 lookback 60", timelineRows(call("person", "a1", "lookback", "60")), tlA1Vid, tlA1Faq, tlA1Lap2, tlA1Lap1, tlA1Old)
+	// pages of 2: the cursor of a page's last row gives the next page
+	p1 := call("person", "a1", "limit", "2")
+	sameRows(t, "contact-timeline a1 page 1", timelineRows(p1), tlA1Vid, tlA1Faq)
+	p2 := call("person", "a1", "limit", "2", "before", p1[1][len(p1[1])-1])
+	sameRows(t, "contact-timeline a1 page 2", timelineRows(p2), tlA1Lap2, tlA1Lap1)
+	p3 := call("person", "a1", "limit", "2", "before", p2[1][len(p2[1])-1])
+	sameRows(t, "contact-timeline a1 page 3", timelineRows(p3))
+	// a period
+	sameRows(t, "contact-timeline a1 March 20-24", timelineRows(call("person", "a1", "from", "2026-03-20", "to", "2026-03-24")), tlA1Faq, tlA1Lap2)
+	// the company: every person of pa; the kiosk's March 10 goes to a2 (the first token
+	// after it), its March 15 to c1 (pc), March 28 to nobody
+	sameRows(t, "contact-timeline pa", timelineRows(call("partner", "pa")), tlA2Own, tlA1Vid, tlA1Faq, tlA1Lap2, tlA2Faq, tlA2Kio, tlA1Lap1)
+	sameRows(t, "contact-timeline c1 from March 14", timelineRows(call("person", "c1", "from", "2026-03-14", "to", "2026-03-16")),
+		"2026-03-16 12:00:00.000|c1|pc|Cooling|u:c1|0|faq1|faq|Setup FAQ|1|0|0|0|0|0||0|0|[desktop]|[]|0",
+		"2026-03-16 08:00:00.000|c1|pc|Cooling|u:c1|0|doc1|document|Price list|1|0|4|0|0|0||0|0|[desktop]|[]|0",
+		tlC1Kio)
+	// nobody asked, or a person never seen: no rows
+	sameRows(t, "contact-timeline nobody", call())
+	sameRows(t, "contact-timeline n1", call("person", "n1"))
+	_ = time.Second
+}
