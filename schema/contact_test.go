@@ -172,3 +172,54 @@ func TestContactTimeline(t *testing.T) {
 	sameRows(t, "contact-timeline n1", call("person", "n1"))
 	_ = time.Second
 }
+
+// partner-activity columns: level, partner_id, partner_name, person, person_name,
+// ever_days, days_active, baseline_days, expected_days, status, reason, last_touch,
+// touches, people_active, people_known, went_quiet, stopped
+var activityRows = []string{
+	// pa: a1 on March 5 and 20 (the laptop, stitched), 24 and 25; a2 on March 10 (the
+	// kiosk, stitched), 12 and 26. Baseline days: Tue 10, Thu 12, Fri 20, each weekday once
+	// in the window, over 2 weeks: 1.5 predicted, 3 active.
+	"partner|pa|Active|||7|3|3|1.5|active|active 3 of 7 days; its baseline predicts 1.5|2026-03-26 15:00:00.000|3|2|3|[]|[]",
+	"person|pa|Active|a1|Ann|4|2|1|0.5|active|active 2 of 7 days; its baseline predicts 0.5|2026-03-25 08:00:10.000|2|1|1|[]|[]",
+	"person|pa|Active|a2|Art|3|1|2|1|active|active 1 of 7 days; its baseline predicts 1|2026-03-26 15:00:00.000|1|1|1|[]|[]",
+	"person|pa|Active|a3|Ada|0|0|0|0|never started|no touch up to 2026-03-29||0|0|1|[]|[]",
+	// pc: c1 every weekday of both baseline weeks and Sunday 15 (the kiosk, stitched): 11
+	// baseline days, 5.5 predicted; active on Monday 23 only. It stopped using faq1.
+	"partner|pc|Cooling|||12|1|11|5.5|cooling|active 1 of 7 days; its baseline predicts 5.5|2026-03-23 08:00:00.000|1|1|1|[]|[faq1]",
+	"person|pc|Cooling|c1|Cal|12|1|11|5.5|cooling|active 1 of 7 days; its baseline predicts 5.5|2026-03-23 08:00:00.000|1|1|1|[]|[faq1]",
+	// pn: known, never seen
+	"partner|pn|Nobody|||0|0|0|0|never started|no touch up to 2026-03-29||0|0|1|[]|[]",
+	"person|pn|Nobody|n1|Ned|0|0|0|0|never started|no touch up to 2026-03-29||0|0|1|[]|[]",
+	// ps: Mondays 9 and 16, Wednesdays 11 and 18, then nothing (the bot in the window does
+	// not count): 2 predicted, silent. s2 was active one Monday: 0.5 predicted, cooling.
+	"partner|ps|Silent|||4|0|4|2|silent|no touch in the 7 days to 2026-03-29; its baseline predicts 2 active days; last touch 2026-03-18|2026-03-18 10:00:00.000|0|0|2|[s1,s2]|[doc1,faq1,vid1]",
+	"person|ps|Silent|s1|Sam|4|0|4|2|silent|no touch in the 7 days to 2026-03-29; its baseline predicts 2 active days; last touch 2026-03-18|2026-03-18 10:00:00.000|0|0|1|[]|[doc1,faq1]",
+	"person|ps|Silent|s2|Sue|1|0|1|0.5|cooling|active 0 of 7 days; its baseline predicts 0.5|2026-03-09 09:30:00.000|0|0|1|[]|[vid1]",
+}
+
+func TestPartnerActivity(t *testing.T) {
+	conn, db := newDB(t)
+	loadContacts(t, conn, db)
+	call := func(kv ...string) [][]string {
+		t.Helper()
+		p := map[string]string{"tenant": "acme", "to": "2026-03-29", "baseline_weeks": "2"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		return run(t, conn, db, "partner-activity", p)
+	}
+	sameRows(t, "partner-activity", call(), activityRows...)
+	sameRows(t, "partner-activity ps", call("partner", "ps"), activityRows[8:]...)
+	// Without stitching (lookback 0 keeps only anonymous touches of the token's own day)
+	// a1 has no baseline day and a2 only Thursday March 12; pa is active on 12, 24, 25, 26.
+	got := call("partner", "pa", "lookback", "0")
+	sameRows(t, "partner-activity pa lookback 0", project(got, 3, 5, 6, 7, 8, 9),
+		"|4|3|1|0.5|active", "a1|2|2|0|0|active", "a2|2|1|1|0.5|active", "a3|0|0|0|0|never started")
+	// A week later (baseline March 16-29) pa is silent: a1 was active on 20, 24 and 25
+	// (1.5 predicted: silent), a2 on 26 only (0.5 predicted: cooling); both went quiet.
+	// stopped: the most baseline days first (vid1: a1 on 20 and 25).
+	later := call("to", "2026-04-05", "partner", "pa")
+	sameRows(t, "partner-activity pa a week later", project(later, 3, 8, 9, 15, 16),
+		"|2|silent|[a1,a2]|[vid1,doc1,faq1]", "a1|1.5|silent|[]|[vid1,faq1]", "a2|0.5|cooling|[]|[doc1]", "a3|0|never started|[]|[]")
+}
