@@ -223,3 +223,45 @@ func TestPartnerActivity(t *testing.T) {
 	sameRows(t, "partner-activity pa a week later", project(later, 3, 8, 9, 15, 16),
 		"|2|silent|[a1,a2]|[vid1,doc1,faq1]", "a1|1.5|silent|[]|[vid1,faq1]", "a2|0.5|cooling|[]|[doc1]", "a3|0|never started|[]|[]")
 }
+
+func TestContentReach(t *testing.T) {
+	conn, db := newDB(t)
+	loadContacts(t, conn, db)
+	call := func(kv ...string) [][]string {
+		t.Helper()
+		p := map[string]string{"tenant": "acme"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		return run(t, conn, db, "content-reach", p)
+	}
+	// camp1 = doc1 + vid1. pa: a1 doc1 on March 5 (the laptop, stitched; not Feb 10, out of
+	// the lookback) and vid1 on 20 (stitched) and 25: 3; a2 doc1 on 10 (the kiosk,
+	// stitched) and 26: 2; a3 nothing. pc: c1 doc1 on 11 weekdays and Sunday 15 (the
+	// kiosk, stitched): 12, alone. pn: n1 nothing. ps: s1 doc1 on 9 and 16, s2 vid1 on 9.
+	sameRows(t, "content-reach camp1", call("campaign", "camp1"),
+		"pa|Active|3|2|0.6667|[a1,a2]|[a3]|[]|5|a1|0.6|0",
+		"pc|Cooling|1|1|1|[c1]|[]|[]|12|c1|1|1",
+		"pn|Nobody|1|0|0|[]|[n1]|[]|0||0|0",
+		"ps|Silent|2|2|1|[s1,s2]|[]|[]|3|s1|0.6667|0",
+	)
+	// faq1 alone: in ps only s1 used it, so its use rests on one person
+	sameRows(t, "content-reach faq1", call("content", "faq1"),
+		"pa|Active|3|2|0.6667|[a1,a2]|[a3]|[]|2|a1|0.5|0",
+		"pc|Cooling|1|1|1|[c1]|[]|[]|1|c1|1|1",
+		"pn|Nobody|1|0|0|[]|[n1]|[]|0||0|0",
+		"ps|Silent|2|1|0.5|[s1]|[s2]|[]|2|s1|1|1",
+	)
+	// from March 21: ps no longer reached
+	sameRows(t, "content-reach camp1 from March 21", call("campaign", "camp1", "from", "2026-03-21"),
+		"pa|Active|3|2|0.6667|[a1,a2]|[a3]|[]|2|a1|0.5|0",
+		"pc|Cooling|1|1|1|[c1]|[]|[]|1|c1|1|1",
+		"pn|Nobody|1|0|0|[]|[n1]|[]|0||0|0",
+		"ps|Silent|2|0|0|[]|[s1,s2]|[]|0||0|0",
+	)
+	// lookback 60 adds a1's doc1 of February 10
+	sameRows(t, "content-reach doc1 lookback 60, pa", call("content", "doc1", "lookback", "60")[:1],
+		"pa|Active|3|2|0.6667|[a1,a2]|[a3]|[]|4|a1|0.5|0")
+	// nothing asked: no rows
+	sameRows(t, "content-reach nothing", call())
+}
