@@ -265,3 +265,35 @@ func TestContentReach(t *testing.T) {
 	// nothing asked: no rows
 	sameRows(t, "content-reach nothing", call())
 }
+
+// The q_ views answer like the saved queries; the bi_ views stitch with the default
+// look-back.
+func TestContactViews(t *testing.T) {
+	conn, db := newDB(t)
+	loadContacts(t, conn, db)
+	for _, c := range []struct {
+		name, args string
+		params     map[string]string
+	}{
+		{"contact-timeline", "tenant = 'acme', person = '', partner = 'pa', from = '1970-01-01', to = '2100-01-01', before = '', limit = 100, lookback = 30", map[string]string{"tenant": "acme", "partner": "pa"}},
+		{"partner-activity", "tenant = 'acme', partner = '', to = '2026-03-29', days = 7, baseline_weeks = 2, lookback = 30", map[string]string{"tenant": "acme", "to": "2026-03-29", "baseline_weeks": "2"}},
+		{"content-reach", "tenant = 'acme', content = '', campaign = 'camp1', from = '1970-01-01', to = '2100-01-01', lookback = 30, one_person_share = 0.8", map[string]string{"tenant": "acme", "campaign": "camp1"}},
+	} {
+		want := run(t, conn, db, c.name, c.params)
+		got := rawRows(t, conn, "SELECT * FROM "+db+"."+ViewName(c.name)+"("+c.args+")")
+		if len(want) == 0 || joinRows(got) != joinRows(want) {
+			t.Fatalf("%s view:\n%s\nsaved query:\n%s", c.name, joinRows(got), joinRows(want))
+		}
+	}
+	sameRows(t, "bi_touches lap", rawRows(t, conn, "SELECT day, viewer, person, partner_id, stitched, content_id, pages_seen, dwell_ms, seconds_watched FROM "+db+".bi_touches WHERE tenant = 'acme' AND viewer IN ('v:lap', 'u:a1') ORDER BY day"),
+		"2026-02-10|v:lap|||0|doc1|0|0|0",
+		"2026-03-05|v:lap|a1|pa|1|doc1|2|10000|0",
+		"2026-03-20|v:lap|a1|pa|1|vid1|0|0|4",
+		"2026-03-24|u:a1|a1|pa|0|faq1|0|0|0",
+		"2026-03-25|u:a1|a1|pa|0|vid1|0|0|8")
+	sameRows(t, "bi_touches kiosk", rawRows(t, conn, "SELECT day, person, partner_id, stitched FROM "+db+".bi_touches WHERE tenant = 'acme' AND viewer IN ('v:kiosk') ORDER BY day"),
+		"2026-03-10|a2|pa|1", "2026-03-15|c1|pc|1", "2026-03-28|||0")
+	sameRows(t, "bi_person_days pa", rawRows(t, conn, "SELECT person, day, touches FROM "+db+".bi_person_days WHERE tenant = 'acme' AND partner_id = 'pa' ORDER BY person, day"),
+		"a1|2026-03-05|1", "a1|2026-03-20|1", "a1|2026-03-24|1", "a1|2026-03-25|1",
+		"a2|2026-03-10|1", "a2|2026-03-12|1", "a2|2026-03-26|1")
+}
