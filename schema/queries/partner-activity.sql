@@ -139,40 +139,46 @@ person_touches AS
     )
     GROUP BY person
 ),
--- per flagged person: (content, baseline days, window days)
-person_contents AS
+-- the flagged people's contents: per (partner, person) and per partner (person ''):
+-- (content, baseline days, window days), days summed over the partner's people
+flagged_contents AS
 (
-    SELECT person, groupArray((content_id, b, w)) AS cs FROM
+    SELECT partner, person, groupArray((content_id, b, w)) AS cs FROM
     (
-        SELECT person, content_id, uniqExactIf(day, day < w_start) AS b, uniqExactIf(day, day >= w_start) AS w FROM
+        SELECT pp.partner AS partner, x.person AS person, x.content_id AS content_id, sum(x.b) AS b, sum(x.w) AS w
+        FROM
         (
-            SELECT substring(viewer, 3) AS person, day, content_id FROM {db}.touches
-            WHERE tenant = {tenant:String} AND viewer IN (SELECT concat('u:', arrayJoin(flagged))) AND day BETWEEN b_start AND t_day
-            UNION ALL
-            SELECT arrayFirst(c -> c.1 = viewer AND day BETWEEN c.3 AND c.4, claims).2, day, content_id FROM {db}.touches
-            WHERE tenant = {tenant:String}
-              AND viewer IN (SELECT c.1 FROM (SELECT arrayJoin(claims) AS c) WHERE has(flagged, c.2))
-              AND day BETWEEN b_start AND t_day
-        )
-        WHERE person != ''
-        GROUP BY person, content_id
+            SELECT person, content_id, uniqExactIf(day, day < w_start) AS b, uniqExactIf(day, day >= w_start) AS w FROM
+            (
+                SELECT substring(viewer, 3) AS person, day, content_id FROM {db}.touches
+                WHERE tenant = {tenant:String} AND viewer IN (SELECT concat('u:', arrayJoin(flagged))) AND day BETWEEN b_start AND t_day
+                UNION ALL
+                SELECT arrayFirst(c -> c.1 = viewer AND day BETWEEN c.3 AND c.4, claims).2, day, content_id FROM {db}.touches
+                WHERE tenant = {tenant:String}
+                  AND viewer IN (SELECT c.1 FROM (SELECT arrayJoin(claims) AS c) WHERE has(flagged, c.2))
+                  AND day BETWEEN b_start AND t_day
+            )
+            WHERE person != ''
+            GROUP BY person, content_id
+        ) AS x
+        INNER JOIN (SELECT p.1 AS person, p.2 AS partner FROM (SELECT arrayJoin(people) AS p)) AS pp ON pp.person = x.person
+        GROUP BY GROUPING SETS ((partner, content_id), (partner, person, content_id))
     )
-    GROUP BY person
+    GROUP BY partner, person
 ),
--- per partner: its people's (person, days, last_at, touches, known, contents)
+-- per partner: its people's (person, days, last_at, touches, known)
 per_partner AS
 (
     SELECT
         pp.partner AS partner,
-        groupArray((pp.person, d.days, d.last_at, t.touches, pp.known, pc.cs)) AS ps
+        groupArray((pp.person, d.days, d.last_at, t.touches, pp.known)) AS ps
     FROM (SELECT p.1 AS person, p.2 AS partner, p.3 AS known FROM (SELECT arrayJoin(people) AS p)) AS pp
     LEFT JOIN person_days AS d ON d.person = pp.person
     LEFT JOIN person_touches AS t ON t.person = pp.person
-    LEFT JOIN person_contents AS pc ON pc.person = pp.person
     GROUP BY partner
 ),
 -- a row per partner and per person: (level, person, days, last touch, touches, people
--- active, people known, went quiet, contents)
+-- active, people known, went quiet)
 expanded AS
 (
     SELECT
@@ -184,12 +190,9 @@ expanded AS
               arraySum(arrayMap(p -> p.4, ps)),
               toUInt64(length(arrayFilter(p -> arrayExists(d -> d >= w_start, p.2), ps))),
               toUInt64(arraySum(arrayMap(p -> p.5, ps))),
-              arraySort(arrayMap(p -> p.1, arrayFilter(p -> arrayExists(d -> d >= b_start AND d < w_start, p.2) AND NOT arrayExists(d -> d >= w_start, p.2), ps))),
-              -- the partner's contents: baseline days summed over people, window days too
-              arrayMap(c -> (c, arraySum(arrayMap(p -> arrayFirst(x -> x.1 = c, p.6).2, ps)), arraySum(arrayMap(p -> arrayFirst(x -> x.1 = c, p.6).3, ps))),
-                       arrayDistinct(arrayFlatten(arrayMap(p -> arrayMap(x -> x.1, p.6), ps)))))],
+              arraySort(arrayMap(p -> p.1, arrayFilter(p -> arrayExists(d -> d >= b_start AND d < w_start, p.2) AND NOT arrayExists(d -> d >= w_start, p.2), ps))))],
             arrayMap(p -> ('person', p.1, p.2, p.3, p.4,
-                           toUInt64(arrayExists(d -> d >= w_start, p.2)), toUInt64(p.5), CAST([], 'Array(String)'), p.6), ps))) AS r,
+                           toUInt64(arrayExists(d -> d >= w_start, p.2)), toUInt64(p.5), CAST([], 'Array(String)')), ps))) AS r,
         r.1 AS level,
         r.2 AS person
     FROM
@@ -224,9 +227,10 @@ SELECT
     e.r.7 AS people_known,
     e.r.8 AS went_quiet,
     if(status IN ('silent', 'cooling'),
-       arrayMap(c -> c.1, arraySlice(arraySort(c -> (-c.2, c.1), arrayFilter(c -> c.2 > 0 AND c.3 = 0, e.r.9)), 1, 10)),
+       arrayMap(c -> c.1, arraySlice(arraySort(c -> (-c.2, c.1), arrayFilter(c -> c.2 > 0 AND c.3 = 0, fc.cs)), 1, 10)),
        []) AS stopped
 FROM expanded AS e
 LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS pn ON pn.partner_id = e.partner
 LEFT JOIN (SELECT partner_user_id, name FROM {db}.partner_users FINAL WHERE tenant = {tenant:String}) AS un ON un.partner_user_id = e.person
+LEFT JOIN flagged_contents AS fc ON fc.partner = e.partner AND fc.person = e.person
 ORDER BY partner_id, level, person
