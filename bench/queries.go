@@ -172,7 +172,7 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 			}
 			label := c.name
 			for _, k := range []string{"content", "campaign", "person", "partner"} {
-				if v := c.params[k]; v != "" && (k != "campaign" || c.name == "content-reach") {
+				if v := c.params[k]; v != "" {
 					label += " " + k + "=" + v
 				}
 			}

@@ -78,12 +78,12 @@ used AS
             WHERE tenant = {tenant:String} AND content_id IN cset AND startsWith(viewer, 'u:')
               AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
             UNION ALL
-            SELECT c.2, content_id, block, bitAnd(days, days_mask(block, greatest(f_day, c.3), least(t_day, c.4)))
-            FROM {db}.content_viewer_blocks
-            ARRAY JOIN arrayFilter(x -> x.1 = viewer, claims) AS c
-            WHERE tenant = {tenant:String} AND content_id IN cset
-              AND viewer IN (SELECT tupleElement(arrayJoin(claims), 1))
-              AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
+            SELECT cl.person, v.content_id, v.block, bitAnd(v.days, days_mask(v.block, greatest(f_day, cl.lo), least(t_day, cl.hi)))
+            FROM {db}.content_viewer_blocks AS v
+            INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
+            WHERE v.tenant = {tenant:String} AND v.content_id IN cset
+              AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1))
+              AND v.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
         )
         GROUP BY person, content_id, block
     )

@@ -92,8 +92,9 @@ arrayMap(w -> countEqual(arrayMap(i -> toDayOfWeek(w_start + i), range({days:UIn
                 SELECT substring(viewer, 3) AS person, day FROM {db}.viewer_days
                 WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day BETWEEN b_start AND t_day
                 UNION ALL
-                SELECT arrayFirst(c -> c.1 = viewer AND day BETWEEN c.3 AND c.4, claims).2, day FROM {db}.viewer_days
-                WHERE tenant = {tenant:String} AND viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND day BETWEEN b_start AND t_day
+                SELECT cl.person AS person, v.day FROM {db}.viewer_days AS v
+                INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
+                WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.day BETWEEN b_start AND t_day AND v.day BETWEEN cl.lo AND cl.hi
             )
             WHERE person != ''
             GROUP BY person
@@ -113,8 +114,9 @@ person_days AS
             SELECT substring(viewer, 3) AS person, day, last_at FROM {db}.viewer_days
             WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day <= t_day
             UNION ALL
-            SELECT arrayFirst(c -> c.1 = viewer AND day BETWEEN c.3 AND c.4, claims).2, day, last_at FROM {db}.viewer_days
-            WHERE tenant = {tenant:String} AND viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND day <= t_day
+            SELECT cl.person AS person, v.day, v.last_at FROM {db}.viewer_days AS v
+            INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
+            WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.day <= t_day AND v.day BETWEEN cl.lo AND cl.hi
         )
         WHERE person != ''
         GROUP BY person, day
@@ -131,8 +133,9 @@ person_touches AS
             SELECT substring(viewer, 3) AS person, day, contents FROM {db}.viewer_days
             WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day BETWEEN w_start AND t_day
             UNION ALL
-            SELECT arrayFirst(c -> c.1 = viewer AND day BETWEEN c.3 AND c.4, claims).2, day, contents FROM {db}.viewer_days
-            WHERE tenant = {tenant:String} AND viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND day BETWEEN w_start AND t_day
+            SELECT cl.person AS person, v.day, v.contents FROM {db}.viewer_days AS v
+            INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
+            WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.day BETWEEN w_start AND t_day AND v.day BETWEEN cl.lo AND cl.hi
         )
         WHERE person != ''
         GROUP BY person, day
@@ -153,10 +156,11 @@ flagged_contents AS
                 SELECT substring(viewer, 3) AS person, day, content_id FROM {db}.touches
                 WHERE tenant = {tenant:String} AND viewer IN (SELECT concat('u:', arrayJoin(flagged))) AND day BETWEEN b_start AND t_day
                 UNION ALL
-                SELECT arrayFirst(c -> c.1 = viewer AND day BETWEEN c.3 AND c.4, claims).2, day, content_id FROM {db}.touches
-                WHERE tenant = {tenant:String}
-                  AND viewer IN (SELECT c.1 FROM (SELECT arrayJoin(claims) AS c) WHERE has(flagged, c.2))
-                  AND day BETWEEN b_start AND t_day
+                SELECT cl.person AS person, v.day, v.content_id FROM {db}.touches AS v
+                INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
+                WHERE v.tenant = {tenant:String}
+                  AND v.viewer IN (SELECT c.1 FROM (SELECT arrayJoin(claims) AS c) WHERE has(flagged, c.2))
+                  AND v.day BETWEEN b_start AND t_day AND v.day BETWEEN cl.lo AND cl.hi
             )
             WHERE person != ''
             GROUP BY person, content_id
