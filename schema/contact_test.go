@@ -3,8 +3,8 @@ package schema
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -170,7 +170,6 @@ func TestContactTimeline(t *testing.T) {
 	// nobody asked, or a person never seen: no rows
 	sameRows(t, "contact-timeline nobody", call())
 	sameRows(t, "contact-timeline n1", call("person", "n1"))
-	_ = time.Second
 }
 
 // partner-activity columns: level, partner_id, partner_name, person, person_name,
@@ -216,6 +215,14 @@ func TestPartnerActivity(t *testing.T) {
 	got := call("partner", "pa", "lookback", "0")
 	sameRows(t, "partner-activity pa lookback 0", project(got, 3, 5, 6, 7, 8, 9),
 		"|4|3|1|0.5|active", "a1|2|2|0|0|active", "a2|2|1|1|0.5|active", "a3|0|0|0|0|never started")
+	// a window or baseline of no days is refused, naming the parameters
+	q, err := LookupQuery("partner-activity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Run(context.Background(), conn, db, map[string]string{"tenant": "acme", "days": "0"}); err == nil || !strings.Contains(err.Error(), "days and baseline_weeks must be at least 1") {
+		t.Fatalf("partner-activity with days=0: %v", err)
+	}
 	// A week later (baseline March 16-29) pa is silent: a1 was active on 20, 24 and 25
 	// (1.5 predicted: silent), a2 on 26 only (0.5 predicted: cooling); both went quiet.
 	// stopped: the most baseline days first (vid1: a1 on 20 and 25).

@@ -237,4 +237,5 @@ FROM expanded AS e
 LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS pn ON pn.partner_id = e.partner
 LEFT JOIN (SELECT partner_user_id, name FROM {db}.partner_users FINAL WHERE tenant = {tenant:String}) AS un ON un.partner_user_id = e.person
 LEFT JOIN flagged_contents AS fc ON fc.partner = e.partner AND fc.person = e.person
+WHERE throwIf({days:UInt16} = 0 OR {baseline_weeks:UInt16} = 0, 'partner-activity: days and baseline_weeks must be at least 1') = 0
 ORDER BY partner_id, level, person
