@@ -12,7 +12,8 @@ import (
 // The contact dataset (contact-timeline, partner-activity, content-reach): tenant acme,
 // evaluated on the 7 days to Sunday 2026-03-29 (W = March 23-29) against a 2-week
 // baseline (B = March 9-22). Partners: pa Active (a1 Ann, a2 Art, a3 Ada), ps Silent
-// (s1 Sam, s2 Sue), pc Cooling (c1 Cal), pn Nobody (n1 Ned, never seen). Contents: doc1
+// (s1 Sam, s2 Sue), pc Cooling (c1 Cal), pn Nobody (n1 Ned, never seen), pz Zero (no one).
+// Contents: doc1
 // (document, 4 pages) and vid1 (video, 10 s) in campaign camp1, faq1.
 //
 // Identity stitching (lookback 30 days):
@@ -93,7 +94,7 @@ var contactEvents = func() []ev {
 }()
 
 const (
-	contactPartners = "partner_id,name\npa,Active\nps,Silent\npc,Cooling\npn,Nobody\n"
+	contactPartners = "partner_id,name\npa,Active\nps,Silent\npc,Cooling\npn,Nobody\npz,Zero\n"
 	contactUsers    = "partner_user_id,partner_id,name\na1,pa,Ann\na2,pa,Art\na3,pa,Ada\ns1,ps,Sam\ns2,ps,Sue\nc1,pc,Cal\nn1,pn,Ned\n"
 	contactContents = "content_id,content_type,title,campaign_id,duration_s,page_count,tags\n" +
 		"doc1,document,Price list,camp1,,4,\nvid1,video,Demo,camp1,10,,\nfaq1,faq,Setup FAQ,,,,faq\n"
@@ -195,6 +196,8 @@ var activityRows = []string{
 	"partner|ps|Silent|||4|0|4|2|silent|no touch in the 7 days to 2026-03-29; its baseline predicts 2 active days; last touch 2026-03-18|2026-03-18 10:00:00.000|0|0|2|[s1,s2]|[doc1,faq1,vid1]",
 	"person|ps|Silent|s1|Sam|4|0|4|2|silent|no touch in the 7 days to 2026-03-29; its baseline predicts 2 active days; last touch 2026-03-18|2026-03-18 10:00:00.000|0|0|1|[]|[doc1,faq1]",
 	"person|ps|Silent|s2|Sue|1|0|1|0.5|cooling|active 0 of 7 days; its baseline predicts 0.5|2026-03-09 09:30:00.000|0|0|1|[]|[vid1]",
+	// pz: a partner without any person
+	"partner|pz|Zero|||0|0|0|0|never started|no touch up to 2026-03-29||0|0|0|[]|[]",
 }
 
 func TestPartnerActivity(t *testing.T) {
@@ -209,7 +212,7 @@ func TestPartnerActivity(t *testing.T) {
 		return run(t, conn, db, "partner-activity", p)
 	}
 	sameRows(t, "partner-activity", call(), activityRows...)
-	sameRows(t, "partner-activity ps", call("partner", "ps"), activityRows[8:]...)
+	sameRows(t, "partner-activity ps", call("partner", "ps"), activityRows[8:11]...)
 	// Without stitching (lookback 0 keeps only anonymous touches of the token's own day)
 	// a1 has no baseline day and a2 only Thursday March 12; pa is active on 12, 24, 25, 26.
 	got := call("partner", "pa", "lookback", "0")
@@ -251,6 +254,7 @@ func TestContentReach(t *testing.T) {
 		"pc|Cooling|1|1|1|[c1]|[]|[]|12|c1|1|1",
 		"pn|Nobody|1|0|0|[]|[n1]|[]|0||0|0",
 		"ps|Silent|2|2|1|[s1,s2]|[]|[]|3|s1|0.6667|0",
+		"pz|Zero|0|0||[]|[]|[]|0||0|0",
 	)
 	// faq1 alone: in ps only s1 used it, so its use rests on one person
 	sameRows(t, "content-reach faq1", call("content", "faq1"),
@@ -258,6 +262,7 @@ func TestContentReach(t *testing.T) {
 		"pc|Cooling|1|1|1|[c1]|[]|[]|1|c1|1|1",
 		"pn|Nobody|1|0|0|[]|[n1]|[]|0||0|0",
 		"ps|Silent|2|1|0.5|[s1]|[s2]|[]|2|s1|1|1",
+		"pz|Zero|0|0||[]|[]|[]|0||0|0",
 	)
 	// from March 21: ps no longer reached
 	sameRows(t, "content-reach camp1 from March 21", call("campaign", "camp1", "from", "2026-03-21"),
@@ -265,6 +270,7 @@ func TestContentReach(t *testing.T) {
 		"pc|Cooling|1|1|1|[c1]|[]|[]|1|c1|1|1",
 		"pn|Nobody|1|0|0|[]|[n1]|[]|0||0|0",
 		"ps|Silent|2|0|0|[]|[s1,s2]|[]|0||0|0",
+		"pz|Zero|0|0||[]|[]|[]|0||0|0",
 	)
 	// lookback 60 adds a1's doc1 of February 10
 	sameRows(t, "content-reach doc1 lookback 60, pa", call("content", "doc1", "lookback", "60")[:1],
