@@ -13,8 +13,7 @@ import (
 // evaluated on the 7 days to Sunday 2026-03-29 (W = March 23-29) against a 2-week
 // baseline (B = March 9-22). Partners: pa Active (a1 Ann, a2 Art, a3 Ada), ps Silent
 // (s1 Sam, s2 Sue), pc Cooling (c1 Cal), pn Nobody (n1 Ned, never seen), pz Zero (no one).
-// Contents: doc1
-// (document, 4 pages) and vid1 (video, 10 s) in campaign camp1, faq1.
+// Contents: doc1 (document, 4 pages) and vid1 (video, 10 s) in campaign camp1, faq1.
 //
 // Identity stitching (lookback 30 days):
 //   - a1's laptop "lap" is anonymous until a1's token arrives on it on March 24: its
