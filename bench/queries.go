@@ -32,6 +32,15 @@ var queryCases = []struct {
 	{"training-completion", map[string]string{"tenant": "bench"}},
 	{"content-outcomes", map[string]string{"tenant": "bench"}},
 	{"campaign-ranking", map[string]string{"tenant": "bench"}},
+	// the contact questions (issue 15): the busiest person's log (u0 has the most events:
+	// the heaviest visitor is one of its 20 devices) and its partner's, first pages; every
+	// partner's activity (p190-p199 silent); reach of the most popular document and of a
+	// campaign
+	{"contact-timeline", map[string]string{"tenant": "bench", "person": "u0@partner.example"}},
+	{"contact-timeline", map[string]string{"tenant": "bench", "partner": "p0"}},
+	{"partner-activity", map[string]string{"tenant": "bench"}},
+	{"content-reach", map[string]string{"tenant": "bench", "content": "doc-0"}},
+	{"content-reach", map[string]string{"tenant": "bench", "campaign": "cmp-0"}},
 }
 
 // adHoc are raw-table queries about one content (target: under 1 s).
@@ -162,8 +171,10 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 				return err
 			}
 			label := c.name
-			if v := c.params["content"]; v != "" {
-				label += " content=" + v
+			for _, k := range []string{"content", "campaign", "person", "partner"} {
+				if v := c.params[k]; v != "" {
+					label += " " + k + "=" + v
+				}
 			}
 			if err := timeIt(stage, label, func() (int, error) {
 				res, err := q.Run(ctx, conn, db, c.params)
@@ -236,7 +247,10 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		"protocol, as `beacon query` does) once to warm up and %d times timed (fewer, at least 5, when the runs exceed a minute); the content-specific ones ask about the most "+
 		"popular content (doc-0, vid-0: the largest answers) and a typical one (doc-50, vid-50); campaign-ranking and "+
 		"training-completion cover every campaign and course. The synthetic events have no tracked-link clicks, so each "+
-		"campaign's contents are the 10 that the contents table gives it.%s", Num(float64(total)), genTime.Round(time.Second),
+		"campaign's contents are the 10 that the contents table gives it. The contact questions: contact-timeline of the "+
+		"busiest person (u0) and of its partner (p0), 100 touches; partner-activity of every partner (7 days to today "+
+		"against 8 weeks; one attributed device in ten anonymous until 45 days ago, partners p190-p199 silent for 10 days); "+
+		"content-reach of doc-0 and of campaign cmp-0.%s", Num(float64(total)), genTime.Round(time.Second),
 		Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
 		fmt.Sprintf("After the load, what `beacon refresh` does: document-views' finished rows (doc_viewer_rows, migration 0013) were recomputed "+
 			"for every viewer the load wrote, %s rows in %s; then the small rollups the saved queries read whole were compacted "+

@@ -126,10 +126,29 @@ func TestCommands(t *testing.T) {
 	if _, errOut = beacon(false, "refresh", "-refresh.since", "-1h"); !strings.Contains(errOut, "must be positive") {
 		t.Fatalf("refresh with a negative span: %q", errOut)
 	}
+	// -list documents every saved query and each of its parameters, in its own section
 	out, _ = beacon(true, "query", "-list")
-	for _, q := range []string{"document-views", "video-retention", "training-completion", "content-outcomes", "campaign-ranking"} {
-		if !strings.Contains(out, q+"\n") {
-			t.Fatalf("query -list lacks %s:\n%s", q, out)
+	qs, err := SavedQueries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{}
+	for _, sec := range strings.Split(out, "\n\n") {
+		name, _, _ := strings.Cut(sec, "\n")
+		sections[name] = sec
+	}
+	for _, q := range qs {
+		sec, ok := sections[q.Name]
+		if !ok {
+			t.Fatalf("query -list lacks %s:\n%s", q.Name, out)
 		}
+		for _, p := range q.Params {
+			if !strings.Contains(sec, "-param "+p.Name+"=") || (p.Doc != "" && !strings.Contains(sec, p.Doc)) {
+				t.Fatalf("query -list: %s lacks -param %s (%s):\n%s", q.Name, p.Name, p.Doc, sec)
+			}
+		}
+	}
+	if len(qs) < 8 {
+		t.Fatalf("only %d saved queries", len(qs))
 	}
 }

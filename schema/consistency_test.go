@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ func genDataset(t *testing.T, conn driver.Conn, db string, seed uint64) (docs, v
 	type person struct {
 		partner, user string
 		devices       []string
+		anonBefore    time.Time // events before it carry no token (the device was anonymous first)
 	}
 	var people []person
 	partners := "partner_id,name\n"
@@ -35,6 +37,12 @@ func genDataset(t *testing.T, conn driver.Conn, db string, seed uint64) (docs, v
 			ps := person{partner: fmt.Sprintf("p%d", p), user: id, devices: []string{"d" + id}}
 			if r.IntN(3) == 0 {
 				ps.devices = append(ps.devices, "m"+id)
+			}
+			if r.IntN(3) == 0 { // anonymous on its devices for its first 2-14 days
+				ps.anonBefore = time.Date(2026, 3, 3+r.IntN(13), 0, 0, 0, 0, time.UTC)
+			}
+			if r.IntN(4) == 0 { // one of two devices shared with other people
+				ps.devices = append(ps.devices, fmt.Sprintf("shared%d", r.IntN(2)))
 			}
 			people = append(people, ps)
 		}
@@ -108,11 +116,15 @@ func genDataset(t *testing.T, conn driver.Conn, db string, seed uint64) (docs, v
 			campaign = fmt.Sprintf("camp%d", 1+r.IntN(3))
 		}
 		bot := r.IntN(15) == 0
+		partner, user := p.partner, p.user
+		if at.Before(p.anonBefore) {
+			partner, user = "", ""
+		}
 		e := func(typ string) ev {
 			n++
 			at = at.Add(time.Duration(1+r.IntN(30)) * time.Second)
 			return ev{id: fmt.Sprintf("g%d", n), tenant: "gen", at: at.Format(time.DateTime), typ: typ, visitor: dev, session: sess,
-				partner: p.partner, user: p.user, campaign: campaign, content: c.id, ctype: c.typ, bot: bot}
+				partner: partner, user: user, campaign: campaign, content: c.id, ctype: c.typ, bot: bot}
 		}
 		if campaign != "" && r.IntN(2) == 0 { // came in through the campaign's tracked link
 			x := e("click")
@@ -211,8 +223,8 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	for target, body := range bodies {
 		exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, target, body))
 	}
-	if len(bodies) != 10 {
-		t.Fatalf("made %d reference views, want one per rollup (10)", len(bodies))
+	if len(bodies) != 14 {
+		t.Fatalf("made %d reference views, want one per rollup (14)", len(bodies))
 	}
 	for _, d := range Dimensions {
 		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))
@@ -371,6 +383,21 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen", "use": "any"}},
 		{"campaign-ranking", map[string]string{"tenant": "gen", "campaign": "camp2", "from": "2026-03-10", "use": "any"}},
+		// the contact questions, with anonymous-then-identified and shared devices
+		{"partner-activity", map[string]string{"tenant": "gen", "to": "2026-03-14", "baseline_weeks": "1"}},
+		{"partner-activity", map[string]string{"tenant": "gen", "to": "2026-03-21", "days": "3", "baseline_weeks": "2"}},
+		{"partner-activity", map[string]string{"tenant": "gen", "to": "2026-03-17", "partner": "p2", "lookback": "3"}},
+		{"content-reach", map[string]string{"tenant": "gen", "campaign": "camp1"}},
+		{"content-reach", map[string]string{"tenant": "gen", "campaign": "camp3", "from": "2026-03-08", "to": "2026-03-15"}},
+		{"content-reach", map[string]string{"tenant": "gen", "content": "doc1", "lookback": "3"}},
+		{"contact-timeline", map[string]string{"tenant": "gen", "partner": "p1"}},
+		{"contact-timeline", map[string]string{"tenant": "gen", "partner": "p3", "lookback": "3", "from": "2026-03-05"}},
+	}
+	for _, u := range rawRows(t, conn, "SELECT partner_user_id FROM "+db+".partner_users FINAL WHERE tenant = 'gen' ORDER BY partner_user_id") {
+		calls = append(calls, struct {
+			name   string
+			params map[string]string
+		}{"contact-timeline", map[string]string{"tenant": "gen", "person": u[0], "limit": "7"}})
 	}
 	for _, c := range docs {
 		calls = append(calls, struct {
@@ -384,7 +411,7 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 			params map[string]string
 		}{"video-retention", map[string]string{"tenant": "gen", "content": c}})
 	}
-	nonEmpty := 0
+	nonEmpty, stitched := 0, 0
 	for _, c := range calls {
 		got := run(t, conn, db, c.name, c.params)
 		want := run(t, conn, ref, c.name, c.params)
@@ -394,9 +421,75 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 		if len(got) > 0 {
 			nonEmpty++
 		}
+		if c.name == "contact-timeline" {
+			for _, r := range got {
+				if r[7] == "1" {
+					stitched++
+				}
+			}
+		}
+	}
+	if stitched == 0 {
+		t.Fatal("no contact-timeline row is a stitched anonymous touch; the generated dataset does not test stitching")
 	}
 	if nonEmpty < len(calls)-1 {
 		t.Fatalf("only %d of %d answers have rows; the generated dataset is too thin", nonEmpty, len(calls))
+	}
+
+	// Second pages: the cursor of a first page's last row (the same string on both sides).
+	for _, c := range calls {
+		if c.name != "contact-timeline" || c.params["limit"] == "" {
+			continue
+		}
+		first := run(t, conn, db, c.name, c.params)
+		if len(first) < 7 {
+			continue
+		}
+		next := map[string]string{"before": first[6][len(first[6])-1]}
+		for k, v := range c.params {
+			next[k] = v
+		}
+		got, want := run(t, conn, db, c.name, next), run(t, conn, ref, c.name, next)
+		if len(got) == 0 || joinRows(got) != joinRows(want) {
+			t.Fatalf("contact-timeline %v: second pages differ or are empty\nrollups:\n%s\nraw:\n%s", next, joinRows(got), joinRows(want))
+		}
+	}
+
+	// Stitching, written another way over raw events: an anonymous touch (device, day,
+	// content) counts for the person whose first token on that device came first among
+	// those on or after its day, if at most 30 days after it. Every person's whole
+	// timeline has exactly those touches and its own.
+	var got [][]string
+	for _, u := range rawRows(t, conn, "SELECT partner_user_id FROM "+db+".partner_users FINAL WHERE tenant = 'gen' ORDER BY partner_user_id") {
+		for _, r := range run(t, conn, db, "contact-timeline", map[string]string{"tenant": "gen", "person": u[0], "limit": "100000"}) {
+			got = append(got, []string{r[2], r[6], r[0][:10], r[8]})
+		}
+	}
+	want := rawRows(t, conn, fmt.Sprintf(`
+WITH e AS (SELECT * FROM %s.events WHERE tenant = 'gen' AND is_bot = 0 LIMIT 1 BY event_id),
+firsts AS (SELECT visitor_id, partner_user_id AS person, min(event_time) AS f FROM e WHERE partner_user_id != '' GROUP BY visitor_id, person),
+anon AS (SELECT DISTINCT visitor_id, toDate(event_time) AS d, toString(content_id) AS content_id FROM e WHERE partner_user_id = ''),
+claimed AS
+(
+    SELECT a.visitor_id AS visitor_id, a.d AS d, a.content_id AS content_id,
+           argMin(fs.person, (fs.f, fs.person)) AS person, min(fs.f) AS f
+    FROM anon AS a INNER JOIN firsts AS fs ON fs.visitor_id = a.visitor_id
+    WHERE toDate(fs.f) >= a.d
+    GROUP BY visitor_id, d, content_id
+)
+SELECT person, viewer, toString(d), content_id FROM
+(
+    SELECT person, concat('v:', visitor_id) AS viewer, d, content_id FROM claimed WHERE d >= toDate(f) - 30
+    UNION ALL
+    SELECT DISTINCT partner_user_id, concat('u:', partner_user_id), toDate(event_time), toString(content_id) FROM e WHERE partner_user_id != ''
+)
+ORDER BY person, viewer, d, content_id`, db))
+	sort.Slice(got, func(i, j int) bool { return strings.Join(got[i], "|") < strings.Join(got[j], "|") })
+	if joinRows(got) != joinRows(want) {
+		t.Fatalf("contact-timeline touches and raw stitching differ\nrollups:\n%s\nraw:\n%s", joinRows(got), joinRows(want))
+	}
+	if !strings.Contains(joinRows(want), "|v:") {
+		t.Fatal("no stitched touch in the raw answer")
 	}
 
 	// 2. Independent SQL over raw events (deduplicated by event_id, bots excluded) agrees

@@ -33,6 +33,7 @@ type ev struct {
 	duration  float32
 	watched   [][2]float32
 	bot       bool
+	device    string // default "desktop" ("bot" for bots)
 }
 
 func eventID(name string) uuid.UUID {
@@ -74,6 +75,9 @@ func insert(t testing.TB, conn driver.Conn, db, token string, evs ...ev) {
 		attribution, device, bot := "none", "desktop", uint8(0)
 		if e.partner != "" {
 			attribution = "token"
+		}
+		if e.device != "" {
+			device = e.device
 		}
 		if e.bot {
 			device, bot = "bot", 1

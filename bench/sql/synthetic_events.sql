@@ -3,7 +3,11 @@
 -- through the collector): Zipf-like skew of visitors (a few heavy users) and of contents
 -- (a few popular documents and videos), 60% of visitors attributed to one of 5000 partner
 -- people in 200 partners and 20 campaigns, 2% bots, every event type with its own fields,
--- events over the last 90 days. The materialized views fill the rollups as on any insert.
+-- events over the last 90 days. For the contact questions: one attributed visitor in ten
+-- (vis % 10 = 3) was anonymous until 45 days ago (its older events carry no token, so
+-- identity stitching has devices to claim), and the people of partners p190-p199 stopped
+-- 10 days ago (their events are 10 to 90 days old: silent partners). The materialized
+-- views fill the rollups as on any insert.
 INSERT INTO {db}.events
 (event_id, tenant, site_key, received_at, event_time, client_time, type, visitor_id, session_id,
  partner_id, partner_user_id, campaign_id, attribution, content_id, content_type, content_title,
@@ -62,7 +66,8 @@ FROM
         cityHash64(number, 5) AS h5,
         cityHash64(number, 6) AS h6,
         toUInt32(floor(100000 * pow((h1 % 1000000) / 1e6, 3))) AS vis,
-        vis % 1000 < 600 AS attr,
+        vis % 1000 < 600 AS attr0,
+        attr0 AND NOT (vis % 10 = 3 AND et < now64(3, 'UTC') - toIntervalDay(45)) AS attr,
         vis % 5000 AS usr,
         h2 % 100 AS kr,
         multiIf(kr < 40, 0, kr < 65, 1, kr < 75, 2, kr < 85, 3, kr < 92, 4, 5) AS kind,
@@ -80,7 +85,7 @@ FROM
                 tr < 55, 'scroll', tr < 75, 'engage', tr < 88, 'click', 'custom') AS typ,
         toFloat32(intDiv(h5 % toUInt64(dur), 10) * 10) AS wstart,
         least(wstart + 10, dur) AS wend,
-        now64(3, 'UTC') - toIntervalMillisecond(h6 % 7776000000) AS et,
+        now64(3, 'UTC') - toIntervalMillisecond(if(attr0 AND usr % 200 >= 190, 864000000 + h6 % 6912000000, h6 % 7776000000)) AS et,
         bitShiftRight(h5, 40) % 50 = 0 AS bot
     FROM numbers({start}, {count})
 )
