@@ -21,12 +21,13 @@ func TestGoldenContentUse(t *testing.T) {
 	// (Mar 4); vid1: p1 (Mar 2, 3), p2 (Mar 2, a load only); tool1: p2 (Mar 2, 4). doc2's
 	// first event is the one that called it a FAQ; the contents table's type wins. faq9
 	// and page9 are known only from events (page9's tracked click has no type); course2
-	// from the contents table only. No period before 1970-01-01.
+	// from the contents table only. doc2 is last seen in p4's page report at 10:00:12 (the
+	// golden dataset's second opening of doc2, added with 0015). No period before 1970-01-01.
 	sameRows(t, "content-use", call(),
 		"faq1|faq|Setup FAQ|camp1|2026-03-02 17:00:00.000|2026-03-04 10:05:00.000|3|3|0|4|0",
 		"course1|course|Onboarding||2026-03-02 14:00:00.000|2026-03-05 15:00:00.000|2|4|0|4|0",
 		"doc1|document|Price list|camp1|2026-03-01 09:00:00.000|2026-03-03 08:00:10.000|2|4|0|4|0",
-		"doc2|document|Brochure|camp1|2026-03-03 09:30:00.000|2026-03-04 10:00:00.000|2|3|0|4|0",
+		"doc2|document|Brochure|camp1|2026-03-03 09:30:00.000|2026-03-04 10:00:12.000|2|3|0|4|0",
 		"vid1|video|Demo video|camp1|2026-03-02 10:10:00.000|2026-03-03 08:10:07.000|2|3|0|4|0",
 		"tool1|page|ROI calculator|camp2|2026-03-02 18:00:00.000|2026-03-04 18:00:00.000|1|2|0|4|0",
 		"faq9|faq|||2026-03-03 09:00:00.000|2026-03-03 09:00:00.000|1|1|0|4|0",
@@ -36,7 +37,7 @@ func TestGoldenContentUse(t *testing.T) {
 	// March 3-4 against March 1-2: now p1 (doc1, doc2, vid1, course1), p2 (faq9, tool1),
 	// p4 (doc2, faq1); before p1, p2 and p3 (page9).
 	sameRows(t, "content-use March 3-4", call("from", "2026-03-03", "to", "2026-03-04"),
-		"doc2|document|Brochure|camp1|2026-03-03 09:30:00.000|2026-03-04 10:00:00.000|2|3|0|3|3",
+		"doc2|document|Brochure|camp1|2026-03-03 09:30:00.000|2026-03-04 10:00:12.000|2|3|0|3|3",
 		"course1|course|Onboarding||2026-03-02 14:00:00.000|2026-03-05 15:00:00.000|1|1|2|3|3",
 		"doc1|document|Price list|camp1|2026-03-01 09:00:00.000|2026-03-03 08:00:10.000|1|1|2|3|3",
 		"faq1|faq|Setup FAQ|camp1|2026-03-02 17:00:00.000|2026-03-04 10:05:00.000|1|1|2|3|3",
@@ -49,7 +50,7 @@ func TestGoldenContentUse(t *testing.T) {
 	// one kind: the totals count the partners of the listed contents only
 	sameRows(t, "content-use documents", call("kind", "document"),
 		"doc1|document|Price list|camp1|2026-03-01 09:00:00.000|2026-03-03 08:00:10.000|2|4|0|3|0",
-		"doc2|document|Brochure|camp1|2026-03-03 09:30:00.000|2026-03-04 10:00:00.000|2|3|0|3|0",
+		"doc2|document|Brochure|camp1|2026-03-03 09:30:00.000|2026-03-04 10:00:12.000|2|3|0|3|0",
 	)
 	// another tenant sees its own doc1 only; an unknown tenant nothing
 	sameRows(t, "content-use other tenant", call("tenant", "other"),
