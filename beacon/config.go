@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // SiteConfig is one site in the site config file (JSON: {"sites":[...]}).
@@ -30,6 +31,12 @@ type SiteConfig struct {
 	// SecretFile is a file holding the secret (trailing whitespace trimmed), relative to the
 	// config file's directory. Secrets are never written in the config itself.
 	SecretFile string `json:"secret_file,omitempty"`
+	// PreviousSecretEnv and PreviousSecretFile name the tenant's previous secret during a
+	// rotation: tokens it signed still verify (links already sent keep their attribution),
+	// new links are signed with the current secret only. Drop them once
+	// beacon_previous_secret_tokens_total stops growing.
+	PreviousSecretEnv  string `json:"previous_secret_env,omitempty"`
+	PreviousSecretFile string `json:"previous_secret_file,omitempty"`
 	// RespectDNT drops batches sent with DNT: 1 or Sec-GPC: 1.
 	RespectDNT bool `json:"respect_dnt,omitempty"`
 	// RequireConsent drops batches without "consent": true.
@@ -60,6 +67,10 @@ type tenantKey struct {
 	defaultSite string // site key recorded for tracked-link clicks: the tenant's first site, by key
 	secret      []byte
 	macs        sync.Pool
+	// previous is the secret being rotated out: it verifies, never signs; nil outside a rotation.
+	previous *tenantKey
+	// previousUses counts tokens that verified only with previous (shared by the Sites).
+	previousUses *atomic.Int64
 }
 
 func newTenantKey(name string, secret []byte) *tenantKey {
@@ -86,7 +97,13 @@ func (t *tenantKey) putMAC(m *macState) { t.macs.Put(m) }
 type Sites struct {
 	byKey    map[string]*Site
 	byTenant map[string]*tenantKey
+
+	previousUses atomic.Int64
 }
+
+// PreviousSecretUses counts the tokens that verified only with a tenant's previous secret
+// since these sites were loaded: links sent before a rotation, still in use.
+func (s *Sites) PreviousSecretUses() int64 { return s.previousUses.Load() }
 
 // Site returns the site with the key, or nil.
 func (s *Sites) Site(key string) *Site { return s.byKey[key] }
@@ -144,17 +161,32 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 				return nil, fmt.Errorf("site %s: bad allowed origin %q", sc.SiteKey, o)
 			}
 		}
-		secret, err := readSecret(sc, dir)
+		secret, err := readSecret(sc.SecretEnv, sc.SecretFile, dir)
 		if err != nil {
 			return nil, fmt.Errorf("site %s: %w", sc.SiteKey, err)
+		}
+		var previous []byte
+		if sc.PreviousSecretEnv != "" || sc.PreviousSecretFile != "" {
+			if previous, err = readSecret(sc.PreviousSecretEnv, sc.PreviousSecretFile, dir); err != nil {
+				return nil, fmt.Errorf("site %s: previous secret: %w", sc.SiteKey, err)
+			}
+			if hmac.Equal(previous, secret) {
+				return nil, fmt.Errorf("site %s: the previous secret equals the current one", sc.SiteKey)
+			}
 		}
 		t := s.byTenant[sc.Tenant]
 		switch {
 		case t == nil:
 			t = newTenantKey(sc.Tenant, secret)
+			t.previousUses = &s.previousUses
+			if previous != nil {
+				t.previous = newTenantKey(sc.Tenant, previous)
+			}
 			s.byTenant[sc.Tenant] = t
 		case !hmac.Equal(t.secret, secret):
 			return nil, fmt.Errorf("site %s: tenant %s already has a different secret; sites of one tenant share its secret", sc.SiteKey, sc.Tenant)
+		case (t.previous == nil) != (previous == nil) || t.previous != nil && !hmac.Equal(t.previous.secret, previous):
+			return nil, fmt.Errorf("site %s: tenant %s already has a different previous secret; sites of one tenant share it", sc.SiteKey, sc.Tenant)
 		}
 		if t.defaultSite == "" || sc.SiteKey < t.defaultSite {
 			t.defaultSite = sc.SiteKey
@@ -167,13 +199,13 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 	return s, nil
 }
 
-func readSecret(sc SiteConfig, dir string) ([]byte, error) {
+func readSecret(env, file, dir string) ([]byte, error) {
 	var secret string
 	switch {
-	case sc.SecretEnv != "" && os.Getenv(sc.SecretEnv) != "":
-		secret = os.Getenv(sc.SecretEnv)
-	case sc.SecretFile != "":
-		p := sc.SecretFile
+	case env != "" && os.Getenv(env) != "":
+		secret = os.Getenv(env)
+	case file != "":
+		p := file
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
@@ -182,8 +214,8 @@ func readSecret(sc SiteConfig, dir string) ([]byte, error) {
 			return nil, fmt.Errorf("cannot read secret file: %w", err)
 		}
 		secret = strings.TrimRight(string(b), " \t\r\n")
-	case sc.SecretEnv != "":
-		return nil, fmt.Errorf("secret env %s is empty and no secret_file is set", sc.SecretEnv)
+	case env != "":
+		return nil, fmt.Errorf("secret env %s is empty and no secret file is set", env)
 	default:
 		return nil, errors.New("no secret: set secret_env or secret_file")
 	}

@@ -109,6 +109,8 @@ func newMetrics(c *Collector) *metrics {
 			func() float64 { return float64(c.spool.Corrupt()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_concurrency_fullness_ratio", Help: "Open connections (idle keep-alives included) over -collector.maxConcurrency; at 1 new connections are refused (beacon_connections_rejected_total)."},
 			func() float64 { return float64(c.server.GetOpenConnectionsCount()) / float64(c.cfg.MaxConcurrency) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_previous_secret_tokens_total", Help: "Partner tokens that verified only with their tenant's previous secret (links sent before a rotation); starts again at each site config reload. Drop the previous secret once it stops growing."},
+			func() float64 { return float64(c.Sites().PreviousSecretUses()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_connections_rejected_total", Help: "Connections refused with fasthttp's own 503 because -collector.maxConcurrency were open; raise it (memory allows) or add collectors."},
 			func() float64 { return float64(c.server.GetRejectedConnectionsCount()) }),
 	)

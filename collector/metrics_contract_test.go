@@ -53,6 +53,7 @@ func TestMetricsContract(t *testing.T) {
 		"beacon_kafka_errors_total counter",
 		"beacon_kafka_messages_total counter",
 		"beacon_kafka_produce_seconds histogram",
+		"beacon_previous_secret_tokens_total counter",
 		"beacon_request_body_bytes_total counter",
 		"beacon_requests_rejected_total counter reason",
 		"beacon_requests_total counter code,route",
