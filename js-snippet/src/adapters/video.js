@@ -27,7 +27,10 @@ export function trackVideo(t, v, o = {}) {
   let p0 = 0, t0 = 0, stall = 0;
   const now = () => performance.now();
   const at = x => { w.at(x); p0 = x; t0 = now(); };
-  const upto = e => (stall ? p0 : p0 + (Math.max(t0, e.timeStamp || now()) - t0) / 1000 * st.rate);
+  const upto = e => {
+    const ts = e.timeStamp > 0 && e.timeStamp <= now() ? e.timeStamp : now(); // on the performance clock
+    return stall ? p0 : Math.min(p0 + (Math.max(t0, ts) - t0) / 1000 * st.rate, st.dur || 1e9);
+  };
   // rest: where the media stood still (paused, seeked); the play event can come
   // late, after playback already moved on from there.
   let rest = 0;

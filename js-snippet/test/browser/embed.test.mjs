@@ -24,8 +24,10 @@ before(async () => {
 });
 after(async () => { await br?.close(); await srv?.close(); });
 
-const portalURL = (cid, c = srv.base, at = portal) => `${at}/test/portal.html?c=${encodeURIComponent(c)}&cid=${cid}`;
+const portalURL = (cid, c = srv.base, at = portal, b = c) => `${at}/test/portal.html?c=${encodeURIComponent(c)}&b=${encodeURIComponent(b)}&cid=${cid}`;
 const from = (cid, where) => srv.events().filter(e => e.content_id === cid && e._batch.url.includes(where));
+// the portal page's own events, on the portal that shows document cid
+const portalOf = cid => srv.events().filter(e => e.content_id === 'portal' && e._batch.url.includes(`cid=${cid}`));
 const viewerFrame = page => page.frames().find(f => f.url().includes('/viewer/'));
 
 test('portal on another origin: the viewer is credited to the person who came through the link, then to the next one', async () => {
@@ -82,12 +84,15 @@ test('portal on another origin: the viewer is credited to the person who came th
 test('no token to a frame the page does not trust, none taken from a page the viewer does not list', async () => {
   const page = await br.ctx.newPage();
   // The page holds a token and embeds the viewer from an origin it was not told to trust
-  // (the page's snippet is 127.0.0.1's, the viewer localhost's): it must not answer.
-  await page.goto(`${srv.base}/test/blank.html?pb_t=${T1}`);
+  // (the page and its snippet are 127.0.0.1's, the viewer localhost's): it must not answer,
+  // though the viewer asks (its deployment lists the page).
+  await page.goto(`${srv.base}/test/plain.html?pb_t=${T1}`);
+  await page.waitForURL(u => !u.href.includes('pb_t'));
   srv.viewerParents = srv.base;
-  await page.goto(portalURL('doc-untrusted-frame', portal, srv.base));
+  await page.goto(portalURL('doc-untrusted-frame', portal, srv.base, srv.base));
   await until('the untrusted frame\'s document view', () => from('doc-untrusted-frame', '/viewer/').some(e => e.type === 'view'));
-  assert.ok(from('portal', '127.0.0.1').some(e => e._batch.token === T1), 'the page itself has the token');
+  await until('the page\'s own view', () => portalOf('doc-untrusted-frame').length);
+  assert.ok(portalOf('doc-untrusted-frame').every(e => e._batch.token === T1 && e._batch.url.startsWith(srv.base)), 'the page itself has the token');
   for (const e of from('doc-untrusted-frame', '/viewer/')) assert.equal(e._batch.token, undefined, `the frame's ${e.type} has no token`);
 
   // A page the viewer's deployment does not list offers its token: the viewer ignores it.
@@ -95,7 +100,13 @@ test('no token to a frame the page does not trust, none taken from a page the vi
   links[T2] = portalURL('doc-unlisted-parent');
   await page.goto(`${srv.base}/l/${T2}`);
   await until('the viewer\'s document view', () => from('doc-unlisted-parent', '/viewer/').some(e => e.type === 'view'));
-  assert.ok(from('portal', 'localhost').some(e => e._batch.token === T2), 'the page has the token');
+  // The page's own script offers a token in the snippet's message shape; then a page change
+  // makes the viewer send again.
+  await page.evaluate(t => document.querySelector('iframe').contentWindow.postMessage({ beacon: 'token', token: t }, '*'), T2);
+  await viewerFrame(page).evaluate(() => { window.pdfViewer.currentPageNumber = 2; });
+  await until('the viewer\'s page 1 dwell', () => from('doc-unlisted-parent', '/viewer/').some(e => e.type === 'page' && e.page === 1));
+  await until('the page\'s own view', () => portalOf('doc-unlisted-parent').length);
+  assert.ok(portalOf('doc-unlisted-parent').every(e => e._batch.token === T2 && e._batch.url.startsWith(portal)), 'the page has the token');
   for (const e of from('doc-unlisted-parent', '/viewer/')) assert.equal(e._batch.token, undefined, `the viewer's ${e.type} has no token`);
   srv.viewerParents = portal;
   await page.close();
