@@ -1,6 +1,7 @@
 package beacon
 
 import (
+	"github.com/beaconprm/beacon/internal/jsontext"
 	"math"
 	"strconv"
 	"unicode/utf16"
@@ -160,7 +161,7 @@ var strSpecial = func() (t [256]bool) {
 func (d *Decoder) str() (string, bool) {
 	start := d.pos + 1
 	buf := d.buf
-	i := start + plainRun(buf[start:], false)
+	i := start + jsontext.PlainRun(buf[start:], false)
 	for i < len(buf) && !strSpecial[buf[i]] {
 		i++
 	}

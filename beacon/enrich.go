@@ -2,6 +2,7 @@ package beacon
 
 import (
 	"bytes"
+	"github.com/beaconprm/beacon/internal/jsontext"
 	"net/netip"
 	"strings"
 
@@ -141,7 +142,7 @@ func appendHex16(dst []byte, v uint16) []byte {
 	for shift := 12; shift >= 0; shift -= 4 {
 		d := byte(v>>shift) & 0xf
 		if d != 0 || started || shift == 0 {
-			dst = append(dst, hexDigits[d])
+			dst = append(dst, jsontext.HexDigits[d])
 			started = true
 		}
 	}
@@ -160,89 +161,6 @@ func appendUint(dst []byte, v uint64) []byte {
 		}
 	}
 	return append(dst, b[i:]...)
-}
-
-// timeCache remembers the text of the last two seconds formatted: a batch's times fall in
-// a few seconds, and calendar arithmetic is a tenth of the encoding cost otherwise.
-type timeCache struct {
-	sec  [2]int64
-	text [2][19]byte
-	ok   [2]bool
-	next int
-}
-
-func (c *timeCache) appendTime(dst []byte, ms int64) []byte {
-	sec := ms / 1000
-	frac := int(ms % 1000)
-	if frac < 0 {
-		frac += 1000
-		sec--
-	}
-	i := 0
-	switch {
-	case c.ok[0] && c.sec[0] == sec:
-	case c.ok[1] && c.sec[1] == sec:
-		i = 1
-	default:
-		i = c.next
-		c.next ^= 1
-		var tmp [23]byte
-		copy(c.text[i][:], appendTime(tmp[:0], sec*1000))
-		c.sec[i], c.ok[i] = sec, true
-	}
-	dst = append(dst, c.text[i][:]...)
-	return append(dst, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
-}
-
-// appendTime writes ms since the epoch as "YYYY-MM-DD hh:mm:ss.sss" in UTC (what ClickHouse's
-// JSONEachRow reads into DateTime64(3) by default).
-func appendTime(dst []byte, ms int64) []byte {
-	secs := floorDiv(ms, 1000)
-	frac := int(ms - secs*1000)
-	days := floorDiv(secs, 86400)
-	sod := int(secs - days*86400)
-	y, mo, d := civilFromDays(days)
-	h, mi, s := sod/3600, sod/60%60, sod%60
-	if y < 0 || y > 9999 {
-		return append(dst, t0Text...)
-	}
-	return append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10), ' ',
-		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
-		byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
-}
-
-// t0Text stands in for times outside years 0..9999 (the validator keeps events in 2000..2100).
-const t0Text = "1970-01-01 00:00:00.000"
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && (a < 0) {
-		q--
-	}
-	return q
-}
-
-// civilFromDays converts days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
-// algorithm): integer arithmetic only, cheaper than time.Time's calendar for the hot path.
-func civilFromDays(z int64) (y, m, d int) {
-	z += 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	if mp < 10 {
-		m = int(mp + 3)
-	} else {
-		m = int(mp - 9)
-	}
-	y = int(yoe + era*400)
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
 }
 
 // appendCleanURL writes u without its fragment and without the pb_t (partner token)
@@ -300,7 +218,7 @@ func appendUUID(dst []byte, u [16]byte) []byte {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
 			dst = append(dst, '-')
 		}
-		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
+		dst = append(dst, jsontext.HexDigits[c>>4], jsontext.HexDigits[c&0xf])
 	}
 	return dst
 }

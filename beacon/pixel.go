@@ -1,6 +1,7 @@
 package beacon
 
 import (
+	"github.com/beaconprm/beacon/internal/jsontext"
 	"strconv"
 
 	"github.com/cespare/xxhash/v2"
@@ -36,7 +37,7 @@ func (w *Work) ProcessPixel(sites *Sites, q Query, in *Input) Result {
 		h := xxhash.Sum64(seed)
 		seed = append(seed[:0], "px_"...)
 		for i := 60; i >= 0; i -= 4 {
-			seed = append(seed, hexDigits[(h>>uint(i))&0xf])
+			seed = append(seed, jsontext.HexDigits[(h>>uint(i))&0xf])
 		}
 		w.pixelID = seed
 		b.VisitorID = bstr(seed)

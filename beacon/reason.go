@@ -1,5 +1,7 @@
 package beacon
 
+import "github.com/beaconprm/beacon/internal/jsontext"
+
 // Reason names why a request, an event or a token was refused. Each has a stable name used in
 // responses and as a metric label (WIRE.md lists them).
 type Reason uint8
@@ -97,13 +99,13 @@ func (p *Problem) AppendJSON(dst []byte) []byte {
 	dst = append(dst, p.Reason.String()...)
 	dst = append(dst, `","detail":`...)
 	if p.Field != "" {
-		dst = appendJSONString(dst, p.Field)
+		dst = jsontext.AppendString(dst, p.Field)
 		dst = append(dst[:len(dst)-1], ": "...) // continue the same string
 		n := len(dst)
-		dst = appendJSONString(dst, p.Detail)
+		dst = jsontext.AppendString(dst, p.Detail)
 		dst = append(dst[:n], dst[n+1:]...) // without the detail's opening quote
 	} else {
-		dst = appendJSONString(dst, p.Detail)
+		dst = jsontext.AppendString(dst, p.Detail)
 	}
 	return append(dst, "}\n"...)
 }

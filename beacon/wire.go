@@ -3,6 +3,7 @@ package beacon
 import (
 	"encoding/json"
 	"errors"
+	"github.com/beaconprm/beacon/internal/jsontext"
 	"sort"
 )
 
@@ -106,9 +107,9 @@ func (p Props) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, kv.Key)
+		b = jsontext.AppendString(b, kv.Key)
 		b = append(b, ':')
-		b = appendJSONString(b, kv.Value)
+		b = jsontext.AppendString(b, kv.Value)
 	}
 	return append(b, '}'), nil
 }

@@ -1,6 +1,8 @@
 package beacon
 
 import (
+	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/internal/jsontext"
 	"net/netip"
 	"strconv"
 )
@@ -50,7 +52,7 @@ type Work struct {
 	lower  []byte
 	tok    []byte
 
-	times timeCache
+	times event.TimeCache
 
 	lastUA     []byte
 	uaPrefetch bool
@@ -126,7 +128,7 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 	}
 	w.buildTail(site, b, &claims, res.Attribution, in)
 	w.seed = appendCleanURL(w.seed[:0], b.URL)
-	w.url = appendJSONString(w.url[:0], w.seed)
+	w.url = jsontext.AppendString(w.url[:0], w.seed)
 	w.Key = append(w.Key, b.VisitorID...)
 
 	for i := range b.Events {
@@ -151,26 +153,26 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 func (w *Work) buildTail(site *Site, b *Batch, c *Claims, a Attribution, in *Input) {
 	t := w.tail[:0]
 	t = append(t, `,"tenant":`...)
-	t = appendJSONString(t, site.Tenant)
+	t = jsontext.AppendString(t, site.Tenant)
 	t = append(t, `,"site_key":`...)
-	t = appendJSONString(t, site.Key)
+	t = jsontext.AppendString(t, site.Key)
 	t = append(t, `,"received_at":"`...)
-	t = appendTime(t, in.Now)
+	t = event.AppendTime(t, in.Now)
 	t = append(t, `","visitor_id":`...)
-	t = appendJSONString(t, b.VisitorID)
+	t = jsontext.AppendString(t, b.VisitorID)
 	t = append(t, `,"session_id":`...)
-	t = appendJSONString(t, b.SessionID)
+	t = jsontext.AppendString(t, b.SessionID)
 	t = append(t, `,"partner_id":`...)
-	t = appendJSONString(t, c.Partner)
+	t = jsontext.AppendString(t, c.Partner)
 	t = append(t, `,"partner_user_id":`...)
-	t = appendJSONString(t, c.User)
+	t = jsontext.AppendString(t, c.User)
 	t = append(t, `,"campaign_id":`...)
-	t = appendJSONString(t, c.Campaign)
+	t = jsontext.AppendString(t, c.Campaign)
 	t = append(t, `,"attribution":"`...)
 	t = append(t, a.String()...)
 	t = append(t, `","referrer":`...)
 	w.seed = appendCleanURL(w.seed[:0], b.Referrer)
-	t = appendJSONString(t, w.seed)
+	t = jsontext.AppendString(t, w.seed)
 	t = append(t, `,"device":"`...)
 	t = append(t, w.client.Device...)
 	if w.client.BotReason != "" {
@@ -186,7 +188,7 @@ func (w *Work) buildTail(site *Site, b *Batch, c *Claims, a Attribution, in *Inp
 	if len(ua) > maxUALen {
 		ua = ua[:maxUALen]
 	}
-	t = appendJSONString(t, ua)
+	t = jsontext.AppendString(t, ua)
 	w.tail = append(t, '}')
 }
 
@@ -214,21 +216,21 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 		et = now - clampBehind
 	}
 	dst = append(dst, `","event_time":"`...)
-	dst = w.times.appendTime(dst, et)
+	dst = w.times.Append(dst, et)
 	dst = append(dst, `","client_time":"`...)
-	dst = w.times.appendTime(dst, e.TS)
+	dst = w.times.Append(dst, e.TS)
 	dst = append(dst, `","type":"`...)
 	dst = append(dst, e.Type...) // validated: one of the known names
 	dst = append(dst, `","content_id":`...)
-	dst = appendJSONString(dst, e.ContentID)
+	dst = jsontext.AppendString(dst, e.ContentID)
 	dst = append(dst, `,"content_type":"`...)
 	dst = append(dst, e.ContentType...) // validated enum
 	dst = append(dst, `","content_title":`...)
-	dst = appendJSONString(dst, e.Title)
+	dst = jsontext.AppendString(dst, e.Title)
 	dst = append(dst, `,"url":`...)
 	if e.URL != "" {
 		w.seed = appendCleanURL(w.seed[:0], e.URL)
-		dst = appendJSONString(dst, w.seed)
+		dst = jsontext.AppendString(dst, w.seed)
 	} else {
 		dst = append(dst, w.url...)
 	}
@@ -292,21 +294,21 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 		dst = append(dst, `,"action":"`...)
 		dst = append(dst, action...) // validated enum
 		dst = append(dst, `","position":0,"duration":0,"rate":0,"watched_start":[],"watched_end":[],"target_url":`...)
-		dst = appendJSONString(dst, e.Href)
+		dst = jsontext.AppendString(dst, e.Href)
 		dst = append(dst, `,"name":`...)
-		dst = appendJSONString(dst, e.Name)
+		dst = jsontext.AppendString(dst, e.Name)
 		dst = append(dst, `,"props":{}`...)
 	case "custom":
 		dst = append(dst, `,"action":"","position":0,"duration":0,"rate":0,"watched_start":[],"watched_end":[],"target_url":"","name":`...)
-		dst = appendJSONString(dst, e.Name)
+		dst = jsontext.AppendString(dst, e.Name)
 		dst = append(dst, `,"props":{`...)
 		for i, p := range e.Props {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, p.Key)
+			dst = jsontext.AppendString(dst, p.Key)
 			dst = append(dst, ':')
-			dst = appendJSONString(dst, p.Value)
+			dst = jsontext.AppendString(dst, p.Value)
 		}
 		dst = append(dst, '}')
 	default:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/internal/jsontext"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -451,32 +452,9 @@ func TestEnrichHelpers(t *testing.T) {
 	ua("Mozilla/5.0 (Windows NT 10.0) Chrome/120", true, "desktop", "prefetch")
 	ua("SomethingElse/1.0", false, "unknown", "")
 
-	tm := func(ms int64, want string) {
-		t.Helper()
-		if got := string(appendTime(nil, ms)); got != want {
-			t.Errorf("time(%d) = %q, want %q", ms, got, want)
-		}
-	}
-	tm(0, "1970-01-01 00:00:00.000")
-	tm(1795420800500, time.UnixMilli(1795420800500).UTC().Format("2006-01-02 15:04:05.000"))
-	tm(946684800007, "2000-01-01 00:00:00.007")
-	for ms := int64(-86400_000 * 400); ms < 4102444800000+86400_000*400; ms += 86399_937 {
-		want := time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000")
-		if got := string(appendTime(nil, ms)); got != want {
-			t.Fatalf("time(%d) = %q, want %q", ms, got, want)
-		}
-	}
-	var tc timeCache
-	for _, ms := range []int64{1795420800500, 1795420800999, 1795420801000, 1795420800001, 1795420799999, 946684800007, 1795420800500, -1} {
-		want := time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000")
-		if got := string(tc.appendTime(nil, ms)); got != want {
-			t.Errorf("cached time(%d) = %q, want %q", ms, got, want)
-		}
-	}
-
 	js := func(in, want string) {
 		t.Helper()
-		if got := string(appendJSONString(nil, in)); got != want {
+		if got := string(jsontext.AppendString(nil, in)); got != want {
 			t.Errorf("json(%q) = %s, want %s", in, got, want)
 		}
 	}
@@ -509,40 +487,4 @@ func tamper(t testing.TB, tok string) string {
 		t.Fatal("token has no partner acme")
 	}
 	return b64.EncodeToString(changed) + tok[dot:]
-}
-
-func TestPlainRun(t *testing.T) {
-	f := func(s string, ascii bool, want int) {
-		t.Helper()
-		if got := plainRun(s, ascii); got != want {
-			t.Errorf("plainRun(%q, %v) = %d, want %d", s, ascii, got, want)
-		}
-		if got := plainRun([]byte(s), ascii); got != want {
-			t.Errorf("plainRun([]byte %q, %v) = %d, want %d", s, ascii, got, want)
-		}
-	}
-	f("abcdefghijklmnopq", false, 16)
-	f("abcdefg\"ijklmnop", false, 0)
-	f("abcdefghijklmn\\p", false, 8)
-	f("abcdefghijklm\x1fop", false, 8)
-	f("abcdefghé", false, 8)
-	f("abcdefghijklmnéopqrs", true, 8)
-	f("abcdéfghijklmnop", false, 16)
-	f("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", false, 8)
-	f(" !#$%&'()*+,-./0123456789", false, 24)
-	f("short", false, 0)
-	// Every byte value in every position: a run never includes a special byte.
-	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 8; pos++ {
-			b := []byte("abcdefgh")
-			b[pos] = byte(c)
-			special := c < 0x20 || c == '"' || c == '\\'
-			if n := plainRun(b, false); special && n != 0 {
-				t.Fatalf("byte %#x at %d passed", c, pos)
-			}
-			if n := plainRun(b, true); (special || c >= 0x80) && n != 0 {
-				t.Fatalf("ascii: byte %#x at %d passed", c, pos)
-			}
-		}
-	}
 }

@@ -105,7 +105,7 @@ func newMetrics(c *Collector) *metrics {
 			func() float64 { return float64(c.spool.Segments()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_fullness_ratio", Help: "Spool bytes over -collector.spoolMaxSize; at 1 requests get 503 spool_full."},
 			func() float64 { return float64(c.spool.Pending()) / float64(c.cfg.SpoolMaxBytes) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_spool_corrupt_records_total", Help: "Corrupt or torn spool records skipped during replay."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_spool_corrupt_records_total", Help: "Corrupt or torn spool records skipped by the shipper (a torn record ends its segment)."},
 			func() float64 { return float64(c.spool.Corrupt()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_concurrency_fullness_ratio", Help: "Open connections (idle keep-alives included) over -collector.maxConcurrency; at 1 new connections are refused (beacon_connections_rejected_total)."},
 			func() float64 { return float64(c.server.GetOpenConnectionsCount()) / float64(c.cfg.MaxConcurrency) }),

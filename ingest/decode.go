@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"github.com/beaconprm/beacon/beacon/event"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -220,7 +221,7 @@ func (d *decoder) time(p *parser, field string) (int64, error) {
 	if err != nil {
 		return 0, fieldErr(field, "not a string")
 	}
-	ms, ok := parseTime(raw)
+	ms, ok := event.ParseTime(raw)
 	if !ok {
 		return 0, fieldErr(field, "not a time like 2026-01-02 15:04:05.000")
 	}
@@ -586,88 +587,4 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
-}
-
-// parseTime parses "YYYY-MM-DD hh:mm:ss[.fff]" in UTC (a 'T' separator and a trailing 'Z'
-// are accepted too) into unix milliseconds. Digits past milliseconds are truncated, as
-// DateTime64(3) does. Years outside DateTime64's 1900..2299 are refused.
-func parseTime(b []byte) (int64, bool) {
-	if len(b) > 0 && b[len(b)-1] == 'Z' {
-		b = b[:len(b)-1]
-	}
-	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != ' ' && b[10] != 'T') || b[13] != ':' || b[16] != ':' {
-		return 0, false
-	}
-	digits := func(s []byte) (int, bool) {
-		v := 0
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v, true
-	}
-	y, ok1 := digits(b[0:4])
-	mo, ok2 := digits(b[5:7])
-	d, ok3 := digits(b[8:10])
-	h, ok4 := digits(b[11:13])
-	mi, ok5 := digits(b[14:16])
-	s, ok6 := digits(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || y < 1900 || y > 2299 || mo < 1 || mo > 12 ||
-		d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59 {
-		return 0, false
-	}
-	ms := 0
-	if len(b) > 19 {
-		if b[19] != '.' || len(b) == 20 {
-			return 0, false
-		}
-		frac := b[20:]
-		for i, c := range frac {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			if i < 3 {
-				ms = ms*10 + int(c-'0')
-			}
-		}
-		for i := len(frac); i < 3; i++ {
-			ms *= 10
-		}
-	}
-	days := daysFromCivil(y, mo, d)
-	return ((days*24+int64(h))*60+int64(mi))*60*1000 + int64(s)*1000 + int64(ms), true
-}
-
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil counts days since 1970-01-01 in the proleptic Gregorian calendar.
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 {
-		era = (y - 399) / 400
-	}
-	yoe := y - era*400
-	mp := m + 9
-	if m > 2 {
-		mp = m - 3
-	}
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
 }

@@ -61,8 +61,6 @@ const (
 	maxSpoolRecord = 64 << 20
 	// keyOnce flags a record's length word: the key is stored once for all its messages.
 	keyOnce = 1 << 31
-	// spanRing is how many recent group writes remember where they landed (Append's Pos).
-	spanRing = 64
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -106,11 +104,11 @@ type Spool struct {
 	writing   bool
 	enq       int64
 	resolved  int64
-	spans     [spanRing]span // recent group writes, ring indexed by writes
-	wrote     *sync.Cond     // on mu: resolved advanced
-	groups    int64          // group writes ever, failed ones included (spans index)
-	writes    int64          // write(2) calls for records (tests)
-	hookWrite func()         // tests: runs before each group write, without the lock
+	tickets   []*ticket  // appenders whose records are queued or being written, in order
+	ticketsP  sync.Pool  // of *ticket, so Append does not allocate
+	wrote     *sync.Cond // on mu: resolved advanced
+	writes    int64      // write(2) calls for records (tests)
+	hookWrite func()     // tests: runs before each group write, without the lock
 
 	readable *sync.Cond // on mu: a record was written, or reads stopped
 	stopped  bool       // StopReads or Close: Read returns ErrStopped
@@ -138,13 +136,13 @@ type Spool struct {
 	closed bool
 }
 
-// span is one group write: queued bytes [from, to) went to segment id at offset off, or
-// failed with err.
-type span struct {
-	from, to int64
-	id       uint64
-	off      int64
-	err      error
+// ticket is one appender's record in the group write: the writer fills in where it
+// landed (or why it failed) before it wakes the appender.
+type ticket struct {
+	to   int64 // the record's end in queued bytes ever (enq)
+	pos  Pos
+	err  error
+	done bool
 }
 
 // Open opens (or creates) the spool directory and finds where replay stopped.
@@ -171,6 +169,7 @@ func Open(cfg Config) (*Spool, error) {
 	s := &Spool{cfg: cfg, lock: lock}
 	s.wrote = sync.NewCond(&s.mu)
 	s.readable = sync.NewCond(&s.mu)
+	s.ticketsP.New = func() any { return new(ticket) }
 	entries, err := os.ReadDir(cfg.Dir)
 	if err != nil {
 		lock.Close()
@@ -416,30 +415,25 @@ func (s *Spool) write(key, msgs []byte, ends []int) (Pos, int64, error) {
 	s.queued = appendRecord(s.queued, key, msgs, ends)
 	s.pending += int64(size)
 	s.enq += int64(size)
-	my := s.enq
-	for s.resolved < my {
+	t := s.ticketsP.Get().(*ticket)
+	*t = ticket{to: s.enq}
+	s.tickets = append(s.tickets, t)
+	for !t.done {
 		if s.writing {
 			s.wrote.Wait()
 		} else {
 			s.writeQueued() // holds this record: one write resolves it
 		}
 	}
-	// Find the write that took this record. If the ring has moved on (very many writes
-	// since), the newest write's end is a position after it, which is as good for waiting.
-	sp := s.spans[(s.groups-1)%spanRing]
-	for i := int64(1); i <= min(s.groups, spanRing); i++ {
-		if c := s.spans[(s.groups-i)%spanRing]; c.from < my && my <= c.to {
-			sp = c
-			break
-		}
+	pos, err := t.pos, t.err
+	s.ticketsP.Put(t)
+	if err == nil {
+		err = s.broken
 	}
-	if sp.err != nil && sp.from < my && my <= sp.to {
-		return Pos{}, 0, sp.err
+	if err != nil {
+		return Pos{}, 0, err
 	}
-	if s.broken != nil {
-		return Pos{}, 0, s.broken
-	}
-	return Pos{sp.id, sp.off + (min(my, sp.to) - sp.from)}, s.written, nil
+	return pos, s.written, nil
 }
 
 // recordSize is the bytes a record takes in a segment.
@@ -479,11 +473,13 @@ func (s *Spool) writeQueued() {
 		buf := s.queued
 		s.queued = s.spare[:0]
 		err := s.prepareSegment(int64(len(buf)))
-		sp := span{from: s.resolved, to: s.resolved + int64(len(buf))}
+		from := s.resolved
+		var id uint64
+		var off int64
 		var n int
 		if err == nil {
 			f := s.active
-			sp.id, sp.off = s.activeID, s.activeSize
+			id, off = s.activeID, s.activeSize
 			hook := s.hookWrite
 			s.mu.Unlock()
 			if hook != nil {
@@ -506,11 +502,17 @@ func (s *Spool) writeQueued() {
 		}
 		if err != nil {
 			s.pending -= int64(len(buf) - n)
-			sp.err = err
 		}
-		s.spans[s.groups%spanRing] = sp
-		s.groups++
 		s.resolved += int64(len(buf))
+		// Tell the appenders of these records where they landed, or why not.
+		k := 0
+		for ; k < len(s.tickets) && s.tickets[k].to <= s.resolved; k++ {
+			t := s.tickets[k]
+			t.pos, t.err, t.done = Pos{id, off + (t.to - from)}, err, true
+		}
+		rest := copy(s.tickets, s.tickets[k:])
+		clear(s.tickets[rest:])
+		s.tickets = s.tickets[:rest]
 		if cap(buf) <= 1<<20 {
 			s.spare = buf[:0] // keep one modest buffer; do not pin a huge one
 		} else {

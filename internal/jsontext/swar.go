@@ -1,4 +1,4 @@
-package beacon
+package jsontext
 
 // SWAR (8 bytes per step) scans for the bytes that end a plain run of string text: a quote,
 // a backslash or a control character (and, when encoding, any non-ASCII byte). A possible
@@ -10,9 +10,9 @@ const (
 	msb = 0x8080808080808080
 )
 
-// plainRun returns how many leading bytes of b (in whole 8-byte words) hold no quote,
+// PlainRun returns how many leading bytes of b (in whole 8-byte words) hold no quote,
 // backslash or control byte; with ascii, no byte >= 0x80 either.
-func plainRun[T string | []byte](b T, ascii bool) int {
+func PlainRun[T string | []byte](b T, ascii bool) int {
 	i := 0
 	for i+8 <= len(b) {
 		v := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |

@@ -1,15 +1,20 @@
-package beacon
+// Package jsontext holds the byte-level JSON text work both of the pipeline's hand-written
+// JSON codecs need: writing a string (AppendString) and finding the plain run of a string
+// that needs no escaping (PlainRun, 8 bytes per step). It is the start of the lexer the
+// collector's and the ingest's decoders are to share.
+package jsontext
 
 import "unicode/utf8"
 
-const hexDigits = "0123456789abcdef"
+// HexDigits are the lowercase hex digits.
+const HexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD so every
+// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD so every
 // message the collector writes is valid JSON whatever the client sent.
-func appendJSONString[T string | []byte](b []byte, s T) []byte {
+func AppendString[T string | []byte](b []byte, s T) []byte {
 	b = append(b, '"')
 	start := 0
-	i := plainRun(s, true)
+	i := PlainRun(s, true)
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -28,7 +33,7 @@ func appendJSONString[T string | []byte](b []byte, s T) []byte {
 			case '\t':
 				b = append(b, '\\', 't')
 			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				b = append(b, '\\', 'u', '0', '0', HexDigits[c>>4], HexDigits[c&0xf])
 			}
 			i++
 			start = i

@@ -1,0 +1,34 @@
+package ingest
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary messages (whatever any producer writes to the topic) to the
+// decoder: it must never panic, a refusal must be a decodeError (so the DLQ can classify
+// it), and an accepted row must append to the columns.
+func FuzzDecode(f *testing.F) {
+	f.Add(testEvent(1))
+	f.Add([]byte(`{"event_id":"6fa459ea-ee8a-4ca4-894e-db77e160355e","received_at":"2026-11-23 10:00:00.123","event_time":"2026-11-23 10:00:00","props":{"a":"\ud83d\ude00","b":"\u0000"},"watched_start":[1.5,2],"x":[[[{}]]]}`))
+	f.Add([]byte(`{"event_id":"","received_at":"9999-99-99 99:99:99"}`))
+	f.Add([]byte(`{"content_title":"\ud800","page":4294967296,"is_bot":2}`))
+	f.Add([]byte(`[`))
+	var d decoder
+	var cols columns
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r row
+		err := d.decode(data, &r)
+		if err != nil {
+			var de *decodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v (%T) is not a decodeError", err, err)
+			}
+			return
+		}
+		cols.append(&r)
+		if cols.len() > 1000 {
+			cols.reset()
+		}
+	})
+}
