@@ -231,7 +231,7 @@ test('partners page: every partner with its status in words, sortable, filterabl
   for (const s of ['active', 'silent', 'cooling', 'never-started']) {
     assert.equal(Number(await kpi(`status-${s}`)), partners.filter(r => r.status.replace(' ', '-') === s).length, s);
   }
-  assert.match(await page.textContent('section[data-part="partner-activity"] .legend'), /7 days to Mar 13, 2026.*1 weeks before/);
+  assert.match(await page.textContent('section[data-part="partner-activity"] .legend'), /7 days to Mar 13, 2026.*1-week baseline/);
   // sorted by touches, descending; the CSV is the table as shown
   await page.click('[data-table="partner-activity"] th[data-key="touches"] button');
   const sorted = await tableData('partner-activity');
