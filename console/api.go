@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,8 @@ type endpoint struct {
 	query  string   // the saved query that answers
 	params []string // query-string parameters accepted
 	// bind turns the checked request into the saved query's parameters.
-	bind func(s *Server, tenant string, in map[string]string, r *http.Request) map[string]string
+	// It fails, naming the parameter, on values the saved query cannot take.
+	bind func(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error)
 	// extra adds figures derived from the rows (in Go, from the same answer).
 	extra func(res *schema.Result, out *answer)
 }
@@ -36,7 +38,16 @@ var endpoints = []endpoint{
 	{path: "training", query: "training-completion", params: []string{"course", "partner"}, bind: passThrough},
 	{path: "campaigns", query: "campaign-ranking", params: []string{"campaign", "from", "to"}, bind: passThrough},
 	{path: "tools", query: "content-outcomes", params: []string{"from", "to"}, bind: passThrough},
+	{path: "partners", query: "partner-activity", params: []string{"from", "to", "partner", "baseline_weeks"}, bind: bindActivity},
+	{path: "partners/{partner}", query: "partner-activity", params: []string{"from", "to", "baseline_weeks"}, bind: bindActivity},
+	{path: "partners/{partner}/timeline", query: "contact-timeline", params: []string{"from", "to", "before", "limit"}, bind: bindTimeline},
+	{path: "people/{person}", query: "contact-timeline", params: []string{"from", "to", "before", "limit"}, bind: bindTimeline},
+	{path: "reach/{content}", query: "content-reach", params: []string{"from", "to"}, bind: passThrough},
 }
+
+// pathValues are the ids an endpoint's path can carry; each becomes the saved query's
+// parameter of the same name.
+var pathValues = []string{"content", "partner", "person"}
 
 // answer is the JSON of every query-backed endpoint: the saved query and the parameter
 // values it ran with (defaults filled in), its columns, and its rows exactly as
@@ -52,20 +63,67 @@ type answer struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
-func passThrough(_ *Server, tenant string, in map[string]string, r *http.Request) map[string]string {
+func passThrough(_ *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
 	p := map[string]string{"tenant": tenant}
 	for k, v := range in {
 		p[k] = v
 	}
-	if c := r.PathValue("content"); c != "" {
-		p["content"] = c
+	for _, k := range pathValues {
+		if c := r.PathValue(k); c != "" {
+			p[k] = c
+		}
 	}
-	return p
+	return p, "", nil
+}
+
+// maxWindowDays bounds partner-activity's window (its days parameter is a UInt16, and a
+// longer window says nothing a shorter one does not).
+const maxWindowDays = 3660
+
+// bindActivity gives partner-activity its window: the days from "from" to "to", both
+// inclusive; without "from" the query's 7 days; without "to", up to today (UTC), which is
+// then sent, so the answer's params say which days were measured.
+func bindActivity(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
+	p, _, _ := passThrough(s, tenant, in, r)
+	delete(p, "from")
+	to := time.Now().UTC().Truncate(24 * time.Hour)
+	if v, ok := in["to"]; ok {
+		to, _ = time.Parse(time.DateOnly, v)
+	}
+	p["to"] = to.Format(time.DateOnly)
+	if v, ok := in["from"]; ok {
+		from, _ := time.Parse(time.DateOnly, v)
+		if from.After(to) {
+			return nil, "from", fmt.Errorf("parameter \"from\" (%s) is after the window's last day %s", v, p["to"])
+		}
+		days := int(to.Sub(from).Hours()/24) + 1
+		if days > maxWindowDays {
+			return nil, "from", fmt.Errorf("parameter \"from\": the window from %s to %s is %d days, more than %d", v, p["to"], days, maxWindowDays)
+		}
+		p["days"] = strconv.Itoa(days)
+	}
+	if v, ok := in["baseline_weeks"]; ok {
+		if n, _ := strconv.Atoi(v); n < 1 || n > 520 {
+			return nil, "baseline_weeks", fmt.Errorf("parameter \"baseline_weeks\": want 1 to 520 weeks, got %s", v)
+		}
+	}
+	return p, "", nil
+}
+
+// bindTimeline pages contact-timeline: at most -console.maxRows touches a page.
+func bindTimeline(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
+	p, _, _ := passThrough(s, tenant, in, r)
+	if v, ok := in["limit"]; ok {
+		if n, _ := strconv.Atoi(v); n < 1 || n > s.cfg.MaxRows {
+			return nil, "limit", fmt.Errorf("parameter \"limit\": want 1 to %d touches, got %s", s.cfg.MaxRows, v)
+		}
+	}
+	return p, "", nil
 }
 
 // bindDocument gives document-views its times: from the start of the first day to the
 // start of the day after the last (document-views keeps viewers active before "to").
-func bindDocument(s *Server, tenant string, in map[string]string, r *http.Request) map[string]string {
+func bindDocument(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
 	p := map[string]string{"tenant": tenant, "content": r.PathValue("content"), "limit": strconv.Itoa(s.cfg.MaxRows)}
 	if v, ok := in["from"]; ok {
 		p["from"] = v + " 00:00:00"
@@ -77,8 +135,13 @@ func bindDocument(s *Server, tenant string, in map[string]string, r *http.Reques
 	if v, ok := in["partner"]; ok {
 		p["partner"] = v
 	}
-	return p
+	return p, "", nil
 }
+
+var (
+	countRE  = regexp.MustCompile(`^[0-9]{1,6}$`)
+	cursorRE = regexp.MustCompile(`^[A-Za-z0-9+/]{1,1000}={0,2}$`) // contact-timeline's cursor: base64
+)
 
 // checkParams validates the query string against the endpoint's parameters and returns
 // them; the error names the parameter.
@@ -108,6 +171,14 @@ func checkParams(r *http.Request, allowed []string) (map[string]string, string, 
 			if _, err := time.Parse(time.DateOnly, v); err != nil || len(v) != 10 {
 				return nil, k, fmt.Errorf("parameter %q: want a date YYYY-MM-DD, got %q", k, v)
 			}
+		case "limit", "baseline_weeks":
+			if !countRE.MatchString(v) {
+				return nil, k, fmt.Errorf("parameter %q: want a whole number, got %q", k, v)
+			}
+		case "before":
+			if !cursorRE.MatchString(v) {
+				return nil, k, fmt.Errorf("parameter %q: want the cursor of a row of the previous page, got %q", k, v)
+			}
 		default:
 			if !idRE.MatchString(v) {
 				return nil, k, fmt.Errorf("parameter %q: want an id of letters, digits and ._:@/+- (at most 200), got %q", k, v)
@@ -123,9 +194,11 @@ func checkParams(r *http.Request, allowed []string) (map[string]string, string, 
 
 func (s *Server) answer(e endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if c := r.PathValue("content"); c != "" && !idRE.MatchString(c) {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("content id %q: want letters, digits and ._:@/+- (at most 200)", c), "content")
-			return
+		for _, k := range pathValues {
+			if c := r.PathValue(k); c != "" && !idRE.MatchString(c) {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s id %q: want letters, digits and ._:@/+- (at most 200)", k, c), k)
+				return
+			}
 		}
 		in, param, err := checkParams(r, append([]string{"format"}, e.params...))
 		if err != nil {
@@ -143,7 +216,11 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 			writeError(w, http.StatusInternalServerError, err.Error(), "")
 			return
 		}
-		params := e.bind(s, r.PathValue("tenant"), in, r)
+		params, param, err := e.bind(s, r.PathValue("tenant"), in, r)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error(), param)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.QueryTimeout)
 		defer cancel()
 		res, err := q.Run(ctx, s.conn, s.cfg.Database, params)

@@ -147,7 +147,7 @@ func TestTenantIsolation(t *testing.T) {
 	// The other tenant is not found, like a tenant that does not exist, on every
 	// endpoint and page.
 	for _, e := range endpoints {
-		p := "/api/t/beta/" + strings.ReplaceAll(e.path, "{content}", "doc1")
+		p := "/api/t/beta/" + strings.NewReplacer("{content}", "doc1", "{partner}", "q1", "{person}", "w1").Replace(e.path)
 		if v := ann.api(p, http.StatusNotFound); v["error"] != "no such tenant" {
 			t.Fatalf("ann %s: %v", p, v)
 		}
@@ -197,6 +197,19 @@ func TestBadParameters(t *testing.T) {
 		{"/api/t/acme/training?partner=p1&partner=p2", "partner"},
 		{"/api/t/acme/training?partner=%27%3B", "partner"},
 		{"/api/t/acme/documents/doc%20one", "content"},
+		{"/api/t/acme/partners/p%201", "partner"},
+		{"/api/t/acme/people/u%3B1", "person"},
+		{"/api/t/acme/partners?baseline_weeks=0", "baseline_weeks"},
+		{"/api/t/acme/partners?baseline_weeks=eight", "baseline_weeks"},
+		{"/api/t/acme/partners?from=0001-01-01&to=2026-03-07", "from"},
+		{"/api/t/acme/partners?days=7", "days"},
+		{"/api/t/acme/partners?from=2999-01-01", "from"}, // after today, the window's default last day
+		{"/api/t/acme/partners/p1?partner=p2", "partner"},
+		{"/api/t/acme/people/u1?limit=0", "limit"},
+		{"/api/t/acme/people/u1?limit=100000", "limit"},
+		{"/api/t/acme/people/u1?before=not%20a%20cursor", "before"},
+		{"/api/t/acme/partners/p1/timeline?person=u1", "person"},
+		{"/api/t/acme/reach/doc1?campaign=camp1", "campaign"},
 	} {
 		v := ann.api(c.path, http.StatusBadRequest)
 		if v["param"] != c.param || !strings.Contains(v["error"].(string), c.param) {

@@ -37,7 +37,8 @@ function route() {
   if (p[0] === 'login') return { page: 'login' };
   if (p[0] !== 't' || !p[1]) return { page: 'notfound' };
   const r = { tenant: p[1], page: p[2] || 'overview', id: p[3] || '' };
-  if (!['overview', 'documents', 'videos', 'training', 'campaigns', 'tools'].includes(r.page) || p.length > 4) r.page = 'notfound';
+  if (!['overview', 'partners', 'people', 'documents', 'videos', 'training', 'campaigns', 'tools'].includes(r.page) || p.length > 4) r.page = 'notfound';
+  if (r.page === 'people' && !r.id) r.page = 'notfound';
   return r;
 }
 
@@ -46,7 +47,7 @@ const utcDay = d => d.toISOString().slice(0, 10);
 // filters reads the filter bar's state from the URL; from/to are resolved for presets.
 function filters() {
   const q = new URLSearchParams(location.search);
-  const f = { period: q.get('period') || 'all', from: q.get('from') || '', to: q.get('to') || '', partner: q.get('partner') || '', campaign: q.get('campaign') || '', course: q.get('course') || '' };
+  const f = { period: q.get('period') || 'all', from: q.get('from') || '', to: q.get('to') || '', partner: q.get('partner') || '', campaign: q.get('campaign') || '', course: q.get('course') || '', weeks: q.get('baseline_weeks') || '', status: q.get('status') || '', limit: q.get('limit') || '' };
   const days = { 7: 7, 30: 30, 90: 90 }[f.period];
   if (days) {
     const to = new Date();
@@ -79,7 +80,7 @@ function link(path, text, attrs = {}) {
 function header(r) {
   const t = i18n.t;
   const base = `/t/${encodeURIComponent(r.tenant)}`;
-  const nav = ['overview', 'documents', 'videos', 'training', 'campaigns', 'tools'].map(p =>
+  const nav = ['overview', 'partners', 'documents', 'videos', 'training', 'campaigns', 'tools'].map(p =>
     h('li', null, link(p === 'overview' ? base + '/' : `${base}/${p}`, t.nav[p], { 'aria-current': r.page === p ? 'page' : null })));
   const tenants = me && me.tenants.length > 1
     ? h('label', { class: 'tenant' }, t.tenant + ' ', h('select', { onchange: e => go(`/t/${encodeURIComponent(e.target.value)}/`, false) },
@@ -109,6 +110,7 @@ function filterBar(which) {
     for (const [k, v] of d.entries()) o[k] = String(v).trim();
     if (o.period !== 'custom') { delete o.from; delete o.to; }
     if (o.period === 'all') delete o.period;
+    if (f.limit) o.limit = f.limit;
     history.pushState(null, '', location.pathname + qs(o));
     render();
   } });
@@ -123,6 +125,11 @@ function filterBar(which) {
   }
   for (const k of ['partner', 'campaign', 'course']) {
     if (which.includes(k)) kids.push(h('label', null, t[k], ' ', h('input', { type: 'text', name: k, value: f[k], size: 12, autocomplete: 'off', list: k === 'course' ? null : `${k}-ids` })));
+  }
+  if (which.includes('weeks')) kids.push(h('label', null, t.baselineWeeks, ' ', h('input', { type: 'number', name: 'baseline_weeks', value: f.weeks, min: 1, max: 520, placeholder: '8', size: 4 })));
+  if (which.includes('status')) {
+    kids.push(h('label', null, t.statusFilter, ' ', h('select', { name: 'status' },
+      [['', t.all], ['quiet', t.quietOnly], ...STATUSES.map(s => [s, t.status[s]])].map(([v, l]) => h('option', { value: v, selected: f.status === v }, l)))));
   }
   // suggestions: every partner and campaign of the tenant, from campaign-ranking
   if (which.includes('partner') || which.includes('campaign')) {
@@ -236,8 +243,202 @@ function pageOverview(r, base) {
       if (!rows.length) return empty(t.overviewEmpty);
       return contentTable(rows, base, 'content-use', true);
     }, { part: 'content-use', class: 'wide' }),
-    h('section', { class: 'card wide' }, h('h2', null, t.quiet), empty(t.quietLater)),
+    section(t.quiet, `${base}/partners${qs({ from: f.from, to: f.to, baseline_weeks: f.weeks })}`, d => {
+      const quiet = rowsOf(d).filter(x => x.level === 'partner' && (x.status === 'silent' || x.status === 'cooling'));
+      return h('div', null, h('p', { class: 'legend' }, windowText(d.params)),
+        quiet.length ? h('ul', { class: 'plain quiet' }, quiet.map(x => h('li', { 'data-quiet': x.partner_id },
+          statusBadge(x.status), ' ', link(partnerPath(x.partner_id), x.partner_name || x.partner_id), ': ', reasonText(x, d.params))))
+          : empty(t.noneQuiet));
+    }, { part: 'partner-activity', class: 'wide' }),
   ];
+}
+
+// ---- partners and people ------------------------------------------------------------
+
+const STATUSES = ['active', 'cooling', 'silent', 'never started'];
+const GLYPH = { active: '●', cooling: '◐', silent: '○', 'never started': '–' };
+const tenantBase = () => `/t/${encodeURIComponent(route().tenant)}`;
+const partnerPath = id => `${tenantBase()}/partners/${encodeURIComponent(id)}`;
+const personPath = id => `${tenantBase()}/people/${encodeURIComponent(id)}`;
+
+// statusBadge shows a status as a shape and a word, so it reads without colour.
+function statusBadge(s) {
+  return h('span', { class: `status s-${String(s).replace(' ', '-')}`, 'data-status': s }, h('span', { 'aria-hidden': 'true' }, GLYPH[s] || '?'), ' ', i18n.t.status[s] || s);
+}
+
+// windowText says which days partner-activity measured (its params: to, days, baseline_weeks).
+function windowText(p) {
+  return i18n.t.window(i18n.num(p.days), i18n.day(p.to), i18n.num(p.baseline_weeks));
+}
+
+// reasonText: the query's reason (English), or the same figures in the chosen language.
+function reasonText(x, p) {
+  return i18n.lang === 'en' ? x.reason : i18n.t.reason(x, p, i18n);
+}
+
+const named = (name, id) => (name ? [name, h('span', { class: 'id' }, ` ${id}`)] : id);
+const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', link(personPath(id), id)]) : '—');
+
+function activityCols(p, level) {
+  const t = i18n.t;
+  return [
+    level === 'partner'
+      ? { key: 'partner_id', label: t.col.partner, fmt: x => link(partnerPath(x.partner_id), named(x.partner_name, x.partner_id)) }
+      : { key: 'person', label: t.col.person, fmt: x => link(personPath(x.person), named(x.person_name, x.person)) },
+    { key: 'status', label: t.col.status, fmt: x => statusBadge(x.status) },
+    { key: 'reason', label: t.col.reason, fmt: x => reasonText(x, p) },
+    { key: 'last_touch', label: t.col.lastTouch, fmt: x => i18n.time(x.last_touch) },
+    { key: 'touches', label: t.col.touches, num: true, fmt: x => i18n.num(x.touches) },
+    { key: 'days_active', label: t.col.daysActive, num: true, fmt: x => `${i18n.num(x.days_active)} / ${i18n.num(p.days)}` },
+    { key: 'expected_days', label: t.col.expectedDays, num: true, fmt: x => i18n.num(x.expected_days) },
+    level === 'partner' ? { key: 'people_active', label: t.col.peopleActive, num: true, fmt: x => `${i18n.num(x.people_active)} / ${i18n.num(x.people_known)}` } : null,
+    level === 'partner' ? { key: 'went_quiet', label: t.col.wentQuiet, raw: x => x.went_quiet.join(' '), fmt: x => personLinks(x.went_quiet) } : null,
+    { key: 'stopped', label: t.col.stopped, raw: x => x.stopped.join(' '), fmt: x => x.stopped.join(', ') || '—' },
+  ].filter(Boolean);
+}
+
+function pagePartners(r, base) {
+  const t = i18n.t, f = filters();
+  return [
+    h('h1', null, t.nav.partners),
+    filterBar(['period', 'partner', 'weeks', 'status']),
+    section(null, `${base}/partners${qs({ from: f.from, to: f.to, partner: f.partner, baseline_weeks: f.weeks })}`, d => {
+      const all = rowsOf(d).filter(x => x.level === 'partner');
+      if (!all.length) return empty(t.partnersEmpty);
+      const rows = all.filter(x => !f.status || x.status === f.status || (f.status === 'quiet' && (x.status === 'silent' || x.status === 'cooling')));
+      return h('div', null,
+        h('p', { class: 'legend' }, windowText(d.params)),
+        h('div', { class: 'kpis' }, STATUSES.map(s => kpi([statusBadge(s)], i18n.num(all.filter(x => x.status === s).length), null, `status-${s.replace(' ', '-')}`))),
+        rows.length ? table({ name: 'partner-activity', i18n, rows, cols: activityCols(d.params, 'partner') }) : empty(t.noStatus));
+    }, { part: 'partner-activity', class: 'wide' }),
+  ];
+}
+
+function pagePartner(r, base) {
+  const t = i18n.t, f = filters();
+  const name = h('span', null);
+  const id = encodeURIComponent(r.id);
+  return [
+    h('p', { class: 'crumbs' }, link(`${tenantBase()}/partners`, t.nav.partners), ' / '),
+    h('h1', null, t.partnerTitle, ': ', name, h('span', { class: 'id' }, r.id)),
+    filterBar(['period', 'weeks']),
+    section(null, `${base}/partners/${id}${qs({ from: f.from, to: f.to, baseline_weeks: f.weeks })}`, d => {
+      const rows = rowsOf(d), p = rows.find(x => x.level === 'partner');
+      if (!p) return empty(t.partnerUnknown);
+      if (p.partner_name) name.textContent = p.partner_name + ' ';
+      const people = rows.filter(x => x.level === 'person');
+      return h('div', null,
+        h('p', { class: 'legend' }, windowText(d.params)),
+        h('div', { class: 'kpis' },
+          kpi(t.col.status, statusBadge(p.status), reasonText(p, d.params), 'status'),
+          kpi(t.col.lastTouch, i18n.time(p.last_touch), null, 'last_touch'),
+          kpi(t.col.touches, i18n.num(p.touches), null, 'touches'),
+          kpi(t.col.daysActive, i18n.num(p.days_active), t.ofDays(i18n.num(d.params.days), i18n.num(p.expected_days)), 'days_active'),
+          kpi(t.col.peopleActive, i18n.num(p.people_active), t.ofKnown(i18n.num(p.people_known)), 'people_active')),
+        p.went_quiet.length ? h('p', null, t.col.wentQuiet, ': ', personLinks(p.went_quiet)) : null,
+        p.stopped.length ? h('p', null, t.col.stopped, ': ', p.stopped.join(', ')) : null,
+        h('h2', null, t.people),
+        people.length ? table({ name: 'partner-people', i18n, rows: people, cols: activityCols(d.params, 'person') }) : empty(t.noPeople));
+    }, { part: 'partner-activity', class: 'wide' }),
+    section(t.consumed, `${base}/partners/${id}/timeline${qs({ from: f.from, to: f.to, limit: f.limit })}`, d =>
+      (rowsOf(d).length ? timeline(d, `${base}/partners/${id}/timeline${qs({ from: f.from, to: f.to, limit: f.limit })}`, true) : empty(t.timelineEmpty)),
+    { part: 'contact-timeline', class: 'wide' }),
+    h('section', { class: 'card wide', 'data-part': 'deals' }, h('h2', null, t.deals), empty(t.dealsLater)),
+  ];
+}
+
+function pagePerson(r, base) {
+  const t = i18n.t, f = filters();
+  const name = h('span', null), crumb = h('span', null);
+  const path = `${base}/people/${encodeURIComponent(r.id)}${qs({ from: f.from, to: f.to, limit: f.limit })}`;
+  return [
+    h('p', { class: 'crumbs' }, link(`${tenantBase()}/partners`, t.nav.partners), ' / ', crumb),
+    h('h1', null, t.personTitle, ': ', name, h('span', { class: 'id' }, r.id)),
+    filterBar(['period']),
+    section(t.timeline, path, d => {
+      const rows = rowsOf(d);
+      if (!rows.length) return empty(t.personEmpty);
+      if (rows[0].person_name) name.textContent = rows[0].person_name + ' ';
+      if (rows[0].partner_id) crumb.replaceChildren(link(partnerPath(rows[0].partner_id), rows[0].partner_name || rows[0].partner_id), ' / ');
+      return timeline(d, path, false);
+    }, { part: 'contact-timeline', class: 'wide' }),
+  ];
+}
+
+// timeline shows contact-timeline's touches, with an "older" button that asks for the
+// page after the last row's cursor and adds it below.
+function timeline(d, path, withPerson) {
+  const t = i18n.t;
+  const rows = rowsOf(d).slice();
+  const limit = Number(d.params.limit);
+  const holder = h('div');
+  const count = h('p', { class: 'legend', 'data-count': '' });
+  const more = h('div', { class: 'more' });
+  const contentPath = x => (x.content_type === 'document' ? 'documents' : x.content_type === 'video' ? 'videos' : null);
+  const cols = [
+    { key: 'at', label: t.col.when, fmt: x => i18n.time(x.at) },
+    withPerson ? { key: 'person', label: t.col.person, fmt: x => link(personPath(x.person), named(x.person_name, x.person)) } : null,
+    { key: 'content_id', label: t.col.content, fmt: x => (contentPath(x) ? link(`${tenantBase()}/${contentPath(x)}/${encodeURIComponent(x.content_id)}`, named(x.title, x.content_id)) : named(x.title, x.content_id || '—')) },
+    { key: 'content_type', label: t.col.kind },
+    { key: 'sessions', label: t.col.sessions, num: true, fmt: x => i18n.num(x.sessions) },
+    { key: 'pages_seen', label: t.col.pagesSeen, num: true, fmt: x => (x.page_count ? `${i18n.num(x.pages_seen)} / ${i18n.num(x.page_count)}` : x.pages_seen ? i18n.num(x.pages_seen) : '—') },
+    { key: 'dwell_ms', label: t.col.dwell, num: true, fmt: x => (x.dwell_ms ? i18n.dur(x.dwell_ms) : '—') },
+    { key: 'seconds_watched', label: t.col.watched, num: true, fmt: x => (x.seconds_watched ? (x.duration ? `${i18n.dur(x.seconds_watched * 1000)} / ${i18n.dur(x.duration * 1000)}` : i18n.dur(x.seconds_watched * 1000)) : '—') },
+    { key: 'completion', label: t.col.completionCol, num: true, fmt: x => i18n.pct(x.completion) },
+    { key: 'clicks', label: t.col.clicks, num: true, fmt: x => i18n.num(x.clicks) },
+    { key: 'devices', label: t.col.devices, fmt: x => x.devices.join(', ') || '—' },
+    { key: 'campaigns', label: t.col.campaign, fmt: x => x.campaigns.join(', ') || '—' },
+    { key: 'via_link', label: t.col.viaLink, fmt: x => (x.via_link ? t.yes : '—') },
+    { key: 'stitched', label: t.col.stitched, fmt: x => (x.stitched ? h('span', { title: t.stitchedHint }, '⇆ ', x.viewer) : '—') },
+  ].filter(Boolean);
+  let last = rows.length;
+  const draw = () => {
+    holder.replaceChildren(table({ name: 'contact-timeline', i18n, rows, cols }));
+    count.textContent = t.touchesShown(i18n.num(rows.length));
+    count.dataset.count = String(rows.length);
+    more.replaceChildren(last >= limit
+      ? h('button', { type: 'button', class: 'older', onclick: older }, t.older)
+      : h('p', { class: 'muted end' }, t.logEnd));
+  };
+  async function older() {
+    more.replaceChildren(h('p', { class: 'loading' }, t.loading));
+    const res = await api(path + (path.includes('?') ? '&' : '?') + 'before=' + encodeURIComponent(rows[rows.length - 1].cursor));
+    if (!res.ok) {
+      more.replaceChildren(h('div', { class: 'error', role: 'alert' }, h('p', null, res.status === 503 || res.status === 0 ? t.unavailable('contact-timeline') : t.failed('contact-timeline')), h('button', { type: 'button', onclick: older }, t.retry)));
+      return;
+    }
+    last = rowsOf(res.data).length;
+    rows.push(...rowsOf(res.data));
+    draw();
+  }
+  draw();
+  return h('div', null, count, holder, more);
+}
+
+// reach: which known people of each partner opened a content and which did not.
+function reachSection(base, id) {
+  const t = i18n.t, f = filters();
+  return section(t.reachTitle, `${base}/reach/${encodeURIComponent(id)}${qs({ from: f.from, to: f.to })}`, d => {
+    const rows = rowsOf(d);
+    if (!rows.length) return empty(t.reachEmpty);
+    const known = rows.reduce((s, x) => s + x.people_known, 0), reached = rows.reduce((s, x) => s + x.people_reached, 0);
+    return h('div', null,
+      h('div', { class: 'kpis' },
+        kpi(t.peopleReached, i18n.num(reached), t.ofKnown(i18n.num(known)), 'people_reached'),
+        kpi(t.partnersReached, i18n.num(rows.filter(x => x.people_reached > 0 || x.other_people.length > 0).length), t.ofPartners(i18n.num(rows.length)), 'partners_reached')),
+      h('p', { class: 'legend' }, t.reachNote),
+      table({ name: 'content-reach', i18n, rows, cols: [
+        { key: 'partner_id', label: t.col.partner, fmt: x => link(partnerPath(x.partner_id), named(x.partner_name, x.partner_id)) },
+        { key: 'people_reached', label: t.col.reachedKnown, num: true, fmt: x => `${i18n.num(x.people_reached)} / ${i18n.num(x.people_known)}` },
+        { key: 'reach', label: t.col.reach, num: true, fmt: x => (x.reach === null ? '—' : h('span', { class: 'meter-wrap' }, h('meter', { min: 0, max: 1, value: x.reach }), ' ', i18n.pct(x.reach))) },
+        { key: 'opened', label: t.col.opened, raw: x => x.opened.join(' '), fmt: x => personLinks(x.opened) },
+        { key: 'not_opened', label: t.col.notOpened, raw: x => x.not_opened.join(' '), fmt: x => personLinks(x.not_opened) },
+        { key: 'other_people', label: t.col.otherPeople, raw: x => x.other_people.join(' '), fmt: x => personLinks(x.other_people) },
+        { key: 'touches', label: t.col.touches, num: true, fmt: x => i18n.num(x.touches) },
+        { key: 'top_person', label: t.col.topPerson, fmt: x => (x.top_person ? [link(personPath(x.top_person), x.top_person), ` (${i18n.pct(x.top_share)})`] : '—') },
+        { key: 'rests_on_one_person', label: t.col.onePerson, num: true, fmt: x => (x.rests_on_one_person ? h('span', { class: 'status s-cooling' }, h('span', { 'aria-hidden': 'true' }, '⚠'), ' ', t.yes) : t.no) },
+      ] }));
+  }, { part: 'content-reach', class: 'wide' });
 }
 
 function contentLink(base, x) {
@@ -315,7 +516,7 @@ function pageDocument(r, base) {
         h('h2', null, t.docViewers),
         table({ name: 'document-viewers', i18n, rows, cols: [
           { key: 'partner_name', label: t.col.partner, raw: x => x.partner_id, fmt: x => x.partner_id ? [x.partner_name || x.partner_id, x.partner_name ? h('span', { class: 'id' }, ` ${x.partner_id}`) : ''] : '—' },
-          { key: 'user_name', label: t.col.person, raw: x => x.partner_user_id || x.viewer, fmt: x => x.partner_user_id ? [x.user_name || x.partner_user_id, x.user_name ? h('span', { class: 'id' }, ` ${x.partner_user_id}`) : ''] : h('span', { class: 'muted' }, x.viewer) },
+          { key: 'user_name', label: t.col.person, raw: x => x.partner_user_id || x.viewer, fmt: x => x.partner_user_id ? link(personPath(x.partner_user_id), named(x.user_name, x.partner_user_id)) : h('span', { class: 'muted' }, x.viewer) },
           { key: 'first_opened', label: t.col.firstOpened, fmt: x => i18n.time(x.first_opened) },
           { key: 'last_seen', label: t.col.lastSeen, fmt: x => i18n.time(x.last_seen) },
           { key: 'max_page', label: t.col.maxPage, num: true, fmt: x => x.page_count ? `${i18n.num(x.max_page)} / ${i18n.num(x.page_count)}` : i18n.num(x.max_page) },
@@ -327,6 +528,7 @@ function pageDocument(r, base) {
       requestAnimationFrame(() => pagesChart(chartEl, d.pages, i18n));
       return out;
     }, { part: 'document-views', class: 'wide' }),
+    reachSection(base, r.id),
   ];
 }
 
@@ -335,7 +537,7 @@ function pageVideo(r, base) {
   return [
     h('p', { class: 'crumbs' }, link(`/t/${encodeURIComponent(r.tenant)}/videos`, t.videos), ' / '),
     titled(base, 'video', r.id, t.video),
-    filterBar([]),
+    filterBar(['period']),
     section(null, `${base}/videos/${encodeURIComponent(r.id)}`, d => {
       const rows = rowsOf(d);
       if (!rows.length) return empty(t.videoNoData);
@@ -343,6 +545,7 @@ function pageVideo(r, base) {
       const chartEl = h('div', { class: 'chart', role: 'img', 'aria-label': t.retentionChart });
       const drops = rows.filter(x => x.drop_rank > 0).sort((x, y) => x.drop_rank - y.drop_rank);
       const out = h('div', null,
+        h('p', { class: 'legend' }, t.retentionAllTime),
         h('div', { class: 'kpis' },
           kpi(t.loads, i18n.num(a.loads), null, 'loads'),
           kpi(t.plays, i18n.num(a.plays), null, 'plays'),
@@ -369,6 +572,7 @@ function pageVideo(r, base) {
       requestAnimationFrame(() => retentionChart(chartEl, rows, i18n));
       return out;
     }, { part: 'video-retention', class: 'wide' }),
+    reachSection(base, r.id),
   ];
 }
 
@@ -482,6 +686,8 @@ async function render() {
   const base = `/api/t/${encodeURIComponent(r.tenant)}`;
   const pages = {
     overview: pageOverview,
+    partners: (r, b) => (r.id ? pagePartner(r, b) : pagePartners(r, b)),
+    people: pagePerson,
     documents: (r, b) => (r.id ? pageDocument(r, b) : pageList(r, b, 'document')),
     videos: (r, b) => (r.id ? pageVideo(r, b) : pageList(r, b, 'video')),
     training: pageTraining, campaigns: pageCampaigns, tools: pageTools,

@@ -203,6 +203,163 @@ test('training, campaigns, FAQ and tools equal their saved queries', async () =>
   assert.match(await page.textContent('.empty'), /Nobody has opened this document/);
 });
 
+// downloadCSV clicks a table's CSV button and returns the parsed file.
+async function downloadCSV(name) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-table="${name}"] button.csv`)]);
+  assert.equal(download.suggestedFilename(), `${name}.csv`);
+  return parseCSV(readFileSync(await download.path(), 'utf8'));
+}
+
+// The week after the golden events (2026-03-07..13) against a one-week baseline: Alpha
+// and Gamma silent, Beta active (tool1 on the 7th).
+const WEEK = 'period=custom&from=2026-03-07&to=2026-03-13&baseline_weeks=1';
+const weekParams = { tenant: 'acme', to: '2026-03-13', days: 7, baseline_weeks: 1 };
+
+test('partners page: every partner with its status in words, sortable, filterable, CSV equal to the table', async () => {
+  await page.goto(`${stack.base}/t/acme/partners?${WEEK}`);
+  await page.waitForSelector('[data-table="partner-activity"] tbody tr');
+  const saved = stack.query('partner-activity', weekParams);
+  assert.deepEqual((await api('/api/t/acme/partners?from=2026-03-07&to=2026-03-13&baseline_weeks=1')).rows, saved);
+  const partners = saved.filter(r => r.level === 'partner');
+  assert.deepEqual(partners.map(r => `${r.partner_id} ${r.status}`), ['p1 silent', 'p2 active', 'p3 silent']);
+  const tbl = await tableData('partner-activity');
+  for (const key of ['partner_id', 'status', 'reason', 'last_touch', 'touches', 'days_active', 'expected_days', 'people_active']) {
+    assert.deepEqual(column(tbl, key), partners.map(r => str(r[key])), key);
+  }
+  // the status reads without colour: a shape and the word
+  assert.deepEqual(await page.$$eval('[data-table="partner-activity"] tbody [data-status]', els => els.map(e => e.textContent)), ['○ silent', '● active', '○ silent']);
+  for (const s of ['active', 'silent', 'cooling', 'never-started']) {
+    assert.equal(Number(await kpi(`status-${s}`)), partners.filter(r => r.status.replace(' ', '-') === s).length, s);
+  }
+  assert.match(await page.textContent('section[data-part="partner-activity"] .legend'), /7 days to Mar 13, 2026.*1-week baseline/);
+  // sorted by touches, descending; the CSV is the table as shown
+  await page.click('[data-table="partner-activity"] th[data-key="touches"] button');
+  const sorted = await tableData('partner-activity');
+  assert.deepEqual(column(sorted, 'touches'), partners.map(r => r.touches).sort((x, y) => y - x).map(String));
+  const csv = await downloadCSV('partner-activity');
+  assert.deepEqual(csv[0], sorted.head);
+  assert.deepEqual(csv.slice(1), sorted.rows);
+  // the status filter keeps the silent and cooling ones
+  await page.selectOption('select[name=status]', 'quiet');
+  await page.click('form.filters button[type=submit]');
+  await until('the status filter', async () => (await tableData('partner-activity')).rows.length === 2);
+  assert.deepEqual(column(await tableData('partner-activity'), 'partner_id'), ['p1', 'p3']);
+  assert.match(page.url(), /status=quiet/);
+});
+
+test('overview lists the partners that went quiet, linked to their pages', async () => {
+  // with the default 8-week baseline the week after the events is a cooling one for
+  // Alpha and Gamma (each predicted a fraction of a day and had none)
+  await page.goto(`${stack.base}/t/acme/?period=custom&from=2026-03-07&to=2026-03-13`);
+  await page.waitForSelector('section[data-part="partner-activity"] .legend');
+  const saved = stack.query('partner-activity', { tenant: 'acme', to: '2026-03-13', days: 7 }).filter(r => r.level === 'partner');
+  const quiet = saved.filter(r => r.status === 'silent' || r.status === 'cooling');
+  assert.deepEqual(quiet.map(r => `${r.partner_id} ${r.status}`), ['p1 cooling', 'p3 cooling']);
+  assert.deepEqual(await page.$$eval('[data-quiet]', els => els.map(e => e.dataset.quiet)), quiet.map(r => r.partner_id));
+  assert.equal(await page.textContent('[data-quiet="p1"]'), `◐ cooling Alpha: ${quiet[0].reason}`);
+  await page.click('[data-quiet="p1"] a');
+  await page.waitForURL(/\/t\/acme\/partners\/p1\?/);
+  await page.waitForSelector('[data-kpi="status"]');
+  assert.match(await page.textContent('h1'), /Alpha/);
+});
+
+test('partner page: its people, what each used (paged by the cursor), no deals query', async () => {
+  await page.goto(`${stack.base}/t/acme/partners/p1?${WEEK}&limit=3`);
+  await page.waitForSelector('[data-table="partner-people"] tbody tr');
+  const saved = stack.query('partner-activity', { ...weekParams, partner: 'p1' });
+  const p = saved.find(r => r.level === 'partner');
+  assert.equal(Number(await kpi('touches')), p.touches);
+  assert.equal(Number(await kpi('people_active')), p.people_active);
+  assert.match(await page.textContent('[data-kpi="status"]'), new RegExp(`○ silent.*${p.reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const people = saved.filter(r => r.level === 'person');
+  const pt = await tableData('partner-people');
+  assert.deepEqual(column(pt, 'person'), people.map(r => r.person));
+  assert.deepEqual(column(pt, 'status'), people.map(r => r.status));
+  assert.deepEqual(column(pt, 'last_touch'), people.map(r => r.last_touch));
+
+  // the log, three touches a page: 3, then 6, then all 7 and the end
+  const log = stack.query('contact-timeline', { tenant: 'acme', partner: 'p1', from: '2026-03-07', to: '2026-03-13' });
+  assert.equal(log.length, 0); // nothing in the window: the period applies to the log too
+  await page.goto(`${stack.base}/t/acme/partners/p1?limit=3`);
+  await page.waitForSelector('[data-table="contact-timeline"] tbody tr');
+  const all = stack.query('contact-timeline', { tenant: 'acme', partner: 'p1' });
+  assert.equal(all.length, 7);
+  const shown = async () => column(await tableData('contact-timeline'), 'at');
+  assert.deepEqual(await shown(), all.slice(0, 3).map(r => r.at));
+  await page.click('button.older');
+  await until('the second page', async () => (await shown()).length === 6);
+  const page2 = stack.query('contact-timeline', { tenant: 'acme', partner: 'p1', limit: 3, before: all[2].cursor });
+  assert.deepEqual((await tableData('contact-timeline')).rows.slice(3).map(r => r[0]), page2.map(r => r.at));
+  await page.click('button.older');
+  await until('the last page', async () => (await shown()).length === 7);
+  await page.waitForSelector('.more .end');
+  assert.equal(await page.$('button.older'), null);
+  const tl = await tableData('contact-timeline');
+  for (const key of ['person', 'content_id', 'pages_seen', 'dwell_ms', 'seconds_watched', 'completion', 'devices']) {
+    assert.deepEqual(column(tl, key), all.map(r => str(r[key])), key);
+  }
+  assert.equal(await page.getAttribute('[data-count]', 'data-count'), '7');
+  const csv = await downloadCSV('contact-timeline');
+  assert.deepEqual(csv[0], tl.head);
+  assert.deepEqual(csv.slice(1), tl.rows);
+  assert.match(await page.textContent('section[data-part="deals"]'), /no saved query answers a partner’s deals/);
+
+  // an unknown partner: a sentence
+  await page.goto(`${stack.base}/t/acme/partners/nobody`);
+  await page.waitForSelector('section[data-part="partner-activity"] .empty');
+  assert.match(await page.textContent('section[data-part="partner-activity"] .empty'), /not known/);
+});
+
+test('person page: one person’s touches in order, from the partner page and the document viewers', async () => {
+  await page.goto(`${stack.base}/t/acme/partners/p1`);
+  await page.waitForSelector('[data-table="partner-people"] tbody tr');
+  await page.click('[data-table="partner-people"] >> text=Ann');
+  await page.waitForURL(/\/t\/acme\/people\/u1$/);
+  await page.waitForSelector('[data-table="contact-timeline"] tbody tr');
+  const saved = stack.query('contact-timeline', { tenant: 'acme', person: 'u1' });
+  assert.deepEqual((await api('/api/t/acme/people/u1')).rows, saved);
+  const tl = await tableData('contact-timeline');
+  assert.deepEqual(column(tl, 'at'), saved.map(r => r.at));
+  assert.deepEqual(column(tl, 'content_id'), saved.map(r => r.content_id));
+  assert.deepEqual(column(tl, 'seconds_watched'), saved.map(r => str(r.seconds_watched)));
+  assert.match(await page.textContent('h1'), /Ann/);
+  assert.match(await page.textContent('.crumbs'), /Alpha/);
+  await page.waitForSelector('.more .end');
+
+  // from the viewers of doc1: Cid (u3) is a person, the anonymous a1 is not linked
+  await page.goto(`${stack.base}/t/acme/documents/doc1`);
+  await page.waitForSelector('[data-table="document-viewers"] tbody tr');
+  assert.equal(await page.$$eval('[data-table="document-viewers"] tbody a[href*="/people/"]', as => as.length), 3);
+  await page.click('[data-table="document-viewers"] a[href*="/people/u3"]');
+  await page.waitForURL(/\/t\/acme\/people\/u3$/);
+  await page.waitForSelector('[data-table="contact-timeline"] tbody tr');
+  assert.deepEqual(column(await tableData('contact-timeline'), 'content_id'), stack.query('contact-timeline', { tenant: 'acme', person: 'u3' }).map(r => r.content_id));
+
+  await page.goto(`${stack.base}/t/acme/people/nobody`);
+  await page.waitForSelector('section[data-part="contact-timeline"] .empty');
+  assert.match(await page.textContent('section[data-part="contact-timeline"] .empty'), /No touches by this person/);
+});
+
+test('document and video pages: which known people of each partner opened it', async () => {
+  for (const [kind, id] of [['documents', 'doc1'], ['videos', 'vid1']]) {
+    await page.goto(`${stack.base}/t/acme/${kind}/${id}`);
+    await page.waitForSelector('[data-table="content-reach"] tbody tr');
+    const saved = stack.query('content-reach', { tenant: 'acme', content: id });
+    assert.deepEqual((await api(`/api/t/acme/reach/${id}`)).rows, saved);
+    const tbl = await tableData('content-reach');
+    assert.deepEqual(column(tbl, 'partner_id'), saved.map(r => r.partner_id));
+    assert.deepEqual(column(tbl, 'people_reached'), saved.map(r => str(r.people_reached)));
+    assert.deepEqual(column(tbl, 'opened'), saved.map(r => r.opened.join(' ')));
+    assert.deepEqual(column(tbl, 'not_opened'), saved.map(r => r.not_opened.join(' ')));
+    assert.equal(Number(await kpi('people_reached')), saved.reduce((s, r) => s + r.people_reached, 0));
+    const csv = await downloadCSV('content-reach');
+    assert.deepEqual(csv.slice(1), tbl.rows);
+  }
+  // doc1: Alpha's two people opened it, Beta's Cid did and Dee did not, Gamma's Eve did not
+  const doc = stack.query('content-reach', { tenant: 'acme', content: 'doc1' });
+  assert.deepEqual(doc.map(r => `${r.partner_id}:${r.opened}/${r.not_opened}`), ['p1:u1,u2/', 'p2:u3/u4', 'p3:/u5']);
+});
+
 test('Japanese follows the switch', async () => {
   await page.goto(stack.base + '/t/acme/training');
   await page.click('.lang button[lang=ja]');
@@ -215,6 +372,13 @@ test('Japanese follows the switch', async () => {
   assert.equal(first[1], await page.evaluate(v => new Intl.DateTimeFormat('ja-JP', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(v)), first[0]));
   assert.equal(await kpi('total_time'), await page.evaluate(() => new Intl.NumberFormat('ja-JP', { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 0 }).format(19)));
   assert.match(await page.textContent('h2 >> nth=0'), /読者が離れるページ/);
+  // statuses and reasons in Japanese, from the same figures
+  await page.goto(`${stack.base}/t/acme/partners?${WEEK}`);
+  await page.waitForSelector('[data-table="partner-activity"] tbody tr');
+  assert.deepEqual(await page.$$eval('[data-table="partner-activity"] tbody [data-status]', els => els.map(e => e.textContent)), ['○ 停止', '● アクティブ', '○ 停止']);
+  const p1 = await page.$eval('[data-table="partner-activity"] tbody tr td[data-v^="no touch"]', td => td.textContent);
+  const day = d => new Intl.DateTimeFormat('ja-JP', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(d + 'T00:00:00Z'));
+  assert.equal(p1, `${day('2026-03-13')} までの 7 日間に接触なし。ベースラインの予測は 2 日。最終接触 ${day('2026-03-05')}`);
   await page.goto(stack.base + '/t/acme/');
   await page.waitForSelector('h1:has-text("概要")');
   await page.click('.lang button[lang=en]');
@@ -233,6 +397,10 @@ test('a user of another tenant sees nothing of this one', async () => {
   assert.equal(resp.status(), 404);
   const r = await page.request.get(stack.base + '/api/t/acme/documents/doc1');
   assert.equal(r.status(), 404);
+  for (const p of ['partners', 'partners/p1', 'partners/p1/timeline', 'people/u1', 'reach/doc1']) {
+    assert.equal((await page.request.get(`${stack.base}/api/t/acme/${p}`)).status(), 404, p);
+  }
+  assert.equal((await page.goto(stack.base + '/t/acme/partners/p1')).status(), 404);
   // beta's own doc1 has one viewer with 999 ms
   await page.goto(stack.base + '/t/beta/documents/doc1');
   await page.waitForSelector('[data-table="document-viewers"] tbody tr');
