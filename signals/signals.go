@@ -34,6 +34,8 @@ type Config struct {
 	StatePath string
 	// Interval between evaluations. Default: 1m.
 	Interval time.Duration
+	// QueryTimeout bounds one saved query of an evaluation. Default: 30s.
+	QueryTimeout time.Duration
 	// QueueSize bounds the deliveries pending (queued, in flight, waiting to retry).
 	// Default: 1000.
 	QueueSize int
@@ -62,6 +64,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Interval == 0 {
 		c.Interval = time.Minute
+	}
+	if c.QueryTimeout == 0 {
+		c.QueryTimeout = 30 * time.Second
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = 1000
@@ -101,6 +106,8 @@ func (c Config) Validate() error {
 		return errors.New("signals: no state file; set -signals.stateFile")
 	case c.Interval < 0:
 		return errors.New("signals: -signals.interval must be positive")
+	case c.QueryTimeout < 0:
+		return errors.New("signals: -signals.queryTimeout must be positive")
 	case c.QueueSize < 0:
 		return errors.New("signals: -signals.queueSize must be positive")
 	case c.Workers < 0:
@@ -231,7 +238,7 @@ func (r *Runner) Evaluate(ctx context.Context) {
 
 // evalSilent reads partner-activity once for a silent rule and its back rule.
 func (r *Runner) evalSilent(ctx context.Context, rule Rule, back *Rule) error {
-	ectx, cancel := context.WithTimeout(ctx, r.cfg.Interval)
+	ectx, cancel := context.WithTimeout(ctx, r.cfg.QueryTimeout)
 	defer cancel()
 	res, err := r.queries["partner-activity"].Run(ectx, r.cfg.Conn, r.cfg.Database, map[string]string{
 		"tenant":         rule.Tenant,
@@ -298,7 +305,7 @@ func (r *Runner) evalSilent(ctx context.Context, rule Rule, back *Rule) error {
 // evalOpened asks person-opens for each watched content: one signal per (person,
 // content, UTC day) with a use at or after now - Window.
 func (r *Runner) evalOpened(ctx context.Context, rule Rule) error {
-	ectx, cancel := context.WithTimeout(ctx, r.cfg.Interval)
+	ectx, cancel := context.WithTimeout(ctx, r.cfg.QueryTimeout)
 	defer cancel()
 	now := r.cfg.Now().UTC()
 	since := now.Add(-time.Duration(rule.Window)).Format("2006-01-02 15:04:05.000")
