@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,25 @@ func TestKeyIsDeterministic(t *testing.T) {
 		if other == a {
 			t.Fatal("different changes gave the same key")
 		}
+	}
+}
+
+// TestReadmeExample: the config file example in README.md is valid.
+func TestReadmeExample(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```json\n{\n  \"receivers\"")
+	if !ok {
+		t.Fatal("README.md has no ```json block starting with the receivers")
+	}
+	text, _, _ := strings.Cut("{\n  \"receivers\""+rest, "```")
+	f, err := ParseFile([]byte(text))
+	if err != nil {
+		t.Fatalf("README.md's example: %v", err)
+	}
+	if len(f.Rules) != 3 || len(f.Receivers) != 2 {
+		t.Fatalf("README.md's example: %d rules, %d receivers", len(f.Rules), len(f.Receivers))
 	}
 }
