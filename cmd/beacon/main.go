@@ -60,6 +60,7 @@ func NewMain(stdout, stderr io.Writer) *Main {
 		"refresh":    {summary: "recompute document-views' rows after writing events without the ingest", run: runRefresh},
 		"link":       {summary: "mint a signed tracked link for a partner", run: runLink},
 		"console":    {summary: "serve the read-only web console (pages and JSON API)", run: runConsole},
+		"signals":    {summary: "evaluate signal rules on a schedule and POST webhooks (silent, back, opened)", run: runSignals},
 	}}
 }
 
