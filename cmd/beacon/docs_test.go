@@ -32,9 +32,11 @@ var docsWithCommands = []string{
 	"docs/embedding.md",
 	"docs/operations.md",
 	"deploy/README.md",
+	"console/README.md",
+	"signals/README.md",
 }
 
-const subcommands = `dev|clickhouse|kafka|collector|ingest|migrate|query|import|refresh|link`
+const subcommands = `dev|clickhouse|kafka|collector|ingest|migrate|query|import|refresh|link|console|signals`
 
 var (
 	// a command at the start of a line of a code block or <pre>, after an optional prompt
