@@ -66,6 +66,11 @@ type Config struct {
 	// SessionTimeout is how long the group waits for a silent member before giving its
 	// partitions to others. Default: 10s.
 	SessionTimeout time.Duration
+	// WatchdogInterval is how often the ingest checks that every partition of the topic
+	// is consumed by a live member of the group; a partition that is not, at two checks
+	// in a row, makes this member leave and rejoin the group (ingest_rejoins_total).
+	// Negative: never. Default: 30s.
+	WatchdogInterval time.Duration
 	// RefreshInterval is the shortest time between two refreshes of doc_viewer_rows, the
 	// finished rows document-views reads: after inserting a batch the ingest recomputes
 	// the rows of the document viewers it wrote, at most once per interval, coalescing
@@ -133,6 +138,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.SessionTimeout == 0 {
 		out.SessionTimeout = 10 * time.Second
+	}
+	if out.WatchdogInterval == 0 {
+		out.WatchdogInterval = 30 * time.Second
 	}
 	if out.RetryMin == 0 {
 		out.RetryMin = 100 * time.Millisecond

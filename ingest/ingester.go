@@ -26,6 +26,8 @@ type Ingester struct {
 	dialer *kafka.Dialer // TLS and SASL of Config.Kafka, for the group and the readers
 
 	commitMu sync.Mutex // one offset commit at a time on the generation's coordinator conn
+
+	own membership // the current generation's member ID and partitions, for the watchdog
 }
 
 // New validates cfg and returns an Ingester; nothing is dialled before Run.
@@ -109,11 +111,46 @@ func (ing *Ingester) Run(ctx context.Context) error {
 			<-compacted
 		}()
 	}
-	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+	if cfg.WatchdogInterval > 0 {
+		w, err := ing.newWatchdog()
+		if err != nil {
+			return err
+		}
+		watchCtx, stopWatch := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			w.run(watchCtx)
+		}()
+		defer func() {
+			stopWatch()
+			<-watched
+		}()
+	}
+	for ctx.Err() == nil {
+		if err := ing.session(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupConfig is the consumer group's configuration. The timeouts are derived from
+// SessionTimeout (s, default 10s) so that they agree with each other and with the broker:
+//   - heartbeats every s/3, so two may be lost before the session expires;
+//   - the rebalance timeout is s: a live member learns of a rebalance at its next
+//     heartbeat and rejoins well within it, and the broker never parks a join longer
+//     than that (plus the time it waits for members that have not rejoined);
+//   - a JoinGroup is given up after Timeout + rebalance timeout (5s + s) and a
+//     SyncGroup after Timeout + s (kafka-go's deadlines), longer than the broker holds
+//     either.
+func (ing *Ingester) groupConfig() kafka.ConsumerGroupConfig {
+	cfg := &ing.cfg
+	return kafka.ConsumerGroupConfig{
 		ID:                     cfg.GroupID,
 		Brokers:                cfg.Brokers,
 		Topics:                 []string{cfg.Topic},
-		HeartbeatInterval:      cfg.SessionTimeout / 4,
+		HeartbeatInterval:      cfg.SessionTimeout / 3,
 		SessionTimeout:         cfg.SessionTimeout,
 		RebalanceTimeout:       cfg.SessionTimeout,
 		JoinGroupBackoff:       time.Second,
@@ -125,14 +162,26 @@ func (ing *Ingester) Run(ctx context.Context) error {
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			ing.log.Debug("kafka consumer group: " + fmt.Sprintf(msg, args...))
 		}),
-	})
+	}
+}
+
+// session is one membership of the consumer group: it joins, consumes the partitions of
+// each generation, and leaves when ctx ends or the watchdog asks for a rejoin.
+func (ing *Ingester) session(ctx context.Context) error {
+	cfg := &ing.cfg
+	cg, err := kafka.NewConsumerGroup(ing.groupConfig())
 	if err != nil {
 		return fmt.Errorf("cannot create the consumer group %q: %w", cfg.GroupID, err)
 	}
+	sctx, rejoin := context.WithCancel(ctx)
+	defer rejoin()
+	ing.own.mu.Lock()
+	ing.own.rejoin = rejoin
+	ing.own.mu.Unlock()
 	for {
-		gen, err := cg.Next(ctx)
+		gen, err := cg.Next(sctx)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+			if sctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
 				break
 			}
 			ing.log.Warn("cannot join the consumer group; retrying", "brokers", cfg.Brokers, "err", err)
@@ -143,11 +192,18 @@ func (ing *Ingester) Run(ctx context.Context) error {
 		for i, pa := range assigned {
 			parts[i] = pa.ID
 		}
-		ing.log.Info("partitions assigned", "generation", gen.ID, "partitions", parts)
+		ing.own.set(gen.MemberID, parts)
+		ing.m.assigned.Set(float64(len(parts)))
+		ing.log.Info("partitions assigned", "generation", gen.ID, "member", gen.MemberID, "partitions", parts)
 		for _, pa := range assigned {
 			gen.Start(func(genCtx context.Context) { ing.consume(ctx, genCtx, gen, pa) })
 		}
 	}
+	ing.own.mu.Lock()
+	ing.own.rejoin = nil
+	ing.own.mu.Unlock()
+	ing.own.set("", nil)
+	ing.m.assigned.Set(0)
 	// Close ends the current generation, waits for the partition goroutines and leaves
 	// the group so the others take over at once instead of after the session timeout.
 	if err := cg.Close(); err != nil {

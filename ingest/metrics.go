@@ -16,6 +16,9 @@ type metrics struct {
 	lag           *prometheus.GaugeVec
 	committed     *prometheus.GaugeVec
 	buffered      prometheus.Gauge
+	assigned      prometheus.Gauge
+	topicParts    prometheus.Gauge
+	rejoins       *prometheus.CounterVec
 
 	refreshSeconds prometheus.Histogram
 	refreshDelay   prometheus.Histogram
@@ -58,6 +61,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			[]string{"partition"}),
 		buffered: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "ingest_buffered_bytes", Help: "Message bytes held in open batches; bounded by partitions x -ingest.batchBytes."}),
+		assigned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ingest_assigned_partitions", Help: "Partitions of the events topic this ingester consumes in the current generation of the consumer group."}),
+		topicParts: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ingest_topic_partitions", Help: "Partitions of the events topic, as the watchdog last read them from the metadata (0 with the watchdog off); alert when the ingesters' ingest_assigned_partitions add up to fewer."}),
+		rejoins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ingest_rejoins_total", Help: "Times the watchdog made this ingester leave and rejoin the consumer group because a partition was consumed by no live member for two checks, by reason: unassigned (in no member's assignment), stalled (assigned to a member that does not consume it)."},
+			[]string{"reason"}),
 		refreshSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "ingest_refresh_duration_seconds", Help: "Latency of one successful refresh of doc_viewer_rows (the finished rows document-views reads).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
@@ -81,9 +91,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.refreshErrors.WithLabelValues(k)
 		m.compactErrors.WithLabelValues(k)
 	}
+	for _, r := range []string{rejoinUnassigned, rejoinStalled} {
+		m.rejoins.WithLabelValues(r)
+	}
 	if reg != nil {
 		reg.MustRegister(m.rows, m.batches, m.batchRows, m.batchBytes, m.insertSeconds,
-			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered,
+			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered, m.assigned, m.topicParts, m.rejoins,
 			m.refreshSeconds, m.refreshDelay, m.refreshErrors, m.compactSeconds, m.compactErrors, m.waited)
 	}
 	return m

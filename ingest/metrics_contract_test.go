@@ -40,6 +40,7 @@ func TestMetricsContract(t *testing.T) {
 		got = append(got, strings.TrimSpace(mf.GetName()+" "+strings.ToLower(mf.GetType().String())+" "+strings.Join(labels, ",")))
 	}
 	want := []string{
+		"ingest_assigned_partitions gauge",
 		"ingest_batch_bytes histogram",
 		"ingest_batch_rows histogram",
 		"ingest_batches_total counter cut",
@@ -55,7 +56,9 @@ func TestMetricsContract(t *testing.T) {
 		"ingest_refresh_delay_seconds histogram",
 		"ingest_refresh_duration_seconds histogram",
 		"ingest_refresh_errors_total counter kind",
+		"ingest_rejoins_total counter reason",
 		"ingest_rows_total counter",
+		"ingest_topic_partitions gauge",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("metric families changed:\n got %q\nwant %q", got, want)

@@ -99,8 +99,19 @@ func (c *devConfig) run(ctx context.Context) error {
 		return nil
 	}
 	chArgs := clickhouseArgs(filepath.Join(c.DataDir, "clickhouse", "data"), c.CHTCPPort, c.CHHTTPPort, c.CacheDir)
-	if err := start("clickhouse", false, httpReady("http://127.0.0.1:"+strconv.Itoa(c.CHHTTPPort)+"/ping"), chArgs...); err != nil {
+	chReady := httpReady("http://127.0.0.1:" + strconv.Itoa(c.CHHTTPPort) + "/ping")
+	if err := start("clickhouse", false, chReady, chArgs...); err != nil {
 		return err
+	}
+	// A crashed engine is started again on its data (watch); this is how.
+	restartEngine := func(ctx context.Context) (*devPart, error) {
+		p, err := startPart("clickhouse", c.executable, chArgs, filepath.Join(logDir, "clickhouse.log"), false, c.stderr)
+		if err != nil {
+			return nil, err
+		}
+		rctx, cancel := context.WithTimeout(ctx, c.ReadyTimeout)
+		defer cancel()
+		return p, p.waitReady(rctx, chReady)
 	}
 	kafkaAddr := "127.0.0.1:" + strconv.Itoa(c.KafkaPort)
 	if err := start("kafka", false, tcpReady(kafkaAddr), "kafka",
@@ -130,18 +141,9 @@ func (c *devConfig) run(ctx context.Context) error {
 	}
 	c.printWelcome(chNative, kafkaAddr, logDir, consoleLine)
 
-	// Run until Ctrl-C, or until a part dies on its own (then stop the rest and say which).
-	exited := make(chan *devPart, len(parts))
-	for _, p := range parts {
-		go func(p *devPart) { <-p.Done(); exited <- p }(p)
-	}
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(c.stderr, "\ndev: stopping (console, collector, ingest, kafka, clickhouse) ...")
-		return nil
-	case p := <-exited:
-		return fmt.Errorf("%s exited unexpectedly: %v (log: %s)", p.name, p.Err(), p.logPath)
-	}
+	// Run until Ctrl-C, or until a part dies on its own: the engine is restarted, any
+	// other part stops the rest and says which.
+	return c.watch(ctx, parts, restartEngine)
 }
 
 // ports lists every address the stack listens on, checked before anything starts.
@@ -179,6 +181,7 @@ Ctrl-C stops everything.
 type devPart struct {
 	*chlocal.Child
 	name, logPath string
+	started       time.Time
 }
 
 func startPart(name, exe string, args []string, logPath string, stream bool, console io.Writer) (*devPart, error) {
@@ -209,7 +212,7 @@ func startPart(name, exe string, args []string, logPath string, stream bool, con
 		logf.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
-	p := &devPart{Child: child, name: name, logPath: logPath}
+	p := &devPart{Child: child, name: name, logPath: logPath, started: time.Now()}
 	return p, nil
 }
 

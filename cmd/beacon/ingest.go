@@ -41,6 +41,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	fs.DurationVar(&cfg.FlushInterval, "ingest.flushInterval", time.Second, "longest a message waits in an open batch; bounds freshness")
 	fs.DurationVar(&cfg.FetchMaxWait, "ingest.fetchMaxWait", 500*time.Millisecond, "longest one Kafka fetch waits for data")
 	fs.DurationVar(&cfg.SessionTimeout, "ingest.sessionTimeout", 10*time.Second, "how long the group waits for a silent ingester before reassigning its partitions")
+	fs.DurationVar(&cfg.WatchdogInterval, "ingest.watchdogInterval", 30*time.Second, "how often to check that every partition is consumed by a live member of the group; one that is not at two checks in a row makes this ingester leave and rejoin (ingest_rejoins_total); negative: never")
 	fs.DurationVar(&cfg.RefreshInterval, "ingest.refreshInterval", time.Second, "shortest time between two refreshes of the document viewers' finished rows (doc_viewer_rows, read by document-views); batches inserted meanwhile are refreshed together")
 	fs.DurationVar(&cfg.CompactInterval, "ingest.compactInterval", schema.CompactInterval, "how often to merge the small rollups saved queries read whole (content_partner_blocks, video_seconds, ...) back into one part each; negative: never")
 	fs.DurationVar(&cfg.RetryMax, "ingest.retryMax", 5*time.Second, "longest backoff between retries while ClickHouse or Kafka fail")
