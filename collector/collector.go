@@ -76,8 +76,17 @@ type Config struct {
 	MaxBodySize int
 	// MaxConcurrency bounds connections served at once; default 10000.
 	MaxConcurrency int
-	// ReadTimeout bounds reading one request; default 10s. IdleTimeout bounds keep-alive
-	// idleness; default 60s.
+	// MaxConnsPerIP bounds the connections open at once from one client address (an IPv4
+	// address, or an IPv6 /64: one host holds a whole /64), so one client cannot hold every
+	// MaxConcurrency slot; more are refused with 429 and counted in
+	// beacon_connections_per_ip_refused_total. Default 256 (DefaultMaxConnsPerIP); -1 = no limit.
+	MaxConnsPerIP int
+	// HeaderTimeout bounds the time from a connection's opening (or a keep-alive request's
+	// first byte) to the end of the request headers, so connections that send nothing are
+	// closed quickly; the body then has ReadTimeout. Default 5s.
+	HeaderTimeout time.Duration
+	// ReadTimeout bounds reading a request body once its headers are in; default 10s.
+	// IdleTimeout bounds keep-alive idleness between requests; default 60s.
 	ReadTimeout, IdleTimeout time.Duration
 	// TrustForwardedFor takes the client address from the last X-Forwarded-For entry (set it
 	// only behind a proxy that appends it).
@@ -117,6 +126,8 @@ func DefaultConfig() Config {
 		ShipBatch:         4096,
 		MaxBodySize:       64 << 10,
 		MaxConcurrency:    10000,
+		MaxConnsPerIP:     DefaultMaxConnsPerIP,
+		HeaderTimeout:     5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		SnippetDir:        "js-snippet/dist",
@@ -140,6 +151,8 @@ func (c *Config) setDefaults() {
 	setDefault(&c.ShipBatch, d.ShipBatch)
 	setDefault(&c.MaxBodySize, d.MaxBodySize)
 	setDefault(&c.MaxConcurrency, d.MaxConcurrency)
+	setDefault(&c.MaxConnsPerIP, d.MaxConnsPerIP)
+	setDefault(&c.HeaderTimeout, d.HeaderTimeout)
 	setDefault(&c.ReadTimeout, d.ReadTimeout)
 	setDefault(&c.IdleTimeout, d.IdleTimeout)
 	setDefault(&c.SnippetDir, d.SnippetDir)
@@ -178,13 +191,16 @@ func (c Config) Validate() error {
 	if c.MaxBodySize < 1024 {
 		return errors.New("max body size must be at least 1KiB; raise -collector.maxBodySize")
 	}
+	if c.MaxConnsPerIP < -1 {
+		return errors.New("-collector.maxConnsPerIP must be positive, or -1 for no limit")
+	}
 	for _, v := range [...]struct {
 		name string
 		neg  bool
 	}{{"-collector.kafkaTimeout", c.KafkaTimeout < 0}, {"-collector.spoolSyncInterval", c.SpoolSyncInterval < 0},
 		{"-collector.spoolMaxSize", c.SpoolMaxBytes < 0}, {"-collector.spoolSegmentSize", c.SpoolSegmentBytes < 0},
 		{"-collector.shipBatch", c.ShipBatch < 0}, {"-collector.maxConcurrency", c.MaxConcurrency < 0},
-		{"-collector.readTimeout", c.ReadTimeout < 0}, {"-collector.idleTimeout", c.IdleTimeout < 0},
+		{"-collector.readTimeout", c.ReadTimeout < 0}, {"-collector.headerTimeout", c.HeaderTimeout < 0}, {"-collector.idleTimeout", c.IdleTimeout < 0},
 		{"-collector.shutdownTimeout", c.ShutdownTimeout < 0}} {
 		if v.neg {
 			return fmt.Errorf("%s must not be negative", v.name)
@@ -278,11 +294,16 @@ func New(cfg Config) (*Collector, error) {
 	}
 	c.reqs.New = func() any { return &reqState{shipped: make(chan struct{}, 1)} }
 	c.server = &fasthttp.Server{
-		Handler:               c.handle,
-		ErrorHandler:          c.handleError,
-		Name:                  "beacon",
-		MaxRequestBodySize:    cfg.MaxBodySize,
-		ReadTimeout:           cfg.ReadTimeout,
+		Handler:            c.handle,
+		ErrorHandler:       c.handleError,
+		Name:               "beacon",
+		MaxRequestBodySize: cfg.MaxBodySize,
+		// ReadTimeout runs from a connection's opening (or a keep-alive request's first byte)
+		// to the end of the headers; HeaderReceived then gives the body the full ReadTimeout.
+		ReadTimeout: cfg.HeaderTimeout,
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: cfg.ReadTimeout}
+		},
 		WriteTimeout:          cfg.ReadTimeout,
 		IdleTimeout:           cfg.IdleTimeout,
 		Concurrency:           cfg.MaxConcurrency,
@@ -304,6 +325,7 @@ func New(cfg Config) (*Collector, error) {
 			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.listenAddr", cfg.ListenAddr, err)
 		}
 	}
+	c.ln = newClientLimitListener(c.ln, cfg.MaxConnsPerIP, c.m.perIPRefused.Inc)
 	return c, nil
 }
 
