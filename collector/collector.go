@@ -88,9 +88,10 @@ type Config struct {
 	// ReadTimeout bounds reading a request body once its headers are in; default 10s.
 	// IdleTimeout bounds keep-alive idleness between requests; default 60s.
 	ReadTimeout, IdleTimeout time.Duration
-	// TrustForwardedFor takes the client address from the last X-Forwarded-For entry (set it
-	// only behind a proxy that appends it).
-	TrustForwardedFor bool
+	// TrustedProxies are the addresses of the proxies in front of the collector. Only when a
+	// request's peer is one of them is X-Forwarded-For read, and the client is its right-most
+	// entry that is not itself a trusted proxy. Empty: the header is ignored.
+	TrustedProxies []netip.Prefix
 	// SnippetDir is the snippet build (js-snippet/dist) served at /b.js; default
 	// js-snippet/dist. Missing is fine: those routes answer 404.
 	SnippetDir string
@@ -423,20 +424,52 @@ func b2s(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// clientAddr is the request's client: its peer, or, when the peer is a trusted proxy, the
+// right-most X-Forwarded-For hop that is not a trusted proxy. Header lines are read last to
+// first, entries right to left: what a client wrote itself is on the left of what the
+// proxies appended, so it is never reached while an untrusted hop comes first.
 func (c *Collector) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	if c.cfg.TrustForwardedFor {
-		if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
-			s := b2s(xff)
+	peer, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	peer = peer.Unmap()
+	if !c.trustedProxy(peer) {
+		return peer
+	}
+	client := peer
+	lines := ctx.Request.Header.PeekAll("X-Forwarded-For")
+	for l := len(lines) - 1; l >= 0; l-- {
+		s := b2s(lines[l])
+		for s != "" {
+			hop := s
 			if i := strings.LastIndexByte(s, ','); i >= 0 {
-				s = s[i+1:]
+				hop, s = s[i+1:], s[:i]
+			} else {
+				s = ""
 			}
-			if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
+			hop = strings.TrimSpace(hop)
+			if hop == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(hop)
+			if err != nil {
+				return client // a hop we cannot read: the last trusted one we could
+			}
+			a = a.Unmap()
+			if !c.trustedProxy(a) {
 				return a
 			}
+			client = a
 		}
 	}
-	a, _ := netip.AddrFromSlice(ctx.RemoteIP())
-	return a
+	return client
+}
+
+func (c *Collector) trustedProxy(a netip.Addr) bool {
+	for _, p := range c.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func fillInput(in *beacon.Input, ctx *fasthttp.RequestCtx, addr netip.Addr, now int64) {
@@ -468,4 +501,34 @@ type slogPrintf struct{ l *slog.Logger }
 
 func (s slogPrintf) Printf(format string, args ...any) {
 	s.l.Debug(fmt.Sprintf(format, args...))
+}
+
+// ParseTrustedProxies parses -collector.trustedProxies: comma-separated CIDRs or addresses
+// (an address is its own /32 or /128).
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("-collector.trustedProxies: %q is neither a CIDR nor an address", f)
+			}
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("-collector.trustedProxies: %q is neither a CIDR nor an address", f)
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("-collector.trustedProxies: %q trusts every address, so any client could choose its own; list your proxies", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -44,7 +44,8 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	fs.DurationVar(&cfg.HeaderTimeout, "collector.headerTimeout", cfg.HeaderTimeout, "longest time from a connection's opening (or a request's first byte) to the end of its headers; connections that send nothing are closed after it (a browser sends its headers at once)")
 	fs.DurationVar(&cfg.ReadTimeout, "collector.readTimeout", cfg.ReadTimeout, "longest time to read a request body once its headers are in")
 	fs.DurationVar(&cfg.IdleTimeout, "collector.idleTimeout", cfg.IdleTimeout, "how long an idle keep-alive connection is kept")
-	fs.BoolVar(&cfg.TrustForwardedFor, "collector.trustForwardedFor", cfg.TrustForwardedFor, "take the client address from the last X-Forwarded-For entry (only behind a proxy that sets it)")
+	trusted := fs.String("collector.trustedProxies", "", "comma-separated CIDRs or addresses of the proxies in front of the collector (e.g. 10.0.0.0/8); only requests whose peer is one of them have X-Forwarded-For read, and the client is its right-most entry that is not a trusted proxy; empty = the header is ignored")
+	oldTrust := fs.Bool("collector.trustForwardedFor", false, "removed: it trusted X-Forwarded-For from anyone; use -collector.trustedProxies")
 	fs.StringVar(&cfg.SnippetDir, "collector.snippetDir", cfg.SnippetDir, "snippet build served at /b.js and /<adapter>.js (missing is fine)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "collector.shutdownTimeout", cfg.ShutdownTimeout, "longest wait for in-flight requests at shutdown, and then for the shipper to empty the spool")
 	if err := fs.Parse(args); err != nil {
@@ -52,6 +53,13 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("beacon collector: unexpected arguments %q", fs.Args())
+	}
+	if *oldTrust {
+		return errors.New("-collector.trustForwardedFor was removed (it let any client choose its address): set -collector.trustedProxies to your proxies' CIDRs")
+	}
+	var err error
+	if cfg.TrustedProxies, err = collector.ParseTrustedProxies(*trusted); err != nil {
+		return err
 	}
 	cfg.Brokers = splitList(*brokers)
 	cfg.MaxBodySize = int(maxBody.n)
@@ -69,7 +77,6 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 			}
 		}
 	}
-	var err error
 	if cfg.Kafka, err = kafkaSec.config(); err != nil {
 		return err
 	}
