@@ -307,7 +307,7 @@ func TestHTTPPixel(t *testing.T) {
 
 func TestHTTPTrackedLink(t *testing.T) {
 	c := startCollector(t, Config{})
-	link, err := c.Sites().LinkURL(c.url, beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
+	link, err := c.Sites().LinkURL(c.url, "demo", beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestHTTPTrackedLink(t *testing.T) {
 	}
 
 	// Tampered, truncated and garbage links: 4xx and never a redirect.
-	tokPart := link[strings.Index(link, "/l/")+3:]
+	tokPart := link[strings.LastIndex(link, "/")+1:]
 	for _, bad := range []string{tamper(t, tokPart), tokPart[:len(tokPart)-3], "https%3A%2F%2Fevil.test", "", "a.b"} {
 		resp, _ := do(t, "GET", c.url+"/l/"+bad, nil)
 		if resp.StatusCode < 400 || resp.StatusCode > 499 || resp.Header.Get("Location") != "" {

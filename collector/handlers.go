@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
@@ -267,8 +268,9 @@ func (c *Collector) handlePixel(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// handleLink verifies a tracked link, records the click and redirects to its target. A
-// link that does not verify never redirects (no open redirect).
+// handleLink verifies a tracked link (path /l/<site>/<token>, or /l/<token> for links minted
+// before links carried their site), records the click on that site and redirects to its
+// target. A link that does not verify never redirects (no open redirect).
 func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		c.problem(ctx, routeLink, 405, beacon.Problem{Reason: beacon.ReasonMethodNotAllowed, Detail: "use GET"}, "")
@@ -280,7 +282,11 @@ func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	in := &rs.in
 	fillInput(in, ctx, c.clientAddr(ctx), time.Now().UnixMilli())
 	in.Prefetch = in.Prefetch || ctx.IsHead() // scanners probe links with HEAD
-	link, res := rs.work.ProcessLink(sites, tok, in)
+	site := ""
+	if i := strings.IndexByte(tok, '/'); i >= 0 { // /l/<site>/<token>; older links: /l/<token>
+		site, tok = tok[:i], tok[i+1:]
+	}
+	link, res := rs.work.ProcessLink(sites, site, tok, in)
 	if link.Target == "" {
 		code := 400
 		switch link.Attribution {
