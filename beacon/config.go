@@ -22,8 +22,10 @@ type SiteConfig struct {
 	SiteKey string `json:"site_key"`
 	// Tenant owns the site; it names whose partners are attributed.
 	Tenant string `json:"tenant"`
-	// AllowedOrigins are browser origins allowed to send beacons; "*" matches any run of
-	// characters ("http://localhost:*", "https://*.example.com"). Empty: no browser origin.
+	// AllowedOrigins are browser origins allowed to send beacons, each scheme://host[:port].
+	// In the host, "*" matches any run of host characters ("https://*.example.com"); it never
+	// crosses "/", "?", "@" or ":". A port of "*" matches any port ("http://localhost:*").
+	// A bare "*" is refused. Empty: no browser origin.
 	AllowedOrigins []string `json:"allowed_origins"`
 	// SecretEnv names an environment variable holding the tenant's token secret; it wins
 	// over SecretFile when set and non-empty.
@@ -57,7 +59,7 @@ type Site struct {
 	Tenant         string
 	RespectDNT     bool
 	RequireConsent bool
-	origins        []string
+	origins        []originPattern
 	tenant         *tenantKey
 }
 
@@ -156,10 +158,13 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 		if _, dup := s.byKey[sc.SiteKey]; dup {
 			return nil, fmt.Errorf("site %s: listed twice", sc.SiteKey)
 		}
+		origins := make([]originPattern, 0, len(sc.AllowedOrigins))
 		for _, o := range sc.AllowedOrigins {
-			if o == "" || strings.Contains(o, "**") {
-				return nil, fmt.Errorf("site %s: bad allowed origin %q", sc.SiteKey, o)
+			p, err := parseOriginPattern(o)
+			if err != nil {
+				return nil, fmt.Errorf("site %s: allowed_origins entry %q: %w", sc.SiteKey, o, err)
 			}
+			origins = append(origins, p)
 		}
 		secret, err := readSecret(sc.SecretEnv, sc.SecretFile, dir)
 		if err != nil {
@@ -193,7 +198,7 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 		}
 		s.byKey[sc.SiteKey] = &Site{
 			Key: sc.SiteKey, Tenant: sc.Tenant, RespectDNT: sc.RespectDNT, RequireConsent: sc.RequireConsent,
-			origins: append([]string(nil), sc.AllowedOrigins...), tenant: t,
+			origins: origins, tenant: t,
 		}
 	}
 	return s, nil
@@ -225,30 +230,11 @@ func readSecret(env, file, dir string) ([]byte, error) {
 	return []byte(secret), nil
 }
 
-// OriginAllowed reports whether a browser origin may send beacons for the site.
+// OriginAllowed reports whether a browser origin may send beacons for the site. Its cost
+// is linear in the origin's length (capped at maxOriginLen) for every pattern.
 func (s *Site) OriginAllowed(origin string) bool {
-	for _, p := range s.origins {
-		if matchOrigin(p, origin) {
-			return true
-		}
-	}
-	return false
-}
-
-// matchOrigin matches origin against a pattern in which '*' matches any run of characters.
-func matchOrigin(pattern, origin string) bool {
-	star := strings.IndexByte(pattern, '*')
-	if star < 0 {
-		return pattern == origin
-	}
-	if !strings.HasPrefix(origin, pattern[:star]) {
-		return false
-	}
-	origin = origin[star:]
-	pattern = pattern[star+1:]
-	// Try every split point: patterns are short and have few stars.
-	for i := 0; i <= len(origin); i++ {
-		if matchOrigin(pattern, origin[i:]) {
+	for i := range s.origins {
+		if ok, _ := s.origins[i].match(origin); ok {
 			return true
 		}
 	}

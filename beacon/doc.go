@@ -9,11 +9,11 @@
 //
 //	sites, err := beacon.LoadConfig("var/sites.json")      // site keys, tenants, secrets
 //	err = beacon.WriteDemoConfig("var/sites.json")        // the `demo` site for beacon dev
-//	link, err := sites.LinkURL(base, beacon.Claims{...})   // what `beacon link` prints
+//	link, err := sites.LinkURL(base, site, beacon.Claims{...}) // what `beacon link` prints
 //	var w beacon.Work                                      // pooled per-request buffers
 //	res := w.Process(sites, &beacon.Input{Body: body, ...}) // POST /v1/events
 //	res = w.ProcessPixel(sites, query, in)                 // GET /v1/p.gif
-//	link, res := w.ProcessLink(sites, token, in)           // GET /l/<token>
+//	link, res := w.ProcessLink(sites, site, token, in)      // GET /l/<site>/<token>
 //	// then w.Msgs, w.Ends and w.Key hold the normalized messages
 //
 // The hot path (Work.Process) does not allocate once its buffers are warm; see

@@ -34,10 +34,14 @@ func (l Link) Redirect() string {
 }
 
 // ProcessLink verifies a tracked link token and, when it verifies, records its click: one
-// "click" event (action "tracked") for the tenant's default site, attributed with a fresh
-// partner token, run through the pipeline. The Result is the click's (zero when the link did
-// not verify). in.Origin is ignored; in.Referer is recorded as the referrer.
-func (w *Work) ProcessLink(sites *Sites, tok string, in *Input) (Link, Result) {
+// "click" event (action "tracked") for the link's site, attributed with a fresh partner
+// token, run through the pipeline (so that site's privacy settings apply). siteKey is the
+// site in the link (/l/<site>/<token>); it must belong to the token's tenant, or the link
+// does not verify (AttrWrongTenant). Links minted before links carried their site
+// (/l/<token>, siteKey "") are recorded on the tenant's first site by key. The Result is the
+// click's (zero when the link did not verify). in.Origin is ignored; in.Referer is recorded
+// as the referrer.
+func (w *Work) ProcessLink(sites *Sites, siteKey, tok string, in *Input) (Link, Result) {
 	// The claims point into w.link, which nothing else writes until the next request: the
 	// Link's Target stays valid until then.
 	claims, a, scratch := sites.verifyLink(tok, in.Now/1000, w.link[:0])
@@ -49,6 +53,12 @@ func (w *Work) ProcessLink(sites *Sites, tok string, in *Input) (Link, Result) {
 	link := Link{Attribution: a, Target: claims.Target}
 	t := sites.byTenant[claims.Tenant]
 	site := sites.Site(t.defaultSite)
+	if siteKey != "" {
+		if site = sites.Site(siteKey); site == nil || site.tenant != t {
+			w.reset()
+			return Link{Attribution: AttrWrongTenant}, Result{}
+		}
+	}
 	attrTok, err := t.mint(Claims{Tenant: claims.Tenant, Partner: claims.Partner, User: claims.User, Campaign: claims.Campaign, Expires: claims.Expires})
 	if err != nil || site == nil {
 		w.reset()
@@ -58,6 +68,7 @@ func (w *Work) ProcessLink(sites *Sites, tok string, in *Input) (Link, Result) {
 
 	b := w.batch()
 	b.Site, b.SentAt, b.Token = site.Key, in.Now, attrTok
+	b.fromLink = true
 	b.VisitorID = partnerVisitorID(claims)
 	b.SessionID = "link"
 	b.Referrer = in.Referer

@@ -10,17 +10,23 @@ import (
 func TestProcessLink(t *testing.T) {
 	sites := testSites(t)
 	claims := Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4", Content: "doc-1", Target: "https://t.example/d?x=1#top"}
-	link, err := sites.LinkURL("http://c.example", claims)
+	link, err := sites.LinkURL("http://c.example", "demo", claims)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := link[strings.Index(link, "/l/")+3:]
+	if !strings.HasPrefix(link, "http://c.example/l/demo/") {
+		t.Fatalf("link %q does not carry its site", link)
+	}
+	if _, err := sites.LinkURL("http://c.example", "other", claims); err == nil {
+		t.Fatal("a link minted for another tenant's site")
+	}
+	tok := link[strings.LastIndexByte(link, '/')+1:]
 	partnerTok, _ := sites.Mint(Claims{Tenant: "demo", Partner: "acme"})
 	var w Work
 	in := exampleInput(nil)
 	in.Referer = "https://mail.example/"
 
-	l, res := w.ProcessLink(sites, tok, in)
+	l, res := w.ProcessLink(sites, "demo", tok, in)
 	if l.Attribution != AttrToken || l.Target != claims.Target || l.Token == "" || res.Accepted != 1 {
 		t.Fatalf("good link: %+v %+v", l, res)
 	}
@@ -33,9 +39,14 @@ func TestProcessLink(t *testing.T) {
 		t.Fatalf("click %v", m)
 	}
 
+	// A link minted before links carried their site: the tenant's first site by key.
+	if l, res := w.ProcessLink(sites, "", tok, in); l.Attribution != AttrToken || res.Accepted != 1 || messages(&w)[0]["site_key"] != "demo" {
+		t.Fatalf("link without a site: %+v %+v", l, res)
+	}
+
 	f := func(name, tok string, want Attribution) {
 		t.Helper()
-		l, res := w.ProcessLink(sites, tok, in)
+		l, res := w.ProcessLink(sites, "demo", tok, in)
 		if l.Attribution != want || l.Target != "" || res.Accepted != 0 || len(w.Ends) != 0 {
 			t.Errorf("%s: %+v %+v, want attribution %v and nothing recorded", name, l, res, want)
 		}
@@ -45,6 +56,11 @@ func TestProcessLink(t *testing.T) {
 	f("garbage", "a.b", AttrMalformed)
 	f("empty", "", AttrMalformed)
 	f("partner token", partnerTok, AttrToken)
+	for _, site := range []string{"other", "nosuch"} { // another tenant's site; no site
+		if l, res := w.ProcessLink(sites, site, tok, in); l.Attribution != AttrWrongTenant || l.Target != "" || res.Accepted != 0 || len(w.Ends) != 0 {
+			t.Errorf("link on site %s: %+v %+v, want wrong_tenant and nothing recorded", site, l, res)
+		}
+	}
 }
 
 // The pixel decodes its query into one event; no visitor id derives one per network, agent

@@ -34,6 +34,7 @@ const (
 	ReasonBadUUID
 	ReasonTimeOutOfRange
 	ReasonBadValue
+	ReasonTrackedNotFromLink
 
 	// Privacy drops: not errors, the client is told 204.
 	ReasonDNT
@@ -67,6 +68,7 @@ var reasonNames = [NumReasons]string{
 	ReasonBadUUID:              "bad_uuid",
 	ReasonTimeOutOfRange:       "time_out_of_range",
 	ReasonBadValue:             "bad_value",
+	ReasonTrackedNotFromLink:   "tracked_not_from_link",
 	ReasonDNT:                  "dnt",
 	ReasonNoConsent:            "no_consent",
 }

@@ -118,8 +118,12 @@ func (s *Sites) Mint(c Claims) (string, error) {
 	return t.mint(c)
 }
 
-// LinkURL mints a tracked link: base (the collector's public URL) + "/l/" + token.
-func (s *Sites) LinkURL(base string, c Claims) (string, error) {
+// LinkURL mints a tracked link: base (the collector's public URL) + "/l/" + site + "/" +
+// token. The click is recorded on that site, which must be one of the tenant's.
+func (s *Sites) LinkURL(base, site string, c Claims) (string, error) {
+	if st := s.Site(site); st == nil || st.Tenant != c.Tenant {
+		return "", fmt.Errorf("cannot mint link: site %q is not a site of tenant %q", site, c.Tenant)
+	}
 	if c.Target == "" {
 		return "", errors.New("cannot mint link: a target URL is required")
 	}
@@ -130,7 +134,7 @@ func (s *Sites) LinkURL(base string, c Claims) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimRight(base, "/") + "/l/" + tok, nil
+	return strings.TrimRight(base, "/") + "/l/" + site + "/" + tok, nil
 }
 
 // decodeToken splits a token and decodes its payload into scratch; the returned claims point

@@ -60,7 +60,9 @@ func (b *Batch) validateBatch() Problem {
 }
 
 // validateEvent marks e rejected when it breaks a rule; sentAt is the batch's sent_at.
-func validateEvent(e *Event, sentAt int64) {
+// fromLink is set for the click ProcessLink records: a "tracked" click from anything else (a
+// posted batch, the pixel) is refused, so nobody adds contents to a campaign by posting.
+func validateEvent(e *Event, sentAt int64, fromLink bool) {
 	if e.rej != ReasonNone {
 		return
 	}
@@ -154,7 +156,12 @@ func validateEvent(e *Event, sentAt int64) {
 			}
 		}
 	case "click":
-		if e.Action != "" && !oneOf(e.Action, "outbound", "download", "tracked") {
+		switch {
+		case e.Action == "tracked":
+			if !fromLink {
+				e.reject(ReasonTrackedNotFromLink, "action")
+			}
+		case e.Action != "" && !oneOf(e.Action, "outbound", "download"):
 			e.reject(ReasonBadValue, "action")
 		}
 	case "custom":

@@ -31,6 +31,7 @@ type Batch struct {
 	hasV       bool // set by the decoder
 	hasSentAt  bool
 	hasConsent bool
+	fromLink   bool // built by ProcessLink: the only source of "tracked" clicks
 }
 
 // Event is one beacon event. Which fields mean something depends on Type (WIRE.md); the

@@ -133,7 +133,7 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 
 	for i := range b.Events {
 		e := &b.Events[i]
-		validateEvent(e, b.SentAt)
+		validateEvent(e, b.SentAt, b.fromLink)
 		if e.rej != ReasonNone {
 			res.Rejected++
 			if res.FirstReason == ReasonNone {

@@ -463,7 +463,11 @@ func TestEnrichHelpers(t *testing.T) {
 
 	o := func(pattern, origin string, want bool) {
 		t.Helper()
-		if matchOrigin(pattern, origin) != want {
+		pat, err := parseOriginPattern(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := pat.match(origin); ok != want {
 			t.Errorf("match(%q, %q) != %v", pattern, origin, want)
 		}
 	}

@@ -346,7 +346,8 @@ func (s *Stack) StartCollector(brokers, sitesPath string, extra ...string) (stri
 	}
 	args := append([]string{"collector", "-collector.listenAddr=" + addr, "-collector.brokers=" + brokers,
 		"-collector.sites=" + sitesPath, "-collector.spoolDir=" + filepath.Join(s.Work, "spool"),
-		"-collector.snippetDir=" + filepath.Join(s.Work, "no-snippet")}, extra...)
+		"-collector.snippetDir=" + filepath.Join(s.Work, "no-snippet"),
+		"-collector.maxConnsPerIP=-1"}, extra...) // the load generator is a single client address
 	name := "collector"
 	if len(s.procs) > 0 {
 		name += strconv.Itoa(len(s.procs))

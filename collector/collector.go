@@ -76,12 +76,22 @@ type Config struct {
 	MaxBodySize int
 	// MaxConcurrency bounds connections served at once; default 10000.
 	MaxConcurrency int
-	// ReadTimeout bounds reading one request; default 10s. IdleTimeout bounds keep-alive
-	// idleness; default 60s.
+	// MaxConnsPerIP bounds the connections open at once from one client address (an IPv4
+	// address, or an IPv6 /64: one host holds a whole /64), so one client cannot hold every
+	// MaxConcurrency slot; more are refused with 429 and counted in
+	// beacon_connections_per_ip_refused_total. Default 256 (DefaultMaxConnsPerIP); -1 = no limit.
+	MaxConnsPerIP int
+	// HeaderTimeout bounds the time from a connection's opening (or a keep-alive request's
+	// first byte) to the end of the request headers, so connections that send nothing are
+	// closed quickly; the body then has ReadTimeout. Default 5s.
+	HeaderTimeout time.Duration
+	// ReadTimeout bounds reading a request body once its headers are in; default 10s.
+	// IdleTimeout bounds keep-alive idleness between requests; default 60s.
 	ReadTimeout, IdleTimeout time.Duration
-	// TrustForwardedFor takes the client address from the last X-Forwarded-For entry (set it
-	// only behind a proxy that appends it).
-	TrustForwardedFor bool
+	// TrustedProxies are the addresses of the proxies in front of the collector. Only when a
+	// request's peer is one of them is X-Forwarded-For read, and the client is its right-most
+	// entry that is not itself a trusted proxy. Empty: the header is ignored.
+	TrustedProxies []netip.Prefix
 	// SnippetDir is the snippet build (js-snippet/dist) served at /b.js; default
 	// js-snippet/dist. Missing is fine: those routes answer 404.
 	SnippetDir string
@@ -117,6 +127,8 @@ func DefaultConfig() Config {
 		ShipBatch:         4096,
 		MaxBodySize:       64 << 10,
 		MaxConcurrency:    10000,
+		MaxConnsPerIP:     DefaultMaxConnsPerIP,
+		HeaderTimeout:     5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		SnippetDir:        "js-snippet/dist",
@@ -140,6 +152,8 @@ func (c *Config) setDefaults() {
 	setDefault(&c.ShipBatch, d.ShipBatch)
 	setDefault(&c.MaxBodySize, d.MaxBodySize)
 	setDefault(&c.MaxConcurrency, d.MaxConcurrency)
+	setDefault(&c.MaxConnsPerIP, d.MaxConnsPerIP)
+	setDefault(&c.HeaderTimeout, d.HeaderTimeout)
 	setDefault(&c.ReadTimeout, d.ReadTimeout)
 	setDefault(&c.IdleTimeout, d.IdleTimeout)
 	setDefault(&c.SnippetDir, d.SnippetDir)
@@ -178,13 +192,16 @@ func (c Config) Validate() error {
 	if c.MaxBodySize < 1024 {
 		return errors.New("max body size must be at least 1KiB; raise -collector.maxBodySize")
 	}
+	if c.MaxConnsPerIP < -1 {
+		return errors.New("-collector.maxConnsPerIP must be positive, or -1 for no limit")
+	}
 	for _, v := range [...]struct {
 		name string
 		neg  bool
 	}{{"-collector.kafkaTimeout", c.KafkaTimeout < 0}, {"-collector.spoolSyncInterval", c.SpoolSyncInterval < 0},
 		{"-collector.spoolMaxSize", c.SpoolMaxBytes < 0}, {"-collector.spoolSegmentSize", c.SpoolSegmentBytes < 0},
 		{"-collector.shipBatch", c.ShipBatch < 0}, {"-collector.maxConcurrency", c.MaxConcurrency < 0},
-		{"-collector.readTimeout", c.ReadTimeout < 0}, {"-collector.idleTimeout", c.IdleTimeout < 0},
+		{"-collector.readTimeout", c.ReadTimeout < 0}, {"-collector.headerTimeout", c.HeaderTimeout < 0}, {"-collector.idleTimeout", c.IdleTimeout < 0},
 		{"-collector.shutdownTimeout", c.ShutdownTimeout < 0}} {
 		if v.neg {
 			return fmt.Errorf("%s must not be negative", v.name)
@@ -278,11 +295,16 @@ func New(cfg Config) (*Collector, error) {
 	}
 	c.reqs.New = func() any { return &reqState{shipped: make(chan struct{}, 1)} }
 	c.server = &fasthttp.Server{
-		Handler:               c.handle,
-		ErrorHandler:          c.handleError,
-		Name:                  "beacon",
-		MaxRequestBodySize:    cfg.MaxBodySize,
-		ReadTimeout:           cfg.ReadTimeout,
+		Handler:            c.handle,
+		ErrorHandler:       c.handleError,
+		Name:               "beacon",
+		MaxRequestBodySize: cfg.MaxBodySize,
+		// ReadTimeout runs from a connection's opening (or a keep-alive request's first byte)
+		// to the end of the headers; HeaderReceived then gives the body the full ReadTimeout.
+		ReadTimeout: cfg.HeaderTimeout,
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: cfg.ReadTimeout}
+		},
 		WriteTimeout:          cfg.ReadTimeout,
 		IdleTimeout:           cfg.IdleTimeout,
 		Concurrency:           cfg.MaxConcurrency,
@@ -304,6 +326,7 @@ func New(cfg Config) (*Collector, error) {
 			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.listenAddr", cfg.ListenAddr, err)
 		}
 	}
+	c.ln = newClientLimitListener(c.ln, cfg.MaxConnsPerIP, c.m.perIPRefused.Inc)
 	return c, nil
 }
 
@@ -401,20 +424,52 @@ func b2s(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// clientAddr is the request's client: its peer, or, when the peer is a trusted proxy, the
+// right-most X-Forwarded-For hop that is not a trusted proxy. Header lines are read last to
+// first, entries right to left: what a client wrote itself is on the left of what the
+// proxies appended, so it is never reached while an untrusted hop comes first.
 func (c *Collector) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	if c.cfg.TrustForwardedFor {
-		if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
-			s := b2s(xff)
+	peer, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	peer = peer.Unmap()
+	if !c.trustedProxy(peer) {
+		return peer
+	}
+	client := peer
+	lines := ctx.Request.Header.PeekAll("X-Forwarded-For")
+	for l := len(lines) - 1; l >= 0; l-- {
+		s := b2s(lines[l])
+		for s != "" {
+			hop := s
 			if i := strings.LastIndexByte(s, ','); i >= 0 {
-				s = s[i+1:]
+				hop, s = s[i+1:], s[:i]
+			} else {
+				s = ""
 			}
-			if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
+			hop = strings.TrimSpace(hop)
+			if hop == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(hop)
+			if err != nil {
+				return client // a hop we cannot read: the last trusted one we could
+			}
+			a = a.Unmap()
+			if !c.trustedProxy(a) {
 				return a
 			}
+			client = a
 		}
 	}
-	a, _ := netip.AddrFromSlice(ctx.RemoteIP())
-	return a
+	return client
+}
+
+func (c *Collector) trustedProxy(a netip.Addr) bool {
+	for _, p := range c.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func fillInput(in *beacon.Input, ctx *fasthttp.RequestCtx, addr netip.Addr, now int64) {
@@ -446,4 +501,34 @@ type slogPrintf struct{ l *slog.Logger }
 
 func (s slogPrintf) Printf(format string, args ...any) {
 	s.l.Debug(fmt.Sprintf(format, args...))
+}
+
+// ParseTrustedProxies parses -collector.trustedProxies: comma-separated CIDRs or addresses
+// (an address is its own /32 or /128).
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("-collector.trustedProxies: %q is neither a CIDR nor an address", f)
+			}
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("-collector.trustedProxies: %q is neither a CIDR nor an address", f)
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("-collector.trustedProxies: %q trusts every address, so any client could choose its own; list your proxies", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -306,7 +307,7 @@ func TestHTTPPixel(t *testing.T) {
 
 func TestHTTPTrackedLink(t *testing.T) {
 	c := startCollector(t, Config{})
-	link, err := c.Sites().LinkURL(c.url, beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
+	link, err := c.Sites().LinkURL(c.url, "demo", beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +336,7 @@ func TestHTTPTrackedLink(t *testing.T) {
 	}
 
 	// Tampered, truncated and garbage links: 4xx and never a redirect.
-	tokPart := link[strings.Index(link, "/l/")+3:]
+	tokPart := link[strings.LastIndex(link, "/")+1:]
 	for _, bad := range []string{tamper(t, tokPart), tokPart[:len(tokPart)-3], "https%3A%2F%2Fevil.test", "", "a.b"} {
 		resp, _ := do(t, "GET", c.url+"/l/"+bad, nil)
 		if resp.StatusCode < 400 || resp.StatusCode > 499 || resp.Header.Get("Location") != "" {
@@ -459,20 +460,48 @@ func TestSpoolFullAnswers503(t *testing.T) {
 	}
 }
 
-func TestForwardedForOnlyWhenTrusted(t *testing.T) {
-	for _, trust := range []bool{false, true} {
-		c := startCollector(t, Config{TrustForwardedFor: trust})
-		resp, _ := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent), "X-Forwarded-For", "198.51.100.23, 2001:db8:aa:bb::1")
-		if resp.StatusCode != 204 {
-			t.Fatalf("status %d", resp.StatusCode)
-		}
-		want := "127.0.0.0"
-		if trust {
-			want = "2001:db8:aa::" // the entry the trusted proxy appended, truncated to /48
-		}
-		if got := spooled(t, c.Collector)[0]["ip_prefix"]; got != want {
-			t.Fatalf("trust %v: ip_prefix %v, want %s", trust, got, want)
-		}
+// X-Forwarded-For counts only when the peer is a trusted proxy, and then its right-most hop
+// that is not itself a trusted proxy is the client: a client cannot choose its address by
+// sending the header itself, directly or through the proxy.
+func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
+	elsewhere := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, c := range []struct {
+		name    string
+		trusted []netip.Prefix
+		xff     []string // header lines, in order
+		want    string
+	}{
+		{"no trusted proxies: header ignored", nil, []string{"8.8.8.8"}, "127.0.0.0"},
+		{"peer is not a trusted proxy: spoof ignored", elsewhere, []string{"8.8.8.8"}, "127.0.0.0"},
+		{"trusted peer: the hop it appended", loopback, []string{"198.51.100.23, 2001:db8:aa:bb::1"}, "2001:db8:aa::"},
+		{"client's own line, then the proxy's", loopback, []string{"8.8.8.8", "198.51.100.7"}, "198.51.100.0"},
+		{"trusted hops skipped", loopback, []string{"8.8.8.8, 203.0.113.9, 10.1.2.3"}, "203.0.113.0"},
+		{"garbage hop: the last trusted address", loopback, []string{"8.8.8.8, x"}, "127.0.0.0"},
+		{"every hop trusted: the left-most", loopback, []string{"10.9.9.9, 10.1.1.1"}, "10.9.9.0"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			col := startCollector(t, Config{TrustedProxies: c.trusted})
+			req, err := http.NewRequest("POST", col.url+"/v1/events", bytes.NewReader(batchJSON("", okEvent)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "text/plain")
+			for _, line := range c.xff {
+				req.Header.Add("X-Forwarded-For", line)
+			}
+			resp, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 204 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if got := spooled(t, col.Collector)[0]["ip_prefix"]; got != c.want {
+				t.Fatalf("ip_prefix %v, want %s", got, c.want)
+			}
+		})
 	}
 }
 

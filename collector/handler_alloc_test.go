@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"testing"
 
@@ -20,6 +21,8 @@ func TestEventsHandlerDoesNotAllocate(t *testing.T) {
 	c, err := New(Config{
 		SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{deadBroker(t)},
 		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// the peer below is a trusted proxy: reading X-Forwarded-For must not allocate either
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +37,8 @@ func TestEventsHandlerDoesNotAllocate(t *testing.T) {
 	req.Header.SetContentType("text/plain;charset=UTF-8")
 	req.Header.Set("Origin", "http://localhost:3000")
 	req.Header.SetUserAgent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0")
+	req.Header.Add("X-Forwarded-For", "8.8.8.8, 198.51.100.7")
+	req.Header.Add("X-Forwarded-For", "192.0.2.9")
 	req.SetBody(body)
 	var ctx fasthttp.RequestCtx
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5000}, nil)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
@@ -16,6 +17,7 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 	c.m.inflight.Inc()
 	defer c.m.inflight.Dec()
 	path := ctx.Path()
+	secureHeaders(ctx, path)
 	switch string(path) {
 	case "/v1/events":
 		c.handleEvents(ctx)
@@ -36,6 +38,9 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 			c.handleLink(ctx, b2s(path[3:]))
 		case bytes.HasSuffix(path, []byte(".js")) && c.serveSnippet(ctx, b2s(path[1:])):
 			c.m.request(routeSnippet, ctx.Response.StatusCode())
+		case (bytes.HasPrefix(path, []byte("/demo/")) || bytes.HasPrefix(path, []byte("/viewer/"))) && bytes.Contains(path, []byte("/.")):
+			// Dotfiles and dot-directories (.git, .env) are never served.
+			c.problem(ctx, routeOther, 404, beacon.Problem{Reason: beacon.ReasonNotFound, Detail: "no such route"}, "")
 		case bytes.HasPrefix(path, []byte("/demo/")) || bytes.HasPrefix(path, []byte("/viewer/")):
 			c.assets(ctx)
 			if bytes.HasSuffix(path, []byte(".webm")) {
@@ -62,8 +67,47 @@ func (c *Collector) handleError(ctx *fasthttp.RequestCtx, err error) {
 		ctx.SetConnectionClose()
 		return
 	}
-	c.problem(ctx, routeOther, 400, beacon.Problem{Reason: beacon.ReasonMalformedJSON, Detail: "cannot read request: " + err.Error()}, "")
+	// The error's text quotes the request's bytes: it is never sent back.
+	detail := "cannot parse the HTTP request"
+	var timeout interface{ Timeout() bool }
+	if errors.As(err, &timeout) && timeout.Timeout() {
+		detail = "the request was not read in time"
+	}
+	c.problem(ctx, routeOther, 400, beacon.Problem{Reason: beacon.ReasonMalformedJSON, Detail: detail}, "")
 	ctx.SetConnectionClose()
+}
+
+// Content-Security-Policy of the demo page: its own scripts, styles, media and the viewer
+// frame only; framed only by its own origin.
+const cspDemo = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+	"media-src 'self'; frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// Content-Security-Policy of the hosted viewer: same-origin scripts, pdf.js worker and PDF
+// files (connect-src 'self', so ?file= loads only this origin's documents); pdf.js needs
+// WebAssembly for some image codecs and data:/blob: images. Partner portals frame it, so no
+// frame-ancestors.
+const cspViewer = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'"
+
+// Content-Security-Policy of everything else (JSON, the pixel, text): nothing to run or frame.
+const cspNone = "default-src 'none'; frame-ancestors 'none'"
+
+// secureHeaders sets the headers every answer carries; problem sets them again after its
+// Reset. Constant strings: no allocation.
+func secureHeaders(ctx *fasthttp.RequestCtx, path []byte) {
+	h := &ctx.Response.Header
+	h.Set("X-Content-Type-Options", "nosniff")
+	switch {
+	case bytes.HasPrefix(path, []byte("/demo/")):
+		h.Set("Content-Security-Policy", cspDemo)
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	case bytes.HasPrefix(path, []byte("/viewer/")):
+		h.Set("Content-Security-Policy", cspViewer)
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	default:
+		h.Set("Content-Security-Policy", cspNone)
+		h.Set("Referrer-Policy", "no-referrer")
+	}
 }
 
 func (c *Collector) handleReady(ctx *fasthttp.RequestCtx) {
@@ -86,6 +130,7 @@ func (c *Collector) problem(ctx *fasthttp.RequestCtx, r route, code int, p beaco
 	c.m.rejected[p.Reason].Inc()
 	c.m.request(r, code)
 	ctx.Response.Reset()
+	secureHeaders(ctx, nil)
 	ctx.SetStatusCode(code)
 	ctx.SetContentType("application/json")
 	if allowOrigin != "" {
@@ -267,8 +312,9 @@ func (c *Collector) handlePixel(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// handleLink verifies a tracked link, records the click and redirects to its target. A
-// link that does not verify never redirects (no open redirect).
+// handleLink verifies a tracked link (path /l/<site>/<token>, or /l/<token> for links minted
+// before links carried their site), records the click on that site and redirects to its
+// target. A link that does not verify never redirects (no open redirect).
 func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		c.problem(ctx, routeLink, 405, beacon.Problem{Reason: beacon.ReasonMethodNotAllowed, Detail: "use GET"}, "")
@@ -280,7 +326,11 @@ func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	in := &rs.in
 	fillInput(in, ctx, c.clientAddr(ctx), time.Now().UnixMilli())
 	in.Prefetch = in.Prefetch || ctx.IsHead() // scanners probe links with HEAD
-	link, res := rs.work.ProcessLink(sites, tok, in)
+	site := ""
+	if i := strings.IndexByte(tok, '/'); i >= 0 { // /l/<site>/<token>; older links: /l/<token>
+		site, tok = tok[:i], tok[i+1:]
+	}
+	link, res := rs.work.ProcessLink(sites, site, tok, in)
 	if link.Target == "" {
 		code := 400
 		switch link.Attribution {

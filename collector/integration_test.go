@@ -337,8 +337,11 @@ func TestBeaconLinkThroughCollector(t *testing.T) {
 	if resp.StatusCode != 302 || !strings.HasPrefix(resp.Header.Get("Location"), "https://partners.example.com/doc-1?pb_t=") {
 		t.Fatalf("link answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	tok := link[len(c.url)+3:]
-	resp, _ = do(t, "GET", c.url+"/l/"+tamper(t, tok), nil)
+	if !strings.HasPrefix(link, c.url+"/l/demo/") {
+		t.Fatalf("link %q does not carry its site (-link.site demo)", link)
+	}
+	tok := link[strings.LastIndex(link, "/")+1:]
+	resp, _ = do(t, "GET", c.url+"/l/demo/"+tamper(t, tok), nil)
 	if resp.StatusCode != 403 || resp.Header.Get("Location") != "" {
 		t.Fatalf("tampered link answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}

@@ -50,6 +50,7 @@ type metrics struct {
 	spoolMessages prometheus.Counter
 	spoolReplayed prometheus.Counter
 	spoolErrors   prometheus.Counter
+	perIPRefused  prometheus.Counter
 	reloads       [2]prometheus.Counter // ok, error
 }
 
@@ -91,6 +92,7 @@ func newMetrics(c *Collector) *metrics {
 	m.spoolAppends = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_appends_total", Help: "Records (requests) written to the disk spool."})
 	m.spoolMessages = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_messages_total", Help: "Messages written to the disk spool."})
 	m.spoolReplayed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_replayed_messages_total", Help: "Messages shipped from the spool to Kafka (every event passes the spool)."})
+	m.perIPRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_connections_per_ip_refused_total", Help: "Connections refused with 429 because their client (IPv4 address or IPv6 /64) already had -collector.maxConnsPerIP open."})
 	m.spoolErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_errors_total", Help: "Spool write failures other than full (disk errors)."})
 	reg.MustRegister(m.eventsAccepted, m.bodyBytes, m.inflight, m.ackTimeouts, m.kafkaLatency, m.kafkaErrors, m.kafkaMessages,
 		m.spoolAppends, m.spoolMessages, m.spoolReplayed, m.spoolErrors)

@@ -67,11 +67,11 @@ func collectorMessages(t *testing.T) [][]byte {
 		`{"type":"click","ts":1795420800000,"href":"https://out.example/x","name":"Download"}]}`)
 	take(w.Process(sites, in))
 	take(w.ProcessPixel(sites, pixelQuery{"site": "demo", "cid": "doc-2", "ct": "document", "t": "Mail"}, in))
-	link, err := sites.LinkURL("http://c.example", beacon.Claims{Tenant: "demo", Partner: "acme", User: "joe", Campaign: "q4", Content: "doc-3", Target: "https://t.example/d"})
+	link, err := sites.LinkURL("http://c.example", "demo", beacon.Claims{Tenant: "demo", Partner: "acme", User: "joe", Campaign: "q4", Content: "doc-3", Target: "https://t.example/d"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, res := w.ProcessLink(sites, link[strings.Index(link, "/l/")+3:], in)
+	_, res := w.ProcessLink(sites, "demo", link[strings.LastIndex(link, "/")+1:], in)
 	take(res)
 	return msgs
 }

@@ -40,9 +40,12 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	fs.Var(spoolSeg, "collector.spoolSegmentSize", "spool segment size (e.g. 16MiB); shipped segments are deleted whole")
 	fs.Var(maxBody, "collector.maxBodySize", "largest request body (e.g. 64KiB, the browser's keepalive quota for one beacon); larger gets 413 body_too_large")
 	fs.IntVar(&cfg.MaxConcurrency, "collector.maxConcurrency", cfg.MaxConcurrency, "most connections open at once, idle keep-alives included; bounds memory; more are refused with 503 (beacon_connections_rejected_total)")
-	fs.DurationVar(&cfg.ReadTimeout, "collector.readTimeout", cfg.ReadTimeout, "longest time to read one request")
+	fs.IntVar(&cfg.MaxConnsPerIP, "collector.maxConnsPerIP", cfg.MaxConnsPerIP, "most connections open at once from one client address (an IPv4 address or an IPv6 /64), so one client cannot hold every -collector.maxConcurrency slot; more are refused with 429 (beacon_connections_per_ip_refused_total). The default 256 serves about 40 busy browsers (6 connections each) behind one NAT address; -1 = no limit. Behind a load balancer every connection comes from its address: raise it above the balancer's connection pool or set -1, and limit per client at the balancer")
+	fs.DurationVar(&cfg.HeaderTimeout, "collector.headerTimeout", cfg.HeaderTimeout, "longest time from a connection's opening (or a request's first byte) to the end of its headers; connections that send nothing are closed after it (a browser sends its headers at once)")
+	fs.DurationVar(&cfg.ReadTimeout, "collector.readTimeout", cfg.ReadTimeout, "longest time to read a request body once its headers are in")
 	fs.DurationVar(&cfg.IdleTimeout, "collector.idleTimeout", cfg.IdleTimeout, "how long an idle keep-alive connection is kept")
-	fs.BoolVar(&cfg.TrustForwardedFor, "collector.trustForwardedFor", cfg.TrustForwardedFor, "take the client address from the last X-Forwarded-For entry (only behind a proxy that sets it)")
+	trusted := fs.String("collector.trustedProxies", "", "comma-separated CIDRs or addresses of the proxies in front of the collector (e.g. 10.0.0.0/8); only requests whose peer is one of them have X-Forwarded-For read, and the client is its right-most entry that is not a trusted proxy; empty = the header is ignored")
+	oldTrust := fs.Bool("collector.trustForwardedFor", false, "removed: it trusted X-Forwarded-For from anyone; use -collector.trustedProxies")
 	fs.StringVar(&cfg.SnippetDir, "collector.snippetDir", cfg.SnippetDir, "snippet build served at /b.js and /<adapter>.js (missing is fine)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "collector.shutdownTimeout", cfg.ShutdownTimeout, "longest wait for in-flight requests at shutdown, and then for the shipper to empty the spool")
 	if err := fs.Parse(args); err != nil {
@@ -50,6 +53,13 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("beacon collector: unexpected arguments %q", fs.Args())
+	}
+	if *oldTrust {
+		return errors.New("-collector.trustForwardedFor was removed (it let any client choose its address): set -collector.trustedProxies to your proxies' CIDRs")
+	}
+	var err error
+	if cfg.TrustedProxies, err = collector.ParseTrustedProxies(*trusted); err != nil {
+		return err
 	}
 	cfg.Brokers = splitList(*brokers)
 	cfg.MaxBodySize = int(maxBody.n)
@@ -67,7 +77,6 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 			}
 		}
 	}
-	var err error
 	if cfg.Kafka, err = kafkaSec.config(); err != nil {
 		return err
 	}

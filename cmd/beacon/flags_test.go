@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/beaconprm/beacon/collector"
 )
 
 func TestBytesFlag(t *testing.T) {
@@ -56,5 +61,30 @@ func TestClickHousePassword(t *testing.T) {
 	_, err := clickhousePassword(f+".missing", "x.passwordFile")
 	if err == nil || !strings.Contains(err.Error(), "-x.passwordFile") {
 		t.Fatalf("missing file: err = %v, want one naming -x.passwordFile", err)
+	}
+}
+
+// The removed -collector.trustForwardedFor stops the collector with the flag to use instead,
+// and -collector.trustedProxies refuses values that would trust any client.
+func TestCollectorTrustFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-collector.trustForwardedFor"}, "-collector.trustedProxies"},
+		{[]string{"-collector.trustedProxies=0.0.0.0/0"}, "trusts every address"},
+		{[]string{"-collector.trustedProxies=10.0.0.0/8,proxy.internal"}, `"proxy.internal" is neither`},
+	} {
+		var out, errb bytes.Buffer
+		err := runCollector(context.Background(), NewMain(&out, &errb), c.args)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("collector %q: %v, want an error naming %s", c.args, err, c.want)
+		}
+	}
+	for in, want := range map[string]string{"": "[]", "10.0.0.0/8, 192.0.2.7 ,2001:db8::/32": "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]", "::ffff:192.0.2.1": "[192.0.2.1/32]"} {
+		p, err := collector.ParseTrustedProxies(in)
+		if err != nil || fmt.Sprint(p) != want {
+			t.Errorf("ParseTrustedProxies(%q) = %v, %v; want %s", in, p, err, want)
+		}
 	}
 }

@@ -15,12 +15,12 @@ func runLink(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("link")
 	var (
 		sites = fs.String("link.sites", "var/sites.json", "site config file holding the tenant's secret source")
-		site  = fs.String("link.site", "demo", "site key whose tenant signs the link (ignored when -link.tenant is set)")
+		site  = fs.String("link.site", "demo", "site key the link's clicks are recorded on; its tenant signs the link and its privacy settings (respect_dnt, require_consent) apply to the click")
 		c     beacon.Claims
 		base  = fs.String("link.base", "http://127.0.0.1:8080", "public URL of the collector")
 		ttl   = fs.Duration("link.ttl", 0, "link lifetime (e.g. 720h); 0 = never expires")
 	)
-	fs.StringVar(&c.Tenant, "link.tenant", "", "tenant (default: the tenant of -link.site)")
+	fs.StringVar(&c.Tenant, "link.tenant", "", "tenant; must be -link.site's (default: the tenant of -link.site)")
 	fs.StringVar(&c.Partner, "link.partner", "", "partner company id (required)")
 	fs.StringVar(&c.User, "link.user", "", "partner user (person) id")
 	fs.StringVar(&c.Campaign, "link.campaign", "", "campaign id")
@@ -39,17 +39,20 @@ func runLink(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return fmt.Errorf("beacon link: %w", err)
 	}
+	st := s.Site(*site)
+	if st == nil {
+		return fmt.Errorf("beacon link: site %q is not in %s; set -link.site", *site, *sites)
+	}
 	if c.Tenant == "" {
-		st := s.Site(*site)
-		if st == nil {
-			return fmt.Errorf("beacon link: site %q is not in %s; set -link.site or -link.tenant", *site, *sites)
-		}
 		c.Tenant = st.Tenant
+	}
+	if c.Tenant != st.Tenant {
+		return fmt.Errorf("beacon link: -link.site %s belongs to tenant %s, not -link.tenant %s", *site, st.Tenant, c.Tenant)
 	}
 	if *ttl > 0 {
 		c.Expires = time.Now().Add(*ttl).Unix()
 	}
-	u, err := s.LinkURL(*base, c)
+	u, err := s.LinkURL(*base, *site, c)
 	if err != nil {
 		return fmt.Errorf("beacon link: %w", err)
 	}

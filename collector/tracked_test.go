@@ -1,0 +1,74 @@
+package collector
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/beaconprm/beacon/beacon"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// A link carries the site its click is recorded on (/l/<site>/<token>), and that site's
+// privacy settings apply: here "private" (respect_dnt), not the tenant's first site "demo".
+func TestLinkClickRecordedOnItsSite(t *testing.T) {
+	c := startCollector(t, Config{})
+	tok, err := c.Sites().Mint(beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4", Content: "doc-1", Target: "https://docs.example.com/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := do(t, "GET", c.url+"/l/private/"+tok, nil, "User-Agent", "Mozilla/5.0 (Macintosh)")
+	if resp.StatusCode != 302 || !strings.HasPrefix(resp.Header.Get("Location"), "https://docs.example.com/?pb_t=") {
+		t.Fatalf("link with its site: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	msgs := spooled(t, c.Collector)
+	if len(msgs) != 1 || msgs[0]["site_key"] != "private" || msgs[0]["action"] != "tracked" {
+		t.Fatalf("spooled %v, want one tracked click on site private", msgs)
+	}
+	// private respects DNT: the person is redirected, nothing is recorded.
+	resp, _ = do(t, "GET", c.url+"/l/private/"+tok, nil, "User-Agent", "Mozilla/5.0 (Macintosh)", "DNT", "1")
+	if resp.StatusCode != 302 {
+		t.Fatalf("link with DNT: %d", resp.StatusCode)
+	}
+	if got := testutil.ToFloat64(c.m.eventsDropped[beacon.ReasonDNT]); got != 1 {
+		t.Fatalf("dnt drops = %v, want 1 (the site's own privacy rules)", got)
+	}
+	// A site of no tenant's, or of another tenant: refused, never a redirect.
+	resp, _ = do(t, "GET", c.url+"/l/nosuch/"+tok, nil)
+	if resp.StatusCode != 403 || resp.Header.Get("Location") != "" {
+		t.Fatalf("link with an unknown site: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// A client cannot send a tracked click: only /l/ records those, so nobody adds contents to a
+// campaign by posting events.
+func TestClientTrackedClickRefused(t *testing.T) {
+	c := startCollector(t, Config{})
+	tok, err := c.Sites().Mint(beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	injected := `{"type":"click","action":"tracked","ts":1795420800000,"content_id":"doc-injected","href":"https://evil.example/"}`
+	resp, b := do(t, "POST", c.url+"/v1/events", batchJSON(`,"token":"`+tok+`"`, injected, okEvent))
+	var r struct {
+		Accepted, Rejected int
+		Reason             string
+	}
+	json.Unmarshal(b, &r)
+	if resp.StatusCode != 200 || r.Accepted != 1 || r.Rejected != 1 || r.Reason != "tracked_not_from_link" {
+		t.Fatalf("client tracked click: %d %s", resp.StatusCode, b)
+	}
+	for _, m := range spooled(t, c.Collector) {
+		if m["action"] == "tracked" {
+			t.Fatalf("a client's tracked click was stored: %v", m)
+		}
+	}
+	if got := testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonTrackedNotFromLink]); got != 1 {
+		t.Fatalf("tracked_not_from_link = %v, want 1", got)
+	}
+	// The pixel is a client too.
+	resp, _ = do(t, "GET", c.url+"/v1/p.gif?site=demo&vid=v1&type=click&a=tracked&cid=doc-injected", nil)
+	if resp.StatusCode != 200 || testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonTrackedNotFromLink]) != 2 {
+		t.Fatalf("pixel tracked click: %d, rejected %v", resp.StatusCode, testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonTrackedNotFromLink]))
+	}
+}
