@@ -331,7 +331,9 @@ func (s *Stack) WriteSites() (string, *beacon.Sites, error) {
 		return "", nil, err
 	}
 	path := filepath.Join(dir, "sites.json")
-	if err := os.WriteFile(path, []byte(`{"sites":[{"site_key":"bench","tenant":"bench","allowed_origins":["*"],"secret_file":"bench.secret"}]}`+"\n"), 0o644); err != nil {
+	// The load generator sends no Origin (as a server-side integration would); a bare "*" is
+	// refused since origins are parsed, so the entry is only a valid placeholder.
+	if err := os.WriteFile(path, []byte(`{"sites":[{"site_key":"bench","tenant":"bench","allowed_origins":["http://localhost:*"],"secret_file":"bench.secret"}]}`+"\n"), 0o644); err != nil {
 		return "", nil, err
 	}
 	sites, err := beacon.LoadConfig(path)
