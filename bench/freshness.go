@@ -229,7 +229,7 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 	r.Rows = append(r.Rows,
 		Row{"sustained load offered / accepted (events/s)", Num(o.Rate) + " / " + Num(res.EventsPerSec()), "", "", "", ""},
 		Row{fmt.Sprintf("freshness p50 (%d probes)", len(fr)), Ms(Quantile(fr, 0.5)), "", "", "", ""},
-		Row{"freshness p99", Ms(p99), "", "", "<= 2 s", Verdict(p99 <= 2*time.Second && len(fr) > 0)},
+		Row{"freshness p99", Ms(p99), "", "", "<= 1 s", Verdict(p99 <= time.Second && len(fr) > 0)},
 		Row{"freshness max", Ms(Quantile(fr, 1)), "", "", "", ""},
 		Row{"acknowledged probes never seen in ClickHouse", strconv.Itoa(missing), "", "", "0", Verdict(missing == 0)},
 		Row{"load requests failed or non-2xx", Num(float64(res.Errors())), "", "", "0", Verdict(res.Errors() == 0)},
