@@ -170,8 +170,9 @@ func upSince(t *testing.T, prom string) bool {
 	return len(r.Data.Result) == 1 && fmt.Sprint(r.Data.Result[0].Value[1]) == "2"
 }
 
-// getJSONAny decodes the answer whatever its status (Prometheus answers 400 with a JSON error).
-func getJSONAny(t *testing.T, u string, v any) {
+// getJSONAny decodes the answer whatever its status (Prometheus answers 400 with a JSON
+// error) and returns the status.
+func getJSONAny(t *testing.T, u string, v any) int {
 	t.Helper()
 	resp, err := http.Get(u)
 	if err != nil {
@@ -181,20 +182,14 @@ func getJSONAny(t *testing.T, u string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %s: %v", u, resp.Status, err)
 	}
+	return resp.StatusCode
 }
 
+// getJSON decodes a 200 answer.
 func getJSON(t *testing.T, u string, v any) {
 	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", u, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", u, err)
+	if status := getJSONAny(t, u, v); status != http.StatusOK {
+		t.Fatalf("GET %s: %d", u, status)
 	}
 }
 

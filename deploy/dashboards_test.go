@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,19 +89,10 @@ func checkPromPanels(t *testing.T, prom string) {
 			}
 			series += len(r.Data.Result)
 		}
-		if series == 0 && contains(mustHaveData, title) {
+		if series == 0 && slices.Contains(mustHaveData, title) {
 			t.Errorf("panel %q shows nothing on a running stack: %v", title, exprs)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestClickHousePanels runs every ClickHouse panel's SQL, and the dashboard variables'

@@ -30,8 +30,14 @@ func splitList(s string) []string {
 // clickhousePassword reads the password from file (named by flagName in errors) when given,
 // else from $BEACON_CLICKHOUSE_PASSWORD; secrets never come from flag values.
 func clickhousePassword(file, flagName string) (string, error) {
+	return secret(file, flagName, "BEACON_CLICKHOUSE_PASSWORD")
+}
+
+// secret reads a secret from file (named by flagName in errors) when given, else from the
+// environment variable env; secrets never come from flag values.
+func secret(file, flagName, env string) (string, error) {
 	if file == "" {
-		return os.Getenv("BEACON_CLICKHOUSE_PASSWORD"), nil
+		return os.Getenv(env), nil
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -110,16 +116,9 @@ func (k *kafkaFlags) config() (kafkaconn.Config, error) {
 	if c.SASLMechanism == "" {
 		return c, nil
 	}
-	if k.passwordFile == "" {
-		c.Password = os.Getenv("BEACON_KAFKA_PASSWORD")
-		return c, nil
-	}
-	b, err := os.ReadFile(k.passwordFile)
-	if err != nil {
-		return c, fmt.Errorf("cannot read -%ssasl.passwordFile: %w", p, err)
-	}
-	c.Password = strings.TrimSpace(string(b))
-	return c, nil
+	var err error
+	c.Password, err = secret(k.passwordFile, p+"sasl.passwordFile", "BEACON_KAFKA_PASSWORD")
+	return c, err
 }
 
 // checkKafka connects once when TLS or SASL is set. Wrong settings end the process at
