@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -60,14 +61,37 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if cfg.ServerLog == "" {
 		cfg.ServerLog = filepath.Join(filepath.Dir(abs), "clickhouse-server.log")
 	}
+	// The engine listens on internal loopback ports behind a guard on the public ones (see
+	// guard.go). Binding the public ports first also makes a taken port fail at once.
+	public := map[string]int{"native": cfg.TCPPort, "HTTP": cfg.HTTPPort}
+	internal := map[string]int{}
+	var guards []*guard
+	defer func() {
+		for _, g := range guards {
+			g.close()
+		}
+	}()
+	for _, proto := range []string{"native", "HTTP"} {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(public[proto])))
+		if err != nil {
+			return fmt.Errorf("ClickHouse %s port: %w", proto, err)
+		}
+		port, err := internalPort("127.0.0.1")
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		internal[proto] = port
+		guards = append(guards, newGuard(ln, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), proto == "native"))
+	}
 	argv := []string{
 		"clickhouse",
 		"--logger.log=" + cfg.ServerLog,
 		"--log-level=warning",
 		"--path=" + abs + "/",
-		"--listen_host=" + cfg.Host,
-		"--tcp_port=" + strconv.Itoa(cfg.TCPPort),
-		"--http_port=" + strconv.Itoa(cfg.HTTPPort),
+		"--listen_host=127.0.0.1",
+		"--tcp_port=" + strconv.Itoa(internal["native"]),
+		"--http_port=" + strconv.Itoa(internal["HTTP"]),
 		"--query=" + keepServing,
 	}
 	// A client that disappears mid-query makes the engine's next write raise SIGPIPE on one

@@ -278,6 +278,7 @@ func NewClickHouse(t testing.TB) *ClickHouse {
 	admin := s.Open(t, "default")
 	ctx := context.Background()
 	if err := admin.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		s.reportLog(t)
 		t.Fatalf("testenv: cannot create database %s: %v", db, err)
 	}
 	t.Cleanup(func() {

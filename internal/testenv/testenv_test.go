@@ -2,8 +2,11 @@ package testenv
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -94,6 +97,56 @@ func TestClickHouseServerRestartKeepsData(t *testing.T) {
 	if x != 7 {
 		t.Fatalf("after restart x=%d, want 7", x)
 	}
+}
+
+// TestClickHouseSurvivesConnectionResets resets connections to both ports at every point of
+// a native Hello, the way a killed client (an ingest SIGKILLed mid-insert) or a port scanner
+// does. The engine alone aborts on such a reset ("Socket is not connected", signal 6) within
+// a few hundred tries; the server must stay up and answer on both protocols.
+func TestClickHouseSurvivesConnectionResets(t *testing.T) {
+	s := NewClickHouseServer(t)
+	hello := nativeHello()
+	for i := 0; i < 600; i++ {
+		addr := s.NativeAddr
+		if i%3 == 2 {
+			addr = s.HTTPAddr
+		}
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("after %d resets: %v", i, err)
+		}
+		tc := c.(*net.TCPConn)
+		if _, err := tc.Write(hello[:i%len(hello)]); err != nil {
+			t.Fatalf("after %d resets: %v", i, err)
+		}
+		_ = tc.SetLinger(0) // close with RST, not FIN
+		tc.Close()
+	}
+	ctx := context.Background()
+	var n uint64
+	if err := s.Open(t, "default").QueryRow(ctx, "SELECT count() FROM numbers(10)").Scan(&n); err != nil || n != 10 {
+		t.Fatalf("native after the resets: n=%d err=%v", n, err)
+	}
+	resp, err := http.Get("http://" + s.HTTPAddr + "/ping")
+	if err != nil {
+		t.Fatalf("http after the resets: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// nativeHello is a client Hello packet of the native protocol.
+func nativeHello() []byte {
+	var b []byte
+	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
+	b = binary.AppendUvarint(b, 0) // packet type Hello
+	str("testenv")
+	b = binary.AppendUvarint(b, 24)
+	b = binary.AppendUvarint(b, 8)
+	b = binary.AppendUvarint(b, 54460)
+	str("default")
+	str("default")
+	str("")
+	return b
 }
 
 // TestKafkaCommittedOffsetsSurviveRestart produces, consumes half with committed offsets,
