@@ -280,7 +280,7 @@ func New(cfg Config) (*Collector, error) {
 		return nil, err
 	}
 	c.shipper.init(c, &kafka.Writer{
-		Transport: transport,
+		Transport: &topicMetaCache{next: transport},
 		Addr:      kafka.TCP(cfg.Brokers...), Topic: cfg.Topic, Balancer: &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, Compression: codec,
 		// The shipper hands over whole batches and waits for them: nothing to gather.

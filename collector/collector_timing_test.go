@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"net"
 	"os"
 	"slices"
@@ -10,13 +9,17 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/internal/testenv"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
 
 // benchHTTP drives handler through an in-memory listener with the same client and
 // parallelism for both twins, posting the example batch.
-func benchHTTP(b *testing.B, handler fasthttp.RequestHandler, events int) {
+// It returns the process's CPU time when the load began.
+func benchHTTP(b *testing.B, handler fasthttp.RequestHandler, events int) (cpu0 time.Duration) {
 	ln := fasthttputil.NewInmemoryListener()
 	srv := &fasthttp.Server{Handler: handler}
 	go srv.Serve(ln)
@@ -26,7 +29,7 @@ func benchHTTP(b *testing.B, handler fasthttp.RequestHandler, events int) {
 	b.SetParallelism(32) // many browsers at once: each request waits for Kafka acks (Little's law)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 = cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		req := fasthttp.AcquireRequest()
 		resp := fasthttp.AcquireResponse()
@@ -47,10 +50,15 @@ func benchHTTP(b *testing.B, handler fasthttp.RequestHandler, events int) {
 		}
 	})
 	b.StopTimer()
+	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	// CPU per request: the load generator's client is in the same process for both twins, so
+	// the difference between them is what the collector adds (issue 16's figure).
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/req")
 	if events > 0 {
 		reportRate(b, events, cpu0)
 	}
+	return cpu0
 }
 
 // BenchmarkHTTPBare204 is the baseline twin: a fasthttp handler that answers 204.
@@ -74,7 +82,7 @@ func benchHTTPEvents(b *testing.B, ack string) {
 	topic := k.Topic(b, 4)
 	c := startCollector(b, Config{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second,
 		SpoolSyncInterval: DefaultConfig().SpoolSyncInterval, KafkaCompression: os.Getenv("BENCH_COMPRESSION")})
-	benchHTTP(b, c.handle, 8)
+	cpu0 := benchHTTP(b, c.handle, 8)
 	if v := testutil.ToFloat64(c.m.ackTimeouts); v != 0 {
 		b.Logf("note: %v requests were answered before their events reached Kafka", v)
 	}
@@ -86,6 +94,21 @@ func benchHTTPEvents(b *testing.B, ack string) {
 		time.Sleep(time.Millisecond)
 	}
 	b.ReportMetric(time.Since(t0).Seconds(), "drain-s")
+	// The shipper's work is only done once the spool is drained: CPU per request up to here
+	// (the in-process broker included) is the figure to compare across changes.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/req-shipped")
+	if n := histogramCount(b, c.m.kafkaLatency); n > 0 {
+		b.ReportMetric(testutil.ToFloat64(c.m.kafkaMessages)/n, "msgs/kafka-write")
+	}
+}
+
+// histogramCount is how many observations h holds.
+func histogramCount(tb testing.TB, h prometheus.Histogram) float64 {
+	var m dto.Metric
+	if err := h.Write(&m); err != nil {
+		tb.Fatal(err)
+	}
+	return float64(m.GetHistogram().GetSampleCount())
 }
 
 // BenchmarkHTTPLatency is one client posting the example batch back to back (no queueing

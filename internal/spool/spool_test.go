@@ -185,11 +185,18 @@ func TestSpoolConcurrentAppends(t *testing.T) {
 // BenchmarkSpoolAppendParallel measures durable appends/s while Kafka is away, many
 // requests at once (group commit).
 func BenchmarkSpoolAppendParallel(b *testing.B) {
-	s, err := Open(Config{Dir: b.TempDir(), MaxBytes: 1 << 40})
+	for _, sync := range []time.Duration{0, 100 * time.Millisecond} {
+		b.Run("sync="+sync.String(), func(b *testing.B) { benchAppendParallel(b, sync) })
+	}
+}
+
+func benchAppendParallel(b *testing.B, sync time.Duration) {
+	s, err := Open(Config{Dir: b.TempDir(), MaxBytes: 1 << 40, SyncInterval: sync})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	b.ReportAllocs()
 	msg := bytes.Repeat([]byte("x"), 1000)
 	b.SetParallelism(32) // 32 goroutines per CPU
 	b.RunParallel(func(pb *testing.PB) {
@@ -201,6 +208,9 @@ func BenchmarkSpoolAppendParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	s.mu.Lock()
+	b.ReportMetric(float64(s.writes)/float64(b.N), "writes/append")
+	s.mu.Unlock()
 }
 
 // Appends that arrive while a write is under way wait for it and then share one write(2).
