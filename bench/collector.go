@@ -31,7 +31,7 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	ceil, _, err := startCeiling(s, o.Self)
+	ceil, ceilP, err := startCeiling(s, o.Self)
 	if err != nil {
 		return err
 	}
@@ -57,17 +57,26 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 			return err
 		}
 	}
-	var cReq, cEv, bReq, bEv []float64
+	var cReq, cEv, bReq, bEv, cCPU, bCPU, kCPU []float64
 	var cErr int64
 	for i := 1; i <= o.Runs; i++ {
+		bm := startCPU(ceilP.Pid())
 		b, err := load(fmt.Sprintf("ceiling run %d", i), ceil, 0, o.Duration)
 		if err != nil {
 			return err
 		}
+		bCPU = append(bCPU, perReq(bm.used()[0], b.Requests))
+		cm := startCPU(collP.Pid(), kafkaP.Pid())
 		c, err := load(fmt.Sprintf("collector run %d", i), coll, 0, o.Duration)
 		if err != nil {
 			return err
 		}
+		// The shipper's work for this run counts too: wait until the spool is shipped.
+		waitSpoolShipped(coll, 30*time.Second)
+		u := cm.used()
+		cCPU, kCPU = append(cCPU, perReq(u[0], c.Requests)), append(kCPU, perReq(u[1], c.Requests))
+		r.Raw = append(r.Raw, fmt.Sprintf("CPU per request, run %d: collector %.1f us (shipping included), local broker %.1f us, ceiling %.1f us",
+			i, cCPU[len(cCPU)-1], kCPU[len(kCPU)-1], bCPU[len(bCPU)-1]))
 		bReq, bEv = append(bReq, b.OKPerSec()), append(bEv, b.EventsPerSec())
 		cReq, cEv = append(cReq, c.OKPerSec()), append(cEv, c.EventsPerSec())
 		cErr += c.Errors()
@@ -78,6 +87,9 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 		Row{"requests/s at max rate (2xx, median)", Num(sat), Num(satB), Ratio(sat, satB), ">= 0.5x", Verdict(ratio >= 0.5)},
 		Row{"events/s accepted at max rate (median)", Num(Median(cEv)), Num(Median(bEv)), Ratio(Median(cEv), Median(bEv)), "", ""},
 		Row{"non-2xx and failed requests at max rate", Num(float64(cErr)), "", "", "0", Verdict(cErr == 0)},
+		Row{"CPU per request at max rate, collector process (us, /proc, median)", fmt.Sprintf("%.1f", Median(cCPU)), fmt.Sprintf("%.1f", Median(bCPU)),
+			Ratio(Median(cCPU), Median(bCPU)), "<= 2x", Verdict(Median(cCPU) <= 2*Median(bCPU))},
+		Row{"CPU per request at max rate, local broker process (us, /proc, median)", fmt.Sprintf("%.1f", Median(kCPU)), "", "", "", ""},
 	)
 
 	// Latency against load: fixed rates as fractions of the collector's saturation, the
@@ -154,8 +166,18 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 			"and a bare fasthttp server answering 204 as the ceiling (`beaconbench ceiling`, also its own process). "+
 			"The load generator (fasthttp client, %d connections, realistic mix: 1-100 events per batch, mean about 5, all event types, "+
 			"100k Zipf visitors, 60%% with a signed partner token, 2%% bot user agents) runs %d alternating max-rate runs of %s on each; medians reported. "+
+			"CPU per request is each process's user+system time from /proc/<pid>/stat over its max-rate run divided by the requests answered; "+
+			"the collector's is read once its spool is shipped (beacon_spool_bytes 0), so its shipping counts. "+
 			"Latency runs are open loop (fixed rate, latency from the scheduled send time) at 10-90%% of the collector's saturation, %s each, alternating, medians of each percentile over the runs. "+
 			"Everything shares the machine's cores, the load generator included, so the absolute numbers are lower than on a dedicated box; the ratio is the figure.",
 			o.Conns, o.Runs, o.Duration, d))
 	return nil
+}
+
+// waitSpoolShipped polls the collector's beacon_spool_bytes until it is 0, at most timeout.
+func waitSpoolShipped(addr string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for scrape(addr, "beacon_spool_bytes ") > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 }

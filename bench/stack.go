@@ -399,3 +399,70 @@ func RSS(pid int) (int64, error) {
 	}
 	return 0, errors.New("no VmRSS in /proc status")
 }
+
+// clockTicks is the unit of utime and stime in /proc/<pid>/stat: USER_HZ, 100 on every
+// Linux architecture Go supports (`getconf CLK_TCK`).
+const clockTicks = 100
+
+// CPUTime returns the user+system CPU time pid has used, all its threads (Linux /proc).
+func CPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) from a /proc/<pid>/stat line. The
+// command name (field 2) is in parentheses and may hold spaces, so fields are counted from
+// its closing parenthesis.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("no command name in /proc stat")
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat line")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("cannot parse utime/stime in /proc stat: %q %q", f[11], f[12])
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// cpuMeter measures processes' CPU time over a stretch of work.
+type cpuMeter struct {
+	pids []int
+	t0   []time.Duration
+}
+
+func startCPU(pids ...int) *cpuMeter {
+	m := &cpuMeter{pids: pids, t0: make([]time.Duration, len(pids))}
+	for i, p := range pids {
+		m.t0[i], _ = CPUTime(p)
+	}
+	return m
+}
+
+// used returns each process's CPU time since startCPU.
+func (m *cpuMeter) used() []time.Duration {
+	out := make([]time.Duration, len(m.pids))
+	for i, p := range m.pids {
+		t, err := CPUTime(p)
+		if err == nil {
+			out[i] = t - m.t0[i]
+		}
+	}
+	return out
+}
+
+// perReq is microseconds of CPU per request.
+func perReq(cpu time.Duration, requests int64) float64 {
+	if requests <= 0 {
+		return 0
+	}
+	return float64(cpu.Microseconds()) / float64(requests)
+}
