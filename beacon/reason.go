@@ -23,6 +23,7 @@ const (
 	ReasonEmptyBatch
 	ReasonTooManyEvents
 	ReasonSpoolFull
+	ReasonOverloaded
 	ReasonBadLink
 	ReasonNotFound
 
@@ -59,6 +60,7 @@ var reasonNames = [NumReasons]string{
 	ReasonEmptyBatch:           "empty_batch",
 	ReasonTooManyEvents:        "too_many_events",
 	ReasonSpoolFull:            "spool_full",
+	ReasonOverloaded:           "overloaded",
 	ReasonBadLink:              "bad_link",
 	ReasonNotFound:             "not_found",
 	ReasonWrongType:            "wrong_type",

@@ -76,6 +76,17 @@ type Config struct {
 	MaxBodySize int
 	// MaxConcurrency bounds connections served at once; default 10000.
 	MaxConcurrency int
+	// MaxConcurrentRequests bounds the requests doing work at once (/v1/events batches and
+	// pixels: decode, validate, spool; with ack=kafka also the wait for Kafka), not the
+	// connections: idle keep-alives hold no slot. A request that finds every slot taken waits
+	// up to MaxQueueDuration, then gets 503 overloaded with Retry-After before its body is
+	// decoded (a pixel still gets its GIF), counted in
+	// beacon_requests_rejected_total{reason="overloaded"}. 0 (default) = 64 per CPU
+	// (GOMAXPROCS) with ack spool, 512 per CPU with ack kafka; -1 = no limit.
+	MaxConcurrentRequests int
+	// MaxQueueDuration bounds a request's wait for a MaxConcurrentRequests slot; default 10ms
+	// (DefaultMaxQueueDuration), short so that accepted requests stay fast under a spike.
+	MaxQueueDuration time.Duration
 	// MaxConnsPerIP bounds the connections open at once from one client address (an IPv4
 	// address, or an IPv6 /64: one host holds a whole /64), so one client cannot hold every
 	// MaxConcurrency slot; more are refused with 429 and counted in
@@ -128,6 +139,7 @@ func DefaultConfig() Config {
 		MaxBodySize:       64 << 10,
 		MaxConcurrency:    10000,
 		MaxConnsPerIP:     DefaultMaxConnsPerIP,
+		MaxQueueDuration:  DefaultMaxQueueDuration,
 		HeaderTimeout:     5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		IdleTimeout:       60 * time.Second,
@@ -153,6 +165,7 @@ func (c *Config) setDefaults() {
 	setDefault(&c.MaxBodySize, d.MaxBodySize)
 	setDefault(&c.MaxConcurrency, d.MaxConcurrency)
 	setDefault(&c.MaxConnsPerIP, d.MaxConnsPerIP)
+	setDefault(&c.MaxQueueDuration, d.MaxQueueDuration)
 	setDefault(&c.HeaderTimeout, d.HeaderTimeout)
 	setDefault(&c.ReadTimeout, d.ReadTimeout)
 	setDefault(&c.IdleTimeout, d.IdleTimeout)
@@ -195,12 +208,16 @@ func (c Config) Validate() error {
 	if c.MaxConnsPerIP < -1 {
 		return errors.New("-collector.maxConnsPerIP must be positive, or -1 for no limit")
 	}
+	if c.MaxConcurrentRequests < -1 {
+		return errors.New("-collector.maxConcurrentRequests must be positive, 0 for the default, or -1 for no limit")
+	}
 	for _, v := range [...]struct {
 		name string
 		neg  bool
 	}{{"-collector.kafkaTimeout", c.KafkaTimeout < 0}, {"-collector.spoolSyncInterval", c.SpoolSyncInterval < 0},
 		{"-collector.spoolMaxSize", c.SpoolMaxBytes < 0}, {"-collector.spoolSegmentSize", c.SpoolSegmentBytes < 0},
 		{"-collector.shipBatch", c.ShipBatch < 0}, {"-collector.maxConcurrency", c.MaxConcurrency < 0},
+		{"-collector.maxQueueDuration", c.MaxQueueDuration < 0},
 		{"-collector.readTimeout", c.ReadTimeout < 0}, {"-collector.headerTimeout", c.HeaderTimeout < 0}, {"-collector.idleTimeout", c.IdleTimeout < 0},
 		{"-collector.shutdownTimeout", c.ShutdownTimeout < 0}} {
 		if v.neg {
@@ -241,6 +258,7 @@ type Collector struct {
 	m        *metrics
 	reqs     sync.Pool
 	timers   sync.Pool
+	limiter  *requestLimiter
 	metricsH fasthttp.RequestHandler
 	assets   fasthttp.RequestHandler
 }
@@ -294,6 +312,7 @@ func New(cfg Config) (*Collector, error) {
 		return t
 	}
 	c.reqs.New = func() any { return &reqState{shipped: make(chan struct{}, 1)} }
+	c.limiter = newRequestLimiter(maxConcurrentRequests(cfg.MaxConcurrentRequests, cfg.Ack), cfg.MaxQueueDuration, &c.timers)
 	c.server = &fasthttp.Server{
 		Handler:            c.handle,
 		ErrorHandler:       c.handleError,

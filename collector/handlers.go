@@ -176,6 +176,10 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 		c.problem(ctx, routeEvents, 415, beacon.Problem{Reason: beacon.ReasonUnsupportedMediaType, Detail: "send text/plain or application/json"}, "")
 		return
 	}
+	if !c.admit(ctx, routeEvents, sites, origin) {
+		return
+	}
+	defer c.limiter.release()
 	body := ctx.PostBody()
 	c.m.bodyBytes.Add(float64(len(body)))
 
@@ -210,6 +214,9 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 			}
 			c.problem(ctx, routeEvents, 503, p, allow)
 			ctx.Response.Header.Set("Retry-After", "5")
+			if allow != "" {
+				ctx.Response.Header.Set("Access-Control-Expose-Headers", "Retry-After")
+			}
 			return
 		}
 		c.m.eventsAccepted.Add(float64(res.Accepted))
@@ -236,6 +243,37 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 	default:
 		c.noContent(ctx, routeEvents, allow)
 	}
+}
+
+// admit takes a request slot (waiting at most -collector.maxQueueDuration); without one it
+// sheds the request: an event batch gets 503 overloaded with Retry-After, its body never
+// decoded, and CORS for an origin some site allows, so the snippet can read the status and
+// Retry-After and back off; a pixel is only counted (its caller answers the GIF). Every shed
+// request is counted in beacon_requests_rejected_total{reason="overloaded"}.
+func (c *Collector) admit(ctx *fasthttp.RequestCtx, r route, sites *beacon.Sites, origin string) bool {
+	ok, waited := c.limiter.acquire()
+	if waited {
+		c.m.slotWaits.Inc()
+	}
+	if ok {
+		return true
+	}
+	if r != routeEvents {
+		c.m.rejected[beacon.ReasonOverloaded].Inc()
+		return false
+	}
+	allow := ""
+	if origin != "" && sites.AnyOriginAllowed(origin) {
+		allow = origin
+	}
+	c.problem(ctx, r, 503, beacon.Problem{Reason: beacon.ReasonOverloaded,
+		Detail: "the collector is at -collector.maxConcurrentRequests; retry after Retry-After seconds, with jitter"}, allow)
+	h := &ctx.Response.Header
+	h.Set("Retry-After", overloadRetryAfter)
+	if allow != "" {
+		h.Set("Access-Control-Expose-Headers", "Retry-After")
+	}
+	return false
 }
 
 func (c *Collector) noContent(ctx *fasthttp.RequestCtx, r route, allow string) {
@@ -292,6 +330,10 @@ func (c *Collector) handlePixel(ctx *fasthttp.RequestCtx) {
 		c.m.rejected[beacon.ReasonMethodNotAllowed].Inc()
 		return
 	}
+	if !c.admit(ctx, routePixel, nil, "") {
+		return // the deferred GIF: a pixel is never retried, so a 503 would only break the image
+	}
+	defer c.limiter.release()
 	sites := c.sites.Load()
 	rs := c.getReq()
 	defer c.putReq(rs)
