@@ -133,12 +133,18 @@ export function createTracker(o) {
   // until the collector took it, so a request cut by navigation, a network
   // failure or a 5xx/429 is retried with backoff, here or on the next page.
   // Bounded: past 20 batches the oldest go; a batch is tried at most 6 times.
-  let oq = bounded(20), rt = 0;
+  // After a refusal nothing is sent until the backoff ends (wait): at least the
+  // collector's Retry-After, jittered, so the browsers a spike refused come back
+  // spread out instead of together, and new batches queue behind the backoff.
+  let oq = bounded(20), rt = 0, wait = 0;
   try { oq = bounded(20, JSON.parse(get('_bcn_q')) || []); } catch (x) { /* corrupt: start empty */ }
   const fly = {};
   const saveQ = () => put('_bcn_q', oq.length ? JSON.stringify(oq) : null);
   const done = it => { const i = oq.indexOf(it); if (i >= 0) { oq.splice(i, 1); saveQ(); } };
-  const later = n => { clearTimeout(rt); rt = setTimeout(retry, Math.min(60000, 1000 << n)); };
+  const later = (n, ra) => {
+    const b = Math.min(60000, 1000 << n), ms = Math.max(Math.min(ra, 60) * 1000 || 0, b / 2) + Math.random() * b / 2;
+    if (now() + ms > wait) { wait = now() + ms; clearTimeout(rt); rt = setTimeout(() => { wait = 0; retry(); }, ms); }
+  };
   const retry = () => {
     if (granted && nav.onLine !== false) oq.filter(it => !fly[it.k]).forEach(it => send(it));
   };
@@ -148,6 +154,7 @@ export function createTracker(o) {
   // small bodies: all keepalive requests of a page share 64 KiB); the pixel is
   // the last resort for browsers with neither.
   const send = (it, unload) => {
+    if (!unload && now() < wait) return saveQ(); // queued behind the backoff: the pending retry sends it
     if (++it.n > 6) return done(it);
     saveQ();
     if (nav.onLine === false) return later(it.n);
@@ -157,8 +164,8 @@ export function createTracker(o) {
       const keepalive = b.length < 8192;
       fly[it.k] = keepalive ? 2 : 1;
       fetch(url, { method: 'POST', body: b, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } })
-        .then(r => r.status < 500 && r.status != 429, () => 0)
-        .then(ok => { delete fly[it.k]; ok ? done(it) : later(it.n); });
+        .then(r => r.status < 500 && r.status != 429 || [+r.headers.get('retry-after')], () => [0])
+        .then(ok => { delete fly[it.k]; ok === true ? done(it) : later(it.n, ok[0]); });
       return;
     }
     it.e.forEach(e => {
@@ -265,7 +272,7 @@ export function createTracker(o) {
   on(w, 'pageshow', e => { if (e.persisted) { off = 0; tick(); } });
   on(w, 'focus', tick);
   on(w, 'blur', tick);
-  on(w, 'online', retry);
+  on(w, 'online', () => { wait = 0; retry(); });
   setInterval(() => { try { engage(); } catch (x) { /* ignore */ } }, hb);
 
   // Scroll depth: bottom of the viewport as a share of the page, sent at milestones.

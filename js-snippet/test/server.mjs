@@ -39,11 +39,12 @@ export async function startServer({ links = {}, status = () => 204, viewerParent
         const chunks = [];
         for await (const c of req) chunks.push(c);
         const raw = Buffer.concat(chunks);
-        const st = status(raw);
+        // status may answer [code, headers], e.g. [503, { 'retry-after': '3' }].
+        const [st, headers] = [].concat(status(raw));
         let body;
         try { body = JSON.parse(raw.toString('utf8')); } catch { body = null; }
         batches.push({ at: Date.now(), bytes: raw.length, contentType: req.headers['content-type'], status: st, body });
-        res.writeHead(st, { 'access-control-allow-origin': req.headers.origin || '*' });
+        res.writeHead(st, { 'access-control-allow-origin': req.headers.origin || '*', 'access-control-expose-headers': 'Retry-After', ...headers });
         return res.end();
       }
       if (u.pathname === '/v1/p.gif') {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { startServer } from '../server.mjs';
 import { launch, until } from './helpers.mjs';
 
-let srv, br, fail = 0;
+let srv, br, fail = 0, spike = null;
 before(async () => {
-  srv = await startServer({ status: () => (fail-- > 0 ? 503 : 204) });
+  srv = await startServer({ status: raw => (spike ? spike(raw) : fail-- > 0 ? 503 : 204) });
   br = await launch();
 });
 after(async () => { await br?.close(); await srv?.close(); });
@@ -35,6 +35,60 @@ test('503 answers are retried with the same event ids', async () => {
   assert.ok(tries[2].body.sent_at > tries[0].body.sent_at, 'sent_at is the time of each try');
   assert.equal(await page.evaluate(() => localStorage.getItem('_bcn_q')), null, 'offline queue emptied');
   await page.close();
+});
+
+// A spike: the collector sheds the first try of every batch with 503 and
+// Retry-After, as it does past -collector.maxConcurrentRequests. The browsers it
+// refused must come back no sooner than Retry-After and spread out (jitter), not
+// together, and a page backing off must not send new batches meanwhile.
+test('a 503 spike does not become a storm: Retry-After, jittered backoff, new batches wait', async () => {
+  const pages = 10, retryAfter = 2;
+  const seen = new Set();
+  spike = raw => {
+    const b = JSON.parse(raw.toString('utf8'));
+    if (!b.events.some(e => /^spike-/.test(e.content_id || e.name || ''))) return 204;
+    const k = b.events[0].id;
+    if (seen.has(k)) return 204;
+    seen.add(k);
+    return [503, { 'retry-after': String(retryAfter) }];
+  };
+  try {
+    const n = srv.batches.length;
+    const tries = i => {
+      const mine = srv.batches.slice(n).filter(b => b.body?.events.some(e => e.content_id === `spike-${i}`));
+      return mine.length ? mine.filter(b => b.body.events[0].id === mine[0].body.events[0].id) : [];
+    };
+    const tabs = [];
+    for (let i = 0; i < pages; i++) {
+      const page = await br.ctx.newPage(); // cookieless: each tab its own queue (sessionStorage)
+      await page.goto(`${srv.base}/test/plain.html?content-id=spike-${i}&cookieless=1`);
+      tabs.push(page);
+      if (i === 0) {
+        // While tab 0 backs off, a new batch must wait for the backoff too.
+        await until('the first refusal', () => tries(0).length >= 1);
+        await tabs[0].evaluate(() => { window.beacon.track('spike-new'); window.beacon.flush(); });
+        assert.ok(Date.now() < tries(0)[0].at + retryAfter * 1000, 'the new batch came after the backoff: the test proves nothing');
+      }
+    }
+    await until('every tab delivered after one refusal', () => Array.from({ length: pages }, (_, i) => tries(i)).every(t => t.length === 2), 20000);
+    const delays = [];
+    for (let i = 0; i < pages; i++) {
+      const t = tries(i);
+      assert.deepEqual(t.map(b => b.status), [503, 204], `tab ${i}`);
+      delays.push(t[1].at - t[0].at);
+    }
+    const min = Math.min(...delays), max = Math.max(...delays);
+    assert.ok(min >= retryAfter * 1000 - 50, `a retry came before Retry-After: ${delays}`);
+    assert.ok(max <= retryAfter * 1000 + 1500, `a retry waited past Retry-After plus the jitter window: ${delays}`);
+    assert.ok(max - min >= 300, `retries not spread out (no jitter): ${delays}`);
+    const fresh = () => srv.batches.slice(n).filter(b => b.body?.events.some(e => e.name === 'spike-new'));
+    await until('the new batch after the backoff', () => fresh().some(b => b.status === 204), 10000);
+    assert.ok(fresh()[0].at >= tries(0)[0].at + retryAfter * 1000 - 50,
+      `a new batch was sent ${fresh()[0].at - tries(0)[0].at} ms after the refusal, inside the backoff`);
+    for (const p of tabs) await p.close();
+  } finally {
+    spike = null;
+  }
 });
 
 test('offline: batches wait in the bounded offline queue and go when online', async () => {

@@ -29,7 +29,7 @@ function install(href) {
     documentElement: { scrollHeight: 800 } };
   const replaced = [];
   const loc = { href, pathname: new URL(href).pathname, host: new URL(href).host };
-  w.fetch = (url, o) => { posts.push({ url, body: JSON.parse(o.body), keepalive: o.keepalive }); return Promise.resolve({ status: answer() }); };
+  w.fetch = (url, o) => { posts.push({ url, body: JSON.parse(o.body), keepalive: o.keepalive }); return Promise.resolve({ status: answer(), headers: new Headers() }); };
   const vals = { window: w, document: d, navigator: { onLine: true }, location: loc,
     history: { state: null, replaceState: (s, t, u) => { replaced.push(u); loc.href = new URL(u, loc.href).href; } }, fetch: w.fetch };
   for (const g of globals) Object.defineProperty(globalThis, g, { value: vals[g], configurable: true, writable: true });
@@ -97,13 +97,13 @@ test('retries: 503 and network errors are retried with backoff, 400 is not', asy
   answer = () => { const a = seq.length ? seq.shift() : 204; if (a === 'net') throw new TypeError('failed'); return a; };
   page.w.fetch = globalThis.fetch = (url, o) => {
     posts.push({ url, body: JSON.parse(o.body) });
-    try { return Promise.resolve({ status: answer() }); } catch (e) { return Promise.reject(e); }
+    try { return Promise.resolve({ status: answer(), headers: new Headers() }); } catch (e) { return Promise.reject(e); }
   };
   const t = createTracker({ site: 'demo', endpoint: 'https://c.example.com', flush: 1000 });
   advance(mock, 1000); await settle();                   // try 1: 503
   assert.equal(JSON.parse(page.w.localStorage.getItem('_bcn_q')).length, 1, 'kept for a retry');
-  advance(mock, 2000); await settle();                   // try 2 after 2 s: network error
-  advance(mock, 4000); await settle();                   // try 3 after 4 s: 204
+  advance(mock, 2000); await settle();                   // try 2 after 1-2 s (jittered): network error
+  advance(mock, 4000); await settle();                   // try 3 after 2-4 s: 204
   assert.deepEqual(posts.map(p => p.body.events[0].id), Array(3).fill(posts[0].body.events[0].id));
   assert.equal(page.w.localStorage.getItem('_bcn_q'), null, 'queue empty after 204');
   t.track('bad');
