@@ -144,6 +144,18 @@ func TestLoadFixedRate(t *testing.T) {
 	if p := res.Pct(0.9); p < 20*time.Millisecond {
 		t.Errorf("p90 %v below the server's 20ms", p)
 	}
+	// The 503s are answered at once, the 2xx after 20ms: the accepted requests' latencies
+	// are kept apart, and the timeline adds up to the totals.
+	if len(res.OKLat) != int(res.OK) || res.OKPct(0.01) < 20*time.Millisecond {
+		t.Errorf("%d accepted latencies for %d 2xx, their p1 %v (want >= 20ms)", len(res.OKLat), res.OK, res.OKPct(0.01))
+	}
+	var sum LoadSecond
+	for _, s := range res.Timeline {
+		sum.OK, sum.Shed, sum.Other, sum.NetErrors = sum.OK+s.OK, sum.Shed+s.Shed, sum.Other+s.Other, sum.NetErrors+s.NetErrors
+	}
+	if sum.OK != res.OK || sum.Shed != res.Status[503] || sum.Other != 0 || sum.NetErrors != res.NetErrors || len(res.Timeline) > 3 {
+		t.Errorf("timeline %+v sums to %+v; totals ok %d, 503 %d, net errors %d", res.Timeline, sum, res.OK, res.Status[503], res.NetErrors)
+	}
 }
 
 // TestLoadMaxRateStopsAtEvents: the closed-loop mode ends once enough events were accepted.

@@ -41,8 +41,19 @@ type LoadResult struct {
 	NetErrors int64           // timeouts, refused and reset connections
 	Events    int64           // events in 2xx requests
 	Lat       []time.Duration // sorted latencies of all completed requests
+	OKLat     []time.Duration // sorted latencies of the 2xx requests (accepted)
 	Late      int64           // fixed rate: requests sent more than 1s after their schedule
+	Start     time.Time       // when the run began
+	Timeline  []LoadSecond    // what completed in each second of the run, by when it completed
 }
+
+// LoadSecond counts what completed in one second of a run.
+type LoadSecond struct {
+	OK, Shed, Other, NetErrors int64 // 2xx, 503, any other status, network errors
+}
+
+// OKPct is the q-quantile of the accepted (2xx) requests' latencies.
+func (r *LoadResult) OKPct(q float64) time.Duration { return Quantile(r.OKLat, q) }
 
 // ReqPerSec is completed requests per second; OKPerSec counts only 2xx.
 func (r *LoadResult) ReqPerSec() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
@@ -75,12 +86,13 @@ func Quantile(sorted []time.Duration, q float64) time.Duration {
 }
 
 type workerStats struct {
-	lat       []time.Duration
-	status    map[int]int64
-	netErrors int64
-	events    int64
-	ok        int64
-	late      int64
+	lat, okLat []time.Duration
+	timeline   []LoadSecond
+	status     map[int]int64
+	netErrors  int64
+	events     int64
+	ok         int64
+	late       int64
 }
 
 // Load runs one load against cfg.Addr and returns what it measured.
@@ -159,8 +171,10 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 				req.SetBodyRaw(body)
 				err := client.DoTimeout(req, resp, cfg.Timeout)
 				done := time.Now()
+				sec := st.second(done.Sub(start))
 				if err != nil {
 					st.netErrors++
+					sec.NetErrors++
 					errs.Add(1)
 					continue
 				}
@@ -168,7 +182,16 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 				st.lat = append(st.lat, done.Sub(t0))
 				st.status[code]++
 				reqs.Add(1)
+				switch {
+				case code >= 200 && code < 300:
+					sec.OK++
+				case code == 503:
+					sec.Shed++
+				default:
+					sec.Other++
+				}
 				if code >= 200 && code < 300 {
+					st.okLat = append(st.okLat, done.Sub(t0))
 					st.ok++
 					st.events += int64(batch.Events)
 					if evts.Add(int64(batch.Events)) >= cfg.Events && cfg.Events > 0 {
@@ -208,9 +231,17 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	close(stopProgress)
 	<-progressDone
 
-	res := &LoadResult{Label: cfg.Label, Rate: cfg.Rate, Elapsed: elapsed, Status: map[int]int64{}}
+	res := &LoadResult{Label: cfg.Label, Rate: cfg.Rate, Elapsed: elapsed, Status: map[int]int64{}, Start: start}
 	for _, st := range stats {
 		res.Lat = append(res.Lat, st.lat...)
+		res.OKLat = append(res.OKLat, st.okLat...)
+		for i, s := range st.timeline {
+			for len(res.Timeline) <= i {
+				res.Timeline = append(res.Timeline, LoadSecond{})
+			}
+			t := &res.Timeline[i]
+			t.OK, t.Shed, t.Other, t.NetErrors = t.OK+s.OK, t.Shed+s.Shed, t.Other+s.Other, t.NetErrors+s.NetErrors
+		}
 		for c, n := range st.status {
 			res.Status[c] += n
 			res.Requests += n
@@ -221,7 +252,17 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 		res.Late += st.late
 	}
 	slices.Sort(res.Lat)
+	slices.Sort(res.OKLat)
 	return res, nil
+}
+
+// second returns the timeline entry of the second at d into the run.
+func (st *workerStats) second(d time.Duration) *LoadSecond {
+	i := max(0, int(d/time.Second))
+	for len(st.timeline) <= i {
+		st.timeline = append(st.timeline, LoadSecond{})
+	}
+	return &st.timeline[i]
 }
 
 // pace sends the scheduled time of every request at rate per second until ctx ends, then

@@ -81,9 +81,12 @@ func (s *rssSampler) maxBetween(from, to float64) float64 {
 	return m
 }
 
-// runOverload is scenario 6: the collector offered o.Overload times its measured
-// saturation (open loop, more connections than -collector.maxConcurrency), then the same
-// with Kafka gone so the spool fills to its limit; RSS sampled throughout.
+// runOverload is scenario 6: a spike. The collector's saturation is measured (max rate),
+// then it is offered half of it, o.Overload times it (more connections than a browser
+// population keeps open at once), and half again, back to back, with the goodput, the
+// accepted requests' latency, the 503s and connection errors counted second by second, the
+// collector's CPU read from /proc and its RSS sampled throughout; then the saturation rate with
+// Kafka gone, so the spool fills to its limit.
 func runOverload(ctx context.Context, o *Options, r *Report) error {
 	s, err := NewStack(o)
 	if err != nil {
@@ -98,9 +101,11 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	const maxConc, spoolMax = 1024, 128
-	coll, collP, err := s.StartCollector(brokers, sitesPath, fmt.Sprintf("-collector.maxConcurrency=%d", maxConc),
-		fmt.Sprintf("-collector.spoolMaxSize=%dMiB", spoolMax))
+	// Default request limit (-collector.maxConcurrentRequests) and connection limit: the
+	// spike's connections stay under -collector.maxConcurrency, so shedding is the request
+	// limiter's 503 overloaded, not refused connections.
+	const spoolMax, conns = 128, 4096
+	coll, collP, err := s.StartCollector(brokers, sitesPath, fmt.Sprintf("-collector.spoolMaxSize=%dMiB", spoolMax))
 	if err != nil {
 		return err
 	}
@@ -117,16 +122,44 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	r.Raw = append(r.Raw, sat.String())
-	t1 := mark()
-	rate := o.Overload * sat.OKPerSec()
-	conns := 4 * maxConc
-	over, err := Load(ctx, LoadConfig{Addr: coll, Rate: rate, Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
-		Label: fmt.Sprintf("%.0fx overload", o.Overload)})
+	phase := func(label string, rate float64, d time.Duration) (*LoadResult, time.Duration, error) {
+		cpu := startCPU(collP.Pid())
+		res, err := Load(ctx, LoadConfig{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
+		if err != nil {
+			return nil, 0, err
+		}
+		r.Raw = append(r.Raw, res.String())
+		return res, cpu.used()[0], nil
+	}
+	half, rate := 0.5*sat.OKPerSec(), o.Overload*sat.OKPerSec()
+	side := max(o.Duration/2, 3*time.Second)
+	// Settle first: the shipper ships the saturation run's backlog, the new connections open.
+	if _, err := Load(ctx, LoadConfig{Addr: coll, Rate: half, Duration: 3 * time.Second, Conns: conns, Mix: mix, Progress: o.Log, Label: "settle (0.5x)"}); err != nil {
+		return err
+	}
+	before, beforeCPU, err := phase("before the spike (0.5x)", half, side)
 	if err != nil {
 		return err
 	}
-	r.Raw = append(r.Raw, over.String())
+	t1 := mark()
+	spike, spikeCPU, err := phase(fmt.Sprintf("spike (%.0fx)", o.Overload), rate, o.Duration)
+	if err != nil {
+		return err
+	}
 	t2 := mark()
+	after, _, err := phase("after the spike (0.5x)", half, max(side, 6*time.Second))
+	if err != nil {
+		return err
+	}
+	t3 := mark()
+	// Recovery: the first second after the spike from which every request was accepted.
+	recovered := -1
+	for i := len(after.Timeline) - 1; i >= 0; i-- {
+		if s := after.Timeline[i]; s.Shed+s.Other+s.NetErrors > 0 {
+			break
+		}
+		recovered = i
+	}
 	// Kafka away: requests go to the spool until it is full, then 503 spool_full.
 	if err := s.Stop(kafkaP); err != nil {
 		return err
@@ -137,8 +170,9 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	r.Raw = append(r.Raw, away.String())
-	t3 := mark()
+	t4 := mark()
 	spoolFull := scrape(coll, `beacon_requests_rejected_total{reason="spool_full"}`)
+	overloaded := scrape(coll, `beacon_requests_rejected_total{reason="overloaded"}`)
 	spoolRatio := scrape(coll, "beacon_spool_fullness_ratio")
 	spooled := scrape(coll, "beacon_spool_messages_total")
 	rss.Stop()
@@ -146,38 +180,73 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		return fmt.Errorf("the collector exited under overload; its log:\n%s", collP.tail())
 	}
 	base := rss.maxBetween(0, t1)
-	half := t1 + (t2-t1)/2
-	firstHalf, secondHalf := rss.maxBetween(t1, half), rss.maxBetween(half, t2)
-	awayMax := rss.maxBetween(t2, t3+1)
+	mid := t1 + (t2-t1)/2
+	firstHalf, secondHalf := rss.maxBetween(t1, mid), rss.maxBetween(mid, t2)
+	awayMax := rss.maxBetween(t3, t4+1)
 	bounded := secondHalf <= firstHalf*1.25+16
+	goodput := spike.OKPerSec()
+	p99Half, p99Spike := before.OKPct(0.99), spike.OKPct(0.99)
+	recoveredIn := "not within the run"
+	if recovered >= 0 {
+		recoveredIn = fmt.Sprintf("%d s", recovered)
+	}
 	r.Rows = append(r.Rows,
 		Row{"saturation (max rate, 2xx requests/s)", Num(sat.OKPerSec()), "", "", "", ""},
-		Row{fmt.Sprintf("offered at %.0fx (requests/s, %d connections > maxConcurrency %d)", o.Overload, conns, maxConc), Num(rate), "", "", "", ""},
-		Row{"2xx requests/s under overload (goodput)", Num(over.OKPerSec()), Num(sat.OKPerSec()), Ratio(over.OKPerSec(), sat.OKPerSec()), "", ""},
-		Row{"503 answers under overload (shed)", Num(float64(over.Status[503])), "", "", "> 0", Verdict(over.Status[503] > 0)},
-		Row{"connection errors under overload", Num(float64(over.NetErrors)), "", "", "", ""},
-		Row{"collector RSS: at saturation / overload 1st half / 2nd half (MiB)", fmt.Sprintf("%.0f / %.0f / %.0f", base, firstHalf, secondHalf),
+		Row{fmt.Sprintf("offered in the spike (requests/s, %.0fx, %d connections)", o.Overload, conns), Num(rate), "", "", "", ""},
+		Row{"2xx requests/s in the spike (goodput)", Num(goodput), Num(sat.OKPerSec()), Ratio(goodput, sat.OKPerSec()), ">= 0.8x", Verdict(goodput >= 0.8*sat.OKPerSec())},
+		Row{"p99 of the accepted (2xx) requests: in the spike / at half of saturation before it", Ms(p99Spike), Ms(p99Half), Ratio(float64(p99Spike), float64(p99Half)),
+			"<= 3x", Verdict(p99Spike <= 3*p99Half)},
+		Row{"503 answers in the spike (shed) / counted overloaded by the collector (whole run)", fmt.Sprintf("%s / %s", Num(float64(spike.Status[503])), Num(overloaded)), "", "", "", ""},
+		Row{"connection errors / other non-2xx in the spike", fmt.Sprintf("%s / %s", Num(float64(spike.NetErrors)), Num(float64(spike.Requests-spike.OK-spike.Status[503]))), "", "", "", ""},
+		Row{"collector CPU per accepted request (us, /proc): in the spike / at half of saturation", fmt.Sprintf("%.1f", perReq(spikeCPU, spike.OK)), fmt.Sprintf("%.1f", perReq(beforeCPU, before.OK)),
+			Ratio(perReq(spikeCPU, spike.OK), perReq(beforeCPU, before.OK)), "", ""},
+		Row{"collector RSS: at saturation / spike 1st half / 2nd half (MiB)", fmt.Sprintf("%.0f / %.0f / %.0f", base, firstHalf, secondHalf),
 			"", "", "flat (2nd half <= 1.25x 1st + 16)", Verdict(bounded)},
+		Row{"recovery: from the spike's end to the first second from which every request got a 2xx", recoveredIn, "", "", "<= 5 s", Verdict(recovered >= 0 && recovered <= 5)},
 		Row{fmt.Sprintf("Kafka away: 2xx (spooled) / 503 answers, spool limit %d MiB", spoolMax), fmt.Sprintf("%s / %s", Num(float64(away.OK)), Num(float64(away.Status[503]))),
 			"", "", "503 once full", Verdict(away.Status[503] > 0)},
 		Row{"Kafka away: events spooled / spool fullness at the end / 503 spool_full counted by the collector",
 			fmt.Sprintf("%s / %.2f / %s", Num(spooled), spoolRatio, Num(spoolFull)), "", "", "", ""},
 		Row{"Kafka away: collector max RSS (MiB)", fmt.Sprintf("%.0f", awayMax), "", "", "bounded", ""},
 	)
-	abs, rel := o.plotPath("overload-rss.svg")
+	// Second by second through the spike: what the load generator got back.
+	var okS, shedS, errS Series
+	okS.Name, shedS.Name, errS.Name = "2xx/s", "503/s", "connection errors and other non-2xx/s"
+	for _, ph := range []*LoadResult{before, spike, after} {
+		off := ph.Start.Sub(start).Seconds()
+		for i, sec := range ph.Timeline {
+			x := off + float64(i) + 0.5
+			okS.X, okS.Y = append(okS.X, x), append(okS.Y, float64(sec.OK))
+			shedS.X, shedS.Y = append(shedS.X, x), append(shedS.Y, float64(sec.Shed))
+			errS.X, errS.Y = append(errS.X, x), append(errS.Y, float64(sec.NetErrors+sec.Other))
+		}
+	}
+	abs, rel := o.plotPath("overload-timeline.svg")
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return err
 	}
-	pl := &Plot{Title: "Collector RSS: saturation, overload, then Kafka away", XLabel: fmt.Sprintf("seconds (overload from %.0f s, Kafka away from %.0f s)", t1, t2),
+	tl := &Plot{Title: fmt.Sprintf("A %.0fx spike: answers per second (saturation %s/s)", o.Overload, Num(sat.OKPerSec())),
+		XLabel: fmt.Sprintf("seconds (0.5x from %.0f s, spike %.0f-%.0f s, 0.5x until %.0f s)", before.Start.Sub(start).Seconds(), t1, t2, t3),
+		YLabel: "requests/s", Series: []Series{okS, shedS, errS}}
+	if err := tl.WriteSVG(abs); err != nil {
+		return err
+	}
+	r.Plots = append(r.Plots, rel)
+	abs, rel = o.plotPath("overload-rss.svg")
+	pl := &Plot{Title: "Collector RSS: saturation, spike, recovery, then Kafka away", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
 		YLabel: "RSS (MiB)", Series: []Series{{Name: "collector RSS", X: rss.t, Y: rss.v}}}
 	if err := pl.WriteSVG(abs); err != nil {
 		return err
 	}
 	r.Plots = append(r.Plots, rel)
-	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (`-kafka.syncWrites=false`) and `beacon collector -collector.maxConcurrency=%d "+
-		"-collector.spoolMaxSize=%dMiB`. Saturation is a 5 s max-rate run (%d connections); then %s open-loop at %.0fx that rate with %d "+
-		"connections (so the concurrency limit must shed), then Kafka is stopped and the saturation rate is offered for %s (requests go to the "+
-		"disk spool until it is full, then 503 spool_full). RSS is read from /proc every 250 ms.",
-		maxConc, spoolMax, o.Conns, o.Duration, o.Overload, conns, o.Duration))
+	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (`-kafka.syncWrites=false`) and `beacon collector -collector.spoolMaxSize=%dMiB` with its default "+
+		"request limit (-collector.maxConcurrentRequests: 64 per CPU, -collector.maxQueueDuration 10ms) and connection limit (10,000). Saturation is a 5 s "+
+		"max-rate run (%d connections). Then, open loop with %d connections, after 3 s at half of saturation to settle (not counted): %s at half of saturation, %s at %.0fx saturation (the spike), %s at half "+
+		"again (recovery), back to back; latency counts from each request's scheduled time. Goodput and the accepted requests' p99 are the 2xx "+
+		"answers only. CPU per accepted request is the collector's user+system time from /proc over a phase divided by its 2xx answers. Then Kafka "+
+		"is stopped and the saturation rate is offered for %s (requests go to the disk spool until it is full, then 503 spool_full). RSS is read "+
+		"from /proc every 250 ms. Each phase's load generator waits for its requests in flight before the next begins, so the recovery phase starts "+
+		"without the spike's backlog on the client side.",
+		spoolMax, o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), o.Duration))
 	return nil
 }
