@@ -78,14 +78,20 @@ type Config struct {
 	MaxConcurrency int
 	// MaxConcurrentRequests bounds the requests doing work at once (/v1/events batches and
 	// pixels: decode, validate, spool; with ack=kafka also the wait for Kafka), not the
-	// connections: idle keep-alives hold no slot. A request that finds every slot taken waits
-	// up to MaxQueueDuration, then gets 503 overloaded with Retry-After before its body is
+	// connections: idle keep-alives hold no slot. A request that finds every slot taken
+	// queues for one (see MaxQueuedRequests, MaxQueueDuration); a request the queue has no
+	// room for, or whose wait ends, gets 503 overloaded with Retry-After before its body is
 	// decoded (a pixel still gets its GIF), counted in
-	// beacon_requests_rejected_total{reason="overloaded"}. 0 (default) = 64 per CPU
+	// beacon_requests_rejected_total{reason="overloaded"}. 0 (default) = 32 per CPU
 	// (GOMAXPROCS) with ack spool, 512 per CPU with ack kafka; -1 = no limit.
 	MaxConcurrentRequests int
-	// MaxQueueDuration bounds a request's wait for a MaxConcurrentRequests slot; default 10ms
-	// (DefaultMaxQueueDuration), short so that accepted requests stay fast under a spike.
+	// MaxQueuedRequests bounds the requests queued for a MaxConcurrentRequests slot; more
+	// are shed at once. It is what bounds an accepted request's wait under a spike. 0
+	// (default) = as many as there are slots; -1 = none (shed as soon as every slot is taken).
+	MaxQueuedRequests int
+	// MaxQueueDuration bounds a queued request's wait for a slot; default 1s
+	// (DefaultMaxQueueDuration). It matters when slots are held long (a stalled disk,
+	// ack=kafka with Kafka slow); under a spike MaxQueuedRequests bounds the wait.
 	MaxQueueDuration time.Duration
 	// MaxConnsPerIP bounds the connections open at once from one client address (an IPv4
 	// address, or an IPv6 /64: one host holds a whole /64), so one client cannot hold every
@@ -211,6 +217,9 @@ func (c Config) Validate() error {
 	if c.MaxConcurrentRequests < -1 {
 		return errors.New("-collector.maxConcurrentRequests must be positive, 0 for the default, or -1 for no limit")
 	}
+	if c.MaxQueuedRequests < -1 {
+		return errors.New("-collector.maxQueuedRequests must be positive, 0 for the default, or -1 for none")
+	}
 	for _, v := range [...]struct {
 		name string
 		neg  bool
@@ -312,7 +321,8 @@ func New(cfg Config) (*Collector, error) {
 		return t
 	}
 	c.reqs.New = func() any { return &reqState{shipped: make(chan struct{}, 1)} }
-	c.limiter = newRequestLimiter(maxConcurrentRequests(cfg.MaxConcurrentRequests, cfg.Ack), cfg.MaxQueueDuration, &c.timers)
+	slots := maxConcurrentRequests(cfg.MaxConcurrentRequests, cfg.Ack)
+	c.limiter = newRequestLimiter(slots, maxQueuedRequests(cfg.MaxQueuedRequests, slots), cfg.MaxQueueDuration, &c.timers)
 	c.server = &fasthttp.Server{
 		Handler:            c.handle,
 		ErrorHandler:       c.handleError,

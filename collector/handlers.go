@@ -245,7 +245,7 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// admit takes a request slot (waiting at most -collector.maxQueueDuration); without one it
+// admit takes a request slot, queueing for one if the queue has room; without one it
 // sheds the request: an event batch gets 503 overloaded with Retry-After, its body never
 // decoded, and CORS for an origin some site allows, so the snippet can read the status and
 // Retry-After and back off; a pixel is only counted (its caller answers the GIF). Every shed
@@ -267,7 +267,7 @@ func (c *Collector) admit(ctx *fasthttp.RequestCtx, r route, sites *beacon.Sites
 		allow = origin
 	}
 	c.problem(ctx, r, 503, beacon.Problem{Reason: beacon.ReasonOverloaded,
-		Detail: "the collector is at -collector.maxConcurrentRequests; retry after Retry-After seconds, with jitter"}, allow)
+		Detail: "the collector is at -collector.maxConcurrentRequests and its queue is full; retry after Retry-After seconds, with jitter"}, allow)
 	h := &ctx.Response.Header
 	h.Set("Retry-After", overloadRetryAfter)
 	if allow != "" {

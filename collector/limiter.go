@@ -3,21 +3,24 @@ package collector
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Default request limits (Config.MaxConcurrentRequests, MaxQueueDuration).
+// Default request limits (Config.MaxConcurrentRequests, MaxQueuedRequests,
+// MaxQueueDuration).
 const (
-	// slotsPerCPUSpool: with ack=spool a request is CPU work plus a write(2); 64 per CPU
-	// keeps the cores busy through the spool's group writes while bounding the queue in
-	// front of them to a few milliseconds of work.
-	slotsPerCPUSpool = 64
+	// slotsPerCPUSpool: with ack=spool a request is CPU work plus a write(2); 32 per CPU
+	// keeps the cores busy through the spool's group writes while each request shares them
+	// with few others, so it stays fast.
+	slotsPerCPUSpool = 32
 	// slotsPerCPUKafka: with ack=kafka a request also waits for the shipper's Kafka write
 	// (milliseconds, Little's law), holding its slot meanwhile.
 	slotsPerCPUKafka = 512
-	// DefaultMaxQueueDuration is how long a request waits for a slot before it is shed:
-	// short, so that the requests accepted during a spike stay fast.
-	DefaultMaxQueueDuration = 10 * time.Millisecond
+	// DefaultMaxQueueDuration bounds a queued request's wait for a slot. Under a spike the
+	// queue's length (MaxQueuedRequests) is what bounds the wait; this is the bound when
+	// slots are held long (a stalled disk, ack=kafka with Kafka slow).
+	DefaultMaxQueueDuration = time.Second
 	// overloadRetryAfter is the Retry-After of a shed request, in seconds; the snippet adds
 	// its own jitter and backoff on top.
 	overloadRetryAfter = "1"
@@ -38,27 +41,45 @@ func maxConcurrentRequests(n int, ack string) int {
 	}
 }
 
-// requestLimiter bounds the requests doing work (decode, validate, spool) at once, not the
-// connections: idle keep-alive connections hold no slot. A request that finds every slot
-// taken waits up to wait for one; then it is shed with a cheap 503 before its body is
-// decoded. Under a spike the collector keeps serving what its cores can finish, and every
-// other request costs it only a parsed header.
-type requestLimiter struct {
-	slots  chan struct{} // nil: no limit
-	wait   time.Duration
-	timers *sync.Pool // of stopped *time.Timer
+// maxQueuedRequests resolves Config.MaxQueuedRequests for slots: 0 is as many as there are
+// slots, -1 none.
+func maxQueuedRequests(n, slots int) int {
+	switch {
+	case n < 0:
+		return 0
+	case n > 0:
+		return n
+	default:
+		return slots
+	}
 }
 
-func newRequestLimiter(n int, wait time.Duration, timers *sync.Pool) *requestLimiter {
-	l := &requestLimiter{wait: wait, timers: timers}
-	if n > 0 {
-		l.slots = make(chan struct{}, n)
+// requestLimiter bounds the requests doing work (decode, validate, spool) at once, not the
+// connections: idle keep-alive connections hold no slot. A request that finds every slot
+// taken queues for one, if fewer than queue others are queued, for at most wait; otherwise,
+// or when the wait ends, it is shed with a cheap 503 before its body is decoded. The queue
+// is bounded by its length rather than by a short wait, so that a process that is not
+// scheduled for a while (a busy host, a GC pause) does not shed every request it holds
+// when it runs again, and under a spike an accepted request waits for at most
+// slots+queue requests ahead of it, whatever the spike's size.
+type requestLimiter struct {
+	slots   chan struct{} // nil: no limit
+	queue   int64
+	waiting atomic.Int64
+	wait    time.Duration
+	timers  *sync.Pool // of stopped *time.Timer
+}
+
+func newRequestLimiter(slots, queue int, wait time.Duration, timers *sync.Pool) *requestLimiter {
+	l := &requestLimiter{queue: int64(queue), wait: wait, timers: timers}
+	if slots > 0 {
+		l.slots = make(chan struct{}, slots)
 	}
 	return l
 }
 
-// acquire takes a slot, waiting at most l.wait; waited says whether every slot was taken at
-// first. When ok, release must follow.
+// acquire takes a slot, queueing for one if the queue has room; waited says whether it
+// queued. When ok, release must follow.
 func (l *requestLimiter) acquire() (ok, waited bool) {
 	if l.slots == nil {
 		return true, false
@@ -68,9 +89,13 @@ func (l *requestLimiter) acquire() (ok, waited bool) {
 		return true, false
 	default:
 	}
-	if l.wait <= 0 {
-		return false, true
+	if l.wait <= 0 || l.waiting.Add(1) > l.queue {
+		if l.wait > 0 {
+			l.waiting.Add(-1)
+		}
+		return false, false
 	}
+	defer l.waiting.Add(-1)
 	t := l.timers.Get().(*time.Timer)
 	t.Reset(l.wait)
 	select {

@@ -23,15 +23,14 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// Forced overload: one request slot, held by a slow request (ack=kafka against a broker
-// that never answers keeps it for -collector.kafkaTimeout). A batch arriving meanwhile waits
-// -collector.maxQueueDuration, then gets a cheap 503 overloaded with Retry-After, its body
-// never decoded or spooled; a pixel still gets its GIF. Once the slot is free the collector
-// accepts again.
+// Forced overload: one request slot and no queue, the slot held by a slow request (ack=kafka
+// against a broker that never answers keeps it for -collector.kafkaTimeout). A batch arriving
+// meanwhile gets a cheap 503 overloaded with Retry-After at once, its body never decoded or
+// spooled; a pixel still gets its GIF. Once the slot is free the collector accepts again.
 func TestOverloadIsShedThenAccepted(t *testing.T) {
 	const kafkaWait = 1500 * time.Millisecond
 	c := startCollector(t, Config{Ack: AckKafka, Brokers: []string{blackHoleBroker(t)}, KafkaTimeout: kafkaWait,
-		MaxConcurrentRequests: 1, MaxQueueDuration: 20 * time.Millisecond, ShutdownTimeout: time.Second})
+		MaxConcurrentRequests: 1, MaxQueuedRequests: -1, ShutdownTimeout: time.Second})
 	body := readExample(t)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -41,7 +40,9 @@ func TestOverloadIsShedThenAccepted(t *testing.T) {
 		resp, _ := do(t, "POST", c.url+"/v1/events", body)
 		slowStatus = resp.StatusCode
 	}()
-	eventually(t, 5*time.Second, "the slow request never took the slot", func() bool { return c.limiter.fullness() == 1 })
+	eventually(t, 5*time.Second, "the slow request never reached its wait for Kafka, holding the slot", func() bool {
+		return c.limiter.fullness() == 1 && testutil.ToFloat64(c.m.spoolMessages) == 8
+	})
 
 	t0 := time.Now()
 	resp, b := do(t, "POST", c.url+"/v1/events", body, "Origin", "http://localhost:3000")
@@ -53,7 +54,7 @@ func TestOverloadIsShedThenAccepted(t *testing.T) {
 		t.Fatalf("the snippet cannot read the shed answer: %v", resp.Header)
 	}
 	if took >= kafkaWait/2 {
-		t.Fatalf("shed after %v: it waited for the slow request instead of -collector.maxQueueDuration", took)
+		t.Fatalf("shed after %v: it waited for the slow request though the queue has no place", took)
 	}
 	resp, b = do(t, "GET", c.url+"/v1/p.gif?site=demo&cid=doc-1&ct=document", nil)
 	if resp.StatusCode != 200 || !bytes.Equal(b, transparentGIF) {
@@ -62,8 +63,8 @@ func TestOverloadIsShedThenAccepted(t *testing.T) {
 	if got := testutil.ToFloat64(c.m.rejected[beacon.ReasonOverloaded]); got != 2 {
 		t.Fatalf("beacon_requests_rejected_total{reason=overloaded} = %v, want 2 (the batch and the pixel)", got)
 	}
-	if got := testutil.ToFloat64(c.m.slotWaits); got != 2 {
-		t.Fatalf("beacon_request_slot_waits_total = %v, want 2", got)
+	if got := testutil.ToFloat64(c.m.slotWaits); got != 0 {
+		t.Fatalf("beacon_request_slot_waits_total = %v, want 0: no queue", got)
 	}
 	if got := testutil.ToFloat64(c.m.spoolMessages); got != 8 {
 		t.Fatalf("%v messages spooled, want only the slow request's 8: shed requests must not be processed", got)
@@ -82,11 +83,12 @@ func TestOverloadIsShedThenAccepted(t *testing.T) {
 	}
 }
 
-// A request that finds every slot taken gets one freed within -collector.maxQueueDuration;
-// with no wait it is refused at once; -1 removes the limit.
-func TestRequestLimiterWaitsBoundedly(t *testing.T) {
+// A request that finds every slot taken queues for one if the queue has room, and gets one
+// freed within -collector.maxQueueDuration; with the queue full it is refused at once, and a
+// queued request whose wait ends is refused too.
+func TestRequestLimiterQueue(t *testing.T) {
 	c := startCollector(t, Config{})
-	l := newRequestLimiter(1, 10*time.Second, &c.timers)
+	l := newRequestLimiter(1, 1, 10*time.Second, &c.timers)
 	if ok, waited := l.acquire(); !ok || waited {
 		t.Fatalf("free slot: ok %v waited %v", ok, waited)
 	}
@@ -95,19 +97,32 @@ func TestRequestLimiterWaitsBoundedly(t *testing.T) {
 		ok, _ := l.acquire()
 		got <- ok
 	}()
+	eventually(t, 5*time.Second, "the second request never queued", func() bool { return l.waiting.Load() == 1 })
+	if ok, waited := l.acquire(); ok || waited {
+		t.Fatalf("queue full: ok %v waited %v; want refused at once", ok, waited)
+	}
 	l.release()
 	select {
 	case ok := <-got:
 		if !ok {
-			t.Fatal("the waiting request got no slot though one was freed")
+			t.Fatal("the queued request got no slot though one was freed")
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the waiting request was not given the freed slot")
+		t.Fatal("the queued request was not given the freed slot")
 	}
-	l = newRequestLimiter(1, 0, &c.timers)
+	l = newRequestLimiter(1, 1, 20*time.Millisecond, &c.timers)
 	l.acquire()
 	if ok, waited := l.acquire(); ok || !waited {
-		t.Fatalf("no wait allowed, slot taken: ok %v waited %v; want refused", ok, waited)
+		t.Fatalf("slot held past -collector.maxQueueDuration: ok %v waited %v; want refused after queueing", ok, waited)
+	}
+	if l.waiting.Load() != 0 {
+		t.Fatalf("%d still counted as queued", l.waiting.Load())
+	}
+	if q := maxQueuedRequests(0, 64); q != 64 {
+		t.Fatalf("default queue for 64 slots: %d", q)
+	}
+	if q := maxQueuedRequests(-1, 64); q != 0 {
+		t.Fatalf("-1 queue: %d", q)
 	}
 	if n := maxConcurrentRequests(-1, AckSpool); n != 0 {
 		t.Fatalf("-1 gave a limit of %d", n)
@@ -117,6 +132,9 @@ func TestRequestLimiterWaitsBoundedly(t *testing.T) {
 	}
 	if err := (Config{SitesFile: "x", MaxConcurrentRequests: -2}).Validate(); err == nil || !strings.Contains(err.Error(), "-collector.maxConcurrentRequests") {
 		t.Fatalf("maxConcurrentRequests -2: %v", err)
+	}
+	if err := (Config{SitesFile: "x", MaxQueuedRequests: -2}).Validate(); err == nil || !strings.Contains(err.Error(), "-collector.maxQueuedRequests") {
+		t.Fatalf("maxQueuedRequests -2: %v", err)
 	}
 	if err := (Config{SitesFile: "x", MaxQueueDuration: -time.Second}).Validate(); err == nil || !strings.Contains(err.Error(), "-collector.maxQueueDuration") {
 		t.Fatalf("negative maxQueueDuration: %v", err)

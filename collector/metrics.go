@@ -94,7 +94,7 @@ func newMetrics(c *Collector) *metrics {
 	m.spoolMessages = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_messages_total", Help: "Messages written to the disk spool."})
 	m.spoolReplayed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_replayed_messages_total", Help: "Messages shipped from the spool to Kafka (every event passes the spool)."})
 	m.perIPRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_connections_per_ip_refused_total", Help: "Connections refused with 429 because their client (IPv4 address or IPv6 /64) already had -collector.maxConnsPerIP open."})
-	m.slotWaits = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_request_slot_waits_total", Help: "Requests that found every -collector.maxConcurrentRequests slot taken and waited (at most -collector.maxQueueDuration); those that got none are in beacon_requests_rejected_total{reason=\"overloaded\"}."})
+	m.slotWaits = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_request_slot_waits_total", Help: "Requests that found every -collector.maxConcurrentRequests slot taken and queued for one (at most -collector.maxQueuedRequests at once, each at most -collector.maxQueueDuration); those shed are in beacon_requests_rejected_total{reason=\"overloaded\"}."})
 	m.spoolErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_spool_errors_total", Help: "Spool write failures other than full (disk errors)."})
 	reg.MustRegister(m.eventsAccepted, m.bodyBytes, m.inflight, m.ackTimeouts, m.kafkaLatency, m.kafkaErrors, m.kafkaMessages,
 		m.spoolAppends, m.spoolMessages, m.spoolReplayed, m.spoolErrors, m.perIPRefused, m.slotWaits)
@@ -113,7 +113,7 @@ func newMetrics(c *Collector) *metrics {
 			func() float64 { return float64(c.spool.Corrupt()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_concurrency_fullness_ratio", Help: "Open connections (idle keep-alives included) over -collector.maxConcurrency; at 1 new connections are refused (beacon_connections_rejected_total)."},
 			func() float64 { return float64(c.server.GetOpenConnectionsCount()) / float64(c.cfg.MaxConcurrency) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_request_slots_fullness_ratio", Help: "Requests doing work over -collector.maxConcurrentRequests; at 1 new requests wait up to -collector.maxQueueDuration, then are shed with 503 overloaded."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_request_slots_fullness_ratio", Help: "Requests doing work over -collector.maxConcurrentRequests; at 1 new requests queue (-collector.maxQueuedRequests) or are shed with 503 overloaded."},
 			func() float64 { return c.limiter.fullness() }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_previous_secret_tokens_total", Help: "Partner tokens that verified only with their tenant's previous secret (links sent before a rotation); starts again at each site config reload. Drop the previous secret once it stops growing."},
 			func() float64 { return float64(c.Sites().PreviousSecretUses()) }),
