@@ -60,8 +60,11 @@ test('a 503 spike does not become a storm: Retry-After, jittered backoff, new ba
     };
     const tabs = [];
     for (let i = 0; i < pages; i++) {
-      const page = await br.ctx.newPage(); // cookieless: each tab its own queue (sessionStorage)
-      await page.goto(`${srv.base}/test/plain.html?content-id=spike-${i}&cookieless=1`);
+      // cookieless: each tab its own queue (sessionStorage). The page is at another origin
+      // than the collector, as on a partner's site: Retry-After is readable only because the
+      // collector exposes it (Access-Control-Expose-Headers).
+      const page = await br.ctx.newPage();
+      await page.goto(`${srv.base.replace('127.0.0.1', 'localhost')}/test/plain.html?content-id=spike-${i}&cookieless=1&endpoint=${srv.base}`);
       tabs.push(page);
       if (i === 0) {
         // While tab 0 backs off, a new batch must wait for the backoff too.
