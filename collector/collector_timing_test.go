@@ -1,13 +1,18 @@
 package collector
 
 import (
+	"io"
+	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -160,5 +165,56 @@ func reportRate(b *testing.B, events int, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.N*events)/b.Elapsed().Seconds(), "events/s")
 	if cpu := cpuTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N*events)/cpu.Seconds(), "events/cpu-s")
+	}
+}
+
+// BenchmarkShipper is the shipper alone: b.N requests' records (the example batch, 8
+// messages, visitor ids varied so they spread over the partitions) are spooled first, then
+// the shipper sends them all to the in-process broker in full batches. msgs/cpu-s divides by
+// the process's CPU time (the broker's included).
+func BenchmarkShipper(b *testing.B) {
+	k := testenv.NewKafka(b)
+	topic := k.Topic(b, 4)
+	dir := b.TempDir()
+	c, err := New(Config{SitesFile: writeSites(b, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{k.Addr}, Topic: topic,
+		SpoolSyncInterval: time.Hour, SpoolMaxBytes: 8 << 30, SpoolSegmentBytes: 64 << 20, ListenAddr: "127.0.0.1:0",
+		SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.ln.Close()
+	var w beacon.Work
+	in := beacon.Input{Body: readExample(b), Now: time.Now().UnixMilli()}
+	if res := w.Process(c.Sites(), &in); res.Accepted != 8 {
+		b.Fatalf("example batch: %+v", res)
+	}
+	key := w.Key
+	for i := range b.N {
+		key = strconv.AppendInt(w.Key[:0:0], int64(i), 10)
+		if _, err := c.spool.Append(key, w.Msgs, w.Ends); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.shipper.run()
+	}()
+	for !c.spool.Empty() {
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	c.shipper.finish(time.Second)
+	<-done
+	c.spool.Close()
+	msgs := float64(b.N * len(w.Ends))
+	b.ReportMetric(msgs/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(msgs/cpu.Seconds(), "msgs/cpu-s")
+	if n := histogramCount(b, c.m.kafkaLatency); n > 0 {
+		b.ReportMetric(testutil.ToFloat64(c.m.kafkaMessages)/n, "msgs/kafka-write")
 	}
 }
