@@ -10,6 +10,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +28,7 @@ func main() {
 	out := flag.String("out", "", "also write the results table (markdown) to this file")
 	budget := flag.Duration("budget", 14*time.Minute, "stop starting scenarios once the next one could end after this much time")
 	keep := flag.Bool("keep", false, "keep each scenario's directory (logs, data) for a post-mortem")
+	flag.BoolVar(&debug, "debug", false, "run the ingest and the collector with debug logging")
 	flag.Parse()
 
 	all := scenarios()
@@ -112,6 +115,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// debug turns on the parts' debug logs (-debug).
+var debug bool
 
 func fatalf(f string, args ...any) {
 	fmt.Fprintf(os.Stderr, "faults: "+f+"\n", args...)
@@ -351,6 +357,15 @@ func runScenario(root, bin, dir string, sc scenario) (r result) {
 		time.Sleep(2 * time.Second) // polling interval
 	}
 	r.drain = time.Since(drainStart)
+	if r.lost > 0 && !sc.negative {
+		// For the post-mortem: where the missing events wait (spool, partition lag,
+		// committed offsets, insert errors).
+		for name, u := range map[string]string{"ingest": "http://" + s.ingestMetrics + "/metrics", "collector": "http://" + s.collector + "/metrics"} {
+			if body, err := get(u); err == nil {
+				os.WriteFile(filepath.Join(dir, name+"-metrics.txt"), body, 0o644)
+			}
+		}
+	}
 	var counted int64
 	r.answerDoubled, counted, err = s.answersBeyondRaw()
 	switch {
@@ -411,6 +426,16 @@ func (s *stack) answersBeyondRaw() (excess, counted int64, err error) {
 	}
 	_, err = fmt.Sscan(out, &excess, &counted)
 	return excess, counted, err
+}
+
+func get(u string) ([]byte, error) {
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
 }
 
 var droppedRE = regexp.MustCompile(`repeated event ids left out of the batch.* count=(\d+)`)

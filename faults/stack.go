@@ -131,6 +131,10 @@ func newStack(root, bin, dir string) (*stack, error) {
 	s.ing = mk("ingest", httpOK("http://"+s.ingestMetrics+"/metrics"), "ingest",
 		"-ingest.brokers="+s.kafka, "-ingest.clickhouse.addr="+s.chNative, "-ingest.clickhouse.database=beacon",
 		"-ingest.group=beacon-ingest", "-ingest.metricsAddr="+s.ingestMetrics, "-ingest.watchdogInterval=5s")
+	if debug {
+		s.ing.args = append(s.ing.args, "-ingest.debug")
+		s.coll.args = append(s.coll.args, "-collector.debug")
+	}
 	return s, nil
 }
 
