@@ -615,6 +615,11 @@ func (p *partition) firstOffset(ctx context.Context) (int64, error) {
 		if err != nil {
 			continue
 		}
+		if d, ok := ctx.Deadline(); ok {
+			conn.SetDeadline(d)
+		} else {
+			conn.SetDeadline(time.Now().Add(cfg.SessionTimeout)) // a frozen broker does not hold the partition forever
+		}
 		first, ferr := conn.ReadFirstOffset()
 		conn.Close()
 		return first, ferr
