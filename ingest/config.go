@@ -88,7 +88,9 @@ type Config struct {
 	// re-sends and producer retries write close together; its memory is at most about 100 bytes per
 	// message of the window per owned partition, and a new owner of a partition first re-reads the window
 	// before its committed offset, so the same messages are dropped on every replay (see
-	// dedup.go). Negative: off. Default: 20000.
+	// dedup.go). Like BatchRows, keep it fixed: changing it (or turning it on or off) while
+	// an ingester has crashed mid-batch may double or lose that one batch's rows in the raw
+	// table. Negative: off. Default: 20000.
 	DedupWindow int
 	// RetryMin and RetryMax bound the backoff between retries of ClickHouse and Kafka
 	// writes. Default: 100ms and 5s.
