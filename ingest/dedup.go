@@ -21,10 +21,12 @@ import (
 // The rule is a function of the partition's log alone, never of what this process happens to
 // remember. That is what keeps the exactly-once effect: a batch [start, end) must be
 // byte-identical each time it is built, because the server recognises a repeated insert by
-// its token and the position of each block in it (the raw table is partitioned by month: a
-// batch spanning two months is two blocks, and so is every view's share of it), not by the
-// rows; a rebuilt batch with a row more or less could shift a block onto a key it does not
-// own, doubling one month's rows or dropping another's. The memory is lost on every restart and
+// keys derived from its token, one per block it writes (the raw table is partitioned by
+// month: a batch spanning two months is two blocks, and so is every view's share of it), not
+// by comparing rows. A rebuilt batch with a row more or less can have other blocks than the
+// first attempt: a block under a key the first attempt never wrote is inserted again
+// (TestRepeatsDroppedAndReplayedIdentically sees 50 rows doubled so), and after a partial
+// first insert a new block can fall on a key already written and be dropped. The memory is lost on every restart and
 // rebalance, so a new owner that resumes at the committed offset c first reads the window's
 // worth of messages before c ([c-DedupWindow, c), or from the log start) into memory without
 // inserting them, and only then builds batches: its memory at every offset is exactly the one
