@@ -82,6 +82,16 @@ type Config struct {
 	// (another ingester, or an operator's OPTIMIZE, does it). Default:
 	// schema.CompactInterval (10s).
 	CompactInterval time.Duration
+	// DedupWindow is how many messages back, per partition, the ingest looks for a message's
+	// event_id: a message whose id appears in one of the DedupWindow messages before it is
+	// not inserted (ingest_duplicates_dropped_total). It catches the repeats that spool
+	// re-sends and producer retries write close together; its memory is at most about 100 bytes per
+	// message of the window per owned partition, and a new owner of a partition first re-reads the window
+	// before its committed offset, so the same messages are dropped on every replay (see
+	// dedup.go). Like BatchRows, keep it fixed: changing it (or turning it on or off) while
+	// an ingester has crashed mid-batch may double or lose that one batch's rows in the raw
+	// table. Negative: off. Default: 20000.
+	DedupWindow int
 	// RetryMin and RetryMax bound the backoff between retries of ClickHouse and Kafka
 	// writes. Default: 100ms and 5s.
 	RetryMin, RetryMax time.Duration
@@ -141,6 +151,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.WatchdogInterval == 0 {
 		out.WatchdogInterval = 30 * time.Second
+	}
+	if out.DedupWindow == 0 {
+		out.DedupWindow = 20000
 	}
 	if out.RetryMin == 0 {
 		out.RetryMin = 100 * time.Millisecond

@@ -256,6 +256,8 @@ type partition struct {
 
 	// Owned by the reading goroutine.
 	cuts map[int64]int64 // recorded batch ranges: start offset -> end offset
+	seen *seenIDs        // event ids of the last DedupWindow messages (dedup.go)
+	from int64           // messages before it only fill seen: they are committed
 	dec  decoder
 	row  row
 	b    *batch // the open batch, nil between batches
@@ -276,6 +278,7 @@ type batch struct {
 	record     bool   // end was chosen early: record it before inserting
 	cut        string // what ended it: rows, bytes or time
 	bytes      int
+	dropped    int // messages left out as repeats (dedup.go)
 	cols       columns
 	poison     []kafka.Message
 	reasons    []string
@@ -314,6 +317,25 @@ func (p *partition) run(ctx context.Context, committed int64) {
 	start := committed
 	if start < 0 {
 		start = kafka.FirstOffset
+	}
+	p.from = start
+	if cfg.DedupWindow > 0 {
+		p.seen = newSeenIDs(cfg.DedupWindow)
+		if committed > 0 {
+			// Re-read the window before the committed offset into seen, so this owner
+			// drops exactly what any earlier owner dropped (dedup.go). Not below the log
+			// start, which the reader would wait on forever.
+			first := int64(0)
+			ok := p.retry(ctx, "read the partition's first offset", func(error) string { return kindKafka }, func(ctx context.Context) error {
+				var err error
+				first, err = p.firstOffset(ctx)
+				return err
+			})
+			if !ok {
+				return
+			}
+			start = max(committed-int64(cfg.DedupWindow), first, 0)
+		}
 	}
 	if err := r.SetOffset(start); err != nil {
 		p.log.Error("cannot seek to the committed offset", "offset", committed, "err", err)
@@ -381,6 +403,13 @@ func (p *partition) read(ctx context.Context, r *kafka.Reader) {
 		}
 		backoff = cfg.RetryMin
 		p.lag.Set(float64(max(msg.HighWaterMark-msg.Offset-1, 0)))
+		if msg.Offset < p.from {
+			// Committed by an earlier owner: only its event id is wanted.
+			if p.dec.decode(msg.Value, &p.row) == nil {
+				p.seen.repeat(msg.Offset, p.row.eventID)
+			}
+			continue
+		}
 
 		if b := p.b; b != nil {
 			size := len(msg.Key) + len(msg.Value)
@@ -419,7 +448,7 @@ func (p *partition) begin(ctx context.Context, start int64) bool {
 		return false
 	}
 	n := int64(p.ing.cfg.BatchRows)
-	b.start, b.next, b.bytes, b.hwm, b.clocked = start, start, 0, 0, false
+	b.start, b.next, b.bytes, b.hwm, b.clocked, b.dropped = start, start, 0, 0, false, 0
 	b.end, b.recorded, b.record = (start/n+1)*n, false, false
 	if end, ok := p.cuts[start]; ok && end > start {
 		b.end, b.recorded = end, true
@@ -450,6 +479,10 @@ func (p *partition) add(msg *kafka.Message) {
 		b.poison = append(b.poison, *msg)
 		b.reasons = append(b.reasons, err.Error())
 		b.kinds = append(b.kinds, kind)
+		return
+	}
+	if p.seen.repeat(msg.Offset, p.row.eventID) {
+		b.dropped++
 		return
 	}
 	b.cols.append(&p.row)
@@ -564,8 +597,34 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 	}
 	p.committed.Set(float64(b.end))
 	m.waited.committed(p.id, b.start)
+	if b.dropped > 0 {
+		m.duplicates.Add(float64(b.dropped))
+		p.log.Info("repeated event ids left out of the batch", "count", b.dropped, "start", b.start, "end", b.end)
+	}
 	p.log.Debug("offset committed", "offset", b.end)
 	return true
+}
+
+// firstOffset reads the partition's log start offset from its leader.
+func (p *partition) firstOffset(ctx context.Context) (int64, error) {
+	cfg := &p.ing.cfg
+	var err error
+	for _, addr := range cfg.Brokers {
+		var conn *kafka.Conn
+		conn, err = p.ing.dialer.DialLeader(ctx, "tcp", addr, cfg.Topic, p.id)
+		if err != nil {
+			continue
+		}
+		if d, ok := ctx.Deadline(); ok {
+			conn.SetDeadline(d)
+		} else {
+			conn.SetDeadline(time.Now().Add(cfg.SessionTimeout)) // a frozen broker does not hold the partition forever
+		}
+		first, ferr := conn.ReadFirstOffset()
+		conn.Close()
+		return first, ferr
+	}
+	return 0, err
 }
 
 // batchToken names the offset range [start, end) of a partition; it is the batch's

@@ -19,6 +19,7 @@ type metrics struct {
 	assigned      prometheus.Gauge
 	topicParts    prometheus.Gauge
 	rejoins       *prometheus.CounterVec
+	duplicates    prometheus.Counter
 
 	refreshSeconds prometheus.Histogram
 	refreshDelay   prometheus.Histogram
@@ -68,6 +69,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		rejoins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ingest_rejoins_total", Help: "Times the watchdog made this ingester leave and rejoin the consumer group because a partition was consumed by no live member for two checks, by reason: unassigned (in no member's assignment), stalled (assigned to a member that does not consume it)."},
 			[]string{"reason"}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ingest_duplicates_dropped_total", Help: "Messages not inserted because their event_id appeared in one of the DedupWindow (default 20000) messages before them in their partition (spool re-sends, producer retries); counted when their batch is committed."}),
 		refreshSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "ingest_refresh_duration_seconds", Help: "Latency of one successful refresh of doc_viewer_rows (the finished rows document-views reads).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
@@ -96,7 +99,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.rows, m.batches, m.batchRows, m.batchBytes, m.insertSeconds,
-			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered, m.assigned, m.topicParts, m.rejoins,
+			m.insertErrors, m.dlq, m.lag, m.committed, m.buffered, m.assigned, m.topicParts, m.rejoins, m.duplicates,
 			m.refreshSeconds, m.refreshDelay, m.refreshErrors, m.compactSeconds, m.compactErrors, m.waited)
 	}
 	return m

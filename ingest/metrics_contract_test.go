@@ -49,6 +49,7 @@ func TestMetricsContract(t *testing.T) {
 		"ingest_compact_duration_seconds histogram table",
 		"ingest_compact_errors_total counter kind",
 		"ingest_dlq_messages_total counter kind",
+		"ingest_duplicates_dropped_total counter",
 		"ingest_insert_duration_seconds histogram",
 		"ingest_insert_errors_total counter kind",
 		"ingest_lag_seconds gauge partition",
