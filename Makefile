@@ -47,10 +47,10 @@ bench: build
 	$(MAKE) -C bench all
 
 # The fault-injection suite (faults/README.md): every part killed, stopped or frozen under load,
-# then lost and doubled events per scenario, recorded in RESULTS.md (last three runs). Run it
+# then lost and doubled events per scenario, recorded in faults/RESULTS.md (last three runs). Run it
 # alone; it stops starting scenarios after 14 minutes.
 faults:
-	$(GO) run ./faults -out var/faults.md -results RESULTS.md
+	$(GO) run ./faults -out var/faults.md -results faults/RESULTS.md
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './js-snippet/*')); \
