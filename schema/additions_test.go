@@ -3,6 +3,8 @@ package schema
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,6 +212,15 @@ func TestGoldenAdditions(t *testing.T) {
 		sameRows(t, "training-scores other course", call("training-scores", "course", "course2"))
 	})
 
+	t.Run("bi-views", func(t *testing.T) {
+		sameRows(t, "bi_searches", rawRows(t, conn, "SELECT partner_id, query, results, opened FROM "+db+".bi_searches WHERE tenant = 'acme' ORDER BY at, event_id"),
+			"p1|brochure|3|0", "p1|pricing 2027|0|0", "p1|pricing|5|1", "p2|setup|2|1", "|pricing|5|0", "p2|roi|1|1", "p2|roi|1|0")
+		sameRows(t, "bi_content_versions", rawRows(t, conn, "SELECT content_id, version, partner_id, events, latest, current FROM "+db+".bi_content_versions WHERE tenant = 'acme' ORDER BY content_id, version, partner_id"),
+			"doc1|v1|p1|2|0|0", "doc1|v1|p2|2|0|1", "doc1|v2||1|1|0", "doc1|v2|p1|1|1|1", "tool1|2026.1|p2|2|1|1")
+		sameRows(t, "bi_training_scores", rawRows(t, conn, "SELECT course_id, partner_user_id, partner_id, attempts, avg_score, min_score, latest_passed FROM "+db+".bi_training_scores WHERE tenant = 'acme' ORDER BY partner_user_id"),
+			"course1|u1|p1|2|65|40|1", "course1|u2|p1|1|55|55|0", "course1|u3|p2|2|70|70|1", "course1|u5|p1|1|30|30|0", "course1|u7|p2|1|100|100|1")
+	})
+
 	t.Run("query-views", func(t *testing.T) {
 		for _, c := range []struct {
 			name, args string
@@ -226,4 +237,168 @@ func TestGoldenAdditions(t *testing.T) {
 			}
 		}
 	})
+}
+
+// genAdditions writes tenant "genx" (beside genDataset's "gen", whose answers it leaves
+// alone): searches with and without results, clicks and later opens (some right at the
+// 30-minute edge and across bucket boundaries), content versions used by partners over
+// time, and scored attempts; from its own random source, in batches, some events
+// re-delivered, some from bots.
+func genAdditions(t *testing.T, conn driver.Conn, db string, seed uint64) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 2))
+	type who struct{ partner, user, device string }
+	var people []who
+	partners, users := "partner_id,name\n", "partner_user_id,partner_id,name\n"
+	for p := 1; p <= 5; p++ {
+		partners += fmt.Sprintf("p%d,Partner %d\n", p, p)
+		for u := 1; u <= 1+r.IntN(4); u++ {
+			id := fmt.Sprintf("u%d_%d", p, u)
+			partner := fmt.Sprintf("p%d", p)
+			if r.IntN(5) > 0 { // one in five is not in partner_users: its events name the partner
+				users += fmt.Sprintf("%s,%s,Person %s\n", id, partner, id)
+			}
+			people = append(people, who{partner, id, "d" + id})
+		}
+	}
+	importCSV(t, conn, db, "partners", "genx", partners)
+	importCSV(t, conn, db, "partner_users", "genx", users)
+	importCSV(t, conn, db, "contents", "genx", "content_id,content_type,title\ndoc1,document,One\ntool1,tool,Tool\ncourse1,course,Course\n")
+	for a := 1; a <= 4; a++ {
+		people = append(people, who{device: fmt.Sprintf("anon%d", a)})
+	}
+	queries := []string{"pricing", "Pricing", "roi calculator", "setup guide", "api", "warranty 2027", "brochure", "onboarding"}
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var all []xev
+	n := 0
+	mk := func(p who, at time.Time, typ string) xev {
+		n++
+		return xev{ev: ev{id: fmt.Sprintf("x%d", n), tenant: "genx", at: at.Format(time.DateTime), typ: typ, visitor: p.device,
+			session: fmt.Sprintf("xs%d", n/4), partner: p.partner, user: p.user, bot: r.IntN(20) == 0}}
+	}
+	for i := 0; i < 250; i++ { // searches, each maybe followed by an open
+		p := people[r.IntN(len(people))]
+		at := base.Add(time.Duration(r.IntN(20*24*60)) * time.Minute).Add(time.Duration(r.IntN(60)) * time.Second)
+		s := mk(p, at, "search")
+		s.query, s.results = queries[r.IntN(len(queries))], uint32(r.IntN(4))
+		if r.IntN(5) == 0 {
+			s.clicked = fmt.Sprintf("faq%d", 1+r.IntN(3))
+		}
+		all = append(all, s)
+		switch r.IntN(4) {
+		case 0: // an open 0..50 minutes later
+			all = append(all, openOf(mk(p, at.Add(time.Duration(r.IntN(50*60))*time.Second), "view")))
+		case 1: // right at the edge: 30 minutes, or a second more
+			all = append(all, openOf(mk(p, at.Add(30*time.Minute+time.Duration(r.IntN(2))*time.Second), "view")))
+		case 2: // an open just before
+			all = append(all, openOf(mk(p, at.Add(-time.Duration(1+r.IntN(600))*time.Second), "view")))
+		}
+	}
+	for i := 0; i < 300; i++ { // versions: v1 from day 0, v2 from day 6, v3 from day 12
+		p := people[r.IntN(len(people))]
+		day := r.IntN(20)
+		e := mk(p, base.Add(time.Duration(day*24*60+r.IntN(24*60))*time.Minute), []string{"view", "page", "click"}[r.IntN(3)])
+		e.content, e.ctype = fmt.Sprintf("doc%d", 1+r.IntN(5)), "document"
+		if r.IntN(4) == 0 {
+			e.content, e.ctype = "tool1", "tool"
+		}
+		e.version = fmt.Sprintf("v%d", 1+r.IntN(1+day/6))
+		all = append(all, e)
+	}
+	for i := 0; i < 200; i++ { // attempts: a score, a pass, both or neither
+		p := people[r.IntN(len(people))]
+		e := mk(p, base.Add(time.Duration(r.IntN(20*24*60))*time.Minute), "complete")
+		e.content, e.ctype = fmt.Sprintf("course%d", 1+r.IntN(3)), "course"
+		if r.IntN(4) > 0 {
+			e.score = score(float32(r.IntN(201)) / 2)
+		}
+		if r.IntN(4) > 0 {
+			e.passed = pass(r.IntN(2) == 0)
+		}
+		all = append(all, e)
+	}
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for start := 0; start < len(all); start += 100 {
+		batch := append([]xev(nil), all[start:min(start+100, len(all))]...)
+		for k := 0; k < 5 && start > 0; k++ {
+			batch = append(batch, all[r.IntN(start)]) // re-delivered
+		}
+		insertX(t, conn, db, batch...)
+	}
+}
+
+func openOf(e xev) xev {
+	e.content, e.ctype = fmt.Sprintf("doc%d", 1+len(e.id)%5), "document"
+	return e
+}
+
+// checkAdditionsAgainstRaw holds the rollup-based answers of search-gaps, content-versions
+// and training-scores to independent SQL over raw events (deduplicated by event_id, bots
+// out), written the plain way: a search was followed by an open when a view by the same
+// viewer falls in [at, at + 30 min]; a partner's current version is the one of its latest
+// use; a person's latest pass is the passed of its latest attempt carrying one.
+func checkAdditionsAgainstRaw(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	got := project(run(t, conn, db, "search-gaps", map[string]string{"tenant": "genx", "limit": "1000"}), 0, 2, 3, 4, 5, 6)
+	want := rawRows(t, conn, fmt.Sprintf(`
+WITH e AS (SELECT if(partner_user_id != '', 'u:' || partner_user_id, 'v:' || visitor_id) AS who, * FROM %s.events
+           WHERE tenant = 'genx' AND is_bot = 0 LIMIT 1 BY event_id),
+s AS (SELECT * FROM e WHERE type = 'search'),
+v AS (SELECT who, event_time FROM e WHERE type = 'view' AND content_id != ''),
+judged AS (
+    SELECT s.event_id, any(s.partner_id) AS partner_id, any(lowerUTF8(s.search_query)) AS q, any(s.who) AS who,
+           any(s.search_results) AS results,
+           any(s.search_clicked) != '' OR countIf(v.event_time >= s.event_time AND v.event_time <= s.event_time + toIntervalMinute(30)) > 0 AS opened
+    FROM s LEFT JOIN v ON v.who = s.who
+    GROUP BY s.event_id)
+SELECT toString(partner_id), q, count() AS n, uniqExact(who), countIf(results = 0), countIf(NOT opened)
+FROM judged GROUP BY partner_id, q ORDER BY partner_id, n DESC, q`, db))
+	if joinRows(got) != joinRows(want) {
+		t.Fatalf("search-gaps: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", joinRows(got), joinRows(want))
+	}
+	if !strings.Contains(joinRows(want), "|0\n") || len(want) < 10 {
+		t.Fatalf("search-gaps: the raw answer is too thin to test the window:\n%s", joinRows(want))
+	}
+
+	got = project(run(t, conn, db, "content-versions", map[string]string{"tenant": "genx"}), 0, 3, 4, 7, 8, 11, 12)
+	want = rawRows(t, conn, fmt.Sprintf(`
+WITH e AS (SELECT * FROM %s.events WHERE tenant = 'genx' AND is_bot = 0 AND content_version != '' AND content_id != '' LIMIT 1 BY event_id),
+firsts AS (SELECT content_id, content_version, min(event_time) AS f FROM e GROUP BY content_id, content_version),
+latest AS (SELECT content_id, argMax(content_version, (f, content_version)) AS lv FROM firsts GROUP BY content_id),
+cur AS (SELECT content_id, partner_id, argMax(content_version, (event_time, content_version)) AS cv FROM e WHERE partner_id != '' GROUP BY content_id, partner_id)
+SELECT toString(e.content_id), toString(e.content_version), toString(any(l.lv) = e.content_version), toString(count()), toString(countIf(type = 'view')),
+       arraySort(groupUniqArrayIf(toString(e.partner_id), e.partner_id != '')),
+       arraySort(groupUniqArrayIf(toString(e.partner_id), e.partner_id != '' AND c.cv = e.content_version AND l.lv != e.content_version))
+FROM e INNER JOIN latest AS l ON l.content_id = e.content_id
+LEFT JOIN cur AS c ON c.content_id = e.content_id AND c.partner_id = e.partner_id
+GROUP BY e.content_id, e.content_version ORDER BY e.content_id, min(e.event_time), e.content_version`, db))
+	if joinRows(got) != joinRows(want) {
+		t.Fatalf("content-versions: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", joinRows(got), joinRows(want))
+	}
+	if !strings.Contains(joinRows(want), "|[p") || len(want) < 6 {
+		t.Fatalf("content-versions: no partner on an outdated version; the dataset does not test it:\n%s", joinRows(want))
+	}
+
+	got = project(run(t, conn, db, "training-scores", map[string]string{"tenant": "genx"}), 0, 2, 4, 5, 6, 7, 8, 9, 10)
+	want = rawRows(t, conn, fmt.Sprintf(`
+WITH e AS (SELECT * FROM %[1]s.events WHERE tenant = 'genx' AND is_bot = 0 AND type = 'complete' AND partner_user_id != ''
+           AND (score IS NOT NULL OR passed IS NOT NULL) LIMIT 1 BY event_id),
+p AS (
+    SELECT toString(e.content_id) AS c, e.partner_user_id AS who,
+           if(any(u.partner_id) != '', any(u.partner_id), max(toString(e.partner_id))) AS partner,
+           count() AS attempts, sumIf(assumeNotNull(score), score IS NOT NULL) AS total, countIf(score IS NOT NULL) AS scored,
+           minIf(assumeNotNull(score), score IS NOT NULL) AS lowest,
+           argMaxIf(passed, (event_time, event_id), passed IS NOT NULL) AS last_pass
+    FROM e LEFT JOIN (SELECT partner_user_id, partner_id FROM %[1]s.partner_users FINAL WHERE tenant = 'genx') AS u ON u.partner_user_id = e.partner_user_id
+    GROUP BY c, who)
+SELECT c, partner, toString(count()), toString(sum(attempts)),
+       if(sum(scored) = 0, NULL, round(sum(total) / sum(scored), 2)), if(sum(scored) = 0, NULL, round(minIf(lowest, scored > 0), 2)),
+       toString(countIf(last_pass = 1)), toString(countIf(last_pass = 0)), arraySort(groupArrayIf(who, last_pass = 0))
+FROM p GROUP BY c, partner ORDER BY c, partner`, db))
+	if joinRows(got) != joinRows(want) {
+		t.Fatalf("training-scores: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", joinRows(got), joinRows(want))
+	}
+	if len(want) < 6 {
+		t.Fatalf("training-scores: only %d rows; the dataset is too thin", len(want))
+	}
 }
