@@ -41,6 +41,11 @@ var queryCases = []struct {
 	{"partner-activity", map[string]string{"tenant": "bench"}},
 	{"content-reach", map[string]string{"tenant": "bench", "content": "doc-0"}},
 	{"content-reach", map[string]string{"tenant": "bench", "campaign": "cmp-0"}},
+	// search, versions and scores (wire v1 additions): every partner's search gaps over the
+	// 90 days, every content's versions, every course's scores
+	{"search-gaps", map[string]string{"tenant": "bench"}},
+	{"content-versions", map[string]string{"tenant": "bench"}},
+	{"training-scores", map[string]string{"tenant": "bench"}},
 }
 
 // adHoc are raw-table queries about one content (target: under 1 s).
