@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/beaconprm/beacon/schema"
@@ -25,6 +26,10 @@ func TestSyntheticEventsFeedTheQueries(t *testing.T) {
 		}
 	}
 	ch.Exec(t, sqlFor(syntheticEventsSQL, ch.Database, "start", "0", "count", "200000"))
+	// as the scenario does after its load: document-views reads the refreshed rows
+	if err := schema.RefreshDocViewers(ctx, conn, ch.Database, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	var searches, zero, clicked, versioned, outdated, scored, passed uint64
 	if err := conn.QueryRow(ctx, "SELECT countIf(type = 'search'), countIf(type = 'search' AND search_results = 0), countIf(search_clicked != ''), "+
 		"countIf(content_version != ''), countIf(content_version = 'v2' AND event_time > now() - INTERVAL 30 DAY), countIf(score IS NOT NULL), countIf(passed = 1) FROM "+ch.Database+".events").
