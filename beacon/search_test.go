@@ -104,3 +104,27 @@ func TestSearchTextRule(t *testing.T) {
 		t.Fatalf("the address reached the message: %s", w.Msgs)
 	}
 }
+
+// BenchmarkProcessAdditions is a batch of the wire v1 additions: searches (one redacted),
+// versioned views and scored completions.
+func BenchmarkProcessAdditions(b *testing.B) {
+	sites := testSites(b)
+	body := batchJSON("",
+		`{"type":"search","ts":1795420800000,"query":"price list for bob@acme.example 2026","results":4,"clicked":"doc-1"}`,
+		`{"type":"search","ts":1795420800000,"query":"onboarding checklist","results":0}`,
+		`{"type":"view","ts":1795420800000,"content_id":"doc-1","content_type":"document","content_version":"2026.2"}`,
+		`{"type":"complete","ts":1795420800000,"content_id":"quiz","content_type":"course","score":87.5,"passed":true}`)
+	var w Work
+	in := exampleInput(body)
+	if res := w.Process(sites, in); res.Accepted != 4 {
+		b.Fatalf("%+v", res)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		w.Process(sites, in)
+	}
+	reportRate(b, 4, cpu0)
+}
