@@ -20,7 +20,6 @@ s AS
     WHERE tenant = {tenant:String}
       AND day BETWEEN toDate({from:String}) AND toDate({to:String})
       AND ({partner:String} = '' OR partner_id = {partner:String})
-      AND throwIf({only:String} NOT IN ('all', 'zero', 'no_open'), 'parameter only must be all, zero or no_open') = 0
     GROUP BY event_id, partner_id, query_key, viewer
 ),
 o AS
@@ -28,7 +27,12 @@ o AS
     SELECT viewer, bucket, max(last_open) AS last_open, min(next_open) AS next_open
     FROM {db}.open_marks
     WHERE tenant = {tenant:String}
-      AND viewer IN (SELECT viewer FROM s)
+      AND viewer IN
+      (
+          SELECT viewer FROM {db}.searches
+          WHERE tenant = {tenant:String} AND day BETWEEN toDate({from:String}) AND toDate({to:String})
+            AND ({partner:String} = '' OR partner_id = {partner:String})
+      )
       AND bucket BETWEEN intDiv(toUInt32(toUnixTimestamp(toDateTime(toDate({from:String}), 'UTC'))), 1800)
                      AND intDiv(toUInt32(toUnixTimestamp(toDateTime(toDate({to:String}) + 1, 'UTC'))), 1800)
     GROUP BY viewer, bucket
@@ -52,6 +56,9 @@ SELECT
 FROM judged AS j
 LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS p ON p.partner_id = j.partner_id
 GROUP BY j.partner_id, j.query_key
-HAVING {only:String} = 'all' OR ({only:String} = 'zero' AND zero_results > 0) OR ({only:String} = 'no_open' AND no_open > 0)
+-- a bad value of only is refused (when there is anything to answer: the check cannot be a
+-- constant, or the optimizer would drop it with the rest)
+HAVING multiIf({only:String} = 'all', 1, {only:String} = 'zero', zero_results > 0, {only:String} = 'no_open', no_open > 0,
+               throwIf(searches > 0, 'parameter only must be all, zero or no_open'))
 ORDER BY partner_id, searches DESC, query
 LIMIT {limit:UInt32} BY partner_id
