@@ -91,31 +91,39 @@ func looksLikeEmail(w string) bool {
 	return false
 }
 
-// looksLikeToken: at least tokenMinLen bytes of [A-Za-z0-9] and "-_.+/=~:%", letters and
-// digits mixed, or anything carrying a pb_t= partner token parameter.
+// looksLikeToken: a run of at least tokenMinLen bytes of [A-Za-z0-9] and "-_.+/=~:%" with
+// letters and digits mixed, anywhere in the word (so "key=sk_live_...," and a token after a
+// no-break space count), or anything carrying a pb_t= partner token parameter.
 func looksLikeToken(w string) bool {
 	for i := 0; i+5 <= len(w); i++ {
 		if w[i:i+5] == "pb_t=" {
 			return true
 		}
 	}
-	if len(w) < tokenMinLen {
-		return false
-	}
-	letters, digits := false, false
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits = true
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			letters = true
-		case c == '-' || c == '_' || c == '.' || c == '+' || c == '/' || c == '=' || c == '~' || c == ':' || c == '%':
-		default:
-			return false
+	n, letters, digits := 0, false, false
+	for i := 0; i <= len(w); i++ {
+		var c byte
+		if i < len(w) {
+			c = w[i]
 		}
+		switch {
+		case i == len(w):
+		case c >= '0' && c <= '9':
+			n, digits = n+1, true
+			continue
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			n, letters = n+1, true
+			continue
+		case c == '-' || c == '_' || c == '.' || c == '+' || c == '/' || c == '=' || c == '~' || c == ':' || c == '%':
+			n++
+			continue
+		}
+		if n >= tokenMinLen && letters && digits {
+			return true
+		}
+		n, letters, digits = 0, false, false
 	}
-	return letters && digits
+	return false
 }
 
 func isWordByte(c byte) bool {

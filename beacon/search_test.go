@@ -74,8 +74,10 @@ func TestSearchTextRule(t *testing.T) {
 		{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc123", "[token]", SearchRedacted},
 		{"https://portal.example/x?pb_t=abc.def", "[token]", SearchRedacted},
 		{"1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b", "[token]", SearchRedacted},
-		{"internationalization configuration", "internationalization configuration", 0}, // long words without digits
-		{"ISO-9001-2015 cert", "ISO-9001-2015 cert", 0},                                 // under 20 bytes
+		{"my key sk_live_51HxQ2eKz9aBcDeFgHiJ, help", "my key [token] help", SearchRedacted}, // punctuation around it
+		{"x\u00a0sk_live_51HxQ2eKz9aBcDeFgHiJ", "[token]", SearchRedacted},                   // glued by a no-break space
+		{"internationalization configuration", "internationalization configuration", 0},      // long words without digits
+		{"ISO-9001-2015 cert", "ISO-9001-2015 cert", 0},                                      // under 20 bytes
 		{strings.Repeat("a ", 200), strings.TrimSpace(strings.Repeat("a ", 128)), SearchTruncated},
 		{strings.Repeat("é", 200), strings.Repeat("é", 128), SearchTruncated},             // 2-byte runes: cut at 256
 		{"x" + strings.Repeat("é", 200), "x" + strings.Repeat("é", 127), SearchTruncated}, // never inside a rune
