@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,8 +24,26 @@ func TestMessagesInsertIntoRawTableAsJSONEachRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmt := strings.NewReplacer("{db}", ch.Database, "{ttl_days}", "3650", "{dedup_window}", "10000").Replace(string(ddl))
-	ch.Exec(t, stmt)
+	vars := strings.NewReplacer("{db}", ch.Database, "{ttl_days}", "3650", "{dedup_window}", "10000")
+	ch.Exec(t, vars.Replace(string(ddl)))
+	// the columns wire v1 grew later, as the migrations add them
+	files, _ := filepath.Glob("../schema/migrations/*.sql")
+	added := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range strings.Split(string(src), ";") {
+			if i := strings.Index(stmt, "ALTER TABLE {db}.events\n"); i >= 0 && strings.Contains(stmt, "ADD COLUMN") {
+				ch.Exec(t, vars.Replace(stmt[i:]))
+				added++
+			}
+		}
+	}
+	if added == 0 {
+		t.Fatal("no migration adds columns to events; the wire v1 additions are not in the raw table")
+	}
 
 	sites := testSites(t)
 	var w Work
@@ -49,6 +68,12 @@ func TestMessagesInsertIntoRawTableAsJSONEachRow(t *testing.T) {
 		`{"id":"00000000-0000-4000-8000-000000000002","type":"video","ts":1795420800000,"content_id":"v","action":"progress","position":1.25,"duration":3600.5,"rate":1.5,"watched":[[0,1.25],[10,20]]}`,
 		`{"id":"00000000-0000-4000-8000-000000000003","type":"custom","ts":1795420800000,"name":"signup","props":{"plan":"pro","k\"ey":"v\\al"}}`))
 
+	// wire v1 additions: a search (its e-mail redacted), a scored completion, a version
+	add(batchJSON("",
+		`{"id":"00000000-0000-4000-8000-000000000004","type":"search","ts":1795420800000,"query":"reset  jane@acme.example","results":0,"clicked":"faq-9","content_version":"2.1"}`,
+		`{"id":"00000000-0000-4000-8000-000000000005","type":"complete","ts":1795420800000,"content_id":"quiz","content_type":"course","score":62.5,"passed":false}`,
+		`{"id":"00000000-0000-4000-8000-000000000006","type":"complete","ts":1795420800000,"content_id":"quiz","content_type":"course"}`))
+
 	q := url.Values{"query": {"INSERT INTO " + ch.Database + ".events FORMAT JSONEachRow"}, "input_format_skip_unknown_fields": {"0"}, "date_time_input_format": {"basic"}}
 	resp, err := http.Post("http://"+ch.HTTPAddr+"/?"+q.Encode(), "application/x-ndjson", &rows)
 	if err != nil {
@@ -63,7 +88,7 @@ func TestMessagesInsertIntoRawTableAsJSONEachRow(t *testing.T) {
 	ctx := context.Background()
 	conn := ch.Conn(t)
 	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&n); err != nil || n != 11 {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&n); err != nil || n != 14 {
 		t.Fatalf("count %d %v", n, err)
 	}
 	var (
@@ -87,6 +112,19 @@ func TestMessagesInsertIntoRawTableAsJSONEachRow(t *testing.T) {
 	}
 	if len(starts) != 2 || starts[1] != 10 || ends[0] != 1.25 || rate != 1.5 {
 		t.Fatalf("video %v %v %v", starts, ends, rate)
+	}
+	var sq, sc, ver, scores string
+	if err := conn.QueryRow(ctx, "SELECT search_query, search_clicked, content_version FROM events WHERE event_id = '00000000-0000-4000-8000-000000000004'").Scan(&sq, &sc, &ver); err != nil {
+		t.Fatal(err)
+	}
+	if sq != "reset [email]" || sc != "faq-9" || ver != "2.1" {
+		t.Fatalf("search %q %q %q", sq, sc, ver)
+	}
+	if err := conn.QueryRow(ctx, "SELECT toString(groupArray((score, passed, search_flags, search_results))) FROM (SELECT * FROM events WHERE event_id IN ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000006') ORDER BY event_id)").Scan(&scores); err != nil {
+		t.Fatal(err)
+	}
+	if scores != "[(NULL,NULL,2,0),(62.5,0,0,0),(NULL,NULL,0,0)]" {
+		t.Fatalf("score, passed, flags, results: %s", scores)
 	}
 	var props map[string]string
 	if err := conn.QueryRow(ctx, "SELECT props FROM events WHERE event_id = '00000000-0000-4000-8000-000000000003'").Scan(&props); err != nil {

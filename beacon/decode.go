@@ -702,6 +702,36 @@ func (d *Decoder) event(e *Event) bool {
 			field = "rate"
 			e.Rate, present, ok = d.numVal(4, &wrong, &bad)
 			e.has |= flagIf(present, hasRate)
+		case "content_version":
+			field = "content_version"
+			e.Version, _, ok = d.strVal(4, &wrong)
+		case "query":
+			field = "query"
+			e.Query, _, ok = d.strVal(4, &wrong)
+		case "clicked":
+			field = "clicked"
+			e.Clicked, _, ok = d.strVal(4, &wrong)
+		case "results":
+			field = "results"
+			f, present, ok = d.numVal(4, &wrong, &bad)
+			e.Results, bad = toUint32(f, bad)
+			e.has |= flagIf(present, hasResults)
+		case "score":
+			field = "score"
+			e.score, present, ok = d.numVal(4, &wrong, &bad)
+			e.has |= flagIf(present, hasScore)
+		case "passed":
+			field = "passed"
+			switch d.peek() {
+			case 't', 'f', 'n':
+				var lit byte
+				lit, ok = d.literal()
+				e.passed = lit == 't'
+				e.has |= flagIf(ok && lit != 'n', hasPassed)
+			default:
+				wrong = true
+				ok = d.skip(4)
+			}
 		case "watched":
 			ok = d.watched(e)
 		case "props":

@@ -17,6 +17,8 @@ func FuzzProcess(f *testing.F) {
 	f.Add(batchJSON("", okEvent))
 	f.Add(batchJSON(`,"token":"MWRlbW8.AAAA","url":"https://a/?pb_t=x#y"`, `{"type":"video","ts":1795420800000,"content_id":"v","action":"play","watched":[[0,1],[2,3]]}`))
 	f.Add(batchJSON("", `{"type":"custom","ts":1795420800000,"name":"n","props":{"a":"\ud83d\ude00","b":"\u0000"}}`))
+	f.Add(batchJSON("", `{"type":"search","ts":1795420800000,"query":"a bob@x.io sk_live_51HxQ2eKz9aBcDeFgHiJ \u00e9","results":0,"clicked":"d"}`,
+		`{"type":"complete","ts":1795420800000,"content_id":"c","score":50,"passed":true,"content_version":"v1"}`))
 	f.Add([]byte(`{"v":1,"site":"demo","events":[[[[[[[[[[]]]]]]]]]]}`))
 	f.Add([]byte(`{"v":1e999}`))
 	f.Add([]byte("{\"v\":1,\"site\":\"\xff\"}"))
@@ -43,6 +45,22 @@ func FuzzProcess(f *testing.F) {
 		for _, end := range w.Ends {
 			if !json.Valid(w.Msgs[start:end]) {
 				t.Fatalf("invalid message: %s", w.Msgs[start:end])
+			}
+			// a stored search text is never over its limit, nor holds a word that looks
+			// like an e-mail address or a token (WIRE.md, "Search text")
+			var m struct {
+				Query string `json:"search_query"`
+			}
+			if err := json.Unmarshal(w.Msgs[start:end], &m); err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Query) > maxQuery {
+				t.Fatalf("search text of %d bytes stored", len(m.Query))
+			}
+			for _, word := range strings.Fields(m.Query) {
+				if looksLikeEmail(word) || looksLikeToken(word) {
+					t.Fatalf("search text %q stores %q", m.Query, word)
+				}
 			}
 			start = end
 		}

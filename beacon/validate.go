@@ -11,6 +11,10 @@ const (
 	maxPropKey       = 64
 	maxPropValue     = 256
 	maxSiteKey       = 64
+	maxVersion       = 64      // content_version
+	maxQuery         = 256     // a search text is stored cut to this many bytes (flagged, not refused)
+	maxResults       = 1000000 // a search's result count
+	maxScore         = 100
 
 	minSentAt = 946684800000  // 2000-01-01
 	maxSentAt = 4102444800000 // 2100-01-01
@@ -89,6 +93,8 @@ func validateEvent(e *Event, sentAt int64, fromLink bool) {
 		e.reject(ReasonFieldTooLong, "href")
 	case len(e.Name) > maxName:
 		e.reject(ReasonFieldTooLong, "name")
+	case len(e.Version) > maxVersion:
+		e.reject(ReasonFieldTooLong, "content_version")
 	}
 	if e.rej != ReasonNone {
 		return
@@ -113,6 +119,21 @@ func validateEvent(e *Event, sentAt int64, fromLink bool) {
 		needContent()
 		if e.PageCount > maxPage {
 			e.reject(ReasonBadValue, "page_count")
+		}
+		// score is ignored on a view (stored as null), like every field of another type
+		if e.Type == "complete" && e.has&hasScore != 0 && !(e.score >= 0 && e.score <= maxScore) {
+			e.reject(ReasonBadValue, "score")
+		}
+	case "search":
+		switch {
+		case e.Query == "":
+			e.reject(ReasonMissingField, "query")
+		case e.has&hasResults == 0:
+			e.reject(ReasonMissingField, "results")
+		case e.Results > maxResults:
+			e.reject(ReasonBadValue, "results")
+		case len(e.Clicked) > maxContentID:
+			e.reject(ReasonFieldTooLong, "clicked")
 		}
 	case "page":
 		switch {

@@ -38,13 +38,14 @@ type Batch struct {
 // others are ignored. Every event has an ID (UUID) and a client time TS.
 type Event struct {
 	ID   string `json:"id,omitempty"`  // UUID; when absent the collector derives one deterministically
-	Type string `json:"type"`          // view|page|scroll|engage|video|click|complete|custom
+	Type string `json:"type"`          // view|page|scroll|engage|video|click|complete|search|custom
 	TS   int64  `json:"ts"`            // client clock at the event, ms since epoch
 	URL  string `json:"url,omitempty"` // overrides the batch url for this event (single-page apps)
 
 	ContentID   string `json:"content_id,omitempty"`
 	ContentType string `json:"content_type,omitempty"` // document|video|page|course|tool|faq|link
 	Title       string `json:"title,omitempty"`
+	Version     string `json:"content_version,omitempty"` // any type: the content's version (e.g. "2026.2"), at most 64 bytes
 
 	Page      uint32 `json:"page,omitempty"`       // page: 1-based page number
 	PageCount uint32 `json:"page_count,omitempty"` // page, view: number of pages
@@ -63,8 +64,20 @@ type Event struct {
 	Name  string `json:"name,omitempty"`  // custom: event name; click: label
 	Props Props  `json:"props,omitempty"` // custom: small string properties
 
+	Query   string `json:"query,omitempty"`   // search: the text searched (redacted and truncated by the collector, WIRE.md)
+	Results uint32 `json:"results"`           // search: number of results shown (0 is a search that found nothing)
+	Clicked string `json:"clicked,omitempty"` // search: content_id of the result the person opened, if any
+
+	// complete: a test's score 0..100 and whether it was passed. Pointers so that a Go
+	// client can send a score of 0 and passed=false; the collector's decoder keeps its own
+	// copies (score, passed) and never sets these.
+	Score  *float64 `json:"score,omitempty"`
+	Passed *bool    `json:"passed,omitempty"`
+
 	// Set by the collector's decoder and validator, never on the wire.
 	has      fieldSet // which optional numeric fields were present
+	score    float64  // complete: the decoded score (has&hasScore)
+	passed   bool     // complete: the decoded passed (has&hasPassed)
 	rej      Reason   // why this event is dropped; ReasonNone keeps it
 	rejField string   // the field that failed
 }
@@ -82,6 +95,9 @@ const (
 	hasPosition
 	hasDuration
 	hasRate
+	hasResults
+	hasScore
+	hasPassed
 )
 
 // Rejected reports why the collector dropped this event (ReasonNone when kept).

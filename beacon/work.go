@@ -60,6 +60,7 @@ type Work struct {
 	seed       []byte
 	pixelID    []byte // a pixel's derived visitor id
 	link       []byte // a tracked link's decoded claims
+	query      []byte // a search's stored text
 }
 
 // Process decodes, validates, enriches and encodes one POST /v1/events body.
@@ -283,6 +284,7 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 			dst = appendFloat32(dst, r[1])
 		}
 		dst = append(dst, `],"target_url":"","name":"","props":{}`...)
+		dst = w.appendAdditions(dst, e)
 		return append(dst, w.tail...)
 	}
 	switch e.Type {
@@ -314,7 +316,43 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 	default:
 		dst = append(dst, `,"action":"","position":0,"duration":0,"rate":0,"watched_start":[],"watched_end":[],"target_url":"","name":"","props":{}`...)
 	}
+	dst = w.appendAdditions(dst, e)
 	return append(dst, w.tail...)
+}
+
+// appendAdditions encodes the members wire v1 grew later (0018_search_versions_scores.sql):
+// the content version of any event, a search's text, results and click, a completion's
+// score and passed (null when not sent).
+func (w *Work) appendAdditions(dst []byte, e *Event) []byte {
+	dst = append(dst, `,"content_version":`...)
+	dst = jsontext.AppendString(dst, e.Version)
+	if e.Type == "search" {
+		var flags uint8
+		w.query, flags = appendSearchQuery(w.query[:0], e.Query)
+		dst = append(dst, `,"search_query":`...)
+		dst = jsontext.AppendString(dst, w.query)
+		dst = append(dst, `,"search_results":`...)
+		dst = appendUint(dst, uint64(e.Results))
+		dst = append(dst, `,"search_clicked":`...)
+		dst = jsontext.AppendString(dst, e.Clicked)
+		dst = append(dst, `,"search_flags":`...)
+		dst = appendUint(dst, uint64(flags))
+	} else {
+		dst = append(dst, `,"search_query":"","search_results":0,"search_clicked":"","search_flags":0`...)
+	}
+	if e.Type == "complete" && e.has&hasScore != 0 {
+		dst = append(dst, `,"score":`...)
+		dst = appendFloat32(dst, e.score)
+	} else {
+		dst = append(dst, `,"score":null`...)
+	}
+	switch {
+	case e.Type != "complete" || e.has&hasPassed == 0:
+		return append(dst, `,"passed":null`...)
+	case e.passed:
+		return append(dst, `,"passed":1`...)
+	}
+	return append(dst, `,"passed":0`...)
 }
 
 func appendFloat32(dst []byte, f float64) []byte {

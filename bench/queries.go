@@ -41,6 +41,11 @@ var queryCases = []struct {
 	{"partner-activity", map[string]string{"tenant": "bench"}},
 	{"content-reach", map[string]string{"tenant": "bench", "content": "doc-0"}},
 	{"content-reach", map[string]string{"tenant": "bench", "campaign": "cmp-0"}},
+	// search, versions and scores (wire v1 additions): every partner's search gaps over the
+	// 90 days, every content's versions, every course's scores
+	{"search-gaps", map[string]string{"tenant": "bench"}},
+	{"content-versions", map[string]string{"tenant": "bench"}},
+	{"training-scores", map[string]string{"tenant": "bench"}},
 }
 
 // adHoc are raw-table queries about one content (target: under 1 s).
@@ -250,7 +255,10 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		"campaign's contents are the 10 that the contents table gives it. The contact questions: contact-timeline of the "+
 		"busiest person (u0) and of its partner (p0), 100 touches; partner-activity of every partner (7 days to today "+
 		"against 8 weeks; one attributed device in ten anonymous until 45 days ago, partners p190-p199 silent for 10 days); "+
-		"content-reach of doc-0 and of campaign cmp-0.%s", Num(float64(total)), genTime.Round(time.Second),
+		"content-reach of doc-0 and of campaign cmp-0. Searches, versions and scores (wire v1 additions): search-gaps of every "+
+		"partner over the 90 days (0.3%% of the events are searches), content-versions of every content (documents and tools "+
+		"carry v1..v3 by age, one visitor in 20 stays on v2), training-scores of every course (four completions in five "+
+		"scored).%s", Num(float64(total)), genTime.Round(time.Second),
 		Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
 		fmt.Sprintf("After the load, what `beacon refresh` does: document-views' finished rows (doc_viewer_rows, migration 0013) were recomputed "+
 			"for every viewer the load wrote, %s rows in %s; then the small rollups the saved queries read whole were compacted "+

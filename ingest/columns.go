@@ -28,8 +28,17 @@ type row struct {
 	device                                string
 	isBot                                 uint8
 	botReason, ipPrefix, userAgent        string
+	contentVersion, searchQuery           string
+	searchResults                         uint32
+	searchClicked                         string
+	searchFlags                           uint8
+	score                                 *float32 // nil: NULL; points into the decoder's arena
+	passed                                *uint8   // nil: NULL; points at passedNo or passedYes
 	haveID, haveReceivedAt, haveEventTime bool
 }
+
+// The two values of a non-NULL passed, shared by every row (never written).
+var passedNo, passedYes = uint8(0), uint8(1)
 
 // columns holds one batch column by column, in the types clickhouse-go appends without
 // per-row conversion.
@@ -53,6 +62,12 @@ type columns struct {
 	device                               []string
 	isBot                                []uint8
 	botReason, ipPrefix, userAgent       []string
+	contentVersion, searchQuery          []string
+	searchResults                        []uint32
+	searchClicked                        []string
+	searchFlags                          []uint8
+	score                                []*float32
+	passed                               []*uint8
 }
 
 func (c *columns) len() int { return len(c.eventID) }
@@ -95,6 +110,13 @@ func (c *columns) append(r *row) {
 	c.botReason = append(c.botReason, r.botReason)
 	c.ipPrefix = append(c.ipPrefix, r.ipPrefix)
 	c.userAgent = append(c.userAgent, r.userAgent)
+	c.contentVersion = append(c.contentVersion, r.contentVersion)
+	c.searchQuery = append(c.searchQuery, r.searchQuery)
+	c.searchResults = append(c.searchResults, r.searchResults)
+	c.searchClicked = append(c.searchClicked, r.searchClicked)
+	c.searchFlags = append(c.searchFlags, r.searchFlags)
+	c.score = append(c.score, r.score)
+	c.passed = append(c.passed, r.passed)
 }
 
 // reset empties the columns and keeps their capacity. Strings already handed out stay
@@ -119,6 +141,11 @@ func (c *columns) reset() {
 	c.targetURL, c.name, c.props = c.targetURL[:0], c.name[:0], c.props[:0]
 	c.device, c.isBot = c.device[:0], c.isBot[:0]
 	c.botReason, c.ipPrefix, c.userAgent = c.botReason[:0], c.ipPrefix[:0], c.userAgent[:0]
+	c.contentVersion, c.searchQuery, c.searchResults = c.contentVersion[:0], c.searchQuery[:0], c.searchResults[:0]
+	c.searchClicked, c.searchFlags = c.searchClicked[:0], c.searchFlags[:0]
+	clear(c.score)
+	clear(c.passed)
+	c.score, c.passed = c.score[:0], c.passed[:0]
 }
 
 // values returns every column in event.Columns order (the explicit column list of every
@@ -132,6 +159,7 @@ func (c *columns) values() [len(event.Columns)]any {
 		c.dwellMs, c.scrollDepth, c.engagedMs, c.action, c.position, c.duration, c.rate,
 		c.watchedStart, c.watchedEnd, c.targetURL, c.name, c.props, c.device, c.isBot,
 		c.botReason, c.ipPrefix, c.userAgent,
+		c.contentVersion, c.searchQuery, c.searchResults, c.searchClicked, c.searchFlags, c.score, c.passed,
 	}
 }
 

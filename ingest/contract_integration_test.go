@@ -64,7 +64,14 @@ func collectorMessages(t *testing.T) [][]byte {
 		`{"type":"page","ts":1795420700000,"content_id":"doc-1","page":3,"page_count":12,"dwell_ms":4200},` +
 		`{"type":"scroll","ts":1795420800000,"content_id":"doc-1","depth":75},` +
 		`{"type":"engage","ts":1795420800000,"content_id":"doc-1","engaged_ms":65000},` +
-		`{"type":"click","ts":1795420800000,"href":"https://out.example/x","name":"Download"}]}`)
+		`{"type":"click","ts":1795420800000,"href":"https://out.example/x","name":"Download"}` +
+		// wire v1 additions: a search (redacted and cut), versions, scored and unscored completions
+		`,{"type":"search","ts":1795420800000,"query":"price \u00e9 jane@acme.example ` + strings.Repeat("long ", 60) + `","results":0,"clicked":"doc-1","content_version":"2026.2"},` +
+		`{"type":"search","ts":1795420800000,"query":"pricing","results":12},` +
+		`{"type":"view","ts":1795420800000,"content_id":"doc-1","content_version":"v\"3"},` +
+		`{"type":"complete","ts":1795420800000,"content_id":"quiz","content_type":"course","score":62.5,"passed":false},` +
+		`{"type":"complete","ts":1795420800000,"content_id":"quiz","content_type":"course","score":0,"passed":true},` +
+		`{"type":"complete","ts":1795420800000,"content_id":"quiz","content_type":"course","passed":true}]}`)
 	take(w.Process(sites, in))
 	take(w.ProcessPixel(sites, pixelQuery{"site": "demo", "cid": "doc-2", "ct": "document", "t": "Mail"}, in))
 	link, err := sites.LinkURL("http://c.example", "demo", beacon.Claims{Tenant: "demo", Partner: "acme", User: "joe", Campaign: "q4", Content: "doc-3", Target: "https://t.example/d"})

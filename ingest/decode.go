@@ -185,6 +185,32 @@ func (d *decoder) field(p *parser, key []byte, r *row) (err error) {
 		r.ipPrefix, err = d.text(p)
 	case "user_agent":
 		r.userAgent, err = d.text(p)
+	case "content_version":
+		r.contentVersion, err = d.text(p)
+	case "search_query":
+		r.searchQuery, err = d.text(p)
+	case "search_results":
+		r.searchResults, err = d.uint32(p, "search_results")
+	case "search_clicked":
+		r.searchClicked, err = d.text(p)
+	case "search_flags":
+		var v uint64
+		v, err = d.uint(p, "search_flags", math.MaxUint8)
+		r.searchFlags = uint8(v)
+	case "score":
+		var f float32
+		if f, err = d.float32(p, "score"); err == nil {
+			s := d.arena.floatsCopy([]float32{f})
+			r.score = &s[0]
+		}
+	case "passed":
+		var v uint8
+		if v, err = d.flag(p, "passed"); err == nil {
+			r.passed = &passedNo
+			if v == 1 {
+				r.passed = &passedYes
+			}
+		}
 	default:
 		return p.skip(0)
 	}

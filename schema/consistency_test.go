@@ -223,8 +223,8 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	for target, body := range bodies {
 		exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, target, body))
 	}
-	if len(bodies) != 14 {
-		t.Fatalf("made %d reference views, want one per rollup (14)", len(bodies))
+	if len(bodies) != 18 {
+		t.Fatalf("made %d reference views, want one per rollup (18)", len(bodies))
 	}
 	for _, d := range Dimensions {
 		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))
@@ -362,6 +362,7 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs, videos := genDataset(t, conn, db, 7)
+	genAdditions(t, conn, db, 7)
 	refreshRows(t, conn, db, time.Hour)
 	// Merge some parts and not others, so the rollups are read both merged and unmerged.
 	exec(t, conn, "OPTIMIZE TABLE "+db+".doc_page_dwell FINAL")
@@ -392,6 +393,14 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 		{"content-reach", map[string]string{"tenant": "gen", "content": "doc1", "lookback": "3"}},
 		{"contact-timeline", map[string]string{"tenant": "gen", "partner": "p1"}},
 		{"contact-timeline", map[string]string{"tenant": "gen", "partner": "p3", "lookback": "3", "from": "2026-03-05"}},
+		// search, versions and scores (genAdditions, tenant genx)
+		{"search-gaps", map[string]string{"tenant": "genx"}},
+		{"search-gaps", map[string]string{"tenant": "genx", "partner": "p2", "from": "2026-03-05", "to": "2026-03-12"}},
+		{"search-gaps", map[string]string{"tenant": "genx", "only": "no_open", "limit": "3"}},
+		{"content-versions", map[string]string{"tenant": "genx"}},
+		{"content-versions", map[string]string{"tenant": "genx", "kind": "tool"}},
+		{"training-scores", map[string]string{"tenant": "genx"}},
+		{"training-scores", map[string]string{"tenant": "genx", "partner": "p1", "course": "course2"}},
 	}
 	for _, u := range rawRows(t, conn, "SELECT partner_user_id FROM "+db+".partner_users FINAL WHERE tenant = 'gen' ORDER BY partner_user_id") {
 		calls = append(calls, struct {
@@ -547,6 +556,7 @@ GROUP BY c, p ORDER BY c, p`, db, use.cond))
 			t.Fatalf("campaign-ranking use=%s: only %d consuming (campaign, partner) pairs; the dataset is too thin", use.name, len(want))
 		}
 	}
+	checkAdditionsAgainstRaw(t, conn, db)
 	for _, vid := range videos {
 		var got [][]string
 		for _, r := range run(t, conn, db, "video-retention", map[string]string{"tenant": "gen", "content": vid}) {

@@ -1,6 +1,7 @@
 // Package event declares the normalized event once: the Kafka message value the collector
 // writes (one JSON object per event, keys = the columns) and the row of the raw table
-// (schema/migrations/0001_events.sql) that the ingest inserts. Tests hold the collector's
+// (schema/migrations/0001_events.sql, grown by ALTER TABLE ... ADD COLUMN in later
+// migrations: 0018_search_versions_scores.sql) that the ingest inserts. Tests hold the collector's
 // encoder, the ingest's insert and the migration to this list, and a round trip
 // (ingest/contract_integration_test.go) sends real collector output through the ingest into
 // ClickHouse and compares every column.
@@ -51,6 +52,15 @@ var Columns = [...]Column{
 	{"bot_reason", "LowCardinality(String)"},
 	{"ip_prefix", "String"},
 	{"user_agent", "String"},
+	// wire v1 additions (0018_search_versions_scores.sql), after the original columns as
+	// ADD COLUMN puts them
+	{"content_version", "LowCardinality(String)"},
+	{"search_query", "String"},
+	{"search_results", "UInt32"},
+	{"search_clicked", "String"},
+	{"search_flags", "UInt8"},
+	{"score", "Nullable(Float32)"},
+	{"passed", "Nullable(UInt8)"},
 }
 
 // Names returns the column names in table order.

@@ -6,14 +6,19 @@
 -- events over the last 90 days. For the contact questions: one attributed visitor in ten
 -- (vis % 10 = 3) was anonymous until 45 days ago (its older events carry no token, so
 -- identity stitching has devices to claim), and the people of partners p190-p199 stopped
--- 10 days ago (their events are 10 to 90 days old: silent partners). The materialized
--- views fill the rollups as on any insert.
+-- 10 days ago (their events are 10 to 90 days old: silent partners). For the wire v1
+-- additions: 3% of FAQ events are searches (0.3% of all: 300 queries, Zipf-skewed; one in
+-- five finds nothing, one in three names a clicked result); documents and tools carry a
+-- content_version by age (v1 over 60 days old, v2 30-60, v3 newer) except that visitors
+-- with vis % 20 = 0 stay on v2 (partners still on an outdated version); four completions in
+-- five carry a score 0..100, passed from 60. The materialized views fill the rollups as on
+-- any insert.
 INSERT INTO {db}.events
 (event_id, tenant, site_key, received_at, event_time, client_time, type, visitor_id, session_id,
  partner_id, partner_user_id, campaign_id, attribution, content_id, content_type, content_title,
  url, referrer, page, page_count, dwell_ms, scroll_depth, engaged_ms, action, position, duration,
  rate, watched_start, watched_end, target_url, name, props, device, is_bot, bot_reason, ip_prefix,
- user_agent)
+ user_agent, content_version, search_query, search_results, search_clicked, search_flags, score, passed)
 SELECT
     generateUUIDv4(n) AS event_id,
     'bench' AS tenant,
@@ -54,7 +59,15 @@ SELECT
     concat('203.0.', toString(vis % 256), '.0') AS ip_prefix,
     if(bot, 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
        ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'][1 + vis % 2]) AS user_agent
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'][1 + vis % 2]) AS user_agent,
+    if(kind IN (0, 4), if(vis % 20 = 0 AND age < 30, 'v2', ['v3', 'v2', 'v1'][1 + least(2, intDiv(age, 30))]), '') AS content_version,
+    if(typ = 'search', concat(['pricing', 'setup', 'api', 'warranty', 'roi', 'brochure', 'onboarding', 'discount', 'training', 'integration'][1 + qn % 10],
+                              ' ', toString(intDiv(qn, 10))), '') AS search_query,
+    if(typ = 'search' AND h6 % 5 > 0, toUInt32(1 + h6 % 20), 0) AS search_results,
+    if(typ = 'search' AND h6 % 3 = 0, concat('faq-', toString(h6 % 200)), '') AS search_clicked,
+    toUInt8(0) AS search_flags,
+    if(typ = 'complete' AND h6 % 5 > 0, toNullable(toFloat32(h6 % 101)), NULL) AS score,
+    if(typ = 'complete' AND h6 % 5 > 0, toNullable(toUInt8(h6 % 101 >= 60)), NULL) AS passed
 FROM
 (
     SELECT
@@ -82,11 +95,14 @@ FROM
                 kind = 0 AND tr < 75, 'page',
                 kind = 1 AND tr < 80, 'video',
                 kind = 2 AND tr < 30, 'complete',
+                kind = 3 AND tr >= 88 AND tr < 91, 'search',
                 tr < 55, 'scroll', tr < 75, 'engage', tr < 88, 'click', 'custom') AS typ,
         toFloat32(intDiv(h5 % toUInt64(dur), 10) * 10) AS wstart,
         least(wstart + 10, dur) AS wend,
         now64(3, 'UTC') - toIntervalMillisecond(if(attr0 AND usr % 200 >= 190, 864000000 + h6 % 6912000000, h6 % 7776000000)) AS et,
-        bitShiftRight(h5, 40) % 50 = 0 AS bot
+        bitShiftRight(h5, 40) % 50 = 0 AS bot,
+        dateDiff('day', et, now64(3, 'UTC')) AS age,
+        toUInt32(floor(300 * pow((bitShiftRight(h3, 32) % 1000000) / 1e6, 2))) AS qn
     FROM numbers({start}, {count})
 )
 -- One block per chunk for the views (fewer, fuller rollup rows per insert), and the views

@@ -1,7 +1,8 @@
 // IIFE entry for the script tag:
 // <script async src="https://collector/b.js" data-site="KEY"></script>
 // Optional data attributes: endpoint, cookieless, consent="required", dnt="ignore",
-// auto="off" (no automatic page view), content-id, content-type, title, heartbeat, flush (ms),
+// auto="off" (no automatic page view), content-id, content-type, title, content-version,
+// heartbeat, flush (ms),
 // frames, parents (origins to hand the partner token to / take it from, see core.js).
 import { createTracker } from './core.js';
 
@@ -23,6 +24,7 @@ import { createTracker } from './core.js';
       content_id: a('content-id'),
       content_type: a('content-type'),
       title: a('title'),
+      content_version: a('content-version'),
       heartbeat: a('heartbeat'),
       flush: a('flush'),
       frames: a('frames'),

@@ -15,7 +15,9 @@ const MAX_BODY = 32768;
 const SESSION_MS = 30 * 60 * 1000;
 // Field limits of wire format v1 in UTF-8 bytes; longer values would get the
 // event (or, for url and referrer, the whole batch) rejected.
-const LIM = { content_id: 256, title: 512, name: 128 };
+// A search text is sent up to 1024 bytes: the collector stores at most 256 of it (and says
+// so), after replacing what looks like an e-mail address or a token (WIRE.md).
+const LIM = { content_id: 256, clicked: 256, title: 512, name: 128, content_version: 64, query: 1024 };
 const DL = /\.(pdf|zip|rar|7z|gz|tgz|dmg|exe|msi|pkg|apk|docx?|xlsx?|pptx?|odt|ods|odp|csv|rtf|epub|mp3|mp4|mov|wav)$/i;
 
 const rnd = n => crypto.getRandomValues(new Uint8Array(n));
@@ -34,7 +36,7 @@ const rid = () => [...rnd(21)].map(x => A[x & 63]).join('');
 /**
  * createTracker starts tracking for one page.
  * o: { site, endpoint, cookieless, consent: 'required'|..., dnt: 'ignore'|..., auto: false to skip the page view,
- *      content_id, content_type, title, heartbeat (ms, default 15000), flush (ms, default 5000),
+ *      content_id, content_type, title, content_version, heartbeat (ms, default 15000), flush (ms, default 5000),
  *      frames: origins (space-separated) of frames this page hands its partner token to, besides the endpoint's,
  *      parents: origins a framed page takes a partner token from }
  */
@@ -196,7 +198,7 @@ export function createTracker(o) {
   };
 
   // Page content identity: engage and scroll events belong to it.
-  let cid, ctype, ctitle;
+  let cid, ctype, ctitle, cver;
   // Engaged time: only while visible and focused, sent as a cumulative total.
   // off: the page is going away (pagehide comes before the last visibilitychange).
   let eng = 0, since = 0, sent = 0, depth = 0, off = 0;
@@ -209,17 +211,18 @@ export function createTracker(o) {
     tick();
     if (eng > sent) {
       sent = eng;
-      event('engage', { content_id: cid, content_type: ctype, engaged_ms: eng });
+      event('engage', { content_id: cid, content_type: ctype, content_version: cver, engaged_ms: eng });
     }
   };
-  const content = (id, type, title, quiet) => {
+  const content = (id, type, title, version, quiet) => {
     if (cid != null) engage();
     cid = id;
     ctype = type || 'page';
     ctitle = title || d.title;
+    cver = version || '';
     eng = sent = depth = 0;
     tick();
-    if (!quiet) event('view', { content_id: cid, content_type: ctype, title: ctitle });
+    if (!quiet) event('view', { content_id: cid, content_type: ctype, title: ctitle, content_version: cver });
   };
 
   const consent = yes => {
@@ -240,12 +243,31 @@ export function createTracker(o) {
     hook: fn => hooks.push(fn),
     listen: fn => ls.push(fn),
     consent,
-    content: (id, type, title) => content(id, type, title),
+    content: (id, type, title, version) => content(id, type, title, version),
     track: (name, props) => {
       const p = {};
       let n = 0;
       for (const k in props) if (n++ < 20) p[cut(k, 64)] = cut(props[k], 256);
-      return event('custom', { content_id: cid, content_type: ctype, name, props: p });
+      return event('custom', { content_id: cid, content_type: ctype, content_version: cver, name, props: p });
+    },
+    // search: what was searched, how many results it showed, and the content_id of the
+    // result opened from it (call again with it when the person clicks one). A count that
+    // is not a number >= 0 sends nothing: the collector would refuse the event.
+    search: (q, n, clicked) => {
+      n = Math.floor(+n);
+      if (!(n >= 0) || q == null || !(q = String(q).trim())) return '';
+      return event('search', { query: q, results: Math.min(n, 1e6), clicked: clicked == null ? '' : String(clicked) });
+    },
+    // complete: the page's content (or id) was completed, e.g. a course or its test; score
+    // 0..100 and passed are sent when given (a score out of range is left out).
+    complete: (id, r) => {
+      if (id && typeof id == 'object') { r = id; id = null; }
+      r = r || {};
+      const sc = +r.score;
+      return event('complete', {
+        content_id: id || cid, content_type: id ? r.type : ctype, content_version: id ? r.version : cver,
+        score: r.score != null && sc >= 0 && sc <= 100 ? sc : null, passed: typeof r.passed == 'boolean' ? r.passed : null,
+      });
     },
   };
 
@@ -258,7 +280,7 @@ export function createTracker(o) {
   }
   // Listeners queued before the script loaded see the page view too.
   (o.q || []).forEach(c => { if (c[0] == 'listen') ls.push(c[1]); });
-  content(o.content_id || loc.pathname, o.content_type, o.title, o.auto === false);
+  content(o.content_id || loc.pathname, o.content_type, o.title, o.content_version, o.auto === false);
 
   on(d, 'visibilitychange', () => { if (d.visibilityState == 'hidden') { engage(); flush(1); } else tick(); });
   on(w, 'pagehide', () => {
@@ -282,7 +304,7 @@ export function createTracker(o) {
     const m = [100, 90, 75, 50, 25].find(x => p >= x - 0.5) || 0;
     if (m > depth) {
       depth = m;
-      event('scroll', { content_id: cid, content_type: ctype, depth: m });
+      event('scroll', { content_id: cid, content_type: ctype, content_version: cver, depth: m });
     }
   });
 
@@ -296,7 +318,7 @@ export function createTracker(o) {
     if (u.origin == new URL(url, loc.href).origin && u.pathname.indexOf('/l/') == 0) return;
     const action = a.hasAttribute('download') || DL.test(u.pathname) ? 'download' : u.host != loc.host ? 'outbound' : '';
     if (!action) return;
-    event('click', { content_id: cid, content_type: ctype, action, href: u.href, name: (a.getAttribute('aria-label') || a.textContent || '').trim().slice(0, 100) });
+    event('click', { content_id: cid, content_type: ctype, content_version: cver, action, href: u.href, name: (a.getAttribute('aria-label') || a.textContent || '').trim().slice(0, 100) });
     flush(1);
   };
   on(d, 'click', lk, 1);

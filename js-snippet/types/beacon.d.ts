@@ -25,6 +25,8 @@ export interface TrackerOptions {
   content_id?: string | null;
   content_type?: ContentType | string | null;
   title?: string | null;
+  /** Version of the page's content (data-content-version, at most 64 bytes), sent with its events. */
+  content_version?: string | null;
   /** Engaged-time heartbeat in ms (data-heartbeat, default 15000). */
   heartbeat?: number | string | null;
   /** Batching delay in ms before pending events are sent (data-flush, default 5000). */
@@ -54,9 +56,26 @@ export interface EventFields {
   name?: string;
   props?: Record<string, string>;
   url?: string;
+  content_version?: string;
+  query?: string;
+  results?: number;
+  clicked?: string;
+  score?: number;
+  passed?: boolean;
 }
 
-export type EventType = 'view' | 'page' | 'scroll' | 'engage' | 'video' | 'click' | 'complete' | 'custom';
+export type EventType = 'view' | 'page' | 'scroll' | 'engage' | 'video' | 'click' | 'complete' | 'search' | 'custom';
+
+/** Options of complete(). */
+export interface CompleteOptions {
+  /** Test score 0..100 (left out when out of range). */
+  score?: number;
+  /** Whether the test was passed. */
+  passed?: boolean;
+  /** With an explicit content id: its type and version (else the page's). */
+  type?: ContentType | string;
+  version?: string;
+}
 
 export interface Beacon {
   /** Snippet version, e.g. "0.1.0". */
@@ -65,8 +84,16 @@ export interface Beacon {
   readonly visitorId: string;
   /** Custom event: name 1..128 bytes, up to 20 props (values are turned into strings). Returns the event id. */
   track(name: string, props?: Record<string, string | number | boolean>): string;
-  /** Sets what this page shows and sends a view for it; engaged time and scroll depth restart for it. */
-  content(id: string, type?: ContentType | string, title?: string): void;
+  /** Sets what this page shows (and its version) and sends a view for it; engaged time and scroll depth restart for it. */
+  content(id: string, type?: ContentType | string, title?: string, version?: string): void;
+  /**
+   * A search: its text, how many results it showed (a number >= 0, else nothing is sent),
+   * and the content_id of the result opened from it. Returns the event id, or ''.
+   * The collector stores at most 256 bytes of the text, e-mail addresses and tokens replaced.
+   */
+  search(query: string, results: number, clicked?: string): string;
+  /** The page's content (or the given content id) was completed, with a test's score 0..100 and passed. Returns the event id. */
+  complete(id?: string | CompleteOptions | null, opts?: CompleteOptions): string;
   /** Grants (true) or withdraws (false) consent; withdrawal deletes the stored ids, token and queue. */
   consent(granted: boolean): void;
   /** Sends pending events now. */
@@ -88,6 +115,8 @@ export interface AdapterOptions {
   /** Content id; defaults per adapter (data-content-id, the video id, ...). */
   id?: string;
   title?: string;
+  /** Content version (at most 64 bytes); video.js defaults to data-content-version. */
+  version?: string;
   /** Heartbeat interval in ms (videos default 10000, documents 15000). */
   interval?: number;
 }

@@ -17,3 +17,9 @@ if (window.beacon && 'track' in window.beacon) window.beacon.track('from-window'
 window.beacon = { q: [['track', 'early', {}]] };
 export { id, furthest };
 b.listen(e => console.log(e.id, e.type, e.content_id));
+b.content('doc-7', 'document', 'Price list', '2026.2');
+const sid: string = b.search('price list', 3, 'doc-7');
+b.complete({ score: 87.5, passed: true });
+b.complete('course-1', { score: 40, passed: false, type: 'course', version: 'v2' });
+trackPdf(b, bus, { id: 'doc-1', version: 'v3' });
+export { sid };

@@ -1,4 +1,4 @@
-// Minimal hosted PDF viewer: viewer/?file=<pdf url>&cid=<content id>[&title=..][&site=..]
+// Minimal hosted PDF viewer: viewer/?file=<pdf url>&cid=<content id>[&title=..][&site=..][&v=<content version>]
 // It loads the core snippet (without its own page view: the document view is
 // the view), renders the PDF with pdfjs-dist's PDFViewer and tracks it with the
 // PDF adapter.
@@ -24,6 +24,7 @@ const core = () => new Promise(resolve => {
   s.dataset.auto = 'off';
   s.dataset.contentId = cid;
   s.dataset.contentType = 'document';
+  if (q.get('v')) s.dataset.contentVersion = q.get('v');
   s.dataset.parents = location.origin + ' ' + (h.parents || '');
   for (const k of ['flush', 'heartbeat', 'consent', 'dnt']) if (q.get(k)) s.dataset[k] = q.get(k);
   if (q.has('cookieless')) s.dataset.cookieless = '';
@@ -52,7 +53,7 @@ async function main() {
   document.title = title || cid;
   $('n').textContent = doc.numPages;
   const b = await core();
-  window.beaconDoc = trackPdf(b, bus, { id: cid, title: title || '', interval: +q.get('interval') || undefined });
+  window.beaconDoc = trackPdf(b, bus, { id: cid, title: title || '', version: q.get('v') || '', interval: +q.get('interval') || undefined });
   viewer.setDocument(doc);
   links.setDocument(doc);
   window.pdfViewer = viewer;

@@ -4,12 +4,13 @@
 import { on } from '../on.js';
 
 /**
- * trackPdf(tracker, eventBus, { id, title, interval })
+ * trackPdf(tracker, eventBus, { id, title, version, interval })
  * eventBus: PDFViewerApplication.eventBus or the EventBus given to a PDFViewer.
  */
 export function trackPdf(t, bus, o = {}) {
   const d = document;
   const meta = { content_id: o.id, content_type: 'document', title: o.title || '' };
+  if (o.version) meta.content_version = o.version;
   // off: the page is going away (pagehide comes before the last visibilitychange).
   let cur = 0, first = 1, n = 0, far = 0, acc = 0, since = 0, done = 0, off = 0;
   const tick = () => {

@@ -4,8 +4,8 @@ import { watch } from '../watch.js';
 import { on } from '../on.js';
 
 /**
- * trackVideo(tracker, element, { id, title, interval })
- * id defaults to data-content-id, then the media URL.
+ * trackVideo(tracker, element, { id, title, version, interval })
+ * id defaults to data-content-id, then the media URL; version to data-content-version.
  */
 export function trackVideo(t, v, o = {}) {
   if (v._bcn) return v._bcn;
@@ -14,6 +14,8 @@ export function trackVideo(t, v, o = {}) {
     content_type: 'video',
     title: o.title || v.getAttribute('data-title') || v.title || '',
   };
+  const ver = o.version || v.getAttribute('data-content-version');
+  if (ver) meta.content_version = ver;
   const w = (v._bcn = watch(t, meta, o.interval || +v.getAttribute('data-interval')));
   const st = w.st;
   const pos = (w.pos = () => v.currentTime);

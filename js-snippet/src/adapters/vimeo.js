@@ -9,6 +9,7 @@ import { watch } from '../watch.js';
 export function trackVimeo(t, pl, o = {}) {
   return Promise.all([pl.getVideoId(), pl.getVideoTitle(), pl.getDuration(), pl.getPlaybackRate()]).then(([vid, title, dur, rate]) => {
     const meta = { content_id: o.id || String(vid), content_type: 'video', title: o.title || title || '' };
+    if (o.version) meta.content_version = o.version;
     const w = watch(t, meta, o.interval);
     const st = w.st;
     let sec = 0;

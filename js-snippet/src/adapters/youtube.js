@@ -13,6 +13,7 @@ export function trackYouTube(t, pl, o = {}) {
   const vd = (pl.getVideoData && pl.getVideoData()) || {};
   const m = /[?&]v=([\w-]+)/.exec(pl.getVideoUrl() || '');
   const meta = { content_id: o.id || vd.video_id || (m && m[1]) || '', content_type: 'video', title: o.title || vd.title || '' };
+  if (o.version) meta.content_version = o.version;
   const w = watch(t, meta, o.interval);
   const st = w.st;
   const pos = (w.pos = () => pl.getCurrentTime() || 0);

@@ -42,6 +42,8 @@ test('html5 video: rate 2, seeks back and forth, pause, end', async () => {
   const by = a => evs.filter(e => e.action === a);
   assert.equal(evs[0].title, 'Test pattern');
   assert.equal(evs[0].content_type, 'video');
+  // data-content-version rides on every event of the video
+  assert.ok(evs.every(e => e.content_version === 'v7'), evs.map(e => e.content_version).join());
   assert.equal(by('ratechange')[0].rate, 2);
   assert.ok(near(by('ratechange')[0].duration, 20, 0.2), `duration ${by('ratechange')[0].duration}`);
   const seeks = by('seek');

@@ -178,3 +178,28 @@ test('partner token in a frame: without an answer batches go after 1 s with the 
   assert.equal(posts.length, 1);
   assert.equal(posts[0].body.token, 'Own.Tok');
 });
+
+test('content version on the page events; search and complete with what they carry', async () => {
+  install('https://portal.example.com/docs/guide');
+  const t = createTracker({ site: 'demo', endpoint: 'https://c.example.com', flush: 1000, content_id: 'guide', content_type: 'document', content_version: '2026.2' });
+  t.track('shared');
+  assert.equal(t.search('no count', 'many'), '');
+  assert.equal(t.search('   ', 3), '');
+  t.search(' price  list ', 0);
+  t.search('price list', 2.7, 'doc-9');
+  t.complete({ score: 40, passed: false });
+  t.complete('quiz-2', { score: 100.5, passed: true, type: 'course' });
+  t.content('faq-1', 'faq', 'FAQ', 'v3');
+  advance(mock, 1000);
+  await Promise.resolve();
+  const got = events().map(e => [e.type, e.content_id, e.content_version, e.query, e.results, e.clicked, e.score, e.passed]);
+  assert.deepEqual(got, [
+    ['view', 'guide', '2026.2', undefined, undefined, undefined, undefined, undefined],
+    ['custom', 'guide', '2026.2', undefined, undefined, undefined, undefined, undefined],
+    ['search', undefined, undefined, 'price  list', 0, undefined, undefined, undefined],
+    ['search', undefined, undefined, 'price list', 2, 'doc-9', undefined, undefined],
+    ['complete', 'guide', '2026.2', undefined, undefined, undefined, 40, false],
+    ['complete', 'quiz-2', undefined, undefined, undefined, undefined, undefined, true], // 100.5: no score
+    ['view', 'faq-1', 'v3', undefined, undefined, undefined, undefined, undefined],
+  ]);
+});
