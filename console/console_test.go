@@ -74,6 +74,8 @@ func TestAPIAnswersSavedQueries(t *testing.T) {
 		{"/api/t/acme/campaigns?campaign=camp1&from=2026-03-02&to=2026-03-02", "campaign-ranking", map[string]string{"tenant": "acme", "campaign": "camp1", "from": "2026-03-02", "to": "2026-03-02"}, 3},
 		{"/api/t/acme/tools", "content-outcomes", map[string]string{"tenant": "acme"}, 2},
 		{"/api/t/acme/tools?from=2026-03-03", "content-outcomes", map[string]string{"tenant": "acme", "from": "2026-03-03"}, 2},
+		{"/api/t/acme/activity", "tenant-activity", map[string]string{"tenant": "acme"}, 1},
+		{"/api/t/acme/activity?from=2026-03-03&to=2026-03-04", "tenant-activity", map[string]string{"tenant": "acme", "from": "2026-03-03", "to": "2026-03-04"}, 1},
 	} {
 		got := ann.api(c.path, http.StatusOK)
 		want := savedRows(t, ch, c.query, c.params)

@@ -207,6 +207,14 @@ function pageOverview(r, base) {
   return [
     h('h1', null, t.nav.overview),
     filterBar(['period']),
+    section(null, `${base}/activity${period}`, d => {
+      const a = rowsOf(d)[0];
+      if (!a || (!a.events && !a.bot_events && !a.events_before)) return empty(t.activityEmpty);
+      return h('div', { class: 'kpis' },
+        kpi(t.kpi.events, i18n.num(a.events), delta(a.events, a.events_before, hasBefore), 'events'),
+        kpi(t.kpi.people, i18n.num(a.people), delta(a.people, a.people_before, hasBefore), 'people'),
+        kpi(t.kpi.bots, i18n.num(a.bot_events), delta(a.bot_events, a.bot_events_before, hasBefore), 'bot_events'));
+    }, { part: 'tenant-activity', class: 'wide' }),
     section(null, `${base}/contents${period}`, d => {
       const rows = rowsOf(d);
       if (!rows.length) return empty(t.overviewEmpty);

@@ -79,6 +79,14 @@ test('sign in and see the overview the saved queries answer', async () => {
   assert.equal(Number(await kpi('documents')), used(['document']));
   assert.equal(Number(await kpi('videos')), used(['video']));
   assert.equal(Number(await kpi('tools')), used(['faq', 'tool']));
+  // accepted events and active people: tenant-activity's figures
+  await page.waitForSelector('[data-kpi="events"]');
+  const act = stack.query('tenant-activity', { tenant: 'acme' })[0];
+  assert.deepEqual((await api('/api/t/acme/activity')).rows, [act]);
+  assert.equal(act.people, 4); // Ann, Bob, Cid and Eve (Dee has no events)
+  assert.equal(Number(await kpi('events')), act.events);
+  assert.equal(Number(await kpi('people')), act.people);
+  assert.equal(Number(await kpi('bot_events')), act.bot_events);
   // course completion: 2 of 4 assigned people (u1, u3)
   const training = stack.query('training-completion', { tenant: 'acme' });
   const a = training.reduce((s, r) => s + r.assigned, 0), c = training.reduce((s, r) => s + r.completed, 0);
@@ -98,6 +106,25 @@ test('sign in and see the overview the saved queries answer', async () => {
   const tbl = await tableData('content-use');
   assert.deepEqual(column(tbl, 'content_id'), saved.map(r => r.content_id));
   assert.deepEqual(column(tbl, 'partners'), saved.map(r => str(r.partners)));
+});
+
+test('overview: accepted events and active people against the period before', async () => {
+  await page.goto(`${stack.base}/t/acme/?period=custom&from=2026-03-04&to=2026-03-06`);
+  await page.waitForSelector('[data-kpi="events"]');
+  const act = stack.query('tenant-activity', { tenant: 'acme', from: '2026-03-04', to: '2026-03-06' })[0];
+  assert.deepEqual((await api('/api/t/acme/activity?from=2026-03-04&to=2026-03-06')).rows, [act]);
+  assert.ok(act.events > 0 && act.events_before > 0, JSON.stringify(act));
+  assert.equal(Number(await kpi('events')), act.events);
+  assert.equal(Number(await kpi('people')), act.people);
+  const words = (now, before) => (now > before ? `▲ ${now - before} more` : now < before ? `▼ ${before - now} fewer` : '= no change') + ` vs the previous period (${before})`;
+  assert.equal(await page.textContent('[data-kpi="events"] .delta'), words(act.events, act.events_before));
+  assert.equal(await page.textContent('[data-kpi="people"] .delta'), words(act.people, act.people_before));
+  // a period without events: a sentence, not zeros or NaN
+  await page.goto(`${stack.base}/t/acme/?period=custom&from=2030-01-01&to=2030-01-31`);
+  await page.waitForSelector('section[data-part="tenant-activity"] .empty');
+  assert.match(await page.textContent('section[data-part="tenant-activity"] .empty'), /No events in this period/);
+  await page.goto(`${stack.base}/t/acme/`); // the next test starts from the overview of all time
+  await page.waitForSelector('[data-kpi="events"]');
 });
 
 test('document page: viewers, per-page reach and dwell, CSV equal to the table', async () => {
