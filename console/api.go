@@ -44,6 +44,7 @@ var endpoints = []endpoint{
 	{path: "people/{person}", query: "contact-timeline", params: []string{"from", "to", "before", "limit"}, bind: bindTimeline},
 	{path: "reach/{content}", query: "content-reach", params: []string{"from", "to"}, bind: passThrough},
 	{path: "activity", query: "tenant-activity", params: []string{"from", "to"}, bind: passThrough},
+	{path: "directory", query: "directory", bind: passThrough},
 }
 
 // pathValues are the ids an endpoint's path can carry; each becomes the saved query's

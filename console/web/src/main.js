@@ -153,6 +153,27 @@ function filterBar(which) {
   return form;
 }
 
+// directory: the names of the tenant's partners and people (saved query directory),
+// fetched once per tenant and page load; lists that carry ids show these names. When it
+// cannot be had, the ids are shown.
+let dir = { tenant: null, p: null };
+let names = { partners: new Map(), people: new Map() };
+function directory() {
+  const tenant = route().tenant;
+  if (dir.tenant !== tenant || !dir.p) {
+    const mine = { tenant, p: null };
+    mine.p = api(`/api/t/${encodeURIComponent(tenant)}/directory`).then(res => {
+      const d = { partners: new Map(), people: new Map() };
+      if (res.ok) for (const x of rowsOf(res.data)) (x.kind === 'partner' ? d.partners : d.people).set(x.id, x);
+      else mine.p = null; // asked again next time
+      return d;
+    });
+    dir = mine;
+  }
+  return dir.p;
+}
+const personName = id => (names.people.get(id) || {}).name || '';
+
 // section renders a titled block whose content comes from one API call; while it loads
 // it says so, and when ClickHouse cannot answer it says which part is unavailable.
 function section(title, path, draw, opts = {}) {
@@ -160,7 +181,7 @@ function section(title, path, draw, opts = {}) {
   const sec = h('section', { class: 'card ' + (opts.class || ''), 'data-part': opts.part || '' }, title ? h('h2', null, title) : null, body);
   const load = async () => {
     body.replaceChildren(h('p', { class: 'loading' }, i18n.t.loading));
-    const res = await api(path);
+    const [res] = await Promise.all([api(path), route().tenant ? directory().then(d => { names = d; }) : null]);
     if (!res.ok) {
       const part = res.data.unavailable || res.data.query || path;
       const msg = res.status === 503 || res.status === 0 ? i18n.t.unavailable(part) : res.status === 404 ? i18n.t.notFound : res.data.error && res.status === 400 ? res.data.error : i18n.t.failed(part);
@@ -285,7 +306,8 @@ function reasonText(x, p) {
 }
 
 const named = (name, id) => (name ? [name, h('span', { class: 'id' }, ` ${id}`)] : id);
-const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', link(personPath(id), id)]) : '—');
+const personLink = id => link(personPath(id), named(personName(id), id), { 'data-person': id });
+const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', personLink(id)]) : '—');
 
 function activityCols(p, level) {
   const t = i18n.t;
@@ -443,7 +465,7 @@ function reachSection(base, id) {
         { key: 'not_opened', label: t.col.notOpened, raw: x => x.not_opened.join(' '), fmt: x => personLinks(x.not_opened) },
         { key: 'other_people', label: t.col.otherPeople, raw: x => x.other_people.join(' '), fmt: x => personLinks(x.other_people) },
         { key: 'touches', label: t.col.touches, num: true, fmt: x => i18n.num(x.touches) },
-        { key: 'top_person', label: t.col.topPerson, fmt: x => (x.top_person ? [link(personPath(x.top_person), x.top_person), ` (${i18n.pct(x.top_share)})`] : '—') },
+        { key: 'top_person', label: t.col.topPerson, fmt: x => (x.top_person ? [personLink(x.top_person), ` (${i18n.pct(x.top_share)})`] : '—') },
         { key: 'rests_on_one_person', label: t.col.onePerson, num: true, fmt: x => (x.rests_on_one_person ? h('span', { class: 'status s-cooling' }, h('span', { 'aria-hidden': 'true' }, '⚠'), ' ', t.yes) : t.no) },
       ] }));
   }, { part: 'content-reach', class: 'wide' });
@@ -600,13 +622,13 @@ function pageTraining(r, base) {
           { key: 'assigned', label: t.col.assigned, num: true, fmt: x => i18n.num(x.assigned) },
           { key: 'completed', label: t.col.completed, num: true, fmt: x => i18n.num(x.completed) },
           { key: 'completion_rate', label: t.col.rate, num: true, fmt: x => h('span', { class: 'meter-wrap' }, h('meter', { min: 0, max: 1, value: x.completion_rate }), ' ', i18n.pct(x.completion_rate)) },
-          { key: 'not_completed', label: t.col.notCompleted, raw: x => x.not_completed.join(' '), fmt: x => x.not_completed.join(', ') || '—' },
+          { key: 'not_completed', label: t.col.notCompleted, raw: x => x.not_completed.join(' '), fmt: x => personLinks(x.not_completed) },
         ] }),
         h('h2', null, t.notCompletedList),
         missing.length ? table({ name: 'training-not-completed', i18n, rows: missing, cols: [
           { key: 'course_id', label: t.col.course, fmt: x => x.course_title || x.course_id },
           { key: 'partner_id', label: t.col.partner, fmt: x => x.partner_name || x.partner_id },
-          { key: 'partner_user_id', label: t.col.person },
+          { key: 'partner_user_id', label: t.col.person, fmt: x => personLink(x.partner_user_id) },
         ] }) : empty(t.allCompleted));
     }, { part: 'training-completion', class: 'wide' }),
   ];

@@ -209,6 +209,9 @@ test('training, campaigns, FAQ and tools equal their saved queries', async () =>
   assert.deepEqual(column(tt, 'assigned'), training.map(r => String(r.assigned)));
   const missing = await tableData('training-not-completed');
   assert.deepEqual(column(missing, 'partner_user_id'), training.flatMap(r => r.not_completed));
+  // by name: Bob (u2) and Dee (u4), as partner_users names them
+  assert.deepEqual(await page.$$eval('[data-table="training-not-completed"] tbody a[data-person]', as => as.map(a => a.textContent)),
+    training.flatMap(r => r.not_completed).map(id => `${stack.query('directory', { tenant: 'acme' }).find(x => x.id === id).name} ${id}`));
 
   await page.goto(stack.base + '/t/acme/campaigns');
   await page.waitForSelector('[data-table="campaign-ranking"] tbody tr');
@@ -379,12 +382,24 @@ test('document and video pages: which known people of each partner opened it', a
     assert.deepEqual(column(tbl, 'opened'), saved.map(r => r.opened.join(' ')));
     assert.deepEqual(column(tbl, 'not_opened'), saved.map(r => r.not_opened.join(' ')));
     assert.equal(Number(await kpi('people_reached')), saved.reduce((s, r) => s + r.people_reached, 0));
+    // people by name (directory), each with its id
+    const who = stack.query('directory', { tenant: 'acme' });
+    const nameOf = id => who.find(x => x.kind === 'person' && x.id === id)?.name;
+    const links = await page.$$eval('[data-table="content-reach"] tbody a[data-person]', as => as.map(a => [a.dataset.person, a.textContent]));
+    const ids = saved.flatMap(r => [...r.opened, ...r.not_opened, ...r.other_people, ...(r.top_person ? [r.top_person] : [])]);
+    assert.equal(links.length, ids.length);
+    assert.ok(links.length > 0);
+    for (const [id, text] of links) assert.equal(text, nameOf(id) ? `${nameOf(id)} ${id}` : id, id);
     const csv = await downloadCSV('content-reach');
     assert.deepEqual(csv.slice(1), tbl.rows);
   }
   // doc1: Alpha's two people opened it, Beta's Cid did and Dee did not, Gamma's Eve did not
   const doc = stack.query('content-reach', { tenant: 'acme', content: 'doc1' });
   assert.deepEqual(doc.map(r => `${r.partner_id}:${r.opened}/${r.not_opened}`), ['p1:u1,u2/', 'p2:u3/u4', 'p3:/u5']);
+  await page.goto(`${stack.base}/t/acme/documents/doc1`);
+  await page.waitForSelector('[data-table="content-reach"] tbody tr');
+  assert.deepEqual(await page.$$eval('[data-table="content-reach"] tbody tr:nth-child(2) td', tds => [tds[3].textContent, tds[4].textContent]), ['Cid u3', 'Dee u4']);
+  assert.deepEqual((await api('/api/t/acme/directory')).rows, stack.query('directory', { tenant: 'acme' }));
 });
 
 test('Japanese follows the switch', async () => {
