@@ -45,6 +45,7 @@ var endpoints = []endpoint{
 	{path: "reach/{content}", query: "content-reach", params: []string{"from", "to"}, bind: passThrough},
 	{path: "activity", query: "tenant-activity", params: []string{"from", "to"}, bind: passThrough},
 	{path: "directory", query: "directory", bind: passThrough},
+	{path: "partners/{partner}/deals", query: "partner-deals", params: []string{"from", "to", "lookback"}, bind: bindDeals},
 }
 
 // pathValues are the ids an endpoint's path can carry; each becomes the saved query's
@@ -112,6 +113,17 @@ func bindActivity(s *Server, tenant string, in map[string]string, r *http.Reques
 	return p, "", nil
 }
 
+// bindDeals gives partner-deals its lookback: 1 to maxWindowDays days.
+func bindDeals(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
+	p, _, _ := passThrough(s, tenant, in, r)
+	if v, ok := in["lookback"]; ok {
+		if n, _ := strconv.Atoi(v); n < 1 || n > maxWindowDays {
+			return nil, "lookback", fmt.Errorf("parameter \"lookback\": want 1 to %d days, got %s", maxWindowDays, v)
+		}
+	}
+	return p, "", nil
+}
+
 // bindTimeline pages contact-timeline: at most -console.maxRows touches a page.
 func bindTimeline(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
 	p, _, _ := passThrough(s, tenant, in, r)
@@ -173,7 +185,7 @@ func checkParams(r *http.Request, allowed []string) (map[string]string, string, 
 			if _, err := time.Parse(time.DateOnly, v); err != nil || len(v) != 10 {
 				return nil, k, fmt.Errorf("parameter %q: want a date YYYY-MM-DD, got %q", k, v)
 			}
-		case "limit", "baseline_weeks":
+		case "limit", "baseline_weeks", "lookback":
 			if !countRE.MatchString(v) {
 				return nil, k, fmt.Errorf("parameter %q: want a whole number, got %q", k, v)
 			}

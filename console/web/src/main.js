@@ -373,7 +373,25 @@ function pagePartner(r, base) {
     section(t.consumed, `${base}/partners/${id}/timeline${qs({ from: f.from, to: f.to, limit: f.limit })}`, d =>
       (rowsOf(d).length ? timeline(d, `${base}/partners/${id}/timeline${qs({ from: f.from, to: f.to, limit: f.limit })}`, true) : empty(t.timelineEmpty)),
     { part: 'contact-timeline', class: 'wide' }),
-    h('section', { class: 'card wide', 'data-part': 'deals' }, h('h2', null, t.deals), empty(t.dealsLater)),
+    section(t.deals, `${base}/partners/${id}/deals${qs({ from: f.from, to: f.to })}`, d => {
+      const rows = rowsOf(d);
+      if (!rows.length) return empty(t.noDeals);
+      const won = rows.filter(x => x.stage === 'won');
+      const currencies = [...new Set(won.map(x => x.currency))];
+      return h('div', null,
+        h('div', { class: 'kpis' },
+          kpi(t.dealsN, i18n.num(rows.length), null, 'deals'),
+          kpi(t.wonN, i18n.num(won.length), currencies.length === 1 ? `${i18n.money(won.reduce((s, x) => s + Number(x.amount), 0))} ${currencies[0]}` : null, 'won')),
+        h('p', { class: 'legend' }, t.dealsNote(i18n.num(d.params.lookback))),
+        table({ name: 'partner-deals', i18n, rows, cols: [
+          { key: 'deal_id', label: t.col.deal },
+          { key: 'stage', label: t.col.stage },
+          { key: 'amount', label: t.col.amount, num: true, fmt: x => `${i18n.money(x.amount)} ${x.currency}` },
+          { key: 'closed_on', label: t.col.closedOn, fmt: x => i18n.day(x.closed_on) },
+          { key: 'contents_used', label: t.col.contentsUsed, num: true, fmt: x => i18n.num(x.contents_used) },
+          { key: 'used', label: t.col.usedBefore, raw: x => x.used.join(' '), fmt: x => (x.used.length ? x.used.map((c, i) => [i ? ', ' : '', h('span', { 'data-content': c }, named(x.used_titles[i], c), ` (${t.daysN(i18n.num(x.used_days[i]))})`)]) : '—') },
+        ] }));
+    }, { part: 'partner-deals', class: 'wide' }),
   ];
 }
 

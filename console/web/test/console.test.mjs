@@ -293,7 +293,7 @@ test('overview lists the partners that went quiet, linked to their pages', async
   assert.match(await page.textContent('h1'), /Alpha/);
 });
 
-test('partner page: its people, what each used (paged by the cursor), no deals query', async () => {
+test('partner page: its people, what each used (paged by the cursor), its deals', async () => {
   await page.goto(`${stack.base}/t/acme/partners/p1?${WEEK}&limit=3`);
   await page.waitForSelector('[data-table="partner-people"] tbody tr');
   const saved = stack.query('partner-activity', { ...weekParams, partner: 'p1' });
@@ -332,7 +332,30 @@ test('partner page: its people, what each used (paged by the cursor), no deals q
   const csv = await downloadCSV('contact-timeline');
   assert.deepEqual(csv[0], tl.head);
   assert.deepEqual(csv.slice(1), tl.rows);
-  assert.match(await page.textContent('section[data-part="deals"]'), /no saved query answers a partner’s deals/);
+  // its deals, each with what its people used before the close
+  await page.waitForSelector('[data-table="partner-deals"] tbody tr');
+  const deals = stack.query('partner-deals', { tenant: 'acme', partner: 'p1' });
+  assert.deepEqual((await api('/api/t/acme/partners/p1/deals')).rows, deals);
+  assert.equal(deals.length, 1);
+  assert.ok(deals[0].used.length > 0);
+  const dt = await tableData('partner-deals');
+  for (const key of ['deal_id', 'stage', 'amount', 'closed_on', 'contents_used']) {
+    assert.deepEqual(column(dt, key), deals.map(r => str(r[key])), key);
+  }
+  assert.deepEqual(column(dt, 'used'), deals.map(r => r.used.join(' ')));
+  assert.deepEqual(await page.$$eval('[data-table="partner-deals"] tbody [data-content]', els => els.map(e => e.textContent)),
+    deals[0].used.map((c, i) => `${deals[0].used_titles[i] ? `${deals[0].used_titles[i]} ${c}` : c} (${deals[0].used_days[i]} d)`));
+  assert.equal(Number(await kpi('deals')), deals.length);
+  const dcsv = await downloadCSV('partner-deals');
+  assert.deepEqual(dcsv.slice(1), dt.rows);
+  // a period without closes: a sentence
+  await page.goto(`${stack.base}/t/acme/partners/p1?period=custom&from=2026-03-01&to=2026-03-06`);
+  await page.waitForSelector('section[data-part="partner-deals"] .empty');
+  assert.match(await page.textContent('section[data-part="partner-deals"] .empty'), /No deals of this partner/);
+  // the 400 names the parameter
+  const bad = await page.request.get(`${stack.base}/api/t/acme/partners/p1/deals?lookback=0`);
+  assert.equal(bad.status(), 400);
+  assert.equal((await bad.json()).param, 'lookback');
 
   // an unknown partner: a sentence
   await page.goto(`${stack.base}/t/acme/partners/nobody`);
