@@ -35,6 +35,8 @@ var endpoints = []endpoint{
 	{path: "contents", query: "content-use", params: []string{"kind", "from", "to"}, bind: passThrough},
 	{path: "documents/{content}", query: "document-views", params: []string{"from", "to", "partner"}, bind: bindDocument, extra: documentPages},
 	{path: "videos/{content}", query: "video-retention", bind: passThrough},
+	{path: "videos/{content}/viewers", query: "video-viewers", bind: bindLimit},
+	{path: "videos/{content}/seconds", query: "viewer-seconds", params: []string{"person", "viewer"}, bind: bindViewer},
 	{path: "training", query: "training-completion", params: []string{"course", "partner"}, bind: passThrough},
 	{path: "campaigns", query: "campaign-ranking", params: []string{"campaign", "from", "to"}, bind: passThrough},
 	{path: "tools", query: "content-outcomes", params: []string{"from", "to"}, bind: passThrough},
@@ -109,6 +111,22 @@ func bindActivity(s *Server, tenant string, in map[string]string, r *http.Reques
 		if n, _ := strconv.Atoi(v); n < 1 || n > 520 {
 			return nil, "baseline_weeks", fmt.Errorf("parameter \"baseline_weeks\": want 1 to 520 weeks, got %s", v)
 		}
+	}
+	return p, "", nil
+}
+
+// bindLimit caps a list at -console.maxRows rows.
+func bindLimit(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
+	p, _, _ := passThrough(s, tenant, in, r)
+	p["limit"] = strconv.Itoa(s.cfg.MaxRows)
+	return p, "", nil
+}
+
+// bindViewer asks viewer-seconds for one person or one viewer key, not both or neither.
+func bindViewer(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
+	p, _, _ := passThrough(s, tenant, in, r)
+	if (in["person"] == "") == (in["viewer"] == "") {
+		return nil, "person", errors.New("parameter \"person\" (a partner_user_id) or \"viewer\" (a viewer key such as v:<visitor_id>): give one of them")
 	}
 	return p, "", nil
 }
@@ -281,7 +299,7 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 		if e.extra != nil {
 			e.extra(res, &out)
 		}
-		if e.query == "document-views" {
+		if e.query == "document-views" || e.query == "video-viewers" {
 			out.Truncated = len(res.Rows) >= s.cfg.MaxRows
 		}
 		writeJSON(w, http.StatusOK, out)

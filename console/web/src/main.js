@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { h, table } from './dom.js';
 import { pickLang, makeI18n } from './i18n.js';
-import { pagesChart, retentionChart } from './charts.js';
+import { pagesChart, retentionChart, heatmapChart } from './charts.js';
 
 let i18n = makeI18n(pickLang());
 let me = null;
@@ -620,8 +620,69 @@ function pageVideo(r, base) {
       requestAnimationFrame(() => retentionChart(chartEl, rows, i18n));
       return out;
     }, { part: 'video-retention', class: 'wide' }),
+    videoViewers(base, r.id),
     reachSection(base, r.id),
   ];
+}
+
+// videoViewers: who watched the video; selecting a viewer draws that viewer's own
+// heatmap (viewer-seconds): the seconds they played, replays marked.
+function videoViewers(base, id) {
+  const t = i18n.t;
+  const vpath = `${base}/videos/${encodeURIComponent(id)}`;
+  return section(t.videoViewers, `${vpath}/viewers`, d => {
+    const rows = rowsOf(d);
+    if (!rows.length) return empty(t.videoNoViewers);
+    const heat = h('div', { class: 'heat', 'aria-live': 'polite' }, h('p', { class: 'legend' }, t.pickViewer));
+    let selected = null;
+    const who = x => (x.partner_user_id ? named(x.user_name || personName(x.partner_user_id), x.partner_user_id) : x.viewer);
+    const show = async (x, btn) => {
+      if (selected) selected.setAttribute('aria-pressed', 'false');
+      selected = btn;
+      btn.setAttribute('aria-pressed', 'true');
+      heat.replaceChildren(h('p', { class: 'loading' }, t.loading));
+      const q = x.partner_user_id && x.viewer === `u:${x.partner_user_id}` ? { person: x.partner_user_id } : { viewer: x.viewer };
+      const res = await api(`${vpath}/seconds${qs(q)}`);
+      if (selected !== btn) return;
+      if (!res.ok) {
+        heat.replaceChildren(h('div', { class: 'error', role: 'alert' }, h('p', null, res.status === 503 || res.status === 0 ? t.unavailable('viewer-seconds') : res.data.error || t.failed('viewer-seconds')), h('button', { type: 'button', onclick: () => show(x, btn) }, t.retry)));
+        return;
+      }
+      const secs = rowsOf(res.data);
+      if (!secs.length) { heat.replaceChildren(h('h3', null, t.heatmapOf, ' ', who(x)), empty(t.noPlays), source(res.data)); return; }
+      const watched = secs.filter(s => s.plays > 0).length, again = secs.filter(s => s.replayed).length;
+      const chartEl = h('div', { class: 'chart', role: 'img', 'aria-label': t.heatmapChart });
+      heat.replaceChildren(
+        h('h3', { 'data-heatmap': x.viewer }, t.heatmapOf, ' ', who(x)),
+        h('div', { class: 'kpis' },
+          kpi(t.secondsWatched, i18n.num(watched), t.ofSeconds(i18n.num(secs.length)), 'heat_watched'),
+          kpi(t.replayedSeconds, i18n.num(again), null, 'heat_replayed')),
+        h('p', { class: 'legend' }, t.heatmapChart),
+        chartEl,
+        h('details', null, h('summary', null, t.perSecond),
+          table({ name: 'viewer-seconds', i18n, rows: secs, cols: [
+            { key: 'second', label: t.col.second, num: true, fmt: s => i18n.num(s.second) },
+            { key: 'plays', label: t.col.plays, num: true, fmt: s => i18n.num(s.plays) },
+            { key: 'replayed', label: t.replayed, num: true, fmt: s => (s.replayed ? '↻ ' + t.yes : '—') },
+          ] })),
+        source(res.data));
+      requestAnimationFrame(() => heatmapChart(chartEl, secs, i18n));
+    };
+    return h('div', null,
+      d.truncated ? h('p', { class: 'note' }, t.truncated(rows.length)) : null,
+      table({ name: 'video-viewers', i18n, rows, cols: [
+        { key: 'viewer', label: t.col.heatmap, fmt: x => h('button', { type: 'button', class: 'pick', 'aria-pressed': 'false', 'data-viewer': x.viewer, onclick: e => show(x, e.currentTarget) }, t.showHeatmap) },
+        { key: 'partner_name', label: t.col.partner, raw: x => x.partner_id, fmt: x => (x.partner_id ? link(partnerPath(x.partner_id), named(x.partner_name, x.partner_id)) : '—') },
+        { key: 'user_name', label: t.col.person, raw: x => x.partner_user_id || x.viewer, fmt: x => (x.partner_user_id ? link(personPath(x.partner_user_id), who(x)) : h('span', { class: 'muted' }, x.viewer)) },
+        { key: 'first_seen', label: t.col.firstSeen, fmt: x => i18n.time(x.first_seen) },
+        { key: 'last_seen', label: t.col.lastSeen, fmt: x => i18n.time(x.last_seen) },
+        { key: 'seconds_watched', label: t.col.watched, num: true, fmt: x => i18n.dur(x.seconds_watched * 1000) },
+        { key: 'furthest', label: t.col.furthest, num: true, fmt: x => i18n.dur(x.furthest * 1000) },
+        { key: 'completion', label: t.col.completionCol, num: true, fmt: x => i18n.pct(x.completion) },
+        { key: 'ended', label: t.col.ended, num: true, fmt: x => (x.ended ? t.yes : t.no) },
+      ] }),
+      heat);
+  }, { part: 'video-viewers', class: 'wide' });
 }
 
 function pageTraining(r, base) {

@@ -196,6 +196,62 @@ test('video page: retention, play rate and drop-off points', async () => {
   if (process.env.SCREENSHOT_DIR) await page.locator('main').screenshot({ path: join(process.env.SCREENSHOT_DIR, 'video.png') });
 });
 
+test('video page: who watched it, and each viewer’s own heatmap with replays marked', async () => {
+  await page.goto(stack.base + '/t/acme/videos/vid1');
+  await page.waitForSelector('[data-table="video-viewers"] tbody tr');
+  const viewers = stack.query('video-viewers', { tenant: 'acme', content: 'vid1' });
+  assert.deepEqual((await api('/api/t/acme/videos/vid1/viewers')).rows, viewers);
+  assert.equal(viewers.length, 4); // Ann, Bob (loaded only), Cid, the anonymous a1
+  const vt = await tableData('video-viewers');
+  for (const key of ['viewer', 'first_seen', 'last_seen', 'seconds_watched', 'furthest', 'completion', 'ended']) {
+    assert.deepEqual(column(vt, key), viewers.map(r => str(r[key])), key);
+  }
+  // Cid (u3) played 0-4 s, then 2-4 s again: seconds 2 and 3 replayed
+  await page.click('[data-table="video-viewers"] button[data-viewer="u:u3"]');
+  await page.waitForSelector('[data-heatmap="u:u3"]');
+  const secs = stack.query('viewer-seconds', { tenant: 'acme', content: 'vid1', person: 'u3' });
+  assert.deepEqual((await api('/api/t/acme/videos/vid1/seconds?person=u3')).rows, secs);
+  assert.deepEqual(secs.filter(x => x.replayed).map(x => x.second), [2, 3]);
+  assert.match(await page.textContent('[data-heatmap="u:u3"]'), /Cid/);
+  assert.equal(Number(await kpi('heat_watched')), secs.filter(x => x.plays > 0).length);
+  assert.equal(Number(await kpi('heat_replayed')), secs.filter(x => x.replayed).length);
+  let st = await tableData('viewer-seconds');
+  assert.deepEqual(column(st, 'second'), secs.map(x => String(x.second)));
+  assert.deepEqual(column(st, 'plays'), secs.map(x => String(x.plays)));
+  assert.deepEqual(column(st, 'replayed'), secs.map(x => String(x.replayed)));
+  assert.ok(await page.$('.heat .chart canvas'), 'the heatmap is drawn');
+  assert.equal(await page.getAttribute('button[data-viewer="u:u3"]', 'aria-pressed'), 'true');
+  // the anonymous device by its viewer key: 0-6 s, and 2-4 s again
+  await page.click('[data-table="video-viewers"] button[data-viewer="v:a1"]');
+  await page.waitForSelector('[data-heatmap="v:a1"]');
+  const anon = stack.query('viewer-seconds', { tenant: 'acme', content: 'vid1', viewer: 'v:a1' });
+  st = await tableData('viewer-seconds');
+  assert.deepEqual(column(st, 'plays'), anon.map(x => String(x.plays)));
+  assert.equal(await page.getAttribute('button[data-viewer="u:u3"]', 'aria-pressed'), 'false');
+  await page.click('.heat details summary'); // the table of every second is folded
+  const csv = await downloadCSV('viewer-seconds');
+  assert.deepEqual(csv.slice(1), st.rows);
+  // Bob loaded the player and played nothing: a sentence
+  await page.click('[data-table="video-viewers"] button[data-viewer="u:u2"]');
+  await page.waitForSelector('.heat .empty');
+  assert.match(await page.textContent('.heat .empty'), /played none of it/);
+  if (process.env.SCREENSHOT_DIR) {
+    await page.click('[data-table="video-viewers"] button[data-viewer="u:u3"]');
+    await page.waitForSelector('.heat .chart canvas');
+    await page.locator('section[data-part="video-viewers"]').screenshot({ path: join(process.env.SCREENSHOT_DIR, 'video-heatmap.png') });
+  }
+  // one of person and viewer, not both or neither: 400 naming person
+  for (const q of ['', '?person=u3&viewer=v:a1']) {
+    const r = await page.request.get(`${stack.base}/api/t/acme/videos/vid1/seconds${q}`);
+    assert.equal(r.status(), 400);
+    assert.equal((await r.json()).param, 'person');
+  }
+  // an unknown video: a sentence
+  await page.goto(stack.base + '/t/acme/videos/no-such-video');
+  await page.waitForSelector('section[data-part="video-viewers"] .empty');
+  assert.match(await page.textContent('section[data-part="video-viewers"] .empty'), /Nobody has loaded this video/);
+});
+
 test('no Content-Security-Policy violations on the document and video pages', () => {
   assert.deepEqual(cspErrors, []);
 });
