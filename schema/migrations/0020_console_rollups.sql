@@ -74,3 +74,6 @@ WHERE is_bot = 0 AND type = 'video' AND notEmpty(watched_start)
 GROUP BY tenant, content_id, viewer;
 
 BACKFILL {db}.video_viewer_ranges;
+
+-- video-viewers reads video_viewer_coverage: the merge policy of 0011.
+ALTER TABLE {db}.video_viewer_coverage MODIFY SETTING min_age_to_force_merge_seconds = 3600;
