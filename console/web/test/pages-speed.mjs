@@ -36,7 +36,7 @@ try {
     const ms = [];
     for (let i = 0; i <= loads; i++) {
       await page.goto(base + path);
-      const h = await page.waitForFunction(complete, null, { polling: 'raf', timeout: 60000 });
+      const h = await page.waitForFunction(complete, null, { polling: 'raf', timeout: 180000 });
       const v = await h.jsonValue();
       if (v.error) throw new Error(`${path}: ${v.error}`);
       if (i > 0) ms.push(Math.round(v.ms * 10) / 10); // the first load fills the cache
