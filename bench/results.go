@@ -21,6 +21,7 @@ var Scenarios = []struct{ Name, Title string }{
 	{"freshness", "4. End-to-end freshness: accepted by the collector to queryable"},
 	{"queries", "5. Saved query latency on synthetic raw events"},
 	{"overload", "6. Collector memory and load shedding under 2x overload"},
+	{"console", "7. Console: API p95 per call and pages visually complete, on synthetic raw events"},
 }
 
 // Row is one figure: the measured value beside its ceiling and target.

@@ -87,6 +87,7 @@ func Run(ctx context.Context, name string, o Options) error {
 		"freshness": runFreshness,
 		"queries":   runQueries,
 		"overload":  runOverload,
+		"console":   runConsole,
 	}
 	fn, ok := fns[name]
 	if !ok {

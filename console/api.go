@@ -35,6 +35,8 @@ var endpoints = []endpoint{
 	{path: "contents", query: "content-use", params: []string{"kind", "from", "to"}, bind: passThrough},
 	{path: "documents/{content}", query: "document-views", params: []string{"from", "to", "partner"}, bind: bindDocument, extra: documentPages},
 	{path: "videos/{content}", query: "video-retention", bind: passThrough},
+	{path: "videos/{content}/viewers", query: "video-viewers", bind: bindLimit},
+	{path: "videos/{content}/seconds", query: "viewer-seconds", params: []string{"person", "viewer"}, bind: bindViewer},
 	{path: "training", query: "training-completion", params: []string{"course", "partner"}, bind: passThrough},
 	{path: "campaigns", query: "campaign-ranking", params: []string{"campaign", "from", "to"}, bind: passThrough},
 	{path: "tools", query: "content-outcomes", params: []string{"from", "to"}, bind: passThrough},
@@ -43,6 +45,9 @@ var endpoints = []endpoint{
 	{path: "partners/{partner}/timeline", query: "contact-timeline", params: []string{"from", "to", "before", "limit"}, bind: bindTimeline},
 	{path: "people/{person}", query: "contact-timeline", params: []string{"from", "to", "before", "limit"}, bind: bindTimeline},
 	{path: "reach/{content}", query: "content-reach", params: []string{"from", "to"}, bind: passThrough},
+	{path: "activity", query: "tenant-activity", params: []string{"from", "to"}, bind: passThrough},
+	{path: "directory", query: "directory", bind: passThrough},
+	{path: "partners/{partner}/deals", query: "partner-deals", params: []string{"from", "to", "lookback"}, bind: bindDeals},
 }
 
 // pathValues are the ids an endpoint's path can carry; each becomes the saved query's
@@ -110,6 +115,33 @@ func bindActivity(s *Server, tenant string, in map[string]string, r *http.Reques
 	return p, "", nil
 }
 
+// bindLimit caps a list at -console.maxRows rows.
+func bindLimit(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
+	p, _, _ := passThrough(s, tenant, in, r)
+	p["limit"] = strconv.Itoa(s.cfg.MaxRows)
+	return p, "", nil
+}
+
+// bindViewer asks viewer-seconds for one person or one viewer key, not both or neither.
+func bindViewer(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
+	p, _, _ := passThrough(s, tenant, in, r)
+	if (in["person"] == "") == (in["viewer"] == "") {
+		return nil, "person", errors.New("parameter \"person\" (a partner_user_id) or \"viewer\" (a viewer key such as v:<visitor_id>): give one of them")
+	}
+	return p, "", nil
+}
+
+// bindDeals gives partner-deals its lookback: 1 to maxWindowDays days.
+func bindDeals(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
+	p, _, _ := passThrough(s, tenant, in, r)
+	if v, ok := in["lookback"]; ok {
+		if n, _ := strconv.Atoi(v); n < 1 || n > maxWindowDays {
+			return nil, "lookback", fmt.Errorf("parameter \"lookback\": want 1 to %d days, got %s", maxWindowDays, v)
+		}
+	}
+	return p, "", nil
+}
+
 // bindTimeline pages contact-timeline: at most -console.maxRows touches a page.
 func bindTimeline(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
 	p, _, _ := passThrough(s, tenant, in, r)
@@ -171,7 +203,7 @@ func checkParams(r *http.Request, allowed []string) (map[string]string, string, 
 			if _, err := time.Parse(time.DateOnly, v); err != nil || len(v) != 10 {
 				return nil, k, fmt.Errorf("parameter %q: want a date YYYY-MM-DD, got %q", k, v)
 			}
-		case "limit", "baseline_weeks":
+		case "limit", "baseline_weeks", "lookback":
 			if !countRE.MatchString(v) {
 				return nil, k, fmt.Errorf("parameter %q: want a whole number, got %q", k, v)
 			}
@@ -267,7 +299,7 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 		if e.extra != nil {
 			e.extra(res, &out)
 		}
-		if e.query == "document-views" {
+		if e.query == "document-views" || e.query == "video-viewers" {
 			out.Truncated = len(res.Rows) >= s.cfg.MaxRows
 		}
 		writeJSON(w, http.StatusOK, out)

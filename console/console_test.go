@@ -74,6 +74,14 @@ func TestAPIAnswersSavedQueries(t *testing.T) {
 		{"/api/t/acme/campaigns?campaign=camp1&from=2026-03-02&to=2026-03-02", "campaign-ranking", map[string]string{"tenant": "acme", "campaign": "camp1", "from": "2026-03-02", "to": "2026-03-02"}, 3},
 		{"/api/t/acme/tools", "content-outcomes", map[string]string{"tenant": "acme"}, 2},
 		{"/api/t/acme/tools?from=2026-03-03", "content-outcomes", map[string]string{"tenant": "acme", "from": "2026-03-03"}, 2},
+		{"/api/t/acme/activity", "tenant-activity", map[string]string{"tenant": "acme"}, 1},
+		{"/api/t/acme/directory", "directory", map[string]string{"tenant": "acme"}, 8},
+		{"/api/t/acme/videos/vid1/viewers", "video-viewers", map[string]string{"tenant": "acme", "content": "vid1", "limit": "1000"}, 4},
+		{"/api/t/acme/videos/vid1/seconds?person=u3", "viewer-seconds", map[string]string{"tenant": "acme", "content": "vid1", "person": "u3"}, 10},
+		{"/api/t/acme/videos/vid1/seconds?viewer=v:a1", "viewer-seconds", map[string]string{"tenant": "acme", "content": "vid1", "viewer": "v:a1"}, 10},
+		{"/api/t/acme/partners/p1/deals", "partner-deals", map[string]string{"tenant": "acme", "partner": "p1"}, 1},
+		{"/api/t/acme/partners/p2/deals?from=2026-03-01&to=2026-03-31&lookback=30", "partner-deals", map[string]string{"tenant": "acme", "partner": "p2", "from": "2026-03-01", "to": "2026-03-31", "lookback": "30"}, 1},
+		{"/api/t/acme/activity?from=2026-03-03&to=2026-03-04", "tenant-activity", map[string]string{"tenant": "acme", "from": "2026-03-03", "to": "2026-03-04"}, 1},
 	} {
 		got := ann.api(c.path, http.StatusOK)
 		want := savedRows(t, ch, c.query, c.params)
@@ -210,6 +218,16 @@ func TestBadParameters(t *testing.T) {
 		{"/api/t/acme/people/u1?before=not%20a%20cursor", "before"},
 		{"/api/t/acme/partners/p1/timeline?person=u1", "person"},
 		{"/api/t/acme/reach/doc1?campaign=camp1", "campaign"},
+		{"/api/t/acme/partners/p1/deals?lookback=0", "lookback"},
+		{"/api/t/acme/partners/p1/deals?lookback=ninety", "lookback"},
+		{"/api/t/acme/partners/p1/deals?lookback=99999", "lookback"},
+		{"/api/t/acme/partners/p1/deals?to=2026-02-30", "to"},
+		{"/api/t/acme/activity?from=2026-03-05&to=2026-03-01", "from"},
+		{"/api/t/acme/directory?partner=p1", "partner"},
+		{"/api/t/acme/videos/vid1/seconds", "person"},
+		{"/api/t/acme/videos/vid1/seconds?person=u1&viewer=v:a1", "person"},
+		{"/api/t/acme/videos/vid1/seconds?viewer=v%20a1", "viewer"},
+		{"/api/t/acme/videos/vid1/viewers?limit=5", "limit"},
 	} {
 		v := ann.api(c.path, http.StatusBadRequest)
 		if v["param"] != c.param || !strings.Contains(v["error"].(string), c.param) {

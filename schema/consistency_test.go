@@ -223,8 +223,8 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	for target, body := range bodies {
 		exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, target, body))
 	}
-	if len(bodies) != 18 {
-		t.Fatalf("made %d reference views, want one per rollup (18)", len(bodies))
+	if len(bodies) != 20 {
+		t.Fatalf("made %d reference views, want one per rollup (20)", len(bodies))
 	}
 	for _, d := range Dimensions {
 		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))
@@ -401,6 +401,11 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 		{"content-versions", map[string]string{"tenant": "genx", "kind": "tool"}},
 		{"training-scores", map[string]string{"tenant": "genx"}},
 		{"training-scores", map[string]string{"tenant": "genx", "partner": "p1", "course": "course2"}},
+		// the console's (0020)
+		{"tenant-activity", map[string]string{"tenant": "gen"}},
+		{"tenant-activity", map[string]string{"tenant": "gen", "from": "2026-03-08", "to": "2026-03-14"}},
+		{"partner-deals", map[string]string{"tenant": "gen", "partner": "p1"}},
+		{"partner-deals", map[string]string{"tenant": "gen", "partner": "p2", "lookback": "5"}},
 	}
 	for _, u := range rawRows(t, conn, "SELECT partner_user_id FROM "+db+".partner_users FINAL WHERE tenant = 'gen' ORDER BY partner_user_id") {
 		calls = append(calls, struct {
@@ -418,7 +423,16 @@ func TestRollupsMatchRawEvents(t *testing.T) {
 		calls = append(calls, struct {
 			name   string
 			params map[string]string
-		}{"video-retention", map[string]string{"tenant": "gen", "content": c}})
+		}{"video-retention", map[string]string{"tenant": "gen", "content": c}}, struct {
+			name   string
+			params map[string]string
+		}{"video-viewers", map[string]string{"tenant": "gen", "content": c}})
+		for _, u := range rawRows(t, conn, "SELECT DISTINCT partner_user_id FROM "+db+".events WHERE tenant = 'gen' AND content_id = ? AND type = 'video' AND partner_user_id != '' ORDER BY partner_user_id LIMIT 3", c) {
+			calls = append(calls, struct {
+				name   string
+				params map[string]string
+			}{"viewer-seconds", map[string]string{"tenant": "gen", "content": c, "person": u[0]}})
+		}
 	}
 	nonEmpty, stitched := 0, 0
 	for _, c := range calls {

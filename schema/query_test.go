@@ -13,7 +13,7 @@ func TestSavedQueriesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"campaign-ranking", "contact-timeline", "content-outcomes", "content-reach", "content-use", "content-versions", "document-views", "partner-activity", "person-opens", "search-gaps", "training-completion", "training-scores", "video-retention"}
+	want := []string{"campaign-ranking", "contact-timeline", "content-outcomes", "content-reach", "content-use", "content-versions", "directory", "document-views", "partner-activity", "partner-deals", "person-opens", "search-gaps", "tenant-activity", "training-completion", "training-scores", "video-retention", "video-viewers", "viewer-seconds"}
 	var got []string
 	for _, q := range qs {
 		got = append(got, q.Name)

@@ -1,7 +1,7 @@
 // Command beaconbench runs the benchmark scenarios of bench/ and the load generator on its
 // own. Usage:
 //
-//	beaconbench <scenario> [flags]    collector | hotpath | ingest | freshness | queries | overload
+//	beaconbench <scenario> [flags]    collector | hotpath | ingest | freshness | queries | overload | console
 //	beaconbench load -addr host:port [-rate N] [-duration 10s]
 //	beaconbench ceiling -addr host:port
 //
@@ -48,6 +48,7 @@ scenarios (each rewrites its section of bench/RESULTS.md):
   freshness   accepted-to-queryable p50/p99 at a sustained rate
   queries     saved query p50/p95 on -rows synthetic raw events
   overload    collector RSS and 503 shedding at -overload x saturation
+  console     console API p50/p95 per call and pages visually complete in Chromium, on -rows synthetic raw events
 
 tools:
   load        run the load generator against -addr (fixed rate with -rate, else max rate)
@@ -74,8 +75,8 @@ func run(ctx context.Context, args []string) error {
 	// DefaultOptions' rate.
 	fs.Float64Var(&o.Rate, "rate", 0, fmt.Sprintf("freshness: events/s offered (0 = %v); load: requests/s (0 = max rate)", o.Rate))
 	fs.IntVar(&o.Events, "events", o.Events, "ingest: messages produced and ingested per run")
-	fs.Int64Var(&o.Rows, "rows", o.Rows, "queries: synthetic raw events generated server-side")
-	fs.IntVar(&o.QueryN, "n", o.QueryN, "queries: runs of each saved query")
+	fs.Int64Var(&o.Rows, "rows", o.Rows, "queries, console: synthetic raw events generated server-side")
+	fs.IntVar(&o.QueryN, "n", o.QueryN, "queries: runs of each saved query; console: of each API call")
 	fs.Float64Var(&o.Overload, "overload", o.Overload, "overload: offered load as a multiple of the measured saturation")
 	addr := fs.String("addr", "", "load and ceiling: host:port")
 	if err := fs.Parse(args); err != nil {

@@ -78,3 +78,42 @@ export function retentionChart(el, rows, i18n) {
   };
   return new uPlot(opts, [xs, ys], el);
 }
+
+// heatmapChart: one viewer's plays of each second (bars: how many times they played it),
+// with every replayed second (played more than once) marked by a ↻ above its bar, so
+// replays read without colour; the bars of replayed seconds are also darker.
+export function heatmapChart(el, rows, i18n) {
+  const xs = rows.map(r => r.second);
+  const once = rows.map(r => (r.plays === 1 ? 1 : null));
+  const again = rows.map(r => (r.plays > 1 ? r.plays : null));
+  const bars = uPlot.paths.bars({ size: [1, 40], gap: 1 });
+  const opts = {
+    width: sized(el), height: 200,
+    scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] }, y: { range: (u, min, max) => [0, Math.max(2, max) + 0.6] } },
+    axes: [
+      { label: i18n.t.col.second, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200], values: (u, v) => v.map(x => (Number.isInteger(x) ? mss(x) : '')) },
+      { label: i18n.t.col.plays, incrs: [1, 2, 5, 10], values: (u, v) => v.map(x => (Number.isInteger(x) ? i18n.num(x) : '')) },
+    ],
+    series: [
+      { label: i18n.t.col.second, value: (u, v) => (v === null ? '—' : mss(v)) },
+      { label: i18n.t.watchedOnce, paths: bars, fill: css('--bar'), stroke: css('--bar-edge'), points: { show: false }, value: (u, v) => (v === null ? '—' : i18n.num(v)) },
+      { label: i18n.t.replayed, paths: bars, fill: css('--mark'), stroke: css('--mark'), points: { show: false }, value: (u, v) => (v === null ? '—' : i18n.num(v)) },
+    ],
+    hooks: {
+      draw: [u => {
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.fillStyle = css('--mark');
+        ctx.font = `bold ${12 * devicePixelRatio}px system-ui, sans-serif`;
+        ctx.textAlign = 'center';
+        ctx.textBaseline = 'bottom';
+        for (const r of rows) {
+          if (r.plays < 2) continue;
+          ctx.fillText('↻', u.valToPos(r.second, 'x', true), u.valToPos(r.plays, 'y', true) - 2 * devicePixelRatio);
+        }
+        ctx.restore();
+      }],
+    },
+  };
+  return new uPlot(opts, [xs, once, again], el);
+}

@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { h, table } from './dom.js';
 import { pickLang, makeI18n } from './i18n.js';
-import { pagesChart, retentionChart } from './charts.js';
+import { pagesChart, retentionChart, heatmapChart } from './charts.js';
 
 let i18n = makeI18n(pickLang());
 let me = null;
@@ -153,6 +153,27 @@ function filterBar(which) {
   return form;
 }
 
+// directory: the names of the tenant's partners and people (saved query directory),
+// fetched once per tenant and page load; lists that carry ids show these names. When it
+// cannot be had, the ids are shown.
+let dir = { tenant: null, p: null };
+let names = { partners: new Map(), people: new Map() };
+function directory() {
+  const tenant = route().tenant;
+  if (dir.tenant !== tenant || !dir.p) {
+    const mine = { tenant, p: null };
+    mine.p = api(`/api/t/${encodeURIComponent(tenant)}/directory`).then(res => {
+      const d = { partners: new Map(), people: new Map() };
+      if (res.ok) for (const x of rowsOf(res.data)) (x.kind === 'partner' ? d.partners : d.people).set(x.id, x);
+      else mine.p = null; // asked again next time
+      return d;
+    });
+    dir = mine;
+  }
+  return dir.p;
+}
+const personName = id => (names.people.get(id) || {}).name || '';
+
 // section renders a titled block whose content comes from one API call; while it loads
 // it says so, and when ClickHouse cannot answer it says which part is unavailable.
 function section(title, path, draw, opts = {}) {
@@ -160,7 +181,7 @@ function section(title, path, draw, opts = {}) {
   const sec = h('section', { class: 'card ' + (opts.class || ''), 'data-part': opts.part || '' }, title ? h('h2', null, title) : null, body);
   const load = async () => {
     body.replaceChildren(h('p', { class: 'loading' }, i18n.t.loading));
-    const res = await api(path);
+    const [res] = await Promise.all([api(path), route().tenant ? directory().then(d => { names = d; }) : null]);
     if (!res.ok) {
       const part = res.data.unavailable || res.data.query || path;
       const msg = res.status === 503 || res.status === 0 ? i18n.t.unavailable(part) : res.status === 404 ? i18n.t.notFound : res.data.error && res.status === 400 ? res.data.error : i18n.t.failed(part);
@@ -207,6 +228,14 @@ function pageOverview(r, base) {
   return [
     h('h1', null, t.nav.overview),
     filterBar(['period']),
+    section(null, `${base}/activity${period}`, d => {
+      const a = rowsOf(d)[0];
+      if (!a || (!a.events && !a.bot_events && !a.events_before)) return empty(t.activityEmpty);
+      return h('div', { class: 'kpis' },
+        kpi(t.kpi.events, i18n.num(a.events), delta(a.events, a.events_before, hasBefore), 'events'),
+        kpi(t.kpi.people, i18n.num(a.people), delta(a.people, a.people_before, hasBefore), 'people'),
+        kpi(t.kpi.bots, i18n.num(a.bot_events), delta(a.bot_events, a.bot_events_before, hasBefore), 'bot_events'));
+    }, { part: 'tenant-activity', class: 'wide' }),
     section(null, `${base}/contents${period}`, d => {
       const rows = rowsOf(d);
       if (!rows.length) return empty(t.overviewEmpty);
@@ -277,7 +306,8 @@ function reasonText(x, p) {
 }
 
 const named = (name, id) => (name ? [name, h('span', { class: 'id' }, ` ${id}`)] : id);
-const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', link(personPath(id), id)]) : '—');
+const personLink = id => link(personPath(id), named(personName(id), id), { 'data-person': id });
+const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', personLink(id)]) : '—');
 
 function activityCols(p, level) {
   const t = i18n.t;
@@ -343,7 +373,25 @@ function pagePartner(r, base) {
     section(t.consumed, `${base}/partners/${id}/timeline${qs({ from: f.from, to: f.to, limit: f.limit })}`, d =>
       (rowsOf(d).length ? timeline(d, `${base}/partners/${id}/timeline${qs({ from: f.from, to: f.to, limit: f.limit })}`, true) : empty(t.timelineEmpty)),
     { part: 'contact-timeline', class: 'wide' }),
-    h('section', { class: 'card wide', 'data-part': 'deals' }, h('h2', null, t.deals), empty(t.dealsLater)),
+    section(t.deals, `${base}/partners/${id}/deals${qs({ from: f.from, to: f.to })}`, d => {
+      const rows = rowsOf(d);
+      if (!rows.length) return empty(t.noDeals);
+      const won = rows.filter(x => x.stage === 'won');
+      const currencies = [...new Set(won.map(x => x.currency))];
+      return h('div', null,
+        h('div', { class: 'kpis' },
+          kpi(t.dealsN, i18n.num(rows.length), null, 'deals'),
+          kpi(t.wonN, i18n.num(won.length), currencies.length === 1 ? `${i18n.money(won.reduce((s, x) => s + Number(x.amount), 0))} ${currencies[0]}` : null, 'won')),
+        h('p', { class: 'legend' }, t.dealsNote(i18n.num(d.params.lookback))),
+        table({ name: 'partner-deals', i18n, rows, cols: [
+          { key: 'deal_id', label: t.col.deal },
+          { key: 'stage', label: t.col.stage },
+          { key: 'amount', label: t.col.amount, num: true, fmt: x => `${i18n.money(x.amount)} ${x.currency}` },
+          { key: 'closed_on', label: t.col.closedOn, fmt: x => i18n.day(x.closed_on) },
+          { key: 'contents_used', label: t.col.contentsUsed, num: true, fmt: x => i18n.num(x.contents_used) },
+          { key: 'used', label: t.col.usedBefore, raw: x => x.used.join(' '), fmt: x => (x.used.length ? x.used.map((c, i) => [i ? ', ' : '', h('span', { 'data-content': c }, named(x.used_titles[i], c), ` (${t.daysN(i18n.num(x.used_days[i]))})`)]) : '—') },
+        ] }));
+    }, { part: 'partner-deals', class: 'wide' }),
   ];
 }
 
@@ -435,7 +483,7 @@ function reachSection(base, id) {
         { key: 'not_opened', label: t.col.notOpened, raw: x => x.not_opened.join(' '), fmt: x => personLinks(x.not_opened) },
         { key: 'other_people', label: t.col.otherPeople, raw: x => x.other_people.join(' '), fmt: x => personLinks(x.other_people) },
         { key: 'touches', label: t.col.touches, num: true, fmt: x => i18n.num(x.touches) },
-        { key: 'top_person', label: t.col.topPerson, fmt: x => (x.top_person ? [link(personPath(x.top_person), x.top_person), ` (${i18n.pct(x.top_share)})`] : '—') },
+        { key: 'top_person', label: t.col.topPerson, fmt: x => (x.top_person ? [personLink(x.top_person), ` (${i18n.pct(x.top_share)})`] : '—') },
         { key: 'rests_on_one_person', label: t.col.onePerson, num: true, fmt: x => (x.rests_on_one_person ? h('span', { class: 'status s-cooling' }, h('span', { 'aria-hidden': 'true' }, '⚠'), ' ', t.yes) : t.no) },
       ] }));
   }, { part: 'content-reach', class: 'wide' });
@@ -572,8 +620,69 @@ function pageVideo(r, base) {
       requestAnimationFrame(() => retentionChart(chartEl, rows, i18n));
       return out;
     }, { part: 'video-retention', class: 'wide' }),
+    videoViewers(base, r.id),
     reachSection(base, r.id),
   ];
+}
+
+// videoViewers: who watched the video; selecting a viewer draws that viewer's own
+// heatmap (viewer-seconds): the seconds they played, replays marked.
+function videoViewers(base, id) {
+  const t = i18n.t;
+  const vpath = `${base}/videos/${encodeURIComponent(id)}`;
+  return section(t.videoViewers, `${vpath}/viewers`, d => {
+    const rows = rowsOf(d);
+    if (!rows.length) return empty(t.videoNoViewers);
+    const heat = h('div', { class: 'heat', 'aria-live': 'polite' }, h('p', { class: 'legend' }, t.pickViewer));
+    let selected = null;
+    const who = x => (x.partner_user_id ? named(x.user_name || personName(x.partner_user_id), x.partner_user_id) : x.viewer);
+    const show = async (x, btn) => {
+      if (selected) selected.setAttribute('aria-pressed', 'false');
+      selected = btn;
+      btn.setAttribute('aria-pressed', 'true');
+      heat.replaceChildren(h('p', { class: 'loading' }, t.loading));
+      const q = x.partner_user_id && x.viewer === `u:${x.partner_user_id}` ? { person: x.partner_user_id } : { viewer: x.viewer };
+      const res = await api(`${vpath}/seconds${qs(q)}`);
+      if (selected !== btn) return;
+      if (!res.ok) {
+        heat.replaceChildren(h('div', { class: 'error', role: 'alert' }, h('p', null, res.status === 503 || res.status === 0 ? t.unavailable('viewer-seconds') : res.data.error || t.failed('viewer-seconds')), h('button', { type: 'button', onclick: () => show(x, btn) }, t.retry)));
+        return;
+      }
+      const secs = rowsOf(res.data);
+      if (!secs.length) { heat.replaceChildren(h('h3', null, t.heatmapOf, ' ', who(x)), empty(t.noPlays), source(res.data)); return; }
+      const watched = secs.filter(s => s.plays > 0).length, again = secs.filter(s => s.replayed).length;
+      const chartEl = h('div', { class: 'chart', role: 'img', 'aria-label': t.heatmapChart });
+      heat.replaceChildren(
+        h('h3', { 'data-heatmap': x.viewer }, t.heatmapOf, ' ', who(x)),
+        h('div', { class: 'kpis' },
+          kpi(t.secondsWatched, i18n.num(watched), t.ofSeconds(i18n.num(secs.length)), 'heat_watched'),
+          kpi(t.replayedSeconds, i18n.num(again), null, 'heat_replayed')),
+        h('p', { class: 'legend' }, t.heatmapChart),
+        chartEl,
+        h('details', null, h('summary', null, t.perSecond),
+          table({ name: 'viewer-seconds', i18n, rows: secs, cols: [
+            { key: 'second', label: t.col.second, num: true, fmt: s => i18n.num(s.second) },
+            { key: 'plays', label: t.col.plays, num: true, fmt: s => i18n.num(s.plays) },
+            { key: 'replayed', label: t.replayed, num: true, fmt: s => (s.replayed ? '↻ ' + t.yes : '—') },
+          ] })),
+        source(res.data));
+      requestAnimationFrame(() => heatmapChart(chartEl, secs, i18n));
+    };
+    return h('div', null,
+      d.truncated ? h('p', { class: 'note' }, t.truncated(rows.length)) : null,
+      table({ name: 'video-viewers', i18n, rows, cols: [
+        { key: 'viewer', label: t.col.heatmap, fmt: x => h('button', { type: 'button', class: 'pick', 'aria-pressed': 'false', 'data-viewer': x.viewer, onclick: e => show(x, e.currentTarget) }, t.showHeatmap) },
+        { key: 'partner_name', label: t.col.partner, raw: x => x.partner_id, fmt: x => (x.partner_id ? link(partnerPath(x.partner_id), named(x.partner_name, x.partner_id)) : '—') },
+        { key: 'user_name', label: t.col.person, raw: x => x.partner_user_id || x.viewer, fmt: x => (x.partner_user_id ? link(personPath(x.partner_user_id), who(x)) : h('span', { class: 'muted' }, x.viewer)) },
+        { key: 'first_seen', label: t.col.firstSeen, fmt: x => i18n.time(x.first_seen) },
+        { key: 'last_seen', label: t.col.lastSeen, fmt: x => i18n.time(x.last_seen) },
+        { key: 'seconds_watched', label: t.col.watched, num: true, fmt: x => i18n.dur(x.seconds_watched * 1000) },
+        { key: 'furthest', label: t.col.furthest, num: true, fmt: x => i18n.dur(x.furthest * 1000) },
+        { key: 'completion', label: t.col.completionCol, num: true, fmt: x => i18n.pct(x.completion) },
+        { key: 'ended', label: t.col.ended, num: true, fmt: x => (x.ended ? t.yes : t.no) },
+      ] }),
+      heat);
+  }, { part: 'video-viewers', class: 'wide' });
 }
 
 function pageTraining(r, base) {
@@ -592,13 +701,13 @@ function pageTraining(r, base) {
           { key: 'assigned', label: t.col.assigned, num: true, fmt: x => i18n.num(x.assigned) },
           { key: 'completed', label: t.col.completed, num: true, fmt: x => i18n.num(x.completed) },
           { key: 'completion_rate', label: t.col.rate, num: true, fmt: x => h('span', { class: 'meter-wrap' }, h('meter', { min: 0, max: 1, value: x.completion_rate }), ' ', i18n.pct(x.completion_rate)) },
-          { key: 'not_completed', label: t.col.notCompleted, raw: x => x.not_completed.join(' '), fmt: x => x.not_completed.join(', ') || '—' },
+          { key: 'not_completed', label: t.col.notCompleted, raw: x => x.not_completed.join(' '), fmt: x => personLinks(x.not_completed) },
         ] }),
         h('h2', null, t.notCompletedList),
         missing.length ? table({ name: 'training-not-completed', i18n, rows: missing, cols: [
           { key: 'course_id', label: t.col.course, fmt: x => x.course_title || x.course_id },
           { key: 'partner_id', label: t.col.partner, fmt: x => x.partner_name || x.partner_id },
-          { key: 'partner_user_id', label: t.col.person },
+          { key: 'partner_user_id', label: t.col.person, fmt: x => personLink(x.partner_user_id) },
         ] }) : empty(t.allCompleted));
     }, { part: 'training-completion', class: 'wide' }),
   ];

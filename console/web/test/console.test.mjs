@@ -79,6 +79,14 @@ test('sign in and see the overview the saved queries answer', async () => {
   assert.equal(Number(await kpi('documents')), used(['document']));
   assert.equal(Number(await kpi('videos')), used(['video']));
   assert.equal(Number(await kpi('tools')), used(['faq', 'tool']));
+  // accepted events and active people: tenant-activity's figures
+  await page.waitForSelector('[data-kpi="events"]');
+  const act = stack.query('tenant-activity', { tenant: 'acme' })[0];
+  assert.deepEqual((await api('/api/t/acme/activity')).rows, [act]);
+  assert.equal(act.people, 4); // Ann, Bob, Cid and Eve (Dee has no events)
+  assert.equal(Number(await kpi('events')), act.events);
+  assert.equal(Number(await kpi('people')), act.people);
+  assert.equal(Number(await kpi('bot_events')), act.bot_events);
   // course completion: 2 of 4 assigned people (u1, u3)
   const training = stack.query('training-completion', { tenant: 'acme' });
   const a = training.reduce((s, r) => s + r.assigned, 0), c = training.reduce((s, r) => s + r.completed, 0);
@@ -98,6 +106,25 @@ test('sign in and see the overview the saved queries answer', async () => {
   const tbl = await tableData('content-use');
   assert.deepEqual(column(tbl, 'content_id'), saved.map(r => r.content_id));
   assert.deepEqual(column(tbl, 'partners'), saved.map(r => str(r.partners)));
+});
+
+test('overview: accepted events and active people against the period before', async () => {
+  await page.goto(`${stack.base}/t/acme/?period=custom&from=2026-03-04&to=2026-03-06`);
+  await page.waitForSelector('[data-kpi="events"]');
+  const act = stack.query('tenant-activity', { tenant: 'acme', from: '2026-03-04', to: '2026-03-06' })[0];
+  assert.deepEqual((await api('/api/t/acme/activity?from=2026-03-04&to=2026-03-06')).rows, [act]);
+  assert.ok(act.events > 0 && act.events_before > 0, JSON.stringify(act));
+  assert.equal(Number(await kpi('events')), act.events);
+  assert.equal(Number(await kpi('people')), act.people);
+  const words = (now, before) => (now > before ? `▲ ${now - before} more` : now < before ? `▼ ${before - now} fewer` : '= no change') + ` vs the previous period (${before})`;
+  assert.equal(await page.textContent('[data-kpi="events"] .delta'), words(act.events, act.events_before));
+  assert.equal(await page.textContent('[data-kpi="people"] .delta'), words(act.people, act.people_before));
+  // a period without events: a sentence, not zeros or NaN
+  await page.goto(`${stack.base}/t/acme/?period=custom&from=2030-01-01&to=2030-01-31`);
+  await page.waitForSelector('section[data-part="tenant-activity"] .empty');
+  assert.match(await page.textContent('section[data-part="tenant-activity"] .empty'), /No events in this period/);
+  await page.goto(`${stack.base}/t/acme/`); // the next test starts from the overview of all time
+  await page.waitForSelector('[data-kpi="events"]');
 });
 
 test('document page: viewers, per-page reach and dwell, CSV equal to the table', async () => {
@@ -169,6 +196,62 @@ test('video page: retention, play rate and drop-off points', async () => {
   if (process.env.SCREENSHOT_DIR) await page.locator('main').screenshot({ path: join(process.env.SCREENSHOT_DIR, 'video.png') });
 });
 
+test('video page: who watched it, and each viewer’s own heatmap with replays marked', async () => {
+  await page.goto(stack.base + '/t/acme/videos/vid1');
+  await page.waitForSelector('[data-table="video-viewers"] tbody tr');
+  const viewers = stack.query('video-viewers', { tenant: 'acme', content: 'vid1' });
+  assert.deepEqual((await api('/api/t/acme/videos/vid1/viewers')).rows, viewers);
+  assert.equal(viewers.length, 4); // Ann, Bob (loaded only), Cid, the anonymous a1
+  const vt = await tableData('video-viewers');
+  for (const key of ['viewer', 'first_seen', 'last_seen', 'seconds_watched', 'furthest', 'completion', 'ended']) {
+    assert.deepEqual(column(vt, key), viewers.map(r => str(r[key])), key);
+  }
+  // Cid (u3) played 0-4 s, then 2-4 s again: seconds 2 and 3 replayed
+  await page.click('[data-table="video-viewers"] button[data-viewer="u:u3"]');
+  await page.waitForSelector('[data-heatmap="u:u3"]');
+  const secs = stack.query('viewer-seconds', { tenant: 'acme', content: 'vid1', person: 'u3' });
+  assert.deepEqual((await api('/api/t/acme/videos/vid1/seconds?person=u3')).rows, secs);
+  assert.deepEqual(secs.filter(x => x.replayed).map(x => x.second), [2, 3]);
+  assert.match(await page.textContent('[data-heatmap="u:u3"]'), /Cid/);
+  assert.equal(Number(await kpi('heat_watched')), secs.filter(x => x.plays > 0).length);
+  assert.equal(Number(await kpi('heat_replayed')), secs.filter(x => x.replayed).length);
+  let st = await tableData('viewer-seconds');
+  assert.deepEqual(column(st, 'second'), secs.map(x => String(x.second)));
+  assert.deepEqual(column(st, 'plays'), secs.map(x => String(x.plays)));
+  assert.deepEqual(column(st, 'replayed'), secs.map(x => String(x.replayed)));
+  assert.ok(await page.$('.heat .chart canvas'), 'the heatmap is drawn');
+  assert.equal(await page.getAttribute('button[data-viewer="u:u3"]', 'aria-pressed'), 'true');
+  // the anonymous device by its viewer key: 0-6 s, and 2-4 s again
+  await page.click('[data-table="video-viewers"] button[data-viewer="v:a1"]');
+  await page.waitForSelector('[data-heatmap="v:a1"]');
+  const anon = stack.query('viewer-seconds', { tenant: 'acme', content: 'vid1', viewer: 'v:a1' });
+  st = await tableData('viewer-seconds');
+  assert.deepEqual(column(st, 'plays'), anon.map(x => String(x.plays)));
+  assert.equal(await page.getAttribute('button[data-viewer="u:u3"]', 'aria-pressed'), 'false');
+  await page.click('.heat details summary'); // the table of every second is folded
+  const csv = await downloadCSV('viewer-seconds');
+  assert.deepEqual(csv.slice(1), st.rows);
+  // Bob loaded the player and played nothing: a sentence
+  await page.click('[data-table="video-viewers"] button[data-viewer="u:u2"]');
+  await page.waitForSelector('.heat .empty');
+  assert.match(await page.textContent('.heat .empty'), /played none of it/);
+  if (process.env.SCREENSHOT_DIR) {
+    await page.click('[data-table="video-viewers"] button[data-viewer="u:u3"]');
+    await page.waitForSelector('.heat .chart canvas');
+    await page.locator('section[data-part="video-viewers"]').screenshot({ path: join(process.env.SCREENSHOT_DIR, 'video-heatmap.png') });
+  }
+  // one of person and viewer, not both or neither: 400 naming person
+  for (const q of ['', '?person=u3&viewer=v:a1']) {
+    const r = await page.request.get(`${stack.base}/api/t/acme/videos/vid1/seconds${q}`);
+    assert.equal(r.status(), 400);
+    assert.equal((await r.json()).param, 'person');
+  }
+  // an unknown video: a sentence
+  await page.goto(stack.base + '/t/acme/videos/no-such-video');
+  await page.waitForSelector('section[data-part="video-viewers"] .empty');
+  assert.match(await page.textContent('section[data-part="video-viewers"] .empty'), /Nobody has loaded this video/);
+});
+
 test('no Content-Security-Policy violations on the document and video pages', () => {
   assert.deepEqual(cspErrors, []);
 });
@@ -182,6 +265,9 @@ test('training, campaigns, FAQ and tools equal their saved queries', async () =>
   assert.deepEqual(column(tt, 'assigned'), training.map(r => String(r.assigned)));
   const missing = await tableData('training-not-completed');
   assert.deepEqual(column(missing, 'partner_user_id'), training.flatMap(r => r.not_completed));
+  // by name: Bob (u2) and Dee (u4), as partner_users names them
+  assert.deepEqual(await page.$$eval('[data-table="training-not-completed"] tbody a[data-person]', as => as.map(a => a.textContent)),
+    training.flatMap(r => r.not_completed).map(id => `${stack.query('directory', { tenant: 'acme' }).find(x => x.id === id).name} ${id}`));
 
   await page.goto(stack.base + '/t/acme/campaigns');
   await page.waitForSelector('[data-table="campaign-ranking"] tbody tr');
@@ -263,7 +349,7 @@ test('overview lists the partners that went quiet, linked to their pages', async
   assert.match(await page.textContent('h1'), /Alpha/);
 });
 
-test('partner page: its people, what each used (paged by the cursor), no deals query', async () => {
+test('partner page: its people, what each used (paged by the cursor), its deals', async () => {
   await page.goto(`${stack.base}/t/acme/partners/p1?${WEEK}&limit=3`);
   await page.waitForSelector('[data-table="partner-people"] tbody tr');
   const saved = stack.query('partner-activity', { ...weekParams, partner: 'p1' });
@@ -302,7 +388,30 @@ test('partner page: its people, what each used (paged by the cursor), no deals q
   const csv = await downloadCSV('contact-timeline');
   assert.deepEqual(csv[0], tl.head);
   assert.deepEqual(csv.slice(1), tl.rows);
-  assert.match(await page.textContent('section[data-part="deals"]'), /no saved query answers a partner’s deals/);
+  // its deals, each with what its people used before the close
+  await page.waitForSelector('[data-table="partner-deals"] tbody tr');
+  const deals = stack.query('partner-deals', { tenant: 'acme', partner: 'p1' });
+  assert.deepEqual((await api('/api/t/acme/partners/p1/deals')).rows, deals);
+  assert.equal(deals.length, 1);
+  assert.ok(deals[0].used.length > 0);
+  const dt = await tableData('partner-deals');
+  for (const key of ['deal_id', 'stage', 'amount', 'closed_on', 'contents_used']) {
+    assert.deepEqual(column(dt, key), deals.map(r => str(r[key])), key);
+  }
+  assert.deepEqual(column(dt, 'used'), deals.map(r => r.used.join(' ')));
+  assert.deepEqual(await page.$$eval('[data-table="partner-deals"] tbody [data-content]', els => els.map(e => e.textContent)),
+    deals[0].used.map((c, i) => `${deals[0].used_titles[i] ? `${deals[0].used_titles[i]} ${c}` : c} (${deals[0].used_days[i]} d)`));
+  assert.equal(Number(await kpi('deals')), deals.length);
+  const dcsv = await downloadCSV('partner-deals');
+  assert.deepEqual(dcsv.slice(1), dt.rows);
+  // a period without closes: a sentence
+  await page.goto(`${stack.base}/t/acme/partners/p1?period=custom&from=2026-03-01&to=2026-03-06`);
+  await page.waitForSelector('section[data-part="partner-deals"] .empty');
+  assert.match(await page.textContent('section[data-part="partner-deals"] .empty'), /No deals of this partner/);
+  // the 400 names the parameter
+  const bad = await page.request.get(`${stack.base}/api/t/acme/partners/p1/deals?lookback=0`);
+  assert.equal(bad.status(), 400);
+  assert.equal((await bad.json()).param, 'lookback');
 
   // an unknown partner: a sentence
   await page.goto(`${stack.base}/t/acme/partners/nobody`);
@@ -352,12 +461,24 @@ test('document and video pages: which known people of each partner opened it', a
     assert.deepEqual(column(tbl, 'opened'), saved.map(r => r.opened.join(' ')));
     assert.deepEqual(column(tbl, 'not_opened'), saved.map(r => r.not_opened.join(' ')));
     assert.equal(Number(await kpi('people_reached')), saved.reduce((s, r) => s + r.people_reached, 0));
+    // people by name (directory), each with its id
+    const who = stack.query('directory', { tenant: 'acme' });
+    const nameOf = id => who.find(x => x.kind === 'person' && x.id === id)?.name;
+    const links = await page.$$eval('[data-table="content-reach"] tbody a[data-person]', as => as.map(a => [a.dataset.person, a.textContent]));
+    const ids = saved.flatMap(r => [...r.opened, ...r.not_opened, ...r.other_people, ...(r.top_person ? [r.top_person] : [])]);
+    assert.equal(links.length, ids.length);
+    assert.ok(links.length > 0);
+    for (const [id, text] of links) assert.equal(text, nameOf(id) ? `${nameOf(id)} ${id}` : id, id);
     const csv = await downloadCSV('content-reach');
     assert.deepEqual(csv.slice(1), tbl.rows);
   }
   // doc1: Alpha's two people opened it, Beta's Cid did and Dee did not, Gamma's Eve did not
   const doc = stack.query('content-reach', { tenant: 'acme', content: 'doc1' });
   assert.deepEqual(doc.map(r => `${r.partner_id}:${r.opened}/${r.not_opened}`), ['p1:u1,u2/', 'p2:u3/u4', 'p3:/u5']);
+  await page.goto(`${stack.base}/t/acme/documents/doc1`);
+  await page.waitForSelector('[data-table="content-reach"] tbody tr');
+  assert.deepEqual(await page.$$eval('[data-table="content-reach"] tbody tr:nth-child(2) td', tds => [tds[3].textContent, tds[4].textContent]), ['Cid u3', 'Dee u4']);
+  assert.deepEqual((await api('/api/t/acme/directory')).rows, stack.query('directory', { tenant: 'acme' }));
 });
 
 test('Japanese follows the switch', async () => {

@@ -1,0 +1,270 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/beaconprm/beacon/schema"
+)
+
+// consoleCalls are the console API calls the scenario times: every endpoint the pages
+// use, on the synthetic data's heaviest ids (doc-0, vid-0, the busiest person u0 and its
+// partner p0), all time and, where a page has a period, the last 30 days.
+var consoleCalls = []string{
+	"activity", "activity?from={from30}&to={today}",
+	"directory",
+	"contents", "contents?from={from30}&to={today}", "contents?kind=document", "contents?kind=video",
+	"documents/doc-0", "documents/doc-0?from={from30}&to={today}",
+	"videos/vid-0", "videos/vid-0/viewers", "videos/vid-0/seconds?person=u0@partner.example",
+	"reach/doc-0", "reach/vid-0",
+	"training", "campaigns", "tools",
+	"partners", "partners/p0", "partners/p0/timeline", "partners/p0/deals",
+	"people/u0@partner.example",
+}
+
+// consolePages are the pages the browser times (paths under /t/bench/).
+var consolePages = []string{
+	"", "partners", "partners/p0", "people/u0@partner.example", "documents", "documents/doc-0",
+	"videos", "videos/vid-0", "training", "campaigns", "tools",
+}
+
+// runConsole is the console scenario (issue 14): o.Rows synthetic raw events loaded as the
+// queries scenario loads them, then `beacon console` on them: p50/p95 of every API call the
+// pages make (target p95 < 150 ms), and each page's time to visually complete in headless
+// Chromium with its assets cached (target < 1 s), measured by
+// console/web/test/pages-speed.mjs (playwright-core, Debian's chromium).
+func runConsole(ctx context.Context, o *Options, r *Report) error {
+	s, err := NewStack(o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ch, err := s.StartClickHouse()
+	if err != nil {
+		return err
+	}
+	const db = "bench"
+	if err := s.Migrate(ch, db); err != nil {
+		return err
+	}
+	for _, stmt := range strings.Split(sqlFor(dimensionsSQL, db), ";\n") {
+		if stmt = strings.TrimSpace(stmt); stmt != "" && !strings.HasPrefix(stmt, "--") || strings.Contains(stmt, "INSERT") {
+			if _, err := ch.Query(ctx, stmt); err != nil {
+				return fmt.Errorf("dimension tables: %w", err)
+			}
+		}
+	}
+	const chunk = 2_000_000
+	t0 := time.Now()
+	for start := int64(0); start < o.Rows; start += chunk {
+		n := min(chunk, o.Rows-start)
+		if _, err := ch.Query(ctx, sqlFor(syntheticEventsSQL, db, "start", strconv.FormatInt(start, 10), "count", strconv.FormatInt(n, 10))); err != nil {
+			return fmt.Errorf("generating events: %w", err)
+		}
+		fmt.Fprintf(o.Log, "\rgenerated %s of %s raw events   ", Num(float64(start+n)), Num(float64(o.Rows)))
+	}
+	fmt.Fprintln(o.Log)
+	genTime := time.Since(t0)
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{ch.NativeAddr}, DialTimeout: 10 * time.Second, ReadTimeout: 30 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// what `beacon refresh` does after a bulk load, then merges settled, as the queries
+	// scenario's first measurement
+	if err := schema.RefreshDocViewers(ctx, conn, db, time.Since(t0)); err != nil {
+		return fmt.Errorf("refreshing doc_viewer_rows: %w", err)
+	}
+	if _, err := (&schema.Compactor{Conn: conn, DB: db}).Round(ctx, time.Now()); err != nil {
+		return err
+	}
+	if err := settleMerges(ctx, ch, db); err != nil {
+		return err
+	}
+	total, err := ch.QueryInt(ctx, "SELECT count() FROM "+db+".events")
+	if err != nil {
+		return err
+	}
+
+	// the console, with one user of the bench tenant
+	const user, password = "bench", "bench-console-password"
+	hash := exec.CommandContext(ctx, s.Bin, "console", "-hash")
+	hash.Stdin = strings.NewReader(password)
+	h, err := hash.Output()
+	if err != nil {
+		return fmt.Errorf("beacon console -hash: %w", err)
+	}
+	users := filepath.Join(s.Work, "users.json")
+	ub, _ := json.Marshal(map[string]any{"users": []map[string]any{{"name": user, "passwordHash": strings.TrimSpace(string(h)), "tenants": []string{"bench"}}}})
+	if err := os.WriteFile(users, ub, 0o600); err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	// a slow answer is measured, not cut at the default 10 s (a timeout would end the run)
+	p, err := s.Start("console", s.Bin, "console", "-console.listenAddr="+addr, "-console.users="+users,
+		"-clickhouse.addr="+ch.NativeAddr, "-clickhouse.database="+db, "-console.queryTimeout=2m")
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr
+	if err := waitFor(p, time.Minute, httpOK(base+"/api/health")); err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: time.Minute}
+	lb, _ := json.Marshal(map[string]string{"name": user, "password": password})
+	resp, err := hc.Post(base+"/api/login", "application/json", bytes.NewReader(lb))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("console sign-in: %s", resp.Status)
+	}
+
+	today := time.Now().UTC().Format(time.DateOnly)
+	from30 := time.Now().UTC().AddDate(0, 0, -29).Format(time.DateOnly)
+	get := func(path string) (int, error) {
+		resp, err := hc.Get(base + "/api/t/bench/" + path)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		var a struct {
+			Rows []json.RawMessage `json:"rows"`
+		}
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			return 0, fmt.Errorf("GET %s: %s: %s", path, resp.Status, b)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+			return 0, fmt.Errorf("GET %s: %w", path, err)
+		}
+		return len(a.Rows), nil
+	}
+	worst := time.Duration(0)
+	for _, c := range consoleCalls {
+		path := strings.NewReplacer("{today}", today, "{from30}", from30).Replace(c)
+		if _, err := get(path); err != nil { // warm-up, as a console in use is
+			return err
+		}
+		var lat []time.Duration
+		rows := 0
+		budget := time.Now().Add(time.Minute)
+		for i := 0; i < o.QueryN && (i < 5 || time.Now().Before(budget)); i++ {
+			q0 := time.Now()
+			n, err := get(path)
+			if err != nil {
+				return err
+			}
+			lat = append(lat, time.Since(q0))
+			rows = n
+		}
+		sortDurations(lat)
+		p50, p95 := Quantile(lat, 0.5), Quantile(lat, 0.95)
+		worst = max(worst, p95)
+		label := "GET /api/t/bench/" + strings.NewReplacer("{today}", "<today>", "{from30}", "<today-29>").Replace(c)
+		r.Rows = append(r.Rows, Row{fmt.Sprintf("%s (%d rows, %d runs)", label, rows, len(lat)), "p50 " + Ms(p50) + ", p95 " + Ms(p95), "", "", "p95 < 150 ms", Verdict(p95 < 150*time.Millisecond)})
+		r.Raw = append(r.Raw, fmt.Sprintf("%s: %v", label, lat))
+		fmt.Fprintf(o.Log, "%-70s p50 %s p95 %s\n", label, Ms(p50), Ms(p95))
+	}
+
+	// the pages, in headless Chromium
+	pages, err := timePages(ctx, s, base, user, password, o)
+	if err != nil {
+		return err
+	}
+	for _, pg := range pages {
+		sortDurations(pg.lat)
+		p50, p95 := Quantile(pg.lat, 0.5), Quantile(pg.lat, 0.95)
+		label := "page /t/bench/" + pg.path
+		r.Rows = append(r.Rows, Row{fmt.Sprintf("%s visually complete (%d loads)", label, len(pg.lat)), "p50 " + Ms(p50) + ", p95 " + Ms(p95), "", "", "< 1 s", Verdict(p95 < time.Second)})
+		r.Raw = append(r.Raw, fmt.Sprintf("%s: %v", label, pg.lat))
+		fmt.Fprintf(o.Log, "%-70s p50 %s p95 %s\n", label, Ms(p50), Ms(p95))
+	}
+	scale := ""
+	if o.Rows < 100_000_000 {
+		scale = fmt.Sprintf(" **Run at %s rows, not the target's 100M**; `make -C bench console` (ROWS=100000000) runs the full size.", Num(float64(o.Rows)))
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("Method: %s raw events generated as the queries scenario generates them (bench/sql/synthetic_events.sql, "+
+		"dimension tables from bench/sql/dimensions.sql) in %s, then what `beacon refresh` does and merges settled. Then `beacon console` "+
+		"(read-only connection, its query timeout raised to 2 minutes so a slow answer is measured) with one user of the tenant; each API call the pages make, over HTTP with the session "+
+		"cookie, once to warm up and %d times timed (fewer, at least 5, when the runs exceed a minute), on the heaviest ids (doc-0, vid-0, "+
+		"the busiest person u0@partner.example and its partner p0); worst p95 %s. Each page in headless Chromium (Debian's chromium "+
+		"driven by playwright-core, console/web/test/pages-speed.mjs): loaded once so its assets are cached, then timed from the "+
+		"navigation's start to visually complete (no part still loading, every chart drawn), %d loads.%s",
+		Num(float64(total)), genTime.Round(time.Second), o.QueryN, Ms(worst), consolePageLoads, scale))
+	return nil
+}
+
+// consolePageLoads is how many timed loads each page gets.
+const consolePageLoads = 10
+
+type pageTiming struct {
+	path string
+	lat  []time.Duration
+}
+
+// timePages runs console/web/test/pages-speed.mjs (node) against the console at base and
+// reads one JSON line per page: {"path": ..., "ms": [...]}.
+func timePages(ctx context.Context, s *Stack, base, user, password string, o *Options) ([]pageTiming, error) {
+	script := filepath.Join(s.Root, "console", "web", "test", "pages-speed.mjs")
+	if _, err := os.Stat(filepath.Join(s.Root, "console", "web", "node_modules", "playwright-core")); err != nil {
+		return nil, fmt.Errorf("the page timing needs playwright-core: run `make -C console/web deps` (%w)", err)
+	}
+	cmd := exec.CommandContext(ctx, "node", script)
+	cmd.Dir = filepath.Join(s.Root, "console", "web")
+	cmd.Env = append(os.Environ(), "CONSOLE_BASE="+base, "CONSOLE_USER="+user, "CONSOLE_PASSWORD="+password,
+		"CONSOLE_PAGES="+strings.Join(prefixed("/t/bench/", consolePages), ","), "CONSOLE_LOADS="+strconv.Itoa(consolePageLoads))
+	var stderr bytes.Buffer
+	cmd.Stderr = io.MultiWriter(&stderr, o.Log)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("node pages-speed.mjs: %w: %s", err, stderr.String())
+	}
+	var res []pageTiming
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var line struct {
+			Path string    `json:"path"`
+			MS   []float64 `json:"ms"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return nil, fmt.Errorf("pages-speed.mjs printed %q: %w", sc.Text(), err)
+		}
+		pt := pageTiming{path: strings.TrimPrefix(line.Path, "/t/bench/")}
+		for _, ms := range line.MS {
+			pt.lat = append(pt.lat, time.Duration(ms*float64(time.Millisecond)))
+		}
+		res = append(res, pt)
+	}
+	if len(res) != len(consolePages) {
+		return nil, fmt.Errorf("pages-speed.mjs timed %d pages, want %d: %s", len(res), len(consolePages), stderr.String())
+	}
+	return res, nil
+}
+
+func prefixed(p string, ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = p + s
+	}
+	return out
+}
