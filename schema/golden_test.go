@@ -304,10 +304,10 @@ func TestGolden(t *testing.T) {
 		}{
 			{"document-views", "tenant = 'acme', content = 'doc1', from = '1970-01-01', to = '2100-01-01', partner = '', limit = 1000", map[string]string{"tenant": "acme", "content": "doc1"}},
 			{"video-retention", "tenant = 'acme', content = 'vid1'", map[string]string{"tenant": "acme", "content": "vid1"}},
-			{"training-completion", "tenant = 'acme', course = '', partner = ''", map[string]string{"tenant": "acme"}},
-			{"content-outcomes", "tenant = 'acme', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme"}},
-			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'engaged'", map[string]string{"tenant": "acme"}},
-			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'any'", map[string]string{"tenant": "acme", "use": "any"}},
+			{"training-completion", "tenant = 'acme', course = '', partner = '', lookback = 30", map[string]string{"tenant": "acme"}},
+			{"content-outcomes", "tenant = 'acme', from = '1970-01-01', to = '2100-01-01', lookback = 30", map[string]string{"tenant": "acme"}},
+			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'engaged', lookback = 30", map[string]string{"tenant": "acme"}},
+			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'any', lookback = 30", map[string]string{"tenant": "acme", "use": "any"}},
 		} {
 			want := run(t, conn, db, c.name, c.params)
 			got := rawRows(t, conn, "SELECT * FROM "+db+"."+ViewName(c.name)+"("+c.args+")")
