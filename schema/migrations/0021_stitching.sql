@@ -106,3 +106,7 @@ WHERE is_bot = 0 AND content_id != '' AND partner_user_id = '' AND visitor_id !=
 GROUP BY tenant, content_id, visitor_id, block;
 
 BACKFILL {db}.device_content_blocks;
+
+-- video-retention now reads video_viewer_coverage (the stitched devices and their people,
+-- by key): the merge policy of 0011 for it too, as for every table a saved query reads.
+ALTER TABLE {db}.video_viewer_coverage MODIFY SETTING min_age_to_force_merge_seconds = 3600;
