@@ -42,11 +42,12 @@ BACKFILL {db}.identified_devices;
 -- partner on that device, first day lo, last day hi): the device's anonymous use on the
 -- days lo..hi counts for that person. On each device the people are ordered by their
 -- first verified event on it (ties by person id); a day goes to the first of them whose
--- first token came on that day or later, if at most lookback days later. Only devices that
--- also had anonymous use (a visitor_people row without a person, looked up by key) have
--- claims: the others have nothing to stitch, and leaving them out keeps the claims as
--- small as the anonymous-then-identified devices. A parameterized view:
--- SELECT ... FROM stitch_claims(tenant = 'acme', lookback = 30).
+-- first token came on that day or later, if at most lookback days later. Every device that
+-- carried a token has its claims, whether or not it had anonymous use: a query filters
+-- on visitor_id with the anonymous devices of what it asks about (its rollup's 'v:' rows),
+-- and the filter reaches the read of identified_devices by key, so it computes the claims
+-- of those devices only. A parameterized view:
+-- SELECT ... FROM stitch_claims(tenant = 'acme', lookback = 30) WHERE visitor_id IN (...).
 CREATE OR REPLACE VIEW {db}.stitch_claims AS
 SELECT
     concat('v:', visitor_id) AS viewer,
@@ -68,12 +69,6 @@ FROM
         SELECT visitor_id, partner_user_id, max(partner_id) AS partner_id, min(first_at) AS first_at
         FROM {db}.identified_devices
         WHERE tenant = {tenant:String}
-          AND visitor_id IN
-          (
-              SELECT visitor_id FROM {db}.visitor_people
-              WHERE tenant = {tenant:String} AND partner_user_id = ''
-                AND visitor_id IN (SELECT visitor_id FROM {db}.identified_devices WHERE tenant = {tenant:String})
-          )
         GROUP BY visitor_id, partner_user_id
     )
     GROUP BY visitor_id

@@ -54,6 +54,10 @@ claims AS
     SELECT visitor_id, partner_id, lo, hi
     FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
     WHERE partner_id != ''
+      -- only devices that used a campaign content without a token in the period's blocks
+      AND visitor_id IN (SELECT visitor_id FROM {db}.device_content_blocks
+                         WHERE tenant = {tenant:String} AND content_id IN (SELECT tupleElement(arrayJoin(cset), 2))
+                           AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256))
 ),
 -- per partner, how many of each campaign's contents it used in the period: (campaign,
 -- count) pairs; named once
@@ -81,7 +85,6 @@ consumed AS
                 INNER JOIN claims AS cl ON cl.visitor_id = b.visitor_id
                 WHERE b.tenant = {tenant:String}
                   AND b.content_id IN (SELECT tupleElement(arrayJoin(cset), 2))
-                  AND b.visitor_id IN (SELECT visitor_id FROM claims)
                   AND b.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
                   AND bitAnd(if({use:String} = 'any', b.days, b.engaged_days), days_mask(b.block, greatest(f_day, toUInt16(cl.lo)), least(t_day, toUInt16(cl.hi)))) != 0
             )

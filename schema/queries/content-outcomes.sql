@@ -108,6 +108,10 @@ stats AS
                     SELECT visitor_id, partner_id, lo, hi
                     FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
                     WHERE partner_id != ''
+                      -- only devices that used a FAQ/tool content without a token
+                      AND visitor_id IN (SELECT visitor_id FROM {db}.device_content_blocks
+                                         WHERE tenant = {tenant:String} AND content_id IN kinds.1
+                                           AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256))
                 ) AS cl ON cl.visitor_id = b.visitor_id
                 WHERE b.tenant = {tenant:String} AND b.content_id IN kinds.1
                   AND b.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)

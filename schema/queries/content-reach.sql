@@ -34,10 +34,32 @@ toUInt16(toDate({to:String})) AS t_day,
     )
 ) AS cset,
 -- stitching claims of every device: (viewer 'v:<device>', person, first day, last day), as
--- day numbers (stitch_claims, 0021)
+-- in contact-timeline, as day numbers
 (
-    SELECT groupArray((viewer, person, toUInt16(lo), toUInt16(hi)))
-    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    SELECT groupArray((viewer, person, toUInt16(lo), toUInt16(hi))) FROM
+    (
+        SELECT concat('v:', visitor_id) AS viewer, c.1 AS person, c.3 AS lo, c.4 AS hi FROM
+        (
+            SELECT visitor_id,
+                   arraySort(groupArrayIf((first_at, partner_user_id, partner_id), partner_user_id != '')) AS ps,
+                   minIf(first_at, partner_user_id = '') AS anon_first,
+                   countIf(partner_user_id = '') AS anon,
+                   arrayMap(i -> (ps[i].2, ps[i].3,
+                                  toDate(greatest(toDate(ps[i].1) - {lookback:UInt16}, if(i = 1, toDate(0), toDate(ps[i - 1].1) + 1))),
+                                  toDate(ps[i].1)), arrayEnumerate(ps)) AS cs
+            FROM
+            (
+                SELECT visitor_id, partner_user_id, max(partner_id) AS partner_id, min(first_at) AS first_at
+                FROM {db}.visitor_people
+                WHERE tenant = {tenant:String}
+                GROUP BY visitor_id, partner_user_id
+            )
+            GROUP BY visitor_id
+            HAVING anon > 0 AND notEmpty(ps)
+        )
+        ARRAY JOIN cs AS c
+        WHERE lo <= hi AND toDate(anon_first) <= hi
+    )
 ) AS claims,
 -- the days a..b (day numbers) within 256-day block k, as a mask (shift amounts cast
 -- unsigned: see 0009)

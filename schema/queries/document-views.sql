@@ -28,10 +28,17 @@ parseDateTime64BestEffort({to:String}, 3, 'UTC') AS t_at,
     SELECT groupArray((r.viewer, cl.person, cl.partner_id)) FROM
     (
         SELECT viewer, first_opened, last_seen FROM {db}.doc_viewer_rows FINAL
-        WHERE tenant = {tenant:String} AND content_id = {content:String}
-          AND viewer IN (SELECT viewer FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16}))
+        WHERE tenant = {tenant:String} AND content_id = {content:String} AND startsWith(viewer, 'v:')
     ) AS r
-    INNER JOIN {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16}) AS cl ON cl.viewer = r.viewer
+    INNER JOIN
+    (
+        -- the claims of this document's anonymous viewers only (the filter reaches the
+        -- view's read of identified_devices by key)
+        SELECT viewer, person, partner_id, lo, hi
+        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.doc_viewer_rows
+                             WHERE tenant = {tenant:String} AND content_id = {content:String} AND startsWith(viewer, 'v:'))
+    ) AS cl ON cl.viewer = r.viewer
     WHERE toDate(r.first_opened) >= cl.lo AND toDate(r.last_seen) <= cl.hi
 ) AS claimed,
 arrayMap(x -> x.1, claimed) AS s_devices,

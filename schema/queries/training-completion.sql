@@ -25,6 +25,10 @@ claims AS
     SELECT viewer, person, lo, hi
     FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
     WHERE person IN (SELECT partner_user_id FROM assigned)
+      -- only devices that completed an assigned course without a token
+      AND visitor_id IN (SELECT substring(viewer, 3) FROM {db}.course_progress
+                         WHERE tenant = {tenant:String} AND content_id IN (SELECT course_id FROM assigned)
+                           AND startsWith(viewer, 'v:') AND completed_at IS NOT NULL)
 ),
 completed AS
 (
@@ -44,7 +48,7 @@ completed AS
             FROM {db}.course_progress
             WHERE completed_at IS NOT NULL AND tenant = {tenant:String}
               AND content_id IN (SELECT course_id FROM assigned)
-              AND viewer IN (SELECT viewer FROM claims)
+              AND startsWith(viewer, 'v:')
             GROUP BY course_id, viewer
         ) AS d
         INNER JOIN claims AS cl ON cl.viewer = d.viewer

@@ -19,11 +19,17 @@ WITH
     (
         SELECT viewer, min(first_seen) AS f, max(last_seen) AS l
         FROM {db}.video_viewer_coverage
-        WHERE tenant = {tenant:String} AND content_id = {content:String}
-          AND viewer IN (SELECT viewer FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16}))
+        WHERE tenant = {tenant:String} AND content_id = {content:String} AND startsWith(viewer, 'v:')
         GROUP BY viewer
     ) AS cv
-    INNER JOIN {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16}) AS cl ON cl.viewer = cv.viewer
+    INNER JOIN
+    (
+        -- the claims of this video's anonymous viewers only
+        SELECT viewer, person, lo, hi
+        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.video_viewer_coverage
+                             WHERE tenant = {tenant:String} AND content_id = {content:String} AND startsWith(viewer, 'v:'))
+    ) AS cl ON cl.viewer = cv.viewer
     WHERE toDate(cv.f) >= cl.lo AND toDate(cv.l) <= cl.hi
 ) AS stitched,
 -- per stitched person, its viewers (its own and its stitched devices): loaded, played,
