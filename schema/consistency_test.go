@@ -223,8 +223,8 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	for target, body := range bodies {
 		exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, target, body))
 	}
-	if len(bodies) != 20 {
-		t.Fatalf("made %d reference views, want one per rollup (20)", len(bodies))
+	if len(bodies) != 22 {
+		t.Fatalf("made %d reference views, want one per rollup (22)", len(bodies))
 	}
 	for _, d := range Dimensions {
 		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))
@@ -236,17 +236,21 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	made := false
+	// The stitching claims (0021) are a view over identified_devices: the same view over
+	// its reference view.
+	made := map[string]bool{}
 	for _, r := range refRendered {
 		for _, s := range r.Statements {
-			if strings.Contains(s, "VIEW "+ref+".doc_viewer_rows_since AS") {
-				exec(t, conn, s)
-				made = true
+			for _, v := range []string{"doc_viewer_rows_since", "stitch_claims"} {
+				if strings.Contains(s, "VIEW "+ref+"."+v+" AS") {
+					exec(t, conn, s)
+					made[v] = true
+				}
 			}
 		}
 	}
-	if !made {
-		t.Fatal("no migration creates doc_viewer_rows_since")
+	if !made["doc_viewer_rows_since"] || !made["stitch_claims"] {
+		t.Fatalf("the migrations create %v, want doc_viewer_rows_since and stitch_claims", made)
 	}
 	exec(t, conn, fmt.Sprintf("CREATE TABLE %s.doc_viewer_rows AS %s.doc_viewer_rows", ref, db))
 	exec(t, conn, fmt.Sprintf("INSERT INTO %s.doc_viewer_rows SELECT * FROM %s.doc_viewer_rows_since(since = '1970-01-01 00:00:00')", ref, ref))
@@ -517,19 +521,32 @@ ORDER BY person, viewer, d, content_id`, db))
 
 	// 2. Independent SQL over raw events (deduplicated by event_id, bots excluded) agrees
 	// with the rollup-based answers on the per-viewer document facts and the video curve.
+	// Stitching (0021) written another way: each anonymous day of a device has an owner
+	// (rawDayOwners); a device's use of a document or video counts for a person when every
+	// day of it has that owner.
+	stitchedDocs, stitchedVideos := 0, 0
 	for _, doc := range docs {
 		got := project(run(t, conn, db, "document-views", map[string]string{"tenant": "gen", "content": doc}), 4, 5, 6, 7, 9, 10, 11, 12, 13)
 		want := rawRows(t, conn, fmt.Sprintf(`
-WITH e AS (
-    SELECT if(partner_user_id != '', 'u:' || partner_user_id, 'v:' || visitor_id) AS who, *
-    FROM %s.events WHERE tenant = 'gen' AND content_id = ? AND is_bot = 0 AND type IN ('view', 'page')
+WITH %[2]s,
+rowowner AS (%[3]s),
+e AS (
+    SELECT if(partner_user_id != '', 'u:' || partner_user_id,
+              if(r.person != '', 'u:' || r.person, 'v:' || visitor_id)) AS who, *
+    FROM %[1]s.events AS ev LEFT JOIN rowowner AS r ON r.visitor_id = ev.visitor_id
+    WHERE tenant = 'gen' AND content_id = ? AND is_bot = 0 AND type IN ('view', 'page')
     LIMIT 1 BY event_id
 ),
 p AS (SELECT who, page, sum(toUInt64(dwell_ms)) AS d FROM e WHERE type = 'page' GROUP BY who, page)
 SELECT e.who, min(event_time), max(event_time), max(if(type = 'page', e.page, 0)), uniqExactIf(e.page, type = 'page'),
        countIf(type = 'view'), uniqExact(session_id), (SELECT sum(d) FROM p WHERE p.who = e.who),
        (SELECT mapSort(mapFromArrays(groupArray(page), groupArray(d))) FROM p WHERE p.who = e.who)
-FROM e GROUP BY e.who ORDER BY min(event_time), e.who`, db), doc)
+FROM e GROUP BY e.who ORDER BY min(event_time), e.who`, db, rawDayOwners(db), rawRowOwners("'view', 'page'")), doc, doc)
+		for _, r := range run(t, conn, db, "document-views", map[string]string{"tenant": "gen", "content": doc}) {
+			if r[14] == "1" {
+				stitchedDocs++
+			}
+		}
 		if joinRows(got) != joinRows(want) {
 			t.Fatalf("document-views %s: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", doc, joinRows(got), joinRows(want))
 		}
@@ -555,9 +572,16 @@ WITH cc AS (
         SELECT campaign_id, content_id FROM %[1]s.events
         WHERE tenant = 'gen' AND is_bot = 0 AND type = 'click' AND action = 'tracked' AND campaign_id != '' AND content_id != ''))
 SELECT cc.campaign_id AS c, u.partner_id AS p, toString(count()) FROM cc
-INNER JOIN (SELECT DISTINCT partner_id, content_id FROM %[1]s.events
-            WHERE tenant = 'gen' AND is_bot = 0 AND partner_id != '' AND content_id != '' AND (%[2]s)) AS u ON u.content_id = cc.content_id
-GROUP BY c, p ORDER BY c, p`, db, use.cond))
+INNER JOIN (SELECT DISTINCT partner_id, content_id FROM
+            (
+                SELECT partner_id, content_id FROM %[1]s.events
+                WHERE tenant = 'gen' AND is_bot = 0 AND partner_id != '' AND content_id != '' AND (%[2]s)
+                UNION ALL
+                SELECT o.partner, ev.content_id FROM %[1]s.events AS ev
+                INNER JOIN (%[3]s) AS o ON o.visitor_id = ev.visitor_id AND o.d = toDate(ev.event_time)
+                WHERE ev.tenant = 'gen' AND ev.is_bot = 0 AND ev.partner_user_id = '' AND ev.content_id != '' AND o.partner != '' AND (%[2]s)
+            )) AS u ON u.content_id = cc.content_id
+GROUP BY c, p ORDER BY c, p`, db, use.cond, "WITH "+rawDayOwners(db)+" SELECT * FROM dayowner"))
 		sortRows := func(rs [][]string) string {
 			lines := strings.Split(strings.TrimSpace(joinRows(rs)), "\n")
 			slices.Sort(lines)
@@ -578,10 +602,20 @@ GROUP BY c, p ORDER BY c, p`, db, use.cond))
 				got = append(got, []string{r[0], r[1], r[5], r[6]})
 			}
 		}
+		for _, r := range run(t, conn, db, "video-retention", map[string]string{"tenant": "gen", "content": vid, "lookback": "0"}) {
+			if len(got) > 0 && r[5] != got[0][2] {
+				stitchedVideos++
+				break
+			}
+		}
 		want := rawRows(t, conn, fmt.Sprintf(`
-WITH e AS (
-    SELECT if(partner_user_id != '', 'u:' || partner_user_id, 'v:' || visitor_id) AS who, *
-    FROM %s.events WHERE tenant = 'gen' AND content_id = ? AND is_bot = 0
+WITH %[2]s,
+rowowner AS (%[3]s),
+e AS (
+    SELECT if(partner_user_id != '', 'u:' || partner_user_id,
+              if(r.person != '', 'u:' || r.person, 'v:' || visitor_id)) AS who, *
+    FROM %[1]s.events AS ev LEFT JOIN rowowner AS r ON r.visitor_id = ev.visitor_id
+    WHERE tenant = 'gen' AND content_id = ? AND is_bot = 0
     LIMIT 1 BY event_id
 ),
 secs AS (
@@ -593,11 +627,50 @@ who AS (
            uniqExactIf(who, type = 'video' AND (notEmpty(watched_start) OR action = 'play')) AS plays
     FROM e
 )
-SELECT second, uniqExact(who), (SELECT loads FROM who), (SELECT plays FROM who) FROM secs GROUP BY second ORDER BY second`, db), vid)
+SELECT second, uniqExact(who), (SELECT loads FROM who), (SELECT plays FROM who) FROM secs GROUP BY second ORDER BY second`, db, rawDayOwners(db), rawRowOwners("'view', 'video', 'complete'")), vid, vid)
 		if joinRows(got) != joinRows(want) {
 			t.Fatalf("video-retention %s: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", vid, joinRows(got), joinRows(want))
 		}
 	}
+	if stitchedDocs == 0 || stitchedVideos == 0 {
+		t.Fatalf("%d document-views rows and %d videos with a stitched device; the generated dataset does not test stitching there", stitchedDocs, stitchedVideos)
+	}
+}
+
+// rawDayOwners is a WITH list over db's raw events ending in dayowner: per anonymous
+// (device, day), the person whose verified token came first on that device among those
+// on or after that day, if at most 30 days later, and that person's partner there.
+func rawDayOwners(db string) string {
+	return fmt.Sprintf(`
+e0 AS (SELECT * FROM %s.events WHERE tenant = 'gen' AND is_bot = 0 AND visitor_id != '' LIMIT 1 BY event_id),
+firsts AS
+(
+    SELECT visitor_id, partner_user_id AS person, max(toString(partner_id)) AS partner, min(event_time) AS f
+    FROM e0 WHERE partner_user_id != '' GROUP BY visitor_id, person
+),
+dayowner AS
+(
+    SELECT a.visitor_id AS visitor_id, a.d AS d, argMin(fs.person, (fs.f, fs.person)) AS person,
+           argMin(fs.partner, (fs.f, fs.person)) AS partner, min(fs.f) AS f
+    FROM (SELECT DISTINCT visitor_id, toDate(event_time) AS d FROM e0 WHERE partner_user_id = '') AS a
+    INNER JOIN firsts AS fs ON fs.visitor_id = a.visitor_id
+    WHERE toDate(fs.f) >= a.d
+    GROUP BY visitor_id, d
+    HAVING d >= toDate(f) - 30
+)`, db)
+}
+
+// rawRowOwners selects (visitor_id, person) for the devices whose anonymous events of
+// the given types on the content (the query's first parameter) all fall on days one
+// person owns: the devices whose row a per-viewer rollup counts for that person.
+func rawRowOwners(types string) string {
+	return fmt.Sprintf(`
+    SELECT a.visitor_id AS visitor_id, any(o.person) AS person
+    FROM (SELECT DISTINCT visitor_id, toDate(event_time) AS d FROM e0
+          WHERE partner_user_id = '' AND content_id = ? AND type IN (%s)) AS a
+    LEFT JOIN dayowner AS o ON o.visitor_id = a.visitor_id AND o.d = a.d
+    GROUP BY a.visitor_id
+    HAVING uniqExact(o.person) = 1 AND min(o.person) != ''`, types)
 }
 
 // A database that got its events before 0005 and 0006 existed answers, once upgraded

@@ -302,12 +302,12 @@ func TestGolden(t *testing.T) {
 			name, args string
 			params     map[string]string
 		}{
-			{"document-views", "tenant = 'acme', content = 'doc1', from = '1970-01-01', to = '2100-01-01', partner = '', limit = 1000", map[string]string{"tenant": "acme", "content": "doc1"}},
-			{"video-retention", "tenant = 'acme', content = 'vid1'", map[string]string{"tenant": "acme", "content": "vid1"}},
-			{"training-completion", "tenant = 'acme', course = '', partner = ''", map[string]string{"tenant": "acme"}},
-			{"content-outcomes", "tenant = 'acme', from = '1970-01-01', to = '2100-01-01'", map[string]string{"tenant": "acme"}},
-			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'engaged'", map[string]string{"tenant": "acme"}},
-			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'any'", map[string]string{"tenant": "acme", "use": "any"}},
+			{"document-views", "tenant = 'acme', content = 'doc1', from = '1970-01-01', to = '2100-01-01', partner = '', limit = 1000, lookback = 30", map[string]string{"tenant": "acme", "content": "doc1"}},
+			{"video-retention", "tenant = 'acme', content = 'vid1', lookback = 30", map[string]string{"tenant": "acme", "content": "vid1"}},
+			{"training-completion", "tenant = 'acme', course = '', partner = '', lookback = 30", map[string]string{"tenant": "acme"}},
+			{"content-outcomes", "tenant = 'acme', from = '1970-01-01', to = '2100-01-01', lookback = 30", map[string]string{"tenant": "acme"}},
+			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'engaged', lookback = 30", map[string]string{"tenant": "acme"}},
+			{"campaign-ranking", "tenant = 'acme', campaign = '', from = '1970-01-01', to = '2100-01-01', use = 'any', lookback = 30", map[string]string{"tenant": "acme", "use": "any"}},
 		} {
 			want := run(t, conn, db, c.name, c.params)
 			got := rawRows(t, conn, "SELECT * FROM "+db+"."+ViewName(c.name)+"("+c.args+")")
@@ -342,9 +342,9 @@ func TestGolden(t *testing.T) {
 // events (u1: two tabs on the desktop, one on the mobile, one re-delivered), sessions the
 // sessions.
 var goldenDocViewers = []string{
-	"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-02 11:00:10.000|2|10|2|1|1|3000|{1:1000,2:2000}",
-	"p1|Alpha|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-03 08:00:10.000|5|10|4|3|2|16500|{1:3000,2:3000,3:4500,5:6000}",
-	"||||v:a1|2026-03-02 12:00:00.000|2026-03-02 12:00:10.000|2|10|2|1|1|1000|{1:700,2:300}",
+	"p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-02 11:00:10.000|2|10|2|1|1|3000|{1:1000,2:2000}|0",
+	"p1|Alpha|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-03 08:00:10.000|5|10|4|3|2|16500|{1:3000,2:3000,3:4500,5:6000}|0",
+	"||||v:a1|2026-03-02 12:00:00.000|2026-03-02 12:00:10.000|2|10|2|1|1|1000|{1:700,2:300}|0",
 }
 
 // checkDocumentViews checks document-views on the golden data.
@@ -365,7 +365,7 @@ func checkDocumentViews(t *testing.T, conn driver.Conn, db string) {
 	sameRows(t, "document-views limit 2", call("limit", "2"), all[:2]...)
 	sameRows(t, "document-views other tenant", call("tenant", "other"),
 		// a page event without a view: 0 opens in 1 session
-		"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|0|1|5|{7:5}")
+		"p1||u1||u:u1|2026-03-02 10:00:00.000|2026-03-02 10:00:00.000|7|10|1|0|1|5|{7:5}|0")
 }
 
 // document-views reads doc_viewer_rows, the finished row of each viewer, which a refresh
@@ -388,7 +388,7 @@ func TestDocViewerRows(t *testing.T) {
 	insert(t, conn, db, "u3-page-4", ev{id: "d-u3-p4", at: "2026-03-06 10:00:00", typ: "page", visitor: "c3", session: "s11", partner: "p2", user: "u3", content: "doc1", ctype: "document", page: 4, pageCount: 10, dwell: 800})
 	sameRows(t, "document-views before the refresh", run(t, conn, db, "document-views", doc1), goldenDocViewers...)
 	refreshRows(t, conn, db, time.Minute)
-	u3 := "p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|1|2|3800|{1:1000,2:2000,4:800}"
+	u3 := "p2|Beta|u3|Cid|u:u3|2026-03-01 09:00:00.000|2026-03-06 10:00:00.000|4|10|3|1|2|3800|{1:1000,2:2000,4:800}|0"
 	sameRows(t, "document-views after the refresh", run(t, conn, db, "document-views", doc1), u3, goldenDocViewers[1], goldenDocViewers[2])
 	if n := versions(); n != before+1 {
 		t.Fatalf("the refresh wrote %d rows, want 1 (u3 only)", n-before)
@@ -402,8 +402,8 @@ func TestDocViewerRows(t *testing.T) {
 		ev{id: "d-a1-late", at: "2026-02-28 08:00:00", typ: "view", visitor: "a1", session: "sa0", content: "doc1", ctype: "document", pageCount: 10},
 		ev{id: "d-u1-as-p2", at: "2026-03-07 10:00:00", typ: "view", visitor: "d1", session: "s12", partner: "p2", user: "u1", content: "doc1", ctype: "document", pageCount: 10})
 	refreshRows(t, conn, db, time.Minute)
-	a1 := "||||v:a1|2026-02-28 08:00:00.000|2026-03-02 12:00:10.000|2|10|2|2|2|1000|{1:700,2:300}"
-	u1 := "p2|Beta|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-07 10:00:00.000|5|10|4|4|3|16500|{1:3000,2:3000,3:4500,5:6000}"
+	a1 := "||||v:a1|2026-02-28 08:00:00.000|2026-03-02 12:00:10.000|2|10|2|2|2|1000|{1:700,2:300}|0"
+	u1 := "p2|Beta|u1|Ann|u:u1|2026-03-02 10:00:00.000|2026-03-07 10:00:00.000|5|10|4|4|3|16500|{1:3000,2:3000,3:4500,5:6000}|0"
 	sameRows(t, "document-views after the changes", run(t, conn, db, "document-views", doc1), a1, u3, u1)
 	sameRows(t, "document-views partner p1", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "partner": "p1"}))
 	sameRows(t, "document-views partner p2", run(t, conn, db, "document-views", map[string]string{"tenant": "acme", "content": "doc1", "partner": "p2"}), u3, u1)

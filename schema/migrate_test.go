@@ -66,7 +66,8 @@ func TestMigrateIdempotent(t *testing.T) {
 		}
 	}
 	for name := range read {
-		engine := scalar[string](t, conn, "SELECT engine_full FROM system.tables WHERE database = ? AND name = ?", db, name)
+		// (a view, such as stitch_claims, has an engine and no engine_full)
+		engine := scalar[string](t, conn, "SELECT trim(concat(engine, ' ', engine_full)) FROM system.tables WHERE database = ? AND name = ?", db, name)
 		if engine == "" {
 			t.Fatalf("a saved query reads %s, which the migrations do not create", name)
 		}

@@ -20,25 +20,28 @@ import (
 
 // devConfig is the local stack's layout; every part keeps its data under DataDir.
 type devConfig struct {
-	DataDir        string
-	CacheDir       string
-	CHTCPPort      int
-	CHHTTPPort     int
-	KafkaPort      int
-	Partitions     int
-	CollectorAddr  string
-	IngestMetrics  string
-	ConsoleAddr    string
-	SnippetDir     string
-	StopTimeout    time.Duration
-	ReadyTimeout   time.Duration
-	executable     string
-	stdout, stderr io.Writer
+	DataDir         string
+	CacheDir        string
+	CHTCPPort       int
+	CHHTTPPort      int
+	KafkaPort       int
+	Partitions      int
+	CollectorAddr   string
+	IngestMetrics   string
+	ConsoleAddr     string
+	SignalsMetrics  string
+	SignalsReceiver string
+	SignalsInterval time.Duration
+	SnippetDir      string
+	StopTimeout     time.Duration
+	ReadyTimeout    time.Duration
+	executable      string
+	stdout, stderr  io.Writer
 }
 
 // runDev brings up the whole stack as child processes of this binary, in dependency
-// order, and stops it in reverse order on Ctrl-C: collector (drains into Kafka), ingest
-// (flushes into ClickHouse), broker, ClickHouse.
+// order, and stops it in reverse order on Ctrl-C: signals, console, collector (drains
+// into Kafka), ingest (flushes into ClickHouse), broker, ClickHouse.
 func runDev(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("dev")
 	cfg := devConfig{stdout: m.Stdout, stderr: m.Stderr}
@@ -51,6 +54,9 @@ func runDev(ctx context.Context, m *Main, args []string) error {
 	fs.StringVar(&cfg.CollectorAddr, "dev.collectorAddr", "127.0.0.1:8080", "collector HTTP address")
 	fs.StringVar(&cfg.IngestMetrics, "dev.ingestMetricsAddr", "127.0.0.1:9101", "ingest /metrics address")
 	fs.StringVar(&cfg.ConsoleAddr, "dev.consoleAddr", "127.0.0.1:8090", "web console address")
+	fs.StringVar(&cfg.SignalsMetrics, "dev.signalsMetricsAddr", "127.0.0.1:9102", "beacon signals' /metrics address")
+	fs.StringVar(&cfg.SignalsReceiver, "dev.signalsReceiverAddr", "127.0.0.1:9103", "the dev receiver that prints the signals of the default rules file (<dev.dataDir>/signals.json, written when absent)")
+	fs.DurationVar(&cfg.SignalsInterval, "dev.signalsInterval", time.Minute, "time between two evaluations of the signal rules")
 	fs.StringVar(&cfg.SnippetDir, "dev.snippetDir", "js-snippet/dist", "snippet build the collector serves at /b.js (make run builds it)")
 	fs.DurationVar(&cfg.StopTimeout, "dev.stopTimeout", 8*time.Second, "longest wait for each part to stop before it is killed")
 	fs.DurationVar(&cfg.ReadyTimeout, "dev.readyTimeout", 60*time.Second, "longest wait for each part to become ready")
@@ -139,7 +145,12 @@ func (c *devConfig) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.printWelcome(chNative, kafkaAddr, logDir, consoleLine)
+	signalsLine, stopReceiver, err := c.startDevSignals(start, chNative)
+	if err != nil {
+		return err
+	}
+	defer stopReceiver()
+	c.printWelcome(chNative, kafkaAddr, logDir, consoleLine+signalsLine)
 
 	// Run until Ctrl-C, or until a part dies on its own: the engine is restarted, any
 	// other part stops the rest and says which.
@@ -156,6 +167,8 @@ func (c *devConfig) ports() []devPort {
 		{"collector", "-dev.collectorAddr", c.CollectorAddr},
 		{"ingest metrics", "-dev.ingestMetricsAddr", c.IngestMetrics},
 		{"console", "-dev.consoleAddr", c.ConsoleAddr},
+		{"signals metrics", "-dev.signalsMetricsAddr", c.SignalsMetrics},
+		{"signals receiver", "-dev.signalsReceiverAddr", c.SignalsReceiver},
 	}
 }
 

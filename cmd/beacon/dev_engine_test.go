@@ -35,6 +35,8 @@ func TestDevRestartsCrashedClickHouse(t *testing.T) {
 		"-dev.collectorAddr="+collector,
 		"-dev.ingestMetricsAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)),
 		"-dev.consoleAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)),
+		"-dev.signalsMetricsAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)),
+		"-dev.signalsReceiverAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)),
 		"-dev.snippetDir="+filepath.Join(dir, "no-snippet"))
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr

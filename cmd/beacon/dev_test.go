@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/internal/testenv"
+	"github.com/beaconprm/beacon/signals"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -34,14 +35,17 @@ func TestDevStackEndToEnd(t *testing.T) {
 	collector := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	ingestMetrics := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	consoleAddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	signalsMetrics := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	receiver := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cmd := exec.Command(exe, "dev",
 		"-dev.dataDir="+filepath.Join(dir, "var"),
 		"-dev.clickhouseHTTPPort="+strconv.Itoa(chHTTP), "-dev.clickhouseTCPPort="+strconv.Itoa(chTCP),
 		"-dev.kafkaPort="+strconv.Itoa(kafkaPort), "-dev.partitions=2",
 		"-dev.collectorAddr="+collector, "-dev.ingestMetricsAddr="+ingestMetrics, "-dev.consoleAddr="+consoleAddr,
+		"-dev.signalsMetricsAddr="+signalsMetrics, "-dev.signalsReceiverAddr="+receiver, "-dev.signalsInterval=1s",
 		"-dev.snippetDir="+filepath.Join(dir, "no-snippet"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -137,9 +141,71 @@ func TestDevStackEndToEnd(t *testing.T) {
 		t.Fatalf("console documents of the demo tenant: %s %s", cresp.Status, body)
 	}
 
+	// beacon signals runs as a part with the default rules file, which the banner names;
+	// its signals go to the dev receiver, which prints them. A demo partner active every
+	// day of the 8 weeks before the last 7 days, and not since, is silent: one signal.
+	rulesPath := filepath.Join(dir, "var", "signals.json")
+	var signalsLine string
+	for _, l := range banner {
+		if strings.Contains(l, "signals") && strings.Contains(l, rulesPath) {
+			signalsLine = l
+		}
+	}
+	if signalsLine == "" || !strings.Contains(signalsLine, "http://"+receiver+"/signals") || !strings.Contains(signalsLine, signalsMetrics) {
+		t.Fatalf("no signals line naming %s, the receiver and the metrics in the banner:\n%s", rulesPath, strings.Join(banner, "\n"))
+	}
+	rules, err := signals.LoadFile(rulesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules.Receivers) != 1 || rules.Receivers[0].URL != "http://"+receiver+"/signals" {
+		t.Fatalf("default rules file: receivers %+v, want only the dev receiver", rules.Receivers)
+	}
+	mresp, err := http.Get("http://" + signalsMetrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mbody, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(mbody), "signals_") {
+		t.Fatalf("beacon signals' /metrics has no signals_ metric:\n%.2000s", mbody)
+	}
+	insert := "INSERT INTO beacon.events (event_id, tenant, site_key, event_time, type, visitor_id, session_id, partner_id, partner_user_id, content_id, content_type) " +
+		"SELECT generateUUIDv4(), 'demo', 'demo', now64(3) - toIntervalDay(8 + number), 'view', 'v-quiet', concat('s', toString(number)), 'p-quiet', 'u-quiet', 'doc-quiet', 'document' FROM numbers(56)"
+	ireq, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:"+strconv.Itoa(chHTTP)+"/", strings.NewReader(insert))
+	iresp, err := http.DefaultClient.Do(ireq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ibody, _ := io.ReadAll(iresp.Body)
+	iresp.Body.Close()
+	if iresp.StatusCode != http.StatusOK {
+		t.Fatalf("insert the quiet partner's events: %s %s", iresp.Status, ibody)
+	}
+	received := func() int {
+		n := 0
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if strings.HasPrefix(l, "signal ") && strings.Contains(l, "rule demo-partners-silent, silent partner:p-quiet") {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(time.Minute); received() == 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond) // polling interval of a condition with a deadline
+	}
+	if received() != 1 {
+		t.Fatalf("the dev receiver printed %d silent signals for p-quiet, want 1", received())
+	}
+	// three more evaluations: still one (the state remembers it was sent)
+	time.Sleep(3 * time.Second)
+	if n := received(); n != 1 {
+		t.Fatalf("the dev receiver printed %d silent signals for p-quiet after more evaluations, want 1", n)
+	}
+
 	children := childPids(cmd.Process.Pid)
-	if len(children) < 4 {
-		t.Fatalf("dev has %d child processes (%v), want clickhouse, kafka, ingest and collector", len(children), children)
+	if len(children) < 6 {
+		t.Fatalf("dev has %d child processes (%v), want clickhouse, kafka, ingest, collector, console and signals", len(children), children)
 	}
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -210,7 +276,9 @@ func TestDevRefusesBusyPorts(t *testing.T) {
 	cmd := exec.CommandContext(ctx, exe, "dev", "-dev.dataDir="+dir,
 		"-dev.clickhouseHTTPPort="+strconv.Itoa(testenv.FreePort(t)), "-dev.clickhouseTCPPort="+strconv.Itoa(testenv.FreePort(t)),
 		"-dev.kafkaPort="+strconv.Itoa(busy),
-		"-dev.collectorAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)), "-dev.ingestMetricsAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
+		"-dev.collectorAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)), "-dev.ingestMetricsAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)),
+		"-dev.consoleAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)),
+		"-dev.signalsMetricsAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)), "-dev.signalsReceiverAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
 	out, err := cmd.CombinedOutput()
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("beacon dev with a busy Kafka port: err=%v ctx=%v, want a prompt failure; output:\n%s", err, ctx.Err(), out)

@@ -12,16 +12,25 @@
 -- contents with a mask of the days used, in one pass: the correlation is computed from
 -- sums, so partners that did not use a content cost nothing, and the partners that used a
 -- FAQ/tool content without being known (partners table, deals) are counted in the same
--- pass, as the grand total row of a GROUP BY ... WITH ROLLUP.
+-- pass, as the grand total row of a GROUP BY ... WITH ROLLUP. A device's use without a
+-- token counts for the partner of the person it is stitched to on that day (identity
+-- stitching, schema/README.md): its day masks (device_content_blocks, 0021), limited to
+-- the days its claim covers, are OR-ed into that partner's, so a day used on both counts
+-- once.
 -- @param tenant
 -- @param from = 1970-01-01: first day (UTC) of use and of deal closing
 -- @param to = 2100-01-01: last day (UTC), inclusive
+-- @param lookback = 30: days before a device's first verified token whose anonymous use counts for that person
 WITH
 toUInt16(toDate({from:String})) AS f_day,
 toUInt16(toDate({to:String})) AS t_day,
 -- the period's days within a 256-day block (shift amounts cast unsigned: see 0009)
 bitAnd(bitShiftLeft(bitNot(toUInt256(0)), toUInt16(greatest(f_day, block * 256) - block * 256)),
        bitShiftRight(bitNot(toUInt256(0)), toUInt16(block * 256 + 255 - least(t_day, block * 256 + 255)))) AS period_mask,
+-- the days a..b (day numbers) within 256-day block k, as a mask
+(k, a, b) -> if(greatest(a, k * 256) > least(b, k * 256 + 255), toUInt256(0),
+    bitAnd(bitShiftLeft(bitNot(toUInt256(0)), toUInt16(greatest(a, k * 256) - k * 256)),
+           bitShiftRight(bitNot(toUInt256(0)), toUInt16(k * 256 + 255 - least(b, k * 256 + 255))))) AS days_mask,
 -- (ids, titles, kinds) of the FAQ/tool contents, and (hashes, won amounts) of the known
 -- partners (partners table and deals closed in the period): scalars, computed once (a CTE
 -- is evaluated again wherever it is named) and small (ClickHouse analyzes the rest of the
@@ -78,13 +87,38 @@ stats AS
     FROM
     (
         -- (content, partner, days used in the period, won amount), grouped by the hashes of
-        -- the two ids (17-28 ms instead of 51-73 ms by the strings on 100M events)
-        SELECT ch, ph, sum(bitCount(bitAnd(days, period_mask))) AS x,
-               transform(ph, known.1, known.2, 0.) AS y
-        FROM {db}.content_partner_blocks FINAL
-        WHERE tenant = {tenant:String} AND content_id IN kinds.1
-          AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
-        GROUP BY cityHash64(content_id) AS ch, cityHash64(partner_id) AS ph
+        -- the two ids (17-28 ms instead of 51-73 ms by the strings on 100M events); the
+        -- masks of a (content, partner, block) OR-ed first: the partner's own, from every
+        -- part, and those of its stitched devices
+        SELECT ch, ph, sum(bitCount(m)) AS x, transform(ph, known.1, known.2, 0.) AS y
+        FROM
+        (
+            SELECT ch, ph, blk, groupBitOr(d) AS m FROM
+            (
+                SELECT cityHash64(content_id) AS ch, cityHash64(partner_id) AS ph, block AS blk, bitAnd(days, period_mask) AS d
+                FROM {db}.content_partner_blocks
+                WHERE tenant = {tenant:String} AND content_id IN kinds.1
+                  AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
+                UNION ALL
+                SELECT cityHash64(toString(b.content_id)), cityHash64(cl.partner_id), b.block,
+                       bitAnd(b.days, days_mask(b.block, greatest(f_day, toUInt16(cl.lo)), least(t_day, toUInt16(cl.hi))))
+                FROM {db}.device_content_blocks AS b
+                INNER JOIN
+                (
+                    SELECT visitor_id, partner_id, lo, hi
+                    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+                    WHERE partner_id != ''
+                      -- only devices that used a FAQ/tool content without a token
+                      AND visitor_id IN (SELECT visitor_id FROM {db}.device_content_blocks
+                                         WHERE tenant = {tenant:String} AND content_id IN kinds.1
+                                           AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256))
+                ) AS cl ON cl.visitor_id = b.visitor_id
+                WHERE b.tenant = {tenant:String} AND b.content_id IN kinds.1
+                  AND b.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
+            )
+            GROUP BY ch, ph, blk
+        )
+        GROUP BY ch, ph
         HAVING x > 0
     )
     GROUP BY ch WITH ROLLUP

@@ -7,13 +7,112 @@
 -- or an anonymous device when unattributed), earliest first, at most limit rows. Reads
 -- doc_viewer_rows, the finished row of every viewer, which the ingest recomputes from the
 -- rollups after each batch it writes (see migrations 0013 and 0015; `beacon refresh` after
--- writes that bypass the ingest).
+-- writes that bypass the ingest). A device's use without a token counts for the person it
+-- is stitched to (identity stitching, schema/README.md) when all of its use of this
+-- document (first opened to last seen) lies on days its claim covers: its row is merged
+-- into the person's (viewer u:<person>, stitched = 1): first opened and last seen the
+-- earliest and latest, opens, sessions and dwell added (different devices), pages seen
+-- the union of both devices' pages (from doc_viewers, for the stitched people only).
 -- @param tenant
 -- @param content: the document's content_id
 -- @param from = 1970-01-01 00:00:00: keep viewers active at or after this time (UTC)
 -- @param to = 2100-01-01 00:00:00: keep viewers active before this time (UTC)
 -- @param partner = : keep one partner's people; empty for everyone
 -- @param limit = 1000: at most this many viewers
+-- @param lookback = 30: days before a device's first verified token whose anonymous use counts for that person
+WITH
+parseDateTime64BestEffort({from:String}, 3, 'UTC') AS f_at,
+parseDateTime64BestEffort({to:String}, 3, 'UTC') AS t_at,
+-- (device viewer, person, partner) of the devices stitched to a person for this document
+(
+    SELECT groupArray((r.viewer, cl.person, cl.partner_id)) FROM
+    (
+        SELECT viewer, first_opened, last_seen FROM {db}.doc_viewer_rows FINAL
+        WHERE tenant = {tenant:String} AND content_id = {content:String} AND startsWith(viewer, 'v:')
+    ) AS r
+    INNER JOIN
+    (
+        -- the claims of this document's anonymous viewers only (the filter reaches the
+        -- view's read of identified_devices by key)
+        SELECT viewer, person, partner_id, lo, hi
+        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.doc_viewer_rows
+                             WHERE tenant = {tenant:String} AND content_id = {content:String} AND startsWith(viewer, 'v:'))
+    ) AS cl ON cl.viewer = r.viewer
+    WHERE toDate(r.first_opened) >= cl.lo AND toDate(r.last_seen) <= cl.hi
+) AS claimed,
+arrayMap(x -> x.1, claimed) AS s_devices,
+arrayDistinct(arrayMap(x -> concat('u:', x.2), claimed)) AS s_people,
+-- the pages seen by each stitched person on all its viewers: the union of the bitmaps
+(
+    SELECT (groupArray(key), groupArray(pages)) FROM
+    (
+        SELECT if(has(s_devices, viewer), concat('u:', arrayFirst(x -> x.1 = viewer, claimed).2), viewer) AS key,
+               groupBitmapMerge(pages) AS pages
+        FROM {db}.doc_viewers
+        WHERE tenant = {tenant:String} AND content_id = {content:String}
+          AND viewer IN (SELECT arrayJoin(arrayConcat(s_devices, s_people)))
+        GROUP BY key
+    )
+) AS s_pages,
+rows AS
+(
+    -- each row under its key (a stitched device's under its person), filtered on that:
+    -- the first limit rows of the viewers not stitched (a key each), and every row of the
+    -- stitched people and their devices, so their merge is whole; the first limit keys
+    -- are among these
+        SELECT * FROM
+        (
+            SELECT
+                viewer,
+                if(has(s_devices, viewer), concat('u:', arrayFirst(x -> x.1 = viewer, claimed).2), viewer) AS key,
+                if(has(s_devices, viewer), arrayFirst(x -> x.1 = viewer, claimed).3, partner_id) AS pid,
+                if(has(s_devices, viewer), arrayFirst(x -> x.1 = viewer, claimed).2, partner_user_id) AS puid,
+                has(s_devices, viewer) AS dev,
+                first_opened, last_seen, max_page, page_count, pages_seen, opens, sessions, total_dwell_ms, dwell_ms_by_page
+            FROM {db}.doc_viewer_rows FINAL
+            WHERE tenant = {tenant:String} AND content_id = {content:String}
+              AND last_seen >= f_at AND first_opened < t_at
+              AND ({partner:String} = '' OR pid = {partner:String})
+              AND NOT has(s_devices, viewer) AND NOT has(s_people, viewer)
+            ORDER BY first_opened, viewer
+            LIMIT {limit:UInt32}
+        )
+        UNION ALL
+        SELECT
+            viewer,
+            if(has(s_devices, viewer), concat('u:', arrayFirst(x -> x.1 = viewer, claimed).2), viewer) AS key,
+            if(has(s_devices, viewer), arrayFirst(x -> x.1 = viewer, claimed).3, partner_id) AS pid,
+            if(has(s_devices, viewer), arrayFirst(x -> x.1 = viewer, claimed).2, partner_user_id) AS puid,
+            has(s_devices, viewer) AS dev,
+            first_opened, last_seen, max_page, page_count, pages_seen, opens, sessions, total_dwell_ms, dwell_ms_by_page
+        FROM {db}.doc_viewer_rows FINAL
+        WHERE tenant = {tenant:String} AND content_id = {content:String}
+          AND viewer IN (SELECT arrayJoin(arrayConcat(s_devices, s_people)))
+          AND last_seen >= f_at AND first_opened < t_at
+          AND ({partner:String} = '' OR pid = {partner:String})
+),
+r AS
+(
+    SELECT
+        key AS viewer,
+        max(pid) AS partner_id,
+        max(puid) AS partner_user_id,
+        min(first_opened) AS first_opened,
+        max(last_seen) AS last_seen,
+        max(max_page) AS max_page,
+        max(page_count) AS page_count,
+        if(has(s_people, key), toUInt64(s_pages.2[indexOf(s_pages.1, key)]), max(pages_seen)) AS pages_seen,
+        sum(opens) AS opens,
+        sum(sessions) AS sessions,
+        sum(total_dwell_ms) AS total_dwell_ms,
+        sumMap(dwell_ms_by_page) AS dwell_ms_by_page,
+        max(dev) AS stitched
+    FROM rows
+    GROUP BY key
+    ORDER BY first_opened, viewer
+    LIMIT {limit:UInt32}
+)
 SELECT
     r.partner_id AS partner_id,
     p.name AS partner_name,
@@ -28,21 +127,9 @@ SELECT
     r.opens AS opens,
     r.sessions AS sessions,
     r.total_dwell_ms AS total_dwell_ms,
-    r.dwell_ms_by_page AS dwell_ms_by_page
-FROM
-(
-    -- FINAL keeps each viewer's newest version; the filters below apply to it, not to an
-    -- older version
-    SELECT viewer, partner_id, partner_user_id, first_opened, last_seen, max_page, page_count,
-           pages_seen, opens, sessions, total_dwell_ms, dwell_ms_by_page
-    FROM {db}.doc_viewer_rows FINAL
-    WHERE tenant = {tenant:String} AND content_id = {content:String}
-      AND last_seen >= parseDateTime64BestEffort({from:String}, 3, 'UTC')
-      AND first_opened < parseDateTime64BestEffort({to:String}, 3, 'UTC')
-      AND ({partner:String} = '' OR partner_id = {partner:String})
-    ORDER BY first_opened, viewer
-    LIMIT {limit:UInt32}
-) AS r
+    r.dwell_ms_by_page AS dwell_ms_by_page,
+    r.stitched AS stitched
+FROM r
 LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS p ON p.partner_id = r.partner_id
 LEFT JOIN (SELECT partner_user_id, name FROM {db}.partner_users FINAL WHERE tenant = {tenant:String}) AS u ON u.partner_user_id = r.partner_user_id
 ORDER BY first_opened, viewer

@@ -3,21 +3,79 @@
 -- who started, the fall from the previous second, and drop_rank 1..5 on the five largest
 -- falls (0 elsewhere). loads, plays and play_rate (plays / loads) repeat on every row.
 -- Reads the video_seconds and video_reach rollups (a row per second, a row per video).
+-- A viewer is a person (all its devices) or an anonymous device. A device's use without a
+-- token counts for the person it is stitched to (identity stitching, schema/README.md)
+-- when all of its use of this video lies on days its claim covers: the rollups count the
+-- device and the person as two viewers, so for each such person the viewers counted
+-- twice are taken off (read from video_viewer_coverage for the stitched devices and
+-- their people only, by key).
 -- @param tenant
 -- @param content: the video's content_id
+-- @param lookback = 30: days before a device's first verified token whose anonymous use counts for that person
 WITH
+-- (device viewer, 'u:<person>') of the devices stitched to a person for this video
+(
+    SELECT groupArray((cv.viewer, concat('u:', cl.person))) FROM
+    (
+        SELECT viewer, min(first_seen) AS f, max(last_seen) AS l
+        FROM {db}.video_viewer_coverage
+        WHERE tenant = {tenant:String} AND content_id = {content:String} AND startsWith(viewer, 'v:')
+        GROUP BY viewer
+    ) AS cv
+    INNER JOIN
+    (
+        -- the claims of this video's anonymous viewers only
+        SELECT viewer, person, lo, hi
+        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.video_viewer_coverage
+                             WHERE tenant = {tenant:String} AND content_id = {content:String} AND startsWith(viewer, 'v:'))
+    ) AS cl ON cl.viewer = cv.viewer
+    WHERE toDate(cv.f) >= cl.lo AND toDate(cv.l) <= cl.hi
+) AS stitched,
+-- per stitched person, its viewers (its own and its stitched devices): loaded, played,
+-- the seconds watched
+members AS
+(
+    SELECT m.2 AS person, c.viewer AS viewer, max(c.loaded) OR max(c.played) AS loaded, max(c.played) AS played,
+           bitmapToArray(groupBitmapMergeState(c.seconds)) AS secs
+    FROM {db}.video_viewer_coverage AS c
+    INNER JOIN (SELECT arrayJoin(arrayConcat(stitched, arrayMap(p -> (p, p), arrayDistinct(arrayMap(s -> s.2, stitched))))) AS m) AS x ON x.m.1 = c.viewer
+    WHERE c.tenant = {tenant:String} AND c.content_id = {content:String}
+      AND c.viewer IN (SELECT arrayJoin(arrayConcat(arrayMap(s -> s.1, stitched), arrayMap(s -> s.2, stitched))))
+    GROUP BY person, viewer
+),
+-- the viewers counted twice: per person, its viewers that loaded (played) less one
+(
+    SELECT (toInt64(sum(l - (l > 0))), toInt64(sum(p - (p > 0)))) FROM
+    (
+        SELECT person, countIf(loaded) AS l, countIf(played) AS p FROM members GROUP BY person
+    )
+) AS twice,
 -- (loads, plays, duration), one scalar so the audience sets are merged once
 (
-    SELECT (uniqCombinedMerge(14)(loaders), uniqCombinedMerge(14)(players), max(duration))
+    SELECT (uniqCombinedMerge(14)(loaders) - twice.1, uniqCombinedMerge(14)(players) - twice.2, max(duration))
     FROM {db}.video_reach
     WHERE tenant = {tenant:String} AND content_id = {content:String}
 ) AS audience,
 curve AS
 (
-    SELECT second, uniqCombinedMerge(12)(viewers) AS viewers
-    FROM {db}.video_seconds
-    WHERE tenant = {tenant:String} AND content_id = {content:String}
-    GROUP BY second
+    SELECT c.second AS second, toUInt64(c.viewers - ifNull(d.dup, 0)) AS viewers FROM
+    (
+        SELECT second, uniqCombinedMerge(12)(viewers) AS viewers
+        FROM {db}.video_seconds
+        WHERE tenant = {tenant:String} AND content_id = {content:String}
+        GROUP BY second
+    ) AS c
+    LEFT JOIN
+    (
+        -- per second, the viewers counted twice: per person, those of its viewers that
+        -- watched it less one
+        SELECT second, sum(n - 1) AS dup FROM
+        (
+            SELECT person, second, count() AS n FROM members ARRAY JOIN secs AS second GROUP BY person, second
+        )
+        GROUP BY second
+    ) AS d ON d.second = c.second
 ),
 seconds AS
 (
