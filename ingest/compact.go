@@ -10,7 +10,7 @@ import (
 // compact merges the small rollups that saved queries read whole (schema.CompactTables)
 // back into one part, every CompactInterval, until ctx ends. While events keep arriving,
 // ClickHouse's own merges leave them in several parts, and every part costs each read:
-// content-outcomes reads content_partner_blocks with FINAL.
+// content-outcomes, campaign-ranking, content-use and partner-deals read content_partner_blocks whole.
 func (ing *Ingester) compact(ctx context.Context) {
 	cfg := &ing.cfg
 	c := &schema.Compactor{Conn: ing.store.conn, DB: cfg.Database, Interval: cfg.CompactInterval, Spacing: schema.CompactSpacing}
