@@ -161,7 +161,7 @@ test('embedded viewer on a second origin, two people in one browser: document vi
   const bobPages = { 1: (b1end - b1.t) + (b2p2 - b2.t), 2: b2end - b2p2 };
 
   // document-views: one row per person, no anonymous device; opens = openings.
-  const views = () => sql(`SELECT * FROM q_document_views(tenant = 'demo', content = 'doc-portal', from = '1970-01-01', to = '2100-01-01', partner = '', limit = 1000) FORMAT JSONEachRow`);
+  const views = () => sql(`SELECT * FROM q_document_views(lookback = 30, tenant = 'demo', content = 'doc-portal', from = '1970-01-01', to = '2100-01-01', partner = '', limit = 1000) FORMAT JSONEachRow`);
   // bob's two openings are in one session: the viewer takes the portal's session.
   const want = { [`u:${ann}`]: { opens: 1, sessions: 1, pages: annPages }, [`u:${bob}`]: { opens: 2, sessions: 1, pages: bobPages } };
   let rows = [];
@@ -188,7 +188,7 @@ test('embedded viewer on a second origin, two people in one browser: document vi
   const wantSecs = new Map();
   for (const rs of [annRanges, bobRanges]) for (const s of secondsOf(rs)) wantSecs.set(s, (wantSecs.get(s) || 0) + 1);
   const wantCurve = [...wantSecs].sort((x, y) => x[0] - y[0]).map(([s, n]) => `${s}:${n}`).join(' ');
-  const curve = async () => (await sql(`SELECT * FROM q_video_retention(tenant = 'demo', content = 'vid-portal') FORMAT JSONEachRow`));
+  const curve = async () => (await sql(`SELECT * FROM q_video_retention(lookback = 30, tenant = 'demo', content = 'vid-portal') FORMAT JSONEachRow`));
   let got = [];
   await until('video-retention to match', async () => {
     got = await curve();
@@ -200,7 +200,7 @@ test('embedded viewer on a second origin, two people in one browser: document vi
 
   // campaign-ranking: q4's content is the video ann played (consumed); q5's the document
   // bob read for under 10 s a page (consumed only with use=any).
-  const rank = use => sql(`SELECT campaign_id, partner_id, consumed, campaign_contents FROM q_campaign_ranking(tenant = 'demo', campaign = '', from = '1970-01-01', to = '2100-01-01', use = '${use}') FORMAT JSONEachRow`);
+  const rank = use => sql(`SELECT campaign_id, partner_id, consumed, campaign_contents FROM q_campaign_ranking(lookback = 30, tenant = 'demo', campaign = '', from = '1970-01-01', to = '2100-01-01', use = '${use}') FORMAT JSONEachRow`);
   assert.deepEqual((await rank('engaged')).map(r => `${r.campaign_id}|${r.partner_id}|${r.consumed}|${r.campaign_contents}`), ['q4|acme|1|1', 'q5|acme|0|1']);
   assert.deepEqual((await rank('any')).map(r => `${r.campaign_id}|${r.partner_id}|${r.consumed}|${r.campaign_contents}`), ['q4|acme|1|1', 'q5|acme|1|1']);
   t.diagnostic(`document-views ${JSON.stringify(rows.map(r => [r.viewer, r.opens, r.sessions, r.dwell_ms_by_page]))}; curve ${wantCurve}`);
