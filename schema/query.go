@@ -222,9 +222,9 @@ func ViewName(name string) string {
 
 // RenderQueryViews returns the statements that (re)create one parameterized view per saved
 // query, {db}.q_<name>, so a BI tool that can pass parameters gets exactly the saved
-// query's answer: SELECT * FROM beacon.q_document_views(tenant='acme', content='doc-1',
-// from='1970-01-01', to='2100-01-01', partner='', limit=1000, lookback=30). A parameterized view takes every parameter; the
-// saved query's defaults do not apply.
+// query's answer, e.g. SELECT * FROM beacon.q_video_retention(tenant='acme',
+// content='vid-1', lookback=30). A parameterized view takes every parameter; the saved
+// query's defaults do not apply.
 func RenderQueryViews(o Options) ([]string, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
