@@ -2,8 +2,13 @@ package collector
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +45,37 @@ func TestHTTPDemoAndViewerAssets(t *testing.T) {
 	resp, b = do(t, "GET", c.url+"/demo/sample.webm", nil)
 	if resp.StatusCode != 200 || len(b) != len(video) || resp.Header.Get("Accept-Ranges") != "bytes" {
 		t.Fatalf("whole video: %d %d bytes %v", resp.StatusCode, len(b), resp.Header)
+	}
+}
+
+// Served files are compressed into a directory of the collector's own, never next to them:
+// the snippet directory is the build's (or a read-only mount), and a compressed copy left
+// there outlives the file it was made from (a viewer edited after a run kept being served
+// as it was, gzipped).
+func TestAssetsLeaveTheSnippetDirectoryAlone(t *testing.T) {
+	dist := filepath.Join(t.TempDir(), "dist")
+	os.MkdirAll(filepath.Join(dist, "viewer"), 0o755)
+	page := "<!doctype html><title>viewer</title>" + strings.Repeat("<p>a page long enough to be worth compressing</p>", 100)
+	os.WriteFile(filepath.Join(dist, "viewer", "index.html"), []byte(page), 0o644)
+	list := func() []string {
+		var names []string
+		filepath.WalkDir(dist, func(p string, _ fs.DirEntry, _ error) error { names = append(names, p); return nil })
+		return names
+	}
+	before := list()
+	c := startCollector(t, Config{SnippetDir: dist})
+	resp, b := do(t, "GET", c.url+"/viewer/index.html", nil, "Accept-Encoding", "gzip")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("gzip asset: %d, encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(zr); string(got) != page {
+		t.Fatalf("gzip body is not the file (%d bytes)", len(got))
+	}
+	if after := list(); !slices.Equal(before, after) {
+		t.Fatalf("the snippet directory changed: before %v, after %v", before, after)
 	}
 }

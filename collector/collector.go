@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,6 +271,7 @@ type Collector struct {
 	limiter  *requestLimiter
 	metricsH fasthttp.RequestHandler
 	assets   fasthttp.RequestHandler
+	gzDir    string // compressed copies of the served files, removed when Run ends
 }
 
 // reqState is the pooled per-request state.
@@ -344,7 +346,14 @@ func New(cfg Config) (*Collector, error) {
 	}
 	c.m = newMetrics(c)
 	c.metricsH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(c.m.reg, promhttp.HandlerOpts{}))
-	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CacheDuration: time.Minute,
+	// Compressed copies go to a directory of this process's own: the snippet directory may be
+	// read-only, and a copy left beside a file outlives it (an edited file kept being served
+	// as it was, gzipped, by the next collector).
+	if c.gzDir, err = os.MkdirTemp("", "beacon-collector-gz-"); err != nil {
+		c.spool.Close()
+		return nil, fmt.Errorf("cannot create a directory for compressed assets: %w; set TMPDIR", err)
+	}
+	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CompressRoot: c.gzDir, CacheDuration: time.Minute,
 		IndexNames: []string{"index.html"}, AcceptByteRange: true} // the demo video seeks by range
 	c.assets = fs.NewRequestHandler()
 	c.ln = cfg.Listener
@@ -352,6 +361,7 @@ func New(cfg Config) (*Collector, error) {
 		c.ln, err = net.Listen("tcp", cfg.ListenAddr)
 		if err != nil {
 			c.spool.Close()
+			os.RemoveAll(c.gzDir)
 			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.listenAddr", cfg.ListenAddr, err)
 		}
 	}
@@ -416,6 +426,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	cancel()
 	c.shipper.finish(c.cfg.ShutdownTimeout)
 	<-shipped
+	os.RemoveAll(c.gzDir)
 	if cerr := c.spool.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("cannot close spool: %w", cerr)
 	}
