@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -60,24 +58,7 @@ func TestDevRestartsCrashedClickHouse(t *testing.T) {
 			t.Logf("beacon dev stderr:\n%s", stderr.String())
 		}
 	})
-	up := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ctrl-C stops everything") {
-				close(up)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case <-up:
-	case err := <-exited:
-		t.Fatalf("beacon dev exited before the stack was up: %v", err)
-	case <-time.After(3 * time.Minute):
-		t.Fatal("beacon dev: stack not up within 3 minutes")
-	}
+	awaitBanner(t, stdout, exited)
 
 	batch, err := os.ReadFile("../../beacon/testdata/example-batch.json")
 	if err != nil {

@@ -62,26 +62,7 @@ func TestDevStackEndToEnd(t *testing.T) {
 		}
 	})
 
-	up := make(chan struct{})
-	var banner []string // the welcome text, up to its last line; read only after up
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			banner = append(banner, sc.Text())
-			if strings.Contains(sc.Text(), "Ctrl-C stops everything") {
-				close(up)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case <-up:
-	case err := <-exited:
-		t.Fatalf("beacon dev exited before the stack was up: %v", err)
-	case <-time.After(3 * time.Minute):
-		t.Fatal("beacon dev: stack not up within 3 minutes")
-	}
+	banner := awaitBanner(t, stdout, exited)
 
 	batch, err := os.ReadFile("../../beacon/testdata/example-batch.json")
 	if err != nil {
@@ -290,4 +271,32 @@ func TestDevRefusesBusyPorts(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("beacon dev created %s before failing (err=%v): it must check ports before starting anything", dir, err)
 	}
+}
+
+// awaitBanner reads beacon dev's output until the banner's last line and returns the banner;
+// the rest of the output is discarded. It fails the test if dev exits first or is not up
+// within 3 minutes.
+func awaitBanner(t *testing.T, stdout io.Reader, exited <-chan error) []string {
+	t.Helper()
+	up := make(chan struct{})
+	var banner []string // read only after up
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			banner = append(banner, sc.Text())
+			if strings.Contains(sc.Text(), "Ctrl-C stops everything") {
+				close(up)
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case <-up:
+	case err := <-exited:
+		t.Fatalf("beacon dev exited before the stack was up: %v", err)
+	case <-time.After(3 * time.Minute):
+		t.Fatal("beacon dev: stack not up within 3 minutes")
+	}
+	return banner
 }
