@@ -18,6 +18,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/internal/ready"
 	"github.com/beaconprm/beacon/schema"
 )
 
@@ -124,7 +125,7 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	base := "http://" + addr
-	if err := waitFor(p, time.Minute, httpOK(base+"/api/health")); err != nil {
+	if err := waitFor(p, time.Minute, ready.HTTP(base+"/api/health")); err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	jar, _ := cookiejar.New(nil)

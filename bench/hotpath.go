@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/beaconprm/beacon/internal/ready"
 )
 
 // BenchLine is one result line of `go test -bench`.
@@ -62,7 +64,7 @@ func medianMetric(lines []BenchLine, name, unit string) (float64, bool) {
 // runHotPath is scenario 2: the collector owner's benchmarks of the event pipeline
 // (beacon/work_timing_test.go), on one core, several counts, medians.
 func runHotPath(ctx context.Context, o *Options, r *Report) error {
-	root, err := RepoRoot()
+	root, err := ready.RepoRoot()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/beaconprm/beacon/internal/ready"
 )
 
 // readTopic reads every message of topic (all partitions, from the start to the current
@@ -191,7 +193,7 @@ func runIngest(ctx context.Context, o *Options, r *Report) error {
 				return ingestRun{total: end.Sub(t0), steady: end.Sub(tFirst), steadyRows: n - cFirst}, nil
 			}
 			if p.Exited() || time.Now().After(deadline) {
-				return ingestRun{}, fmt.Errorf("ingest stopped at %d of %d rows; its log:\n%s", c, n, p.tail())
+				return ingestRun{}, fmt.Errorf("ingest stopped at %d of %d rows; its log:\n%s", c, n, ready.Tail(p.Log, 15))
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/beaconprm/beacon/internal/ready"
 )
 
 // scrape returns the value of the first /metrics sample whose name and labels start with
@@ -177,7 +179,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	spooled := scrape(coll, "beacon_spool_messages_total")
 	rss.Stop()
 	if collP.Exited() {
-		return fmt.Errorf("the collector exited under overload; its log:\n%s", collP.tail())
+		return fmt.Errorf("the collector exited under overload; its log:\n%s", ready.Tail(collP.Log, 15))
 	}
 	base := rss.maxBetween(0, t1)
 	mid := t1 + (t2-t1)/2

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/beaconprm/beacon/internal/ready"
 )
 
 // Options are the knobs shared by the scenarios (flags of cmd/beaconbench).
@@ -39,7 +41,7 @@ func DefaultOptions() Options {
 func (o *Options) defaults() error {
 	d := DefaultOptions()
 	if o.Results == "" {
-		root, err := RepoRoot()
+		root, err := ready.RepoRoot()
 		if err != nil {
 			return err
 		}
@@ -133,7 +135,7 @@ func startCeiling(s *Stack, self string) (string, *Proc, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := waitFor(p, 30*time.Second, tcpOK(addr)); err != nil {
+	if err := waitFor(p, 30*time.Second, ready.TCP(addr)); err != nil {
 		return "", nil, fmt.Errorf("ceiling: %w", err)
 	}
 	return addr, p, nil

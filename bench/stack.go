@@ -18,6 +18,7 @@ import (
 
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/chlocal"
+	"github.com/beaconprm/beacon/internal/ready"
 )
 
 // Proc is a child process started by a scenario (Pid, Exited, Err, Kill from
@@ -36,19 +37,6 @@ func (p *Proc) Stop() error {
 	return nil
 }
 
-// tail returns the last lines of the child's log, for error messages.
-func (p *Proc) tail() string {
-	b, err := os.ReadFile(p.Log)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 15 {
-		lines = lines[len(lines)-15:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // Stack starts the pipeline's processes from the beacon binary on free ports with data in
 // a temporary directory, and stops them in reverse order.
 type Stack struct {
@@ -64,7 +52,7 @@ type Stack struct {
 // <root>/bin/beacon), progress to o.Log, the work directory kept after Close if o.Keep.
 func NewStack(o *Options) (*Stack, error) {
 	bin := o.Beacon
-	root, err := RepoRoot()
+	root, err := ready.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -79,22 +67,6 @@ func NewStack(o *Options) (*Stack, error) {
 		return nil, err
 	}
 	return &Stack{Root: root, Bin: bin, Work: work, Keep: o.Keep, Log: o.Log}, nil
-}
-
-// RepoRoot finds the directory holding go.mod above the working directory.
-func RepoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("cannot find go.mod above the working directory; run from the repository")
-		}
-	}
 }
 
 // Start runs bin with args as a child named name.
@@ -147,67 +119,27 @@ func (s *Stack) Close() error {
 	return errors.Join(errs...)
 }
 
-// FreePort returns a port on 127.0.0.1 that was free a moment ago.
-func FreePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 func freeAddr() (string, error) {
-	p, err := FreePort()
+	p, err := ready.FreePort()
 	return "127.0.0.1:" + strconv.Itoa(p), err
 }
 
-// waitFor polls ok every 50ms until it returns nil, p exits, or timeout passes.
+// waitFor polls ok until it returns nil, p exits, or timeout passes.
 func waitFor(p *Proc, timeout time.Duration, ok func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := ok()
-		if err == nil {
+	var gone func() error
+	if p != nil {
+		gone = func() error {
+			if p.Exited() {
+				return fmt.Errorf("%s exited before it was ready (%v); its log:\n%s", p.Name, p.Err(), ready.Tail(p.Log, 15))
+			}
 			return nil
 		}
-		if p != nil && p.Exited() {
-			return fmt.Errorf("%s exited before it was ready (%v); its log:\n%s", p.Name, p.Err(), p.tail())
-		}
-		if time.Now().After(deadline) {
-			msg := ""
-			if p != nil {
-				msg = "; its log:\n" + p.tail()
-			}
-			return fmt.Errorf("not ready within %s: %w%s", timeout, err, msg)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func httpOK(u string) func() error {
-	c := &http.Client{Timeout: time.Second}
-	return func() error {
-		resp, err := c.Get(u)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("GET %s: %s", u, resp.Status)
-		}
-		return nil
+	err := ready.Wait(timeout, ok, gone)
+	if err != nil && p != nil && !p.Exited() {
+		err = fmt.Errorf("%w; its log:\n%s", err, ready.Tail(p.Log, 15))
 	}
-}
-
-func tcpOK(addr string) func() error {
-	return func() error {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}
+	return err
 }
 
 // ClickHouse is a started ClickHouse server.
@@ -218,11 +150,11 @@ type ClickHouse struct {
 
 // StartClickHouse starts `beacon clickhouse` with its data in the work directory.
 func (s *Stack) StartClickHouse() (*ClickHouse, error) {
-	tcp, err := FreePort()
+	tcp, err := ready.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	httpPort, err := FreePort()
+	httpPort, err := ready.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -233,10 +165,10 @@ func (s *Stack) StartClickHouse() (*ClickHouse, error) {
 	}
 	ch := &ClickHouse{Proc: p, NativeAddr: "127.0.0.1:" + strconv.Itoa(tcp), HTTPAddr: "127.0.0.1:" + strconv.Itoa(httpPort)}
 	// The first start may fetch the engine library with npm.
-	if err := waitFor(p, 5*time.Minute, httpOK("http://"+ch.HTTPAddr+"/ping")); err != nil {
+	if err := waitFor(p, 5*time.Minute, ready.HTTP("http://"+ch.HTTPAddr+"/ping")); err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
-	if err := waitFor(p, time.Minute, tcpOK(ch.NativeAddr)); err != nil {
+	if err := waitFor(p, time.Minute, ready.TCP(ch.NativeAddr)); err != nil {
 		return nil, fmt.Errorf("clickhouse native port: %w", err)
 	}
 	return ch, nil
@@ -311,7 +243,7 @@ func (s *Stack) StartKafka(partitions int, extra ...string) (string, *Proc, erro
 	if err != nil {
 		return "", nil, err
 	}
-	if err := waitFor(p, time.Minute, tcpOK(addr)); err != nil {
+	if err := waitFor(p, time.Minute, ready.TCP(addr)); err != nil {
 		return "", nil, fmt.Errorf("kafka: %w", err)
 	}
 	return addr, p, nil
@@ -359,7 +291,7 @@ func (s *Stack) StartCollector(brokers, sitesPath string, extra ...string) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	if err := waitFor(p, time.Minute, httpOK("http://"+addr+"/readyz")); err != nil {
+	if err := waitFor(p, time.Minute, ready.HTTP("http://"+addr+"/readyz")); err != nil {
 		return "", nil, fmt.Errorf("collector: %w", err)
 	}
 	return addr, p, nil
@@ -377,7 +309,7 @@ func (s *Stack) StartIngest(brokers string, ch *ClickHouse, db, group string, ex
 	if err != nil {
 		return nil, err
 	}
-	if err := waitFor(p, time.Minute, httpOK("http://"+maddr+"/metrics")); err != nil {
+	if err := waitFor(p, time.Minute, ready.HTTP("http://"+maddr+"/metrics")); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	return p, nil

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/beaconprm/beacon/internal/ready"
 )
 
 func main() {
@@ -55,7 +57,7 @@ func main() {
 			}
 		}
 	}
-	root, err := repoRoot()
+	root, err := ready.RepoRoot()
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -340,7 +342,7 @@ func runScenario(root, bin, dir string, sc scenario) (r result) {
 	}
 	for _, p := range s.parts() {
 		if p.child.Exited() {
-			r.err = fmt.Errorf("%s exited during the scenario (%v); its log:\n%s", p.name, p.child.Err(), tail(p.log, 10))
+			r.err = fmt.Errorf("%s exited during the scenario (%v); its log:\n%s", p.name, p.child.Err(), ready.Tail(p.log, 10))
 			return r
 		}
 	}

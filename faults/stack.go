@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/internal/chlocal"
+	"github.com/beaconprm/beacon/internal/ready"
 )
 
 // part is one process of the pipeline. It keeps its command line, so a fault can kill it
@@ -47,20 +46,19 @@ func (p *part) start() error {
 		return fmt.Errorf("cannot start %s: %w", p.name, err)
 	}
 	p.child = c
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		err := p.ready()
-		if err == nil {
-			return nil
-		}
+	gone := func() error {
 		if c.Exited() {
-			return fmt.Errorf("%s exited before it was ready (%v); its log:\n%s", p.name, c.Err(), tail(p.log, 15))
+			return fmt.Errorf("%s exited before it was ready (%v); its log:\n%s", p.name, c.Err(), ready.Tail(p.log, 15))
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready within 90s: %w; its log:\n%s", p.name, err, tail(p.log, 15))
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval
+		return nil
 	}
+	if err := ready.Wait(90*time.Second, p.ready, gone); err != nil {
+		if c.Exited() {
+			return err
+		}
+		return fmt.Errorf("%s: %w; its log:\n%s", p.name, err, ready.Tail(p.log, 15))
+	}
+	return nil
 }
 
 // kill sends SIGKILL to the part's process group and waits for it (a frozen part too).
@@ -102,7 +100,7 @@ func newStack(root, bin, dir string) (*stack, error) {
 	s := &stack{dir: dir, root: root, bin: bin}
 	ports := make([]int, 6)
 	for i := range ports {
-		p, err := freePort()
+		p, err := ready.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -118,17 +116,17 @@ func newStack(root, bin, dir string) (*stack, error) {
 	mk := func(name string, ready func() error, args ...string) *part {
 		return &part{name: name, bin: bin, args: args, dir: root, log: filepath.Join(dir, name+".log"), ready: ready}
 	}
-	s.ch = mk("clickhouse", httpOK("http://"+s.chHTTP+"/ping"), "clickhouse",
+	s.ch = mk("clickhouse", ready.HTTP("http://"+s.chHTTP+"/ping"), "clickhouse",
 		"-clickhouse.dataDir="+filepath.Join(dir, "clickhouse"),
 		"-clickhouse.tcpPort="+strconv.Itoa(ports[0]), "-clickhouse.httpPort="+strconv.Itoa(ports[1]))
-	s.broker = mk("kafka", tcpOK(s.kafka), "kafka", "-kafka.dataDir="+filepath.Join(dir, "kafka"),
+	s.broker = mk("kafka", ready.TCP(s.kafka), "kafka", "-kafka.dataDir="+filepath.Join(dir, "kafka"),
 		"-kafka.port="+strconv.Itoa(ports[2]), "-kafka.partitions=6")
-	s.coll = mk("collector", httpOK("http://"+s.collector+"/readyz"), "collector",
+	s.coll = mk("collector", ready.HTTP("http://"+s.collector+"/readyz"), "collector",
 		"-collector.listenAddr="+s.collector, "-collector.brokers="+s.kafka, "-collector.sites="+sites,
 		"-collector.spoolDir="+s.collectorSpool, "-collector.snippetDir="+filepath.Join(dir, "no-snippet"),
 		"-collector.maxConnsPerIP=-1")
 	// The watchdog at 5s, not 30s: a scenario lasts a minute (ingest/README.md, watchdog).
-	s.ing = mk("ingest", httpOK("http://"+s.ingestMetrics+"/metrics"), "ingest",
+	s.ing = mk("ingest", ready.HTTP("http://"+s.ingestMetrics+"/metrics"), "ingest",
 		"-ingest.brokers="+s.kafka, "-ingest.clickhouse.addr="+s.chNative, "-ingest.clickhouse.database=beacon",
 		"-ingest.group=beacon-ingest", "-ingest.metricsAddr="+s.ingestMetrics, "-ingest.watchdogInterval=5s")
 	if debug {
@@ -144,7 +142,7 @@ func (s *stack) up() error {
 		return err
 	}
 	// The native port is served once the engine is up behind the relay.
-	if err := waitOK(time.Minute, tcpOK(s.chNative)); err != nil {
+	if err := ready.Wait(time.Minute, ready.TCP(s.chNative), nil); err != nil {
 		return fmt.Errorf("clickhouse native port: %w", err)
 	}
 	if _, err := s.queryIn(context.Background(), "default", "CREATE DATABASE IF NOT EXISTS beacon"); err != nil {
@@ -206,78 +204,4 @@ func writeSites(dir string) (string, error) {
 	path := filepath.Join(dir, "sites.json")
 	err := os.WriteFile(path, []byte(`{"sites":[{"site_key":"faults","tenant":"faults","allowed_origins":["http://localhost:*"],"secret_file":"faults.secret"}]}`+"\n"), 0o644)
 	return path, err
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func httpOK(u string) func() error {
-	c := &http.Client{Timeout: time.Second}
-	return func() error {
-		resp, err := c.Get(u)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("GET %s: %s", u, resp.Status)
-		}
-		return nil
-	}
-}
-
-func tcpOK(addr string) func() error {
-	return func() error {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}
-}
-
-func waitOK(timeout time.Duration, ok func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := ok()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval
-	}
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// repoRoot finds the directory holding go.mod above the working directory.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("cannot find go.mod above the working directory; run from the repository")
-		}
-	}
 }

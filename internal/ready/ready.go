@@ -1,0 +1,103 @@
+// Package ready holds what the programs that run beacon's parts as child processes (the
+// bench and the fault-injection suite) need to start them: a free port, a check that a part
+// answers, a poll with a deadline, the repository root and the end of a part's log.
+package ready
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// FreePort returns a port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// HTTP checks that a GET of u answers 200.
+func HTTP(u string) func() error {
+	c := &http.Client{Timeout: time.Second}
+	return func() error {
+		resp, err := c.Get(u)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("GET %s: %s", u, resp.Status)
+		}
+		return nil
+	}
+}
+
+// TCP checks that addr accepts a connection.
+func TCP(addr string) func() error {
+	return func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+}
+
+// Wait polls ok every 50 ms until it returns nil, or gone (when not nil) returns an error
+// (the process being waited for has exited: no use waiting longer), or timeout passes; then
+// it returns the last error of ok, or gone's.
+func Wait(timeout time.Duration, ok, gone func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ok()
+		if err == nil {
+			return nil
+		}
+		if gone != nil {
+			if gerr := gone(); gerr != nil {
+				return gerr
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready within %s: %w", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond) // the polling interval
+	}
+}
+
+// RepoRoot finds the directory holding go.mod at or above the working directory.
+func RepoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("cannot find go.mod above the working directory; run from the repository")
+		}
+	}
+}
+
+// Tail returns the last n lines of the file at path (a part's log, for an error message);
+// empty when it cannot be read.
+func Tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
