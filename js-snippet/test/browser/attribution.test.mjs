@@ -17,38 +17,18 @@
 // Skipped, with the reason, when the Go toolchain is missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import http from 'node:http';
-import net from 'node:net';
 import { launch, until, near } from './helpers.mjs';
+import { startDev, snippet, DESKTOP_UA } from './dev.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const snippet = join(here, '..', '..');
-const repo = join(snippet, '..');
 const work = mkdtempSync(join(tmpdir(), 'beacon-attribution-test-'));
-let bin, dev, base, ch, br, portalSrv, portal, skip = '', log = '';
-
-const freePort = () => new Promise((res, rej) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }).on('error', rej);
-});
-const sql = async q => {
-  const r = await fetch(`${ch}/?database=beacon`, { method: 'POST', body: q });
-  const t = await r.text();
-  if (!r.ok) throw new Error(`clickhouse: ${t}`);
-  return t.split('\n').filter(Boolean).map(l => JSON.parse(l));
-};
+let dev, bin, base, sql, br, portalSrv, portal, skip = '';
 
 before(async () => {
-  bin = process.env.BEACON_BIN;
-  if (!bin) {
-    if (spawnSync('go', ['version']).status !== 0) { skip = 'no Go toolchain to build beacon'; return; }
-    bin = join(work, 'beacon');
-    execFileSync('go', ['build', '-o', bin, './cmd/beacon'], { cwd: repo, stdio: 'inherit' });
-  }
   // The owner's portal, on its own origin.
   const page = readFileSync(join(snippet, 'test', 'pages', 'portal.html'));
   portalSrv = http.createServer((req, res) => {
@@ -64,26 +44,15 @@ before(async () => {
   const vi = join(dist, 'viewer', 'index.html');
   writeFileSync(vi, readFileSync(vi, 'utf8').replace('data-parents=""', `data-parents="${portal}"`));
 
-  const [chTCP, chHTTP, kafka, col, ing] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  base = `http://127.0.0.1:${col}`;
-  ch = `http://127.0.0.1:${chHTTP}`;
-  dev = spawn(bin, ['dev', `-dev.dataDir=${join(work, 'var')}`, `-cacheDir=${process.env.BEACON_CACHE_DIR || join(repo, '.cache')}`,
-    `-dev.clickhouseTCPPort=${chTCP}`, `-dev.clickhouseHTTPPort=${chHTTP}`, `-dev.kafkaPort=${kafka}`, '-dev.partitions=2',
-    `-dev.collectorAddr=127.0.0.1:${col}`, `-dev.ingestMetricsAddr=127.0.0.1:${ing}`, `-dev.snippetDir=${dist}`],
-  { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-  dev.stdout.on('data', d => { log += d; });
-  dev.stderr.on('data', d => { log += d; });
-  await until('beacon dev to be up', () => { if (dev.exitCode !== null) throw new Error(`beacon dev exited:\n${log}`); return /stack is up/.test(log); }, 240000);
-  // A reader's desktop browser: the headless one's own User-Agent is flagged as a bot.
-  br = await launch(['--user-agent=Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36']);
+  dev = await startDev(work, { snippetDir: dist });
+  if (dev.skip) { skip = dev.skip; return; }
+  ({ bin, base, sql } = dev);
+  br = await launch([DESKTOP_UA]);
 });
 
 after(async () => {
   await br?.close();
-  if (dev && dev.exitCode === null) {
-    dev.kill('SIGTERM');
-    await until('beacon dev to stop', () => dev.exitCode !== null || dev.signalCode !== null, 60000).catch(() => dev.kill('SIGKILL'));
-  }
+  await dev?.stop?.();
   await new Promise(r => portalSrv ? portalSrv.close(r) : r());
   rmSync(work, { recursive: true, force: true });
 });
