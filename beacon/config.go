@@ -11,6 +11,7 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,14 @@ type SiteConfig struct {
 	RespectDNT bool `json:"respect_dnt,omitempty"`
 	// RequireConsent drops batches without "consent": true.
 	RequireConsent bool `json:"require_consent,omitempty"`
+	// KeepQueryParams names the query parameters kept in stored URLs (page url, referrer,
+	// click targets) besides utm_*, which are always kept; every other parameter is dropped,
+	// and so is the fragment. Names are compared after percent-decoding, case-sensitively;
+	// the partner token parameter (pb_t) can never be kept.
+	KeepQueryParams []string `json:"keep_query_params,omitempty"`
+	// KeepUserAgent stores the User-Agent as sent (its first 512 bytes); by default only its
+	// browser and OS families are stored ("Chrome; Windows").
+	KeepUserAgent bool `json:"keep_user_agent,omitempty"`
 }
 
 // ConfigFile is the site config file.
@@ -59,6 +68,8 @@ type Site struct {
 	Tenant         string
 	RespectDNT     bool
 	RequireConsent bool
+	KeepUserAgent  bool
+	keepParams     []string // query parameters kept in stored URLs besides utm_*
 	origins        []originPattern
 	tenant         *tenantKey
 }
@@ -166,6 +177,11 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 			}
 			origins = append(origins, p)
 		}
+		for _, k := range sc.KeepQueryParams {
+			if k == "" || len(k) > 64 || strings.ContainsAny(k, "&=#?% +") || strings.EqualFold(k, partnerTokenParam) {
+				return nil, fmt.Errorf("site %s: keep_query_params entry %q must be a parameter name (1..64 bytes, no & = # ? %% + or space) other than %s", sc.SiteKey, k, partnerTokenParam)
+			}
+		}
 		secret, err := readSecret(sc.SecretEnv, sc.SecretFile, dir)
 		if err != nil {
 			return nil, fmt.Errorf("site %s: %w", sc.SiteKey, err)
@@ -198,7 +214,7 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 		}
 		s.byKey[sc.SiteKey] = &Site{
 			Key: sc.SiteKey, Tenant: sc.Tenant, RespectDNT: sc.RespectDNT, RequireConsent: sc.RequireConsent,
-			origins: origins, tenant: t,
+			KeepUserAgent: sc.KeepUserAgent, keepParams: slices.Clone(sc.KeepQueryParams), origins: origins, tenant: t,
 		}
 	}
 	return s, nil

@@ -405,18 +405,6 @@ func TestAttribution(t *testing.T) {
 }
 
 func TestEnrichHelpers(t *testing.T) {
-	url := func(in, want string) {
-		t.Helper()
-		if got := string(appendCleanURL(nil, in)); got != want {
-			t.Errorf("clean(%q) = %q, want %q", in, got, want)
-		}
-	}
-	url("https://a.example/p?x=1&pb_t=abc.def&y=2#frag", "https://a.example/p?x=1&y=2")
-	url("https://a.example/p?pb_t=abc", "https://a.example/p")
-	url("https://a.example/p#x?pb_t=1", "https://a.example/p")
-	url("https://a.example/p?pb_tx=1&&z", "https://a.example/p?pb_tx=1&z")
-	url("", "")
-
 	ip := func(in, want string) {
 		t.Helper()
 		if got := string(appendIPPrefix(nil, netip.MustParseAddr(in))); got != want {
