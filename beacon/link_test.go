@@ -93,3 +93,30 @@ func TestProcessPixel(t *testing.T) {
 		t.Errorf("unknown site: %+v", res)
 	}
 }
+
+// The pixel honours the sending page like a batch does: an Origin, or else the origin of an
+// http(s) Referer, must be one of the site's allowed origins (review probe C6); a pixel with
+// neither (email, image proxies) is accepted.
+func TestPixelOrigin(t *testing.T) {
+	sites := testSites(t)
+	var w Work
+	f := func(origin, referer string, want Reason) {
+		t.Helper()
+		in := exampleInput(nil)
+		in.Origin, in.Referer = origin, referer
+		res := w.ProcessPixel(sites, query{"site": {"demo"}, "cid": {"doc"}}, in)
+		if res.Problem.Reason != want || (want == ReasonNone) != (res.Accepted == 1) || (want != ReasonNone && len(w.Ends) != 0) {
+			t.Errorf("Origin %q Referer %q: %+v, want %v", origin, referer, res, want)
+		}
+	}
+	f("https://evil.example", "", ReasonOriginNotAllowed)
+	f("https://evil.example", "https://docs.example.com/a", ReasonOriginNotAllowed)
+	f("", "https://evil.example/page?x=1", ReasonOriginNotAllowed)
+	f("", "HTTP://evil.example", ReasonOriginNotAllowed)
+	f("", "https://docs.example.com.evil.example/", ReasonOriginNotAllowed)
+	f("http://localhost:8080", "", ReasonNone)
+	f("", "https://docs.example.com/library/a?b#c", ReasonNone)
+	f("", "http://localhost:3000", ReasonNone)
+	f("", "", ReasonNone)
+	f("", "android-app://com.google.android.gm/", ReasonNone)
+}
