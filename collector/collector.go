@@ -110,9 +110,19 @@ type Config struct {
 	// request's peer is one of them is X-Forwarded-For read, and the client is its right-most
 	// entry that is not itself a trusted proxy. Empty: the header is ignored.
 	TrustedProxies []netip.Prefix
+	// MetricsAddr, when set, is the address of a listener of its own for /metrics, which the
+	// public ListenAddr then answers 404 (metrics show load and fullness, which help time an
+	// attack). Default "": /metrics on ListenAddr.
+	MetricsAddr string
 	// SnippetDir is the snippet build (js-snippet/dist) served at /b.js; default
 	// js-snippet/dist. Missing is fine: those routes answer 404.
 	SnippetDir string
+	// ServeDemo serves SnippetDir's demo/ at /demo/ (the demo page; `beacon dev` turns it on).
+	// Default false: /demo/ answers 404.
+	ServeDemo bool
+	// ServeViewer serves SnippetDir's viewer/ at /viewer/ (the hosted PDF viewer, for sites
+	// that link or frame it; `beacon dev` turns it on). Default false: /viewer/ answers 404.
+	ServeViewer bool
 	// ShutdownTimeout bounds draining in-flight requests at shutdown; default 10s.
 	ShutdownTimeout time.Duration
 	// Logger receives operational messages; default slog.Default().
@@ -270,6 +280,8 @@ type Collector struct {
 	timers   sync.Pool
 	limiter  *requestLimiter
 	metricsH fasthttp.RequestHandler
+	metrics  *fasthttp.Server // serves /metrics on MetricsAddr; nil without one
+	metln    net.Listener
 	assets   fasthttp.RequestHandler
 	gzDir    string // compressed copies of the served files, removed when Run ends
 }
@@ -366,7 +378,36 @@ func New(cfg Config) (*Collector, error) {
 		}
 	}
 	c.ln = newClientLimitListener(c.ln, cfg.MaxConnsPerIP, c.m.perIPRefused.Inc)
+	if cfg.MetricsAddr != "" {
+		if c.metln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			c.ln.Close()
+			c.spool.Close()
+			os.RemoveAll(c.gzDir)
+			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.metricsAddr", cfg.MetricsAddr, err)
+		}
+		c.metrics = &fasthttp.Server{
+			Handler: func(ctx *fasthttp.RequestCtx) {
+				secureHeaders(ctx, nil)
+				if string(ctx.Path()) != "/metrics" {
+					ctx.Error("no such route\n", 404)
+					return
+				}
+				c.metricsH(ctx)
+				c.m.request(routeMetrics, ctx.Response.StatusCode())
+			},
+			Name: "beacon", NoDefaultServerHeader: true, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.ReadTimeout,
+			IdleTimeout: cfg.IdleTimeout, CloseOnShutdown: true, Logger: slogPrintf{cfg.Logger},
+		}
+	}
 	return c, nil
+}
+
+// MetricsAddr is the address of the /metrics listener; nil when /metrics is on Addr.
+func (c *Collector) MetricsAddr() net.Addr {
+	if c.metln == nil {
+		return nil
+	}
+	return c.metln.Addr()
 }
 
 // Addr is the address the collector listens on.
@@ -408,8 +449,16 @@ func (c *Collector) Run(ctx context.Context) error {
 		defer close(shipped)
 		c.shipper.run()
 	}()
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- c.server.Serve(c.ln) }()
+	if c.metrics != nil {
+		go func() {
+			if err := c.metrics.Serve(c.metln); err != nil {
+				serveErr <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+		c.log.Info("metrics listening", "addr", c.metln.Addr().String())
+	}
 	c.log.Info("collector listening", "addr", c.ln.Addr().String(), "topic", c.cfg.Topic, "brokers", strings.Join(c.cfg.Brokers, ","), "ack", c.cfg.Ack)
 
 	var err error
@@ -424,6 +473,9 @@ func (c *Collector) Run(ctx context.Context) error {
 		err = fmt.Errorf("cannot drain in-flight requests: %w; increase -collector.shutdownTimeout", serr)
 	}
 	cancel()
+	if c.metrics != nil {
+		c.metrics.Shutdown() // scrapes are short; CloseOnShutdown ends idle ones
+	}
 	c.shipper.finish(c.cfg.ShutdownTimeout)
 	<-shipped
 	os.RemoveAll(c.gzDir)
