@@ -155,6 +155,10 @@ func osFamily(has func(string) bool) string {
 	return "other"
 }
 
+// AppendIPPrefix writes the network of addr that events keep (its /24 or /48), the form in
+// which the collector also logs addresses.
+func AppendIPPrefix(dst []byte, addr netip.Addr) []byte { return appendIPPrefix(dst, addr) }
+
 // appendIPPrefix writes the /24 (IPv4) or /48 (IPv6) network of addr; the host part is dropped
 // so the stored value cannot name one machine.
 func appendIPPrefix(dst []byte, addr netip.Addr) []byte {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -588,11 +589,57 @@ func isPrefetch(h *fasthttp.RequestHeader) bool {
 }
 
 // slogPrintf passes fasthttp's connection errors (already answered and counted) to the
-// logger at debug level.
+// logger at debug level, with addresses cut to the prefix events keep and without the
+// request bytes fasthttp quotes.
 type slogPrintf struct{ l *slog.Logger }
 
 func (s slogPrintf) Printf(format string, args ...any) {
-	s.l.Debug(fmt.Sprintf(format, args...))
+	if !s.l.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	s.l.Debug(redactLog(fmt.Sprintf(format, args...)))
+}
+
+// logAddr finds what may be an IP address in a log line: bracketed, IPv6-like (two colons or
+// more) or dotted IPv4. redactLog keeps the ones that parse.
+var logAddr = regexp.MustCompile(`\[[0-9A-Za-z:.%_-]+\]|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*(%[0-9A-Za-z_.-]+)?|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
+
+// logQuoted finds a Go-quoted string (fasthttp quotes addresses and request bytes with %q).
+var logQuoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redactLog rewrites every IP address in msg to its /24 or /48 prefix (the client's address is
+// personal data; the prefix is what events keep) and drops the request bytes fasthttp quotes
+// (headers, tokens in URLs, forwarded addresses): a quoted string that is not an address, and
+// whatever follows "contents:".
+func redactLog(msg string) string {
+	if i := strings.Index(msg, "contents: "); i >= 0 {
+		msg = msg[:i] + "contents: (not logged)"
+	}
+	msg = logQuoted.ReplaceAllStringFunc(msg, func(q string) string {
+		s := q[1 : len(q)-1]
+		if _, err := netip.ParseAddrPort(s); err == nil {
+			return q
+		}
+		if _, err := netip.ParseAddr(s); err == nil {
+			return q
+		}
+		return `"(not logged)"`
+	})
+	return logAddr.ReplaceAllStringFunc(msg, func(m string) string {
+		s := strings.TrimSuffix(strings.TrimPrefix(m, "["), "]")
+		if i := strings.IndexByte(s, '%'); i >= 0 {
+			s = s[:i] // a zone names an interface, not a host
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return m
+		}
+		p := string(beacon.AppendIPPrefix(nil, a))
+		if strings.HasPrefix(m, "[") {
+			return "[" + p + "]"
+		}
+		return p
+	})
 }
 
 // ParseTrustedProxies parses -collector.trustedProxies: comma-separated CIDRs or addresses

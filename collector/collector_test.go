@@ -74,7 +74,9 @@ func startCollector(t testing.TB, cfg Config) *testCollector {
 		cfg.SnippetDir = filepath.Join(dir, "no-snippet")
 	}
 	cfg.ListenAddr = "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 		spoolMax  = newBytesFlag(cfg.SpoolMaxBytes)
 		spoolSeg  = newBytesFlag(cfg.SpoolSegmentBytes)
 		demoSites = fs.Bool("collector.demoSites", false, "write the demo site config (site key demo) to -collector.sites if that file does not exist")
-		debug     = fs.Bool("collector.debug", false, "log debug details")
+		debug     = fs.Bool("collector.debug", false, "log debug details (connection errors; client addresses cut to their /24 or /48, request bytes never logged)")
 		kafkaSec  = newKafkaFlags(fs, "collector")
 	)
 	fs.StringVar(&cfg.Ack, "collector.ack", cfg.Ack, "when a request is acknowledged; either way its events are first appended to the local spool and one shipper sends the spool to Kafka in order (acks=all): spool = once appended; kafka = once the shipper has them in Kafka, at most -collector.kafkaTimeout")
