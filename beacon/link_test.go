@@ -120,3 +120,36 @@ func TestPixelOrigin(t *testing.T) {
 	f("", "", ReasonNone)
 	f("", "android-app://com.google.android.gm/", ReasonNone)
 }
+
+// beacon link refuses targets a browser would follow somewhere else than they read, and the
+// collector never redirects to one, even when it is signed (review probes L8, L9, L10).
+func TestLinkTargets(t *testing.T) {
+	sites := testSites(t)
+	claims := func(target string) Claims {
+		return Claims{Tenant: "demo", Partner: "acme", User: "jane", Target: target}
+	}
+	for _, target := range []string{
+		"https://docs.example.com/a?b=1#c", "http://localhost:8080/demo/", "https://docs.example.com:8443", "https://x.example/p%20q?e=a%40b",
+	} {
+		if _, err := sites.LinkURL("http://c.example", "demo", claims(target)); err != nil {
+			t.Errorf("%q refused: %v", target, err)
+		}
+	}
+	var w Work
+	for _, target := range []string{
+		"https://docs.example.com%2f@evil.example/", "https://user:pw@docs.example.com/", "https://docs.example.com\\@evil.example/",
+		"https://docs.example.com/\r\nSet-Cookie: pwn=1", "https://docs.example.com/\n", "https://docs.example.com/a b", "https:///path",
+		"javascript:alert(1)", "//evil.example/", "ftp://x.example/", "HTTPS://X.EXAMPLE/", "https://x.example/\x00", "https://x.example/\x7f",
+	} {
+		if _, err := sites.LinkURL("http://c.example", "demo", claims(target)); err == nil {
+			t.Errorf("%q minted", target)
+		}
+		tok, err := sites.Mint(claims(target)) // signed by hand, as someone with the secret could
+		if err != nil {
+			continue // checkClaims refuses it already
+		}
+		if l, res := w.ProcessLink(sites, "demo", tok, exampleInput(nil)); l.Target != "" || res.Accepted != 0 {
+			t.Errorf("signed %q: redirects to %q, %d recorded", target, l.Target, res.Accepted)
+		}
+	}
+}
