@@ -59,8 +59,13 @@ type ConfigFile struct {
 	Sites []SiteConfig `json:"sites"`
 }
 
-// minSecretLen is the shortest accepted token secret: a short secret makes forging links easy.
-const minSecretLen = 16
+// minSecretLen is the shortest accepted token secret: 32 bytes, the HMAC-SHA256 key size; a
+// short secret makes forging links easy (`head -c32 /dev/urandom | xxd -p -c64` makes one).
+const minSecretLen = 32
+
+// minPreviousSecretLen is the shortest accepted previous secret: the minimum before secrets
+// had to be 32 bytes, so a tenant can rotate away from such a secret with its links working.
+const minPreviousSecretLen = 16
 
 // Site is a loaded site: its settings and its tenant's secret.
 type Site struct {
@@ -182,17 +187,27 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 				return nil, fmt.Errorf("site %s: keep_query_params entry %q must be a parameter name (1..64 bytes, no & = # ? %% + or space) other than %s", sc.SiteKey, k, partnerTokenParam)
 			}
 		}
-		secret, err := readSecret(sc.SecretEnv, sc.SecretFile, dir)
+		secret, err := readSecret(sc.SecretEnv, sc.SecretFile, dir, minSecretLen)
 		if err != nil {
 			return nil, fmt.Errorf("site %s: %w", sc.SiteKey, err)
 		}
 		var previous []byte
 		if sc.PreviousSecretEnv != "" || sc.PreviousSecretFile != "" {
-			if previous, err = readSecret(sc.PreviousSecretEnv, sc.PreviousSecretFile, dir); err != nil {
+			if previous, err = readSecret(sc.PreviousSecretEnv, sc.PreviousSecretFile, dir, minPreviousSecretLen); err != nil {
 				return nil, fmt.Errorf("site %s: previous secret: %w", sc.SiteKey, err)
 			}
 			if hmac.Equal(previous, secret) {
 				return nil, fmt.Errorf("site %s: the previous secret equals the current one", sc.SiteKey)
+			}
+		}
+		// One tenant's secret must not verify another's links.
+		for name, o := range s.byTenant {
+			if name == sc.Tenant {
+				continue
+			}
+			if hmac.Equal(o.secret, secret) || previous != nil && hmac.Equal(o.secret, previous) ||
+				o.previous != nil && (hmac.Equal(o.previous.secret, secret) || previous != nil && hmac.Equal(o.previous.secret, previous)) {
+				return nil, fmt.Errorf("site %s: tenant %s uses a secret of tenant %s; give every tenant its own", sc.SiteKey, sc.Tenant, name)
 			}
 		}
 		t := s.byTenant[sc.Tenant]
@@ -220,7 +235,7 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 	return s, nil
 }
 
-func readSecret(env, file, dir string) ([]byte, error) {
+func readSecret(env, file, dir string, minLen int) ([]byte, error) {
 	var secret string
 	switch {
 	case env != "" && os.Getenv(env) != "":
@@ -240,8 +255,8 @@ func readSecret(env, file, dir string) ([]byte, error) {
 	default:
 		return nil, errors.New("no secret: set secret_env or secret_file")
 	}
-	if len(secret) < minSecretLen {
-		return nil, fmt.Errorf("secret is shorter than %d bytes", minSecretLen)
+	if len(secret) < minLen {
+		return nil, fmt.Errorf("secret is shorter than %d bytes; make one with: head -c32 /dev/urandom | xxd -p -c64", minLen)
 	}
 	return []byte(secret), nil
 }

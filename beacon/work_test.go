@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-const testSecret = "test-secret-0123456789abcdef"
+const testSecret = "test-secret-0123456789abcdef0123456789"
 
 // testSites returns sites "demo" (tenant demo) and "other" (tenant other, DNT and consent on).
 func testSites(t testing.TB) *Sites {
@@ -24,7 +24,7 @@ func testSites(t testing.TB) *Sites {
 	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte(testSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "other.secret"), []byte("other-secret-0123456789abcdef"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "other.secret"), []byte("other-secret-0123456789abcdef0123456789"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s, err := NewSites(ConfigFile{Sites: []SiteConfig{
