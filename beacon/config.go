@@ -11,6 +11,7 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,14 @@ type SiteConfig struct {
 	RespectDNT bool `json:"respect_dnt,omitempty"`
 	// RequireConsent drops batches without "consent": true.
 	RequireConsent bool `json:"require_consent,omitempty"`
+	// KeepQueryParams names the query parameters kept in stored URLs (page url, referrer,
+	// click targets) besides utm_*, which are always kept; every other parameter is dropped,
+	// and so is the fragment. Names are compared after percent-decoding, case-sensitively;
+	// the partner token parameter (pb_t) can never be kept.
+	KeepQueryParams []string `json:"keep_query_params,omitempty"`
+	// KeepUserAgent stores the User-Agent as sent (its first 512 bytes); by default only its
+	// browser and OS families are stored ("Chrome; Windows").
+	KeepUserAgent bool `json:"keep_user_agent,omitempty"`
 }
 
 // ConfigFile is the site config file.
@@ -50,8 +59,13 @@ type ConfigFile struct {
 	Sites []SiteConfig `json:"sites"`
 }
 
-// minSecretLen is the shortest accepted token secret: a short secret makes forging links easy.
-const minSecretLen = 16
+// minSecretLen is the shortest accepted token secret: 32 bytes, the HMAC-SHA256 key size; a
+// short secret makes forging links easy (`head -c32 /dev/urandom | xxd -p -c64` makes one).
+const minSecretLen = 32
+
+// minPreviousSecretLen is the shortest accepted previous secret: the minimum before secrets
+// had to be 32 bytes, so a tenant can rotate away from such a secret with its links working.
+const minPreviousSecretLen = 16
 
 // Site is a loaded site: its settings and its tenant's secret.
 type Site struct {
@@ -59,6 +73,8 @@ type Site struct {
 	Tenant         string
 	RespectDNT     bool
 	RequireConsent bool
+	KeepUserAgent  bool
+	keepParams     []string // query parameters kept in stored URLs besides utm_*
 	origins        []originPattern
 	tenant         *tenantKey
 }
@@ -166,17 +182,32 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 			}
 			origins = append(origins, p)
 		}
-		secret, err := readSecret(sc.SecretEnv, sc.SecretFile, dir)
+		for _, k := range sc.KeepQueryParams {
+			if k == "" || len(k) > 64 || strings.ContainsAny(k, "&=#?% +") || strings.EqualFold(k, partnerTokenParam) {
+				return nil, fmt.Errorf("site %s: keep_query_params entry %q must be a parameter name (1..64 bytes, no & = # ? %% + or space) other than %s", sc.SiteKey, k, partnerTokenParam)
+			}
+		}
+		secret, err := readSecret(sc.SecretEnv, sc.SecretFile, dir, minSecretLen)
 		if err != nil {
 			return nil, fmt.Errorf("site %s: %w", sc.SiteKey, err)
 		}
 		var previous []byte
 		if sc.PreviousSecretEnv != "" || sc.PreviousSecretFile != "" {
-			if previous, err = readSecret(sc.PreviousSecretEnv, sc.PreviousSecretFile, dir); err != nil {
+			if previous, err = readSecret(sc.PreviousSecretEnv, sc.PreviousSecretFile, dir, minPreviousSecretLen); err != nil {
 				return nil, fmt.Errorf("site %s: previous secret: %w", sc.SiteKey, err)
 			}
 			if hmac.Equal(previous, secret) {
 				return nil, fmt.Errorf("site %s: the previous secret equals the current one", sc.SiteKey)
+			}
+		}
+		// One tenant's secret must not verify another's links.
+		for name, o := range s.byTenant {
+			if name == sc.Tenant {
+				continue
+			}
+			if hmac.Equal(o.secret, secret) || previous != nil && hmac.Equal(o.secret, previous) ||
+				o.previous != nil && (hmac.Equal(o.previous.secret, secret) || previous != nil && hmac.Equal(o.previous.secret, previous)) {
+				return nil, fmt.Errorf("site %s: tenant %s uses a secret of tenant %s; give every tenant its own", sc.SiteKey, sc.Tenant, name)
 			}
 		}
 		t := s.byTenant[sc.Tenant]
@@ -198,13 +229,13 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 		}
 		s.byKey[sc.SiteKey] = &Site{
 			Key: sc.SiteKey, Tenant: sc.Tenant, RespectDNT: sc.RespectDNT, RequireConsent: sc.RequireConsent,
-			origins: origins, tenant: t,
+			KeepUserAgent: sc.KeepUserAgent, keepParams: slices.Clone(sc.KeepQueryParams), origins: origins, tenant: t,
 		}
 	}
 	return s, nil
 }
 
-func readSecret(env, file, dir string) ([]byte, error) {
+func readSecret(env, file, dir string, minLen int) ([]byte, error) {
 	var secret string
 	switch {
 	case env != "" && os.Getenv(env) != "":
@@ -224,8 +255,8 @@ func readSecret(env, file, dir string) ([]byte, error) {
 	default:
 		return nil, errors.New("no secret: set secret_env or secret_file")
 	}
-	if len(secret) < minSecretLen {
-		return nil, fmt.Errorf("secret is shorter than %d bytes", minSecretLen)
+	if len(secret) < minLen {
+		return nil, fmt.Errorf("secret is shorter than %d bytes; make one with: head -c32 /dev/urandom | xxd -p -c64", minLen)
 	}
 	return []byte(secret), nil
 }

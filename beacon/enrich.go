@@ -13,6 +13,8 @@ import (
 type Client struct {
 	Device    string // desktop | mobile | tablet | bot | unknown
 	BotReason string // "" or ua:<token>, scanner:<name>, prefetch
+	Browser   string // browser family: Chrome, Edge, Firefox, Safari, Opera, Samsung Internet, other; "" without a User-Agent
+	OS        string // OS family: Windows, macOS, iOS, Android, ChromeOS, Linux, other; "" without a User-Agent
 }
 
 // uaRule maps a lowercase User-Agent substring to a bot reason. Specific names come first so
@@ -80,11 +82,13 @@ func classifyUA(c *Client, ua string, prefetch bool, lower []byte) []byte {
 		}
 		lower = append(lower, ch)
 	}
-	c.Device, c.BotReason = "unknown", ""
+	c.Device, c.BotReason, c.Browser, c.OS = "unknown", "", "", ""
 	if len(lower) == 0 {
 		c.Device, c.BotReason = "bot", "ua:empty"
 		return lower
 	}
+	has := func(s string) bool { return bytes.Contains(lower, []byte(s)) }
+	c.Browser, c.OS = browserFamily(has), osFamily(has)
 	for _, r := range scannerRules {
 		if bytes.Contains(lower, []byte(r.sub)) {
 			c.Device, c.BotReason = "bot", r.reason
@@ -100,7 +104,6 @@ func classifyUA(c *Client, ua string, prefetch bool, lower []byte) []byte {
 	if prefetch {
 		c.BotReason = "prefetch"
 	}
-	has := func(s string) bool { return bytes.Contains(lower, []byte(s)) }
 	switch {
 	case has("ipad") || has("tablet") || (has("android") && !has("mobile")):
 		c.Device = "tablet"
@@ -111,6 +114,50 @@ func classifyUA(c *Client, ua string, prefetch bool, lower []byte) []byte {
 	}
 	return lower
 }
+
+// browserFamily names the browser of a lowercased User-Agent. Order matters: Edge and Opera
+// also say Chrome, Chrome also says Safari.
+func browserFamily(has func(string) bool) string {
+	switch {
+	case has("edg/") || has("edge/") || has("edga/") || has("edgios/"):
+		return "Edge"
+	case has("opr/") || has("opera"):
+		return "Opera"
+	case has("samsungbrowser"):
+		return "Samsung Internet"
+	case has("firefox/") || has("fxios/"):
+		return "Firefox"
+	case has("chrome/") || has("crios/") || has("chromium/"):
+		return "Chrome"
+	case has("safari/"):
+		return "Safari"
+	}
+	return "other"
+}
+
+// osFamily names the operating system of a lowercased User-Agent (iOS says "like Mac OS X",
+// Android says Linux: they come first).
+func osFamily(has func(string) bool) string {
+	switch {
+	case has("windows"):
+		return "Windows"
+	case has("android"):
+		return "Android"
+	case has("iphone") || has("ipad") || has("ipod"):
+		return "iOS"
+	case has("cros"):
+		return "ChromeOS"
+	case has("macintosh") || has("mac os x"):
+		return "macOS"
+	case has("linux") || has("x11"):
+		return "Linux"
+	}
+	return "other"
+}
+
+// AppendIPPrefix writes the network of addr that events keep (its /24 or /48), the form in
+// which the collector also logs addresses.
+func AppendIPPrefix(dst []byte, addr netip.Addr) []byte { return appendIPPrefix(dst, addr) }
 
 // appendIPPrefix writes the /24 (IPv4) or /48 (IPv6) network of addr; the host part is dropped
 // so the stored value cannot name one machine.
@@ -163,18 +210,43 @@ func appendUint(dst []byte, v uint64) []byte {
 	return append(dst, b[i:]...)
 }
 
-// appendCleanURL writes u without its fragment and without the pb_t (partner token)
-// parameter, which must not end up in stored URLs.
-func appendCleanURL(dst []byte, u string) []byte {
+// partnerTokenParam is the query parameter carrying a partner token (beacon link appends it).
+const partnerTokenParam = "pb_t"
+
+// appendCleanURL writes u as it may be stored: without its fragment and user info, and with
+// only the query parameters a site keeps (utm_* and the names in keep, compared after
+// percent-decoding); the partner token parameter is removed in every spelling (any case,
+// percent-encoded, repeated), and so is a kept parameter whose value carries one. A URL
+// whose scheme is not http or https (mailto:, tel:, javascript:) is stored as its scheme
+// alone: what follows names a person or is code. It appends to dst only (no allocation).
+func appendCleanURL(dst []byte, u string, keep []string) []byte {
 	if i := strings.IndexByte(u, '#'); i >= 0 {
 		u = u[:i]
 	}
-	q := strings.IndexByte(u, '?')
-	if q < 0 {
-		return append(dst, u...)
+	rest := u
+	if i := schemeEnd(u); i > 0 {
+		scheme := u[:i]
+		if !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+			return append(dst, u[:i+1]...)
+		}
+		if strings.HasPrefix(u[i+1:], "//") {
+			dst = append(dst, u[:i+3]...)
+			rest = u[i+3:]
+			auth := rest
+			if j := strings.IndexAny(auth, "/?"); j >= 0 {
+				auth = auth[:j]
+			}
+			if j := strings.LastIndexByte(auth, '@'); j >= 0 {
+				rest = rest[j+1:] // user info (names, passwords) is never stored
+			}
+		}
 	}
-	dst = append(dst, u[:q]...)
-	query := u[q+1:]
+	q := strings.IndexByte(rest, '?')
+	if q < 0 {
+		return append(dst, rest...)
+	}
+	dst = append(dst, rest[:q]...)
+	query := rest[q+1:]
 	first := true
 	for len(query) > 0 {
 		var param string
@@ -183,7 +255,11 @@ func appendCleanURL(dst []byte, u string) []byte {
 		} else {
 			param, query = query, ""
 		}
-		if param == "" || param == "pb_t" || strings.HasPrefix(param, "pb_t=") {
+		name, value := param, ""
+		if i := strings.IndexByte(param, '='); i >= 0 {
+			name, value = param[:i], param[i+1:]
+		}
+		if name == "" || !keptParam(name, keep) || decodedContainsFold(value, partnerTokenParam) {
 			continue
 		}
 		if first {
@@ -195,6 +271,143 @@ func appendCleanURL(dst []byte, u string) []byte {
 		dst = append(dst, param...)
 	}
 	return dst
+}
+
+// schemeEnd returns the index of the ':' ending u's scheme, or -1 when u has none.
+func schemeEnd(u string) int {
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// keptParam reports whether a query parameter (its name as sent, percent-encoded) is kept:
+// utm_* in any case, or exactly a name in keep; never the partner token parameter.
+func keptParam(name string, keep []string) bool {
+	if decodedEqualFold(name, partnerTokenParam) {
+		return false
+	}
+	if decodedHasPrefixFold(name, "utm_") {
+		return true
+	}
+	for _, k := range keep {
+		if decodedEqual(name, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// queryDecoder yields the bytes of a query component as a server decodes it: %XX is one
+// byte, + is a space. It decodes in place, so comparing never allocates.
+type queryDecoder struct {
+	s string
+	i int
+}
+
+func (d *queryDecoder) next() (byte, bool) {
+	if d.i >= len(d.s) {
+		return 0, false
+	}
+	c := d.s[d.i]
+	switch {
+	case c == '%' && d.i+2 < len(d.s) && isHex(d.s[d.i+1]) && isHex(d.s[d.i+2]):
+		c = unhex(d.s[d.i+1])<<4 | unhex(d.s[d.i+2])
+		d.i += 3
+		return c, true
+	case c == '+':
+		c = ' '
+	}
+	d.i++
+	return c, true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// decodedHasPrefixFold reports whether s, decoded, starts with the lowercase ASCII prefix,
+// ignoring case; decodedEqualFold whether it is that word.
+func decodedHasPrefixFold(s, prefix string) bool {
+	d := queryDecoder{s: s}
+	for i := 0; i < len(prefix); i++ {
+		c, ok := d.next()
+		if !ok || lowerASCII(c) != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func decodedEqualFold(s, word string) bool {
+	d := queryDecoder{s: s}
+	for i := 0; i < len(word); i++ {
+		c, ok := d.next()
+		if !ok || lowerASCII(c) != word[i] {
+			return false
+		}
+	}
+	_, more := d.next()
+	return !more
+}
+
+// decodedEqual reports whether s, decoded, is exactly want.
+func decodedEqual(s, want string) bool {
+	d := queryDecoder{s: s}
+	for i := 0; i < len(want); i++ {
+		c, ok := d.next()
+		if !ok || c != want[i] {
+			return false
+		}
+	}
+	_, more := d.next()
+	return !more
+}
+
+// decodedContainsFold reports whether s, decoded, contains the lowercase ASCII word in any
+// case. The word has no repeated prefix ("pb_t"), so a mismatch restarts at the current byte.
+func decodedContainsFold(s, word string) bool {
+	d := queryDecoder{s: s}
+	n := 0
+	for {
+		c, ok := d.next()
+		if !ok {
+			return false
+		}
+		c = lowerASCII(c)
+		if c != word[n] {
+			n = 0
+		}
+		if c == word[n] {
+			n++
+			if n == len(word) {
+				return true
+			}
+		}
+	}
 }
 
 // appendDerivedUUID writes a UUID (version 8, RFC 9562) derived from seed, for events the

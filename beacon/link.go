@@ -1,6 +1,7 @@
 package beacon
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -33,6 +34,36 @@ func (l Link) Redirect() string {
 	return loc + sep + "pb_t=" + l.Token + frag
 }
 
+// checkLinkTarget refuses a redirect target a browser would read differently from a person:
+// one that is not http(s) (javascript:, //host), has user info ("https://docs.example.com%2f@evil.example/"
+// goes to evil.example), spaces, control characters (CR/LF) or backslashes (which browsers
+// read as slashes), or no host. It does not allocate: the collector checks every link it
+// redirects.
+func checkLinkTarget(target string) error {
+	rest, ok := strings.CutPrefix(target, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(target, "http://"); !ok {
+			return errors.New("target must be an http(s) URL")
+		}
+	}
+	for i := 0; i < len(target); i++ {
+		if c := target[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return errors.New("target has a space, a control character (CR, LF) or a backslash; percent-encode it")
+		}
+	}
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
+	}
+	switch {
+	case host == "":
+		return errors.New("target has no host")
+	case strings.ContainsAny(host, "@%"):
+		return errors.New("target has user info or an encoded host (@ or % before the path): the browser would go elsewhere")
+	}
+	return nil
+}
+
 // ProcessLink verifies a tracked link token and, when it verifies, records its click: one
 // "click" event (action "tracked") for the link's site, attributed with a fresh partner
 // token, run through the pipeline (so that site's privacy settings apply). siteKey is the
@@ -49,6 +80,11 @@ func (w *Work) ProcessLink(sites *Sites, siteKey, tok string, in *Input) (Link, 
 	if a != AttrToken || claims.Target == "" {
 		w.reset()
 		return Link{Attribution: a}, Result{}
+	}
+	if checkLinkTarget(claims.Target) != nil {
+		// Signed before targets were checked, or by hand: never redirect there.
+		w.reset()
+		return Link{Attribution: AttrMalformed}, Result{}
 	}
 	link := Link{Attribution: a, Target: claims.Target}
 	t := sites.byTenant[claims.Tenant]

@@ -93,3 +93,63 @@ func TestProcessPixel(t *testing.T) {
 		t.Errorf("unknown site: %+v", res)
 	}
 }
+
+// The pixel honours the sending page like a batch does: an Origin, or else the origin of an
+// http(s) Referer, must be one of the site's allowed origins (review probe C6); a pixel with
+// neither (email, image proxies) is accepted.
+func TestPixelOrigin(t *testing.T) {
+	sites := testSites(t)
+	var w Work
+	f := func(origin, referer string, want Reason) {
+		t.Helper()
+		in := exampleInput(nil)
+		in.Origin, in.Referer = origin, referer
+		res := w.ProcessPixel(sites, query{"site": {"demo"}, "cid": {"doc"}}, in)
+		if res.Problem.Reason != want || (want == ReasonNone) != (res.Accepted == 1) || (want != ReasonNone && len(w.Ends) != 0) {
+			t.Errorf("Origin %q Referer %q: %+v, want %v", origin, referer, res, want)
+		}
+	}
+	f("https://evil.example", "", ReasonOriginNotAllowed)
+	f("https://evil.example", "https://docs.example.com/a", ReasonOriginNotAllowed)
+	f("", "https://evil.example/page?x=1", ReasonOriginNotAllowed)
+	f("", "HTTP://evil.example", ReasonOriginNotAllowed)
+	f("", "https://docs.example.com.evil.example/", ReasonOriginNotAllowed)
+	f("http://localhost:8080", "", ReasonNone)
+	f("", "https://docs.example.com/library/a?b#c", ReasonNone)
+	f("", "http://localhost:3000", ReasonNone)
+	f("", "", ReasonNone)
+	f("", "android-app://com.google.android.gm/", ReasonNone)
+}
+
+// beacon link refuses targets a browser would follow somewhere else than they read, and the
+// collector never redirects to one, even when it is signed (review probes L8, L9, L10).
+func TestLinkTargets(t *testing.T) {
+	sites := testSites(t)
+	claims := func(target string) Claims {
+		return Claims{Tenant: "demo", Partner: "acme", User: "jane", Target: target}
+	}
+	for _, target := range []string{
+		"https://docs.example.com/a?b=1#c", "http://localhost:8080/demo/", "https://docs.example.com:8443", "https://x.example/p%20q?e=a%40b",
+	} {
+		if _, err := sites.LinkURL("http://c.example", "demo", claims(target)); err != nil {
+			t.Errorf("%q refused: %v", target, err)
+		}
+	}
+	var w Work
+	for _, target := range []string{
+		"https://docs.example.com%2f@evil.example/", "https://user:pw@docs.example.com/", "https://docs.example.com\\@evil.example/",
+		"https://docs.example.com/\r\nSet-Cookie: pwn=1", "https://docs.example.com/\n", "https://docs.example.com/a b", "https:///path",
+		"javascript:alert(1)", "//evil.example/", "ftp://x.example/", "HTTPS://X.EXAMPLE/", "https://x.example/\x00", "https://x.example/\x7f",
+	} {
+		if _, err := sites.LinkURL("http://c.example", "demo", claims(target)); err == nil {
+			t.Errorf("%q minted", target)
+		}
+		tok, err := sites.Mint(claims(target)) // signed by hand, as someone with the secret could
+		if err != nil {
+			continue // checkClaims refuses it already
+		}
+		if l, res := w.ProcessLink(sites, "demo", tok, exampleInput(nil)); l.Target != "" || res.Accepted != 0 {
+			t.Errorf("signed %q: redirects to %q, %d recorded", target, l.Target, res.Accepted)
+		}
+	}
+}

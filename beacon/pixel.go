@@ -3,6 +3,7 @@ package beacon
 import (
 	"github.com/beaconprm/beacon/internal/jsontext"
 	"strconv"
+	"strings"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -14,8 +15,11 @@ type Query interface {
 }
 
 // ProcessPixel decodes one pixel request (GET /v1/p.gif, WIRE.md "Pixel") from its query
-// parameters and runs it through the pipeline like a one-event batch. in.Origin is ignored
-// (an image request's origin is not a CORS origin); in.Referer is the page when no url is given.
+// parameters and runs it through the pipeline like a one-event batch. The sending page must
+// be one of the site's allowed origins, as for a batch: in.Origin when the browser sent one,
+// else the origin of an http(s) in.Referer (an <img> request carries no Origin); a pixel with
+// neither (an email client, an image proxy, a server) is accepted. in.Referer is also the page
+// when no url is given.
 func (w *Work) ProcessPixel(sites *Sites, q Query, in *Input) Result {
 	arg := func(k string) string { return bstr(q.Peek(k)) }
 	b := w.batch()
@@ -79,6 +83,26 @@ func (w *Work) ProcessPixel(sites *Sites, q Query, in *Input) Result {
 	}
 	e.Depth = uint8(depth)
 	in2 := *in
-	in2.Origin = ""
+	if in2.Origin == "" {
+		in2.Origin = refererOrigin(in.Referer)
+	}
 	return w.processBatch(sites, &in2)
+}
+
+// refererOrigin returns the origin (scheme://host[:port]) of an http or https Referer, or ""
+// for any other (none, android-app://, about:blank). A substring: no allocation.
+func refererOrigin(ref string) string {
+	var rest string
+	switch {
+	case len(ref) > 7 && strings.EqualFold(ref[:7], "http://"):
+		rest = ref[7:]
+	case len(ref) > 8 && strings.EqualFold(ref[:8], "https://"):
+		rest = ref[8:]
+	default:
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		return ref[:len(ref)-len(rest)+i]
+	}
+	return ref
 }

@@ -10,7 +10,7 @@ import (
 // previous: it verifies and is counted), after (new only: bad signature); new links verify
 // throughout the rotation. Misconfigured rotations are refused.
 func TestSecretRotation(t *testing.T) {
-	const old, cur = "old-secret-0123456789", "new-secret-0123456789"
+	const old, cur = "old-secret-0123456789abcdef0123456789", "new-secret-0123456789abcdef0123456789"
 	sites := func(secret, previous string) (*Sites, error) {
 		t.Setenv("ROT_SECRET", secret)
 		t.Setenv("ROT_PREVIOUS", previous)

@@ -127,8 +127,8 @@ func (s *Sites) LinkURL(base, site string, c Claims) (string, error) {
 	if c.Target == "" {
 		return "", errors.New("cannot mint link: a target URL is required")
 	}
-	if !strings.HasPrefix(c.Target, "https://") && !strings.HasPrefix(c.Target, "http://") {
-		return "", errors.New("cannot mint link: target must be an http(s) URL")
+	if err := checkLinkTarget(c.Target); err != nil {
+		return "", fmt.Errorf("cannot mint link: %w", err)
 	}
 	tok, err := s.Mint(c)
 	if err != nil {

@@ -47,8 +47,9 @@ type Work struct {
 	Rejects [NumReasons]uint16
 
 	client Client
-	tail   []byte // the per-batch members every message of the batch ends with
-	url    []byte // the batch url, cleaned and JSON-quoted
+	tail   []byte   // the per-batch members every message of the batch ends with
+	url    []byte   // the batch url, cleaned and JSON-quoted
+	keep   []string // the site's kept query parameters (besides utm_*)
 	lower  []byte
 	tok    []byte
 
@@ -128,7 +129,8 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 		w.uaPrefetch, w.uaValid = in.Prefetch, true
 	}
 	w.buildTail(site, b, &claims, res.Attribution, in)
-	w.seed = appendCleanURL(w.seed[:0], b.URL)
+	w.keep = site.keepParams
+	w.seed = appendCleanURL(w.seed[:0], b.URL, w.keep)
 	w.url = jsontext.AppendString(w.url[:0], w.seed)
 	w.Key = append(w.Key, b.VisitorID...)
 
@@ -172,7 +174,7 @@ func (w *Work) buildTail(site *Site, b *Batch, c *Claims, a Attribution, in *Inp
 	t = append(t, `,"attribution":"`...)
 	t = append(t, a.String()...)
 	t = append(t, `","referrer":`...)
-	w.seed = appendCleanURL(w.seed[:0], b.Referrer)
+	w.seed = appendCleanURL(w.seed[:0], b.Referrer, site.keepParams)
 	t = jsontext.AppendString(t, w.seed)
 	t = append(t, `,"device":"`...)
 	t = append(t, w.client.Device...)
@@ -185,11 +187,23 @@ func (w *Work) buildTail(site *Site, b *Batch, c *Claims, a Attribution, in *Inp
 	t = append(t, `","ip_prefix":"`...)
 	t = appendIPPrefix(t, in.Addr)
 	t = append(t, `","user_agent":`...)
-	ua := in.UserAgent
-	if len(ua) > maxUALen {
-		ua = ua[:maxUALen]
+	switch {
+	case site.KeepUserAgent:
+		ua := in.UserAgent
+		if len(ua) > maxUALen {
+			ua = ua[:maxUALen]
+		}
+		t = jsontext.AppendString(t, ua)
+	case w.client.Browser == "":
+		t = append(t, `""`...)
+	default:
+		// Only what enrichment reads: the browser and OS families (constants, JSON-safe).
+		t = append(t, '"')
+		t = append(t, w.client.Browser...)
+		t = append(t, "; "...)
+		t = append(t, w.client.OS...)
+		t = append(t, '"')
 	}
-	t = jsontext.AppendString(t, ua)
 	w.tail = append(t, '}')
 }
 
@@ -230,7 +244,7 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 	dst = jsontext.AppendString(dst, e.Title)
 	dst = append(dst, `,"url":`...)
 	if e.URL != "" {
-		w.seed = appendCleanURL(w.seed[:0], e.URL)
+		w.seed = appendCleanURL(w.seed[:0], e.URL, w.keep)
 		dst = jsontext.AppendString(dst, w.seed)
 	} else {
 		dst = append(dst, w.url...)
@@ -296,7 +310,8 @@ func (w *Work) appendEvent(dst []byte, b *Batch, e *Event, idx int, now int64) [
 		dst = append(dst, `,"action":"`...)
 		dst = append(dst, action...) // validated enum
 		dst = append(dst, `","position":0,"duration":0,"rate":0,"watched_start":[],"watched_end":[],"target_url":`...)
-		dst = jsontext.AppendString(dst, e.Href)
+		w.seed = appendCleanURL(w.seed[:0], e.Href, w.keep)
+		dst = jsontext.AppendString(dst, w.seed)
 		dst = append(dst, `,"name":`...)
 		dst = jsontext.AppendString(dst, e.Name)
 		dst = append(dst, `,"props":{}`...)

@@ -23,7 +23,7 @@ func TestHTTPDemoAndViewerAssets(t *testing.T) {
 	}
 	video := bytes.Repeat([]byte("0123456789"), 1000)
 	os.WriteFile(filepath.Join(dist, "demo", "sample.webm"), video, 0o644)
-	c := startCollector(t, Config{SnippetDir: dist})
+	c := startCollector(t, Config{SnippetDir: dist, ServeDemo: true, ServeViewer: true})
 
 	for _, d := range []string{"demo", "viewer"} {
 		resp, b := do(t, "GET", c.url+"/"+d+"/", nil)
@@ -63,7 +63,7 @@ func TestAssetsLeaveTheSnippetDirectoryAlone(t *testing.T) {
 		return names
 	}
 	before := list()
-	c := startCollector(t, Config{SnippetDir: dist})
+	c := startCollector(t, Config{SnippetDir: dist, ServeDemo: true, ServeViewer: true})
 	resp, b := do(t, "GET", c.url+"/viewer/index.html", nil, "Accept-Encoding", "gzip")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("gzip asset: %d, encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,9 +111,19 @@ type Config struct {
 	// request's peer is one of them is X-Forwarded-For read, and the client is its right-most
 	// entry that is not itself a trusted proxy. Empty: the header is ignored.
 	TrustedProxies []netip.Prefix
+	// MetricsAddr, when set, is the address of a listener of its own for /metrics, which the
+	// public ListenAddr then answers 404 (metrics show load and fullness, which help time an
+	// attack). Default "": /metrics on ListenAddr.
+	MetricsAddr string
 	// SnippetDir is the snippet build (js-snippet/dist) served at /b.js; default
 	// js-snippet/dist. Missing is fine: those routes answer 404.
 	SnippetDir string
+	// ServeDemo serves SnippetDir's demo/ at /demo/ (the demo page; `beacon dev` turns it on).
+	// Default false: /demo/ answers 404.
+	ServeDemo bool
+	// ServeViewer serves SnippetDir's viewer/ at /viewer/ (the hosted PDF viewer, for sites
+	// that link or frame it; `beacon dev` turns it on). Default false: /viewer/ answers 404.
+	ServeViewer bool
 	// ShutdownTimeout bounds draining in-flight requests at shutdown; default 10s.
 	ShutdownTimeout time.Duration
 	// Logger receives operational messages; default slog.Default().
@@ -270,6 +281,8 @@ type Collector struct {
 	timers   sync.Pool
 	limiter  *requestLimiter
 	metricsH fasthttp.RequestHandler
+	metrics  *fasthttp.Server // serves /metrics on MetricsAddr; nil without one
+	metln    net.Listener
 	assets   fasthttp.RequestHandler
 	gzDir    string // compressed copies of the served files, removed when Run ends
 }
@@ -366,7 +379,36 @@ func New(cfg Config) (*Collector, error) {
 		}
 	}
 	c.ln = newClientLimitListener(c.ln, cfg.MaxConnsPerIP, c.m.perIPRefused.Inc)
+	if cfg.MetricsAddr != "" {
+		if c.metln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			c.ln.Close()
+			c.spool.Close()
+			os.RemoveAll(c.gzDir)
+			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.metricsAddr", cfg.MetricsAddr, err)
+		}
+		c.metrics = &fasthttp.Server{
+			Handler: func(ctx *fasthttp.RequestCtx) {
+				secureHeaders(ctx, nil)
+				if string(ctx.Path()) != "/metrics" {
+					ctx.Error("no such route\n", 404)
+					return
+				}
+				c.metricsH(ctx)
+				c.m.request(routeMetrics, ctx.Response.StatusCode())
+			},
+			Name: "beacon", NoDefaultServerHeader: true, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.ReadTimeout,
+			IdleTimeout: cfg.IdleTimeout, CloseOnShutdown: true, Logger: slogPrintf{cfg.Logger},
+		}
+	}
 	return c, nil
+}
+
+// MetricsAddr is the address of the /metrics listener; nil when /metrics is on Addr.
+func (c *Collector) MetricsAddr() net.Addr {
+	if c.metln == nil {
+		return nil
+	}
+	return c.metln.Addr()
 }
 
 // Addr is the address the collector listens on.
@@ -408,8 +450,16 @@ func (c *Collector) Run(ctx context.Context) error {
 		defer close(shipped)
 		c.shipper.run()
 	}()
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- c.server.Serve(c.ln) }()
+	if c.metrics != nil {
+		go func() {
+			if err := c.metrics.Serve(c.metln); err != nil {
+				serveErr <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+		c.log.Info("metrics listening", "addr", c.metln.Addr().String())
+	}
 	c.log.Info("collector listening", "addr", c.ln.Addr().String(), "topic", c.cfg.Topic, "brokers", strings.Join(c.cfg.Brokers, ","), "ack", c.cfg.Ack)
 
 	var err error
@@ -424,6 +474,9 @@ func (c *Collector) Run(ctx context.Context) error {
 		err = fmt.Errorf("cannot drain in-flight requests: %w; increase -collector.shutdownTimeout", serr)
 	}
 	cancel()
+	if c.metrics != nil {
+		c.metrics.Shutdown() // scrapes are short; CloseOnShutdown ends idle ones
+	}
 	c.shipper.finish(c.cfg.ShutdownTimeout)
 	<-shipped
 	os.RemoveAll(c.gzDir)
@@ -536,11 +589,57 @@ func isPrefetch(h *fasthttp.RequestHeader) bool {
 }
 
 // slogPrintf passes fasthttp's connection errors (already answered and counted) to the
-// logger at debug level.
+// logger at debug level, with addresses cut to the prefix events keep and without the
+// request bytes fasthttp quotes.
 type slogPrintf struct{ l *slog.Logger }
 
 func (s slogPrintf) Printf(format string, args ...any) {
-	s.l.Debug(fmt.Sprintf(format, args...))
+	if !s.l.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	s.l.Debug(redactLog(fmt.Sprintf(format, args...)))
+}
+
+// logAddr finds what may be an IP address in a log line: bracketed, IPv6-like (two colons or
+// more) or dotted IPv4. redactLog keeps the ones that parse.
+var logAddr = regexp.MustCompile(`\[[0-9A-Za-z:.%_-]+\]|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*(%[0-9A-Za-z_.-]+)?|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
+
+// logQuoted finds a Go-quoted string (fasthttp quotes addresses and request bytes with %q).
+var logQuoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redactLog rewrites every IP address in msg to its /24 or /48 prefix (the client's address is
+// personal data; the prefix is what events keep) and drops the request bytes fasthttp quotes
+// (headers, tokens in URLs, forwarded addresses): a quoted string that is not an address, and
+// whatever follows "contents:".
+func redactLog(msg string) string {
+	if i := strings.Index(msg, "contents: "); i >= 0 {
+		msg = msg[:i] + "contents: (not logged)"
+	}
+	msg = logQuoted.ReplaceAllStringFunc(msg, func(q string) string {
+		s := q[1 : len(q)-1]
+		if _, err := netip.ParseAddrPort(s); err == nil {
+			return q
+		}
+		if _, err := netip.ParseAddr(s); err == nil {
+			return q
+		}
+		return `"(not logged)"`
+	})
+	return logAddr.ReplaceAllStringFunc(msg, func(m string) string {
+		s := strings.TrimSuffix(strings.TrimPrefix(m, "["), "]")
+		if i := strings.IndexByte(s, '%'); i >= 0 {
+			s = s[:i] // a zone names an interface, not a host
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return m
+		}
+		p := string(beacon.AppendIPPrefix(nil, a))
+		if strings.HasPrefix(m, "[") {
+			return "[" + p + "]"
+		}
+		return p
+	})
 }
 
 // ParseTrustedProxies parses -collector.trustedProxies: comma-separated CIDRs or addresses

@@ -74,7 +74,9 @@ func startCollector(t testing.TB, cfg Config) *testCollector {
 		cfg.SnippetDir = filepath.Join(dir, "no-snippet")
 	}
 	cfg.ListenAddr = "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -305,6 +307,25 @@ func TestHTTPPixel(t *testing.T) {
 	}
 }
 
+// A pixel from a page of an origin the site does not allow is refused and counted as a batch
+// would be (beacon_requests_rejected_total{reason="origin_not_allowed"}), and still gets its GIF.
+func TestHTTPPixelOrigin(t *testing.T) {
+	c := startCollector(t, Config{})
+	for _, h := range [][]string{{"Origin", "https://evil.test"}, {"Referer", "https://evil.test/page.html"}} {
+		resp, b := do(t, "GET", c.url+"/v1/p.gif?site=demo&cid=doc-1", nil, h...)
+		if resp.StatusCode != 200 || !bytes.Equal(b, transparentGIF) {
+			t.Fatalf("%v: %d %q", h, resp.StatusCode, b)
+		}
+	}
+	if n := testutil.ToFloat64(c.m.rejected[beacon.ReasonOriginNotAllowed]); n != 2 {
+		t.Errorf("origin_not_allowed counted %v, want 2", n)
+	}
+	do(t, "GET", c.url+"/v1/p.gif?site=demo&cid=doc-2", nil, "Referer", "http://localhost:3000/page.html")
+	if msgs := spooled(t, c.Collector); len(msgs) != 1 || msgs[0]["content_id"] != "doc-2" {
+		t.Fatalf("spooled %v, want only the allowed page's pixel", msgs)
+	}
+}
+
 func TestHTTPTrackedLink(t *testing.T) {
 	c := startCollector(t, Config{})
 	link, err := c.Sites().LinkURL(c.url, "demo", beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
@@ -328,7 +349,8 @@ func TestHTTPTrackedLink(t *testing.T) {
 	}
 	click := msgs[0]
 	if click["type"] != "click" || click["action"] != "tracked" || click["partner_user_id"] != "jane@acme.example" || click["partner_id"] != "acme" ||
-		click["campaign_id"] != "q4" || click["content_id"] != "doc-1" || click["target_url"] != "https://partners.example.com/doc?x=1#top" || click["attribution"] != "token" {
+		click["campaign_id"] != "q4" || click["content_id"] != "doc-1" || click["target_url"] != "https://partners.example.com/doc" || click["attribution"] != "token" {
+		// The redirect keeps the target whole; what is stored is cleaned (WIRE.md, "Stored URLs").
 		t.Fatalf("click %v", click)
 	}
 	if msgs[1]["partner_user_id"] != "jane@acme.example" || msgs[1]["attribution"] != "token" {

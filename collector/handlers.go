@@ -30,6 +30,11 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 	case "/readyz":
 		c.handleReady(ctx)
 	case "/metrics":
+		if c.metrics != nil {
+			// On its own listener (-collector.metricsAddr): not on the public port.
+			c.problem(ctx, routeOther, 404, beacon.Problem{Reason: beacon.ReasonNotFound, Detail: "no such route"}, "")
+			return
+		}
 		c.metricsH(ctx)
 		c.m.request(routeMetrics, ctx.Response.StatusCode())
 	default:
@@ -38,11 +43,14 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 			c.handleLink(ctx, b2s(path[3:]))
 		case bytes.HasSuffix(path, []byte(".js")) && c.serveSnippet(ctx, b2s(path[1:])):
 			c.m.request(routeSnippet, ctx.Response.StatusCode())
+		case !c.staticOn(path):
+			c.problem(ctx, routeOther, 404, beacon.Problem{Reason: beacon.ReasonNotFound, Detail: "no such route"}, "")
 		case (bytes.HasPrefix(path, []byte("/demo/")) || bytes.HasPrefix(path, []byte("/viewer/"))) && bytes.Contains(path, []byte("/.")):
 			// Dotfiles and dot-directories (.git, .env) are never served.
 			c.problem(ctx, routeOther, 404, beacon.Problem{Reason: beacon.ReasonNotFound, Detail: "no such route"}, "")
 		case bytes.HasPrefix(path, []byte("/demo/")) || bytes.HasPrefix(path, []byte("/viewer/")):
 			c.assets(ctx)
+			relativeRedirect(ctx)
 			if bytes.HasSuffix(path, []byte(".webm")) {
 				// The demo's sample video: minimal systems have no mime.types entry for it
 				// and Chromium will not play it as application/octet-stream.
@@ -57,6 +65,35 @@ func (c *Collector) handle(ctx *fasthttp.RequestCtx) {
 		default:
 			c.problem(ctx, routeOther, 404, beacon.Problem{Reason: beacon.ReasonNotFound, Detail: "no such route"}, "")
 		}
+	}
+}
+
+// staticOn reports whether a path under /demo or /viewer may be served: only when that
+// directory is switched on (Config.ServeDemo, ServeViewer). Other paths are not its business.
+func (c *Collector) staticOn(path []byte) bool {
+	switch {
+	case string(path) == "/demo" || bytes.HasPrefix(path, []byte("/demo/")):
+		return c.cfg.ServeDemo
+	case string(path) == "/viewer" || bytes.HasPrefix(path, []byte("/viewer/")):
+		return c.cfg.ServeViewer
+	}
+	return true
+}
+
+// relativeRedirect turns the absolute Location fasthttp's FS builds for a directory without
+// its slash (from the request's Host header, which the client chooses) into a path.
+func relativeRedirect(ctx *fasthttp.RequestCtx) {
+	loc := ctx.Response.Header.Peek("Location")
+	if len(loc) == 0 {
+		return
+	}
+	if i := bytes.Index(loc, []byte("://")); i >= 0 {
+		rest := loc[i+3:]
+		p := []byte("/")
+		if j := bytes.IndexByte(rest, '/'); j >= 0 && !bytes.HasPrefix(rest[j:], []byte("//")) {
+			p = rest[j:] // never "//host": that would be another site
+		}
+		ctx.Response.Header.SetBytesV("Location", append([]byte(nil), p...))
 	}
 }
 

@@ -29,7 +29,7 @@ func TestResponseHardening(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := startCollector(t, Config{SnippetDir: dir})
+	c := startCollector(t, Config{SnippetDir: dir, ServeDemo: true, ServeViewer: true})
 	check := func(path string, status int, csp ...string) {
 		t.Helper()
 		resp, _ := do(t, "GET", c.url+path, nil)
@@ -70,5 +70,64 @@ func TestResponseHardening(t *testing.T) {
 	if !bytes.HasPrefix(answer, []byte("HTTP/1.1 400")) || bytes.Contains(answer, []byte("echo-me-1234")) || bytes.Contains(answer, []byte("X-Injected")) ||
 		!bytes.Contains(bytes.ToLower(answer), []byte("x-content-type-options: nosniff")) {
 		t.Fatalf("unparsable request answered %q", answer)
+	}
+}
+
+// /demo/ and /viewer/ are served only when switched on; /metrics moves to its own listener
+// when -collector.metricsAddr is set; a directory redirect never names the client's Host.
+func TestStaticAndMetricsSwitches(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"demo/index.html", "viewer/index.html", "viewer/images/a.svg"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("<!doctype html>"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status := func(url string) int {
+		t.Helper()
+		resp, _ := do(t, "GET", url, nil)
+		return resp.StatusCode
+	}
+	off := startCollector(t, Config{SnippetDir: dir})
+	for _, p := range []string{"/demo/", "/demo", "/demo/index.html", "/viewer/", "/viewer", "/viewer/index.html"} {
+		if s := status(off.url + p); s != 404 {
+			t.Errorf("switched off: %s answered %d, want 404", p, s)
+		}
+	}
+	if s := status(off.url + "/metrics"); s != 200 {
+		t.Errorf("no -collector.metricsAddr: /metrics answered %d", s)
+	}
+
+	on := startCollector(t, Config{SnippetDir: dir, ServeViewer: true, MetricsAddr: "127.0.0.1:0"})
+	if s := status(on.url + "/viewer/index.html"); s != 200 {
+		t.Errorf("viewer on: %d", s)
+	}
+	if s := status(on.url + "/demo/"); s != 404 {
+		t.Errorf("viewer on, demo off: /demo/ answered %d", s)
+	}
+	if s := status(on.url + "/metrics"); s != 404 {
+		t.Errorf("with -collector.metricsAddr the public /metrics answered %d, want 404", s)
+	}
+	resp, b := do(t, "GET", "http://"+on.MetricsAddr().String()+"/metrics", nil)
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte("beacon_requests_total")) {
+		t.Errorf("metrics listener: %d %.200s", resp.StatusCode, b)
+	}
+	if s := status("http://" + on.MetricsAddr().String() + "/healthz"); s != 404 {
+		t.Errorf("metrics listener serves /healthz: %d", s)
+	}
+
+	conn, err := net.Dial("tcp", on.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /viewer/images HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	answer, _ := io.ReadAll(conn)
+	if !bytes.Contains(answer, []byte("\r\nLocation: /viewer/images/\r\n")) || bytes.Contains(answer, []byte("evil")) {
+		t.Errorf("directory redirect: %q", answer)
 	}
 }

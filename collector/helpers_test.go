@@ -14,7 +14,7 @@ import (
 // beacon package.
 const testdata = "../beacon/testdata/"
 
-const testSecret = "test-secret-0123456789abcdef"
+const testSecret = "test-secret-0123456789abcdef0123456789"
 
 func readExample(t testing.TB) []byte {
 	t.Helper()

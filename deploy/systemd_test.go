@@ -94,8 +94,8 @@ func TestExampleSites(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, "secrets", "acme.key"), "acme-secret-at-least-16-bytes\n")
-	t.Setenv("BEACON_SECRET_GLOBEX", "globex-secret-at-least-16-bytes")
+	writeFile(t, filepath.Join(dir, "secrets", "acme.key"), "acme-secret-at-least-32-bytes-long-0123\n")
+	t.Setenv("BEACON_SECRET_GLOBEX", "globex-secret-at-least-32-bytes-long-0123")
 	sites, err := beacon.LoadConfig(filepath.Join(dir, "sites.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -24,10 +24,11 @@ import (
 func collectorMessages(t *testing.T) [][]byte {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte("contract-secret-0123456789"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte("contract-secret-0123456789abcdef0123456789"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sites, err := beacon.NewSites(beacon.ConfigFile{Sites: []beacon.SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret"}}}, dir)
+	sites, err := beacon.NewSites(beacon.ConfigFile{Sites: []beacon.SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret",
+		AllowedOrigins: []string{"https://mail.example"}}}}, dir) // the pixel's Referer must be an allowed origin
 	if err != nil {
 		t.Fatal(err)
 	}

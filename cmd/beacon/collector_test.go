@@ -20,7 +20,7 @@ import (
 func TestCollectorReloadsSitesOnSIGHUP(t *testing.T) {
 	exe := testenv.BuildBeacon(t)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte("test-secret-0123456789abcdef"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte("test-secret-0123456789abcdef0123456789"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	sites := filepath.Join(dir, "sites.json")

@@ -138,7 +138,8 @@ func (c *devConfig) run(ctx context.Context) error {
 	if err := start("collector", true, httpReady("http://"+c.CollectorAddr+"/healthz"), "collector",
 		"-collector.brokers="+kafkaAddr, "-collector.listenAddr="+c.CollectorAddr,
 		"-collector.sites="+filepath.Join(c.DataDir, "sites.json"), "-collector.demoSites",
-		"-collector.spoolDir="+filepath.Join(c.DataDir, "spool"), "-collector.snippetDir="+c.SnippetDir); err != nil {
+		"-collector.spoolDir="+filepath.Join(c.DataDir, "spool"), "-collector.snippetDir="+c.SnippetDir,
+		"-collector.demo", "-collector.viewer"); err != nil {
 		return err
 	}
 	consoleLine, err := c.startDevConsole(start, chNative)

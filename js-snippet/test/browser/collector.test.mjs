@@ -71,7 +71,7 @@ before(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   start(['collector', `-collector.listenAddr=127.0.0.1:${port}`, `-collector.sites=${join(work, 'sites.json')}`, '-collector.demoSites',
-    `-collector.spoolDir=${join(work, 'spool')}`, `-collector.snippetDir=${join(snippet, 'dist')}`, `-collector.brokers=${broker || '127.0.0.1:' + kport}`], 'collector');
+    '-collector.demo', '-collector.viewer', `-collector.spoolDir=${join(work, 'spool')}`, `-collector.snippetDir=${join(snippet, 'dist')}`, `-collector.brokers=${broker || '127.0.0.1:' + kport}`], 'collector');
   await until('collector /healthz', () => fetch(`${base}/healthz`).then(r => r.ok, () => false), 20000);
   br = await launch();
 });
