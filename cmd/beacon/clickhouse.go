@@ -16,6 +16,7 @@ func runClickHouse(ctx context.Context, m *Main, args []string) error {
 	tcpPort := fs.Int("clickhouse.tcpPort", 9000, "native protocol port on 127.0.0.1")
 	httpPort := fs.Int("clickhouse.httpPort", 8123, "HTTP interface port on 127.0.0.1")
 	cacheDir := fs.String("cacheDir", chlocal.CacheDir(), "where the engine library is cached (fetched with npm when absent); $BEACON_CHDB_LIB overrides")
+	config := fs.String("clickhouse.config", "", "a ClickHouse config file for what these flags do not set, e.g. <users_config> naming a users.xml with BI users (beacon biuser); empty for none")
 	fetchOnly := fs.Bool("fetchOnly", false, "fetch the engine library into -cacheDir if absent, print its path and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -29,7 +30,7 @@ func runClickHouse(ctx context.Context, m *Main, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(m.Stderr, "clickhouse: serving %s on 127.0.0.1 native %d, http %d\n", *dataDir, *tcpPort, *httpPort)
-	return chlocal.Serve(ctx, chlocal.ServeConfig{Library: lib, DataDir: *dataDir, TCPPort: *tcpPort, HTTPPort: *httpPort})
+	return chlocal.Serve(ctx, chlocal.ServeConfig{Library: lib, DataDir: *dataDir, TCPPort: *tcpPort, HTTPPort: *httpPort, ConfigFile: *config})
 }
 
 // clickhouseArgs is the argv tail that makes `beacon` serve ClickHouse as runClickHouse does.

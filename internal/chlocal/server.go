@@ -24,6 +24,10 @@ type ServeConfig struct {
 	HTTPPort int    // HTTP interface port; default 8123
 	// ServerLog is the engine's own log file (warnings and errors); default DataDir/../clickhouse-server.log.
 	ServerLog string
+	// ConfigFile is an optional ClickHouse config file for what the flags here do not set,
+	// such as users_config (users, profiles and row filters: see `beacon biuser`). Ports,
+	// host, data path and log are still these fields'.
+	ConfigFile string
 }
 
 func (c *ServeConfig) defaults() {
@@ -92,8 +96,18 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		"--listen_host=127.0.0.1",
 		"--tcp_port=" + strconv.Itoa(internal["native"]),
 		"--http_port=" + strconv.Itoa(internal["HTTP"]),
-		"--query=" + keepServing,
 	}
+	if cfg.ConfigFile != "" {
+		cf, err := filepath.Abs(cfg.ConfigFile)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(cf); err != nil {
+			return fmt.Errorf("ClickHouse config file: %w", err)
+		}
+		argv = append(argv, "--config-file="+cf)
+	}
+	argv = append(argv, "--query="+keepServing)
 	// A client that disappears mid-query makes the engine's next write raise SIGPIPE on one
 	// of its own threads; ClickHouse's server ignores SIGPIPE and handles EPIPE, but under
 	// the Go runtime that signal aborts the process. Ignore it, as the server does.

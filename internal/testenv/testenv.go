@@ -122,7 +122,7 @@ type ClickHouseServer struct {
 
 var serverSeq atomic.Int64
 
-func startServer(t testing.TB) (*ClickHouseServer, error) {
+func startServer(t testing.TB, configFile string) (*ClickHouseServer, error) {
 	lib, err := chlocal.EnsureLibrary(context.Background(), chlocal.CacheDir(), os.Stderr)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func startServer(t testing.TB) (*ClickHouseServer, error) {
 	dir := filepath.Join(tmpDir(t), fmt.Sprintf("clickhouse-%d", serverSeq.Add(1)))
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken between probe and bind
-		serve := chlocal.ServeConfig{Library: lib, DataDir: filepath.Join(dir, "data"), TCPPort: FreePort(t), HTTPPort: FreePort(t)}
+		serve := chlocal.ServeConfig{Library: lib, DataDir: filepath.Join(dir, "data"), TCPPort: FreePort(t), HTTPPort: FreePort(t), ConfigFile: configFile}
 		js, _ := json.Marshal(serve)
 		s := &ClickHouseServer{cfg: chlocal.StartConfig{
 			ServeConfig: serve,
@@ -169,7 +169,14 @@ func (s *ClickHouseServer) stop() {
 // NewClickHouseServer starts a dedicated server for this test, stopped at cleanup.
 func NewClickHouseServer(t testing.TB) *ClickHouseServer {
 	t.Helper()
-	s, err := startServer(t)
+	return NewClickHouseServerWithConfig(t, "")
+}
+
+// NewClickHouseServerWithConfig starts a dedicated server reading configFile (a
+// ClickHouse config file, e.g. naming a users_config; empty for none), stopped at cleanup.
+func NewClickHouseServerWithConfig(t testing.TB, configFile string) *ClickHouseServer {
+	t.Helper()
+	s, err := startServer(t, configFile)
 	if err != nil {
 		t.Fatalf("testenv: cannot start ClickHouse: %v", err)
 	}
@@ -253,7 +260,7 @@ func NewClickHouse(t testing.TB) *ClickHouse {
 	t.Helper()
 	// One start for the whole binary, even when parallel tests ask at once.
 	shared.chOnce.Do(func() {
-		s, err := startServer(t)
+		s, err := startServer(t, "")
 		shared.mu.Lock()
 		shared.ch, shared.chErr = s, err
 		if s != nil {
