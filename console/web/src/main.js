@@ -306,6 +306,8 @@ function reasonText(x, p) {
 }
 
 const named = (name, id) => (name ? [name, h('span', { class: 'id' }, ` ${id}`)] : id);
+// anonymous names a device no partner or person is known for by its viewer key (v:<id>).
+const anonymous = viewer => h('span', { class: 'muted', title: i18n.t.anonymousHint }, i18n.t.anonymous(String(viewer).replace(/^v:/, '')));
 const personLink = id => link(personPath(id), named(personName(id), id), { 'data-person': id });
 const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', personLink(id)]) : '—');
 
@@ -564,7 +566,7 @@ function pageDocument(r, base) {
         h('h2', null, t.docViewers),
         table({ name: 'document-viewers', i18n, rows, cols: [
           { key: 'partner_name', label: t.col.partner, raw: x => x.partner_id, fmt: x => x.partner_id ? [x.partner_name || x.partner_id, x.partner_name ? h('span', { class: 'id' }, ` ${x.partner_id}`) : ''] : '—' },
-          { key: 'user_name', label: t.col.person, raw: x => x.partner_user_id || x.viewer, fmt: x => x.partner_user_id ? link(personPath(x.partner_user_id), named(x.user_name, x.partner_user_id)) : h('span', { class: 'muted' }, x.viewer) },
+          { key: 'user_name', label: t.col.person, raw: x => x.partner_user_id || x.viewer, fmt: x => x.partner_user_id ? link(personPath(x.partner_user_id), named(x.user_name, x.partner_user_id)) : anonymous(x.viewer) },
           { key: 'first_opened', label: t.col.firstOpened, fmt: x => i18n.time(x.first_opened) },
           { key: 'last_seen', label: t.col.lastSeen, fmt: x => i18n.time(x.last_seen) },
           { key: 'max_page', label: t.col.maxPage, num: true, fmt: x => x.page_count ? `${i18n.num(x.max_page)} / ${i18n.num(x.page_count)}` : i18n.num(x.max_page) },
@@ -635,7 +637,7 @@ function videoViewers(base, id) {
     if (!rows.length) return empty(t.videoNoViewers);
     const heat = h('div', { class: 'heat', 'aria-live': 'polite' }, h('p', { class: 'legend' }, t.pickViewer));
     let selected = null;
-    const who = x => (x.partner_user_id ? named(x.user_name || personName(x.partner_user_id), x.partner_user_id) : x.viewer);
+    const who = x => (x.partner_user_id ? named(x.user_name || personName(x.partner_user_id), x.partner_user_id) : anonymous(x.viewer));
     const show = async (x, btn) => {
       if (selected) selected.setAttribute('aria-pressed', 'false');
       selected = btn;
@@ -673,7 +675,7 @@ function videoViewers(base, id) {
       table({ name: 'video-viewers', i18n, rows, cols: [
         { key: 'viewer', label: t.col.heatmap, fmt: x => h('button', { type: 'button', class: 'pick', 'aria-pressed': 'false', 'data-viewer': x.viewer, onclick: e => show(x, e.currentTarget) }, t.showHeatmap) },
         { key: 'partner_name', label: t.col.partner, raw: x => x.partner_id, fmt: x => (x.partner_id ? link(partnerPath(x.partner_id), named(x.partner_name, x.partner_id)) : '—') },
-        { key: 'user_name', label: t.col.person, raw: x => x.partner_user_id || x.viewer, fmt: x => (x.partner_user_id ? link(personPath(x.partner_user_id), who(x)) : h('span', { class: 'muted' }, x.viewer)) },
+        { key: 'user_name', label: t.col.person, raw: x => x.partner_user_id || x.viewer, fmt: x => (x.partner_user_id ? link(personPath(x.partner_user_id), who(x)) : anonymous(x.viewer)) },
         { key: 'first_seen', label: t.col.firstSeen, fmt: x => i18n.time(x.first_seen) },
         { key: 'last_seen', label: t.col.lastSeen, fmt: x => i18n.time(x.last_seen) },
         { key: 'seconds_watched', label: t.col.watched, num: true, fmt: x => i18n.dur(x.seconds_watched * 1000) },

@@ -224,6 +224,7 @@ test('video page: who watched it, and each viewer’s own heatmap with replays m
   // the anonymous device by its viewer key: 0-6 s, and 2-4 s again
   await page.click('[data-table="video-viewers"] button[data-viewer="v:a1"]');
   await page.waitForSelector('[data-heatmap="v:a1"]');
+  assert.match(await page.textContent('[data-heatmap="v:a1"]'), /Anonymous device a1/, 'an anonymous device is named as one');
   const anon = stack.query('viewer-seconds', { tenant: 'acme', content: 'vid1', viewer: 'v:a1' });
   st = await tableData('viewer-seconds');
   assert.deepEqual(column(st, 'plays'), anon.map(x => String(x.plays)));
