@@ -225,12 +225,12 @@ func appendUUID(dst []byte, u [16]byte) []byte {
 
 // appendLowerUUID writes a validated UUID in lowercase.
 func appendLowerUUID(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	n := len(dst)
+	dst = append(dst, s...)
+	for i, c := range dst[n:] {
 		if c >= 'A' && c <= 'F' {
-			c += 'a' - 'A'
+			dst[n+i] = c + 'a' - 'A'
 		}
-		dst = append(dst, c)
 	}
 	return dst
 }
