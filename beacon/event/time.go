@@ -42,9 +42,13 @@ func (c *TimeCache) Append(dst []byte, ms int64) []byte {
 	}
 	h, mi, s := sod/3600, sod/60%60, sod%60
 	dst = append(dst, c.date[i][:]...)
-	return append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
-		byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	f1, f2 := frac/10, frac%10
+	return append(dst, twoDigits[2*h], twoDigits[2*h+1], ':', twoDigits[2*mi], twoDigits[2*mi+1], ':', twoDigits[2*s], twoDigits[2*s+1], '.',
+		twoDigits[2*f1], twoDigits[2*f1+1], byte('0'+f2))
 }
+
+// twoDigits holds "00" to "99": the two digits of n at 2n and 2n+1.
+const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
 // AppendTime writes ms since the epoch as "YYYY-MM-DD hh:mm:ss.sss" in UTC: the time columns
 // of the message (what ClickHouse's JSONEachRow reads into DateTime64(3) by default).
