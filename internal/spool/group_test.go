@@ -160,3 +160,34 @@ func TestLoneAppendDoesNotWaitForAGroup(t *testing.T) {
 	}
 	s.Close()
 }
+
+// The in-memory tail copies written records only while the shipper reads from it: once the
+// shipper is behind the tail's start (it reads the file anyway), nothing is copied until it
+// has caught up with the writes.
+func TestSpoolTailOnlyWhileShipperReadsIt(t *testing.T) {
+	s, err := Open(Config{Dir: t.TempDir(), SyncInterval: time.Hour, MaxBytes: 1 << 30, SegmentBytes: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := bytes.Repeat([]byte("x"), 1<<20)
+	for range maxSpoolTail>>20 + 1 { // more than the tail holds, none read
+		if _, err := s.Append([]byte("k"), big, []int{len(big)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendN(t, s, 0, 3)
+	if n := s.tailLen(); n != 0 {
+		t.Fatalf("the tail holds %d bytes the shipper, reading the file %d MiB behind, will not read from it", n, maxSpoolTail>>20)
+	}
+	if got := drain(t, s, 1000); len(got) != maxSpoolTail>>20+1+6 {
+		t.Fatalf("read %d messages", len(got))
+	}
+	appendN(t, s, 3, 1)
+	if s.tailLen() == 0 {
+		t.Fatal("the shipper caught up but the next record is not kept in memory")
+	}
+	if got := drain(t, s, 1000); len(got) != 2 || !strings.Contains(got[0], `"n":3,"m":1`) {
+		t.Fatalf("after catching up: %q", got)
+	}
+}

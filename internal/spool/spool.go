@@ -603,18 +603,25 @@ func (s *Spool) writeQueued() {
 // maxSpoolTail bounds the in-memory copy of recently written records.
 const maxSpoolTail = 8 << 20
 
-// keepTail adds buf, just written at activeSize of the active segment, to the tail.
+// keepTail adds buf, just written at activeSize of the active segment, to the tail. The copy
+// only pays while the shipper reads from the tail, that is while its committed position is in
+// the tail; once the shipper is behind the tail's start (the tail was restarted ahead of it,
+// or it fell behind a new segment) it reads the file anyway, so nothing is copied until it
+// has caught up with the writes.
 func (s *Spool) keepTail(buf []byte) {
-	if s.tailID != s.activeID || s.tailOff+int64(len(s.tail)) != s.activeSize || len(s.tail)+len(buf) > maxSpoolTail {
-		// Not contiguous (new segment) or the shipper is far behind: restart the tail here;
-		// what came before is read from the file.
-		s.tailID, s.tailOff, s.tail = s.activeID, s.activeSize+int64(len(buf)), s.tail[:0]
-		if len(buf) > maxSpoolTail {
-			return
-		}
-		s.tailOff = s.activeSize
+	end := s.tailOff + int64(len(s.tail))
+	contiguous := s.tailID == s.activeID && end == s.activeSize
+	shipperIn := s.readID == s.activeID && s.readOff >= s.tailOff
+	if contiguous && shipperIn && len(s.tail)+len(buf) <= maxSpoolTail {
+		s.tail = append(s.tail, buf...)
+		return
 	}
-	s.tail = append(s.tail, buf...)
+	// Restart the tail after buf; start it with buf if the shipper reads that next.
+	s.tailID, s.tailOff, s.tail = s.activeID, s.activeSize+int64(len(buf)), s.tail[:0]
+	if s.readID == s.activeID && s.readOff == s.activeSize && len(buf) <= maxSpoolTail {
+		s.tailOff = s.activeSize
+		s.tail = append(s.tail, buf...)
+	}
 }
 
 // readTailLocked appends whole records at off from the tail to dst, or ok=false when the
