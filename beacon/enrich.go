@@ -436,14 +436,14 @@ func appendUUID(dst []byte, u [16]byte) []byte {
 	return dst
 }
 
-// appendLowerUUID writes a validated UUID in lowercase.
+// appendLowerUUID writes a validated UUID in lowercase: its bytes are hex digits and '-',
+// and setting bit 0x20 lowercases 'A'-'F' and leaves '0'-'9' and '-' as they are (no
+// branch on the letters, which come at random).
 func appendLowerUUID(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'F' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
+	n := len(dst)
+	dst = append(dst, s...)
+	for i := n; i < len(dst); i++ {
+		dst[i] |= 0x20
 	}
 	return dst
 }

@@ -212,21 +212,24 @@ func oneOf(s string, list ...string) bool {
 
 // validUUID accepts the 8-4-4-4-12 hex form, any case.
 func validUUID(s string) bool {
-	if len(s) != 36 {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}
+	// Count the bytes that are no hex digit, without a branch per byte: exactly the four
+	// dashes just checked.
+	var n byte
 	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
+		n += notHex[s[i]]
+	}
+	return n == 4
+}
+
+// notHex is 1 for every byte but an ASCII hex digit (either case).
+var notHex = func() (t [256]byte) {
+	for c := range t {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			t[c] = 1
 		}
 	}
-	return true
-}
+	return t
+}()

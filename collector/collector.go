@@ -65,7 +65,8 @@ type Config struct {
 	// SpoolSegmentBytes is the size at which a spool segment is sealed; default 16 MiB.
 	SpoolSegmentBytes int64
 	// SpoolSyncInterval is how often spooled records are fsynced. A record is acknowledged once
-	// written to the spool file (in the page cache: it survives the collector being killed);
+	// written to the spool file (one write(2) for every request appending meanwhile; in the
+	// page cache: it survives the collector being killed);
 	// a machine crash or power loss can lose what was acknowledged in the last
 	// SpoolSyncInterval and not yet shipped to Kafka. 0 = fsync before every acknowledgement
 	// (group-committed: concurrent requests share one fsync); DefaultConfig has 100ms.

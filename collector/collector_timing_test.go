@@ -88,6 +88,8 @@ func benchHTTPEvents(b *testing.B, ack string) {
 	c := startCollector(b, Config{Ack: ack, Brokers: []string{k.Addr}, Topic: topic, KafkaTimeout: 5 * time.Second,
 		SpoolSyncInterval: DefaultConfig().SpoolSyncInterval, KafkaCompression: os.Getenv("BENCH_COMPRESSION")})
 	cpu0 := benchHTTP(b, c.handle, 8)
+	// Requests per spool write(2): how many share a group commit under this load.
+	b.ReportMetric(float64(b.N)/float64(c.spool.Writes()), "reqs/spool-write")
 	if v := testutil.ToFloat64(c.m.ackTimeouts); v != 0 {
 		b.Logf("note: %v requests were answered before their events reached Kafka", v)
 	}

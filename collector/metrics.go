@@ -109,6 +109,8 @@ func newMetrics(c *Collector) *metrics {
 			func() float64 { return float64(c.spool.Segments()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_spool_fullness_ratio", Help: "Spool bytes over -collector.spoolMaxSize; at 1 requests get 503 spool_full."},
 			func() float64 { return float64(c.spool.Pending()) / float64(c.cfg.SpoolMaxBytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_spool_writes_total", Help: "write(2) calls that put records in the spool: concurrent requests share one (group commit), so beacon_spool_appends_total over this is the records per write."},
+			func() float64 { return float64(c.spool.Writes()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_spool_corrupt_records_total", Help: "Corrupt or torn spool records skipped by the shipper (a torn record ends its segment)."},
 			func() float64 { return float64(c.spool.Corrupt()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_concurrency_fullness_ratio", Help: "Open connections (idle keep-alives included) over -collector.maxConcurrency; at 1 new connections are refused (beacon_connections_rejected_total)."},

@@ -3,38 +3,52 @@ package event
 // The time columns travel as text (so ClickHouse can read the message as JSONEachRow): the
 // collector writes them with AppendTime, the ingest reads them with ParseTime.
 
-// TimeCache remembers the text of the last two seconds formatted: a batch's times fall in
-// a few seconds, and calendar arithmetic is a tenth of the encoding cost otherwise.
+// TimeCache remembers the date text of the last two days formatted: a batch's times fall on
+// one or two days, and the calendar arithmetic (civilFromDays) is most of the formatting cost;
+// the time of day is a few divisions. Two days, because a batch interleaves server and client
+// times, which a skewed client clock can put on different days.
 type TimeCache struct {
-	sec  [2]int64
-	text [2][19]byte
+	day  [2]int64
+	date [2][11]byte // "YYYY-MM-DD "
+	bad  [2]bool     // the day's year is outside 0..9999: AppendTime writes t0Text
 	ok   [2]bool
 	next int
 }
 
 // Append is AppendTime through the cache.
 func (c *TimeCache) Append(dst []byte, ms int64) []byte {
-	sec := ms / 1000
-	frac := int(ms % 1000)
-	if frac < 0 {
-		frac += 1000
-		sec--
-	}
+	secs := floorDiv(ms, 1000)
+	frac := int(ms - secs*1000)
+	days := floorDiv(secs, 86400)
+	sod := int(secs - days*86400)
 	i := 0
 	switch {
-	case c.ok[0] && c.sec[0] == sec:
-	case c.ok[1] && c.sec[1] == sec:
+	case c.ok[0] && c.day[0] == days:
+	case c.ok[1] && c.day[1] == days:
 		i = 1
 	default:
 		i = c.next
 		c.next ^= 1
-		var tmp [23]byte
-		copy(c.text[i][:], AppendTime(tmp[:0], sec*1000))
-		c.sec[i], c.ok[i] = sec, true
+		y, mo, d := civilFromDays(days)
+		c.bad[i] = y < 0 || y > 9999
+		if !c.bad[i] {
+			c.date[i] = [11]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+				byte('0' + mo/10), byte('0' + mo%10), '-', byte('0' + d/10), byte('0' + d%10), ' '}
+		}
+		c.day[i], c.ok[i] = days, true
 	}
-	dst = append(dst, c.text[i][:]...)
-	return append(dst, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	if c.bad[i] {
+		return append(dst, t0Text...)
+	}
+	h, mi, s := sod/3600, sod/60%60, sod%60
+	dst = append(dst, c.date[i][:]...)
+	f1, f2 := frac/10, frac%10
+	return append(dst, twoDigits[2*h], twoDigits[2*h+1], ':', twoDigits[2*mi], twoDigits[2*mi+1], ':', twoDigits[2*s], twoDigits[2*s+1], '.',
+		twoDigits[2*f1], twoDigits[2*f1+1], byte('0'+f2))
 }
+
+// twoDigits holds "00" to "99": the two digits of n at 2n and 2n+1.
+const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
 // AppendTime writes ms since the epoch as "YYYY-MM-DD hh:mm:ss.sss" in UTC: the time columns
 // of the message (what ClickHouse's JSONEachRow reads into DateTime64(3) by default).

@@ -15,13 +15,25 @@ func TestAppendTime(t *testing.T) {
 	tm(0, "1970-01-01 00:00:00.000")
 	tm(1795420800500, time.UnixMilli(1795420800500).UTC().Format("2006-01-02 15:04:05.000"))
 	tm(946684800007, "2000-01-01 00:00:00.007")
+	var tc TimeCache
 	for ms := int64(-86400_000 * 400); ms < 4102444800000+86400_000*400; ms += 86399_937 {
 		want := time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000")
 		if got := string(AppendTime(nil, ms)); got != want {
 			t.Fatalf("time(%d) = %q, want %q", ms, got, want)
 		}
+		// The cache, on a new day each time and on the day before (both entries in use).
+		for _, m := range []int64{ms, ms - 86400_000 + 1234, ms} {
+			if got, want := string(tc.Append(nil, m)), string(AppendTime(nil, m)); got != want {
+				t.Fatalf("cached time(%d) = %q, want %q", m, got, want)
+			}
+		}
 	}
-	var tc TimeCache
+	// Outside years 0..9999 both write t0Text.
+	for _, ms := range []int64{-62167219200001, 253402300800000, -62167219200001} {
+		if got, want := string(tc.Append(nil, ms)), string(AppendTime(nil, ms)); got != want || got != t0Text {
+			t.Fatalf("cached time(%d) = %q, AppendTime %q, want %q", ms, got, want, t0Text)
+		}
+	}
 	for _, ms := range []int64{1795420800500, 1795420800999, 1795420801000, 1795420800001, 1795420799999, 946684800007, 1795420800500, -1} {
 		want := time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000")
 		if got := string(tc.Append(nil, ms)); got != want {

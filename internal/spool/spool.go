@@ -12,10 +12,24 @@
 // so it is stored once. A record whose length word lacks the keyOnce flag is in the earlier
 // layout (a key per message) and is still read, so a spool left by an older collector ships.
 //
-// Concurrent appends are group-committed: one caller writes every record queued meanwhile
-// in a single write(2), the others wait for it. A record in the page cache survives the
-// collector being killed; fsync (for machine crashes) happens before Append returns when
-// SyncInterval is 0, otherwise at most SyncInterval later, in the background.
+// Appends are group-committed: Append encodes its record into an in-memory queue and waits;
+// one writer goroutine takes everything queued and writes it to the active segment with a
+// single write(2), then wakes each appender of that group with its record's outcome. Before
+// it writes, the writer lets the goroutines that are ready to run append too, as long as new
+// records keep arriving, for at most GroupWait and GroupBytes: an idle spool writes a lone
+// record at once, a busy one writes many per syscall. While a group is being written the next
+// one queues.
+//
+// What an acknowledgement means is unchanged by the grouping: Append returns only once its
+// record is in the segment file (write(2) done), so the caller answers 2xx only then. A record
+// in the page cache survives the collector being killed; fsync (for machine crashes) happens
+// before Append returns when SyncInterval is 0, otherwise at most SyncInterval later, in the
+// background. A write that fails fails every Append of its group with the reason, none of them
+// acknowledged. A crash (kill -9) while a group is queued or being written loses only records
+// whose Append had not returned, so nothing acknowledged; a group cut by the crash leaves a torn
+// last record, which replay skips (counted), while the whole records before it in that group
+// are shipped although their requests were not acknowledged: a client that retries them sends
+// those events twice (duplicates, deduplicated downstream by event id), never loses them.
 //
 // Read blocks until a record is there and appends whole records into the caller's buffer; a
 // torn or corrupt record ends its segment (counted). Commit moves the replay position in
@@ -37,6 +51,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +92,12 @@ type Config struct {
 	// CursorInterval is how often a committed position is written to the cursor file;
 	// default 1s. A crash re-sends what was committed since (duplicates, never losses).
 	CursorInterval time.Duration
+	// GroupWait bounds how long the writer holds a group open for more records while they
+	// keep arriving (it never waits when none arrive); default 500us; negative = write what is
+	// queued as soon as the writer runs.
+	GroupWait time.Duration
+	// GroupBytes: a group this big is written without waiting for more; default 512 KiB.
+	GroupBytes int
 }
 
 // Spool is a bounded on-disk FIFO of message records. Safe for concurrent use.
@@ -96,19 +117,24 @@ type Spool struct {
 	written    int64 // bytes ever written to segment files by this process (fsync position)
 	broken     error // a failed fsync: refuse further appends
 
-	// Group write: records are encoded into queued; one appender at a time (writing) takes
-	// the queue and writes it with one write(2) while the others wait on wrote. Positions
-	// enq and resolved count queued bytes ever, so a waiter knows when its record is done.
-	queued    []byte
-	spare     []byte
-	writing   bool
-	enq       int64
-	resolved  int64
-	tickets   []*ticket  // appenders whose records are queued or being written, in order
-	ticketsP  sync.Pool  // of *ticket, so Append does not allocate
-	wrote     *sync.Cond // on mu: resolved advanced
-	writes    int64      // write(2) calls for records (tests)
-	hookWrite func()     // tests: runs before each group write, without the lock
+	// Group write: appenders encode records into queued and wait on their ticket; the writer
+	// goroutine (writeLoop) takes the queue and writes it with one write(2). Positions enq
+	// and resolved count queued bytes ever, so Close knows when every record is done.
+	queued     []byte
+	spare      []byte
+	writing    bool // the writer holds a group (lingering or writing)
+	writerIdle bool // the writer waits for kick; the next appender sends it
+	kick       chan struct{}
+	stopWriter chan struct{}
+	writerDone chan struct{}
+	enq        int64
+	resolved   int64
+	tickets    []*ticket  // appenders whose records are queued, in order
+	group      []*ticket  // the writer's: appenders of the group being written
+	ticketsP   sync.Pool  // of *ticket, so Append does not allocate
+	wrote      *sync.Cond // on mu: resolved advanced (Close waits on it)
+	writes     int64      // write(2) calls for records
+	hookWrite  func()     // tests: runs before each group write, without the lock
 
 	readable *sync.Cond // on mu: a record was written, or reads stopped
 	stopped  bool       // StopReads or Close: Read returns ErrStopped
@@ -137,12 +163,13 @@ type Spool struct {
 }
 
 // ticket is one appender's record in the group write: the writer fills in where it
-// landed (or why it failed) before it wakes the appender.
+// landed (or why it failed) and then wakes the appender through ready.
 type ticket struct {
-	to   int64 // the record's end in queued bytes ever (enq)
-	pos  Pos
-	err  error
-	done bool
+	to      int64 // the record's end in queued bytes ever (enq)
+	pos     Pos
+	written int64 // bytes written to segment files once the record was
+	err     error
+	ready   chan struct{} // cap 1; one send per use
 }
 
 // Open opens (or creates) the spool directory and finds where replay stopped.
@@ -159,6 +186,12 @@ func Open(cfg Config) (*Spool, error) {
 	if cfg.CursorInterval <= 0 {
 		cfg.CursorInterval = time.Second
 	}
+	if cfg.GroupWait == 0 {
+		cfg.GroupWait = 500 * time.Microsecond
+	}
+	if cfg.GroupBytes <= 0 {
+		cfg.GroupBytes = 512 << 10
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create spool dir: %w", err)
 	}
@@ -169,7 +202,7 @@ func Open(cfg Config) (*Spool, error) {
 	s := &Spool{cfg: cfg, lock: lock}
 	s.wrote = sync.NewCond(&s.mu)
 	s.readable = sync.NewCond(&s.mu)
-	s.ticketsP.New = func() any { return new(ticket) }
+	s.ticketsP.New = func() any { return &ticket{ready: make(chan struct{}, 1)} }
 	entries, err := os.ReadDir(cfg.Dir)
 	if err != nil {
 		lock.Close()
@@ -224,6 +257,9 @@ func Open(cfg Config) (*Spool, error) {
 	}
 	s.stopCursor, s.cursorDone = make(chan struct{}), make(chan struct{})
 	go s.cursorLoop()
+	s.kick, s.stopWriter, s.writerDone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	s.writerIdle = true
+	go s.writeLoop()
 	return s, nil
 }
 
@@ -394,21 +430,23 @@ func (s *Spool) syncTo(n int64) error {
 }
 
 // write queues one record and returns once it is in a segment file (not yet fsynced), with
-// its end position and the bytes written to segment files by then. The first appender to
-// find no write under way writes the queue, and keeps writing what queues meanwhile; the
-// others wait.
+// its end position and the bytes written to segment files by then. The writer goroutine
+// writes it, with whatever else is queued, and wakes this appender.
 func (s *Spool) write(key, msgs []byte, ends []int) (Pos, int64, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return Pos{}, 0, errors.New("spool is closed")
 	}
 	if s.broken != nil {
-		return Pos{}, 0, s.broken
+		err := s.broken
+		s.mu.Unlock()
+		return Pos{}, 0, err
 	}
 	size := recordSize(key, ends)
 	if s.pending+int64(size) > s.cfg.MaxBytes {
 		s.refused = true
+		s.mu.Unlock()
 		return Pos{}, 0, ErrFull
 	}
 	s.refused = false
@@ -416,24 +454,20 @@ func (s *Spool) write(key, msgs []byte, ends []int) (Pos, int64, error) {
 	s.pending += int64(size)
 	s.enq += int64(size)
 	t := s.ticketsP.Get().(*ticket)
-	*t = ticket{to: s.enq}
+	t.to, t.pos, t.written, t.err = s.enq, Pos{}, 0, nil
 	s.tickets = append(s.tickets, t)
-	for !t.done {
-		if s.writing {
-			s.wrote.Wait()
-		} else {
-			s.writeQueued() // holds this record: one write resolves it
-		}
+	if s.writerIdle {
+		s.writerIdle = false
+		s.kick <- struct{}{} // cap 1, and only sent while the writer waits: never blocks
 	}
-	pos, err := t.pos, t.err
+	s.mu.Unlock()
+	<-t.ready
+	pos, written, err := t.pos, t.written, t.err
 	s.ticketsP.Put(t)
-	if err == nil {
-		err = s.broken
-	}
 	if err != nil {
 		return Pos{}, 0, err
 	}
-	return pos, s.written, nil
+	return pos, written, nil
 }
 
 // recordSize is the bytes a record takes in a segment.
@@ -464,83 +498,130 @@ func appendRecord(b, key, msgs []byte, ends []int) []byte {
 	return b
 }
 
-// writeQueued writes everything queued with one write(2); called with mu held, it releases
-// mu during the write so more records can queue behind it, for the next writer: a waiter
-// whose record is still queued takes over, so no appender keeps writing for others forever.
-func (s *Spool) writeQueued() {
-	s.writing = true
-	if len(s.queued) > 0 {
-		buf := s.queued
-		s.queued = s.spare[:0]
-		err := s.prepareSegment(int64(len(buf)))
-		from := s.resolved
-		var id uint64
-		var off int64
-		var n int
-		if err == nil {
-			f := s.active
-			id, off = s.activeID, s.activeSize
-			hook := s.hookWrite
-			s.mu.Unlock()
-			if hook != nil {
-				hook()
-			}
-			n, err = f.Write(buf)
-			s.mu.Lock()
-			s.writes++
-			if err == nil {
-				s.keepTail(buf)
-			}
-			s.activeSize += int64(n)
-			s.written += int64(n)
-			if err != nil {
-				// A partial write leaves a torn record: seal this segment so replay stops
-				// there and later records go to a fresh one.
-				err = fmt.Errorf("cannot write spool segment: %w", err)
-				s.sealActive()
-			}
+// writeLoop is the writer: it waits for a record, lets the group grow (linger) and writes
+// it, until Close stops it (after every queued record was resolved).
+func (s *Spool) writeLoop() {
+	defer close(s.writerDone)
+	for {
+		select {
+		case <-s.stopWriter:
+			return
+		case <-s.kick:
 		}
-		if err != nil {
-			s.pending -= int64(len(buf) - n)
+		s.mu.Lock()
+		for len(s.queued) > 0 {
+			s.writing = true
+			s.lingerLocked()
+			s.writeQueued()
+			s.writing = false
 		}
-		s.resolved += int64(len(buf))
-		// Tell the appenders of these records where they landed, or why not.
-		k := 0
-		for ; k < len(s.tickets) && s.tickets[k].to <= s.resolved; k++ {
-			t := s.tickets[k]
-			t.pos, t.err, t.done = Pos{id, off + (t.to - from)}, err, true
+		s.writerIdle = true
+		s.mu.Unlock()
+	}
+}
+
+// lingerLocked holds the group open while records keep arriving: it yields the processor so
+// that goroutines ready to run (requests about to append) queue theirs, and stops as soon as a
+// yield brought no record, the group reached GroupBytes or GroupWait has passed. Called and
+// returns with mu held.
+func (s *Spool) lingerLocked() {
+	if s.cfg.GroupWait < 0 {
+		return
+	}
+	var start time.Time
+	for len(s.queued) < s.cfg.GroupBytes {
+		before := s.enq
+		s.mu.Unlock()
+		if start.IsZero() {
+			start = time.Now()
 		}
-		rest := copy(s.tickets, s.tickets[k:])
-		clear(s.tickets[rest:])
-		s.tickets = s.tickets[:rest]
-		if cap(buf) <= 1<<20 {
-			s.spare = buf[:0] // keep one modest buffer; do not pin a huge one
-		} else {
-			s.spare = nil
-		}
-		s.wrote.Broadcast()
-		if n > 0 {
-			s.readable.Broadcast()
+		runtime.Gosched()
+		s.mu.Lock()
+		if s.enq == before || time.Since(start) >= s.cfg.GroupWait {
+			return
 		}
 	}
-	s.writing = false
+}
+
+// writeQueued writes everything queued with one write(2) and wakes the group's appenders;
+// called by the writer with mu held, it releases mu during the write so the next group can
+// queue meanwhile.
+func (s *Spool) writeQueued() {
+	buf := s.queued
+	s.queued = s.spare[:0]
+	s.group, s.tickets = s.tickets, s.group[:0]
+	err := s.prepareSegment(int64(len(buf)))
+	from := s.resolved
+	var id uint64
+	var off int64
+	var n int
+	if err == nil {
+		f := s.active
+		id, off = s.activeID, s.activeSize
+		hook := s.hookWrite
+		s.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
+		n, err = f.Write(buf)
+		s.mu.Lock()
+		s.writes++
+		if err == nil {
+			s.keepTail(buf)
+		}
+		s.activeSize += int64(n)
+		s.written += int64(n)
+		if err != nil {
+			// A partial write leaves a torn record: seal this segment so replay stops
+			// there and later records go to a fresh one.
+			err = fmt.Errorf("cannot write spool segment: %w", err)
+			s.sealActive()
+		}
+	}
+	if err != nil {
+		s.pending -= int64(len(buf) - n)
+	}
+	s.resolved += int64(len(buf))
+	// Tell the appenders of these records where they landed, or why not: a failed write
+	// fails the whole group, so nothing is acknowledged that might not be in the file.
+	for k, t := range s.group {
+		t.pos, t.written, t.err = Pos{id, off + (t.to - from)}, s.written, err
+		t.ready <- struct{}{} // cap 1: never blocks; t is the appender's again after this
+		s.group[k] = nil
+	}
+	if cap(buf) <= 1<<20 {
+		s.spare = buf[:0] // keep one modest buffer; do not pin a huge one
+	} else {
+		s.spare = nil
+	}
+	s.wrote.Broadcast()
+	if n > 0 {
+		s.readable.Broadcast()
+	}
 }
 
 // maxSpoolTail bounds the in-memory copy of recently written records.
 const maxSpoolTail = 8 << 20
 
-// keepTail adds buf, just written at activeSize of the active segment, to the tail.
+// keepTail adds buf, just written at activeSize of the active segment, to the tail. The copy
+// only pays while the shipper reads from the tail, that is while its committed position is in
+// the tail; once the shipper is behind the tail's start (the tail was restarted ahead of it,
+// or it fell behind a new segment) it reads the file anyway, so nothing is copied until it
+// has caught up with the writes.
 func (s *Spool) keepTail(buf []byte) {
-	if s.tailID != s.activeID || s.tailOff+int64(len(s.tail)) != s.activeSize || len(s.tail)+len(buf) > maxSpoolTail {
-		// Not contiguous (new segment) or the shipper is far behind: restart the tail here;
-		// what came before is read from the file.
-		s.tailID, s.tailOff, s.tail = s.activeID, s.activeSize+int64(len(buf)), s.tail[:0]
-		if len(buf) > maxSpoolTail {
-			return
-		}
-		s.tailOff = s.activeSize
+	end := s.tailOff + int64(len(s.tail))
+	contiguous := s.tailID == s.activeID && end == s.activeSize
+	shipperIn := s.readID == s.activeID && s.readOff >= s.tailOff
+	if contiguous && shipperIn && len(s.tail)+len(buf) <= maxSpoolTail {
+		s.tail = append(s.tail, buf...)
+		return
 	}
-	s.tail = append(s.tail, buf...)
+	// Restart the tail after buf; start it with buf if the shipper reads that next.
+	s.tailID, s.tailOff, s.tail = s.activeID, s.activeSize+int64(len(buf)), s.tail[:0]
+	if s.readID == s.activeID && s.readOff == s.activeSize && len(buf) <= maxSpoolTail {
+		s.tailOff = s.activeSize
+		s.tail = append(s.tail, buf...)
+	}
 }
 
 // readTailLocked appends whole records at off from the tail to dst, or ok=false when the
@@ -678,6 +759,13 @@ func (s *Spool) Segments() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.segs)
+}
+
+// Writes returns the write(2) calls that put records in segment files (one per group).
+func (s *Spool) Writes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
 }
 
 // Corrupt returns how many corrupt or torn records replay has skipped.
@@ -942,6 +1030,8 @@ func (s *Spool) Close() error {
 		s.wrote.Wait()
 	}
 	s.mu.Unlock()
+	close(s.stopWriter)
+	<-s.writerDone
 	if s.stopSync != nil {
 		close(s.stopSync)
 		<-s.syncDone
