@@ -6,7 +6,7 @@ GOFLAGS ?=
 # Parallel test binaries each start their own ClickHouse; two fit a 2-core machine.
 TESTP   ?= 2
 
-.PHONY: all build run test test-go test-js test-console console-assets bench faults lint clean snippet deps image
+.PHONY: all build run test test-go test-race test-js test-console console-assets bench faults lint clean snippet deps image
 
 all: build
 
@@ -35,6 +35,13 @@ deps:
 
 test-go:
 	$(GO) test $(GOFLAGS) -p $(TESTP) -count=1 -timeout 20m ./...
+
+# The race detector over the packages that share memory between goroutines on the request
+# path, the spool, the broker connection, signals and the console (about 5 minutes on 2
+# cores). The ingest's integration tests outgrow their timeouts under it on 2 cores; its
+# concurrency is covered by its kill and rebalance tests without it. Not part of `make test`.
+test-race:
+	$(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./beacon/... ./collector ./internal/spool ./internal/kafkaconn ./signals ./console
 
 test-js:
 	$(MAKE) -C js-snippet test
