@@ -19,10 +19,10 @@ func TestProcessDoesNotAllocate(t *testing.T) {
 		accepted, rejected int
 		attr               Attribution
 	}{
-		"example":    {readExample(t), 8, 0, AttrNone},
-		"with token": {batchJSON(`,"token":"`+tok+`","url":"https://x.example/a?pb_t=1#f"`, okEvent, `{"type":"view","ts":1795420800000,"content_id":"d","title":"esc\u00e9\"aped"}`), 2, 0, AttrToken},
+		"example":       {readExample(t), 8, 0, AttrNone},
+		"with token":    {batchJSON(`,"token":"`+tok+`","url":"https://x.example/a?pb_t=1#f"`, okEvent, `{"type":"view","ts":1795420800000,"content_id":"d","title":"esc\u00e9\"aped"}`), 2, 0, AttrToken},
 		"with v1 token": {batchJSON(`,"token":"`+v1+`"`, okEvent), 1, 0, AttrToken},
-		"no ids":     {batchJSON("", okEvent, okEvent), 2, 0, AttrNone},
+		"no ids":        {batchJSON("", okEvent, okEvent), 2, 0, AttrNone},
 		"additions": {batchJSON("", `{"type":"search","ts":1795420800000,"query":"price list for bob@acme.example 2026","results":4,"clicked":"doc-1","content_version":"v2"}`,
 			`{"type":"complete","ts":1795420800000,"content_id":"quiz","content_type":"course","score":87.5,"passed":true}`), 2, 0, AttrNone},
 		"bad events": {batchJSON("", okEvent, `{"type":"nope","ts":1795420800000}`, `{"id":"x","type":"scroll"}`), 1, 2, AttrNone},
