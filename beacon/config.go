@@ -1,6 +1,7 @@
 package beacon
 
 import (
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // SiteConfig is one site in the site config file (JSON: {"sites":[...]}).
@@ -35,8 +37,8 @@ type SiteConfig struct {
 	// config file's directory. Secrets are never written in the config itself.
 	SecretFile string `json:"secret_file,omitempty"`
 	// PreviousSecretEnv and PreviousSecretFile name the tenant's previous secret during a
-	// rotation: tokens it signed still verify (links already sent keep their attribution),
-	// new links are signed with the current secret only. Drop them once
+	// rotation: tokens made with it still verify (links already sent keep their attribution;
+	// a v2 token names its secret by key id), new tokens are made with the current secret only. Drop them once
 	// beacon_previous_secret_tokens_total stops growing.
 	PreviousSecretEnv  string `json:"previous_secret_env,omitempty"`
 	PreviousSecretFile string `json:"previous_secret_file,omitempty"`
@@ -52,6 +54,14 @@ type SiteConfig struct {
 	// KeepUserAgent stores the User-Agent as sent (its first 512 bytes); by default only its
 	// browser and OS families are stored ("Chrome; Windows").
 	KeepUserAgent bool `json:"keep_user_agent,omitempty"`
+	// TokenTTLDays is how long partner tokens and tracked links minted for this site without
+	// an explicit expiry (beacon link without -link.ttl, the token a link click hands on)
+	// stay valid: 1..3650 days; 0 or absent = 180. The expiry is inside the encrypted token.
+	TokenTTLDays int `json:"token_ttl_days,omitempty"`
+	// AcceptV1Tokens: v1 partner tokens (readable payload, most without expiry) still verify
+	// on this site while true or absent; false makes them verify as expired. Set it to false
+	// once beacon_v1_tokens_total stops growing.
+	AcceptV1Tokens *bool `json:"accept_v1_tokens,omitempty"`
 }
 
 // ConfigFile is the site config file.
@@ -74,16 +84,22 @@ type Site struct {
 	RespectDNT     bool
 	RequireConsent bool
 	KeepUserAgent  bool
+	tokenTTL       int64 // seconds: lifetime of tokens minted without an expiry
+	acceptV1       bool  // v1 tokens verify (else: expired)
+	sites          *Sites
 	keepParams     []string // query parameters kept in stored URLs besides utm_*
 	origins        []originPattern
 	tenant         *tenantKey
 }
 
-// tenantKey holds one tenant's secret with a pool of HMAC states (hmac.New allocates).
+// tenantKey holds one tenant's secret: the v2 token key derived from it, with its key id,
+// and a pool of HMAC states for v1 tokens (hmac.New allocates).
 type tenantKey struct {
 	name        string
 	defaultSite string // site key recorded for tracked-link clicks: the tenant's first site, by key
 	secret      []byte
+	aead        cipher.AEAD // v2 tokens (AES-256-GCM, key from HKDF)
+	kid         uint32      // v2 key id
 	macs        sync.Pool
 	// previous is the secret being rotated out: it verifies, never signs; nil outside a rotation.
 	previous *tenantKey
@@ -91,10 +107,14 @@ type tenantKey struct {
 	previousUses *atomic.Int64
 }
 
-func newTenantKey(name string, secret []byte) *tenantKey {
-	t := &tenantKey{name: name, secret: secret}
+func newTenantKey(name string, secret []byte) (*tenantKey, error) {
+	aead, kid, err := deriveTokenKeys(name, secret)
+	if err != nil {
+		return nil, fmt.Errorf("cannot derive token key: %w", err)
+	}
+	t := &tenantKey{name: name, secret: secret, aead: aead, kid: kid}
 	t.macs.New = func() any { return &macState{h: hmac.New(sha256.New, t.secret)} }
-	return t
+	return t, nil
 }
 
 // macState is a pooled HMAC with room for its sum, so signing does not allocate.
@@ -115,9 +135,23 @@ func (t *tenantKey) putMAC(m *macState) { t.macs.Put(m) }
 type Sites struct {
 	byKey    map[string]*Site
 	byTenant map[string]*tenantKey
+	byKid    map[uint32]*tenantKey // every tenant's current and previous key by v2 key id
 
 	previousUses atomic.Int64
+	v1Uses       atomic.Int64
+	clock        func() time.Time // tests; nil = time.Now
 }
+
+func (s *Sites) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
+}
+
+// V1TokenUses counts the v1 partner tokens that verified since these sites were loaded
+// (on sites that still accept them).
+func (s *Sites) V1TokenUses() int64 { return s.v1Uses.Load() }
 
 // PreviousSecretUses counts the tokens that verified only with a tenant's previous secret
 // since these sites were loaded: links sent before a rotation, still in use.
@@ -160,7 +194,7 @@ func LoadConfig(path string) (*Sites, error) {
 
 // NewSites resolves a config (secret files relative to dir).
 func NewSites(f ConfigFile, dir string) (*Sites, error) {
-	s := &Sites{byKey: map[string]*Site{}, byTenant: map[string]*tenantKey{}}
+	s := &Sites{byKey: map[string]*Site{}, byTenant: map[string]*tenantKey{}, byKid: map[uint32]*tenantKey{}}
 	if len(f.Sites) == 0 {
 		return nil, errors.New("no sites")
 	}
@@ -210,13 +244,33 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 				return nil, fmt.Errorf("site %s: tenant %s uses a secret of tenant %s; give every tenant its own", sc.SiteKey, sc.Tenant, name)
 			}
 		}
+		if sc.TokenTTLDays < 0 || sc.TokenTTLDays > maxTokenTTLDays {
+			return nil, fmt.Errorf("site %s: token_ttl_days %d must be 1..%d (0 or absent: %d)", sc.SiteKey, sc.TokenTTLDays, maxTokenTTLDays, DefaultTokenTTLDays)
+		}
+		ttlDays := sc.TokenTTLDays
+		if ttlDays == 0 {
+			ttlDays = DefaultTokenTTLDays
+		}
 		t := s.byTenant[sc.Tenant]
 		switch {
 		case t == nil:
-			t = newTenantKey(sc.Tenant, secret)
+			if t, err = newTenantKey(sc.Tenant, secret); err != nil {
+				return nil, fmt.Errorf("site %s: %w", sc.SiteKey, err)
+			}
 			t.previousUses = &s.previousUses
+			keys := []*tenantKey{t}
 			if previous != nil {
-				t.previous = newTenantKey(sc.Tenant, previous)
+				if t.previous, err = newTenantKey(sc.Tenant, previous); err != nil {
+					return nil, fmt.Errorf("site %s: previous secret: %w", sc.SiteKey, err)
+				}
+				keys = append(keys, t.previous)
+			}
+			for _, k := range keys {
+				if o := s.byKid[k.kid]; o != nil {
+					// 1 in 2^32 for two random secrets; a new secret fixes it.
+					return nil, fmt.Errorf("site %s: a secret of tenant %s has the token key id of a secret of tenant %s; make a new secret", sc.SiteKey, sc.Tenant, o.name)
+				}
+				s.byKid[k.kid] = k
 			}
 			s.byTenant[sc.Tenant] = t
 		case !hmac.Equal(t.secret, secret):
@@ -230,6 +284,7 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 		s.byKey[sc.SiteKey] = &Site{
 			Key: sc.SiteKey, Tenant: sc.Tenant, RespectDNT: sc.RespectDNT, RequireConsent: sc.RequireConsent,
 			KeepUserAgent: sc.KeepUserAgent, keepParams: slices.Clone(sc.KeepQueryParams), origins: origins, tenant: t,
+			tokenTTL: int64(ttlDays) * 86400, acceptV1: sc.AcceptV1Tokens == nil || *sc.AcceptV1Tokens, sites: s,
 		}
 	}
 	return s, nil

@@ -86,7 +86,6 @@ func (w *Work) ProcessLink(sites *Sites, siteKey, tok string, in *Input) (Link, 
 		w.reset()
 		return Link{Attribution: AttrMalformed}, Result{}
 	}
-	link := Link{Attribution: a, Target: claims.Target}
 	t := sites.byTenant[claims.Tenant]
 	site := sites.Site(t.defaultSite)
 	if siteKey != "" {
@@ -95,8 +94,22 @@ func (w *Work) ProcessLink(sites *Sites, siteKey, tok string, in *Input) (Link, 
 			return Link{Attribution: AttrWrongTenant}, Result{}
 		}
 	}
-	attrTok, err := t.mint(Claims{Tenant: claims.Tenant, Partner: claims.Partner, User: claims.User, Campaign: claims.Campaign, Expires: claims.Expires})
-	if err != nil || site == nil {
+	if claims.v1 {
+		if site != nil && !site.acceptV1 {
+			w.reset()
+			return Link{Attribution: AttrExpired}, Result{}
+		}
+		sites.v1Uses.Add(1)
+	}
+	link := Link{Attribution: a, Target: claims.Target}
+	// The token handed on is always v2: a v1 link without expiry hands on one with the
+	// site's token_ttl_days.
+	var attrTok string
+	err := errors.New("no site")
+	if site != nil {
+		attrTok, err = t.mint(Claims{Tenant: claims.Tenant, Partner: claims.Partner, User: claims.User, Campaign: claims.Campaign, Expires: claims.Expires}, in.Now/1000, site.tokenTTL)
+	}
+	if err != nil {
 		w.reset()
 		return link, Result{Problem: Problem{Reason: ReasonBadLink, Detail: "cannot mint partner token"}}
 	}

@@ -3,6 +3,7 @@ package beacon
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -70,12 +71,15 @@ func BenchmarkProcessCompact(b *testing.B) {
 }
 
 // BenchmarkProcessWithToken is BenchmarkProcess's body with a partner token added: the
-// difference is token verification (one HMAC per batch).
+// difference is token verification (one AES-GCM open of a v2 token per batch).
 func BenchmarkProcessWithToken(b *testing.B) {
 	sites := testSites(b)
 	tok, err := sites.Mint(Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4"})
 	if err != nil {
 		b.Fatal(err)
+	}
+	if raw, err := b64.DecodeString(tok[:strings.IndexByte(tok, '.')]); err != nil || raw[0] != tokenV2 {
+		b.Fatalf("not a v2 token: %q", tok)
 	}
 	body := withToken(b, readExample(b), tok)
 	var w Work

@@ -119,6 +119,8 @@ func newMetrics(c *Collector) *metrics {
 			func() float64 { return c.limiter.fullness() }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_previous_secret_tokens_total", Help: "Partner tokens that verified only with their tenant's previous secret (links sent before a rotation); starts again at each site config reload. Drop the previous secret once it stops growing."},
 			func() float64 { return float64(c.Sites().PreviousSecretUses()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_v1_tokens_total", Help: "Partner tokens and tracked links in the v1 format (readable, most without expiry) that verified on sites that still accept them; starts again at each site config reload. Set accept_v1_tokens: false once it stops growing."},
+			func() float64 { return float64(c.Sites().V1TokenUses()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_connections_rejected_total", Help: "Connections refused with fasthttp's own 503 because -collector.maxConcurrency were open; raise it (memory allows) or add collectors."},
 			func() float64 { return float64(c.server.GetRejectedConnectionsCount()) }),
 	)

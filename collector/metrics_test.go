@@ -58,6 +58,7 @@ func TestMetricFamiliesArePinned(t *testing.T) {
 		"beacon_spool_replayed_messages_total counter ",
 		"beacon_spool_segments gauge ",
 		"beacon_spool_writes_total counter ",
+		"beacon_v1_tokens_total counter ",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("metric families changed (update dashboards, WIRE.md and this list together):\ngot:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

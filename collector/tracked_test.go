@@ -1,9 +1,12 @@
 package collector
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -70,5 +73,49 @@ func TestClientTrackedClickRefused(t *testing.T) {
 	resp, _ = do(t, "GET", c.url+"/v1/p.gif?site=demo&vid=v1&type=click&a=tracked&cid=doc-injected", nil)
 	if resp.StatusCode != 200 || testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonTrackedNotFromLink]) != 2 {
 		t.Fatalf("pixel tracked click: %d, rejected %v", resp.StatusCode, testutil.ToFloat64(c.m.eventsRejected[beacon.ReasonTrackedNotFromLink]))
+	}
+}
+
+// An expired v2 token is a named outcome: a batch keeps its events unattributed, a link
+// answers 410, and both count in beacon_attribution_total{result="expired"}. A v1 token
+// still verifies and counts in beacon_v1_tokens_total.
+func TestExpiredTokenCounted(t *testing.T) {
+	c := startCollector(t, Config{})
+	past := time.Now().Unix() - 1
+	tok, err := c.Sites().Mint(beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane", Expires: past})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := c.Sites().LinkURL(c.url, "demo", beacon.Claims{Tenant: "demo", Partner: "acme", Target: "https://docs.example.com/", Expires: past})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range []string{tok, link[strings.LastIndexByte(link, '/')+1:]} {
+		if raw, err := b64.DecodeString(tk[:strings.IndexByte(tk, '.')]); err != nil || raw[0] != 2 {
+			t.Fatalf("not a v2 token: %q", tk)
+		}
+	}
+	resp, b := do(t, "POST", c.url+"/v1/events", batchJSON(`,"token":"`+tok+`"`, okEvent))
+	if resp.StatusCode != 204 {
+		t.Fatalf("batch with an expired token: %d %s", resp.StatusCode, b)
+	}
+	if msgs := spooled(t, c.Collector); len(msgs) != 1 || msgs[0]["attribution"] != "expired" || msgs[0]["partner_id"] != "" {
+		t.Fatalf("spooled %v, want one unattributed event with attribution expired", msgs)
+	}
+	resp, _ = do(t, "GET", link, nil, "User-Agent", "Mozilla/5.0 (Macintosh)")
+	if resp.StatusCode != 410 || resp.Header.Get("Location") != "" {
+		t.Fatalf("expired link: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if got := testutil.ToFloat64(c.m.attribution[beacon.AttrExpired]); got != 2 {
+		t.Fatalf(`beacon_attribution_total{result="expired"} = %v, want 2`, got)
+	}
+
+	p := strings.Join([]string{"1", "demo", "acme", "jane", "", "", "0", ""}, "\x1f")
+	h := hmac.New(sha256.New, []byte(testSecret))
+	h.Write([]byte(p))
+	v1 := b64.EncodeToString([]byte(p)) + "." + b64.EncodeToString(h.Sum(nil)[:16])
+	resp, b = do(t, "POST", c.url+"/v1/events", batchJSON(`,"token":"`+v1+`"`, okEvent))
+	if resp.StatusCode != 204 || testutil.ToFloat64(c.m.attribution[beacon.AttrToken]) != 1 || c.Sites().V1TokenUses() != 1 {
+		t.Fatalf("v1 token: %d %s, %v verified, %d v1 uses", resp.StatusCode, b, testutil.ToFloat64(c.m.attribution[beacon.AttrToken]), c.Sites().V1TokenUses())
 	}
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/beaconprm/beacon/beacon"
 )
 
-// runLink prints a signed tracked link: opening it records a click attributed to the
-// partner user and redirects to the target with the partner token.
+// runLink prints a tracked link carrying a v2 token (encrypted with a key derived from the
+// tenant's current secret): opening it records a click attributed to the partner user and
+// redirects to the target with the partner token.
 func runLink(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("link")
 	var (
@@ -18,7 +19,7 @@ func runLink(ctx context.Context, m *Main, args []string) error {
 		site  = fs.String("link.site", "demo", "site key the link's clicks are recorded on; its tenant signs the link and its privacy settings (respect_dnt, require_consent) apply to the click")
 		c     beacon.Claims
 		base  = fs.String("link.base", "http://127.0.0.1:8080", "public URL of the collector")
-		ttl   = fs.Duration("link.ttl", 0, "link lifetime (e.g. 720h); 0 = never expires")
+		ttl   = fs.Duration("link.ttl", 0, "link lifetime (e.g. 720h); 0 = the site's token_ttl_days (default 180 days)")
 	)
 	fs.StringVar(&c.Tenant, "link.tenant", "", "tenant; must be -link.site's (default: the tenant of -link.site)")
 	fs.StringVar(&c.Partner, "link.partner", "", "partner company id (required)")

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beaconprm/beacon/beacon"
 )
@@ -34,5 +36,45 @@ func TestLinkAndCollectorDefaultsMatchTheDevStack(t *testing.T) {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("collector flags lack %s:\n%s", want, errb.String())
 		}
+	}
+}
+
+// beacon link mints v2 links: the token is encrypted (no id readable from the link) and
+// expires after the site's token_ttl_days.
+func TestLinkMintsV2(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := beacon.WriteDemoConfig(filepath.Join("var", "sites.json")); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	m := NewMain(&out, &errb)
+	if err := runLink(context.Background(), m, []string{"-link.partner=acme-partner", "-link.user=jane@acme.example", "-link.campaign=q4-campaign", "-link.target=https://example.com/doc-page"}); err != nil {
+		t.Fatalf("beacon link: %v %s", err, errb.String())
+	}
+	link := strings.TrimSpace(out.String())
+	tok := link[strings.LastIndexByte(link, '/')+1:]
+	body, err := base64.RawURLEncoding.DecodeString(tok[:max(strings.IndexByte(tok, '.'), 0)])
+	if err != nil || len(body) == 0 || body[0] != 2 {
+		t.Fatalf("link %q: token is not v2 (%v)", link, err)
+	}
+	for _, id := range []string{"acme-partner", "jane", "q4-campaign", "doc-page"} {
+		if strings.Contains(link, id) || strings.Contains(string(body), id) {
+			t.Errorf("link %q shows %q", link, id)
+		}
+	}
+	sites, err := beacon.LoadConfig(filepath.Join("var", "sites.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w beacon.Work
+	at := func(days int) beacon.Attribution {
+		l, _ := w.ProcessLink(sites, "demo", tok, &beacon.Input{Now: time.Now().Add(time.Duration(days) * 24 * time.Hour).UnixMilli()})
+		return l.Attribution
+	}
+	if a := at(0); a != beacon.AttrToken {
+		t.Fatalf("link today: %v", a)
+	}
+	if a := at(181); a != beacon.AttrExpired {
+		t.Fatalf("link after 181 days: %v, want expired (default token_ttl_days 180)", a)
 	}
 }
