@@ -57,7 +57,7 @@ func promPanels(t *testing.T) map[string][]string {
 var mustHaveData = []string{
 	"Events accepted /s", "Rows inserted /s", "Oldest waiting event", "Requests /s by route and code",
 	"Partner token outcomes /s", "Spool fullness", "Spool bytes", "Delivered to Kafka /s", "Waiting per partition",
-	"Insert latency p50 / p99", "Partitions owned", "Connections refused /s", "Repeats dropped /s", "Resident memory", "CPU", "File descriptors in use", "Up",
+	"Insert latency p50 / p99", "Partitions owned", "Connections refused /s", "Repeats dropped /s", "Requests per spool write", "Resident memory", "CPU", "File descriptors in use", "Up",
 }
 
 // checkPromPanels runs every Prometheus panel's queries against a Prometheus scraping a real
