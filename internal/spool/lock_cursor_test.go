@@ -238,3 +238,35 @@ func TestSpoolCursorCrashAndTornCursor(t *testing.T) {
 		})
 	}
 }
+
+// The spool holds events (page URLs, partner ids) until Kafka has them: its directory and
+// files are the collector's own, not readable by other users of the machine.
+func TestSpoolFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	s, err := Open(Config{Dir: dir, SyncInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append([]byte("k"), []byte(`{"e":1}`), []int{7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is %v: readable by others", p, fi.Mode().Perm())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -192,7 +192,7 @@ func Open(cfg Config) (*Spool, error) {
 	if cfg.GroupBytes <= 0 {
 		cfg.GroupBytes = 512 << 10
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create spool dir: %w", err)
 	}
 	lock, err := lockDir(cfg.Dir)
@@ -266,7 +266,7 @@ func Open(cfg Config) (*Spool, error) {
 // lockDir takes an exclusive flock on dir/lock, held until the file is closed (or the
 // process dies, so a killed collector never leaves a stale lock).
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create spool lock file: %w", err)
 	}
@@ -374,7 +374,7 @@ func writeCursor(dir string, id uint64, off int64) error {
 	p := filepath.Join(dir, "cursor")
 	tmp := p + ".tmp"
 	ids, offs := strconv.FormatUint(id, 10), strconv.FormatInt(off, 10)
-	if err := os.WriteFile(tmp, []byte(ids+" "+offs+" "+cursorSum(ids, offs)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(ids+" "+offs+" "+cursorSum(ids, offs)+"\n"), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, p)
@@ -684,7 +684,7 @@ func (s *Spool) prepareSegment(n int64) error {
 		// while the file system works: the shipper and readiness checks do not wait on it.
 		id := s.activeID
 		s.mu.Unlock()
-		f, err := os.OpenFile(s.segPath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
+		f, err := os.OpenFile(s.segPath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o600)
 		if err == nil && s.cfg.SyncInterval == 0 {
 			if err = syncDir(s.cfg.Dir); err != nil {
 				f.Close()
