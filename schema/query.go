@@ -238,7 +238,7 @@ func RenderQueryViews(o Options) ([]string, error) {
 	for _, q := range qs {
 		s := fmt.Sprintf("CREATE OR REPLACE VIEW %s.%s AS\n%s", o.Database, ViewName(q.Name), strings.TrimSpace(strings.ReplaceAll(q.SQL, "{db}", o.Database)))
 		if o.Cluster != "" {
-			cs, err := clusterize(s, o, nil)
+			cs, err := clusterize(s, o, nil, nil)
 			if err != nil {
 				return nil, err
 			}
