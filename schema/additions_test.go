@@ -142,6 +142,12 @@ func loadAdditions(t *testing.T, conn driver.Conn, db string) {
 	if _, err := Migrate(context.Background(), conn, Options{Database: db}); err != nil {
 		t.Fatal(err)
 	}
+	loadAdditionsData(t, conn, db)
+}
+
+// loadAdditionsData loads the additions dataset into a migrated database.
+func loadAdditionsData(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
 	insertX(t, conn, db, additionsEvents[:20]...)
 	// a later batch: the rest, and re-deliveries of a search, a version use and an attempt
 	rest := append(append([]xev(nil), additionsEvents[20:]...), additionsEvents[3], additionsEvents[19], additionsEvents[25])

@@ -136,6 +136,12 @@ func loadGolden(t *testing.T, conn driver.Conn, db string) {
 	if _, err := Migrate(context.Background(), conn, Options{Database: db}); err != nil {
 		t.Fatal(err)
 	}
+	loadGoldenData(t, conn, db)
+}
+
+// loadGoldenData loads the golden dataset into a migrated database.
+func loadGoldenData(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
 	for i, batch := range [][]ev{goldenDocs, goldenVideo, goldenRest} {
 		token := "golden-" + string(rune('a'+i))
 		insert(t, conn, db, token, batch...)

@@ -34,9 +34,14 @@ func checksum(r Rendered) string {
 func bootstrap(o Options) []string {
 	on := ""
 	engine := "ReplacingMergeTree(applied_at)"
-	if o.Cluster != "" {
+	if o.Cluster != "" && !o.NodeByNode {
 		on = " ON CLUSTER " + o.Cluster
-		engine = fmt.Sprintf("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/%s/schema_migrations', '{replica}', applied_at)", o.Database)
+	}
+	if o.Cluster != "" && !o.PlainEngines {
+		// One replica set over every node of the cluster (no {shard} in the path, the shard
+		// in the replica name): every node sees every applied migration, so a later run
+		// through any node skips them.
+		engine = fmt.Sprintf("ReplicatedReplacingMergeTree('/clickhouse/tables/%s/schema_migrations', '{shard}-{replica}', applied_at)", o.Database)
 	}
 	return []string{
 		fmt.Sprintf("CREATE DATABASE IF NOT EXISTS %s%s", o.Database, on),

@@ -175,7 +175,16 @@ func (q SavedQuery) Run(ctx context.Context, conn driver.Conn, db string, given 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := conn.Query(clickhouse.Context(ctx, clickhouse.WithParameters(params)), sql)
+	// On a cluster, a subquery or joined table read through a Distributed table is read
+	// whole, through that Distributed table, by each shard (distributed_product_mode =
+	// 'allow'): the answer is then the single node's whatever the tables' sharding keys,
+	// at the cost of reading it once per shard. ('global' would read it once, but this
+	// server version fails with it on several saved queries: "Invalid local IN function
+	// name globalIn", and an unresolved identifier in stitching's join.) Without
+	// Distributed tables the setting changes nothing.
+	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(params),
+		clickhouse.WithSettings(clickhouse.Settings{"distributed_product_mode": "allow"}))
+	rows, err := conn.Query(ctx, sql)
 	if err != nil {
 		return nil, fmt.Errorf("saved query %s: %w", q.Name, err)
 	}
@@ -238,7 +247,7 @@ func RenderQueryViews(o Options) ([]string, error) {
 	for _, q := range qs {
 		s := fmt.Sprintf("CREATE OR REPLACE VIEW %s.%s AS\n%s", o.Database, ViewName(q.Name), strings.TrimSpace(strings.ReplaceAll(q.SQL, "{db}", o.Database)))
 		if o.Cluster != "" {
-			cs, err := clusterize(s, o, nil)
+			cs, err := clusterize(s, o, nil, nil)
 			if err != nil {
 				return nil, err
 			}

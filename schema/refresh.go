@@ -16,17 +16,22 @@ const refreshSlack = 2 * time.Second
 
 // RefreshDocViewers recomputes doc_viewer_rows (migration 0013) for every document viewer
 // with a doc_viewers row written in the last age (plus 2 s of slack), as measured by the
-// server's clock when the statement starts. Whoever writes events calls it after the write
+// server's clock when the refresh starts. Whoever writes events calls it after the write
 // committed, with the time since the write started; the refresh started last wins, so
 // overlapping or repeated refreshes are harmless. It returns when the rows are written.
 func RefreshDocViewers(ctx context.Context, conn driver.Conn, db string, age time.Duration) error {
 	if age < 0 {
 		return fmt.Errorf("refresh age %v is negative", age)
 	}
-	ctx = clickhouse.Context(ctx,
-		clickhouse.WithParameters(clickhouse.Parameters{"age_ms": fmt.Sprint((age + refreshSlack).Milliseconds())}),
-		// in the cluster flavor each shard picks and computes its own viewers (0013)
-		clickhouse.WithSettings(clickhouse.Settings{"distributed_product_mode": "local"}))
-	return conn.Exec(ctx, fmt.Sprintf("INSERT INTO `%s`.doc_viewer_rows SELECT * FROM `%s`.doc_viewer_rows_since("+
-		"since = now64(3, 'UTC') - toIntervalMillisecond({age_ms:UInt64}))", db, db))
+	// The server's clock gives the start of the window, which is then sent as a literal: in
+	// the cluster flavor a view argument computed in the statement (now64() - interval) is
+	// passed on to the shards as a number that they cannot parse as a DateTime64 (Code 41).
+	var now time.Time
+	if err := conn.QueryRow(ctx, "SELECT now64(3, 'UTC')").Scan(&now); err != nil {
+		return fmt.Errorf("refresh: cannot read the server's clock: %w", err)
+	}
+	since := now.Add(-(age + refreshSlack)).UTC().Format("2006-01-02 15:04:05.000")
+	// in the cluster flavor each shard picks and computes its own viewers (0013)
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"distributed_product_mode": "local"}))
+	return conn.Exec(ctx, fmt.Sprintf("INSERT INTO `%s`.doc_viewer_rows SELECT * FROM `%s`.doc_viewer_rows_since(since = '%s')", db, db, since))
 }

@@ -37,6 +37,17 @@ type Options struct {
 	// Cluster, if set, renders the cluster flavor: ON CLUSTER <Cluster>, Replicated engines
 	// for <table>_local and a Distributed <table> over them. Empty means a single node.
 	Cluster string
+	// NodeByNode renders the cluster flavor without ON CLUSTER, for a runner that applies
+	// every DDL statement to every node itself (MigrateNodes): where the distributed DDL
+	// worker is unavailable, as in the local engine the tests run.
+	NodeByNode bool
+	// PlainEngines is for tests only: the cluster flavor keeps the plain *MergeTree engines
+	// instead of Replicated*MergeTree, because the local engine the tests run cannot
+	// replicate (it starts no interserver listener). With a cluster whose remote_servers
+	// say internal_replication=false, the Distributed tables then write every replica.
+	// Never use it in production: replicas would drift apart on any write that bypasses
+	// the Distributed tables, and a lost replica could not fetch its parts back.
+	PlainEngines bool
 }
 
 // WithDefaults returns o with zero fields set to their defaults.
@@ -69,6 +80,9 @@ func (o Options) Validate() error {
 	}
 	if o.Cluster != "" && !identRE.MatchString(o.Cluster) {
 		return fmt.Errorf("cluster name %q must match %s", o.Cluster, identRE)
+	}
+	if o.Cluster == "" && (o.NodeByNode || o.PlainEngines) {
+		return errors.New("node-by-node and plain-engine renderings are cluster flavors: set the cluster name")
 	}
 	return nil
 }
@@ -131,6 +145,16 @@ func Render(ms []Migration, o Options) ([]Rendered, error) {
 	out := make([]Rendered, 0, len(ms))
 	local := map[string]bool{} // MergeTree tables: the cluster flavor keeps their data in <name>_local
 	feeds := rollupFeeds{}     // what BACKFILL statements expand to
+	// Tables a refreshable materialized view writes: the server refuses such a view over a
+	// replicated table in a non-replicated database (each refresh would replace the table
+	// on one replica only), so the cluster flavor keeps them unreplicated; every replica
+	// refreshes its own copy from its shard's local tables.
+	refreshed := map[string]bool{}
+	for _, m := range ms {
+		for _, t := range refreshTargetRE.FindAllStringSubmatch(m.SQL, -1) {
+			refreshed[t[1]] = true
+		}
+	}
 	for _, m := range ms {
 		stmts, err := SplitStatements(m.SQL)
 		if err != nil {
@@ -151,7 +175,7 @@ func Render(ms []Migration, o Options) ([]Rendered, error) {
 				r.Statements = append(r.Statements, s)
 				continue
 			}
-			cs, err := clusterize(s, o, local)
+			cs, err := clusterize(s, o, local, refreshed)
 			if err != nil {
 				return nil, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 			}
@@ -224,15 +248,19 @@ func substitute(s string, o Options) string {
 const lead = `(?is)^(?:\s*--[^\n]*\n)*\s*`
 
 var (
-	createTableRE = regexp.MustCompile(lead + `CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(\{db\}|\w+)\.(\w+)`)
-	createMVRE    = regexp.MustCompile(lead + `CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+(\w+)\.(\w+)`)
-	createViewRE  = regexp.MustCompile(lead + `CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\.(\w+)`)
-	alterRE       = regexp.MustCompile(lead + `(ALTER\s+TABLE|DROP\s+(?:TABLE|VIEW)(?:\s+IF\s+EXISTS)?)\s+(\w+)\.(\w+)`)
-	mergeTreeRE   = regexp.MustCompile(`(?is)\bENGINE\s*=\s*(\w*)MergeTree\b(\s*\(([^)]*)\))?`)
-	shardByRE     = regexp.MustCompile(`(?m)^\s*--\s*shard by:\s*(.+?)\s*$`)
-	insertRE      = regexp.MustCompile(lead + `INSERT\s+INTO\s+(\w+)\.(\w+)\s+SELECT\b`)
-	modifyQueryRE = regexp.MustCompile(`(?is)^\s*MODIFY\s+QUERY\b`)
-	columnAlterRE = regexp.MustCompile(`(?is)^\s*(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b`)
+	createTableRE   = regexp.MustCompile(lead + `CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(\{db\}|\w+)\.(\w+)`)
+	createMVRE      = regexp.MustCompile(lead + `CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+(\w+)\.(\w+)`)
+	createViewRE    = regexp.MustCompile(lead + `CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\.(\w+)`)
+	alterRE         = regexp.MustCompile(lead + `(ALTER\s+TABLE|DROP\s+(?:TABLE|VIEW)(?:\s+IF\s+EXISTS)?)\s+(\w+)\.(\w+)`)
+	mergeTreeRE     = regexp.MustCompile(`(?is)\bENGINE\s*=\s*(\w*)MergeTree\b(\s*\(([^)]*)\))?`)
+	shardByRE       = regexp.MustCompile(`(?m)^\s*--\s*shard by:\s*(.+?)\s*$`)
+	insertRE        = regexp.MustCompile(lead + `INSERT\s+INTO\s+(\w+)\.(\w+)\s+SELECT\b`)
+	modifyQueryRE   = regexp.MustCompile(`(?is)^\s*MODIFY\s+QUERY\b`)
+	columnAlterRE   = regexp.MustCompile(`(?is)^\s*(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b`)
+	refreshTargetRE = regexp.MustCompile(`(?is)\bREFRESH\s+EVERY\b[^;]*?\bTO\s+\{db\}\.(\w+)`)
+	// cteFromRE finds a WITH name AS (SELECT ... FROM db.table WHERE|GROUP|) subquery
+	// that reads one table without an alias.
+	cteFromRE = regexp.MustCompile(`(?is)(\bWITH\s+(\w+)\s+AS\s*\(\s*SELECT\b[^()]*?\bFROM\s+(\w+)\.(\w+))(\s+(?:WHERE|GROUP|\)))`)
 )
 
 // IsBackfill reports whether a rendered statement is a backfill (INSERT INTO t SELECT ...)
@@ -240,8 +268,11 @@ var (
 func IsBackfill(s string) bool { return insertRE.MatchString(s) }
 
 // clusterize rewrites one single-node statement into its cluster flavor.
-func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
+func clusterize(s string, o Options, local, refreshed map[string]bool) ([]string, error) {
 	on := " ON CLUSTER " + o.Cluster
+	if o.NodeByNode {
+		on = ""
+	}
 	db := o.Database
 	if c := createTableRE.FindStringSubmatchIndex(s); c != nil {
 		name := s[c[4]:c[5]]
@@ -255,6 +286,9 @@ func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
 			args = ", " + strings.TrimSpace(s[m[6]:m[7]])
 		}
 		engine := fmt.Sprintf("ENGINE = Replicated%sMergeTree('/clickhouse/tables/{shard}/%s/%s_local', '{replica}'%s)", kind, db, name, args)
+		if o.PlainEngines || refreshed[name] {
+			engine = s[m[0]:m[1]]
+		}
 		localStmt := s[:c[4]] + name + "_local" + on + s[c[1]:m[0]] + engine + s[m[1]:]
 		shard := "rand()"
 		if sb := shardByRE.FindStringSubmatch(s); sb != nil {
@@ -276,7 +310,7 @@ func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
 		return []string{s[:c[1]] + on + toLocal(s[c[1]:])}, nil
 	}
 	if c := createViewRE.FindStringSubmatchIndex(s); c != nil {
-		return []string{s[:c[1]] + on + s[c[1]:]}, nil
+		return []string{s[:c[1]] + on + aliasCTETables(s[c[1]:], db, local)}, nil
 	}
 	if insertRE.MatchString(s) {
 		// A backfill runs once, from the migrating node, through the Distributed tables:
@@ -307,6 +341,21 @@ func clusterize(s string, o Options, local map[string]bool) ([]string, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("statement has no cluster flavor (only CREATE TABLE/VIEW/MATERIALIZED VIEW IF NOT EXISTS, ALTER, DROP, INSERT INTO ... SELECT): %.60q", s)
+}
+
+// aliasCTETables gives an alias to a Distributed table read alone in a WITH subquery
+// (WITH touched AS (SELECT ... FROM db.t WHERE ...) ... IN touched). A view run with
+// distributed_product_mode = 'local' reads such a subquery on each shard from the local
+// table, and the server refuses to do that for a Distributed table without an alias
+// (Code 288, DISTRIBUTED_IN_JOIN_SUBQUERY_DENIED).
+func aliasCTETables(body, db string, local map[string]bool) string {
+	return cteFromRE.ReplaceAllStringFunc(body, func(m string) string {
+		g := cteFromRE.FindStringSubmatch(m)
+		if g[3] != db || !local[g[4]] {
+			return m
+		}
+		return g[1] + " AS " + g[2] + "_" + g[4] + g[5]
+	})
 }
 
 // SplitStatements splits SQL text into statements at semicolons outside quotes and

@@ -63,6 +63,8 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 	ttl := fs.Int("migrate.ttlDays", 395, "days raw events are kept (TTL of the events table, set when it is created)")
 	window := fs.Int("migrate.dedupWindow", 10000, "insert blocks each table remembers for insert_deduplication_token retries")
 	cluster := fs.String("migrate.cluster", "", "render the cluster flavor (Replicated + Distributed, ON CLUSTER) for this cluster name; empty: single node")
+	nodes := fs.String("migrate.nodes", "", "with -migrate.cluster: apply the cluster flavor to these nodes (host:port,...: every node of the cluster) one by one, without ON CLUSTER, for servers that cannot run distributed DDL")
+	plain := fs.Bool("migrate.testPlainEngines", false, "TESTS ONLY: with -migrate.cluster, keep plain *MergeTree engines instead of Replicated ones (for a local test cluster whose Distributed tables replicate, internal_replication=false); never in production")
 	fs.Usage = func() {
 		fmt.Fprintln(m.Stderr, "usage: beacon migrate [flags] up|status|render\n\n  up      apply the migrations not yet recorded in <db>.schema_migrations\n  status  list migrations and whether each is applied\n  render  print the SQL of every migration for the chosen flavor, without connecting\n\nflags:")
 		fs.PrintDefaults()
@@ -74,7 +76,10 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 		fs.Usage()
 		return errors.New("beacon migrate: want exactly one of up, status, render")
 	}
-	opts := schema.Options{Database: ch.database, TTLDays: *ttl, DedupWindow: *window, Cluster: *cluster}
+	opts := schema.Options{Database: ch.database, TTLDays: *ttl, DedupWindow: *window, Cluster: *cluster, NodeByNode: *nodes != "", PlainEngines: *plain}
+	if *nodes != "" && *cluster == "" {
+		return errors.New("beacon migrate: -migrate.nodes needs -migrate.cluster")
+	}
 	if err := opts.Validate(); err != nil {
 		return fmt.Errorf("beacon migrate: %w", err)
 	}
@@ -104,6 +109,9 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 		}
 		return nil
 	case "up":
+		if *nodes != "" {
+			return migrateNodes(ctx, m, ch, splitList(*nodes), opts)
+		}
 		conn, err := ch.open(ctx)
 		if err != nil {
 			return err
@@ -147,4 +155,34 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("beacon migrate: unknown action %q; want up, status or render", fs.Arg(0))
 	}
+}
+
+// migrateNodes applies the cluster flavor node by node (schema.MigrateNodes).
+func migrateNodes(ctx context.Context, m *Main, ch chFlags, addrs []string, opts schema.Options) error {
+	var nodes []schema.Node
+	defer func() {
+		for _, n := range nodes {
+			n.Conn.Close()
+		}
+	}()
+	for _, addr := range addrs {
+		c := ch
+		c.addr = addr
+		conn, err := c.open(ctx)
+		if err != nil {
+			return fmt.Errorf("beacon migrate up: node %s (-migrate.nodes): %w", addr, err)
+		}
+		nodes = append(nodes, schema.Node{Addr: addr, Conn: conn})
+	}
+	done, err := schema.MigrateNodes(ctx, nodes, opts)
+	for _, v := range done {
+		fmt.Fprintf(m.Stdout, "applied %04d on %d nodes\n", v, len(nodes))
+	}
+	if err != nil {
+		return fmt.Errorf("beacon migrate up: %w", err)
+	}
+	if len(done) == 0 {
+		fmt.Fprintln(m.Stdout, "up to date")
+	}
+	return nil
 }

@@ -130,19 +130,24 @@ func startServer(t testing.TB, configFile string) (*ClickHouseServer, error) {
 	dir := filepath.Join(tmpDir(t), fmt.Sprintf("clickhouse-%d", serverSeq.Add(1)))
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken between probe and bind
-		serve := chlocal.ServeConfig{Library: lib, DataDir: filepath.Join(dir, "data"), TCPPort: FreePort(t), HTTPPort: FreePort(t), ConfigFile: configFile}
-		js, _ := json.Marshal(serve)
-		s := &ClickHouseServer{cfg: chlocal.StartConfig{
-			ServeConfig: serve,
-			Command:     []string{os.Args[0]},
-			Env:         []string{roleEnv + "=" + string(js)},
-			LogPath:     filepath.Join(dir, "clickhouse.log"),
-		}}
+		s := newServer(lib, dir, FreePort(t), FreePort(t), configFile)
 		if lastErr = s.start(); lastErr == nil {
 			return s, nil
 		}
 	}
 	return nil, lastErr
+}
+
+// newServer describes a server child on the given ports; it is not started.
+func newServer(lib, dir string, tcpPort, httpPort int, configFile string) *ClickHouseServer {
+	serve := chlocal.ServeConfig{Library: lib, DataDir: filepath.Join(dir, "data"), TCPPort: tcpPort, HTTPPort: httpPort, ConfigFile: configFile}
+	js, _ := json.Marshal(serve)
+	return &ClickHouseServer{cfg: chlocal.StartConfig{
+		ServeConfig: serve,
+		Command:     []string{os.Args[0]},
+		Env:         []string{roleEnv + "=" + string(js)},
+		LogPath:     filepath.Join(dir, "clickhouse.log"),
+	}}
 }
 
 func (s *ClickHouseServer) start() error {
