@@ -7,18 +7,19 @@ import (
 	"github.com/beaconprm/beacon/beacon/event"
 	"testing"
 
+	chproto "github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
-	chproto "github.com/ClickHouse/ch-go/proto"
 	"github.com/google/uuid"
 )
 
-// newBlock returns a clickhouse-go block shaped like the raw table, which is what
+// newBlock returns a clickhouse-go block shaped like the insert's header (the raw table's
+// columns with the types the server sends for them, insertType), which is what
 // batch.Column(i).Append fills before Send.
 func newBlock(t testing.TB) *proto.Block {
 	b := proto.NewBlock()
 	for _, c := range event.Columns {
-		if err := b.AddColumn(c.Name, column.Type(c.Type)); err != nil {
+		if err := b.AddColumn(c.Name, column.Type(insertType(c.Type))); err != nil {
 			t.Fatal(err)
 		}
 	}
