@@ -10,6 +10,9 @@ import (
 // it), and an accepted row must append to the columns.
 func FuzzDecode(f *testing.F) {
 	f.Add(testEvent(1))
+	for _, m := range collectorMessages(f) {
+		f.Add(m)
+	}
 	f.Add([]byte(`{"event_id":"6fa459ea-ee8a-4ca4-894e-db77e160355e","received_at":"2026-11-23 10:00:00.123","event_time":"2026-11-23 10:00:00","props":{"a":"\ud83d\ude00","b":"\u0000"},"watched_start":[1.5,2],"x":[[[{}]]]}`))
 	f.Add([]byte(`{"event_id":"","received_at":"9999-99-99 99:99:99"}`))
 	f.Add([]byte(`{"content_title":"\ud800","page":4294967296,"is_bot":2}`))
