@@ -40,6 +40,9 @@ type decoder struct {
 	// the last message, follows[len] the first key's: the collector writes its keys in one
 	// order, so the next key is checked against that guess before it is scanned.
 	follows [len(event.Columns) + 1]uint8
+	// checkOnly: parse and check every value as decode does, keep only the event id (no
+	// string copies, maps or arrays). Set by decodeID.
+	checkOnly bool
 }
 
 // quotedKeys are the columns' keys as they appear in a message, quotes included.
@@ -135,6 +138,16 @@ func (d *decoder) decode(data []byte, r *row) error {
 		return &decodeError{kind: "missing", field: "event_time", msg: "required"}
 	}
 	return nil
+}
+
+// decodeID says what decode would say of data and returns the event id, without keeping
+// the rest of the row: the dedup window's warm-up needs only the ids of the messages
+// decode accepts (dedup.go).
+func (d *decoder) decodeID(data []byte, r *row) (err error) {
+	d.checkOnly = true
+	err = d.decode(data, r)
+	d.checkOnly = false
+	return err
 }
 
 // field decodes the value of one key into r.
@@ -240,7 +253,7 @@ func (d *decoder) field(p *parser, key []byte, r *row) (err error) {
 		r.searchFlags = uint8(v)
 	case "score":
 		var f float32
-		if f, err = d.float32(p, "score"); err == nil {
+		if f, err = d.float32(p, "score"); err == nil && !d.checkOnly {
 			s := d.arena.floatsCopy([]float32{f})
 			r.score = &s[0]
 		}
@@ -267,7 +280,7 @@ func (d *decoder) text(p *parser) (string, error) {
 		return "", &decodeError{kind: "field", msg: "not a string"}
 	}
 	raw, escaped, err := p.str()
-	if err != nil || len(raw) == 0 {
+	if err != nil || len(raw) == 0 || d.checkOnly {
 		return "", err
 	}
 	if !escaped {
@@ -375,6 +388,9 @@ func (d *decoder) floatArray(p *parser, field string) ([]float32, error) {
 			return nil, jsonErr("expected ',' or ']' in array")
 		}
 	}
+	if d.checkOnly {
+		return nil, nil
+	}
 	return d.arena.floatsCopy(d.floats), nil
 }
 
@@ -388,7 +404,10 @@ func (d *decoder) stringMap(p *parser) (map[string]string, error) {
 	if p.eat('}') {
 		return nil, nil
 	}
-	m := make(map[string]string, 4)
+	var m map[string]string
+	if !d.checkOnly {
+		m = make(map[string]string, 4)
+	}
 	for {
 		p.ws()
 		k, err := d.text(p)
@@ -404,7 +423,9 @@ func (d *decoder) stringMap(p *parser) (map[string]string, error) {
 		if err != nil {
 			return nil, fieldErr("props", "value is not a string")
 		}
-		m[k] = v
+		if m != nil {
+			m[k] = v
+		}
 		p.ws()
 		if p.eat(',') {
 			continue

@@ -249,3 +249,31 @@ func BenchmarkDedupWindow(b *testing.B) {
 		s.repeat(int64(i), ids[i%n])
 	}
 }
+
+// BenchmarkWarmup is the dedup window's warm-up per message (the window of committed
+// messages a new owner reads back, ingester.go read): decode=full decode as before,
+// id=decodeID, which checks the message the same way and keeps only its id.
+func BenchmarkWarmup(b *testing.B) {
+	msgs := benchMessages(b)
+	for _, mode := range []string{"decode", "id"} {
+		b.Run(mode, func(b *testing.B) {
+			var d decoder
+			var r row
+			s := newSeenIDs((&Config{}).withDefaults().DedupWindow)
+			b.ReportAllocs()
+			b.SetBytes(benchBytes(msgs))
+			for i := 0; i < b.N; i++ {
+				var err error
+				if mode == "id" {
+					err = d.decodeID(msgs[i%benchBatch], &r)
+				} else {
+					err = d.decode(msgs[i%benchBatch], &r)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.repeat(int64(i), r.eventID)
+			}
+		})
+	}
+}

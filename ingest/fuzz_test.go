@@ -7,7 +7,8 @@ import (
 
 // FuzzDecode feeds arbitrary messages (whatever any producer writes to the topic) to the
 // decoder: it must never panic, a refusal must be a decodeError (so the DLQ can classify
-// it), and an accepted row must append to the columns.
+// it), an accepted row must append to the columns, and decodeID (the dedup window's
+// warm-up) must accept exactly what decode accepts, with the same id.
 func FuzzDecode(f *testing.F) {
 	f.Add(testEvent(1))
 	for _, m := range collectorMessages(f) {
@@ -20,8 +21,12 @@ func FuzzDecode(f *testing.F) {
 	var d decoder
 	var cols columns
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var r row
+		var r, idOnly row
+		idErr := d.decodeID(data, &idOnly)
 		err := d.decode(data, &r)
+		if (idErr == nil) != (err == nil) || idOnly.eventID != r.eventID {
+			t.Fatalf("decodeID says %v (id %v), decode %v (id %v)", idErr, idOnly.eventID, err, r.eventID)
+		}
 		if err != nil {
 			var de *decodeError
 			if !errors.As(err, &de) {
