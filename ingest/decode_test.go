@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -203,6 +204,26 @@ func TestDecodeKeyOrderGuess(t *testing.T) {
 		}
 		if r.page != m.page || r.pageCount != m.pageCount || !r.haveID || !r.haveEventTime {
 			t.Fatalf("%s: page %d, page_count %d", m.in, r.page, r.pageCount)
+		}
+	}
+}
+
+// TestParseUUID agrees with github.com/google/uuid on the canonical form, with a byte
+// changed anywhere to anything.
+func TestParseUUID(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for n := range 100000 {
+		in := []byte(uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, n)).String())
+		if n%3 == 0 {
+			in = bytes.ToUpper(in)
+		}
+		if n%2 == 0 {
+			in[rnd.IntN(len(in))] = byte(rnd.IntN(256))
+		}
+		want, werr := uuid.ParseBytes(in)
+		var got [16]byte
+		if ok := parseUUID(in, &got); ok != (werr == nil) || ok && got != want {
+			t.Fatalf("%q: parseUUID %v %x, uuid.ParseBytes %v %x", in, ok, got, werr, want)
 		}
 	}
 }
