@@ -21,7 +21,7 @@ import (
 
 // collectorMessages runs request bodies, a pixel and a tracked link through the collector's
 // real pipeline (beacon.Work) and returns the normalized messages it would ship.
-func collectorMessages(t *testing.T) [][]byte {
+func collectorMessages(t testing.TB) [][]byte {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte("contract-secret-0123456789abcdef0123456789"), 0o600); err != nil {

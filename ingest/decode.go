@@ -1,11 +1,14 @@
 package ingest
 
 import (
-	"github.com/beaconprm/beacon/beacon/event"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/beaconprm/beacon/beacon/event"
 )
 
 // decodeError says why a message cannot become a row. Its text goes into the dead-letter
@@ -33,7 +36,31 @@ type decoder struct {
 	arena  arena
 	floats []float32 // scratch for arrays
 	key    []byte    // scratch for escaped keys
+	// follows[k] is the column (index in event.Columns) whose key came after column k's in
+	// the last message, follows[len] the first key's: the collector writes its keys in one
+	// order, so the next key is checked against that guess before it is scanned.
+	follows [len(event.Columns) + 1]uint8
+	// checkOnly: parse and check every value as decode does, keep only the event id (no
+	// string copies, maps or arrays). Set by decodeID.
+	checkOnly bool
 }
+
+// quotedKeys are the columns' keys as they appear in a message, quotes included.
+var quotedKeys = func() (q [len(event.Columns)]string) {
+	for i, c := range event.Columns {
+		q[i] = `"` + c.Name + `"`
+	}
+	return q
+}()
+
+// columnIndex finds a column by key; -1 for an unknown key.
+var columnIndex = func() map[string]int {
+	m := make(map[string]int, len(event.Columns))
+	for i, c := range event.Columns {
+		m[c.Name] = i
+	}
+	return m
+}()
 
 // maxDepth bounds nesting inside unknown fields that are skipped.
 const maxDepth = 32
@@ -50,16 +77,33 @@ func (d *decoder) decode(data []byte, r *row) error {
 	}
 	p.ws()
 	if !p.eat('}') {
+		prev := len(event.Columns)
 		for {
 			p.ws()
-			raw, escaped, err := p.str()
-			if err != nil {
-				return err
+			var key []byte
+			col := -1
+			if guess := quotedKeys[d.follows[prev]]; len(p.b)-p.i >= len(guess) && string(p.b[p.i:p.i+len(guess)]) == guess {
+				// The guess is a whole string: its closing quote is the first one.
+				col = int(d.follows[prev])
+				p.i += len(guess)
+				key = p.b[p.i-len(guess)+1 : p.i-1]
+			} else {
+				raw, escaped, err := p.str()
+				if err != nil {
+					return err
+				}
+				key = raw
+				if escaped {
+					d.key = appendUnescaped(d.key[:0], raw)
+					key = d.key
+				}
+				if i, ok := columnIndex[string(key)]; ok {
+					col = i
+					d.follows[prev] = uint8(i)
+				}
 			}
-			key := raw
-			if escaped {
-				d.key = appendUnescaped(d.key[:0], raw)
-				key = d.key
+			if col >= 0 {
+				prev = col
 			}
 			p.ws()
 			if !p.eat(':') {
@@ -94,6 +138,16 @@ func (d *decoder) decode(data []byte, r *row) error {
 		return &decodeError{kind: "missing", field: "event_time", msg: "required"}
 	}
 	return nil
+}
+
+// decodeID says what decode would say of data and returns the event id, without keeping
+// the rest of the row: the dedup window's warm-up needs only the ids of the messages
+// decode accepts (dedup.go).
+func (d *decoder) decodeID(data []byte, r *row) (err error) {
+	d.checkOnly = true
+	err = d.decode(data, r)
+	d.checkOnly = false
+	return err
 }
 
 // field decodes the value of one key into r.
@@ -199,7 +253,7 @@ func (d *decoder) field(p *parser, key []byte, r *row) (err error) {
 		r.searchFlags = uint8(v)
 	case "score":
 		var f float32
-		if f, err = d.float32(p, "score"); err == nil {
+		if f, err = d.float32(p, "score"); err == nil && !d.checkOnly {
 			s := d.arena.floatsCopy([]float32{f})
 			r.score = &s[0]
 		}
@@ -226,7 +280,7 @@ func (d *decoder) text(p *parser) (string, error) {
 		return "", &decodeError{kind: "field", msg: "not a string"}
 	}
 	raw, escaped, err := p.str()
-	if err != nil || len(raw) == 0 {
+	if err != nil || len(raw) == 0 || d.checkOnly {
 		return "", err
 	}
 	if !escaped {
@@ -334,6 +388,9 @@ func (d *decoder) floatArray(p *parser, field string) ([]float32, error) {
 			return nil, jsonErr("expected ',' or ']' in array")
 		}
 	}
+	if d.checkOnly {
+		return nil, nil
+	}
 	return d.arena.floatsCopy(d.floats), nil
 }
 
@@ -347,7 +404,10 @@ func (d *decoder) stringMap(p *parser) (map[string]string, error) {
 	if p.eat('}') {
 		return nil, nil
 	}
-	m := make(map[string]string, 4)
+	var m map[string]string
+	if !d.checkOnly {
+		m = make(map[string]string, 4)
+	}
 	for {
 		p.ws()
 		k, err := d.text(p)
@@ -363,7 +423,9 @@ func (d *decoder) stringMap(p *parser) (map[string]string, error) {
 		if err != nil {
 			return nil, fieldErr("props", "value is not a string")
 		}
-		m[k] = v
+		if m != nil {
+			m[k] = v
+		}
 		p.ws()
 		if p.eat(',') {
 			continue
@@ -418,29 +480,50 @@ func (p *parser) lit(s string) bool {
 func (p *parser) null() bool { return p.lit("null") }
 
 // str scans a JSON string and returns its raw content between the quotes, and whether it
-// contains escapes.
+// contains escapes. It looks at eight bytes at a time for the three that end a plain run:
+// a quote, a backslash, a control character.
 func (p *parser) str() (raw []byte, escaped bool, err error) {
 	if !p.eat('"') {
 		return nil, false, jsonErr("expected a string")
 	}
-	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
+	b := p.b
+	start, i := p.i, p.i
+	for {
+		for i+8 <= len(b) {
+			if m := stringStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			p.i = i
+			return nil, false, jsonErr("unterminated string")
+		}
+		switch c := b[i]; {
 		case c == '"':
-			raw = p.b[start:p.i]
-			p.i++
-			return raw, escaped, nil
+			p.i = i + 1
+			return b[start:i], escaped, nil
 		case c == '\\':
 			escaped = true
-			p.i += 2
+			i += 2
 		case c < 0x20:
+			p.i = i
 			return nil, false, jsonErr("control character in string")
 		default:
-			p.i++
+			i++
 		}
 	}
-	return nil, false, jsonErr("unterminated string")
+}
+
+// stringStops marks (high bit of the byte) the bytes of w, read little-endian, that end a
+// plain run inside a JSON string: '"', '\\' and those below 0x20. The lowest marked byte is
+// always one of them (a borrow can only mark bytes above a true one), which is all str uses.
+func stringStops(w uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := w ^ (lo * '"')
+	bs := w ^ (lo * '\\')
+	return ((q-lo)&^q | (bs-lo)&^bs | (w-lo*0x20)&^w) & hi
 }
 
 // num scans a JSON number and returns its text, or nil if there is none.
@@ -585,32 +668,29 @@ func parseUUID(b []byte, u *[16]byte) bool {
 	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
 		return false
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := unhex(b[i])
-		lo, ok2 := unhex(b[i+1])
-		if !ok1 || !ok2 {
-			return false
-		}
-		u[j] = hi<<4 | lo
-		j++
-		i += 2
+	bad := byte(0)
+	for j, i := range uuidHexAt {
+		hi, lo := hexValue[b[i]], hexValue[b[i+1]]
+		bad |= hi | lo
+		u[j] = hi<<4 | lo&0x0f
 	}
-	return true
+	return bad&0xf0 == 0
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
+// uuidHexAt is where each byte's two hex digits start in the canonical form.
+var uuidHexAt = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// hexValue maps a hex digit to its value and any other byte to 0xff.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+		t[c-'a'+'A'] = byte(c - 'a' + 10)
+	}
+	return t
+}()

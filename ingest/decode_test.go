@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +134,96 @@ func TestDecodeStringsSurviveArenaGrowth(t *testing.T) {
 	}
 	if strings.Count(strings.Join(c.url, ""), "example.com") != 5000 {
 		t.Fatal("urls corrupted")
+	}
+}
+
+// strBytewise is parser.str as it was before it read eight bytes at a time: the reference.
+func strBytewise(b []byte) (raw []byte, escaped bool, end int, ok bool) {
+	i := 1
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			return b[1:i], escaped, i + 1, true
+		case c == '\\':
+			escaped = true
+			i += 2
+		case c < 0x20:
+			return nil, false, 0, false
+		default:
+			i++
+		}
+	}
+	return nil, false, 0, false
+}
+
+// TestStrWordAtATime: the eight-bytes-at-a-time scan agrees with a byte-by-byte one for
+// every placement of the bytes that end a run (quote, backslash, control characters, bytes
+// just above and below them, UTF-8) at every offset within a word.
+func TestStrWordAtATime(t *testing.T) {
+	alphabet := []byte{'a', '"', '\\', 0x00, 0x1f, 0x20, 0x21, '#', '[', ']', 0x5b, 0x5d, 0x7f, 0x80, 0xc3, 0xa9, 0xff}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for n := range 200000 {
+		in := make([]byte, 1+rnd.IntN(40))
+		in[0] = '"'
+		for i := 1; i < len(in); i++ {
+			in[i] = 'x'
+			if rnd.IntN(6) == 0 {
+				in[i] = alphabet[rnd.IntN(len(alphabet))]
+			}
+		}
+		wantRaw, wantEsc, wantEnd, wantOK := strBytewise(in)
+		p := parser{b: in}
+		raw, esc, err := p.str()
+		if (err == nil) != wantOK || string(raw) != string(wantRaw) || esc != wantEsc || (wantOK && p.i != wantEnd) {
+			t.Fatalf("case %d %q: got %q %v %v at %d, want %q %v ok=%v at %d", n, in, raw, esc, err, p.i, wantRaw, wantEsc, wantOK, wantEnd)
+		}
+	}
+}
+
+// TestDecodeKeyOrderGuess: the decoder guesses each key from the order of the last message;
+// a wrong guess, a key the guess is a prefix of, an escaped key or an unknown one in between
+// must decode as if there were no guess.
+func TestDecodeKeyOrderGuess(t *testing.T) {
+	const id = `"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00"`
+	var d decoder
+	var r row
+	msgs := []struct {
+		in              string
+		page, pageCount uint32
+	}{
+		{`{` + id + `,"page":1,"page_count":2}`, 1, 2},
+		{`{` + id + `,"page_count":3,"page":4}`, 4, 3},
+		{`{` + id + `,"page":5,"x":{"page":9},"page_count":6}`, 5, 6},
+		{`{` + id + `,"pa\u0067e":7,"page_counter":1,"page_count":8}`, 7, 8},
+		{`{"page_count":10,` + id + `,"page":9}`, 9, 10},
+		{`{` + id + `,"page":1,"page_count":2}`, 1, 2},
+	}
+	for _, m := range msgs {
+		if err := d.decode([]byte(m.in), &r); err != nil {
+			t.Fatalf("%s: %v", m.in, err)
+		}
+		if r.page != m.page || r.pageCount != m.pageCount || !r.haveID || !r.haveEventTime {
+			t.Fatalf("%s: page %d, page_count %d", m.in, r.page, r.pageCount)
+		}
+	}
+}
+
+// TestParseUUID agrees with github.com/google/uuid on the canonical form, with a byte
+// changed anywhere to anything.
+func TestParseUUID(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for n := range 100000 {
+		in := []byte(uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, n)).String())
+		if n%3 == 0 {
+			in = bytes.ToUpper(in)
+		}
+		if n%2 == 0 {
+			in[rnd.IntN(len(in))] = byte(rnd.IntN(256))
+		}
+		want, werr := uuid.ParseBytes(in)
+		var got [16]byte
+		if ok := parseUUID(in, &got); ok != (werr == nil) || ok && got != want {
+			t.Fatalf("%q: parseUUID %v %x, uuid.ParseBytes %v %x", in, ok, got, werr, want)
+		}
 	}
 }

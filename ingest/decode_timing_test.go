@@ -1,20 +1,25 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"github.com/beaconprm/beacon/beacon/event"
 	"testing"
 
+	chproto "github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
+	"github.com/google/uuid"
 )
 
-// newBlock returns a clickhouse-go block shaped like the raw table, which is what
+// newBlock returns a clickhouse-go block shaped like the insert's header (the raw table's
+// columns with the types the server sends for them, insertType), which is what
 // batch.Column(i).Append fills before Send.
 func newBlock(t testing.TB) *proto.Block {
 	b := proto.NewBlock()
 	for _, c := range event.Columns {
-		if err := b.AddColumn(c.Name, column.Type(c.Type)); err != nil {
+		if err := b.AddColumn(c.Name, column.Type(insertType(c.Type))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,24 +70,40 @@ func TestDecodeAllocations(t *testing.T) {
 
 const benchBatch = 10000
 
-func benchMessages() [][]byte {
+// benchMessages is a batch of the collector's real output (collectorMessages: every event
+// type, all columns, in the collector's key order), cycled to benchBatch messages, each with
+// its own event id.
+func benchMessages(tb testing.TB) [][]byte {
+	tb.Helper()
+	src := collectorMessages(tb)
 	msgs := make([][]byte, benchBatch)
 	for i := range msgs {
-		msgs[i] = testEvent(i)
+		m := append([]byte(nil), src[i%len(src)]...)
+		at := bytes.Index(m, []byte(`"event_id":"`)) + len(`"event_id":"`)
+		copy(m[at:at+36], uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i)).String())
+		msgs[i] = m
 	}
 	return msgs
+}
+
+func benchBytes(msgs [][]byte) int64 {
+	n := 0
+	for _, m := range msgs {
+		n += len(m)
+	}
+	return int64(n / len(msgs))
 }
 
 // BenchmarkDecodeAppend is the ingest hot path: decode each message into the columns,
 // then hand the columns to the driver's block as Send does.
 func BenchmarkDecodeAppend(b *testing.B) {
-	msgs := benchMessages()
+	msgs := benchMessages(b)
 	var d decoder
 	var c columns
 	var r row
 	block := newBlock(b)
 	b.ReportAllocs()
-	b.SetBytes(int64(len(msgs[0])))
+	b.SetBytes(benchBytes(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n += benchBatch {
 		c.reset()
@@ -103,12 +124,12 @@ func BenchmarkDecodeAppend(b *testing.B) {
 
 // BenchmarkDecodeOnly is the decoder into the columns alone.
 func BenchmarkDecodeOnly(b *testing.B) {
-	msgs := benchMessages()
+	msgs := benchMessages(b)
 	var d decoder
 	var c columns
 	var r row
 	b.ReportAllocs()
-	b.SetBytes(int64(len(msgs[0])))
+	b.SetBytes(benchBytes(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		if n%benchBatch == 0 {
@@ -164,10 +185,10 @@ type jsonEvent struct {
 
 // BenchmarkDecodeOnlyEncodingJSON is BenchmarkDecodeOnly's baseline twin.
 func BenchmarkDecodeOnlyEncodingJSON(b *testing.B) {
-	msgs := benchMessages()
+	msgs := benchMessages(b)
 	events := make([]jsonEvent, benchBatch)
 	b.ReportAllocs()
-	b.SetBytes(int64(len(msgs[0])))
+	b.SetBytes(benchBytes(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		e := &events[n%benchBatch]
@@ -175,5 +196,84 @@ func BenchmarkDecodeOnlyEncodingJSON(b *testing.B) {
 		if err := json.Unmarshal(msgs[n%benchBatch], e); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkBlockAppendEncode is what Send does with a decoded batch, per row: the columns
+// appended to the driver's block (batch.Column(i).Append), then the block written in the
+// native format into a buffer (before LZ4 and the socket).
+func BenchmarkBlockAppendEncode(b *testing.B) {
+	msgs := benchMessages(b)
+	var d decoder
+	var c columns
+	var r row
+	for _, m := range msgs {
+		if err := d.decode(m, &r); err != nil {
+			b.Fatal(err)
+		}
+		c.append(&r)
+	}
+	block := newBlock(b)
+	var buf chproto.Buffer
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n += benchBatch {
+		block.Reset()
+		buf.Reset()
+		for i, v := range c.values() {
+			if _, err := block.Columns[i].Append(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := block.Encode(&buf, proto.DBMS_TCP_PROTOCOL_VERSION); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDedupWindow is the dedup window's cost per message at the default window: one
+// partition's stream of ids, a repeat every 100 messages a few messages after its first copy.
+func BenchmarkDedupWindow(b *testing.B) {
+	const n = 1 << 16
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		ids[i] = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i))
+		if i%100 == 99 {
+			ids[i] = ids[i-3]
+		}
+	}
+	s := newSeenIDs((&Config{}).withDefaults().DedupWindow)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.repeat(int64(i), ids[i%n])
+	}
+}
+
+// BenchmarkWarmup is the dedup window's warm-up per message (the window of committed
+// messages a new owner reads back, ingester.go read): decode=full decode as before,
+// id=decodeID, which checks the message the same way and keeps only its id.
+func BenchmarkWarmup(b *testing.B) {
+	msgs := benchMessages(b)
+	for _, mode := range []string{"decode", "id"} {
+		b.Run(mode, func(b *testing.B) {
+			var d decoder
+			var r row
+			s := newSeenIDs((&Config{}).withDefaults().DedupWindow)
+			b.ReportAllocs()
+			b.SetBytes(benchBytes(msgs))
+			for i := 0; i < b.N; i++ {
+				var err error
+				if mode == "id" {
+					err = d.decodeID(msgs[i%benchBatch], &r)
+				} else {
+					err = d.decode(msgs[i%benchBatch], &r)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.repeat(int64(i), r.eventID)
+			}
+		})
 	}
 }

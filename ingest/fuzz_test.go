@@ -7,9 +7,13 @@ import (
 
 // FuzzDecode feeds arbitrary messages (whatever any producer writes to the topic) to the
 // decoder: it must never panic, a refusal must be a decodeError (so the DLQ can classify
-// it), and an accepted row must append to the columns.
+// it), an accepted row must append to the columns, and decodeID (the dedup window's
+// warm-up) must accept exactly what decode accepts, with the same id.
 func FuzzDecode(f *testing.F) {
 	f.Add(testEvent(1))
+	for _, m := range collectorMessages(f) {
+		f.Add(m)
+	}
 	f.Add([]byte(`{"event_id":"6fa459ea-ee8a-4ca4-894e-db77e160355e","received_at":"2026-11-23 10:00:00.123","event_time":"2026-11-23 10:00:00","props":{"a":"\ud83d\ude00","b":"\u0000"},"watched_start":[1.5,2],"x":[[[{}]]]}`))
 	f.Add([]byte(`{"event_id":"","received_at":"9999-99-99 99:99:99"}`))
 	f.Add([]byte(`{"content_title":"\ud800","page":4294967296,"is_bot":2}`))
@@ -17,8 +21,12 @@ func FuzzDecode(f *testing.F) {
 	var d decoder
 	var cols columns
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var r row
+		var r, idOnly row
+		idErr := d.decodeID(data, &idOnly)
 		err := d.decode(data, &r)
+		if (idErr == nil) != (err == nil) || idOnly.eventID != r.eventID {
+			t.Fatalf("decodeID says %v (id %v), decode %v (id %v)", idErr, idOnly.eventID, err, r.eventID)
+		}
 		if err != nil {
 			var de *decodeError
 			if !errors.As(err, &de) {

@@ -23,7 +23,7 @@ import (
 )
 
 // migrate creates the raw table and its rollups in db, as `beacon migrate up` does.
-func migrate(t *testing.T, conn driver.Conn, db string) {
+func migrate(t testing.TB, conn driver.Conn, db string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

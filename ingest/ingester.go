@@ -405,7 +405,7 @@ func (p *partition) read(ctx context.Context, r *kafka.Reader) {
 		p.lag.Set(float64(max(msg.HighWaterMark-msg.Offset-1, 0)))
 		if msg.Offset < p.from {
 			// Committed by an earlier owner: only its event id is wanted.
-			if p.dec.decode(msg.Value, &p.row) == nil {
+			if p.dec.decodeID(msg.Value, &p.row) == nil {
 				p.seen.repeat(msg.Offset, p.row.eventID)
 			}
 			continue
