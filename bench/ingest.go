@@ -9,6 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/beaconprm/beacon/ingest"
 	"github.com/beaconprm/beacon/internal/ready"
 )
 
@@ -119,7 +120,9 @@ func runIngest(ctx context.Context, o *Options, r *Report) error {
 	n := int64(len(msgs))
 	fmt.Fprintf(o.Log, "%d messages, %.1f MiB, in beacon.events (%.0f went through the collector's spool)\n", n, float64(bytesTotal)/(1<<20), spooled)
 
-	const chunk = 50000 // as -ingest.batchRows
+	// The ceiling inserts as many rows at a time as the ingest under test does (its default
+	// -ingest.batchRows): the server's CPU per row falls as inserts grow.
+	const chunk = ingest.DefaultBatchRows
 	ceiling := func(db string) (time.Duration, error) {
 		var bodies [][]byte
 		for i := 0; i < len(msgs); i += chunk {

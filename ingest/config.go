@@ -102,6 +102,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultBatchRows is -ingest.batchRows' default (and the bench ceiling's insert size).
+const DefaultBatchRows = 20000
+
 func (c *Config) withDefaults() Config {
 	out := *c
 	if len(out.Brokers) == 0 {
@@ -129,7 +132,7 @@ func (c *Config) withDefaults() Config {
 		out.Username = "default"
 	}
 	if out.BatchRows == 0 {
-		out.BatchRows = 20000
+		out.BatchRows = DefaultBatchRows
 	}
 	if out.BatchBytes == 0 {
 		out.BatchBytes = 32 << 20

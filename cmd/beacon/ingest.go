@@ -36,7 +36,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	fs.StringVar(&cfg.Database, "ingest.clickhouse.database", "beacon", "ClickHouse database of the raw table")
 	fs.StringVar(&cfg.Table, "ingest.clickhouse.table", "events", "raw events table")
 	fs.StringVar(&cfg.Username, "ingest.clickhouse.user", "default", "ClickHouse user")
-	fs.IntVar(&cfg.BatchRows, "ingest.batchRows", 20000, "most offsets per batch; batches end at multiples of it so restarts rebuild them identically (keep it fixed across restarts); keep batchRows x event size under -ingest.batchBytes")
+	fs.IntVar(&cfg.BatchRows, "ingest.batchRows", ingest.DefaultBatchRows, "most offsets per batch; batches end at multiples of it so restarts rebuild them identically (keep it fixed across restarts); keep batchRows x event size under -ingest.batchBytes")
 	fs.IntVar(&cfg.DedupWindow, "ingest.dedupWindow", 20000, "per partition, how many messages back a repeated event id is dropped before insert (ingest_duplicates_dropped_total); keep it fixed across restarts, as -ingest.batchRows; negative: keep every repeat")
 	fs.Var(batchB, "ingest.batchBytes", "most message bytes buffered per partition before a batch is cut (e.g. 32MiB); bounds memory with the partitions count")
 	fs.DurationVar(&cfg.FlushInterval, "ingest.flushInterval", time.Second, "longest a message waits in an open batch; bounds freshness")
