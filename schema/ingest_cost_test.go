@@ -29,7 +29,8 @@ import (
 //	BEACON_COST_ROWS=2000000 BEACON_COST_SCHEMAS=17,all BEACON_COST_RUNS=2 \
 //	BEACON_COST_QUERIES=5 go test ./schema -run TestIngestCost -v -timeout 60m
 //
-// BEACON_COST_SCHEMAS lists states: a migration number (the 0018 columns of the raw table
+// BEACON_COST_DROP lists views to drop in every state after migrating (what they cost is
+// the difference with a run without). BEACON_COST_SCHEMAS lists states: a migration number (the 0018 columns of the raw table
 // are added without its views, so the generator's insert is the same) or "all". The runs
 // alternate between states. Per state and run it logs rows/s and, from
 // system.query_views_log, the time spent in each view; with BEACON_COST_QUERIES=n it then
@@ -71,6 +72,17 @@ func TestIngestCost(t *testing.T) {
 				}
 				if _, err := migrate(ctx, conn, ms, Options{Database: db}); err != nil {
 					t.Fatal(err)
+				}
+				// BEACON_COST_DROP=v1,v2: views dropped after migrating, to see what they cost
+				for _, v := range strings.Split(os.Getenv("BEACON_COST_DROP"), ",") {
+					if v = strings.TrimSpace(v); v != "" {
+						if !identRE.MatchString(v) {
+							t.Fatalf("BEACON_COST_DROP: %q is not a view name", v)
+						}
+						if err := conn.Exec(ctx, "DROP VIEW "+db+"."+v); err != nil {
+							t.Fatal(err)
+						}
+					}
 				}
 				if len(ms) < 18 { // the raw table's columns of 0018, without its views
 					rs, err := Render(all[:18], Options{Database: db})
