@@ -19,7 +19,10 @@
 --   clicks    the event_ids of click events (count = clicks)
 -- The table is dropped and refilled from the raw events (BACKFILL): rows of a touch
 -- written twice while the migration runs are the same set elements, so nothing counts
--- twice.
+-- twice. Unlike the other replacements (created and filled before the old one is
+-- dropped), touches keeps its name, which six saved queries and bi_touches read: until
+-- the backfill ends the contact questions see part of the touches. Migrate in a quiet
+-- hour. The backfill does not group, so it needs far less memory than 0016's.
 
 DROP VIEW IF EXISTS {db}.touches_mv;
 
