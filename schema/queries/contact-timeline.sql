@@ -98,14 +98,17 @@ page AS
             max(title) AS event_title,
             min(first_at) AS at,
             max(last_at) AS last,
-            uniqMerge(sessions) AS sessions,
-            groupBitmapMerge(pages) AS pages_seen,
+            length(groupUniqArrayArray(sessions)) AS sessions,
+            length(groupUniqArrayArray(pages)) AS pages_seen,
             max(page_count) AS event_pages,
-            arraySum(arrayMap(x -> bitAnd(x, 134217727), groupUniqArrayMerge(dwell))) AS dwell_ms,
-            groupBitmapMerge(seconds) AS seconds_watched,
+            arraySum(arrayMap(x -> bitAnd(x, 134217727), groupUniqArrayArray(dwell))) AS dwell_ms,
+            -- the length of the union of the watched ranges (0022; sorted by start, each
+            -- adds what lies beyond the end covered so far)
+            toUInt64(arrayFold((acc, r) -> (acc.1 + greatest(toInt64(r.2) - greatest(toInt64(r.1), acc.2), 0), greatest(acc.2, toInt64(r.2))),
+                               arraySort(groupUniqArrayArray(seconds)), (toInt64(0), toInt64(0))).1) AS seconds_watched,
             max(duration) AS event_duration,
             max(completed) AS completed,
-            uniqMerge(clicks) AS clicks,
+            length(groupUniqArrayArray(clicks)) AS clicks,
             arraySort(groupUniqArrayArray(devices)) AS devices,
             arraySort(groupUniqArrayArray(campaigns)) AS campaigns,
             max(via_link) AS via_link

@@ -43,15 +43,21 @@ parseDateTime64BestEffort({to:String}, 3, 'UTC') AS t_at,
 ) AS claimed,
 arrayMap(x -> x.1, claimed) AS s_devices,
 arrayDistinct(arrayMap(x -> concat('u:', x.2), claimed)) AS s_people,
+-- per row lookups in these constant arrays go through transform (a hash table built once),
+-- not has/arrayFirst (a scan of the array per row: quadratic in the stitched devices)
+arrayMap(x -> concat('u:', x.2), claimed) AS s_keys,
+arrayMap(x -> x.2, claimed) AS s_persons,
+arrayMap(x -> x.3, claimed) AS s_partners,
+arrayConcat(s_devices, s_people) AS s_all,
 -- the pages seen by each stitched person on all its viewers: the union of the bitmaps
 (
     SELECT (groupArray(key), groupArray(pages)) FROM
     (
-        SELECT if(has(s_devices, viewer), concat('u:', arrayFirst(x -> x.1 = viewer, claimed).2), viewer) AS key,
+        SELECT transform(viewer, s_devices, s_keys, viewer) AS key,
                groupBitmapMerge(pages) AS pages
         FROM {db}.doc_viewers
         WHERE tenant = {tenant:String} AND content_id = {content:String}
-          AND viewer IN (SELECT arrayJoin(arrayConcat(s_devices, s_people)))
+          AND viewer IN (SELECT arrayJoin(s_all))
         GROUP BY key
     )
 ) AS s_pages,
@@ -65,30 +71,30 @@ rows AS
         (
             SELECT
                 viewer,
-                if(has(s_devices, viewer), concat('u:', arrayFirst(x -> x.1 = viewer, claimed).2), viewer) AS key,
-                if(has(s_devices, viewer), arrayFirst(x -> x.1 = viewer, claimed).3, partner_id) AS pid,
-                if(has(s_devices, viewer), arrayFirst(x -> x.1 = viewer, claimed).2, partner_user_id) AS puid,
-                has(s_devices, viewer) AS dev,
+                transform(viewer, s_devices, s_keys, viewer) AS key,
+                transform(viewer, s_devices, s_partners, toString(partner_id)) AS pid,
+                transform(viewer, s_devices, s_persons, partner_user_id) AS puid,
+                viewer IN (SELECT arrayJoin(s_devices)) AS dev,
                 first_opened, last_seen, max_page, page_count, pages_seen, opens, sessions, total_dwell_ms, dwell_ms_by_page
             FROM {db}.doc_viewer_rows FINAL
             WHERE tenant = {tenant:String} AND content_id = {content:String}
               AND last_seen >= f_at AND first_opened < t_at
               AND ({partner:String} = '' OR pid = {partner:String})
-              AND NOT has(s_devices, viewer) AND NOT has(s_people, viewer)
+              AND viewer NOT IN (SELECT arrayJoin(s_all))
             ORDER BY first_opened, viewer
             LIMIT {limit:UInt32}
         )
         UNION ALL
         SELECT
             viewer,
-            if(has(s_devices, viewer), concat('u:', arrayFirst(x -> x.1 = viewer, claimed).2), viewer) AS key,
-            if(has(s_devices, viewer), arrayFirst(x -> x.1 = viewer, claimed).3, partner_id) AS pid,
-            if(has(s_devices, viewer), arrayFirst(x -> x.1 = viewer, claimed).2, partner_user_id) AS puid,
-            has(s_devices, viewer) AS dev,
+            transform(viewer, s_devices, s_keys, viewer) AS key,
+            transform(viewer, s_devices, s_partners, toString(partner_id)) AS pid,
+            transform(viewer, s_devices, s_persons, partner_user_id) AS puid,
+            viewer IN (SELECT arrayJoin(s_devices)) AS dev,
             first_opened, last_seen, max_page, page_count, pages_seen, opens, sessions, total_dwell_ms, dwell_ms_by_page
         FROM {db}.doc_viewer_rows FINAL
         WHERE tenant = {tenant:String} AND content_id = {content:String}
-          AND viewer IN (SELECT arrayJoin(arrayConcat(s_devices, s_people)))
+          AND viewer IN (SELECT arrayJoin(s_all))
           AND last_seen >= f_at AND first_opened < t_at
           AND ({partner:String} = '' OR pid = {partner:String})
 ),
@@ -102,7 +108,7 @@ r AS
         max(last_seen) AS last_seen,
         max(max_page) AS max_page,
         max(page_count) AS page_count,
-        if(has(s_people, key), toUInt64(s_pages.2[indexOf(s_pages.1, key)]), max(pages_seen)) AS pages_seen,
+        if(key IN (SELECT arrayJoin(s_people)), toUInt64(transform(key, s_pages.1, s_pages.2, toUInt64(0))), max(pages_seen)) AS pages_seen,
         sum(opens) AS opens,
         sum(sessions) AS sessions,
         sum(total_dwell_ms) AS total_dwell_ms,

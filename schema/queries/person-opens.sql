@@ -15,7 +15,7 @@ SELECT
     day,
     min(first_at) AS first_at,
     max(last_at) AS last_at,
-    uniqMerge(sessions) AS sessions
+    length(groupUniqArrayArray(sessions)) AS sessions
 FROM {db}.touches
 WHERE tenant = {tenant:String}
   AND viewer = concat('u:', {person:String})
