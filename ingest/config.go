@@ -92,6 +92,12 @@ type Config struct {
 	// an ingester has crashed mid-batch may double or lose that one batch's rows in the raw
 	// table. Negative: off. Default: 20000.
 	DedupWindow int
+	// Sites, when set, maps each site key of the site config to its tenant: a message whose
+	// tenant owns none of them, or whose site key belongs to another tenant, is not inserted
+	// but sent to the dead-letter topic (kind unknown_tenant). Anything written straight into
+	// the topic otherwise reaches the answers (docs/operations.md, "Trust boundary"). Empty:
+	// every tenant is taken. Restart the ingest after adding a tenant. (-ingest.sites)
+	Sites map[string]string
 	// RetryMin and RetryMax bound the backoff between retries of ClickHouse and Kafka
 	// writes. Default: 100ms and 5s.
 	RetryMin, RetryMax time.Duration

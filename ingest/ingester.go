@@ -28,6 +28,8 @@ type Ingester struct {
 	commitMu sync.Mutex // one offset commit at a time on the generation's coordinator conn
 
 	own membership // the current generation's member ID and partitions, for the watchdog
+
+	tenants map[string]bool // the tenants of Config.Sites; nil: every tenant
 }
 
 // New validates cfg and returns an Ingester; nothing is dialled before Run.
@@ -68,6 +70,12 @@ func New(cfg Config) (*Ingester, error) {
 		dialer: dialer,
 	}
 	ing.rows = newRefresher(ing)
+	if len(c.Sites) > 0 {
+		ing.tenants = map[string]bool{}
+		for _, t := range c.Sites {
+			ing.tenants[t] = true
+		}
+	}
 	return ing, nil
 }
 
@@ -481,6 +489,12 @@ func (p *partition) add(msg *kafka.Message) {
 		b.kinds = append(b.kinds, kind)
 		return
 	}
+	if reason := p.ing.unknownTenant(&p.row); reason != "" {
+		b.poison = append(b.poison, *msg)
+		b.reasons = append(b.reasons, reason)
+		b.kinds = append(b.kinds, "unknown_tenant")
+		return
+	}
 	if p.seen.repeat(msg.Offset, p.row.eventID) {
 		b.dropped++
 		return
@@ -683,4 +697,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// unknownTenant says why r may not be inserted under Config.Sites ("" when it may): its
+// tenant is not in the site config, or its site key is another tenant's.
+func (ing *Ingester) unknownTenant(r *row) string {
+	if ing.tenants == nil {
+		return ""
+	}
+	if !ing.tenants[r.tenant] {
+		return "tenant " + strconv.Quote(r.tenant) + " is not in the site config (-ingest.sites)"
+	}
+	if t, ok := ing.cfg.Sites[r.siteKey]; r.siteKey != "" && (!ok || t != r.tenant) {
+		return "site " + strconv.Quote(r.siteKey) + " is not a site of tenant " + strconv.Quote(r.tenant) + " in the site config (-ingest.sites)"
+	}
+	return ""
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/ingest"
 	"github.com/beaconprm/beacon/schema"
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +48,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	fs.DurationVar(&cfg.WatchdogInterval, "ingest.watchdogInterval", 30*time.Second, "how often to check that every partition is consumed by a live member of the group; one that is not at two checks in a row makes this ingester leave and rejoin (ingest_rejoins_total); negative: never")
 	fs.DurationVar(&cfg.RefreshInterval, "ingest.refreshInterval", time.Second, "shortest time between two refreshes of the document viewers' finished rows (doc_viewer_rows, read by document-views); batches inserted meanwhile are refreshed together")
 	fs.DurationVar(&cfg.CompactInterval, "ingest.compactInterval", schema.CompactInterval, "how often to merge the small rollups saved queries read whole (content_partner_blocks, video_seconds, ...) back into one part each; negative: never")
+	sitesFile := fs.String("ingest.sites", "", "the collector's site config (JSON): messages of a tenant it does not list, or naming another tenant's site, go to the dead-letter topic (kind unknown_tenant) instead of the tables; restart the ingest after adding a tenant; empty: take every tenant")
 	fs.DurationVar(&cfg.RetryMax, "ingest.retryMax", 5*time.Second, "longest backoff between retries while ClickHouse or Kafka fail")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,6 +60,11 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	cfg.ClickHouseAddrs = splitList(*chAddrs)
 	cfg.BatchBytes = int(batchB.n)
 	var err error
+	if *sitesFile != "" {
+		if cfg.Sites, err = siteTenants(*sitesFile); err != nil {
+			return err
+		}
+	}
 	if cfg.Password, err = clickhousePassword(*password, "ingest.clickhouse.passwordFile"); err != nil {
 		return err
 	}
@@ -98,4 +107,28 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	cfg.Logger.Info("ingest starting", "brokers", cfg.Brokers, "topic", cfg.Topic, "group", cfg.GroupID,
 		"clickhouse", cfg.ClickHouseAddrs, "table", cfg.Database+"."+cfg.Table)
 	return ing.Run(ctx)
+}
+
+// siteTenants reads the site keys and their tenants from a site config file; the secrets it
+// names are not read (the ingest verifies no token).
+func siteTenants(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read -ingest.sites: %w", err)
+	}
+	var cf beacon.ConfigFile
+	if err := json.Unmarshal(b, &cf); err != nil {
+		return nil, fmt.Errorf("-ingest.sites %s: %w", path, err)
+	}
+	out := map[string]string{}
+	for _, s := range cf.Sites {
+		if s.SiteKey == "" || s.Tenant == "" {
+			return nil, fmt.Errorf("-ingest.sites %s: a site without site_key or tenant", path)
+		}
+		out[s.SiteKey] = s.Tenant
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-ingest.sites %s: no sites", path)
+	}
+	return out, nil
 }
