@@ -49,6 +49,8 @@ arrayMap(x -> concat('u:', x.2), claimed) AS s_keys,
 arrayMap(x -> x.2, claimed) AS s_persons,
 arrayMap(x -> x.3, claimed) AS s_partners,
 arrayConcat(s_devices, s_people) AS s_all,
+-- membership as a lookup too: an IN set in a column (not a filter) cannot go to the shards
+arrayMap(x -> toUInt8(1), s_devices) AS s_ones,
 -- the pages seen by each stitched person on all its viewers: the union of the bitmaps
 (
     SELECT (groupArray(key), groupArray(pages)) FROM
@@ -74,7 +76,7 @@ rows AS
                 transform(viewer, s_devices, s_keys, viewer) AS key,
                 transform(viewer, s_devices, s_partners, toString(partner_id)) AS pid,
                 transform(viewer, s_devices, s_persons, partner_user_id) AS puid,
-                viewer IN (SELECT arrayJoin(s_devices)) AS dev,
+                transform(viewer, s_devices, s_ones, toUInt8(0)) AS dev,
                 first_opened, last_seen, max_page, page_count, pages_seen, opens, sessions, total_dwell_ms, dwell_ms_by_page
             FROM {db}.doc_viewer_rows FINAL
             WHERE tenant = {tenant:String} AND content_id = {content:String}
@@ -90,7 +92,7 @@ rows AS
             transform(viewer, s_devices, s_keys, viewer) AS key,
             transform(viewer, s_devices, s_partners, toString(partner_id)) AS pid,
             transform(viewer, s_devices, s_persons, partner_user_id) AS puid,
-            viewer IN (SELECT arrayJoin(s_devices)) AS dev,
+            transform(viewer, s_devices, s_ones, toUInt8(0)) AS dev,
             first_opened, last_seen, max_page, page_count, pages_seen, opens, sessions, total_dwell_ms, dwell_ms_by_page
         FROM {db}.doc_viewer_rows FINAL
         WHERE tenant = {tenant:String} AND content_id = {content:String}
@@ -108,7 +110,7 @@ r AS
         max(last_seen) AS last_seen,
         max(max_page) AS max_page,
         max(page_count) AS page_count,
-        if(key IN (SELECT arrayJoin(s_people)), toUInt64(transform(key, s_pages.1, s_pages.2, toUInt64(0))), max(pages_seen)) AS pages_seen,
+        if(transform(key, s_people, arrayMap(x -> toUInt8(1), s_people), toUInt8(0)) = 1, toUInt64(transform(key, s_pages.1, s_pages.2, toUInt64(0))), max(pages_seen)) AS pages_seen,
         sum(opens) AS opens,
         sum(sessions) AS sessions,
         sum(total_dwell_ms) AS total_dwell_ms,
