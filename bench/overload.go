@@ -242,7 +242,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.Plots = append(r.Plots, rel)
 	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (`-kafka.syncWrites=false`) and `beacon collector -collector.spoolMaxSize=%dMiB` with its default "+
-		"request limit (-collector.maxConcurrentRequests 32 per CPU, as many queue places) and connection limit (10,000). Saturation is a 5 s "+
+		"request limit (-collector.maxConcurrentRequests 32 per CPU, 8 queue places per slot) and connection limit (10,000). Saturation is a 5 s "+
 		"max-rate run (%d connections). Then, open loop with %d connections, after 3 s at half of saturation to settle (not counted): %s at half of saturation, %s at %.0fx saturation (the spike), %s at half "+
 		"again (recovery), back to back; latency counts from each request's scheduled time. Goodput and the accepted requests' p99 are the 2xx "+
 		"answers only. CPU per accepted request is the collector's user+system time from /proc over a phase divided by its 2xx answers. Then Kafka "+

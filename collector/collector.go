@@ -90,7 +90,7 @@ type Config struct {
 	MaxConcurrentRequests int
 	// MaxQueuedRequests bounds the requests queued for a MaxConcurrentRequests slot; more
 	// are shed at once. It is what bounds an accepted request's wait under a spike. 0
-	// (default) = as many as there are slots; -1 = none (shed as soon as every slot is taken).
+	// (default) = 8 per slot; -1 = none (shed as soon as every slot is taken).
 	MaxQueuedRequests int
 	// MaxQueueDuration bounds a queued request's wait for a slot; default 1s
 	// (DefaultMaxQueueDuration). It matters when slots are held long (a stalled disk,

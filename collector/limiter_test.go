@@ -118,7 +118,7 @@ func TestRequestLimiterQueue(t *testing.T) {
 	if l.waiting.Load() != 0 {
 		t.Fatalf("%d still counted as queued", l.waiting.Load())
 	}
-	if q := maxQueuedRequests(0, 64); q != 64 {
+	if q := maxQueuedRequests(0, 64); q != 8*64 {
 		t.Fatalf("default queue for 64 slots: %d", q)
 	}
 	if q := maxQueuedRequests(-1, 64); q != 0 {
