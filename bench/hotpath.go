@@ -87,7 +87,7 @@ func runHotPath(ctx context.Context, o *Options, r *Report) error {
 	const perBatch = 8 // the example batch (beacon/testdata/example-batch.json) has 8 events
 	for _, b := range []struct{ name, what string }{
 		{"BenchmarkProcess", "events/s on one core, CPU time (example batch, no token)"},
-		{"BenchmarkProcessWithToken", "events/s on one core, CPU time (the same batch with a partner token: one HMAC per batch)"},
+		{"BenchmarkProcessWithToken", "events/s on one core, CPU time (the same batch with a v2 partner token: one AES-GCM open per batch)"},
 	} {
 		ev, ok := medianMetric(lines, b.name, "events/cpu-s")
 		if !ok {
