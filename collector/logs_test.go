@@ -1,38 +1,20 @@
 package collector
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/beaconprm/beacon/internal/testenv"
 )
-
-// lockedBuffer is a log sink the collector's goroutines and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // With debug logging, a request the HTTP parser refuses is logged with the client's address
 // cut to its /24 (what events keep) and without the request's bytes (review probe P11).
 func TestDebugLogsHoldNoClientAddress(t *testing.T) {
-	var logs lockedBuffer
+	var logs testenv.SyncBuffer
 	c := startCollector(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	conn, err := net.Dial("tcp", c.Addr().String())
 	if err != nil {

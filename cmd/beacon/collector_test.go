@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,7 +38,7 @@ func TestCollectorReloadsSitesOnSIGHUP(t *testing.T) {
 	cmd := exec.Command(exe, "collector", "-collector.listenAddr="+addr, "-collector.sites="+sites,
 		"-collector.spoolDir="+filepath.Join(dir, "spool"), "-collector.snippetDir="+dir,
 		fmt.Sprintf("-collector.brokers=127.0.0.1:%d", testenv.FreePort(t)))
-	var logs lockedBuffer
+	var logs testenv.SyncBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -97,22 +96,4 @@ func TestCollectorReloadsSitesOnSIGHUP(t *testing.T) {
 	if code := post("added"); code != 204 {
 		t.Fatalf("after a broken reload the old config must stay; site added answered %d", code)
 	}
-}
-
-// lockedBuffer is a log buffer the test reads while the process writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

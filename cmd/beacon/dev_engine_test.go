@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,7 +35,7 @@ func TestDevRestartsCrashedClickHouse(t *testing.T) {
 		"-dev.signalsMetricsAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)),
 		"-dev.signalsReceiverAddr=127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)),
 		"-dev.snippetDir="+filepath.Join(dir, "no-snippet"))
-	stderr := &syncBuffer{}
+	stderr := &testenv.SyncBuffer{}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -156,22 +155,4 @@ func newEventIDs(batch []byte) []byte {
 		}
 		return out
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader in different goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -44,7 +44,7 @@ func TestDevStackEndToEnd(t *testing.T) {
 		"-dev.collectorAddr="+collector, "-dev.ingestMetricsAddr="+ingestMetrics, "-dev.consoleAddr="+consoleAddr,
 		"-dev.signalsMetricsAddr="+signalsMetrics, "-dev.signalsReceiverAddr="+receiver, "-dev.signalsInterval=1s",
 		"-dev.snippetDir="+filepath.Join(dir, "no-snippet"))
-	stderr := &syncBuffer{}
+	stderr := &testenv.SyncBuffer{}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
