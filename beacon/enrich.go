@@ -292,14 +292,14 @@ func schemeEnd(u string) int {
 // keptParam reports whether a query parameter (its name as sent, percent-encoded) is kept:
 // utm_* in any case, or exactly a name in keep; never the partner token parameter.
 func keptParam(name string, keep []string) bool {
-	if decodedEqualFold(name, partnerTokenParam) {
+	if decodedMatch(name, partnerTokenParam, true, true) {
 		return false
 	}
-	if decodedHasPrefixFold(name, "utm_") {
+	if decodedMatch(name, "utm_", true, false) {
 		return true
 	}
 	for _, k := range keep {
-		if decodedEqual(name, k) {
+		if decodedMatch(name, k, false, true) {
 			return true
 		}
 	}
@@ -349,39 +349,21 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// decodedHasPrefixFold reports whether s, decoded, starts with the lowercase ASCII prefix,
-// ignoring case; decodedEqualFold whether it is that word.
-func decodedHasPrefixFold(s, prefix string) bool {
-	d := queryDecoder{s: s}
-	for i := 0; i < len(prefix); i++ {
-		c, ok := d.next()
-		if !ok || lowerASCII(c) != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func decodedEqualFold(s, word string) bool {
-	d := queryDecoder{s: s}
-	for i := 0; i < len(word); i++ {
-		c, ok := d.next()
-		if !ok || lowerASCII(c) != word[i] {
-			return false
-		}
-	}
-	_, more := d.next()
-	return !more
-}
-
-// decodedEqual reports whether s, decoded, is exactly want.
-func decodedEqual(s, want string) bool {
+// decodedMatch reports whether s, percent-decoded, starts with want (whole: is exactly
+// want); with fold, s is compared lowercased (want is lowercase ASCII then).
+func decodedMatch(s, want string, fold, whole bool) bool {
 	d := queryDecoder{s: s}
 	for i := 0; i < len(want); i++ {
 		c, ok := d.next()
+		if fold {
+			c = lowerASCII(c)
+		}
 		if !ok || c != want[i] {
 			return false
 		}
+	}
+	if !whole {
+		return true
 	}
 	_, more := d.next()
 	return !more

@@ -249,16 +249,7 @@ func decodeToken(tok string, scratch []byte) (raw []byte, out []byte, ok bool) {
 // target joined by 0x1F.
 func parseV1(payload []byte) (c Claims, ok bool) {
 	var f [8][]byte
-	p := payload
-	for i := 0; i < 7; i++ {
-		j := bytes.IndexByte(p, tokenSep)
-		if j < 0 {
-			return c, false
-		}
-		f[i], p = p[:j], p[j+1:]
-	}
-	f[7] = p
-	if len(f[0]) != 1 || f[0][0] != tokenV1 {
+	if !splitFields(payload, f[:]) || len(f[0]) != 1 || f[0][0] != tokenV1 {
 		return c, false
 	}
 	exp, ok := parseUint(f[6])
@@ -272,6 +263,21 @@ func parseV1(payload []byte) (c Claims, ok bool) {
 	return c, true
 }
 
+// splitFields cuts p at its first len(f)-1 tokenSep bytes into f; the last field is the
+// rest. It reports false when p has fewer separators.
+func splitFields(p []byte, f [][]byte) bool {
+	last := len(f) - 1
+	for i := 0; i < last; i++ {
+		j := bytes.IndexByte(p, tokenSep)
+		if j < 0 {
+			return false
+		}
+		f[i], p = p[:j], p[j+1:]
+	}
+	f[last] = p
+	return true
+}
+
 // parseV2 splits a v2 plaintext (tenant is the key's).
 func parseV2(tenant string, plain []byte) (c Claims, ok bool) {
 	if len(plain) < v2ExpLen+5 {
@@ -282,16 +288,7 @@ func parseV2(tenant string, plain []byte) (c Claims, ok bool) {
 		return c, false
 	}
 	var f [5][]byte
-	p := plain[v2ExpLen:]
-	for i := 0; i < 4; i++ {
-		j := bytes.IndexByte(p, tokenSep)
-		if j < 0 {
-			return c, false
-		}
-		f[i], p = p[:j], p[j+1:]
-	}
-	f[4] = p
-	if len(f[0]) == 0 || bytes.IndexByte(p, tokenSep) >= 0 {
+	if !splitFields(plain[v2ExpLen:], f[:]) || len(f[0]) == 0 || bytes.IndexByte(f[4], tokenSep) >= 0 {
 		return c, false
 	}
 	return Claims{Tenant: tenant, Partner: bstr(f[0]), User: bstr(f[1]), Campaign: bstr(f[2]), Content: bstr(f[3]), Expires: int64(exp), Target: bstr(f[4])}, true
