@@ -114,17 +114,8 @@ func NewClickHouseCluster(t testing.TB, shards, replicas int) *ClickHouseCluster
 	var wg sync.WaitGroup
 	for i, node := range c.Nodes {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The engine's internal port is probed free, then bound: another server starting
-			// meanwhile (a sibling node, a parallel test binary) can take it ("Address already
-			// in use" in the node's log). Try again, as startServer does.
-			for attempt := 0; attempt < 3; attempt++ {
-				if errs[i] = node.start(); errs[i] == nil {
-					return
-				}
-			}
-		}()
+		go func() { defer wg.Done(); errs[i] = node.start() }()
+
 	}
 	wg.Wait()
 	for i, err := range errs {

@@ -129,7 +129,7 @@ func startServer(t testing.TB, configFile string) (*ClickHouseServer, error) {
 	}
 	dir := filepath.Join(tmpDir(t), fmt.Sprintf("clickhouse-%d", serverSeq.Add(1)))
 	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken between probe and bind
+	for attempt := 0; attempt < 3; attempt++ { // a public port can be taken between FreePort and the bind
 		s := newServer(lib, dir, FreePort(t), FreePort(t), configFile)
 		if lastErr = s.start(); lastErr == nil {
 			return s, nil
@@ -150,8 +150,17 @@ func newServer(lib, dir string, tcpPort, httpPort int, configFile string) *Click
 	}}
 }
 
+// start starts the server child, up to three times: the engine's internal port is probed
+// free in the child, then bound, and another server starting meanwhile (a cluster's
+// sibling node, a parallel test binary) can take it ("Address already in use" in its log).
 func (s *ClickHouseServer) start() error {
-	p, err := chlocal.Start(context.Background(), s.cfg)
+	var p *chlocal.Process
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if p, err = chlocal.Start(context.Background(), s.cfg); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return err
 	}
