@@ -308,3 +308,27 @@ func explainDuplicates(t *testing.T, conn driver.Conn, db string) {
 	}
 	t.Logf("recorded cuts: %v", cuts)
 }
+
+// deadLetters reads n messages from partition 0 of the dead-letter topic dlq, each within
+// 20 s, with their headers by key.
+func deadLetters(t *testing.T, addr, dlq string, n int) ([]kafka.Message, []map[string]string) {
+	t.Helper()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, Topic: dlq, Partition: 0, MaxWait: 500 * time.Millisecond})
+	defer r.Close()
+	var msgs []kafka.Message
+	var hs []map[string]string
+	for len(msgs) < n {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		m, err := r.ReadMessage(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("reading the dead-letter topic after %d messages: %v", len(msgs), err)
+		}
+		h := map[string]string{}
+		for _, x := range m.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		msgs, hs = append(msgs, m), append(hs, h)
+	}
+	return msgs, hs
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/segmentio/kafka-go"
 )
 
 // TestInsertDedupThroughViews proves the insert settings: the same batch sent twice with
@@ -145,20 +144,10 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 		testutil.ToFloat64(ing.m.dlq.WithLabelValues("missing")); got != 4 {
 		t.Errorf("ingest_dlq_messages_total = %v, want 4", got)
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{k.Addr}, Topic: dlq, Partition: 0, MaxWait: 500 * time.Millisecond})
-	defer r.Close()
+	msgs, hs := deadLetters(t, k.Addr, dlq, len(bad))
 	seen := map[int64]bool{}
-	for len(seen) < len(bad) {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		m, err := r.ReadMessage(ctx)
-		cancel()
-		if err != nil {
-			t.Fatalf("reading the dead-letter topic after %d messages: %v", len(seen), err)
-		}
-		h := map[string]string{}
-		for _, x := range m.Headers {
-			h[x.Key] = string(x.Value)
-		}
+	for i, m := range msgs {
+		h := hs[i]
 		off, err := strconv.ParseInt(h["source_offset"], 10, 64)
 		if err != nil || h["source_partition"] != "0" || h["source_topic"] != topic || h["reason"] == "" {
 			t.Fatalf("dead letter headers %v", h)
@@ -169,6 +158,9 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 		}
 		seen[off] = true
 		t.Logf("dead letter offset %d: %s", off, h["reason"])
+	}
+	if len(seen) != len(bad) {
+		t.Fatalf("dead letters for offsets %v, want one for each of %d", seen, len(bad))
 	}
 	// The good neighbours of each poison message are in the table.
 	var n uint64

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/beaconprm/beacon/internal/testenv"
 )
@@ -31,8 +31,7 @@ func TestUnknownTenantsGoToDLQ(t *testing.T) {
 
 	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
 	cfg.Sites = map[string]string{"demo": "acme", "other-site": "globex"}
-	reg := prometheus.NewRegistry()
-	cfg.Registerer = reg
+	cfg.Registerer = prometheus.NewRegistry()
 	ing, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -42,24 +41,13 @@ func TestUnknownTenantsGoToDLQ(t *testing.T) {
 	if got := testutil.ToFloat64(ing.m.dlq.WithLabelValues("unknown_tenant")); got != 2 {
 		t.Errorf("ingest_dlq_messages_total{kind=unknown_tenant} = %v, want 2", got)
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{k.Addr}, Topic: dlq, Partition: 0, MaxWait: 500 * time.Millisecond})
-	defer r.Close()
+	msgs, hs := deadLetters(t, k.Addr, dlq, 2)
 	reasons := map[string]string{}
-	for len(reasons) < 2 {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		m, err := r.ReadMessage(ctx)
-		cancel()
-		if err != nil {
-			t.Fatalf("reading the dead-letter topic: %v", err)
-		}
-		for _, h := range m.Headers {
-			if h.Key == "reason" {
-				reasons[string(m.Key)] = string(h.Value)
-			}
-		}
+	for i, m := range msgs {
+		reasons[string(m.Key)] = hs[i]["reason"]
 	}
-	if !bytes.Contains([]byte(reasons["v-3"]), []byte(`tenant "mallory" is not in the site config`)) ||
-		!bytes.Contains([]byte(reasons["v-7"]), []byte(`site "other-site" is not a site of tenant "acme"`)) {
+	if !strings.Contains(reasons["v-3"], `tenant "mallory" is not in the site config`) ||
+		!strings.Contains(reasons["v-7"], `site "other-site" is not a site of tenant "acme"`) {
 		t.Fatalf("dead-letter reasons %v", reasons)
 	}
 	var n uint64
