@@ -78,15 +78,7 @@ func TestFailedGroupWriteFailsEveryAppender(t *testing.T) {
 	if err := os.Symlink("/dev/full", filepath.Join(dir, "00000000000000000002.seg")); err != nil {
 		t.Fatal(err)
 	}
-	release := make(chan struct{})
-	entered := make(chan struct{}, 1)
-	s.hookWrite = func() {
-		select {
-		case entered <- struct{}{}:
-			<-release // hold the first write until the others have queued behind it
-		default:
-		}
-	}
+	entered, release := holdFirstWrite(s)
 	first := make(chan error, 1)
 	go func() {
 		_, err := s.Append([]byte("k"), []byte(`{"first":1}`), []int{11})

@@ -213,21 +213,28 @@ func benchAppendParallel(b *testing.B, sync time.Duration) {
 	s.mu.Unlock()
 }
 
+// holdFirstWrite makes s's first write wait, once it has begun (entered), until release is
+// closed, so that the appends after it queue behind it; later writes go through.
+func holdFirstWrite(s *Spool) (entered <-chan struct{}, release chan struct{}) {
+	e := make(chan struct{}, 1)
+	release = make(chan struct{})
+	s.hookWrite = func() {
+		select {
+		case e <- struct{}{}:
+			<-release
+		default:
+		}
+	}
+	return e, release
+}
+
 // Appends that arrive while a write is under way wait for it and then share one write(2).
 func TestSpoolGroupWrite(t *testing.T) {
 	s, err := Open(Config{Dir: t.TempDir(), SyncInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := make(chan struct{})
-	entered := make(chan struct{}, 1)
-	s.hookWrite = func() {
-		select {
-		case entered <- struct{}{}:
-			<-release // hold the first write until the others have queued
-		default:
-		}
-	}
+	entered, release := holdFirstWrite(s)
 	const followers = 10
 	var wg sync.WaitGroup
 	appendOne := func(i int) {
