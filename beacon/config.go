@@ -1,6 +1,7 @@
 package beacon
 
 import (
+	"bytes"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
@@ -175,21 +176,31 @@ func (s *Sites) AnyOriginAllowed(origin string) bool {
 
 // LoadConfig reads the site config file at path and resolves every site's secret.
 func LoadConfig(path string) (*Sites, error) {
-	data, err := os.ReadFile(path)
+	f, err := ReadConfigFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read site config: %w", err)
-	}
-	var f ConfigFile
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("cannot parse site config %s: %w", path, err)
+		return nil, err
 	}
 	s, err := NewSites(f, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("site config %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// ReadConfigFile reads and parses the site config file at path (unknown fields refused),
+// without resolving its secrets: what a reader that verifies no token (the ingest) needs.
+func ReadConfigFile(path string) (ConfigFile, error) {
+	var f ConfigFile
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return f, fmt.Errorf("cannot read site config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return f, fmt.Errorf("cannot parse site config %s: %w", path, err)
+	}
+	return f, nil
 }
 
 // NewSites resolves a config (secret files relative to dir).

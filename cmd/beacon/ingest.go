@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
@@ -112,13 +110,9 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 // siteTenants reads the site keys and their tenants from a site config file; the secrets it
 // names are not read (the ingest verifies no token).
 func siteTenants(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
+	cf, err := beacon.ReadConfigFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read -ingest.sites: %w", err)
-	}
-	var cf beacon.ConfigFile
-	if err := json.Unmarshal(b, &cf); err != nil {
-		return nil, fmt.Errorf("-ingest.sites %s: %w", path, err)
+		return nil, fmt.Errorf("-ingest.sites: %w", err)
 	}
 	out := map[string]string{}
 	for _, s := range cf.Sites {
