@@ -37,7 +37,7 @@ test-go:
 	$(GO) test $(GOFLAGS) -p $(TESTP) -count=1 -timeout 20m ./...
 
 # The race detector over the packages that share memory between goroutines on the request
-# path, the spool, the broker connection, signals and the console (about 5 minutes on 2
+# path, the spool, the broker connection, signals and the console (about 2 minutes on 2
 # cores). The ingest's integration tests outgrow their timeouts under it on 2 cores; its
 # concurrency is covered by its kill and rebalance tests without it. Not part of `make test`.
 test-race:
