@@ -297,7 +297,7 @@ type reqState struct {
 }
 
 // New loads the site config, opens the spool and the listener; Run serves.
-func New(cfg Config) (*Collector, error) {
+func New(cfg Config) (_ *Collector, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -314,12 +314,16 @@ func New(cfg Config) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the spool: %w; each collector needs its own -collector.spoolDir", err)
 	}
+	defer func() {
+		if err != nil {
+			c.closeOpened()
+		}
+	}()
 	codec, _ := compressionCodec(cfg.KafkaCompression)
 	// Its own transport, with the TLS and SASL settings: kafka.DefaultTransport is shared by
 	// the process and caches topic metadata.
 	transport, err := cfg.Kafka.Transport()
 	if err != nil {
-		c.spool.Close()
 		return nil, err
 	}
 	c.shipper.init(c, &kafka.Writer{
@@ -364,7 +368,6 @@ func New(cfg Config) (*Collector, error) {
 	// read-only, and a copy left beside a file outlives it (an edited file kept being served
 	// as it was, gzipped, by the next collector).
 	if c.gzDir, err = os.MkdirTemp("", "beacon-collector-gz-"); err != nil {
-		c.spool.Close()
 		return nil, fmt.Errorf("cannot create a directory for compressed assets: %w; set TMPDIR", err)
 	}
 	fs := &fasthttp.FS{Root: cfg.SnippetDir, Compress: true, CompressRoot: c.gzDir, CacheDuration: time.Minute,
@@ -374,17 +377,12 @@ func New(cfg Config) (*Collector, error) {
 	if c.ln == nil {
 		c.ln, err = net.Listen("tcp", cfg.ListenAddr)
 		if err != nil {
-			c.spool.Close()
-			os.RemoveAll(c.gzDir)
 			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.listenAddr", cfg.ListenAddr, err)
 		}
 	}
 	c.ln = newClientLimitListener(c.ln, cfg.MaxConnsPerIP, c.m.perIPRefused.Inc)
 	if cfg.MetricsAddr != "" {
 		if c.metln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
-			c.ln.Close()
-			c.spool.Close()
-			os.RemoveAll(c.gzDir)
 			return nil, fmt.Errorf("cannot listen on %s: %w; change -collector.metricsAddr", cfg.MetricsAddr, err)
 		}
 		c.metrics = &fasthttp.Server{
@@ -402,6 +400,18 @@ func New(cfg Config) (*Collector, error) {
 		}
 	}
 	return c, nil
+}
+
+// closeOpened undoes what New opened before it failed: the listener, the compressed-assets
+// directory, the spool.
+func (c *Collector) closeOpened() {
+	if c.ln != nil {
+		c.ln.Close()
+	}
+	if c.gzDir != "" {
+		os.RemoveAll(c.gzDir)
+	}
+	c.spool.Close()
 }
 
 // MetricsAddr is the address of the /metrics listener; nil when /metrics is on Addr.

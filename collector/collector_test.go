@@ -685,3 +685,26 @@ func TestSpoolWriteFailureAnswers503(t *testing.T) {
 		t.Fatalf("%d messages readable from a spool whose write failed", len(msgs))
 	}
 }
+
+// A New that fails after opening the spool (here: -collector.metricsAddr taken) releases it,
+// so the next collector on the same spool directory starts.
+func TestFailedNewReleasesTheSpool(t *testing.T) {
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg := Config{ListenAddr: "127.0.0.1:0", SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"),
+		Brokers: []string{deadBroker(t)}, SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MetricsAddr: busy.Addr().String()}
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "-collector.metricsAddr") {
+		t.Fatalf("New with a taken metrics address: %v", err)
+	}
+	cfg.MetricsAddr = ""
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New on the same spool after a failed New: %v", err)
+	}
+	c.closeOpened()
+}
