@@ -16,10 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/beaconprm/beacon/internal/ready"
-	"github.com/beaconprm/beacon/schema"
 )
 
 // consoleCalls are the console API calls the scenario times: every endpoint the pages
@@ -54,48 +51,27 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	defer s.Close()
-	ch, err := s.StartClickHouse()
+	sy, err := openSynthetic(ctx, s, o, true)
 	if err != nil {
 		return err
 	}
-	const db = "bench"
-	if err := s.Migrate(ch, db); err != nil {
-		return err
-	}
-	for _, stmt := range strings.Split(sqlFor(dimensionsSQL, db), ";\n") {
-		if stmt = strings.TrimSpace(stmt); stmt != "" && !strings.HasPrefix(stmt, "--") || strings.Contains(stmt, "INSERT") {
-			if _, err := ch.Query(ctx, stmt); err != nil {
-				return fmt.Errorf("dimension tables: %w", err)
-			}
+	defer sy.Close()
+	ch, db := sy.ch, sy.db
+	if !sy.reused {
+		// what `beacon refresh` does after a bulk load, then merges settled, as the queries
+		// scenario's first measurement
+		t0 := time.Now()
+		if err := sy.generate(ctx, o.Rows, func(s string) { fmt.Fprint(o.Log, s) }); err != nil {
+			return err
+		}
+		if _, _, err := sy.refresh(ctx, time.Since(t0)); err != nil {
+			return err
+		}
+		if err := sy.keep(o); err != nil {
+			return err
 		}
 	}
-	const chunk = 2_000_000
-	t0 := time.Now()
-	for start := int64(0); start < o.Rows; start += chunk {
-		n := min(chunk, o.Rows-start)
-		if _, err := ch.Query(ctx, sqlFor(syntheticEventsSQL, db, "start", strconv.FormatInt(start, 10), "count", strconv.FormatInt(n, 10))); err != nil {
-			return fmt.Errorf("generating events: %w", err)
-		}
-		fmt.Fprintf(o.Log, "\rgenerated %s of %s raw events   ", Num(float64(start+n)), Num(float64(o.Rows)))
-	}
-	fmt.Fprintln(o.Log)
-	genTime := time.Since(t0)
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{ch.NativeAddr}, DialTimeout: 10 * time.Second, ReadTimeout: 30 * time.Minute})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	// what `beacon refresh` does after a bulk load, then merges settled, as the queries
-	// scenario's first measurement
-	if err := schema.RefreshDocViewers(ctx, conn, db, time.Since(t0)); err != nil {
-		return fmt.Errorf("refreshing doc_viewer_rows: %w", err)
-	}
-	if _, err := (&schema.Compactor{Conn: conn, DB: db}).Round(ctx, time.Now()); err != nil {
-		return err
-	}
-	if err := settleMerges(ctx, ch, db); err != nil {
-		return err
-	}
+	genTime := sy.genTime
 	total, err := ch.QueryInt(ctx, "SELECT count() FROM "+db+".events")
 	if err != nil {
 		return err
@@ -204,14 +180,19 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 	if o.Rows < 100_000_000 {
 		scale = fmt.Sprintf(" **Run at %s rows, not the target's 100M**; `make -C bench console` (ROWS=100000000) runs the full size.", Num(float64(o.Rows)))
 	}
-	r.Notes = append(r.Notes, fmt.Sprintf("Method: %s raw events generated as the queries scenario generates them (bench/sql/synthetic_events.sql, "+
-		"dimension tables from bench/sql/dimensions.sql) in %s, then what `beacon refresh` does and merges settled. Then `beacon console` "+
+	loaded := fmt.Sprintf("%s raw events generated as the queries scenario generates them (bench/sql/synthetic_events.sql, "+
+		"dimension tables from bench/sql/dimensions.sql) in %s, then what `beacon refresh` does and merges settled", Num(float64(o.Rows)), genTime.Round(time.Second))
+	if sy.reused {
+		loaded = fmt.Sprintf("the load an earlier run with the same -data left there, not loaded again (%s; %s raw events now: "+
+			"a queries run adds 15 minutes of new events after its load)", loaded, Num(float64(total)))
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("Method: %s. Then `beacon console` "+
 		"(read-only connection, its query timeout raised to 2 minutes so a slow answer is measured) with one user of the tenant; each API call the pages make, over HTTP with the session "+
 		"cookie, once to warm up and %d times timed (fewer, at least 5, when the runs exceed a minute), on the heaviest ids (doc-0, vid-0, "+
 		"the busiest person u0@partner.example and its partner p0); worst p95 %s. Each page in headless Chromium (Debian's chromium "+
 		"driven by playwright-core, console/web/test/pages-speed.mjs): loaded once so its assets are cached, then timed from the "+
 		"navigation's start to visually complete (no part still loading, every chart drawn), %d loads.%s",
-		Num(float64(total)), genTime.Round(time.Second), o.QueryN, Ms(worst), consolePageLoads, scale))
+		loaded, o.QueryN, Ms(worst), consolePageLoads, scale))
 	return nil
 }
 

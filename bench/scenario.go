@@ -28,6 +28,7 @@ type Options struct {
 	Rate     float64 // freshness: events/s offered; default 2000
 	Events   int     // ingest: messages; default 500000
 	Rows     int64   // queries: synthetic raw events; default 100M
+	Data     string  // queries, console: ClickHouse data directory kept after the run; console reuses a load found there
 	QueryN   int     // queries: runs of each saved query; default 30
 	Overload float64 // overload: offered load as a multiple of saturation; default 2
 }

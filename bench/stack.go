@@ -150,6 +150,11 @@ type ClickHouse struct {
 
 // StartClickHouse starts `beacon clickhouse` with its data in the work directory.
 func (s *Stack) StartClickHouse() (*ClickHouse, error) {
+	return s.StartClickHouseAt(filepath.Join(s.Work, "clickhouse"))
+}
+
+// StartClickHouseAt starts `beacon clickhouse` with its data in dir.
+func (s *Stack) StartClickHouseAt(dir string) (*ClickHouse, error) {
 	tcp, err := ready.FreePort()
 	if err != nil {
 		return nil, err
@@ -158,7 +163,7 @@ func (s *Stack) StartClickHouse() (*ClickHouse, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Start("clickhouse", s.Bin, "clickhouse", "-clickhouse.dataDir="+filepath.Join(s.Work, "clickhouse"),
+	p, err := s.Start("clickhouse", s.Bin, "clickhouse", "-clickhouse.dataDir="+dir,
 		"-clickhouse.tcpPort="+strconv.Itoa(tcp), "-clickhouse.httpPort="+strconv.Itoa(httpPort))
 	if err != nil {
 		return nil, err

@@ -76,6 +76,8 @@ func run(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.Rate, "rate", 0, fmt.Sprintf("freshness: events/s offered (0 = %v); load: requests/s (0 = max rate)", o.Rate))
 	fs.IntVar(&o.Events, "events", o.Events, "ingest: messages produced and ingested per run")
 	fs.Int64Var(&o.Rows, "rows", o.Rows, "queries, console: synthetic raw events generated server-side")
+	fs.StringVar(&o.Data, "data", "", "queries, console: keep the loaded ClickHouse data in this directory (empty or absent at first); "+
+		"the console scenario reuses a load an earlier run left there with the same -rows, so one load serves both")
 	fs.IntVar(&o.QueryN, "n", o.QueryN, "queries: runs of each saved query; console: of each API call")
 	fs.Float64Var(&o.Overload, "overload", o.Overload, "overload: offered load as a multiple of the measured saturation")
 	addr := fs.String("addr", "", "load and ceiling: host:port")
