@@ -35,7 +35,10 @@ import (
 // alternate between states. Per state and run it logs rows/s and, from
 // system.query_views_log, the time spent in each view; with BEACON_COST_QUERIES=n it then
 // loads the bench's dimension tables and runs each of the five queries once to warm up and
-// n times, logging the median.
+// n times, logging the median. Beside rows/s it logs the server's CPU time for the inserts
+// (system.events, user + system; background merges that ran meanwhile included), which a
+// loaded machine disturbs less. BEACON_COST_SETTINGS=name=value,... sets settings of the
+// inserts in every state (e.g. optimize_on_insert=0).
 func TestIngestCost(t *testing.T) {
 	rows, _ := strconv.ParseInt(os.Getenv("BEACON_COST_ROWS"), 10, 64)
 	if rows <= 0 {
@@ -55,6 +58,16 @@ func TestIngestCost(t *testing.T) {
 	all, err := Migrations()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// BEACON_COST_SETTINGS=k=v,...: settings of the generator's inserts (e.g.
+	// optimize_on_insert=0), in every state
+	insertSettings := clickhouse.Settings{"log_query_views": 1}
+	for _, kv := range strings.Split(os.Getenv("BEACON_COST_SETTINGS"), ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && identRE.MatchString(k) {
+			insertSettings[k] = v
+		} else if strings.TrimSpace(kv) != "" {
+			t.Fatalf("BEACON_COST_SETTINGS: %q is not name=value", kv)
+		}
 	}
 	for run := 1; run <= runs; run++ {
 		for _, state := range states {
@@ -95,18 +108,21 @@ func TestIngestCost(t *testing.T) {
 				}
 				const chunk = 2_000_000
 				qid := uuid.NewString()
+				cpu0 := serverCPU(t, conn)
 				start := time.Now()
 				for from := int64(0); from < rows; from += chunk {
 					sql := strings.NewReplacer("{db}", db, "{start}", strconv.FormatInt(from, 10),
 						"{count}", strconv.FormatInt(min(chunk, rows-from), 10)).Replace(string(gen))
 					qctx := clickhouse.Context(ctx, clickhouse.WithQueryID(fmt.Sprintf("%s-%d", qid, from)),
-						clickhouse.WithSettings(clickhouse.Settings{"log_query_views": 1}))
+						clickhouse.WithSettings(insertSettings))
 					if err := conn.Exec(qctx, sql); err != nil {
 						t.Fatal(err)
 					}
 				}
 				el := time.Since(start)
-				t.Logf("state %s run %d: %d rows in %v: %.0f rows/s", state, run, rows, el.Round(time.Millisecond), float64(rows)/el.Seconds())
+				cpu := serverCPU(t, conn) - cpu0
+				t.Logf("state %s run %d: %d rows in %v: %.0f rows/s; server CPU %v: %.0f rows per CPU second", state, run, rows,
+					el.Round(time.Millisecond), float64(rows)/el.Seconds(), cpu.Round(time.Millisecond), float64(rows)/cpu.Seconds())
 				logViewCosts(t, conn, qid)
 				if queryRuns > 0 && state == "all" { // the queries of this binary need every migration
 					for _, s := range strings.Split(strings.ReplaceAll(string(dims), "{db}", db), ";\n") {
