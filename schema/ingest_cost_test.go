@@ -223,7 +223,8 @@ func timeFirstFive(t *testing.T, conn driver.Conn, db string, n int) {
 //	BEACON_VIEW_COST_ROWS=2000000 BEACON_VIEW_COST_SCHEMAS=22,all go test ./schema -run TestViewCost -v -timeout 60m
 //
 // BEACON_VIEW_COST_SCHEMAS lists schema states as TestIngestCost's BEACON_COST_SCHEMAS
-// ("all" by default); with BEACON_VIEW_COST_RUNS=n (default 1) the states alternate n times.
+// ("all" by default); with BEACON_VIEW_COST_RUNS=n (default 1) the states alternate n times;
+// BEACON_VIEW_COST_VIEWS=v1,v2 times only those views.
 func TestViewCost(t *testing.T) {
 	rows, _ := strconv.ParseInt(os.Getenv("BEACON_VIEW_COST_ROWS"), 10, 64)
 	if rows <= 0 {
@@ -288,12 +289,15 @@ func viewCost(t *testing.T, ms []Migration, rows int64, gen string) {
 	}
 	type view struct{ name, sel, target string }
 	var vs []view
+	only := strings.Split(os.Getenv("BEACON_VIEW_COST_VIEWS"), ",") // views to time; empty: all
 	for rs.Next() {
 		var v view
 		if err := rs.Scan(&v.name, &v.sel, &v.target); err != nil {
 			t.Fatal(err)
 		}
-		vs = append(vs, v)
+		if only[0] == "" || slices.Contains(only, v.name) {
+			vs = append(vs, v)
+		}
 	}
 	rs.Close()
 	src := regexp.MustCompile(`\b` + db + `\.events\b`)
