@@ -35,7 +35,10 @@ import (
 // alternate between states. Per state and run it logs rows/s and, from
 // system.query_views_log, the time spent in each view; with BEACON_COST_QUERIES=n it then
 // loads the bench's dimension tables and runs each of the five queries once to warm up and
-// n times, logging the median.
+// n times, logging the median. Beside rows/s it logs the server's CPU time for the inserts
+// (system.events, user + system; background merges that ran meanwhile included), which a
+// loaded machine disturbs less. BEACON_COST_SETTINGS=name=value,... sets settings of the
+// inserts in every state (e.g. optimize_on_insert=0).
 func TestIngestCost(t *testing.T) {
 	rows, _ := strconv.ParseInt(os.Getenv("BEACON_COST_ROWS"), 10, 64)
 	if rows <= 0 {
@@ -55,6 +58,16 @@ func TestIngestCost(t *testing.T) {
 	all, err := Migrations()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// BEACON_COST_SETTINGS=k=v,...: settings of the generator's inserts (e.g.
+	// optimize_on_insert=0), in every state
+	insertSettings := clickhouse.Settings{"log_query_views": 1}
+	for _, kv := range strings.Split(os.Getenv("BEACON_COST_SETTINGS"), ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && identRE.MatchString(k) {
+			insertSettings[k] = v
+		} else if strings.TrimSpace(kv) != "" {
+			t.Fatalf("BEACON_COST_SETTINGS: %q is not name=value", kv)
+		}
 	}
 	for run := 1; run <= runs; run++ {
 		for _, state := range states {
@@ -95,18 +108,21 @@ func TestIngestCost(t *testing.T) {
 				}
 				const chunk = 2_000_000
 				qid := uuid.NewString()
+				cpu0 := serverCPU(t, conn)
 				start := time.Now()
 				for from := int64(0); from < rows; from += chunk {
 					sql := strings.NewReplacer("{db}", db, "{start}", strconv.FormatInt(from, 10),
 						"{count}", strconv.FormatInt(min(chunk, rows-from), 10)).Replace(string(gen))
 					qctx := clickhouse.Context(ctx, clickhouse.WithQueryID(fmt.Sprintf("%s-%d", qid, from)),
-						clickhouse.WithSettings(clickhouse.Settings{"log_query_views": 1}))
+						clickhouse.WithSettings(insertSettings))
 					if err := conn.Exec(qctx, sql); err != nil {
 						t.Fatal(err)
 					}
 				}
 				el := time.Since(start)
-				t.Logf("state %s run %d: %d rows in %v: %.0f rows/s", state, run, rows, el.Round(time.Millisecond), float64(rows)/el.Seconds())
+				cpu := serverCPU(t, conn) - cpu0
+				t.Logf("state %s run %d: %d rows in %v: %.0f rows/s; server CPU %v: %.0f rows per CPU second", state, run, rows,
+					el.Round(time.Millisecond), float64(rows)/el.Seconds(), cpu.Round(time.Millisecond), float64(rows)/cpu.Seconds())
 				logViewCosts(t, conn, qid)
 				if queryRuns > 0 && state == "all" { // the queries of this binary need every migration
 					for _, s := range strings.Split(strings.ReplaceAll(string(dims), "{db}", db), ";\n") {
@@ -200,10 +216,15 @@ func timeFirstFive(t *testing.T, conn driver.Conn, db string, n int) {
 // TestViewCost measures each materialized view's share of an insert on its own: the same
 // synthetic events go into a copy of the raw table that feeds no view, then each view's
 // query runs over that copy into the view's table, timed. Reading a stored table is not
-// exactly a view's pass over an inserted block, but the costs rank alike. Runs only when
-// asked (schema state as in TestIngestCost, "all" by default):
+// exactly a view's pass over an inserted block, but the costs rank alike. Besides the
+// wall-clock time it logs the CPU time the server spent on the query (user + system, from
+// system.events), which a loaded machine disturbs far less. Runs only when asked:
 //
-//	BEACON_VIEW_COST_ROWS=2000000 go test ./schema -run TestViewCost -v -timeout 60m
+//	BEACON_VIEW_COST_ROWS=2000000 BEACON_VIEW_COST_SCHEMAS=22,all go test ./schema -run TestViewCost -v -timeout 60m
+//
+// BEACON_VIEW_COST_SCHEMAS lists schema states as TestIngestCost's BEACON_COST_SCHEMAS
+// ("all" by default); with BEACON_VIEW_COST_RUNS=n (default 1) the states alternate n times;
+// BEACON_VIEW_COST_VIEWS=v1,v2 times only those views.
 func TestViewCost(t *testing.T) {
 	rows, _ := strconv.ParseInt(os.Getenv("BEACON_VIEW_COST_ROWS"), 10, 64)
 	if rows <= 0 {
@@ -213,10 +234,32 @@ func TestViewCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := Migrations()
+	all, err := Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
+	states := strings.Split(envOr("BEACON_VIEW_COST_SCHEMAS", "all"), ",")
+	runs, _ := strconv.Atoi(envOr("BEACON_VIEW_COST_RUNS", "1"))
+	for run := 1; run <= runs; run++ {
+		for _, state := range states {
+			t.Run(fmt.Sprintf("%s_run%d", state, run), func(t *testing.T) {
+				ms := all
+				if state != "all" {
+					v, err := strconv.Atoi(state)
+					if err != nil || v < 18 {
+						t.Fatalf("BEACON_VIEW_COST_SCHEMAS: %q is not a migration number from 18 or all", state)
+					}
+					ms = slices.DeleteFunc(slices.Clone(all), func(m Migration) bool { return int(m.Version) > v })
+				}
+				viewCost(t, ms, rows, string(gen))
+			})
+		}
+	}
+}
+
+// viewCost migrates a fresh database with ms, loads rows synthetic events into a copy of
+// the raw table and logs the wall-clock and CPU time of each view's query over it.
+func viewCost(t *testing.T, ms []Migration, rows int64, gen string) {
 	ch := testenv.NewClickHouse(t)
 	conn, db := slowConn(t, ch), ch.Database
 	ctx := context.Background()
@@ -230,7 +273,7 @@ func TestViewCost(t *testing.T) {
 	start := time.Now()
 	for from := int64(0); from < rows; from += chunk {
 		sql := strings.NewReplacer("INTO {db}.events", "INTO "+db+".events_src", "{db}", db, "{start}", strconv.FormatInt(from, 10),
-			"{count}", strconv.FormatInt(min(chunk, rows-from), 10)).Replace(string(gen))
+			"{count}", strconv.FormatInt(min(chunk, rows-from), 10)).Replace(gen)
 		if err := conn.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
@@ -246,37 +289,66 @@ func TestViewCost(t *testing.T) {
 	}
 	type view struct{ name, sel, target string }
 	var vs []view
+	only := strings.Split(os.Getenv("BEACON_VIEW_COST_VIEWS"), ",") // views to time; empty: all
 	for rs.Next() {
 		var v view
 		if err := rs.Scan(&v.name, &v.sel, &v.target); err != nil {
 			t.Fatal(err)
 		}
-		vs = append(vs, v)
+		if only[0] == "" || slices.Contains(only, v.name) {
+			vs = append(vs, v)
+		}
 	}
 	rs.Close()
 	src := regexp.MustCompile(`\b` + db + `\.events\b`)
-	settings := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_threads": 2, "max_insert_threads": 2}))
-	var total time.Duration
-	var lines []string
+	type cost struct {
+		name      string
+		wall, cpu time.Duration
+	}
+	var costs []cost
 	for _, v := range vs {
 		sql := fmt.Sprintf("INSERT INTO %s.%s %s", db, v.target, src.ReplaceAllString(v.sel, db+".events_src"))
-		var best time.Duration
+		var best, bestCPU time.Duration
 		for i := 0; i < 2; i++ {
 			if err := conn.Exec(ctx, "TRUNCATE TABLE "+db+"."+v.target); err != nil {
 				t.Fatal(err)
 			}
+			qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_threads": 2, "max_insert_threads": 2}))
+			cpu0 := serverCPU(t, conn)
 			s := time.Now()
-			if err := conn.Exec(settings, sql); err != nil {
+			if err := conn.Exec(qctx, sql); err != nil {
 				t.Fatalf("%s: %v\n%s", v.name, err, sql)
 			}
 			if d := time.Since(s); i == 0 || d < best {
 				best = d
 			}
+			if d := serverCPU(t, conn) - cpu0; i == 0 || d < bestCPU {
+				bestCPU = d
+			}
 		}
-		total += best
-		lines = append(lines, fmt.Sprintf("  %-32s %8v", v.name, best.Round(time.Millisecond)))
+		costs = append(costs, cost{v.name, best, bestCPU})
 	}
-	t.Logf("views over %d rows (best of 2 each; sum %v):\n%s", rows, total.Round(time.Millisecond), strings.Join(lines, "\n"))
+	var wall, cpuSum time.Duration
+	var lines []string
+	for _, c := range costs {
+		wall += c.wall
+		cpuSum += c.cpu
+		lines = append(lines, fmt.Sprintf("  %-32s %8v wall %8v CPU", c.name, c.wall.Round(time.Millisecond), c.cpu.Round(time.Millisecond)))
+	}
+	t.Logf("views over %d rows (best of 2 each; sum %v wall, %v CPU):\n%s", rows, wall.Round(time.Millisecond),
+		cpuSum.Round(time.Millisecond), strings.Join(lines, "\n"))
+}
+
+// serverCPU is the user and system CPU time the server's query threads have used since it
+// started (system.events; the server of a test binary serves only its tests, and
+// TestViewCost runs alone).
+func serverCPU(t *testing.T, conn driver.Conn) time.Duration {
+	var us uint64
+	if err := conn.QueryRow(context.Background(), `SELECT sum(value) FROM system.events
+		WHERE event IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds')`).Scan(&us); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(us) * time.Microsecond
 }
 
 // slowConn is a connection to ch's database that waits for a long insert: one chunk

@@ -13,7 +13,7 @@
 -- first) touched in the baseline and not in the window, for silent and cooling rows.
 -- A person belongs to its partner in partner_users, else to the largest partner_id of its
 -- verified events; anonymous device touches count as in contact-timeline (stitching).
--- Reads viewer_days (keys for the days, states for the window's touches), visitor_people,
+-- Reads viewer_day_contents (keys for the days, content sets for the window's touches), visitor_people,
 -- and touches' keys for the silent and cooling people only.
 -- @param tenant
 -- @param partner = : a partner_id; empty for every partner
@@ -89,10 +89,10 @@ arrayMap(w -> countEqual(arrayMap(i -> toDayOfWeek(w_start + i), range({days:UIn
         (
             SELECT person, groupUniqArray(day) AS days FROM
             (
-                SELECT substring(viewer, 3) AS person, day FROM {db}.viewer_days
+                SELECT substring(viewer, 3) AS person, day FROM {db}.viewer_day_contents
                 WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day BETWEEN b_start AND t_day
                 UNION ALL
-                SELECT cl.person AS person, v.day FROM {db}.viewer_days AS v
+                SELECT cl.person AS person, v.day FROM {db}.viewer_day_contents AS v
                 INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
                 WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.day BETWEEN b_start AND t_day AND v.day BETWEEN cl.lo AND cl.hi
             )
@@ -111,10 +111,10 @@ person_days AS
     (
         SELECT person, day, max(last_at) AS last FROM
         (
-            SELECT substring(viewer, 3) AS person, day, last_at FROM {db}.viewer_days
+            SELECT substring(viewer, 3) AS person, day, last_at FROM {db}.viewer_day_contents
             WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day <= t_day
             UNION ALL
-            SELECT cl.person AS person, v.day, v.last_at FROM {db}.viewer_days AS v
+            SELECT cl.person AS person, v.day, v.last_at FROM {db}.viewer_day_contents AS v
             INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
             WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.day <= t_day AND v.day BETWEEN cl.lo AND cl.hi
         )
@@ -128,12 +128,12 @@ person_touches AS
 (
     SELECT person, sum(n) AS touches FROM
     (
-        SELECT person, day, uniqMerge(contents) AS n FROM
+        SELECT person, day, length(groupUniqArrayArray(contents)) AS n FROM
         (
-            SELECT substring(viewer, 3) AS person, day, contents FROM {db}.viewer_days
+            SELECT substring(viewer, 3) AS person, day, contents FROM {db}.viewer_day_contents
             WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day BETWEEN w_start AND t_day
             UNION ALL
-            SELECT cl.person AS person, v.day, v.contents FROM {db}.viewer_days AS v
+            SELECT cl.person AS person, v.day, v.contents FROM {db}.viewer_day_contents AS v
             INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
             WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.day BETWEEN w_start AND t_day AND v.day BETWEEN cl.lo AND cl.hi
         )
