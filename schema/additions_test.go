@@ -232,9 +232,9 @@ func TestGoldenAdditions(t *testing.T) {
 			name, args string
 			params     map[string]string
 		}{
-			{"search-gaps", "tenant = 'acme', partner = '', from = '1970-01-01', to = '2100-01-01', only = 'all', limit = 50", map[string]string{"tenant": "acme"}},
-			{"content-versions", "tenant = 'acme', content = '', kind = ''", map[string]string{"tenant": "acme"}},
-			{"training-scores", "tenant = 'acme', course = '', partner = ''", map[string]string{"tenant": "acme"}},
+			{"search-gaps", "tenant = 'acme', partner = '', from = '1970-01-01', to = '2100-01-01', only = 'all', limit = 50, lookback = 30", map[string]string{"tenant": "acme"}},
+			{"content-versions", "tenant = 'acme', content = '', kind = '', lookback = 30", map[string]string{"tenant": "acme"}},
+			{"training-scores", "tenant = 'acme', course = '', partner = '', lookback = 30", map[string]string{"tenant": "acme"}},
 		} {
 			want := run(t, conn, db, c.name, c.params)
 			got := rawRows(t, conn, "SELECT * FROM "+db+"."+ViewName(c.name)+"("+c.args+")")
