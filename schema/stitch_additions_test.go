@@ -175,4 +175,21 @@ func TestStitchingAdditions(t *testing.T) {
 			"2026-04-03 12:00:00.000|v:kiosk|1||1|[{at:2026-04-03 12:00:00.000,clicked:,query:api,results:0}]",
 			"2026-04-03 11:00:00.000|v:kiosk|1|docV|0|[]")
 	})
+
+	t.Run("bi-views", func(t *testing.T) {
+		// bi_stitch_claims (look-back 30): the laptop's days March 4 to April 3 are ann's,
+		// the kiosk's March 5 to April 4 cal's; the kiosk's April 6 and zed stay anonymous.
+		// viewer|person|partner|query|opened|stitched, by time
+		sameRows(t, "bi_searches", rawRows(t, conn, "SELECT viewer, person, partner_id, query, opened, stitched FROM "+db+".bi_searches WHERE tenant = 'sx' ORDER BY at, event_id"),
+			"v:lap|ann|pA|pricing|0|1", "v:lap|ann|pA|pricing|1|1", "v:zed|||pricing|0|0", "v:lap|ann|pA|roi|1|1",
+			"v:kiosk|cal|pB|api|0|1", "u:ann|ann|pA|pricing|0|0", "v:kiosk|||pricing|0|0")
+		// content|version|partner|events|latest|current|stitched: the stitched rows have no
+		// events of their own (the devices' events are in the anonymous row); pA's only
+		// version is v1 (current), pB's last is v2
+		sameRows(t, "bi_content_versions", rawRows(t, conn, "SELECT content_id, version, partner_id, events, latest, current, stitched FROM "+db+".bi_content_versions WHERE tenant = 'sx' ORDER BY content_id, version, partner_id"),
+			"docV|v1||3|0|0|0", "docV|v1|pA|0|0|1|1", "docV|v1|pB|0|0|0|1", "docV|v2||1|1|0|0", "docV|v2|pB|1|1|1|0")
+		// course|person|partner|attempts|avg|min|latest passed|stitched attempts
+		sameRows(t, "bi_training_scores", rawRows(t, conn, "SELECT course_id, partner_user_id, partner_id, attempts, avg_score, min_score, latest_passed, stitched_attempts FROM "+db+".bi_training_scores WHERE tenant = 'sx' ORDER BY partner_user_id"),
+			"courseX|ann|pA|2|60|40|1|1", "courseX|cal|pB|1|50|50|0|1")
+	})
 }
