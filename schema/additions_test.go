@@ -232,9 +232,9 @@ func TestGoldenAdditions(t *testing.T) {
 			name, args string
 			params     map[string]string
 		}{
-			{"search-gaps", "tenant = 'acme', partner = '', from = '1970-01-01', to = '2100-01-01', only = 'all', limit = 50", map[string]string{"tenant": "acme"}},
-			{"content-versions", "tenant = 'acme', content = '', kind = ''", map[string]string{"tenant": "acme"}},
-			{"training-scores", "tenant = 'acme', course = '', partner = ''", map[string]string{"tenant": "acme"}},
+			{"search-gaps", "tenant = 'acme', partner = '', from = '1970-01-01', to = '2100-01-01', only = 'all', limit = 50, lookback = 30", map[string]string{"tenant": "acme"}},
+			{"content-versions", "tenant = 'acme', content = '', kind = '', lookback = 30", map[string]string{"tenant": "acme"}},
+			{"training-scores", "tenant = 'acme', course = '', partner = '', lookback = 30", map[string]string{"tenant": "acme"}},
 		} {
 			want := run(t, conn, db, c.name, c.params)
 			got := rawRows(t, conn, "SELECT * FROM "+db+"."+ViewName(c.name)+"("+c.args+")")
@@ -273,6 +273,21 @@ func genAdditions(t *testing.T, conn driver.Conn, db string, seed uint64) {
 	for a := 1; a <= 4; a++ {
 		people = append(people, who{device: fmt.Sprintf("anon%d", a)})
 	}
+	// Devices anonymous first (identity stitching, 0024): about one person in three has a
+	// laptop that searches, uses versions and makes attempts without a token all period,
+	// and carries the person's token once (a view on a random day): its anonymous use in
+	// the 30 days up to that day counts for the person, later use for nobody. A kiosk is
+	// shared by two people (tokens on days 7 and 14).
+	var tokens []who
+	var tokenDays []int
+	for _, p := range people {
+		if p.user != "" && r.IntN(3) == 0 {
+			people = append(people, who{device: "l" + p.user})
+			tokens, tokenDays = append(tokens, who{p.partner, p.user, "l" + p.user}), append(tokenDays, 3+r.IntN(15))
+		}
+	}
+	people = append(people, who{device: "kiosk"})
+	tokens, tokenDays = append(tokens, who{people[0].partner, people[0].user, "kiosk"}, who{people[3].partner, people[3].user, "kiosk"}), append(tokenDays, 7, 14)
 	queries := []string{"pricing", "Pricing", "roi calculator", "setup guide", "api", "warranty 2027", "brochure", "onboarding"}
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var all []xev
@@ -281,6 +296,11 @@ func genAdditions(t *testing.T, conn driver.Conn, db string, seed uint64) {
 		n++
 		return xev{ev: ev{id: fmt.Sprintf("x%d", n), tenant: "genx", at: at.Format(time.DateTime), typ: typ, visitor: p.device,
 			session: fmt.Sprintf("xs%d", n/4), partner: p.partner, user: p.user, bot: r.IntN(20) == 0}}
+	}
+	for i, tk := range tokens {
+		e := openOf(mk(tk, base.Add(time.Duration(tokenDays[i]*24*60+r.IntN(24*60))*time.Minute), "view"))
+		e.bot = false
+		all = append(all, e)
 	}
 	for i := 0; i < 250; i++ { // searches, each maybe followed by an open
 		p := people[r.IntN(len(people))]
@@ -338,24 +358,49 @@ func openOf(e xev) xev {
 	return e
 }
 
+// stitchedEvents is SQL over raw events (tenant genx, deduplicated by event_id, bots out)
+// with identity stitching written per event, not as claims: an event without a token on
+// day d of a device counts for the person whose first verified event on that device is
+// the earliest on day d or later (ties by person id), when that day is at most 30 days
+// after d. Columns: the event's, viewer (as seen: 'u:<person>' or 'v:<device>'), who (the
+// person it counts for as 'u:<person>', else viewer), partner (the stitched person's on
+// that device, else the event's own) and own_partner.
+const stitchedEvents = `
+e0 AS (SELECT * FROM %[1]s.events WHERE tenant = 'genx' AND is_bot = 0 LIMIT 1 BY event_id),
+firsts AS (SELECT visitor_id, partner_user_id AS person, max(toString(partner_id)) AS pid, min(event_time) AS f
+           FROM e0 WHERE partner_user_id != '' GROUP BY visitor_id, person),
+st AS (SELECT a.event_id AS event_id, 1 AS hit, argMin((f.person, f.pid, toDate(f.f)), (f.f, f.person)) AS c, any(toDate(a.event_time)) AS d
+       FROM (SELECT event_id, visitor_id, event_time FROM e0 WHERE partner_user_id = '') AS a
+       INNER JOIN firsts AS f ON f.visitor_id = a.visitor_id
+       WHERE toDate(f.f) >= toDate(a.event_time)
+       GROUP BY a.event_id
+       HAVING c.3 - d <= 30),
+e AS (SELECT e0.*, if(e0.partner_user_id != '', 'u:' || e0.partner_user_id, 'v:' || e0.visitor_id) AS viewer,
+             if(st.hit = 1, 'u:' || st.c.1, viewer) AS who,
+             toString(e0.partner_id) AS own_partner,
+             if(st.hit = 1, st.c.2, own_partner) AS partner
+      FROM e0 LEFT JOIN st ON st.event_id = e0.event_id)`
+
 // checkAdditionsAgainstRaw holds the rollup-based answers of search-gaps, content-versions
 // and training-scores to independent SQL over raw events (deduplicated by event_id, bots
-// out), written the plain way: a search was followed by an open when a view by the same
-// viewer falls in [at, at + 30 min]; a partner's current version is the one of its latest
-// use; a person's latest pass is the passed of its latest attempt carrying one.
+// out), written the plain way, stitching per event (stitchedEvents): a search was followed
+// by an open when a view by the same device or by the person it counts for falls in [at,
+// at + 30 min]; a partner's current version is the one of its latest use, a stitched
+// device's use of a version counting when every event of it counts for one person; a
+// person's latest pass is the passed of its latest attempt carrying one, a stitched
+// device's attempts included.
 func checkAdditionsAgainstRaw(t *testing.T, conn driver.Conn, db string) {
 	t.Helper()
 	got := project(run(t, conn, db, "search-gaps", map[string]string{"tenant": "genx", "limit": "1000"}), 0, 2, 3, 4, 5, 6)
 	want := rawRows(t, conn, fmt.Sprintf(`
-WITH e AS (SELECT if(partner_user_id != '', 'u:' || partner_user_id, 'v:' || visitor_id) AS who, * FROM %s.events
-           WHERE tenant = 'genx' AND is_bot = 0 LIMIT 1 BY event_id),
+WITH`+stitchedEvents+`,
 s AS (SELECT * FROM e WHERE type = 'search'),
-v AS (SELECT who, event_time FROM e WHERE type = 'view' AND content_id != ''),
+v AS (SELECT viewer, event_time FROM e WHERE type = 'view' AND content_id != ''),
 judged AS (
-    SELECT s.event_id, any(s.partner_id) AS partner_id, any(lowerUTF8(s.search_query)) AS q, any(s.who) AS who,
+    SELECT s.event_id, any(s.partner) AS partner_id, any(lowerUTF8(s.search_query)) AS q, any(s.who) AS who,
            any(s.search_results) AS results,
            any(s.search_clicked) != '' OR countIf(v.event_time >= s.event_time AND v.event_time <= s.event_time + toIntervalMinute(30)) > 0 AS opened
-    FROM s LEFT JOIN v ON v.who = s.who
+    FROM s LEFT JOIN v ON v.viewer = s.viewer OR v.viewer = s.who
     GROUP BY s.event_id)
 SELECT toString(partner_id), q, count() AS n, uniqExact(who), countIf(results = 0), countIf(NOT opened)
 FROM judged GROUP BY partner_id, q ORDER BY partner_id, n DESC, q`, db))
@@ -368,16 +413,27 @@ FROM judged GROUP BY partner_id, q ORDER BY partner_id, n DESC, q`, db))
 
 	got = project(run(t, conn, db, "content-versions", map[string]string{"tenant": "genx"}), 0, 3, 4, 7, 8, 11, 12)
 	want = rawRows(t, conn, fmt.Sprintf(`
-WITH e AS (SELECT * FROM %s.events WHERE tenant = 'genx' AND is_bot = 0 AND content_version != '' AND content_id != '' LIMIT 1 BY event_id),
-firsts AS (SELECT content_id, content_version, min(event_time) AS f FROM e GROUP BY content_id, content_version),
-latest AS (SELECT content_id, argMax(content_version, (f, content_version)) AS lv FROM firsts GROUP BY content_id),
-cur AS (SELECT content_id, partner_id, argMax(content_version, (event_time, content_version)) AS cv FROM e WHERE partner_id != '' GROUP BY content_id, partner_id)
-SELECT toString(e.content_id), toString(e.content_version), toString(any(l.lv) = e.content_version), toString(count()), toString(countIf(type = 'view')),
-       arraySort(groupUniqArrayIf(toString(e.partner_id), e.partner_id != '')),
-       arraySort(groupUniqArrayIf(toString(e.partner_id), e.partner_id != '' AND c.cv = e.content_version AND l.lv != e.content_version))
-FROM e INNER JOIN latest AS l ON l.content_id = e.content_id
-LEFT JOIN cur AS c ON c.content_id = e.content_id AND c.partner_id = e.partner_id
-GROUP BY e.content_id, e.content_version ORDER BY e.content_id, min(e.event_time), e.content_version`, db))
+WITH`+stitchedEvents+`,
+ev AS (SELECT * FROM e WHERE content_version != '' AND content_id != ''),
+latest AS (SELECT content_id, argMax(content_version, (f, content_version)) AS lv
+           FROM (SELECT content_id, content_version, min(event_time) AS f FROM ev GROUP BY content_id, content_version) GROUP BY content_id),
+-- use by a partner: its own events, and a device's anonymous use of a version every event
+-- of which counts for one person
+uses AS (SELECT content_id, content_version, own_partner AS partner, event_time FROM ev WHERE own_partner != ''
+         UNION ALL
+         SELECT content_id, content_version, any(partner), max(event_time) FROM ev WHERE partner_user_id = ''
+         GROUP BY content_id, content_version, visitor_id HAVING uniqExact(who) = 1 AND startsWith(any(who), 'u:')),
+cur AS (SELECT content_id, partner, argMax(content_version, (event_time, content_version)) AS cv FROM uses GROUP BY content_id, partner),
+pv AS (SELECT u.content_id AS content_id, u.content_version AS content_version, arraySort(groupUniqArray(u.partner)) AS ps,
+              arraySort(groupUniqArrayIf(u.partner, c.cv = u.content_version AND l.lv != u.content_version)) AS outdated
+       FROM uses AS u INNER JOIN latest AS l ON l.content_id = u.content_id
+       LEFT JOIN cur AS c ON c.content_id = u.content_id AND c.partner = u.partner
+       GROUP BY u.content_id, u.content_version)
+SELECT toString(ev.content_id), toString(ev.content_version), toString(any(l.lv) = ev.content_version), toString(count()), toString(countIf(type = 'view')),
+       any(pv.ps), any(pv.outdated)
+FROM ev INNER JOIN latest AS l ON l.content_id = ev.content_id
+LEFT JOIN pv ON pv.content_id = ev.content_id AND pv.content_version = ev.content_version
+GROUP BY ev.content_id, ev.content_version ORDER BY ev.content_id, min(ev.event_time), ev.content_version`, db))
 	if joinRows(got) != joinRows(want) {
 		t.Fatalf("content-versions: rollups and raw SQL differ\nrollups:\n%s\nraw:\n%s", joinRows(got), joinRows(want))
 	}
@@ -387,15 +443,16 @@ GROUP BY e.content_id, e.content_version ORDER BY e.content_id, min(e.event_time
 
 	got = project(run(t, conn, db, "training-scores", map[string]string{"tenant": "genx"}), 0, 2, 4, 5, 6, 7, 8, 9, 10)
 	want = rawRows(t, conn, fmt.Sprintf(`
-WITH e AS (SELECT * FROM %[1]s.events WHERE tenant = 'genx' AND is_bot = 0 AND type = 'complete' AND partner_user_id != ''
-           AND (score IS NOT NULL OR passed IS NOT NULL) LIMIT 1 BY event_id),
+WITH`+stitchedEvents+`,
+a AS (SELECT *, substring(who, 3) AS person FROM e
+      WHERE type = 'complete' AND startsWith(who, 'u:') AND content_id != '' AND (score IS NOT NULL OR passed IS NOT NULL)),
 p AS (
-    SELECT toString(e.content_id) AS c, e.partner_user_id AS who,
-           if(any(u.partner_id) != '', any(u.partner_id), max(toString(e.partner_id))) AS partner,
+    SELECT toString(a.content_id) AS c, a.person AS who,
+           if(any(u.partner_id) != '', any(u.partner_id), max(a.partner)) AS partner,
            count() AS attempts, sumIf(assumeNotNull(score), score IS NOT NULL) AS total, countIf(score IS NOT NULL) AS scored,
            minIf(assumeNotNull(score), score IS NOT NULL) AS lowest,
            argMaxIf(passed, (event_time, event_id), passed IS NOT NULL) AS last_pass
-    FROM e LEFT JOIN (SELECT partner_user_id, partner_id FROM %[1]s.partner_users FINAL WHERE tenant = 'genx') AS u ON u.partner_user_id = e.partner_user_id
+    FROM a LEFT JOIN (SELECT partner_user_id, partner_id FROM %[1]s.partner_users FINAL WHERE tenant = 'genx') AS u ON u.partner_user_id = a.person
     GROUP BY c, who)
 SELECT c, partner, toString(count()), toString(sum(attempts)),
        if(sum(scored) = 0, NULL, round(sum(total) / sum(scored), 2)), if(sum(scored) = 0, NULL, round(minIf(lowest, scored > 0), 2)),
@@ -406,5 +463,15 @@ FROM p GROUP BY c, partner ORDER BY c, partner`, db))
 	}
 	if len(want) < 6 {
 		t.Fatalf("training-scores: only %d rows; the dataset is too thin", len(want))
+	}
+	// the dataset stitches each kind: searches, version uses and attempts of devices
+	// without a token that count for a person
+	stitched := rawRows(t, conn, fmt.Sprintf(`WITH`+stitchedEvents+`
+SELECT toString(countIf(type = 'search')), toString(countIf(content_version != '')), toString(countIf(type = 'complete' AND (score IS NOT NULL OR passed IS NOT NULL)))
+FROM e WHERE partner_user_id = '' AND startsWith(who, 'u:')`, db))
+	for i, what := range []string{"searches", "version uses", "attempts"} {
+		if stitched[0][i] == "0" {
+			t.Fatalf("no stitched %s in the generated dataset (%v): it does not test their stitching", what, stitched[0])
+		}
 	}
 }

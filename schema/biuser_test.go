@@ -100,7 +100,7 @@ func TestBIUserSeesOneTenant(t *testing.T) {
 	// Views: a q_ view asked for another tenant answers nothing; a bi_ view holds gen only.
 	count := func(c driver.Conn, q string) uint64 { return scalar[uint64](t, c, "SELECT count() FROM ("+q+")") }
 	for _, tenant := range []string{"gen", "genx"} {
-		q := "SELECT * FROM beacon.q_search_gaps(tenant = '" + tenant + "', from = '1970-01-01', to = '2100-01-01', partner = '', only = 'all', limit = 1000)"
+		q := "SELECT * FROM beacon.q_search_gaps(tenant = '" + tenant + "', from = '1970-01-01', to = '2100-01-01', partner = '', only = 'all', limit = 1000, lookback = 30)"
 		want := count(admin, q)
 		if tenant != "gen" {
 			if want == 0 {

@@ -94,23 +94,24 @@ func TestMigrateNodes(t *testing.T) {
 }
 
 // clusterCases are the parameters each saved query runs with in TestClusterSavedQueries,
-// over the golden and additions datasets (tenant acme).
+// over the golden and additions datasets (tenant acme), and the stitched additions
+// (tenant sx, stitch_additions_test.go).
 var clusterCases = map[string][]map[string]string{
 	"campaign-ranking":    {{}, {"use": "any"}, {"campaign": "camp1", "from": "2026-03-02", "to": "2026-03-02"}},
-	"contact-timeline":    {{"person": "u1", "limit": "100000"}, {"partner": "p2", "limit": "100000"}},
+	"contact-timeline":    {{"person": "u1", "limit": "100000"}, {"partner": "p2", "limit": "100000"}, {"tenant": "sx", "person": "ann"}, {"tenant": "sx", "partner": "pB"}},
 	"content-outcomes":    {{}, {"to": "2026-03-03"}},
 	"content-reach":       {{"content": "doc1"}, {"campaign": "camp1"}},
 	"content-use":         {{}, {"kind": "document"}},
-	"content-versions":    {{}},
+	"content-versions":    {{}, {"tenant": "sx"}},
 	"directory":           {{}},
 	"document-views":      {{"content": "doc1"}, {"content": "doc1", "partner": "p1"}},
 	"partner-activity":    {{"to": "2026-03-07"}, {"to": "2026-03-07", "partner": "p1"}},
 	"partner-deals":       {{"partner": "p1"}, {"partner": "p2"}},
 	"person-opens":        {{"person": "u1", "content": "doc1", "since": "2026-03-01 00:00:00"}},
-	"search-gaps":         {{}, {"only": "zero"}},
+	"search-gaps":         {{}, {"only": "zero"}, {"tenant": "sx"}, {"tenant": "sx", "partner": "pA"}},
 	"tenant-activity":     {{}},
 	"training-completion": {{}, {"partner": "p2", "course": "course1"}},
-	"training-scores":     {{}},
+	"training-scores":     {{}, {"tenant": "sx"}},
 	"video-retention":     {{"content": "vid1"}},
 	"video-viewers":       {{"content": "vid1"}},
 	"viewer-seconds":      {{"content": "vid1", "person": "u1"}, {"content": "vid1", "viewer": "v:a1"}},
@@ -163,6 +164,7 @@ func TestClusterSavedQueries(t *testing.T) {
 	}{{single, db}, {cl, "beacon"}} {
 		loadGoldenData(t, l.conn, l.db)
 		loadAdditionsData(t, l.conn, l.db)
+		loadStitchAdditionsData(t, l.conn, l.db)
 	}
 	if a, b := scalar[uint64](t, single, "SELECT count() FROM "+db+".events"), scalar[uint64](t, cl, "SELECT count() FROM beacon.events"); a != b || a == 0 {
 		t.Fatalf("events: %d on the single node, %d on the cluster", a, b)

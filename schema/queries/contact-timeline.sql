@@ -8,7 +8,11 @@
 -- schema/README.md); such rows name the device as viewer and have stitched = 1. Paged by
 -- a cursor: pass the last row's cursor as before to get the next page; a page is stable
 -- while new touches arrive (they are newer than any cursor) and costs the same at any
--- depth. Reads touches (a few days of the asked people's key ranges) and visitor_people.
+-- depth. searches and queries: the touch's search events (a search is a touch of the
+-- content its event named, '' mostly): how many, and each (time, text as stored, results
+-- shown, clicked result), oldest first; a stitched device's searches are on its rows.
+-- Reads touches (a few days of the asked people's key ranges), viewer_searches (the same
+-- viewers and days) and visitor_people.
 -- @param tenant
 -- @param person = : a partner_user_id; or empty, with partner set
 -- @param partner = : a partner_id: every person of it (partner_users, else the partner their events carry); used when person is empty
@@ -122,6 +126,22 @@ page AS
       AND (first_page OR (at, viewer, content_id) < (cur_at, cur[2], cur[3]))
     ORDER BY at DESC, viewer DESC, content_id DESC
     LIMIT {limit:UInt32}
+),
+-- the searches of the same viewers and days, per touch (viewer_searches, 0024)
+found AS
+(
+    SELECT viewer, day, content_id,
+           arraySort(groupArray(CAST((at, query, results, clicked), 'Tuple(at DateTime64(3, \'UTC\'), query String, results UInt32, clicked String)'))) AS queries
+    FROM
+    (
+        SELECT viewer, day, content_id, event_id, min(at) AS at, max(query) AS query, max(results) AS results, max(clicked) AS clicked
+        FROM {db}.viewer_searches
+        WHERE tenant = {tenant:String}
+          AND day BETWEEN greatest(f_day, oldest) AND least(t_day, toDate(cur_at))
+          AND viewer IN (SELECT arrayJoin(arrayConcat(arrayMap(p -> concat('u:', p), ids), arrayMap(c -> c.1, claims))))
+        GROUP BY viewer, day, content_id, event_id
+    )
+    GROUP BY viewer, day, content_id
 )
 SELECT
     t.at AS at,
@@ -149,8 +169,11 @@ SELECT
     t.devices AS devices,
     t.campaigns AS campaigns,
     t.via_link AS via_link,
+    length(f.queries) AS searches,
+    f.queries AS queries,
     base64Encode(concat(toString(t.at), '\n', t.viewer, '\n', t.content_id)) AS cursor
 FROM page AS t
+LEFT JOIN found AS f ON f.viewer = t.viewer AND f.day = t.day AND f.content_id = t.content_id
 LEFT JOIN (SELECT partner_user_id, name FROM {db}.partner_users FINAL WHERE tenant = {tenant:String}) AS u ON u.partner_user_id = t.person
 LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS pa ON pa.partner_id = t.partner_id
 LEFT JOIN (SELECT content_id, content_type, title, page_count, duration_s FROM {db}.contents FINAL WHERE tenant = {tenant:String}) AS c ON c.content_id = t.content_id

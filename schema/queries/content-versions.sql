@@ -4,11 +4,18 @@
 -- string), when it was first and last used, events, opens (view events), people or
 -- devices, sessions, the partners that used it, and partners_outdated: for a version that is
 -- not the latest, the partners whose last use of the content was on it (they still use an
--- outdated version), sorted. Anonymous use counts in the totals, never as a partner.
--- Reads the content_version_use rollup (a row per content, version and partner).
+-- outdated version), sorted. Anonymous use counts in the totals, never as a partner, unless
+-- the device is stitched to a person (identity stitching, schema/README.md): a device's use
+-- of a version counts as use by that person's partner (in partners and in its last use)
+-- when all of it (first to last use of the version) lies on days of one claim. The totals
+-- are of events and stay as they were: a stitched device is still one viewer beside its
+-- person. Reads the content_version_use rollup (a row per content, version and partner),
+-- and for anonymous use device_version_use (a row per content, version and device, 0024)
+-- with stitch_claims for those devices.
 -- @param tenant
 -- @param content = : a content_id; empty for every content
 -- @param kind = : a content type (document, tool, page, ...); empty for every type
+-- @param lookback = 30: days before a device's first verified token whose anonymous use counts for that person
 WITH
 u AS
 (
@@ -20,6 +27,41 @@ u AS
     WHERE tenant = {tenant:String} AND ({content:String} = '' OR content_id = {content:String})
     GROUP BY content_id, version, partner_id
 ),
+-- the stitched devices' use of each version, under their person's partner
+stitched AS
+(
+    SELECT d.content_id AS content_id, d.version AS version, cl.partner_id AS partner_id,
+           min(d.first_at) AS first_at, max(d.last_at) AS last_at
+    FROM
+    (
+        SELECT content_id, version, viewer, min(first_at) AS first_at, max(last_at) AS last_at
+        FROM {db}.device_version_use
+        WHERE tenant = {tenant:String} AND ({content:String} = '' OR content_id = {content:String})
+        GROUP BY content_id, version, viewer
+    ) AS d
+    INNER JOIN
+    (
+        -- the claims of the devices with anonymous version use only
+        SELECT viewer, partner_id, lo, hi
+        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.device_version_use
+                             WHERE tenant = {tenant:String} AND ({content:String} = '' OR content_id = {content:String}))
+    ) AS cl ON cl.viewer = d.viewer
+    WHERE toDate(d.first_at) >= cl.lo AND toDate(d.last_at) <= cl.hi
+    GROUP BY content_id, version, partner_id
+),
+-- per content, version and partner: its first and last use, own and stitched
+uses AS
+(
+    SELECT content_id, version, partner_id, min(first_at) AS first_at, max(last_at) AS last_at
+    FROM
+    (
+        SELECT content_id, version, partner_id, first_at, last_at FROM u
+        UNION ALL
+        SELECT content_id, version, partner_id, first_at, last_at FROM stitched
+    )
+    GROUP BY content_id, version, partner_id
+),
 latest AS
 (
     SELECT content_id, argMax(version, (first_at, version)) AS latest_version
@@ -29,9 +71,19 @@ latest AS
 current AS
 (
     SELECT content_id, partner_id, argMax(version, (last_at, version)) AS current_version
-    FROM u
+    FROM uses
     WHERE partner_id != ''
     GROUP BY content_id, partner_id
+),
+partners AS
+(
+    SELECT s.content_id AS content_id, s.version AS version,
+           arraySort(groupArrayIf(s.partner_id, s.partner_id != '')) AS partners,
+           arraySort(groupArrayIf(s.partner_id, s.partner_id != '' AND cur.current_version = s.version AND s.version != l.latest_version)) AS partners_outdated
+    FROM uses AS s
+    INNER JOIN latest AS l ON l.content_id = s.content_id
+    LEFT JOIN current AS cur ON cur.content_id = s.content_id AND cur.partner_id = s.partner_id
+    GROUP BY s.content_id, s.version
 )
 SELECT
     u.content_id AS content_id,
@@ -45,11 +97,11 @@ SELECT
     uniqMerge(u.opens) AS opens,
     uniqMerge(u.viewers) AS viewers,
     uniqMerge(u.sessions) AS sessions,
-    arraySort(groupArrayIf(u.partner_id, u.partner_id != '')) AS partners,
-    arraySort(groupArrayIf(u.partner_id, u.partner_id != '' AND cur.current_version = u.version AND u.version != l.latest_version)) AS partners_outdated
+    any(pa.partners) AS partners,
+    any(pa.partners_outdated) AS partners_outdated
 FROM u
 INNER JOIN latest AS l ON l.content_id = u.content_id
-LEFT JOIN current AS cur ON cur.content_id = u.content_id AND cur.partner_id = u.partner_id
+LEFT JOIN partners AS pa ON pa.content_id = u.content_id AND pa.version = u.version
 LEFT JOIN (SELECT content_id, title, content_type FROM {db}.contents FINAL WHERE tenant = {tenant:String}) AS c ON c.content_id = u.content_id
 GROUP BY u.content_id, u.version
 HAVING {kind:String} = '' OR content_type = {kind:String}

@@ -4,45 +4,91 @@
 -- last search. A search is followed by an open when it names a clicked result, or when the
 -- same viewer opened a content (a view event) at or after it and at most 30 minutes after
 -- it. Most searched first within each partner, at most limit queries per partner; only
--- narrows to the gaps. Reads the searches rollup (a row per search) and open_marks (a row
--- per viewer and 30-minute bucket) for the searching viewers only.
+-- narrows to the gaps. A search on a device without a token counts for the person the
+-- device is stitched to on that day (identity stitching, schema/README.md: the person whose
+-- verified token the device carried next, within lookback days), under that person's
+-- partner and as that searcher; its open is then an open by the device or by the person.
+-- Reads the searches rollup (a row per search), stitch_claims for the devices that
+-- searched anonymously, and open_marks (a row per viewer and 30-minute bucket) for the
+-- searching viewers only.
 -- @param tenant
 -- @param partner = : a partner_id; empty for every partner
 -- @param from = 1970-01-01: first day (UTC)
 -- @param to = 2100-01-01: last day (UTC), inclusive
 -- @param only = all: all queries; zero: only queries with a search that found nothing; no_open: only queries with a search followed by no open
 -- @param limit = 50: at most this many queries per partner
+-- @param lookback = 30: days before a device's first verified token whose anonymous searches count for that person
 WITH
+toDate({from:String}) AS f_day,
+toDate({to:String}) AS t_day,
+-- (device viewer and day, person viewer, partner) of the anonymous search days stitched to
+-- a person; per row lookups in these constant arrays go through transform (a hash table
+-- built once), as in document-views
+(
+    SELECT groupArray((concat(d.viewer, '|', toString(d.day)), concat('u:', cl.person), cl.partner_id)) FROM
+    (
+        SELECT DISTINCT viewer, day FROM {db}.searches
+        WHERE tenant = {tenant:String} AND day BETWEEN f_day AND t_day AND startsWith(viewer, 'v:')
+    ) AS d
+    INNER JOIN
+    (
+        -- the claims of the devices that searched anonymously in the period only (the
+        -- filter reaches the view's read of identified_devices by key)
+        SELECT viewer, person, partner_id, lo, hi
+        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.searches
+                             WHERE tenant = {tenant:String} AND day BETWEEN f_day AND t_day AND startsWith(viewer, 'v:'))
+    ) AS cl ON cl.viewer = d.viewer
+    WHERE d.day BETWEEN cl.lo AND cl.hi
+) AS claimed,
+arrayMap(x -> x.1, claimed) AS s_keys,
+arrayMap(x -> x.2, claimed) AS s_people,
+arrayMap(x -> x.3, claimed) AS s_partners,
 s AS
 (
-    SELECT event_id, partner_id, query_key, viewer, min(at) AS at, max(results) AS results, max(clicked) AS clicked
-    FROM {db}.searches
-    WHERE tenant = {tenant:String}
-      AND day BETWEEN toDate({from:String}) AND toDate({to:String})
-      AND ({partner:String} = '' OR partner_id = {partner:String})
-    GROUP BY event_id, partner_id, query_key, viewer
+    SELECT event_id, query_key, device, at, results, clicked,
+           transform(concat(device, '|', toString(day)), s_keys, s_people, device) AS viewer,
+           transform(concat(device, '|', toString(day)), s_keys, s_partners, own_partner) AS partner_id
+    FROM
+    (
+        SELECT event_id, partner_id AS own_partner, query_key, viewer AS device, day,
+               min(at) AS at, max(results) AS results, max(clicked) AS clicked
+        FROM {db}.searches
+        WHERE tenant = {tenant:String}
+          AND day BETWEEN f_day AND t_day
+          -- a partner's own searches, and the anonymous ones that may be stitched to it
+          AND ({partner:String} = '' OR partner_id = {partner:String} OR startsWith(viewer, 'v:'))
+        GROUP BY event_id, own_partner, query_key, device, day
+    )
+    WHERE {partner:String} = '' OR partner_id = {partner:String}
 ),
 o AS
 (
     SELECT viewer, bucket, max(last_open) AS last_open, min(next_open) AS next_open
     FROM {db}.open_marks
     WHERE tenant = {tenant:String}
-      AND viewer IN
-      (
-          SELECT viewer FROM {db}.searches
-          WHERE tenant = {tenant:String} AND day BETWEEN toDate({from:String}) AND toDate({to:String})
-            AND ({partner:String} = '' OR partner_id = {partner:String})
-      )
-      AND bucket BETWEEN intDiv(toUInt32(toUnixTimestamp(toDateTime(toDate({from:String}), 'UTC'))), 1800)
-                     AND intDiv(toUInt32(toUnixTimestamp(toDateTime(toDate({to:String}) + 1, 'UTC'))), 1800)
+      AND (viewer IN
+          (
+              SELECT viewer FROM {db}.searches
+              WHERE tenant = {tenant:String} AND day BETWEEN f_day AND t_day
+                AND ({partner:String} = '' OR partner_id = {partner:String} OR startsWith(viewer, 'v:'))
+          )
+          OR viewer IN (SELECT arrayJoin(s_people)))
+      AND bucket BETWEEN intDiv(toUInt32(toUnixTimestamp(toDateTime(f_day, 'UTC'))), 1800)
+                     AND intDiv(toUInt32(toUnixTimestamp(toDateTime(t_day + 1, 'UTC'))), 1800)
     GROUP BY viewer, bucket
 ),
 judged AS
 (
     SELECT s.partner_id AS partner_id, s.query_key AS query_key, s.viewer AS viewer, s.at AS at, s.results AS results,
-           s.clicked != '' OR (o.viewer != '' AND (o.last_open >= s.at OR o.next_open <= s.at + toIntervalMinute(30))) AS opened
+           s.clicked != ''
+           OR (od.viewer != '' AND (od.last_open >= s.at OR od.next_open <= s.at + toIntervalMinute(30)))
+           -- a stitched search: an open by the person (after the token came, or on another
+           -- device) counts too
+           OR (op.viewer != '' AND (op.last_open >= s.at OR op.next_open <= s.at + toIntervalMinute(30))) AS opened
     FROM s
-    LEFT JOIN o ON o.viewer = s.viewer AND o.bucket = intDiv(toUInt32(toUnixTimestamp(s.at)), 1800)
+    LEFT JOIN o AS od ON od.viewer = s.device AND od.bucket = intDiv(toUInt32(toUnixTimestamp(s.at)), 1800)
+    LEFT JOIN o AS op ON op.viewer = s.viewer AND op.bucket = intDiv(toUInt32(toUnixTimestamp(s.at)), 1800)
 )
 SELECT
     j.partner_id AS partner_id,

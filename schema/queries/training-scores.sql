@@ -3,12 +3,39 @@
 -- (complete events with a score or a passed, each counted once), the average and lowest
 -- score over the attempts with a score, people whose latest attempt with a passed value
 -- passed, and failed, and failed_people: those whose latest such attempt failed, sorted (a
--- person who failed, then passed, has passed). Only people (events with a verified partner
--- token) are counted. Reads the course_attempts rollup (a row per course and person).
+-- person who failed, then passed, has passed). Only people are counted: events with a
+-- verified partner token, and the attempts of a device without a token on a day it is
+-- stitched to a person (identity stitching, schema/README.md: the person whose verified
+-- token the device carried next, within lookback days), each attempt by its own day. Reads
+-- the course_attempts rollup (a row per course and person), and device_attempts (a row per
+-- course and anonymous device, 0024) with stitch_claims for those devices.
 -- @param tenant
 -- @param course = : a course content_id; empty for every course
 -- @param partner = : a partner_id; empty for every partner
+-- @param lookback = 30: days before a device's first verified token whose anonymous attempts count for that person
 WITH
+-- each stitched device's attempts on the days of each of its claims, for that person
+stitched AS
+(
+    SELECT d.content_id AS content_id, cl.person AS person, cl.partner_id AS partner_id,
+           arrayFilter(x -> toDate(x.1) BETWEEN cl.lo AND cl.hi, d.attempts) AS attempts
+    FROM
+    (
+        SELECT content_id, viewer, groupUniqArrayMerge(attempts) AS attempts
+        FROM {db}.device_attempts
+        WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String})
+        GROUP BY content_id, viewer
+    ) AS d
+    INNER JOIN
+    (
+        -- the claims of the devices with anonymous attempts only
+        SELECT viewer, person, partner_id, lo, hi
+        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.device_attempts
+                             WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String}))
+    ) AS cl ON cl.viewer = d.viewer
+    WHERE notEmpty(attempts)
+),
 people AS
 (
     SELECT
@@ -20,9 +47,16 @@ people AS
         arrayLast(x -> x.4 IS NOT NULL, attempts).4 AS latest_passed
     FROM
     (
-        SELECT content_id, person, max(partner_id) AS seen_partner, groupUniqArrayMerge(attempts) AS attempts
-        FROM {db}.course_attempts
-        WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String})
+        SELECT content_id, person, max(seen) AS seen_partner, groupUniqArrayArray(tried) AS attempts
+        FROM
+        (
+            SELECT content_id, person, max(partner_id) AS seen, groupUniqArrayMerge(attempts) AS tried
+            FROM {db}.course_attempts
+            WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String})
+            GROUP BY content_id, person
+            UNION ALL
+            SELECT content_id, person, partner_id, attempts FROM stitched
+        )
         GROUP BY content_id, person
     ) AS a
     LEFT JOIN (SELECT partner_user_id, partner_id FROM {db}.partner_users FINAL WHERE tenant = {tenant:String}) AS pu

@@ -436,6 +436,8 @@ function timeline(d, path, withPerson) {
     { key: 'seconds_watched', label: t.col.watched, num: true, fmt: x => (x.seconds_watched ? (x.duration ? `${i18n.dur(x.seconds_watched * 1000)} / ${i18n.dur(x.duration * 1000)}` : i18n.dur(x.seconds_watched * 1000)) : '—') },
     { key: 'completion', label: t.col.completionCol, num: true, fmt: x => i18n.pct(x.completion) },
     { key: 'clicks', label: t.col.clicks, num: true, fmt: x => i18n.num(x.clicks) },
+    // what was searched in the touch: each text with its results shown (and the result opened)
+    { key: 'queries', label: t.col.searches, fmt: x => (x.queries || []).map(q => `${q.query} (${i18n.num(q.results)}${q.clicked ? ` → ${q.clicked}` : ''})`).join('; ') || '—' },
     { key: 'devices', label: t.col.devices, fmt: x => x.devices.join(', ') || '—' },
     { key: 'campaigns', label: t.col.campaign, fmt: x => x.campaigns.join(', ') || '—' },
     { key: 'via_link', label: t.col.viaLink, fmt: x => (x.via_link ? t.yes : '—') },

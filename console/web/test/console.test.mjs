@@ -432,6 +432,13 @@ test('person page: one person’s touches in order, from the partner page and th
   assert.deepEqual(column(tl, 'at'), saved.map(r => r.at));
   assert.deepEqual(column(tl, 'content_id'), saved.map(r => r.content_id));
   assert.deepEqual(column(tl, 'seconds_watched'), saved.map(r => str(r.seconds_watched)));
+  // Ann's search on March 2 is on her touch of doc1 that day: its text, results shown and
+  // the result opened
+  assert.deepEqual(column(tl, 'queries'), saved.map(r => str(r.queries)));
+  const searched = saved.findIndex(r => r.searches > 0);
+  assert.ok(searched >= 0 && saved[searched].content_id === 'doc1' && saved.filter(r => r.searches > 0).length === 1, JSON.stringify(saved.map(r => r.queries)));
+  const shownQueries = await page.$$eval('[data-table="contact-timeline"] tbody tr', (trs, i) => trs.map(tr => tr.querySelectorAll('td')[i].textContent), tl.keys.indexOf('queries'));
+  assert.equal(shownQueries[searched], 'price list (3 → doc1)');
   assert.match(await page.textContent('h1'), /Ann/);
   assert.match(await page.textContent('.crumbs'), /Alpha/);
   await page.waitForSelector('.more .end');
