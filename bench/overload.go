@@ -34,6 +34,130 @@ func scrape(addr, prefix string) float64 {
 	return 0
 }
 
+// scrapeAll returns every /metrics sample, keyed by its name and labels as the collector
+// writes them (labels sorted by name: `beacon_requests_total{code="503",route="events"}`).
+func scrapeAll(client *http.Client, addr string) (map[string]float64, error) {
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out, nil
+}
+
+// The collector's counters of the answers it refuses, by where they come from.
+const (
+	mOverloaded   = `beacon_requests_rejected_total{reason="overloaded"}`
+	mSpoolFull    = `beacon_requests_rejected_total{reason="spool_full"}`
+	mEvents503    = `beacon_requests_total{code="503",route="events"}`
+	mConnRejected = "beacon_connections_rejected_total"
+	mSpoolBytes   = "beacon_spool_bytes"
+	mShipped      = "beacon_kafka_messages_total"
+	mSpooled      = "beacon_spool_messages_total"
+	mWrites       = "beacon_kafka_produce_seconds_count"
+	mWriteSecs    = "beacon_kafka_produce_seconds_sum"
+)
+
+// metricsSampler scrapes the collector's /metrics every second until stopped, so the 503s a
+// load generator sees can be matched, phase by phase, with the reasons the collector counted.
+type metricsSampler struct {
+	mu   sync.Mutex
+	t    []float64 // seconds since start
+	v    []map[string]float64
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func sampleMetrics(addr string, start time.Time) *metricsSampler {
+	s := &metricsSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	client := &http.Client{Timeout: 2 * time.Second}
+	go func() {
+		defer close(s.done)
+		tk := time.NewTicker(time.Second)
+		defer tk.Stop()
+		for {
+			if m, err := scrapeAll(client, addr); err == nil {
+				s.mu.Lock()
+				s.t = append(s.t, time.Since(start).Seconds())
+				s.v = append(s.v, m)
+				s.mu.Unlock()
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-tk.C:
+			}
+		}
+	}()
+	return s
+}
+
+// Stop ends sampling; it may be called more than once.
+func (s *metricsSampler) Stop() {
+	s.once.Do(func() { close(s.stop) })
+	<-s.done
+}
+
+// table is the samples second by second: the spool, what was spooled and shipped, and the
+// refusals by reason.
+func (s *metricsSampler) table() string {
+	var b strings.Builder
+	b.WriteString("collector, second by second: s, spool MiB, spooled events/s, shipped events/s, 503 overloaded/s, 503 spool_full/s, refused connections/s, Kafka writes/s, mean write ms\n")
+	for i := 1; i < len(s.v); i++ {
+		dt := s.t[i] - s.t[i-1]
+		rate := func(k string) float64 { return (s.v[i][k] - s.v[i-1][k]) / dt }
+		writeMs := 0.0
+		if w := rate(mWrites); w > 0 {
+			writeMs = 1000 * rate(mWriteSecs) / w
+		}
+		fmt.Fprintf(&b, "%5.1f %6.1f %7.0f %7.0f %7.0f %7.0f %6.0f %5.1f %7.1f\n", s.t[i], s.v[i][mSpoolBytes]/(1<<20), rate(mSpooled), rate(mShipped),
+			rate(mOverloaded), rate(mSpoolFull), rate(mConnRejected), rate(mWrites), writeMs)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// series is one metric over time (per second when rate).
+func (s *metricsSampler) series(name, label string, rate bool) Series {
+	out := Series{Name: label}
+	for i := range s.v {
+		if rate {
+			if i == 0 {
+				continue
+			}
+			dt := s.t[i] - s.t[i-1]
+			out.X, out.Y = append(out.X, s.t[i]), append(out.Y, (s.v[i][name]-s.v[i-1][name])/dt)
+			continue
+		}
+		out.X, out.Y = append(out.X, s.t[i]), append(out.Y, s.v[i][name])
+	}
+	return out
+}
+
+func scaled(s Series, f float64) Series {
+	for i := range s.Y {
+		s.Y[i] *= f
+	}
+	return s
+}
+
 // rssSampler records a process's RSS every 250 ms until stopped.
 type rssSampler struct {
 	mu   sync.Mutex
@@ -118,6 +242,26 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	start := time.Now()
 	rss := sampleRSS(collP.Pid(), start)
 	defer rss.Stop()
+	mets := sampleMetrics(coll, start)
+	defer mets.Stop()
+	scrapes := &http.Client{Timeout: 5 * time.Second}
+	// counted is what the collector's counters moved by over a phase.
+	type counted map[string]float64
+	snap := func() map[string]float64 {
+		m, err := scrapeAll(scrapes, coll)
+		if err != nil {
+			fmt.Fprintf(o.Log, "cannot scrape the collector's metrics: %v\n", err)
+		}
+		return m
+	}
+	delta := func(a, b map[string]float64) counted {
+		d := counted{}
+		for k, v := range b {
+			d[k] = v - a[k]
+		}
+		return d
+	}
+	phaseCounts := map[string]counted{}
 	mark := func() float64 { return time.Since(start).Seconds() }
 	sat, err := Load(ctx, LoadConfig{Addr: coll, Duration: 5 * time.Second, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: "saturation"})
 	if err != nil {
@@ -125,11 +269,13 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.Raw = append(r.Raw, sat.String())
 	phase := func(label string, rate float64, d time.Duration) (*LoadResult, time.Duration, error) {
+		m0 := snap()
 		cpu := startCPU(collP.Pid())
 		res, err := Load(ctx, LoadConfig{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
 		if err != nil {
 			return nil, 0, err
 		}
+		phaseCounts[label] = delta(m0, snap())
 		r.Raw = append(r.Raw, res.String())
 		return res, cpu.used()[0], nil
 	}
@@ -166,11 +312,13 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	if err := s.Stop(kafkaP); err != nil {
 		return err
 	}
+	m0 := snap()
 	away, err := Load(ctx, LoadConfig{Addr: coll, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
 		Label: "Kafka away"})
 	if err != nil {
 		return err
 	}
+	phaseCounts[away.Label] = delta(m0, snap())
 	r.Raw = append(r.Raw, away.String())
 	t4 := mark()
 	spoolFull := scrape(coll, `beacon_requests_rejected_total{reason="spool_full"}`)
@@ -178,6 +326,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	spoolRatio := scrape(coll, "beacon_spool_fullness_ratio")
 	spooled := scrape(coll, "beacon_spool_messages_total")
 	rss.Stop()
+	mets.Stop()
 	if collP.Exited() {
 		return fmt.Errorf("the collector exited under overload; its log:\n%s", ready.Tail(collP.Log, 15))
 	}
@@ -211,6 +360,19 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 			fmt.Sprintf("%s / %.2f / %s", Num(spooled), spoolRatio, Num(spoolFull)), "", "", "", ""},
 		Row{"Kafka away: collector max RSS (MiB)", fmt.Sprintf("%.0f", awayMax), "", "", "bounded", ""},
 	)
+	// Where the 503s came from, phase by phase: the load generator's count against the
+	// collector's own counters over the same phase (scraped before and after it).
+	for _, ph := range []*LoadResult{before, spike, after, away} {
+		d := phaseCounts[ph.Label]
+		seen := float64(ph.Status[503])
+		uncounted := seen - d[mEvents503] - d[mConnRejected]
+		r.Rows = append(r.Rows, Row{
+			fmt.Sprintf("503s, %s: seen by the load generator / collector's overloaded / spool_full / refused connections (fasthttp Server.Concurrency) / not counted", ph.Label),
+			fmt.Sprintf("%s / %s / %s / %s / %s", Num(seen), Num(d[mOverloaded]), Num(d[mSpoolFull]), Num(d[mConnRejected]), Num(uncounted)),
+			"", "", "every 503 counted", Verdict(uncounted == 0)})
+		r.Rows = append(r.Rows, Row{fmt.Sprintf("%s: events spooled / shipped to Kafka per second", ph.Label),
+			fmt.Sprintf("%s / %s", Num(d[mSpooled]/ph.Elapsed.Seconds()), Num(d[mShipped]/ph.Elapsed.Seconds())), "", "", "", ""})
+	}
 	// Second by second through the spike: what the load generator got back.
 	var okS, shedS, errS Series
 	okS.Name, shedS.Name, errS.Name = "2xx/s", "503/s", "connection errors and other non-2xx/s"
@@ -231,6 +393,19 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		XLabel: fmt.Sprintf("seconds (0.5x from %.0f s, spike %.0f-%.0f s, 0.5x until %.0f s)", before.Start.Sub(start).Seconds(), t1, t2, t3),
 		YLabel: "requests/s", Series: []Series{okS, shedS, errS}}
 	if err := tl.WriteSVG(abs); err != nil {
+		return err
+	}
+	r.Plots = append(r.Plots, rel)
+	r.Raw = append(r.Raw, mets.table())
+	abs, rel = o.plotPath("overload-sources.svg")
+	src := &Plot{Title: "The collector's refusals per second, by reason, and its spool", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
+		YLabel: "per second / MiB", Series: []Series{
+			mets.series(mOverloaded, "503 overloaded/s", true),
+			mets.series(mSpoolFull, "503 spool_full/s", true),
+			mets.series(mConnRejected, "refused connections/s", true),
+			scaled(mets.series(mSpoolBytes, fmt.Sprintf("spool MiB (limit %d)", spoolMax), false), 1.0/(1<<20)),
+		}}
+	if err := src.WriteSVG(abs); err != nil {
 		return err
 	}
 	r.Plots = append(r.Plots, rel)
