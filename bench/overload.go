@@ -134,6 +134,18 @@ func (s *metricsSampler) table() string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// at is a metric's last sample taken at or before t seconds.
+func (s *metricsSampler) at(name string, t float64) float64 {
+	v := 0.0
+	for i := range s.v {
+		if s.t[i] > t {
+			break
+		}
+		v = s.v[i][name]
+	}
+	return v
+}
+
 // series is one metric over time (per second when rate).
 func (s *metricsSampler) series(name, label string, rate bool) Series {
 	out := Series{Name: label}
@@ -149,6 +161,15 @@ func (s *metricsSampler) series(name, label string, rate bool) Series {
 		out.X, out.Y = append(out.X, s.t[i]), append(out.Y, s.v[i][name])
 	}
 	return out
+}
+
+// cpus is CPU time over a phase as CPUs busy on average, joined with " / ".
+func cpus(used []time.Duration, elapsed time.Duration) string {
+	var parts []string
+	for _, u := range used {
+		parts = append(parts, fmt.Sprintf("%.2f", u.Seconds()/elapsed.Seconds()))
+	}
+	return strings.Join(parts, " / ")
 }
 
 func scaled(s Series, f float64) Series {
@@ -227,11 +248,14 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	// Default request limit (-collector.maxConcurrentRequests) and connection limit: the
-	// spike's connections stay under -collector.maxConcurrency, so shedding is the request
-	// limiter's 503 overloaded, not refused connections.
+	// Default request limit (-collector.maxConcurrentRequests), connection limit and spool
+	// limit (1 GiB): the spike's connections stay under -collector.maxConcurrency, so
+	// shedding is the request limiter's 503 overloaded, not refused connections, and the
+	// spool absorbs what the shipper falls behind by, as it does in production. The small
+	// spool limit of the Kafka-away step is a second collector's: with it the spike's
+	// shipping lag alone filled the spool (2026-12-04), so the spike measured spool_full.
 	const spoolMax, conns = 128, 4096
-	coll, collP, err := s.StartCollector(brokers, sitesPath, fmt.Sprintf("-collector.spoolMaxSize=%dMiB", spoolMax))
+	coll, collP, err := s.StartCollector(brokers, sitesPath)
 	if err != nil {
 		return err
 	}
@@ -247,13 +271,14 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	scrapes := &http.Client{Timeout: 5 * time.Second}
 	// counted is what the collector's counters moved by over a phase.
 	type counted map[string]float64
-	snap := func() map[string]float64 {
-		m, err := scrapeAll(scrapes, coll)
+	snapOf := func(addr string) map[string]float64 {
+		m, err := scrapeAll(scrapes, addr)
 		if err != nil {
 			fmt.Fprintf(o.Log, "cannot scrape the collector's metrics: %v\n", err)
 		}
 		return m
 	}
+	snap := func() map[string]float64 { return snapOf(coll) }
 	delta := func(a, b map[string]float64) counted {
 		d := counted{}
 		for k, v := range b {
@@ -262,6 +287,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		return d
 	}
 	phaseCounts := map[string]counted{}
+	phaseCPU := map[string][]time.Duration{} // collector, load generator (this process), Kafka
 	mark := func() float64 { return time.Since(start).Seconds() }
 	sat, err := Load(ctx, LoadConfig{Addr: coll, Duration: 5 * time.Second, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: "saturation"})
 	if err != nil {
@@ -270,12 +296,13 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	r.Raw = append(r.Raw, sat.String())
 	phase := func(label string, rate float64, d time.Duration) (*LoadResult, time.Duration, error) {
 		m0 := snap()
-		cpu := startCPU(collP.Pid())
+		cpu := startCPU(collP.Pid(), os.Getpid(), kafkaP.Pid())
 		res, err := Load(ctx, LoadConfig{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
 		if err != nil {
 			return nil, 0, err
 		}
 		phaseCounts[label] = delta(m0, snap())
+		phaseCPU[label] = cpu.used()
 		r.Raw = append(r.Raw, res.String())
 		return res, cpu.used()[0], nil
 	}
@@ -308,32 +335,45 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		}
 		recovered = i
 	}
-	// Kafka away: requests go to the spool until it is full, then 503 spool_full.
-	if err := s.Stop(kafkaP); err != nil {
-		return err
-	}
-	m0 := snap()
-	away, err := Load(ctx, LoadConfig{Addr: coll, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
-		Label: "Kafka away"})
-	if err != nil {
-		return err
-	}
-	phaseCounts[away.Label] = delta(m0, snap())
-	r.Raw = append(r.Raw, away.String())
-	t4 := mark()
-	spoolFull := scrape(coll, `beacon_requests_rejected_total{reason="spool_full"}`)
-	overloaded := scrape(coll, `beacon_requests_rejected_total{reason="overloaded"}`)
-	spoolRatio := scrape(coll, "beacon_spool_fullness_ratio")
-	spooled := scrape(coll, "beacon_spool_messages_total")
-	rss.Stop()
+	spoolAtEnd := scrape(coll, mSpoolBytes) / (1 << 20)
+	overloaded := scrape(coll, mOverloaded)
 	mets.Stop()
 	if collP.Exited() {
 		return fmt.Errorf("the collector exited under overload; its log:\n%s", ready.Tail(collP.Log, 15))
 	}
+	// Kafka away: a second collector with a small spool limit takes requests into its spool
+	// until it is full, then answers 503 spool_full.
+	if err := s.Stop(kafkaP); err != nil {
+		return err
+	}
+	coll2, coll2P, err := s.StartCollector(brokers, sitesPath, fmt.Sprintf("-collector.spoolMaxSize=%dMiB", spoolMax))
+	if err != nil {
+		return err
+	}
+	rss2 := sampleRSS(coll2P.Pid(), start)
+	defer rss2.Stop()
+	m0 := snapOf(coll2)
+	away, err := Load(ctx, LoadConfig{Addr: coll2, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
+		Label: "Kafka away"})
+	if err != nil {
+		return err
+	}
+	phaseCounts[away.Label] = delta(m0, snapOf(coll2))
+	r.Raw = append(r.Raw, away.String())
+	t4 := mark()
+	spoolFull := scrape(coll2, mSpoolFull)
+	spoolRatio := scrape(coll2, "beacon_spool_fullness_ratio")
+	spooled := scrape(coll2, mSpooled)
+	rss.Stop()
+	rss2.Stop()
+	if coll2P.Exited() {
+		return fmt.Errorf("the collector exited with Kafka away; its log:\n%s", ready.Tail(coll2P.Log, 15))
+	}
+	spikeSpool := mets.at(mSpoolBytes, t2) / (1 << 20)
 	base := rss.maxBetween(0, t1)
 	mid := t1 + (t2-t1)/2
 	firstHalf, secondHalf := rss.maxBetween(t1, mid), rss.maxBetween(mid, t2)
-	awayMax := rss.maxBetween(t3, t4+1)
+	awayMax := rss2.maxBetween(t3, t4+1)
 	bounded := secondHalf <= firstHalf*1.25+16
 	goodput := spike.OKPerSec()
 	p99Half, p99Spike := before.OKPct(0.99), spike.OKPct(0.99)
@@ -347,10 +387,12 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		Row{"2xx requests/s in the spike (goodput)", Num(goodput), Num(sat.OKPerSec()), Ratio(goodput, sat.OKPerSec()), ">= 0.8x", Verdict(goodput >= 0.8*sat.OKPerSec())},
 		Row{"p99 of the accepted (2xx) requests: in the spike / at half of saturation before it", Ms(p99Spike), Ms(p99Half), Ratio(float64(p99Spike), float64(p99Half)),
 			"<= 3x", Verdict(p99Spike <= 3*p99Half)},
-		Row{"503 answers in the spike (shed) / counted overloaded by the collector (whole run)", fmt.Sprintf("%s / %s", Num(float64(spike.Status[503])), Num(overloaded)), "", "", "", ""},
+		Row{"503 answers in the spike (shed) / counted overloaded by the collector (its whole run)", fmt.Sprintf("%s / %s", Num(float64(spike.Status[503])), Num(overloaded)), "", "", "", ""},
+		Row{"the shipper's lag: spool at the spike's end / after the recovery phase (MiB)", fmt.Sprintf("%.0f / %.0f", spikeSpool, spoolAtEnd), "", "", "", ""},
 		Row{"connection errors / other non-2xx in the spike", fmt.Sprintf("%s / %s", Num(float64(spike.NetErrors)), Num(float64(spike.Requests-spike.OK-spike.Status[503]))), "", "", "", ""},
 		Row{"collector CPU per accepted request (us, /proc): in the spike / at half of saturation", fmt.Sprintf("%.1f", perReq(spikeCPU, spike.OK)), fmt.Sprintf("%.1f", perReq(beforeCPU, before.OK)),
 			Ratio(perReq(spikeCPU, spike.OK), perReq(beforeCPU, before.OK)), "", ""},
+		Row{"CPUs busy (/proc): collector / load generator (the bench process) / Kafka, in the spike; at half of saturation in Ceiling", cpus(phaseCPU[spike.Label], spike.Elapsed), cpus(phaseCPU[before.Label], before.Elapsed), "", "", ""},
 		Row{"collector RSS: at saturation / spike 1st half / 2nd half (MiB)", fmt.Sprintf("%.0f / %.0f / %.0f", base, firstHalf, secondHalf),
 			"", "", "flat (2nd half <= 1.25x 1st + 16)", Verdict(bounded)},
 		Row{"recovery: from the spike's end to the first second from which every request got a 2xx", recoveredIn, "", "", "<= 5 s", Verdict(recovered >= 0 && recovered <= 5)},
@@ -403,7 +445,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 			mets.series(mOverloaded, "503 overloaded/s", true),
 			mets.series(mSpoolFull, "503 spool_full/s", true),
 			mets.series(mConnRejected, "refused connections/s", true),
-			scaled(mets.series(mSpoolBytes, fmt.Sprintf("spool MiB (limit %d)", spoolMax), false), 1.0/(1<<20)),
+			scaled(mets.series(mSpoolBytes, "spool MiB", false), 1.0/(1<<20)),
 		}}
 	if err := src.WriteSVG(abs); err != nil {
 		return err
@@ -411,19 +453,23 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	r.Plots = append(r.Plots, rel)
 	abs, rel = o.plotPath("overload-rss.svg")
 	pl := &Plot{Title: "Collector RSS: saturation, spike, recovery, then Kafka away", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
-		YLabel: "RSS (MiB)", Series: []Series{{Name: "collector RSS", X: rss.t, Y: rss.v}}}
+		YLabel: "RSS (MiB)", Series: []Series{{Name: "collector RSS", X: rss.t, Y: rss.v}, {Name: "Kafka away: second collector's RSS", X: rss2.t, Y: rss2.v}}}
 	if err := pl.WriteSVG(abs); err != nil {
 		return err
 	}
 	r.Plots = append(r.Plots, rel)
-	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (`-kafka.syncWrites=false`) and `beacon collector -collector.spoolMaxSize=%dMiB` with its default "+
-		"request limit (-collector.maxConcurrentRequests 32 per CPU, 8 queue places per slot) and connection limit (10,000). Saturation is a 5 s "+
+	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (`-kafka.syncWrites=false`) and `beacon collector` with its default "+
+		"request limit (-collector.maxConcurrentRequests 32 per CPU, 8 queue places per slot), connection limit (10,000) and spool limit (1 GiB), "+
+		"on one machine with the load generator (the bench process). Saturation is a 5 s "+
 		"max-rate run (%d connections). Then, open loop with %d connections, after 3 s at half of saturation to settle (not counted): %s at half of saturation, %s at %.0fx saturation (the spike), %s at half "+
 		"again (recovery), back to back; latency counts from each request's scheduled time. Goodput and the accepted requests' p99 are the 2xx "+
-		"answers only. CPU per accepted request is the collector's user+system time from /proc over a phase divided by its 2xx answers. Then Kafka "+
-		"is stopped and the saturation rate is offered for %s (requests go to the disk spool until it is full, then 503 spool_full). RSS is read "+
+		"answers only. CPU per accepted request is the collector's user+system time from /proc over a phase divided by its 2xx answers. "+
+		"The 503s by source are the collector's counters (beacon_requests_rejected_total by reason, beacon_connections_rejected_total) scraped "+
+		"before and after each phase; \"not counted\" is what the load generator saw beyond them. Then Kafka "+
+		"is stopped and a second collector with `-collector.spoolMaxSize=%dMiB` is offered the saturation rate for %s (requests go to the disk "+
+		"spool until it is full, then 503 spool_full). RSS is read "+
 		"from /proc every 250 ms. Each phase's load generator waits for its requests in flight before the next begins, so the recovery phase starts "+
 		"without the spike's backlog on the client side.",
-		spoolMax, o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), o.Duration))
+		o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), spoolMax, o.Duration))
 	return nil
 }
