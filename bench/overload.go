@@ -34,6 +34,151 @@ func scrape(addr, prefix string) float64 {
 	return 0
 }
 
+// scrapeAll returns every /metrics sample, keyed by its name and labels as the collector
+// writes them (labels sorted by name: `beacon_requests_total{code="503",route="events"}`).
+func scrapeAll(client *http.Client, addr string) (map[string]float64, error) {
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out, nil
+}
+
+// The collector's counters of the answers it refuses, by where they come from.
+const (
+	mOverloaded   = `beacon_requests_rejected_total{reason="overloaded"}`
+	mSpoolFull    = `beacon_requests_rejected_total{reason="spool_full"}`
+	mEvents503    = `beacon_requests_total{code="503",route="events"}`
+	mConnRejected = "beacon_connections_rejected_total"
+	mSpoolBytes   = "beacon_spool_bytes"
+	mShipped      = "beacon_kafka_messages_total"
+	mSpooled      = "beacon_spool_messages_total"
+	mWrites       = "beacon_kafka_produce_seconds_count"
+	mWriteSecs    = "beacon_kafka_produce_seconds_sum"
+)
+
+// metricsSampler scrapes the collector's /metrics every second until stopped, so the 503s a
+// load generator sees can be matched, phase by phase, with the reasons the collector counted.
+type metricsSampler struct {
+	mu   sync.Mutex
+	t    []float64 // seconds since start
+	v    []map[string]float64
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func sampleMetrics(addr string, start time.Time) *metricsSampler {
+	s := &metricsSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	client := &http.Client{Timeout: 2 * time.Second}
+	go func() {
+		defer close(s.done)
+		tk := time.NewTicker(time.Second)
+		defer tk.Stop()
+		for {
+			if m, err := scrapeAll(client, addr); err == nil {
+				s.mu.Lock()
+				s.t = append(s.t, time.Since(start).Seconds())
+				s.v = append(s.v, m)
+				s.mu.Unlock()
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-tk.C:
+			}
+		}
+	}()
+	return s
+}
+
+// Stop ends sampling; it may be called more than once.
+func (s *metricsSampler) Stop() {
+	s.once.Do(func() { close(s.stop) })
+	<-s.done
+}
+
+// table is the samples second by second: the spool, what was spooled and shipped, and the
+// refusals by reason.
+func (s *metricsSampler) table() string {
+	var b strings.Builder
+	b.WriteString("collector, second by second: s, spool MiB, spooled events/s, shipped events/s, 503 overloaded/s, 503 spool_full/s, refused connections/s, Kafka writes/s, mean write ms\n")
+	for i := 1; i < len(s.v); i++ {
+		dt := s.t[i] - s.t[i-1]
+		rate := func(k string) float64 { return (s.v[i][k] - s.v[i-1][k]) / dt }
+		writeMs := 0.0
+		if w := rate(mWrites); w > 0 {
+			writeMs = 1000 * rate(mWriteSecs) / w
+		}
+		fmt.Fprintf(&b, "%5.1f %6.1f %7.0f %7.0f %7.0f %7.0f %6.0f %5.1f %7.1f\n", s.t[i], s.v[i][mSpoolBytes]/(1<<20), rate(mSpooled), rate(mShipped),
+			rate(mOverloaded), rate(mSpoolFull), rate(mConnRejected), rate(mWrites), writeMs)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// at is a metric's last sample taken at or before t seconds.
+func (s *metricsSampler) at(name string, t float64) float64 {
+	v := 0.0
+	for i := range s.v {
+		if s.t[i] > t {
+			break
+		}
+		v = s.v[i][name]
+	}
+	return v
+}
+
+// series is one metric over time (per second when rate).
+func (s *metricsSampler) series(name, label string, rate bool) Series {
+	out := Series{Name: label}
+	for i := range s.v {
+		if rate {
+			if i == 0 {
+				continue
+			}
+			dt := s.t[i] - s.t[i-1]
+			out.X, out.Y = append(out.X, s.t[i]), append(out.Y, (s.v[i][name]-s.v[i-1][name])/dt)
+			continue
+		}
+		out.X, out.Y = append(out.X, s.t[i]), append(out.Y, s.v[i][name])
+	}
+	return out
+}
+
+// cpus is CPU time over a phase as CPUs busy on average, joined with " / ".
+func cpus(used []time.Duration, elapsed time.Duration) string {
+	var parts []string
+	for _, u := range used {
+		parts = append(parts, fmt.Sprintf("%.2f", u.Seconds()/elapsed.Seconds()))
+	}
+	return strings.Join(parts, " / ")
+}
+
+func scaled(s Series, f float64) Series {
+	for i := range s.Y {
+		s.Y[i] *= f
+	}
+	return s
+}
+
 // rssSampler records a process's RSS every 250 ms until stopped.
 type rssSampler struct {
 	mu   sync.Mutex
@@ -103,11 +248,14 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	// Default request limit (-collector.maxConcurrentRequests) and connection limit: the
-	// spike's connections stay under -collector.maxConcurrency, so shedding is the request
-	// limiter's 503 overloaded, not refused connections.
+	// Default request limit (-collector.maxConcurrentRequests), connection limit and spool
+	// limit (1 GiB): the spike's connections stay under -collector.maxConcurrency, so
+	// shedding is the request limiter's 503 overloaded, not refused connections, and the
+	// spool absorbs what the shipper falls behind by, as it does in production. The small
+	// spool limit of the Kafka-away step is a second collector's: with it the spike's
+	// shipping lag alone filled the spool (2026-12-04), so the spike measured spool_full.
 	const spoolMax, conns = 128, 4096
-	coll, collP, err := s.StartCollector(brokers, sitesPath, fmt.Sprintf("-collector.spoolMaxSize=%dMiB", spoolMax))
+	coll, collP, err := s.StartCollector(brokers, sitesPath)
 	if err != nil {
 		return err
 	}
@@ -118,6 +266,28 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	start := time.Now()
 	rss := sampleRSS(collP.Pid(), start)
 	defer rss.Stop()
+	mets := sampleMetrics(coll, start)
+	defer mets.Stop()
+	scrapes := &http.Client{Timeout: 5 * time.Second}
+	// counted is what the collector's counters moved by over a phase.
+	type counted map[string]float64
+	snapOf := func(addr string) map[string]float64 {
+		m, err := scrapeAll(scrapes, addr)
+		if err != nil {
+			fmt.Fprintf(o.Log, "cannot scrape the collector's metrics: %v\n", err)
+		}
+		return m
+	}
+	snap := func() map[string]float64 { return snapOf(coll) }
+	delta := func(a, b map[string]float64) counted {
+		d := counted{}
+		for k, v := range b {
+			d[k] = v - a[k]
+		}
+		return d
+	}
+	phaseCounts := map[string]counted{}
+	phaseCPU := map[string][]time.Duration{} // collector, load generator (this process), Kafka
 	mark := func() float64 { return time.Since(start).Seconds() }
 	sat, err := Load(ctx, LoadConfig{Addr: coll, Duration: 5 * time.Second, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: "saturation"})
 	if err != nil {
@@ -125,11 +295,14 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.Raw = append(r.Raw, sat.String())
 	phase := func(label string, rate float64, d time.Duration) (*LoadResult, time.Duration, error) {
-		cpu := startCPU(collP.Pid())
+		m0 := snap()
+		cpu := startCPU(collP.Pid(), os.Getpid(), kafkaP.Pid())
 		res, err := Load(ctx, LoadConfig{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
 		if err != nil {
 			return nil, 0, err
 		}
+		phaseCounts[label] = delta(m0, snap())
+		phaseCPU[label] = cpu.used()
 		r.Raw = append(r.Raw, res.String())
 		return res, cpu.used()[0], nil
 	}
@@ -162,29 +335,45 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		}
 		recovered = i
 	}
-	// Kafka away: requests go to the spool until it is full, then 503 spool_full.
+	spoolAtEnd := scrape(coll, mSpoolBytes) / (1 << 20)
+	overloaded := scrape(coll, mOverloaded)
+	mets.Stop()
+	if collP.Exited() {
+		return fmt.Errorf("the collector exited under overload; its log:\n%s", ready.Tail(collP.Log, 15))
+	}
+	// Kafka away: a second collector with a small spool limit takes requests into its spool
+	// until it is full, then answers 503 spool_full.
 	if err := s.Stop(kafkaP); err != nil {
 		return err
 	}
-	away, err := Load(ctx, LoadConfig{Addr: coll, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
+	coll2, coll2P, err := s.StartCollector(brokers, sitesPath, fmt.Sprintf("-collector.spoolMaxSize=%dMiB", spoolMax))
+	if err != nil {
+		return err
+	}
+	rss2 := sampleRSS(coll2P.Pid(), start)
+	defer rss2.Stop()
+	m0 := snapOf(coll2)
+	away, err := Load(ctx, LoadConfig{Addr: coll2, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
 		Label: "Kafka away"})
 	if err != nil {
 		return err
 	}
+	phaseCounts[away.Label] = delta(m0, snapOf(coll2))
 	r.Raw = append(r.Raw, away.String())
 	t4 := mark()
-	spoolFull := scrape(coll, `beacon_requests_rejected_total{reason="spool_full"}`)
-	overloaded := scrape(coll, `beacon_requests_rejected_total{reason="overloaded"}`)
-	spoolRatio := scrape(coll, "beacon_spool_fullness_ratio")
-	spooled := scrape(coll, "beacon_spool_messages_total")
+	spoolFull := scrape(coll2, mSpoolFull)
+	spoolRatio := scrape(coll2, "beacon_spool_fullness_ratio")
+	spooled := scrape(coll2, mSpooled)
 	rss.Stop()
-	if collP.Exited() {
-		return fmt.Errorf("the collector exited under overload; its log:\n%s", ready.Tail(collP.Log, 15))
+	rss2.Stop()
+	if coll2P.Exited() {
+		return fmt.Errorf("the collector exited with Kafka away; its log:\n%s", ready.Tail(coll2P.Log, 15))
 	}
+	spikeSpool := mets.at(mSpoolBytes, t2) / (1 << 20)
 	base := rss.maxBetween(0, t1)
 	mid := t1 + (t2-t1)/2
 	firstHalf, secondHalf := rss.maxBetween(t1, mid), rss.maxBetween(mid, t2)
-	awayMax := rss.maxBetween(t3, t4+1)
+	awayMax := rss2.maxBetween(t3, t4+1)
 	bounded := secondHalf <= firstHalf*1.25+16
 	goodput := spike.OKPerSec()
 	p99Half, p99Spike := before.OKPct(0.99), spike.OKPct(0.99)
@@ -198,10 +387,12 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		Row{"2xx requests/s in the spike (goodput)", Num(goodput), Num(sat.OKPerSec()), Ratio(goodput, sat.OKPerSec()), ">= 0.8x", Verdict(goodput >= 0.8*sat.OKPerSec())},
 		Row{"p99 of the accepted (2xx) requests: in the spike / at half of saturation before it", Ms(p99Spike), Ms(p99Half), Ratio(float64(p99Spike), float64(p99Half)),
 			"<= 3x", Verdict(p99Spike <= 3*p99Half)},
-		Row{"503 answers in the spike (shed) / counted overloaded by the collector (whole run)", fmt.Sprintf("%s / %s", Num(float64(spike.Status[503])), Num(overloaded)), "", "", "", ""},
+		Row{"503 answers in the spike (shed) / counted overloaded by the collector (its whole run)", fmt.Sprintf("%s / %s", Num(float64(spike.Status[503])), Num(overloaded)), "", "", "", ""},
+		Row{"the shipper's lag: spool at the spike's end / after the recovery phase (MiB)", fmt.Sprintf("%.0f / %.0f", spikeSpool, spoolAtEnd), "", "", "", ""},
 		Row{"connection errors / other non-2xx in the spike", fmt.Sprintf("%s / %s", Num(float64(spike.NetErrors)), Num(float64(spike.Requests-spike.OK-spike.Status[503]))), "", "", "", ""},
 		Row{"collector CPU per accepted request (us, /proc): in the spike / at half of saturation", fmt.Sprintf("%.1f", perReq(spikeCPU, spike.OK)), fmt.Sprintf("%.1f", perReq(beforeCPU, before.OK)),
 			Ratio(perReq(spikeCPU, spike.OK), perReq(beforeCPU, before.OK)), "", ""},
+		Row{"CPUs busy (/proc): collector / load generator (the bench process) / Kafka, in the spike; at half of saturation in Ceiling", cpus(phaseCPU[spike.Label], spike.Elapsed), cpus(phaseCPU[before.Label], before.Elapsed), "", "", ""},
 		Row{"collector RSS: at saturation / spike 1st half / 2nd half (MiB)", fmt.Sprintf("%.0f / %.0f / %.0f", base, firstHalf, secondHalf),
 			"", "", "flat (2nd half <= 1.25x 1st + 16)", Verdict(bounded)},
 		Row{"recovery: from the spike's end to the first second from which every request got a 2xx", recoveredIn, "", "", "<= 5 s", Verdict(recovered >= 0 && recovered <= 5)},
@@ -211,6 +402,19 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 			fmt.Sprintf("%s / %.2f / %s", Num(spooled), spoolRatio, Num(spoolFull)), "", "", "", ""},
 		Row{"Kafka away: collector max RSS (MiB)", fmt.Sprintf("%.0f", awayMax), "", "", "bounded", ""},
 	)
+	// Where the 503s came from, phase by phase: the load generator's count against the
+	// collector's own counters over the same phase (scraped before and after it).
+	for _, ph := range []*LoadResult{before, spike, after, away} {
+		d := phaseCounts[ph.Label]
+		seen := float64(ph.Status[503])
+		uncounted := seen - d[mEvents503] - d[mConnRejected]
+		r.Rows = append(r.Rows, Row{
+			fmt.Sprintf("503s, %s: seen by the load generator / collector's overloaded / spool_full / refused connections (fasthttp Server.Concurrency) / not counted", ph.Label),
+			fmt.Sprintf("%s / %s / %s / %s / %s", Num(seen), Num(d[mOverloaded]), Num(d[mSpoolFull]), Num(d[mConnRejected]), Num(uncounted)),
+			"", "", "every 503 counted", Verdict(uncounted == 0)})
+		r.Rows = append(r.Rows, Row{fmt.Sprintf("%s: events spooled / shipped to Kafka per second", ph.Label),
+			fmt.Sprintf("%s / %s", Num(d[mSpooled]/ph.Elapsed.Seconds()), Num(d[mShipped]/ph.Elapsed.Seconds())), "", "", "", ""})
+	}
 	// Second by second through the spike: what the load generator got back.
 	var okS, shedS, errS Series
 	okS.Name, shedS.Name, errS.Name = "2xx/s", "503/s", "connection errors and other non-2xx/s"
@@ -234,21 +438,38 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	r.Plots = append(r.Plots, rel)
+	r.Raw = append(r.Raw, mets.table())
+	abs, rel = o.plotPath("overload-sources.svg")
+	src := &Plot{Title: "The collector's refusals per second, by reason, and its spool", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
+		YLabel: "per second / MiB", Series: []Series{
+			mets.series(mOverloaded, "503 overloaded/s", true),
+			mets.series(mSpoolFull, "503 spool_full/s", true),
+			mets.series(mConnRejected, "refused connections/s", true),
+			scaled(mets.series(mSpoolBytes, "spool MiB", false), 1.0/(1<<20)),
+		}}
+	if err := src.WriteSVG(abs); err != nil {
+		return err
+	}
+	r.Plots = append(r.Plots, rel)
 	abs, rel = o.plotPath("overload-rss.svg")
 	pl := &Plot{Title: "Collector RSS: saturation, spike, recovery, then Kafka away", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
-		YLabel: "RSS (MiB)", Series: []Series{{Name: "collector RSS", X: rss.t, Y: rss.v}}}
+		YLabel: "RSS (MiB)", Series: []Series{{Name: "collector RSS", X: rss.t, Y: rss.v}, {Name: "Kafka away: second collector's RSS", X: rss2.t, Y: rss2.v}}}
 	if err := pl.WriteSVG(abs); err != nil {
 		return err
 	}
 	r.Plots = append(r.Plots, rel)
-	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (`-kafka.syncWrites=false`) and `beacon collector -collector.spoolMaxSize=%dMiB` with its default "+
-		"request limit (-collector.maxConcurrentRequests 32 per CPU, 8 queue places per slot) and connection limit (10,000). Saturation is a 5 s "+
+	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (`-kafka.syncWrites=false`) and `beacon collector` with its default "+
+		"request limit (-collector.maxConcurrentRequests 32 per CPU, 8 queue places per slot), connection limit (10,000) and spool limit (1 GiB), "+
+		"on one machine with the load generator (the bench process). Saturation is a 5 s "+
 		"max-rate run (%d connections). Then, open loop with %d connections, after 3 s at half of saturation to settle (not counted): %s at half of saturation, %s at %.0fx saturation (the spike), %s at half "+
 		"again (recovery), back to back; latency counts from each request's scheduled time. Goodput and the accepted requests' p99 are the 2xx "+
-		"answers only. CPU per accepted request is the collector's user+system time from /proc over a phase divided by its 2xx answers. Then Kafka "+
-		"is stopped and the saturation rate is offered for %s (requests go to the disk spool until it is full, then 503 spool_full). RSS is read "+
+		"answers only. CPU per accepted request is the collector's user+system time from /proc over a phase divided by its 2xx answers. "+
+		"The 503s by source are the collector's counters (beacon_requests_rejected_total by reason, beacon_connections_rejected_total) scraped "+
+		"before and after each phase; \"not counted\" is what the load generator saw beyond them. Then Kafka "+
+		"is stopped and a second collector with `-collector.spoolMaxSize=%dMiB` is offered the saturation rate for %s (requests go to the disk "+
+		"spool until it is full, then 503 spool_full). RSS is read "+
 		"from /proc every 250 ms. Each phase's load generator waits for its requests in flight before the next begins, so the recovery phase starts "+
 		"without the spike's backlog on the client side.",
-		spoolMax, o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), o.Duration))
+		o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), spoolMax, o.Duration))
 	return nil
 }

@@ -291,6 +291,14 @@ func (s *Stack) StartCollector(brokers, sitesPath string, extra ...string) (stri
 	if len(s.procs) > 0 {
 		name += strconv.Itoa(len(s.procs))
 	}
+	// A stopped process leaves s.procs: the name may be taken, and a spool is locked by its
+	// collector while it runs.
+	for i := 2; ; i++ {
+		if _, err := os.Stat(filepath.Join(s.Work, name+"-spool")); err != nil {
+			break
+		}
+		name = "collector" + strconv.Itoa(len(s.procs)) + "-" + strconv.Itoa(i)
+	}
 	args[4] = "-collector.spoolDir=" + filepath.Join(s.Work, name+"-spool")
 	p, err := s.Start(name, s.Bin, args...)
 	if err != nil {

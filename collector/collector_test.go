@@ -482,6 +482,52 @@ func TestSpoolFullAnswers503(t *testing.T) {
 	}
 }
 
+// Once the spool is full, a request is refused before its body is read into the pipeline or
+// decoded: under a spike with the shipper behind (or Kafka away), refusing is cheap, so the
+// collector's CPU goes to the requests it can take. Even a batch that is not JSON gets 503
+// spool_full (it would get 400 once there is room), with Retry-After and CORS for the snippet.
+func TestSpoolFullShedsBeforeDecoding(t *testing.T) {
+	c := startCollector(t, Config{SpoolMaxBytes: 4096, SpoolSegmentBytes: 4096})
+	for i := 0; ; i++ {
+		resp, _ := do(t, "POST", c.url+"/v1/events", batchJSON("", okEvent))
+		if resp.StatusCode == 503 {
+			break
+		}
+		if resp.StatusCode != 204 || i > 100 {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+	decoded := func() float64 {
+		n := testutil.ToFloat64(c.m.bodyBytes)
+		for a := range beacon.NumAttributions {
+			n += testutil.ToFloat64(c.m.attribution[a])
+		}
+		return n
+	}
+	before, full := decoded(), testutil.ToFloat64(c.m.rejected[beacon.ReasonSpoolFull])
+	resp, b := do(t, "POST", c.url+"/v1/events", []byte("not json at all"), "Origin", "http://localhost:3000")
+	if resp.StatusCode != 503 || !bytes.Contains(b, []byte(`"error":"spool_full"`)) || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("batch with the spool full: %d %s Retry-After %q; want 503 spool_full before decoding", resp.StatusCode, b, resp.Header.Get("Retry-After"))
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+		t.Fatalf("the snippet cannot read the refusal: %v", resp.Header)
+	}
+	resp, b = do(t, "POST", c.url+"/v1/events", readExample(t))
+	if resp.StatusCode != 503 || !bytes.Contains(b, []byte(`"error":"spool_full"`)) {
+		t.Fatalf("valid batch with the spool full: %d %s", resp.StatusCode, b)
+	}
+	resp, b = do(t, "GET", c.url+"/v1/p.gif?site=demo&cid=doc-1&ct=document", nil)
+	if resp.StatusCode != 200 || !bytes.Equal(b, transparentGIF) {
+		t.Fatalf("pixel with the spool full: %d, %d bytes; want the GIF", resp.StatusCode, len(b))
+	}
+	if got := decoded(); got != before {
+		t.Fatalf("bodies read or batches decoded while the spool was full (body bytes + attributions %v -> %v)", before, got)
+	}
+	if got := testutil.ToFloat64(c.m.rejected[beacon.ReasonSpoolFull]) - full; got != 3 {
+		t.Fatalf("beacon_requests_rejected_total{reason=spool_full} grew by %v, want 3", got)
+	}
+}
+
 // X-Forwarded-For counts only when the peer is a trusted proxy, and then its right-most hop
 // that is not itself a trusted proxy is the client: a client cannot choose its address by
 // sending the header itself, directly or through the proxy.

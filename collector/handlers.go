@@ -245,15 +245,11 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 	}
 	if res.Accepted > 0 {
 		if err := c.deliver(rs); err != nil {
-			p := beacon.Problem{Reason: beacon.ReasonSpoolFull, Detail: "the spool is full; retry later"}
+			p := spoolFullProblem
 			if !errors.Is(err, spool.ErrFull) {
 				p.Detail = "the spool cannot be written; retry later"
 			}
-			c.problem(ctx, routeEvents, 503, p, allow)
-			ctx.Response.Header.Set("Retry-After", "5")
-			if allow != "" {
-				ctx.Response.Header.Set("Access-Control-Expose-Headers", "Retry-After")
-			}
+			c.refuse(ctx, p, spoolFullRetryAfter, allow)
 			return
 		}
 		c.m.eventsAccepted.Add(float64(res.Accepted))
@@ -282,12 +278,29 @@ func (c *Collector) handleEvents(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// admit takes a request slot, queueing for one if the queue has room; without one it
-// sheds the request: an event batch gets 503 overloaded with Retry-After, its body never
-// decoded, and CORS for an origin some site allows, so the snippet can read the status and
-// Retry-After and back off; a pixel is only counted (its caller answers the GIF). Every shed
-// request is counted in beacon_requests_rejected_total{reason="overloaded"}.
+// The answers of a request refused for the spool (its limit, -collector.spoolMaxSize) and
+// their Retry-After in seconds: the spool empties at the shipper's pace, not in a second.
+var spoolFullProblem = beacon.Problem{Reason: beacon.ReasonSpoolFull, Detail: "the spool is full; retry later"}
+
+const spoolFullRetryAfter = "5"
+
+var overloadedProblem = beacon.Problem{Reason: beacon.ReasonOverloaded,
+	Detail: "the collector is at -collector.maxConcurrentRequests and its queue is full; retry after Retry-After seconds, with jitter"}
+
+// admit lets a request do its work (decode, validate, spool) or sheds it first, cheaply:
+// while the spool is full (the shipper behind, or Kafka away) it would only be decoded to be
+// refused, so it is refused at once with 503 spool_full; otherwise it takes a request slot,
+// queueing for one if the queue has room, and without one it is shed with 503 overloaded.
+// A shed event batch is never decoded and gets Retry-After and CORS for an origin some site
+// allows, so the snippet can read the status and Retry-After and back off; a shed pixel is
+// only counted (its caller answers the GIF). Every shed request is counted in
+// beacon_requests_rejected_total by its reason. When admit returns true, the caller must
+// release the slot (c.limiter.release).
 func (c *Collector) admit(ctx *fasthttp.RequestCtx, r route, sites *beacon.Sites, origin string) bool {
+	if c.spool.Full() {
+		c.shed(ctx, r, sites, origin, spoolFullProblem, spoolFullRetryAfter)
+		return false
+	}
 	ok, waited := c.limiter.acquire()
 	if waited {
 		c.m.slotWaits.Inc()
@@ -295,22 +308,32 @@ func (c *Collector) admit(ctx *fasthttp.RequestCtx, r route, sites *beacon.Sites
 	if ok {
 		return true
 	}
+	c.shed(ctx, r, sites, origin, overloadedProblem, overloadRetryAfter)
+	return false
+}
+
+// shed refuses a request admit does not let in (see admit).
+func (c *Collector) shed(ctx *fasthttp.RequestCtx, r route, sites *beacon.Sites, origin string, p beacon.Problem, retryAfter string) {
 	if r != routeEvents {
-		c.m.rejected[beacon.ReasonOverloaded].Inc()
-		return false
+		c.m.rejected[p.Reason].Inc()
+		return
 	}
 	allow := ""
 	if origin != "" && sites.AnyOriginAllowed(origin) {
 		allow = origin
 	}
-	c.problem(ctx, r, 503, beacon.Problem{Reason: beacon.ReasonOverloaded,
-		Detail: "the collector is at -collector.maxConcurrentRequests and its queue is full; retry after Retry-After seconds, with jitter"}, allow)
+	c.refuse(ctx, p, retryAfter, allow)
+}
+
+// refuse answers an event batch 503 with Retry-After (readable by the snippet when allow is
+// its origin) and counts it under p's reason.
+func (c *Collector) refuse(ctx *fasthttp.RequestCtx, p beacon.Problem, retryAfter, allow string) {
+	c.problem(ctx, routeEvents, 503, p, allow)
 	h := &ctx.Response.Header
-	h.Set("Retry-After", overloadRetryAfter)
+	h.Set("Retry-After", retryAfter)
 	if allow != "" {
 		h.Set("Access-Control-Expose-Headers", "Retry-After")
 	}
-	return false
 }
 
 func (c *Collector) noContent(ctx *fasthttp.RequestCtx, r route, allow string) {

@@ -776,11 +776,13 @@ func (s *Spool) Corrupt() int64 {
 }
 
 // Full reports whether the spool is at its limit: it refused the last record for space
-// and replay has not freed any since.
+// and replay has not freed any since. A record refused while nothing is pending is larger
+// than the whole spool: that does not make it full (no replay would ever clear it, and
+// smaller records fit).
 func (s *Spool) Full() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.refused || s.pending >= s.cfg.MaxBytes
+	return s.refused && s.pending > 0 || s.pending >= s.cfg.MaxBytes
 }
 
 // Message is one replayed message; Key and Value point into the Batch that Read filled.

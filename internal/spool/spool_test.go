@@ -110,6 +110,26 @@ func TestSpoolFull(t *testing.T) {
 	}
 }
 
+// A record larger than the whole spool is refused, but does not make the spool full: no
+// replay would ever clear that, and smaller records still fit.
+func TestSpoolRecordOverLimitDoesNotFill(t *testing.T) {
+	s, err := Open(Config{Dir: t.TempDir(), MaxBytes: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := make([]byte, 300)
+	if _, err := s.Append([]byte("k"), big, []int{len(big)}); !errors.Is(err, ErrFull) {
+		t.Fatalf("record over the limit: %v, want ErrFull", err)
+	}
+	if s.Full() {
+		t.Fatal("Full after refusing a record larger than the spool, with nothing pending")
+	}
+	if _, err := s.Append([]byte("k"), []byte(`{}`), []int{2}); err != nil {
+		t.Fatalf("small record after the refusal: %v", err)
+	}
+}
+
 func TestSpoolCorruptRecordEndsSegment(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(Config{Dir: dir, SegmentBytes: 1 << 20})
