@@ -396,7 +396,7 @@ func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db st
 			return "", fmt.Errorf("new events: %w", err)
 		}
 		r0 := time.Now()
-		if err := schema.RefreshDocViewers(ctx, conn, db, time.Since(began)); err != nil {
+		if err := schema.RefreshRows(ctx, conn, db, time.Since(began)); err != nil {
 			return "", fmt.Errorf("refreshing doc_viewer_rows: %w", err)
 		}
 		took = append(took, time.Since(r0))

@@ -128,7 +128,7 @@ func (sy *synthetic) generate(ctx context.Context, upTo int64, log func(string))
 // what the compaction did.
 func (sy *synthetic) refresh(ctx context.Context, since time.Duration) (time.Duration, string, error) {
 	r0 := time.Now()
-	if err := schema.RefreshDocViewers(ctx, sy.conn, sy.db, since); err != nil {
+	if err := schema.RefreshRows(ctx, sy.conn, sy.db, since); err != nil {
 		return 0, "", fmt.Errorf("refreshing doc_viewer_rows: %w", err)
 	}
 	took := time.Since(r0)

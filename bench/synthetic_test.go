@@ -27,7 +27,7 @@ func TestSyntheticEventsFeedTheQueries(t *testing.T) {
 	}
 	ch.Exec(t, sqlFor(syntheticEventsSQL, ch.Database, "start", "0", "count", "200000"))
 	// as the scenario does after its load: document-views reads the refreshed rows
-	if err := schema.RefreshDocViewers(ctx, conn, ch.Database, time.Hour); err != nil {
+	if err := schema.RefreshRows(ctx, conn, ch.Database, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	var searches, zero, clicked, versioned, outdated, scored, passed uint64

@@ -52,7 +52,7 @@ func loadGolden(t testing.TB, conn driver.Conn, httpAddr, db string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("insert events: %s: %s", resp.Status, b)
 	}
-	if err := schema.RefreshDocViewers(ctx, conn, db, time.Hour); err != nil {
+	if err := schema.RefreshRows(ctx, conn, db, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	for _, table := range []string{"partners", "partner_users", "campaigns", "contents", "course_assignments", "deals"} {

@@ -17,9 +17,10 @@ const (
 	finalRefreshTimeout = 30 * time.Second
 )
 
-// refresher keeps doc_viewer_rows (migration 0013), the finished rows document-views
-// reads, current: after a batch is inserted it recomputes the rows of every document
-// viewer written since that insert began (schema.RefreshDocViewers). One refresh runs at
+// refresher keeps the finished rows the saved queries read current (doc_viewer_rows,
+// migration 0013, and the stitching claims in device_claims, 0025): after a batch is
+// inserted it recomputes the rows of every document viewer and device written since that
+// insert began (schema.RefreshRows). One refresh runs at
 // a time and at most one per RefreshInterval; batches inserted meanwhile wait for the next
 // one, so refreshes coalesce under load instead of queueing.
 type refresher struct {
@@ -111,7 +112,7 @@ func (r *refresher) run(ctx context.Context) {
 // insert, if set, is when the earliest insert covered began.
 func (r *refresher) refresh(ctx context.Context, start, insert time.Time) error {
 	t0 := time.Now()
-	err := schema.RefreshDocViewers(ctx, r.ing.store.conn, r.ing.cfg.Database, time.Since(start))
+	err := schema.RefreshRows(ctx, r.ing.store.conn, r.ing.cfg.Database, time.Since(start))
 	if err != nil {
 		return err
 	}

@@ -152,6 +152,7 @@ func loadAdditionsData(t *testing.T, conn driver.Conn, db string) {
 	// a later batch: the rest, and re-deliveries of a search, a version use and an attempt
 	rest := append(append([]xev(nil), additionsEvents[20:]...), additionsEvents[3], additionsEvents[19], additionsEvents[25])
 	insertX(t, conn, db, rest...)
+	refreshRows(t, conn, db, time.Hour)
 	importCSV(t, conn, db, "partners", "acme", "partner_id,name\np1,Alpha\np2,Beta\n")
 	importCSV(t, conn, db, "partner_users", "acme", "partner_user_id,partner_id,name\nu1,p1,Ann\nu2,p1,Bob\nu5,p1,Eve\nu3,p2,Cid\nu4,p2,Dee\n")
 	importCSV(t, conn, db, "contents", "acme", "content_id,content_type,title\ndoc1,document,Price list\ntool1,tool,ROI calculator\ncourse1,course,Onboarding\n")

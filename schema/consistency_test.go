@@ -236,12 +236,13 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The stitching claims (0021) are a view over identified_devices: the same view over
-	// its reference view.
+	// The stitching claims are finished rows (0025) read through the stitch_claims view:
+	// the same table, filled by the migrations' own view over the reference views.
+	exec(t, conn, fmt.Sprintf("CREATE TABLE %s.device_claims AS %s.device_claims", ref, db))
 	made := map[string]bool{}
 	for _, r := range refRendered {
 		for _, s := range r.Statements {
-			for _, v := range []string{"doc_viewer_rows_since", "stitch_claims"} {
+			for _, v := range []string{"doc_viewer_rows_since", "device_claims_since", "stitch_claims"} {
 				if strings.Contains(s, "VIEW "+ref+"."+v+" AS") {
 					exec(t, conn, s)
 					made[v] = true
@@ -249,9 +250,10 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 			}
 		}
 	}
-	if !made["doc_viewer_rows_since"] || !made["stitch_claims"] {
-		t.Fatalf("the migrations create %v, want doc_viewer_rows_since and stitch_claims", made)
+	if !made["doc_viewer_rows_since"] || !made["device_claims_since"] || !made["stitch_claims"] {
+		t.Fatalf("the migrations create %v, want doc_viewer_rows_since, device_claims_since and stitch_claims", made)
 	}
+	exec(t, conn, fmt.Sprintf("INSERT INTO %s.device_claims SELECT * FROM %s.device_claims_since(since = '1970-01-01 00:00:00')", ref, ref))
 	exec(t, conn, fmt.Sprintf("CREATE TABLE %s.doc_viewer_rows AS %s.doc_viewer_rows", ref, db))
 	exec(t, conn, fmt.Sprintf("INSERT INTO %s.doc_viewer_rows SELECT * FROM %s.doc_viewer_rows_since(since = '1970-01-01 00:00:00')", ref, ref))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -110,6 +111,7 @@ func loadContacts(t *testing.T, conn driver.Conn, db string) {
 	insert(t, conn, db, "contact-a", contactEvents[:half]...)
 	insert(t, conn, db, "contact-b", contactEvents[half:]...)
 	insert(t, conn, db, "contact-b", contactEvents[half:]...)
+	refreshRows(t, conn, db, time.Hour)
 	importCSV(t, conn, db, "partners", "acme", contactPartners)
 	importCSV(t, conn, db, "partner_users", "acme", contactUsers)
 	importCSV(t, conn, db, "contents", "acme", contactContents)

@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -79,6 +80,7 @@ func loadStitchAdditionsData(t *testing.T, conn driver.Conn, db string) {
 	insertX(t, conn, db, stitchAdditionsEvents[:half]...)
 	rest := append(append([]xev(nil), stitchAdditionsEvents[half:]...), stitchAdditionsEvents[0], stitchAdditionsEvents[2], stitchAdditionsEvents[3])
 	insertX(t, conn, db, rest...)
+	refreshRows(t, conn, db, time.Hour)
 	importCSV(t, conn, db, "partners", "sx", "partner_id,name\npA,Alpha\npB,Beta\n")
 	importCSV(t, conn, db, "partner_users", "sx", "partner_user_id,partner_id,name\nann,pA,Ann\ncal,pB,Cal\n")
 	importCSV(t, conn, db, "contents", "sx", "content_id,content_type,title\ndocV,document,Price list\nfaqX,faq,Setup\ncourseX,course,Basics\n")

@@ -12,7 +12,7 @@
 -- content its event named, '' mostly): how many, and each (time, text as stored, results
 -- shown, clicked result), oldest first; a stitched device's searches are on its rows.
 -- Reads touches (a few days of the asked people's key ranges), viewer_searches (the same
--- viewers and days) and visitor_people.
+-- viewers and days), visitor_people and stitch_claims.
 -- @param tenant
 -- @param person = : a partner_user_id; or empty, with partner set
 -- @param partner = : a partner_id: every person of it (partner_users, else the partner their events carry); used when person is empty
@@ -48,33 +48,12 @@ arrayMap(p -> p.1, people) AS ids,
 -- stitching claims of their devices: (viewer 'v:<device>', person, first day, last day):
 -- the device's anonymous touches on those days count for that person. On each device the
 -- people are ordered by their first verified token; a day goes to the first of them whose
--- first token came on or after it, if at most lookback days later.
+-- first token came on or after it, if at most lookback days later (finished rows:
+-- stitch_claims, 0025).
 (
-    SELECT groupArray((viewer, person, lo, hi)) FROM
-    (
-        SELECT concat('v:', visitor_id) AS viewer, c.1 AS person, c.3 AS lo, c.4 AS hi FROM
-        (
-            SELECT visitor_id,
-                   arraySort(groupArrayIf((first_at, partner_user_id, partner_id), partner_user_id != '')) AS ps,
-                   minIf(first_at, partner_user_id = '') AS anon_first,
-                   countIf(partner_user_id = '') AS anon,
-                   arrayMap(i -> (ps[i].2, ps[i].3,
-                                  toDate(greatest(toDate(ps[i].1) - {lookback:UInt16}, if(i = 1, toDate(0), toDate(ps[i - 1].1) + 1))),
-                                  toDate(ps[i].1)), arrayEnumerate(ps)) AS cs
-            FROM
-            (
-                SELECT visitor_id, partner_user_id, max(partner_id) AS partner_id, min(first_at) AS first_at
-                FROM {db}.visitor_people
-                WHERE tenant = {tenant:String}
-                  AND visitor_id IN (SELECT visitor_id FROM {db}.visitor_people WHERE tenant = {tenant:String} AND has(ids, partner_user_id))
-                GROUP BY visitor_id, partner_user_id
-            )
-            GROUP BY visitor_id
-            HAVING anon > 0 AND notEmpty(ps)
-        )
-        ARRAY JOIN cs AS c
-        WHERE lo <= hi AND toDate(anon_first) <= hi AND has(ids, person)
-    )
+    SELECT groupArray((viewer, person, lo, hi))
+    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    WHERE has(ids, person) AND anon_first_day <= hi
 ) AS claims,
 -- the oldest day the page can reach: the oldest of the limit + 1 newest days with a touch
 -- of the people's own (a key-only read), as a touch older than that has at least limit

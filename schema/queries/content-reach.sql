@@ -34,32 +34,11 @@ toUInt16(toDate({to:String})) AS t_day,
     )
 ) AS cset,
 -- stitching claims of every device: (viewer 'v:<device>', person, first day, last day), as
--- in contact-timeline, as day numbers
+-- in contact-timeline, as day numbers: finished rows (stitch_claims, 0025)
 (
-    SELECT groupArray((viewer, person, toUInt16(lo), toUInt16(hi))) FROM
-    (
-        SELECT concat('v:', visitor_id) AS viewer, c.1 AS person, c.3 AS lo, c.4 AS hi FROM
-        (
-            SELECT visitor_id,
-                   arraySort(groupArrayIf((first_at, partner_user_id, partner_id), partner_user_id != '')) AS ps,
-                   minIf(first_at, partner_user_id = '') AS anon_first,
-                   countIf(partner_user_id = '') AS anon,
-                   arrayMap(i -> (ps[i].2, ps[i].3,
-                                  toDate(greatest(toDate(ps[i].1) - {lookback:UInt16}, if(i = 1, toDate(0), toDate(ps[i - 1].1) + 1))),
-                                  toDate(ps[i].1)), arrayEnumerate(ps)) AS cs
-            FROM
-            (
-                SELECT visitor_id, partner_user_id, max(partner_id) AS partner_id, min(first_at) AS first_at
-                FROM {db}.visitor_people
-                WHERE tenant = {tenant:String}
-                GROUP BY visitor_id, partner_user_id
-            )
-            GROUP BY visitor_id
-            HAVING anon > 0 AND notEmpty(ps)
-        )
-        ARRAY JOIN cs AS c
-        WHERE lo <= hi AND toDate(anon_first) <= hi
-    )
+    SELECT groupArray((viewer, person, toUInt16(lo), toUInt16(hi)))
+    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    WHERE anon_first_day <= hi
 ) AS claims,
 -- the days a..b (day numbers) within 256-day block k, as a mask (shift amounts cast
 -- unsigned: see 0009)
@@ -75,13 +54,13 @@ used AS
         (
             SELECT substring(viewer, 3) AS person, content_id, block, bitAnd(days, days_mask(block, f_day, t_day)) AS d
             FROM {db}.content_viewer_blocks
-            WHERE tenant = {tenant:String} AND content_id IN cset AND startsWith(viewer, 'u:')
+            WHERE tenant = {tenant:String} AND has(cset, content_id) AND startsWith(viewer, 'u:')
               AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
             UNION ALL
             SELECT cl.person, v.content_id, v.block, bitAnd(v.days, days_mask(v.block, greatest(f_day, cl.lo), least(t_day, cl.hi)))
             FROM {db}.content_viewer_blocks AS v
             INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
-            WHERE v.tenant = {tenant:String} AND v.content_id IN cset
+            WHERE v.tenant = {tenant:String} AND has(cset, v.content_id)
               AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1))
               AND v.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
         )

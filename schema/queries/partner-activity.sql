@@ -13,8 +13,8 @@
 -- first) touched in the baseline and not in the window, for silent and cooling rows.
 -- A person belongs to its partner in partner_users, else to the largest partner_id of its
 -- verified events; anonymous device touches count as in contact-timeline (stitching).
--- Reads viewer_day_contents (keys for the days, content sets for the window's touches), visitor_people,
--- and touches' keys for the silent and cooling people only.
+-- Reads viewer_day_contents (keys for the days, content sets for the window's touches),
+-- visitor_people, stitch_claims, and touches' keys for the silent and cooling people only.
 -- @param tenant
 -- @param partner = : a partner_id; empty for every partner
 -- @param to = : the window's last day (UTC), inclusive; empty for today
@@ -28,32 +28,12 @@ toDate(w_start - 7 * {baseline_weeks:UInt16}) AS b_start,
 -- the window's days of each weekday, Monday first
 arrayMap(w -> countEqual(arrayMap(i -> toDayOfWeek(w_start + i), range({days:UInt16})), w), range(1, 8)) AS per_weekday,
 -- stitching claims of every device: (viewer 'v:<device>', person, first day, last day), as
--- in contact-timeline
+-- in contact-timeline: finished rows (stitch_claims, 0025), only those that can hold an
+-- anonymous day up to t_day
 (
-    SELECT groupArray((viewer, person, lo, hi)) FROM
-    (
-        SELECT concat('v:', visitor_id) AS viewer, c.1 AS person, c.3 AS lo, c.4 AS hi FROM
-        (
-            SELECT visitor_id,
-                   arraySort(groupArrayIf((first_at, partner_user_id, partner_id), partner_user_id != '')) AS ps,
-                   minIf(first_at, partner_user_id = '') AS anon_first,
-                   countIf(partner_user_id = '') AS anon,
-                   arrayMap(i -> (ps[i].2, ps[i].3,
-                                  toDate(greatest(toDate(ps[i].1) - {lookback:UInt16}, if(i = 1, toDate(0), toDate(ps[i - 1].1) + 1))),
-                                  toDate(ps[i].1)), arrayEnumerate(ps)) AS cs
-            FROM
-            (
-                SELECT visitor_id, partner_user_id, max(partner_id) AS partner_id, min(first_at) AS first_at
-                FROM {db}.visitor_people
-                WHERE tenant = {tenant:String}
-                GROUP BY visitor_id, partner_user_id
-            )
-            GROUP BY visitor_id
-            HAVING anon > 0 AND notEmpty(ps)
-        )
-        ARRAY JOIN cs AS c
-        WHERE lo <= hi AND toDate(anon_first) <= hi AND lo <= t_day
-    )
+    SELECT groupArray((viewer, person, lo, hi))
+    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    WHERE anon_first_day <= hi AND lo <= t_day
 ) AS claims,
 -- every person (known or seen) with its partner, and whether partner_users knows it
 (

@@ -32,23 +32,26 @@ WITH
     ) AS cl ON cl.viewer = cv.viewer
     WHERE toDate(cv.f) >= cl.lo AND toDate(cv.l) <= cl.hi
 ) AS stitched,
--- per stitched person, its viewers (its own and its stitched devices): loaded, played,
--- the seconds watched
-members AS
+-- per stitched person, its viewers (its own and its stitched devices): (person, viewer,
+-- loaded, played, the seconds watched); one scalar, so it is computed once for the two
+-- corrections below
 (
-    SELECT m.2 AS person, c.viewer AS viewer, max(c.loaded) OR max(c.played) AS loaded, max(c.played) AS played,
-           bitmapToArray(groupBitmapMergeState(c.seconds)) AS secs
-    FROM {db}.video_viewer_coverage AS c
-    INNER JOIN (SELECT arrayJoin(arrayConcat(stitched, arrayMap(p -> (p, p), arrayDistinct(arrayMap(s -> s.2, stitched))))) AS m) AS x ON x.m.1 = c.viewer
-    WHERE c.tenant = {tenant:String} AND c.content_id = {content:String}
-      AND c.viewer IN (SELECT arrayJoin(arrayConcat(arrayMap(s -> s.1, stitched), arrayMap(s -> s.2, stitched))))
-    GROUP BY person, viewer
-),
+    SELECT groupArray((person, viewer, loaded, played, secs)) FROM
+    (
+        SELECT m.2 AS person, c.viewer AS viewer, max(c.loaded) OR max(c.played) AS loaded, max(c.played) AS played,
+               bitmapToArray(groupBitmapMergeState(c.seconds)) AS secs
+        FROM {db}.video_viewer_coverage AS c
+        INNER JOIN (SELECT arrayJoin(arrayConcat(stitched, arrayMap(p -> (p, p), arrayDistinct(arrayMap(s -> s.2, stitched))))) AS m) AS x ON x.m.1 = c.viewer
+        WHERE c.tenant = {tenant:String} AND c.content_id = {content:String}
+          AND c.viewer IN (SELECT arrayJoin(arrayConcat(arrayMap(s -> s.1, stitched), arrayMap(s -> s.2, stitched))))
+        GROUP BY person, viewer
+    )
+) AS members,
 -- the viewers counted twice: per person, its viewers that loaded (played) less one
 (
     SELECT (toInt64(sum(l - (l > 0))), toInt64(sum(p - (p > 0)))) FROM
     (
-        SELECT person, countIf(loaded) AS l, countIf(played) AS p FROM members GROUP BY person
+        SELECT m.1 AS person, countIf(m.3) AS l, countIf(m.4) AS p FROM (SELECT arrayJoin(members) AS m) GROUP BY person
     )
 ) AS twice,
 -- (loads, plays, duration), one scalar so the audience sets are merged once
@@ -57,35 +60,37 @@ members AS
     FROM {db}.video_reach
     WHERE tenant = {tenant:String} AND content_id = {content:String}
 ) AS audience,
-curve AS
+-- (second, viewers) of every second watched, one scalar read by both uses below
 (
-    SELECT c.second AS second, toUInt64(c.viewers - ifNull(d.dup, 0)) AS viewers FROM
+    SELECT groupArray((second, viewers)) FROM
     (
-        SELECT second, uniqCombinedMerge(12)(viewers) AS viewers
-        FROM {db}.video_seconds
-        WHERE tenant = {tenant:String} AND content_id = {content:String}
-        GROUP BY second
-    ) AS c
-    LEFT JOIN
-    (
-        -- per second, the viewers counted twice: per person, those of its viewers that
-        -- watched it less one
-        SELECT second, sum(n - 1) AS dup FROM
+        SELECT c.second AS second, toUInt64(c.viewers - ifNull(d.dup, 0)) AS viewers FROM
         (
-            SELECT person, second, count() AS n FROM members ARRAY JOIN secs AS second GROUP BY person, second
-        )
-        GROUP BY second
-    ) AS d ON d.second = c.second
-),
+            SELECT second, uniqCombinedMerge(12)(viewers) AS viewers
+            FROM {db}.video_seconds
+            WHERE tenant = {tenant:String} AND content_id = {content:String}
+            GROUP BY second
+        ) AS c
+        LEFT JOIN
+        (
+            -- per second, the viewers counted twice: per person, those of its viewers that
+            -- watched it less one
+            SELECT second, sum(n - 1) AS dup FROM
+            (
+                SELECT m.1 AS person, second, count() AS n FROM (SELECT arrayJoin(members) AS m) ARRAY JOIN m.5 AS second GROUP BY person, second
+            )
+            GROUP BY second
+        ) AS d ON d.second = c.second
+    )
+) AS curve,
 seconds AS
 (
-    SELECT arrayJoin(range(greatest(toUInt32(ceil(audience.3)), toUInt32((SELECT if(count() = 0, 0, max(second) + 1) FROM curve))))) AS second
+    SELECT arrayJoin(range(greatest(toUInt32(ceil(audience.3)), toUInt32(if(empty(curve), 0, arrayMax(c -> c.1, curve) + 1))))) AS second
 ),
 filled AS
 (
-    SELECT s.second AS second, c.viewers AS viewers
-    FROM seconds AS s
-    LEFT JOIN curve AS c ON c.second = s.second
+    SELECT second, toUInt64(transform(second, arrayMap(c -> c.1, curve), arrayMap(c -> c.2, curve), toUInt64(0))) AS viewers
+    FROM seconds
 ),
 drops AS
 (
