@@ -9,8 +9,8 @@
 -- verified token the device carried next, within lookback days), under that person's
 -- partner and as that searcher; its open is then an open by the device or by the person.
 -- Reads the searches rollup (a row per search), stitch_claims for the devices that
--- searched anonymously, and open_marks (a row per viewer and 30-minute bucket) for the
--- searching viewers only.
+-- searched anonymously, and open_marks (a row per viewer and 30-minute bucket) once, for
+-- the searches' own (viewer, bucket) pairs only.
 -- @param tenant
 -- @param partner = : a partner_id; empty for every partner
 -- @param from = 1970-01-01: first day (UTC)
@@ -62,33 +62,33 @@ s AS
     )
     WHERE {partner:String} = '' OR partner_id = {partner:String}
 ),
-o AS
+-- the opens around each search: per viewer and 30-minute bucket, for the (viewer, bucket)
+-- pairs of the searches only (the device's, and the person's of a stitched search), as
+-- constant arrays looked up with transform (one read of open_marks for both lookups)
 (
-    SELECT viewer, bucket, max(last_open) AS last_open, min(next_open) AS next_open
-    FROM {db}.open_marks
-    WHERE tenant = {tenant:String}
-      AND (viewer IN
-          (
-              SELECT viewer FROM {db}.searches
-              WHERE tenant = {tenant:String} AND day BETWEEN f_day AND t_day
-                AND ({partner:String} = '' OR partner_id = {partner:String} OR startsWith(viewer, 'v:'))
-          )
-          OR viewer IN (SELECT arrayJoin(s_people)))
-      AND bucket BETWEEN intDiv(toUInt32(toUnixTimestamp(toDateTime(f_day, 'UTC'))), 1800)
-                     AND intDiv(toUInt32(toUnixTimestamp(toDateTime(t_day + 1, 'UTC'))), 1800)
-    GROUP BY viewer, bucket
-),
+    SELECT (groupArray(concat(viewer, '|', toString(bucket))), groupArray(last_open), groupArray(next_open)) FROM
+    (
+        SELECT viewer, bucket, max(last_open) AS last_open, min(next_open) AS next_open
+        FROM {db}.open_marks
+        WHERE tenant = {tenant:String}
+          AND (viewer, bucket) IN (SELECT arrayJoin(arrayDistinct([device, viewer])), intDiv(toUInt32(toUnixTimestamp(at)), 1800) FROM s)
+        GROUP BY viewer, bucket
+    )
+) AS o,
 judged AS
 (
-    SELECT s.partner_id AS partner_id, s.query_key AS query_key, s.viewer AS viewer, s.at AS at, s.results AS results,
-           s.clicked != ''
-           OR (od.viewer != '' AND (od.last_open >= s.at OR od.next_open <= s.at + toIntervalMinute(30)))
+    SELECT partner_id, query_key, viewer, at, results,
+           toString(intDiv(toUInt32(toUnixTimestamp(at)), 1800)) AS b,
+           transform(concat(device, '|', b), o.1, o.2, toDateTime64(0, 3, 'UTC')) AS d_last,
+           transform(concat(device, '|', b), o.1, o.3, toDateTime64('2299-12-31 00:00:00', 3, 'UTC')) AS d_next,
+           transform(concat(viewer, '|', b), o.1, o.2, toDateTime64(0, 3, 'UTC')) AS p_last,
+           transform(concat(viewer, '|', b), o.1, o.3, toDateTime64('2299-12-31 00:00:00', 3, 'UTC')) AS p_next,
+           clicked != ''
+           OR d_last >= at OR d_next <= at + toIntervalMinute(30)
            -- a stitched search: an open by the person (after the token came, or on another
            -- device) counts too
-           OR (op.viewer != '' AND (op.last_open >= s.at OR op.next_open <= s.at + toIntervalMinute(30))) AS opened
+           OR p_last >= at OR p_next <= at + toIntervalMinute(30) AS opened
     FROM s
-    LEFT JOIN o AS od ON od.viewer = s.device AND od.bucket = intDiv(toUInt32(toUnixTimestamp(s.at)), 1800)
-    LEFT JOIN o AS op ON op.viewer = s.viewer AND op.bucket = intDiv(toUInt32(toUnixTimestamp(s.at)), 1800)
 )
 SELECT
     j.partner_id AS partner_id,
