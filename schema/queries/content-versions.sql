@@ -9,25 +9,41 @@
 -- of a version counts as use by that person's partner (in partners and in its last use)
 -- when all of it (first to last use of the version) lies on days of one claim. The totals
 -- are of events and stay as they were: a stitched device is still one viewer beside its
--- person. Reads the content_version_use rollup (a row per content, version and partner),
--- and for anonymous use device_version_use (a row per content, version and device, 0024)
--- with stitch_claims for those devices.
+-- person. Reads the content_version_use rollup (a row per content, version and partner:
+-- its audience states merged once per content and version, its first and last uses
+-- apart), the tenant's stitch_claims, and device_version_use (a row per content, version
+-- and device, 0024) of the claimed devices only.
 -- @param tenant
 -- @param content = : a content_id; empty for every content
 -- @param kind = : a content type (document, tool, page, ...); empty for every type
 -- @param lookback = 30: days before a device's first verified token whose anonymous use counts for that person
 WITH
+-- per content, version and partner: first and last use (no audience states: they are
+-- merged once, per content and version, in totals)
 u AS
 (
-    SELECT content_id, version, partner_id,
-           max(content_type) AS content_type, min(first_at) AS first_at, max(last_at) AS last_at,
-           uniqMergeState(events) AS events, uniqMergeState(opens) AS opens,
-           uniqMergeState(viewers) AS viewers, uniqMergeState(sessions) AS sessions
+    SELECT content_id, version, partner_id, min(first_at) AS first_at, max(last_at) AS last_at
     FROM {db}.content_version_use
     WHERE tenant = {tenant:String} AND ({content:String} = '' OR content_id = {content:String})
     GROUP BY content_id, version, partner_id
 ),
--- the stitched devices' use of each version, under their person's partner
+-- per content and version: type, first and last use, and the audience
+totals AS
+(
+    SELECT content_id, version,
+           max(content_type) AS content_type, min(first_at) AS first_at, max(last_at) AS last_at,
+           uniqMerge(events) AS events, uniqMerge(opens) AS opens,
+           uniqMerge(viewers) AS viewers, uniqMerge(sessions) AS sessions
+    FROM {db}.content_version_use
+    WHERE tenant = {tenant:String} AND ({content:String} = '' OR content_id = {content:String})
+    GROUP BY content_id, version
+),
+-- the stitched devices' use of each version, under their person's partner: the claims
+-- of the tenant (finished rows, 0025) first, then the rows of those devices only (an IN
+-- over a constant: an IN over the parameterized view does not go to a cluster's shards)
+(
+    SELECT groupArray(viewer) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+) AS claimed_devices,
 stitched AS
 (
     SELECT d.content_id AS content_id, d.version AS version, cl.partner_id AS partner_id,
@@ -37,15 +53,13 @@ stitched AS
         SELECT content_id, version, viewer, min(first_at) AS first_at, max(last_at) AS last_at
         FROM {db}.device_version_use
         WHERE tenant = {tenant:String} AND ({content:String} = '' OR content_id = {content:String})
+          AND viewer IN (SELECT arrayJoin(claimed_devices))
         GROUP BY content_id, version, viewer
     ) AS d
     INNER JOIN
     (
-        -- the claims of the devices with anonymous version use only
         SELECT viewer, partner_id, lo, hi
         FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.device_version_use
-                             WHERE tenant = {tenant:String} AND ({content:String} = '' OR content_id = {content:String}))
     ) AS cl ON cl.viewer = d.viewer
     WHERE toDate(d.first_at) >= cl.lo AND toDate(d.last_at) <= cl.hi
     GROUP BY content_id, version, partner_id
@@ -86,23 +100,22 @@ partners AS
     GROUP BY s.content_id, s.version
 )
 SELECT
-    u.content_id AS content_id,
-    any(c.title) AS title,
-    if(any(c.content_type) != '', any(c.content_type), max(u.content_type)) AS content_type,
-    u.version AS version,
-    u.version = any(l.latest_version) AS latest,
-    min(u.first_at) AS first_used,
-    max(u.last_at) AS last_used,
-    uniqMerge(u.events) AS events,
-    uniqMerge(u.opens) AS opens,
-    uniqMerge(u.viewers) AS viewers,
-    uniqMerge(u.sessions) AS sessions,
-    any(pa.partners) AS partners,
-    any(pa.partners_outdated) AS partners_outdated
-FROM u
-INNER JOIN latest AS l ON l.content_id = u.content_id
-LEFT JOIN partners AS pa ON pa.content_id = u.content_id AND pa.version = u.version
-LEFT JOIN (SELECT content_id, title, content_type FROM {db}.contents FINAL WHERE tenant = {tenant:String}) AS c ON c.content_id = u.content_id
-GROUP BY u.content_id, u.version
-HAVING {kind:String} = '' OR content_type = {kind:String}
+    t.content_id AS content_id,
+    c.title AS title,
+    if(c.content_type != '', c.content_type, t.content_type) AS content_type,
+    t.version AS version,
+    t.version = l.latest_version AS latest,
+    t.first_at AS first_used,
+    t.last_at AS last_used,
+    t.events AS events,
+    t.opens AS opens,
+    t.viewers AS viewers,
+    t.sessions AS sessions,
+    pa.partners AS partners,
+    pa.partners_outdated AS partners_outdated
+FROM totals AS t
+INNER JOIN latest AS l ON l.content_id = t.content_id
+LEFT JOIN partners AS pa ON pa.content_id = t.content_id AND pa.version = t.version
+LEFT JOIN (SELECT content_id, title, content_type FROM {db}.contents FINAL WHERE tenant = {tenant:String}) AS c ON c.content_id = t.content_id
+WHERE {kind:String} = '' OR content_type = {kind:String}
 ORDER BY content_id, first_used, version
