@@ -48,17 +48,19 @@ bitAnd(bitShiftLeft(bitNot(toUInt256(0)), toUInt16(greatest(f_day, block * 256) 
         )
     )
 ) AS cset,
--- the stitching claims of the tenant's devices (0021)
+-- the stitching claims of the tenant's devices (finished rows, 0025: a small read), and
+-- their devices as a constant for the filter below (an IN over the parameterized view
+-- does not go to a cluster's shards)
 claims AS
 (
     SELECT visitor_id, partner_id, lo, hi
     FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
     WHERE partner_id != ''
-      -- only devices that used a campaign content without a token in the period's blocks
-      AND visitor_id IN (SELECT visitor_id FROM {db}.device_content_blocks
-                         WHERE tenant = {tenant:String} AND content_id IN (SELECT tupleElement(arrayJoin(cset), 2))
-                           AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256))
 ),
+(
+    SELECT groupArray(visitor_id) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    WHERE partner_id != ''
+) AS claimed_devices,
 -- per partner, how many of each campaign's contents it used in the period: (campaign,
 -- count) pairs; named once
 consumed AS
@@ -85,6 +87,7 @@ consumed AS
                 INNER JOIN claims AS cl ON cl.visitor_id = b.visitor_id
                 WHERE b.tenant = {tenant:String}
                   AND b.content_id IN (SELECT tupleElement(arrayJoin(cset), 2))
+                  AND b.visitor_id IN (SELECT arrayJoin(claimed_devices))
                   AND b.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
                   AND bitAnd(if({use:String} = 'any', b.days, b.engaged_days), days_mask(b.block, greatest(f_day, toUInt16(cl.lo)), least(t_day, toUInt16(cl.hi)))) != 0
             )

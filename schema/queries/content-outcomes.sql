@@ -56,6 +56,11 @@ bitAnd(bitShiftLeft(bitNot(toUInt256(0)), toUInt16(greatest(f_day, block * 256) 
         HAVING kind != ''
     )
 ) AS kinds,
+-- the devices with a stitching claim for a partner (finished rows, 0025)
+(
+    SELECT groupArray(visitor_id) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    WHERE partner_id != ''
+) AS claimed_devices,
 (
     SELECT (groupArray(ph), groupArray(y)) FROM
     (
@@ -97,7 +102,7 @@ stats AS
             (
                 SELECT cityHash64(content_id) AS ch, cityHash64(partner_id) AS ph, block AS blk, bitAnd(days, period_mask) AS d
                 FROM {db}.content_partner_blocks
-                WHERE tenant = {tenant:String} AND content_id IN kinds.1
+                WHERE tenant = {tenant:String} AND content_id IN (SELECT arrayJoin(kinds.1))
                   AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
                 UNION ALL
                 SELECT cityHash64(toString(b.content_id)), cityHash64(cl.partner_id), b.block,
@@ -105,16 +110,16 @@ stats AS
                 FROM {db}.device_content_blocks AS b
                 INNER JOIN
                 (
+                    -- the tenant's claims (finished rows, 0025: a small read)
                     SELECT visitor_id, partner_id, lo, hi
                     FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
                     WHERE partner_id != ''
-                      -- only devices that used a FAQ/tool content without a token
-                      AND visitor_id IN (SELECT visitor_id FROM {db}.device_content_blocks
-                                         WHERE tenant = {tenant:String} AND content_id IN kinds.1
-                                           AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256))
                 ) AS cl ON cl.visitor_id = b.visitor_id
-                WHERE b.tenant = {tenant:String} AND b.content_id IN kinds.1
+                WHERE b.tenant = {tenant:String} AND b.content_id IN (SELECT arrayJoin(kinds.1))
                   AND b.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
+                  -- the claimed devices only, as a constant (an IN over the parameterized
+                  -- view does not go to a cluster's shards)
+                  AND b.visitor_id IN (SELECT arrayJoin(claimed_devices))
             )
             GROUP BY ch, ph, blk
         )
