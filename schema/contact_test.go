@@ -169,6 +169,30 @@ func TestContactTimeline(t *testing.T) {
 		"2026-03-16 12:00:00.000|c1|pc|Cooling|u:c1|0|faq1|faq|Setup FAQ|1|0|0|0|0|0||0|0|[desktop]|[]|0",
 		"2026-03-16 08:00:00.000|c1|pc|Cooling|u:c1|0|doc1|document|Price list|1|0|4|0|0|0||0|0|[desktop]|[]|0",
 		tlC1Kio)
+	// pages of 2 of c1, whose newest day has two touches of its own: the page's day bound
+	// (the day by which the own touches add up to the limit) must not count the cursor's
+	// day, or the second page would stop at that day and miss the older touches
+	full := timelineRows(call("person", "c1"))
+	if len(full) < 3 {
+		t.Fatalf("contact-timeline c1: %d rows, the paging check needs at least 3", len(full))
+	}
+	var paged []string
+	for before := ""; len(paged) <= len(full); {
+		kv := []string{"person", "c1", "limit", "2"}
+		if before != "" {
+			kv = append(kv, "before", before)
+		}
+		p := call(kv...)
+		if len(p) == 0 {
+			break
+		}
+		for _, r := range timelineRows(p) {
+			paged = append(paged, strings.Join(r, "|"))
+		}
+		last := p[len(p)-1]
+		before = last[len(last)-1]
+	}
+	sameRows(t, "contact-timeline c1 in pages of 2", full, paged...)
 	// nobody asked, or a person never seen: no rows
 	sameRows(t, "contact-timeline nobody", call())
 	sameRows(t, "contact-timeline n1", call("person", "n1"))

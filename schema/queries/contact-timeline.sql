@@ -55,17 +55,23 @@ arrayMap(p -> p.1, people) AS ids,
     FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
     WHERE has(ids, person) AND anon_first_day <= hi
 ) AS claims,
--- the oldest day the page can reach: the oldest of the limit + 1 newest days with a touch
--- of the people's own (a key-only read), as a touch older than that has at least limit
--- newer ones; with fewer such days, no bound
+-- the oldest day the page can reach: going back from the newest day, the first day by
+-- which the people's own touches (a key-only read) add up to limit, not counting the
+-- cursor's own day (part of it may be after the cursor): a touch older than that day has
+-- at least limit newer ones before the cursor, so it cannot be on the page; with fewer
+-- touches, no bound
 (
-    SELECT if(count() <= {limit:UInt32}, toDate(0), min(day)) FROM
+    SELECT if(arraySum(x -> x.2, ds) < {limit:UInt32}, toDate(0),
+              ds[arrayFirstIndex(c -> c >= {limit:UInt32}, arrayCumSum(arrayMap(x -> x.2, ds)))].1)
+    FROM
     (
-        SELECT DISTINCT day FROM {db}.touches
-        WHERE tenant = {tenant:String} AND viewer IN (SELECT concat('u:', arrayJoin(ids)))
-          AND day BETWEEN f_day AND least(t_day, toDate(cur_at))
-        ORDER BY day DESC
-        LIMIT {limit:UInt32} + 1
+        SELECT arrayReverseSort(groupArray((day, if(NOT first_page AND day = toDate(cur_at), 0, n)))) AS ds FROM
+        (
+            SELECT day, uniqExact(viewer, content_id) AS n FROM {db}.touches
+            WHERE tenant = {tenant:String} AND viewer IN (SELECT concat('u:', arrayJoin(ids)))
+              AND day BETWEEN f_day AND least(t_day, toDate(cur_at))
+            GROUP BY day
+        )
     )
 ) AS oldest,
 page AS
