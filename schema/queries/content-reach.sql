@@ -54,13 +54,13 @@ used AS
         (
             SELECT substring(viewer, 3) AS person, content_id, block, bitAnd(days, days_mask(block, f_day, t_day)) AS d
             FROM {db}.content_viewer_blocks
-            WHERE tenant = {tenant:String} AND has(cset, content_id) AND startsWith(viewer, 'u:')
+            WHERE tenant = {tenant:String} AND content_id IN (SELECT arrayJoin(cset)) AND startsWith(viewer, 'u:')
               AND block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
             UNION ALL
             SELECT cl.person, v.content_id, v.block, bitAnd(v.days, days_mask(v.block, greatest(f_day, cl.lo), least(t_day, cl.hi)))
             FROM {db}.content_viewer_blocks AS v
             INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
-            WHERE v.tenant = {tenant:String} AND has(cset, v.content_id)
+            WHERE v.tenant = {tenant:String} AND v.content_id IN (SELECT arrayJoin(cset))
               AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1))
               AND v.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
         )

@@ -59,7 +59,7 @@ use AS
            sum(bitCount(bitAnd(days, mask_now))) AS x,
            sum(bitCount(bitAnd(days, mask_before))) AS xb
     FROM {db}.content_partner_blocks FINAL
-    WHERE tenant = {tenant:String} AND content_id IN ids
+    WHERE tenant = {tenant:String} AND content_id IN (SELECT arrayJoin(ids))
       AND block BETWEEN intDiv(p_from, 256) AND intDiv(t_day, 256)
     GROUP BY content_id, partner_id
 ),
