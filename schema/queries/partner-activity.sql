@@ -27,14 +27,6 @@ toDate(t_day - ({days:UInt16} - 1)) AS w_start,
 toDate(w_start - 7 * {baseline_weeks:UInt16}) AS b_start,
 -- the window's days of each weekday, Monday first
 arrayMap(w -> countEqual(arrayMap(i -> toDayOfWeek(w_start + i), range({days:UInt16})), w), range(1, 8)) AS per_weekday,
--- stitching claims of every device: (viewer 'v:<device>', person, first day, last day), as
--- in contact-timeline: finished rows (stitch_claims, 0025), only those that can hold an
--- anonymous day up to t_day
-(
-    SELECT groupArray((viewer, person, lo, hi))
-    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-    WHERE anon_first_day <= hi AND lo <= t_day
-) AS claims,
 -- every person (known or seen) with its partner, and whether partner_users knows it
 (
     SELECT groupArray((person, partner, known)) FROM
@@ -51,6 +43,17 @@ arrayMap(w -> countEqual(arrayMap(i -> toDayOfWeek(w_start + i), range({days:UIn
         HAVING {partner:String} = '' OR partner = {partner:String}
     )
 ) AS people,
+-- stitching claims of every device: (viewer 'v:<device>', person, first day, last day), as
+-- in contact-timeline: finished rows (stitch_claims, 0025), only those that can hold an
+-- anonymous day up to t_day
+(
+    SELECT groupArray((viewer, person, lo, hi))
+    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    WHERE anon_first_day <= hi AND lo <= t_day
+      AND ({partner:String} = '' OR person IN (SELECT tupleElement(arrayJoin(people), 1)))
+) AS claims,
+-- the people's own viewers, when one partner is asked (else every person's)
+arrayMap(p -> concat('u:', p.1), people) AS own_viewers,
 -- the people whose contents are listed in stopped: those of partners, and people, that
 -- were active in the baseline and less than half as active as it predicts in the window
 (
@@ -70,7 +73,7 @@ arrayMap(w -> countEqual(arrayMap(i -> toDayOfWeek(w_start + i), range({days:UIn
             SELECT person, groupUniqArray(day) AS days FROM
             (
                 SELECT substring(viewer, 3) AS person, day FROM {db}.viewer_day_contents
-                WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day BETWEEN b_start AND t_day
+                WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND ({partner:String} = '' OR viewer IN (SELECT arrayJoin(own_viewers))) AND day BETWEEN b_start AND t_day
                 UNION ALL
                 SELECT cl.person AS person, v.day FROM {db}.viewer_day_contents AS v
                 INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
@@ -92,7 +95,7 @@ person_days AS
         SELECT person, day, max(last_at) AS last FROM
         (
             SELECT substring(viewer, 3) AS person, day, last_at FROM {db}.viewer_day_contents
-            WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day <= t_day
+            WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND ({partner:String} = '' OR viewer IN (SELECT arrayJoin(own_viewers))) AND day <= t_day
             UNION ALL
             SELECT cl.person AS person, v.day, v.last_at FROM {db}.viewer_day_contents AS v
             INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
@@ -111,7 +114,7 @@ person_touches AS
         SELECT person, day, length(groupUniqArrayArray(contents)) AS n FROM
         (
             SELECT substring(viewer, 3) AS person, day, contents FROM {db}.viewer_day_contents
-            WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND day BETWEEN w_start AND t_day
+            WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND ({partner:String} = '' OR viewer IN (SELECT arrayJoin(own_viewers))) AND day BETWEEN w_start AND t_day
             UNION ALL
             SELECT cl.person AS person, v.day, v.contents FROM {db}.viewer_day_contents AS v
             INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
