@@ -56,12 +56,11 @@ per_deal AS
     FROM per_content
     GROUP BY deal_id
 ),
+-- the tenant's titles (the contents table is small; filtering it by the used contents
+-- would compute per_content a second time)
 (
-    SELECT (groupArray(content_id), groupArray(title)) FROM
-    (
-        SELECT content_id, title FROM {db}.contents FINAL
-        WHERE tenant = {tenant:String} AND content_id IN (SELECT content_id FROM per_content)
-    )
+    SELECT (groupArray(content_id), groupArray(title)) FROM {db}.contents FINAL
+    WHERE tenant = {tenant:String}
 ) AS titles
 SELECT
     d.deal_id AS deal_id,
@@ -72,7 +71,7 @@ SELECT
     toUInt64(length(p.cs)) AS contents_used,
     arrayMap(x -> x.1, p.cs) AS used,
     arrayMap(x -> x.2, p.cs) AS used_days,
-    arrayMap(x -> titles.2[indexOf(titles.1, x.1)], p.cs) AS used_titles
+    arrayMap(x -> transform(x.1, titles.1, titles.2, ''), p.cs) AS used_titles
 FROM deals AS d
 LEFT JOIN per_deal AS p ON p.deal_id = d.deal_id
 ORDER BY closed_on DESC, deal_id
