@@ -121,13 +121,6 @@ var clusterCases = map[string][]map[string]string{
 // the single node's, with why. The test skips them while they differ and fails once they
 // agree, so that the list stays true.
 var clusterKnownDifferent = map[string]string{
-	// The server fails building the shards' query where the stitch_claims view (0021) is
-	// filtered by visitor_id IN (SELECT ... FROM device_content_blocks ...), both read
-	// through Distributed tables, with distributed_product_mode 'allow' and 'global' alike:
-	// Code 47, "Identifier '__table3.visitor_id' cannot be resolved". The saved queries that
-	// read stitch_claims without such a filter agree.
-	"campaign-ranking": "stitching join fails on the shards (Code 47)",
-	"content-outcomes": "stitching join fails on the shards (Code 47)",
 	// content_partner_blocks (0009) is filled by a materialized view, which fires on the
 	// shard that stores the event (events are sharded by person), so one (content, partner,
 	// block) has a row on each shard that saw it; FINAL merges within a shard only, and

@@ -48,19 +48,13 @@ bitAnd(bitShiftLeft(bitNot(toUInt256(0)), toUInt16(greatest(f_day, block * 256) 
         )
     )
 ) AS cset,
--- the stitching claims of the tenant's devices (finished rows, 0025: a small read), and
--- their devices as a constant for the filter below (an IN over the parameterized view
--- does not go to a cluster's shards)
-claims AS
+-- the stitching claims of the tenant's devices (finished rows, 0025: a small read), read
+-- once, as a constant: (device, partner, lo, hi); an IN over the parameterized view
+-- itself does not go to a cluster's shards
 (
-    SELECT visitor_id, partner_id, lo, hi
-    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    SELECT groupArray((visitor_id, partner_id, lo, hi)) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
     WHERE partner_id != ''
-),
-(
-    SELECT groupArray(visitor_id) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-    WHERE partner_id != ''
-) AS claimed_devices,
+) AS claims,
 -- per partner, how many of each campaign's contents it used in the period: (campaign,
 -- count) pairs; named once
 consumed AS
@@ -84,10 +78,11 @@ consumed AS
                 -- a stitched device's days of the period its claim covers, for its
                 -- person's partner
                 SELECT cl.partner_id, toString(b.content_id) FROM {db}.device_content_blocks AS b
-                INNER JOIN claims AS cl ON cl.visitor_id = b.visitor_id
+                INNER JOIN (SELECT c.1 AS visitor_id, c.2 AS partner_id, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl
+                    ON cl.visitor_id = b.visitor_id
                 WHERE b.tenant = {tenant:String}
                   AND b.content_id IN (SELECT tupleElement(arrayJoin(cset), 2))
-                  AND b.visitor_id IN (SELECT arrayJoin(claimed_devices))
+                  AND b.visitor_id IN (SELECT tupleElement(arrayJoin(claims), 1))
                   AND b.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
                   AND bitAnd(if({use:String} = 'any', b.days, b.engaged_days), days_mask(b.block, greatest(f_day, toUInt16(cl.lo)), least(t_day, toUInt16(cl.hi)))) != 0
             )

@@ -56,11 +56,13 @@ bitAnd(bitShiftLeft(bitNot(toUInt256(0)), toUInt16(greatest(f_day, block * 256) 
         HAVING kind != ''
     )
 ) AS kinds,
--- the devices with a stitching claim for a partner (finished rows, 0025)
+-- the stitching claims for a partner (finished rows, 0025: a small read), read once, as a
+-- constant: (device, partner, lo, hi); an IN over the parameterized view itself does not
+-- go to a cluster's shards
 (
-    SELECT groupArray(visitor_id) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    SELECT groupArray((visitor_id, partner_id, lo, hi)) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
     WHERE partner_id != ''
-) AS claimed_devices,
+) AS claims,
 (
     SELECT (groupArray(ph), groupArray(y)) FROM
     (
@@ -108,18 +110,12 @@ stats AS
                 SELECT cityHash64(toString(b.content_id)), cityHash64(cl.partner_id), b.block,
                        bitAnd(b.days, days_mask(b.block, greatest(f_day, toUInt16(cl.lo)), least(t_day, toUInt16(cl.hi))))
                 FROM {db}.device_content_blocks AS b
-                INNER JOIN
-                (
-                    -- the tenant's claims (finished rows, 0025: a small read)
-                    SELECT visitor_id, partner_id, lo, hi
-                    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-                    WHERE partner_id != ''
-                ) AS cl ON cl.visitor_id = b.visitor_id
+                INNER JOIN (SELECT c.1 AS visitor_id, c.2 AS partner_id, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl
+                    ON cl.visitor_id = b.visitor_id
                 WHERE b.tenant = {tenant:String} AND b.content_id IN (SELECT arrayJoin(kinds.1))
                   AND b.block BETWEEN intDiv(f_day, 256) AND intDiv(t_day, 256)
-                  -- the claimed devices only, as a constant (an IN over the parameterized
-                  -- view does not go to a cluster's shards)
-                  AND b.visitor_id IN (SELECT arrayJoin(claimed_devices))
+                  -- the claimed devices only
+                  AND b.visitor_id IN (SELECT tupleElement(arrayJoin(claims), 1))
             )
             GROUP BY ch, ph, blk
         )

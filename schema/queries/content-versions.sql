@@ -39,11 +39,12 @@ totals AS
     GROUP BY content_id, version
 ),
 -- the stitched devices' use of each version, under their person's partner: the claims
--- of the tenant (finished rows, 0025) first, then the rows of those devices only (an IN
--- over a constant: an IN over the parameterized view does not go to a cluster's shards)
+-- of the tenant (finished rows, 0025: a small read), read once, as a constant (viewer,
+-- partner, lo, hi), then the rows of those devices only (an IN over the parameterized
+-- view itself does not go to a cluster's shards)
 (
-    SELECT groupArray(viewer) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-) AS claimed_devices,
+    SELECT groupArray((viewer, partner_id, lo, hi)) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+) AS claims,
 stitched AS
 (
     SELECT d.content_id AS content_id, d.version AS version, cl.partner_id AS partner_id,
@@ -53,14 +54,11 @@ stitched AS
         SELECT content_id, version, viewer, min(first_at) AS first_at, max(last_at) AS last_at
         FROM {db}.device_version_use
         WHERE tenant = {tenant:String} AND ({content:String} = '' OR content_id = {content:String})
-          AND viewer IN (SELECT arrayJoin(claimed_devices))
+          AND viewer IN (SELECT tupleElement(arrayJoin(claims), 1))
         GROUP BY content_id, version, viewer
     ) AS d
-    INNER JOIN
-    (
-        SELECT viewer, partner_id, lo, hi
-        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-    ) AS cl ON cl.viewer = d.viewer
+    INNER JOIN (SELECT c.1 AS viewer, c.2 AS partner_id, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl
+        ON cl.viewer = d.viewer
     WHERE toDate(d.first_at) >= cl.lo AND toDate(d.last_at) <= cl.hi
     GROUP BY content_id, version, partner_id
 ),

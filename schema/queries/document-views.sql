@@ -23,11 +23,12 @@
 WITH
 parseDateTime64BestEffort({from:String}, 3, 'UTC') AS f_at,
 parseDateTime64BestEffort({to:String}, 3, 'UTC') AS t_at,
--- the devices with a stitching claim (finished rows, 0025: a small read), as a constant
--- (an IN over the parameterized view does not go to a cluster's shards)
+-- the tenant's stitching claims (finished rows, 0025: a small read), read once, as a
+-- constant: (viewer, person, partner, lo, hi); an IN over the parameterized view itself
+-- does not go to a cluster's shards
 (
-    SELECT groupArray(viewer) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-) AS claim_devices,
+    SELECT groupArray((viewer, person, partner_id, lo, hi)) FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+) AS claims,
 -- (device viewer, person, partner) of the devices stitched to a person for this document
 (
     SELECT groupArray((r.viewer, cl.person, cl.partner_id)) FROM
@@ -35,12 +36,11 @@ parseDateTime64BestEffort({to:String}, 3, 'UTC') AS t_at,
         -- the document's rows of the devices with a claim only
         SELECT viewer, first_opened, last_seen FROM {db}.doc_viewer_rows FINAL
         WHERE tenant = {tenant:String} AND content_id = {content:String}
-          AND viewer IN (SELECT arrayJoin(claim_devices))
+          AND viewer IN (SELECT tupleElement(arrayJoin(claims), 1))
     ) AS r
     INNER JOIN
     (
-        SELECT viewer, person, partner_id, lo, hi
-        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+        SELECT c.1 AS viewer, c.2 AS person, c.3 AS partner_id, c.4 AS lo, c.5 AS hi FROM (SELECT arrayJoin(claims) AS c)
     ) AS cl ON cl.viewer = r.viewer
     WHERE toDate(r.first_opened) >= cl.lo AND toDate(r.last_seen) <= cl.hi
 ) AS claimed,
