@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +109,26 @@ func TestResultWrite(t *testing.T) {
 	f("table", "name  n  f    at                       m            arr      ptr  nilptr\na,b   3  NaN  2026-01-02 03:04:05.006  {1:10,2:20}  [u1,u2]  x    \n")
 	if err := r.Write(&bytes.Buffer{}, "xml"); err == nil {
 		t.Fatal("Write xml: want error")
+	}
+}
+
+// An IN whose right side is a name (an array scalar, `x IN ids`), not a subquery or a
+// literal list, makes this ClickHouse compare each row with every element and skip the
+// primary key: content-use's filter cost seconds at 10M events that way. Saved queries
+// write `x IN (SELECT arrayJoin(ids))`, a set that also uses the key.
+func TestSavedQueriesNoInOverAName(t *testing.T) {
+	qs, err := SavedQueries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inName := regexp.MustCompile(`\bIN\s+[A-Za-z_{]`)
+	literal := regexp.MustCompile(`'(\\.|[^'\\])*'`)
+	for _, q := range qs {
+		for i, line := range strings.Split(q.SQL, "\n") {
+			code, _, _ := strings.Cut(literal.ReplaceAllString(line, "''"), "--")
+			if m := inName.FindString(code); m != "" {
+				t.Errorf("%s line %d: %q: IN over a name; write IN (SELECT arrayJoin(...)) instead:\n%s", q.Name, i+1, m, line)
+			}
+		}
 	}
 }

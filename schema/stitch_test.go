@@ -188,3 +188,35 @@ func TestStitching(t *testing.T) {
 		sameRows(t, "content-outcomes lookback 0", call("content-outcomes", "lookback", "0"), "faqS|Setup|faq|3|2|0.5|500|500")
 	})
 }
+
+// The writer's refresh recomputes the claims of the devices a batch touched, whole, from
+// every row they have, and leaves the others alone: a device anonymous in an old batch
+// and identified in a new one gets its claim from a refresh of the new batch only.
+func TestClaimsRefreshTouchedDevices(t *testing.T) {
+	conn, db := newDB(t)
+	if _, err := Migrate(context.Background(), conn, Options{Database: db}); err != nil {
+		t.Fatal(err)
+	}
+	claims := func() [][]string {
+		t.Helper()
+		return rawRows(t, conn, "SELECT viewer, person, partner_id, lo, hi, anon_first_day FROM "+db+".stitch_claims(tenant = 'st', lookback = 30) ORDER BY viewer, person")
+	}
+	e := func(id, at, visitor, user string) ev {
+		partner := map[string]string{"ann": "pA", "bob": "pB"}[user]
+		return ev{tenant: "st", id: id, at: at, typ: "view", visitor: visitor, session: id, partner: partner, user: user, content: "faqS", ctype: "faq"}
+	}
+	// the old batch: "old" is anonymous, then ann's; "late" is anonymous only
+	insert(t, conn, db, "", e("o1", "2026-04-01 10:00:00", "old", ""), e("o2", "2026-04-02 10:00:00", "old", "ann"),
+		e("l1", "2026-04-01 11:00:00", "late", ""))
+	refreshRows(t, conn, db, time.Hour)
+	sameRows(t, "claims after the old batch", claims(), "v:old|ann|pA|2026-03-03|2026-04-02|2026-04-01")
+	// as if the old batch had been written an hour ago
+	exec(t, conn, "ALTER TABLE "+db+".visitor_people UPDATE updated_at = updated_at - 3600 WHERE 1 SETTINGS mutations_sync = 2")
+
+	// the new batch touches "late" only: bob's token on it
+	insert(t, conn, db, "", e("l2", "2026-04-05 10:00:00", "late", "bob"))
+	refreshRows(t, conn, db, time.Minute)
+	sameRows(t, "claims after the new batch", claims(),
+		"v:late|bob|pB|2026-03-06|2026-04-05|2026-04-01", // its anonymous day comes from the old batch's row
+		"v:old|ann|pA|2026-03-03|2026-04-02|2026-04-01")  // untouched, kept
+}
