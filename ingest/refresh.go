@@ -18,9 +18,9 @@ const (
 )
 
 // refresher keeps the finished rows the saved queries read current (doc_viewer_rows,
-// migration 0013, and the stitching claims in device_claims, 0025): after a batch is
-// inserted it recomputes the rows of every document viewer and device written since that
-// insert began (schema.RefreshRows). One refresh runs at
+// migration 0013, the stitching claims in device_claims, 0025, and content_version_rows,
+// 0026): after a batch is inserted it recomputes the rows of every document viewer, device
+// and content version written since that insert began (schema.RefreshRows). One refresh runs at
 // a time and at most one per RefreshInterval; batches inserted meanwhile wait for the next
 // one, so refreshes coalesce under load instead of queueing.
 type refresher struct {

@@ -223,8 +223,8 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	for target, body := range bodies {
 		exec(t, conn, fmt.Sprintf("CREATE VIEW %s.%s AS %s", ref, target, body))
 	}
-	if len(bodies) != 25 {
-		t.Fatalf("made %d reference views, want one per rollup (25)", len(bodies))
+	if len(bodies) != 26 {
+		t.Fatalf("made %d reference views, want one per rollup (26)", len(bodies))
 	}
 	for _, d := range Dimensions {
 		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, d.Table, db, d.Table))
@@ -236,13 +236,18 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The stitching claims are finished rows (0025) read through the stitch_claims view:
-	// the same table, filled by the migrations' own view over the reference views.
-	exec(t, conn, fmt.Sprintf("CREATE TABLE %s.device_claims AS %s.device_claims", ref, db))
+	// The finished rows (doc_viewer_rows 0013, the stitching claims in device_claims 0025,
+	// content_version_rows 0026): the same tables, filled by the migrations' own views over
+	// the reference views; stitch_claims reads device_claims.
+	finished := []string{"doc_viewer_rows", "device_claims", "content_version_rows"}
+	views := []string{"stitch_claims"}
+	for _, f := range finished {
+		views = append(views, f+"_since")
+	}
 	made := map[string]bool{}
 	for _, r := range refRendered {
 		for _, s := range r.Statements {
-			for _, v := range []string{"doc_viewer_rows_since", "device_claims_since", "stitch_claims"} {
+			for _, v := range views {
 				if strings.Contains(s, "VIEW "+ref+"."+v+" AS") {
 					exec(t, conn, s)
 					made[v] = true
@@ -250,12 +255,15 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 			}
 		}
 	}
-	if !made["doc_viewer_rows_since"] || !made["device_claims_since"] || !made["stitch_claims"] {
-		t.Fatalf("the migrations create %v, want doc_viewer_rows_since, device_claims_since and stitch_claims", made)
+	for _, v := range views {
+		if !made[v] {
+			t.Fatalf("the migrations create %v, want %v", made, views)
+		}
 	}
-	exec(t, conn, fmt.Sprintf("INSERT INTO %s.device_claims SELECT * FROM %s.device_claims_since(since = '1970-01-01 00:00:00')", ref, ref))
-	exec(t, conn, fmt.Sprintf("CREATE TABLE %s.doc_viewer_rows AS %s.doc_viewer_rows", ref, db))
-	exec(t, conn, fmt.Sprintf("INSERT INTO %s.doc_viewer_rows SELECT * FROM %s.doc_viewer_rows_since(since = '1970-01-01 00:00:00')", ref, ref))
+	for _, f := range finished {
+		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, f, db, f))
+		exec(t, conn, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM %s.%s_since(since = '1970-01-01 00:00:00')", ref, f, ref, f))
+	}
 }
 
 // rollupBodies maps every rollup target to the query of the materialized view that feeds

@@ -17,10 +17,11 @@ const refreshSlack = 2 * time.Second
 // RefreshRows recomputes the finished rows the saved queries read for whatever was
 // written in the last age (plus 2 s of slack), as measured by the server's clock when the
 // refresh starts: doc_viewer_rows (migration 0013) for every document viewer with a
-// doc_viewers row written then, and device_claims (0025, the stitching claims) for every
-// device with a visitor_people row written then. Whoever writes events calls it after the
-// write committed, with the time since the write started; the refresh started last wins,
-// so overlapping or repeated refreshes are harmless. It returns when the rows are written.
+// doc_viewers row written then, device_claims (0025, the stitching claims) for every
+// device with a visitor_people row written then, and content_version_rows (0026) for
+// every content version with a content_version_totals row written then. Whoever writes
+// events calls it after the write committed, with the time since the write started; the
+// refresh started last wins, so overlapping or repeated refreshes are harmless. It returns when the rows are written.
 func RefreshRows(ctx context.Context, conn driver.Conn, db string, age time.Duration) error {
 	if age < 0 {
 		return fmt.Errorf("refresh age %v is negative", age)
@@ -35,7 +36,7 @@ func RefreshRows(ctx context.Context, conn driver.Conn, db string, age time.Dura
 	since := now.Add(-(age + refreshSlack)).UTC().Format("2006-01-02 15:04:05.000")
 	// in the cluster flavor each shard picks and computes its own viewers (0013)
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"distributed_product_mode": "local"}))
-	for _, table := range []string{"doc_viewer_rows", "device_claims"} {
+	for _, table := range []string{"doc_viewer_rows", "device_claims", "content_version_rows"} {
 		if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO `%s`.%s SELECT * FROM `%s`.%s_since(since = '%s')", db, table, db, table, since)); err != nil {
 			return fmt.Errorf("refresh %s: %w", table, err)
 		}
