@@ -7,55 +7,59 @@
 -- verified partner token, and the attempts of a device without a token on a day it is
 -- stitched to a person (identity stitching, schema/README.md: the person whose verified
 -- token the device carried next, within lookback days), each attempt by its own day. Reads
--- the course_attempts rollup (a row per course and person), and device_attempts (a row per
--- course and anonymous device, 0024) with stitch_claims for those devices.
+-- attempt_rows (a row per scored attempt, 0027) of the people and, with stitch_claims, of
+-- the claimed devices.
 -- @param tenant
 -- @param course = : a course content_id; empty for every course
 -- @param partner = : a partner_id; empty for every partner
 -- @param lookback = 30: days before a device's first verified token whose anonymous attempts count for that person
 WITH
--- each stitched device's attempts on the days of each of its claims, for that person
-stitched AS
+-- the claims of the devices with anonymous attempts, read once, as a constant (viewer,
+-- person, partner, lo, hi)
 (
-    SELECT d.content_id AS content_id, cl.person AS person, cl.partner_id AS partner_id,
-           arrayFilter(x -> toDate(x.1) BETWEEN cl.lo AND cl.hi, d.attempts) AS attempts
-    FROM
-    (
-        SELECT content_id, viewer, groupUniqArrayMerge(attempts) AS attempts
-        FROM {db}.device_attempts
-        WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String})
-        GROUP BY content_id, viewer
-    ) AS d
-    INNER JOIN
-    (
-        -- the claims of the devices with anonymous attempts only
-        SELECT viewer, person, partner_id, lo, hi
-        FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.device_attempts
-                             WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String}))
-    ) AS cl ON cl.viewer = d.viewer
-    WHERE notEmpty(attempts)
-),
+    SELECT groupArray((viewer, person, partner_id, lo, hi))
+    FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
+    WHERE viewer IN (SELECT viewer FROM {db}.attempt_rows
+                     WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String})
+                       AND startsWith(viewer, 'v:'))
+) AS claims,
+-- per course and person: attempts (own, and a stitched device's on the days of its claim
+-- for that person), the sum, count and least of their scores, and the passed of the
+-- latest attempt that carried one
 people AS
 (
     SELECT
         a.content_id AS content_id,
         a.person AS person,
         if(pu.partner_id != '', pu.partner_id, a.seen_partner) AS partner_id,
-        arraySort(a.attempts) AS attempts,
-        arrayMap(x -> assumeNotNull(x.3), arrayFilter(x -> x.3 IS NOT NULL, attempts)) AS scores,
-        arrayLast(x -> x.4 IS NOT NULL, attempts).4 AS latest_passed
+        a.attempts AS attempts, a.score_sum AS score_sum, a.scores AS scores, a.score_min AS score_min,
+        a.latest_passed AS latest_passed
     FROM
     (
-        SELECT content_id, person, max(seen) AS seen_partner, groupUniqArrayArray(tried) AS attempts
+        SELECT content_id, person, max(partner_id) AS seen_partner, count() AS attempts,
+               sum(score) AS score_sum, count(score) AS scores, min(score) AS score_min,
+               -- the latest by (time, event id): the greatest element of a small array (a
+               -- tuple argMax costs more; schema/README.md)
+               arraySort(groupArrayIf((at, event_id, passed), passed IS NOT NULL))[-1].3 AS latest_passed
         FROM
         (
-            SELECT content_id, person, max(partner_id) AS seen, groupUniqArrayMerge(attempts) AS tried
-            FROM {db}.course_attempts
+            SELECT content_id, substring(viewer, 3) AS person, partner_id, at, event_id, score, passed
+            FROM {db}.attempt_rows FINAL
             WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String})
-            GROUP BY content_id, person
+              AND startsWith(viewer, 'u:')
             UNION ALL
-            SELECT content_id, person, partner_id, attempts FROM stitched
+            SELECT r.content_id AS content_id, cl.person AS person, cl.partner_id AS partner_id, r.at AS at,
+                   r.event_id AS event_id, r.score AS score, r.passed AS passed
+            FROM
+            (
+                SELECT content_id, viewer, at, event_id, score, passed
+                FROM {db}.attempt_rows FINAL
+                WHERE tenant = {tenant:String} AND ({course:String} = '' OR content_id = {course:String})
+                  AND viewer IN (SELECT tupleElement(arrayJoin(claims), 1))
+            ) AS r
+            INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS partner_id, c.4 AS lo, c.5 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl
+                ON cl.viewer = r.viewer
+            WHERE toDate(r.at) BETWEEN cl.lo AND cl.hi
         )
         GROUP BY content_id, person
     ) AS a
@@ -68,9 +72,9 @@ SELECT
     p.partner_id AS partner_id,
     any(n.name) AS partner_name,
     count() AS people,
-    sum(length(p.attempts)) AS attempts,
-    if(sum(length(p.scores)) = 0, NULL, round(sum(arraySum(p.scores)) / sum(length(p.scores)), 2)) AS avg_score,
-    if(sum(length(p.scores)) = 0, NULL, round(minIf(arrayMin(p.scores), notEmpty(p.scores)), 2)) AS min_score,
+    sum(p.attempts) AS attempts,
+    if(sum(p.scores) = 0, NULL, round(sum(p.score_sum) / sum(p.scores), 2)) AS avg_score,
+    if(sum(p.scores) = 0, NULL, round(min(p.score_min), 2)) AS min_score,
     countIf(p.latest_passed = 1) AS passed,
     countIf(p.latest_passed = 0) AS failed,
     arraySort(groupArrayIf(p.person, p.latest_passed = 0)) AS failed_people
