@@ -13,8 +13,9 @@
 -- first) touched in the baseline and not in the window, for silent and cooling rows.
 -- A person belongs to its partner in partner_users, else to the largest partner_id of its
 -- verified events; anonymous device touches count as in contact-timeline (stitching).
--- Reads viewer_day_contents (keys for the days, content sets for the window's touches),
--- visitor_people, stitch_claims, and touches' keys for the silent and cooling people only.
+-- Reads viewer_months (a row per viewer and month: its days and their last events, 0028),
+-- viewer_day_contents (the content sets of the window's days), visitor_people,
+-- stitch_claims, and touches' keys for the silent and cooling people only.
 -- @param tenant
 -- @param partner = : a partner_id; empty for every partner
 -- @param to = : the window's last day (UTC), inclusive; empty for today
@@ -70,42 +71,43 @@ arrayMap(p -> concat('u:', p.1), people) AS own_viewers,
                    < arraySum(arrayMap(d -> per_weekday[toDayOfWeek(d)], arrayFilter(d -> d < w_start, pdays))) AS flag_partner
         FROM
         (
-            SELECT person, groupUniqArray(day) AS days FROM
-            (
-                SELECT substring(viewer, 3) AS person, day FROM {db}.viewer_day_contents
-                WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND ({partner:String} = '' OR viewer IN (SELECT arrayJoin(own_viewers))) AND day BETWEEN b_start AND t_day
-                UNION ALL
-                SELECT cl.person AS person, v.day FROM {db}.viewer_day_contents AS v
-                INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
-                WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.day BETWEEN b_start AND t_day AND v.day BETWEEN cl.lo AND cl.hi
-            )
-            WHERE person != ''
-            GROUP BY person
+            SELECT x.1 AS person, arrayFilter(d -> d >= b_start, x.2) AS days FROM (SELECT arrayJoin(pd) AS x)
         ) AS d
         INNER JOIN (SELECT p.1 AS person, p.2 AS partner FROM (SELECT arrayJoin(people) AS p)) AS pp ON pp.person = d.person
         GROUP BY partner
         HAVING flag_partner OR has(flags, 1)
     )
 ) AS flagged,
--- per person: days active up to t_day and the last event
+-- per person: days active up to t_day and the last event, from viewer_months (a row per
+-- viewer and month: each active day of the month and its last event), own and stitched
+-- (a device's days within its claim)
 person_days AS
 (
-    SELECT person, groupArray(day) AS days, max(last) AS last_at FROM
+    SELECT person, arraySort(arrayDistinct(arrayFlatten(groupArray(ds)))) AS days, max(last) AS last_at FROM
     (
-        SELECT person, day, max(last_at) AS last FROM
+        SELECT person,
+               arrayMap(x -> toDate(month + (x - 1)), lasts.1) AS all_days,
+               arrayFilter(d -> d <= t_day AND d BETWEEN lo AND hi, all_days) AS ds,
+               arrayMax(arrayFilter((l, d) -> d <= t_day AND d BETWEEN lo AND hi, lasts.2, all_days)) AS last
+        FROM
         (
-            SELECT substring(viewer, 3) AS person, day, last_at FROM {db}.viewer_day_contents
-            WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND ({partner:String} = '' OR viewer IN (SELECT arrayJoin(own_viewers))) AND day <= t_day
+            SELECT substring(viewer, 3) AS person, month, lasts, toDate(0) AS lo, toDate('2149-06-06') AS hi
+            FROM {db}.viewer_months
+            WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') AND ({partner:String} = '' OR viewer IN (SELECT arrayJoin(own_viewers))) AND month <= t_day
             UNION ALL
-            SELECT cl.person AS person, v.day, v.last_at FROM {db}.viewer_day_contents AS v
+            SELECT cl.person AS person, v.month AS month, v.lasts AS lasts, cl.lo AS lo, cl.hi AS hi
+            FROM {db}.viewer_months AS v
             INNER JOIN (SELECT c.1 AS viewer, c.2 AS person, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl ON cl.viewer = v.viewer
-            WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.day <= t_day AND v.day BETWEEN cl.lo AND cl.hi
+            WHERE v.tenant = {tenant:String} AND v.viewer IN (SELECT tupleElement(arrayJoin(claims), 1)) AND v.month <= t_day
+              AND v.month <= cl.hi AND addMonths(v.month, 1) > cl.lo
         )
-        WHERE person != ''
-        GROUP BY person, day
+        WHERE person != '' AND notEmpty(ds)
     )
     GROUP BY person
 ),
+-- person_days computed once, as a constant (person, days, last event): the flags and the
+-- rows both read it
+(SELECT groupArray((person, days, last_at)) FROM person_days) AS pd,
 -- per person: touches in the window (the contents of each day, own and stitched, counted once)
 person_touches AS
 (
@@ -160,7 +162,7 @@ per_partner AS
         pp.partner AS partner,
         groupArray((pp.person, d.days, d.last_at, t.touches, pp.known)) AS ps
     FROM (SELECT p.1 AS person, p.2 AS partner, p.3 AS known FROM (SELECT arrayJoin(people) AS p)) AS pp
-    LEFT JOIN person_days AS d ON d.person = pp.person
+    LEFT JOIN (SELECT x.1 AS person, x.2 AS days, x.3 AS last_at FROM (SELECT arrayJoin(pd) AS x)) AS d ON d.person = pp.person
     LEFT JOIN person_touches AS t ON t.person = pp.person
     GROUP BY partner
 ),
