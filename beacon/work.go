@@ -122,9 +122,10 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 
 	var claims Claims
 	claims, res.Attribution, w.tok = site.verifyToken(b.Token, in.Now/1000, w.tok[:0])
-	// Clients repeat their User-Agent on every beacon: remember the last classification.
+	// Clients repeat their User-Agent on every beacon: remember the last classification,
+	// and the process's recent ones (sharedUACache).
 	if !w.uaValid || w.uaPrefetch != in.Prefetch || string(w.lastUA) != in.UserAgent {
-		w.lower = classifyUA(&w.client, in.UserAgent, in.Prefetch, w.lower)
+		w.lower = sharedUACache.classify(&w.client, in.UserAgent, in.Prefetch, w.lower)
 		w.lastUA = append(w.lastUA[:0], in.UserAgent...)
 		w.uaPrefetch, w.uaValid = in.Prefetch, true
 	}
