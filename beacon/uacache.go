@@ -12,10 +12,9 @@ import (
 const uaCacheSlots = 4096
 
 // uaCache remembers the classification of recent User-Agents for every request of the
-// process. A Work remembers only its own last one, and Works are pooled across clients, so
-// on a busy collector consecutive requests on one Work rarely share a User-Agent and
-// classification (a lowercase copy and a few dozen substring searches) ran for nearly
-// every request. Slots are replaced whole, never changed: a reader sees an entry or
+// process. Works are pooled across clients, so a Work remembering its own last one (as it
+// did) rarely matched on a busy collector, and classification (a lowercase copy and a few
+// dozen substring searches) ran for nearly every request. Slots are replaced whole, never changed: a reader sees an entry or
 // another, never half of one.
 type uaCache struct {
 	seed  maphash.Seed

@@ -55,13 +55,10 @@ type Work struct {
 
 	times event.TimeCache
 
-	lastUA     []byte
-	uaPrefetch bool
-	uaValid    bool
-	seed       []byte
-	pixelID    []byte // a pixel's derived visitor id
-	link       []byte // a tracked link's decoded claims
-	query      []byte // a search's stored text
+	seed    []byte
+	pixelID []byte // a pixel's derived visitor id
+	link    []byte // a tracked link's decoded claims
+	query   []byte // a search's stored text
 }
 
 // Process decodes, validates, enriches and encodes one POST /v1/events body.
@@ -122,13 +119,8 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 
 	var claims Claims
 	claims, res.Attribution, w.tok = site.verifyToken(b.Token, in.Now/1000, w.tok[:0])
-	// Clients repeat their User-Agent on every beacon: remember the last classification,
-	// and the process's recent ones (sharedUACache).
-	if !w.uaValid || w.uaPrefetch != in.Prefetch || string(w.lastUA) != in.UserAgent {
-		w.lower = sharedUACache.classify(&w.client, in.UserAgent, in.Prefetch, w.lower)
-		w.lastUA = append(w.lastUA[:0], in.UserAgent...)
-		w.uaPrefetch, w.uaValid = in.Prefetch, true
-	}
+	// Clients repeat their User-Agent on every beacon: the process remembers recent ones.
+	w.lower = sharedUACache.classify(&w.client, in.UserAgent, in.Prefetch, w.lower)
 	w.buildTail(site, b, &claims, res.Attribution, in)
 	w.keep = site.keepParams
 	w.seed = appendCleanURL(w.seed[:0], b.URL, w.keep)
