@@ -71,7 +71,7 @@ func (r *refresher) run(ctx context.Context) {
 	r.cover(time.Now().Add(-startLookback), time.Time{})
 	var last time.Time
 	backoff := cfg.RetryMin
-	f := &failures{log: log, what: "refresh the document viewers' rows", fix: "run `beacon migrate up`",
+	f := &failures{log: log, what: "refresh the finished rows (document viewers, stitching claims, content versions)", fix: "run `beacon migrate up`",
 		kind: classifyCH, errors: r.ing.m.refreshErrors}
 	for {
 		select {
@@ -132,6 +132,6 @@ func (r *refresher) final(log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), finalRefreshTimeout)
 	defer cancel()
 	if err := r.refresh(ctx, start, insert); err != nil {
-		log.Warn("cannot refresh the document viewers' rows on the way out; the next start covers the last "+startLookback.String(), "err", err)
+		log.Warn("cannot refresh the finished rows on the way out; the next start covers the last "+startLookback.String(), "err", err)
 	}
 }
