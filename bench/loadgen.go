@@ -161,6 +161,11 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 					}
 					t0 = time.Now()
 				}
+				// pace hands out a schedule up to a millisecond early (it does not sleep
+				// less): a request sent before its time counts from its sending
+				if now := time.Now(); now.Before(t0) {
+					t0 = now
+				}
 				batch := gen.Next(body, time.Now())
 				body = batch.Body
 				req.Reset()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -50,6 +51,10 @@ func TestEventsHandlerDoesNotAllocate(t *testing.T) {
 		}
 	}
 	run()
+	// A collection during the runs empties the sync.Pools the handler takes its request
+	// state from, and refilling them counts hundreds of allocations at once (seen once in
+	// `make test`: 6.0 per request): the runs measure the warm handler, without collections.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	if allocs := testing.AllocsPerRun(100, run); allocs != 0 {
 		t.Fatalf("%.1f allocations per request, want 0", allocs)
 	}
