@@ -8,6 +8,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -173,6 +174,41 @@ func killRestart(p func(*stack) *part, down time.Duration) func(context.Context,
 	}
 }
 
+// abortEngine ends the engine process under `beacon clickhouse` with SIGABRT, as the chdb
+// library's own aborts end it, and waits until its supervisor has it serving again.
+func abortEngine(ctx context.Context, s *stack) error {
+	if s.ch.child == nil || s.ch.child.Exited() {
+		return errors.New("clickhouse is not running")
+	}
+	kids := ready.Children(s.ch.child.Pid())
+	if len(kids) != 1 {
+		return fmt.Errorf("beacon clickhouse (pid %d) has children %v, want its one engine", s.ch.child.Pid(), kids)
+	}
+	if err := syscall.Kill(kids[0], syscall.SIGABRT); err != nil {
+		return err
+	}
+	gone := func() error {
+		if s.ch.child.Exited() {
+			return fmt.Errorf("beacon clickhouse exited after its engine aborted (%v); its log:\n%s", s.ch.child.Err(), ready.Tail(s.ch.log, 15))
+		}
+		return nil
+	}
+	// Down first (the engine's listeners go with it), then up again.
+	down := func() error {
+		if s.ch.ready() == nil {
+			return errors.New("still answering")
+		}
+		return nil
+	}
+	if err := ready.Wait(10*time.Second, down, gone); err != nil {
+		return fmt.Errorf("the aborted engine: %w", err)
+	}
+	if err := ready.Wait(90*time.Second, s.ch.ready, gone); err != nil {
+		return fmt.Errorf("the engine was not served again: %w", err)
+	}
+	return nil
+}
+
 func repeatedKills(p func(*stack) *part, n int, gap time.Duration) func(context.Context, *stack) error {
 	return func(ctx context.Context, s *stack) error {
 		for i := range n {
@@ -220,6 +256,7 @@ func scenarios() []scenario {
 		}},
 		{name: "clickhouse-kill", what: "ClickHouse SIGKILLed, restarted 3 s later on its data", fault: killRestart(ch, 3*time.Second)},
 		{name: "clickhouse-kill-x3", what: "ClickHouse SIGKILLed and restarted three times, 3 s apart", fault: repeatedKills(ch, 3, 3*time.Second)},
+		{name: "clickhouse-abort", what: "ClickHouse's engine aborted (SIGABRT to its process); `beacon clickhouse` restarts it", fault: abortEngine},
 		{name: "all-kill", what: "all four parts SIGKILLed at once, restarted 2 s later", fault: func(ctx context.Context, s *stack) error {
 			for _, p := range s.parts() {
 				p.kill()

@@ -11,18 +11,6 @@ import (
 	"time"
 )
 
-// How `beacon dev` restarts a crashed local ClickHouse: after engineBackoffMin, doubling
-// up to engineBackoffMax while it keeps crashing; a run of engineStableAfter resets the
-// backoff; engineMaxQuickRestarts crashes in a row, each within engineStableAfter of its
-// start, stop the stack (the engine cannot start on its data: its log says why).
-const (
-	engineBackoffMin       = time.Second
-	engineBackoffMax       = 30 * time.Second
-	engineStableAfter      = time.Minute
-	engineMaxQuickRestarts = 8
-	engineLogLines         = 12
-)
-
 // watch runs until ctx ends (nil) or a part other than the ClickHouse engine exits (an
 // error naming it). The engine, which aborts now and then (the chdb library, on some
 // client connection resets), is restarted on its data with bounded backoff, counted and
@@ -48,11 +36,7 @@ func (c *devConfig) watch(ctx context.Context, parts []*devPart, restartEngine f
 	for _, p := range parts {
 		notify(p)
 	}
-	var (
-		backoff  = engineBackoffMin
-		quick    = 0
-		restarts = 0
-	)
+	var restarts engineRestarts
 	for {
 		var p *devPart
 		select {
@@ -65,21 +49,16 @@ func (c *devConfig) watch(ctx context.Context, parts []*devPart, restartEngine f
 			return fmt.Errorf("%s exited unexpectedly: %v (log: %s)", p.name, p.Err(), p.logPath)
 		}
 		up := time.Since(p.started).Round(time.Second)
-		if up >= engineStableAfter {
-			backoff, quick = engineBackoffMin, 0
-		}
-		quick++
 		serverLog := filepath.Join(c.DataDir, "clickhouse", "clickhouse-server.log")
 		fmt.Fprintf(c.stderr, "dev: clickhouse exited unexpectedly after %s: %v; last lines of %s and %s:\n%s%s",
 			up, p.Err(), p.logPath, serverLog,
 			lastLines(p.logPath, engineLogLines, "clickhouse | "), lastLines(serverLog, engineLogLines, "clickhouse | "))
-		if quick > engineMaxQuickRestarts {
-			return fmt.Errorf("clickhouse exited %d times in a row within %s of starting: not restarting it again (log: %s)",
-				quick, engineStableAfter, p.logPath)
+		wait, err := restarts.next(up)
+		if err != nil {
+			return fmt.Errorf("%w (log: %s)", err, p.logPath)
 		}
-		restarts++
-		fmt.Fprintf(c.stderr, "dev: restarting clickhouse on its data in %s (restart %d)\n", backoff, restarts)
-		t := time.NewTimer(backoff)
+		fmt.Fprintf(c.stderr, "dev: restarting clickhouse on its data in %s (restart %d)\n", wait, restarts.n)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -87,7 +66,6 @@ func (c *devConfig) watch(ctx context.Context, parts []*devPart, restartEngine f
 			return nil
 		case <-t.C:
 		}
-		backoff = min(backoff*2, engineBackoffMax)
 		np, err := restartEngine(ctx)
 		if np != nil {
 			for i := range parts {
@@ -101,11 +79,11 @@ func (c *devConfig) watch(ctx context.Context, parts []*devPart, restartEngine f
 		case ctx.Err() != nil:
 			continue // the next round stops the stack
 		case err != nil && (np == nil || !np.Exited()):
-			return fmt.Errorf("clickhouse did not come back after restart %d: %w", restarts, err)
+			return fmt.Errorf("clickhouse did not come back after restart %d: %w", restarts.n, err)
 		case err != nil:
 			continue // it died again while starting: notify reports it, backoff grows
 		}
-		fmt.Fprintf(c.stderr, "dev: clickhouse ready again (restart %d)\n", restarts)
+		fmt.Fprintf(c.stderr, "dev: clickhouse ready again (restart %d)\n", restarts.n)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconprm/beacon/internal/ready"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
 
@@ -113,16 +114,17 @@ func TestDevRestartsCrashedClickHouse(t *testing.T) {
 	}
 }
 
-// clickhouseChild returns the pid of dev's `beacon clickhouse` child.
-func clickhouseChild(t *testing.T, dev int) int {
+// clickhouseChild returns the pid of the `beacon clickhouse` child of parent (dev, or a
+// `beacon clickhouse` that restarts its engine).
+func clickhouseChild(t *testing.T, parent int) int {
 	t.Helper()
-	for _, pid := range childPids(dev) {
+	for _, pid := range ready.Children(parent) {
 		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 		if args := strings.Split(string(b), "\x00"); len(args) > 1 && args[1] == "clickhouse" {
 			return pid
 		}
 	}
-	t.Fatalf("dev (pid %d) has no clickhouse child among %v", dev, childPids(dev))
+	t.Fatalf("pid %d has no clickhouse child among %v", parent, ready.Children(parent))
 	return 0
 }
 

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconprm/beacon/internal/ready"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/beaconprm/beacon/signals"
 )
@@ -184,43 +185,18 @@ func TestDevStackEndToEnd(t *testing.T) {
 		t.Fatalf("the dev receiver printed %d silent signals for p-quiet after more evaluations, want 1", n)
 	}
 
-	children := childPids(cmd.Process.Pid)
+	children := ready.Children(cmd.Process.Pid)
 	if len(children) < 6 {
 		t.Fatalf("dev has %d child processes (%v), want clickhouse, kafka, ingest, collector, console and signals", len(children), children)
 	}
 	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("beacon dev exited with %v after SIGINT", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("beacon dev did not stop within 10 s of SIGINT")
-	}
+	stopAndWait(t, cmd.Process, exited, syscall.SIGINT, 10*time.Second, "beacon dev")
 	t.Logf("stack stopped %s after SIGINT", time.Since(start).Round(10*time.Millisecond))
 	for _, pid := range children {
 		if syscall.Kill(pid, 0) == nil {
 			t.Errorf("child pid %d still running after dev exited", pid)
 		}
 	}
-}
-
-// childPids lists the direct children of pid from /proc.
-func childPids(pid int) []int {
-	var out []int
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, f := range tasks {
-		b, _ := os.ReadFile(f)
-		for _, s := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(s); err == nil {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
 }
 
 // awaitCH runs sql on ClickHouse's HTTP port until it answers want or 30 s pass, and

@@ -42,6 +42,12 @@ func (c *ServeConfig) defaults() {
 	}
 }
 
+// ServerLogOf is the engine's own log file for a data directory when ServeConfig.ServerLog
+// is empty: clickhouse-server.log beside the directory.
+func ServerLogOf(dataDir string) string {
+	return filepath.Join(filepath.Dir(filepath.Clean(dataDir)), "clickhouse-server.log")
+}
+
 // keepServing is the statement that holds the clickhouse-local process open after the
 // listeners start: a slow, effectively endless scan that outputs nothing.
 const keepServing = "SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; " +
@@ -63,7 +69,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		return err
 	}
 	if cfg.ServerLog == "" {
-		cfg.ServerLog = filepath.Join(filepath.Dir(abs), "clickhouse-server.log")
+		cfg.ServerLog = ServerLogOf(abs)
 	}
 	// The engine listens on internal loopback ports behind a guard on the public ones (see
 	// guard.go). Binding the public ports first also makes a taken port fail at once.

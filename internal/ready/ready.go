@@ -1,6 +1,7 @@
 // Package ready holds what the programs that run beacon's parts as child processes (the
 // bench and the fault-injection suite) need to start them: a free port, a check that a part
-// answers, a poll with a deadline, the repository root and the end of a part's log.
+// answers, a poll with a deadline, the repository root, the end of a part's log and a
+// process's children.
 package ready
 
 import (
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -100,4 +102,19 @@ func Tail(path string, n int) string {
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// Children lists the direct children of the process pid, from /proc (Linux).
+func Children(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
