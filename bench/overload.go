@@ -240,6 +240,18 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	defer s.Close()
+	// The load generator's CPU grows with the offered load: at 2x it would come out of the
+	// collector's on a shared machine. Split the CPUs first, so the broker inherits the
+	// load generator's half.
+	placement := "the collector, the load generator (the bench process) and the broker on the same CPUs (-shared)"
+	if !o.Shared {
+		prefix, split, restore, err := splitCPUs()
+		if err != nil {
+			return fmt.Errorf("cannot give the collector CPUs of its own (%w); run with -shared to measure on shared CPUs", err)
+		}
+		defer restore()
+		s.CollectorPrefix, placement = prefix, split
+	}
 	brokers, kafkaP, err := s.StartKafka(6, "-kafka.syncWrites=false")
 	if err != nil {
 		return err
@@ -459,8 +471,8 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.Plots = append(r.Plots, rel)
 	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (`-kafka.syncWrites=false`) and `beacon collector` with its default "+
-		"request limit (-collector.maxConcurrentRequests 32 per CPU, 8 queue places per slot), connection limit (10,000) and spool limit (1 GiB), "+
-		"on one machine with the load generator (the bench process). Saturation is a 5 s "+
+		"request limit (-collector.maxConcurrentRequests 32 per CPU it runs on, 8 queue places per slot), connection limit (10,000) and spool limit (1 GiB), "+
+		"on one machine with the load generator (the bench process): %s. Saturation is a 5 s "+
 		"max-rate run (%d connections). Then, open loop with %d connections, after 3 s at half of saturation to settle (not counted): %s at half of saturation, %s at %.0fx saturation (the spike), %s at half "+
 		"again (recovery), back to back; latency counts from each request's scheduled time. Goodput and the accepted requests' p99 are the 2xx "+
 		"answers only. CPU per accepted request is the collector's user+system time from /proc over a phase divided by its 2xx answers. "+
@@ -470,6 +482,6 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		"spool until it is full, then 503 spool_full). RSS is read "+
 		"from /proc every 250 ms. Each phase's load generator waits for its requests in flight before the next begins, so the recovery phase starts "+
 		"without the spike's backlog on the client side.",
-		o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), spoolMax, o.Duration))
+		placement, o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), spoolMax, o.Duration))
 	return nil
 }

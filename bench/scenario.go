@@ -31,6 +31,9 @@ type Options struct {
 	Data     string  // queries, console: ClickHouse data directory kept after the run; console reuses a load found there
 	QueryN   int     // queries: runs of each saved query; default 30
 	Overload float64 // overload: offered load as a multiple of saturation; default 2
+	// Shared (overload): leave the collector and the load generator on the same CPUs
+	// instead of splitting the machine's CPUs between them (splitCPUs).
+	Shared bool
 }
 
 // DefaultOptions are the defaults of the knobs that have one; cmd/beaconbench's flags start

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,12 +41,15 @@ func (p *Proc) Stop() error {
 // Stack starts the pipeline's processes from the beacon binary on free ports with data in
 // a temporary directory, and stops them in reverse order.
 type Stack struct {
-	Root  string // repository root (where go.mod is)
-	Bin   string // the beacon binary
-	Work  string // temporary directory of this run
-	Keep  bool   // keep Work after Close (for post-mortems)
-	Log   io.Writer
-	procs []*Proc
+	Root string // repository root (where go.mod is)
+	Bin  string // the beacon binary
+	Work string // temporary directory of this run
+	Keep bool   // keep Work after Close (for post-mortems)
+	Log  io.Writer
+	// CollectorPrefix, when set, is the command that starts each collector, the beacon
+	// binary and its arguments appended (taskset: see splitCPUs).
+	CollectorPrefix []string
+	procs           []*Proc
 }
 
 // NewStack prepares a stack for a scenario run with o: the beacon binary o.Beacon (default
@@ -300,7 +304,11 @@ func (s *Stack) StartCollector(brokers, sitesPath string, extra ...string) (stri
 		name = "collector" + strconv.Itoa(len(s.procs)) + "-" + strconv.Itoa(i)
 	}
 	args[4] = "-collector.spoolDir=" + filepath.Join(s.Work, name+"-spool")
-	p, err := s.Start(name, s.Bin, args...)
+	bin := s.Bin
+	if len(s.CollectorPrefix) > 0 {
+		bin, args = s.CollectorPrefix[0], append(append(slices.Clone(s.CollectorPrefix[1:]), s.Bin), args...)
+	}
+	p, err := s.Start(name, bin, args...)
 	if err != nil {
 		return "", nil, err
 	}

@@ -80,6 +80,7 @@ func run(ctx context.Context, args []string) error {
 		"the console scenario reuses a load an earlier run left there with the same -rows, so one load serves both")
 	fs.IntVar(&o.QueryN, "n", o.QueryN, "queries: runs of each saved query; console: of each API call")
 	fs.Float64Var(&o.Overload, "overload", o.Overload, "overload: offered load as a multiple of the measured saturation")
+	fs.BoolVar(&o.Shared, "shared", false, "overload: run the collector on the same CPUs as the load generator (default: half the CPUs each, with taskset)")
 	addr := fs.String("addr", "", "load and ceiling: host:port")
 	if err := fs.Parse(args); err != nil {
 		return err
