@@ -258,6 +258,7 @@ func compressionCodec(name string) (kafka.Compression, error) {
 	case "snappy":
 		return compress.Snappy, nil
 	case "lz4":
+		useKafkaLz4Blocks()
 		return compress.Lz4, nil
 	case "zstd":
 		return compress.Zstd, nil

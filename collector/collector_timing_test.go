@@ -6,17 +6,20 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/segmentio/kafka-go"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
@@ -218,5 +221,63 @@ func BenchmarkShipper(b *testing.B) {
 	b.ReportMetric(msgs/cpu.Seconds(), "msgs/cpu-s")
 	if n := histogramCount(b, c.m.kafkaLatency); n > 0 {
 		b.ReportMetric(testutil.ToFloat64(c.m.kafkaMessages)/n, "msgs/kafka-write")
+	}
+}
+
+// TestShipperSmallWritesAllocateLittle ships one request's events at a time, as the shipper
+// does when traffic is light, and expects each Kafka write to allocate in proportion to its
+// messages. Two things made it megabytes: kafka-go makes room for the Writer's BatchSize
+// messages in every partition batch it starts (BatchSize left at ShipBatch: 4096 messages'
+// room for 8), and the lz4 package's 4 MiB frame blocks. Either left alone fails this test.
+func TestShipperSmallWritesAllocateLittle(t *testing.T) {
+	k := testenv.NewKafka(t)
+	topic := k.Topic(t, 4)
+	dir := t.TempDir()
+	c, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{k.Addr}, Topic: topic,
+		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.ln.Close()
+	var w beacon.Work
+	in := beacon.Input{Body: readExample(t), Now: time.Now().UnixMilli()}
+	if res := w.Process(c.Sites(), &in); res.Accepted != 8 {
+		t.Fatalf("example batch: %+v", res)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.shipper.run()
+	}()
+	defer func() {
+		c.shipper.finish(time.Second)
+		<-done
+		c.spool.Close()
+	}()
+	ship := func() {
+		t.Helper()
+		if _, err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); !c.spool.Empty(); {
+			if time.Now().After(deadline) {
+				t.Fatal("the shipper did not ship one request within 10 s")
+			}
+			time.Sleep(time.Millisecond) // polling interval of a condition with a deadline
+		}
+	}
+	ship() // metadata, connections
+	const writes = 20
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for range writes {
+		ship()
+	}
+	runtime.ReadMemStats(&m1)
+	perWrite := (m1.TotalAlloc - m0.TotalAlloc) / writes
+	oldRoom := uint64(c.cfg.ShipBatch) * uint64(unsafe.Sizeof(kafka.Message{}))
+	t.Logf("%d bytes allocated per write of %d messages (ShipBatch %d messages' room: %d bytes)", perWrite, len(w.Ends), c.cfg.ShipBatch, oldRoom)
+	if perWrite > oldRoom/4 {
+		t.Errorf("a write of %d messages allocated %d bytes, over a quarter of ShipBatch's room (%d bytes)", len(w.Ends), perWrite, oldRoom)
 	}
 }

@@ -65,6 +65,12 @@ func (s *shipper) run() {
 		for _, m := range batch.Msgs {
 			msgs = append(msgs, kafka.Message{Key: m.Key, Value: m.Value})
 		}
+		// kafka-go gives each partition's batch room for BatchSize messages up front. Sized
+		// to this write, a trickle of small writes does not allocate ShipBatch messages per
+		// partition each time, and still no partition's share is split into two batches by
+		// count (a retry of the whole write then cannot reorder them). Only this goroutine
+		// writes with w, and kafka-go reads BatchSize in the calling goroutine.
+		s.w.BatchSize = max(1, len(msgs))
 		retained := false
 		for {
 			wctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
