@@ -8,8 +8,12 @@ import (
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/spool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"io"
+	"log/slog"
 	"net/http"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -441,5 +445,86 @@ func testKilledCollector(t *testing.T, ack string, kafkaUp bool) {
 	}
 	if !s.Empty() {
 		t.Fatalf("spool still holds %d bytes after replay", s.Pending())
+	}
+}
+
+// TestShipperSplitsWritesTheBrokerRefusesAsTooLarge sets the topic's max.message.bytes so low
+// that a write of the spooled requests is refused, and expects the shipper to write them in
+// smaller pieces, every event once and in the order it was acknowledged. Before, the shipper
+// retried the refused write forever and nothing after it reached Kafka.
+func TestShipperSplitsWritesTheBrokerRefusesAsTooLarge(t *testing.T) {
+	k := testenv.NewKafka(t)
+	topic := k.Topic(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := (&kafka.Client{Addr: kafka.TCP(k.Addr)}).AlterConfigs(ctx, &kafka.AlterConfigsRequest{Resources: []kafka.AlterConfigRequestResource{{
+		ResourceType: kafka.ResourceTypeTopic, ResourceName: topic,
+		Configs: []kafka.AlterConfigRequestConfig{{Name: "max.message.bytes", Value: "4096"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r, err := range res.Errors {
+		if err != nil {
+			t.Fatalf("max.message.bytes of %s: %v", r.Name, err)
+		}
+	}
+	dir := t.TempDir()
+	c, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{k.Addr}, Topic: topic,
+		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.ln.Close()
+	const requests, perRequest = 50, 8
+	var order []string
+	for i := range requests {
+		events := make([]string, perRequest)
+		for j := range events {
+			events[j] = fmt.Sprintf(`{"type":"scroll","ts":%d,"depth":%d,"id":"%s"}`, 1795420800000+int64(i*perRequest+j), 10+j, newUUID())
+		}
+		var w beacon.Work
+		in := beacon.Input{Body: batchJSON("", events...), Now: time.Now().UnixMilli()}
+		if res := w.Process(c.Sites(), &in); res.Accepted != perRequest {
+			t.Fatalf("request %d: %+v", i, res)
+		}
+		prev := 0
+		for _, end := range w.Ends {
+			order = append(order, eventID(w.Msgs[prev:end]))
+			prev = end
+		}
+		if _, err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.shipper.run()
+	}()
+	defer func() {
+		c.shipper.finish(time.Second)
+		<-done
+		c.spool.Close()
+	}()
+	for deadline := time.Now().Add(30 * time.Second); !c.spool.Empty(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the spool is not empty 30 s on: %v Kafka write errors, writes bounded to %d messages", testutil.ToFloat64(c.m.kafkaErrors), c.shipper.writeLimit())
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval of a condition with a deadline
+	}
+	if n := testutil.ToFloat64(c.m.kafkaErrors); n == 0 {
+		t.Fatal("the broker refused no write: the test did not exercise the limit")
+	}
+	t.Logf("%v writes refused as too large; writes now bounded to %d messages", testutil.ToFloat64(c.m.kafkaErrors), c.shipper.writeLimit())
+	var got []string
+	seen := map[string]bool{}
+	for _, m := range consume(t, k.Addr, topic, len(order), 30*time.Second) {
+		if id := eventID(m.Value); !seen[id] {
+			seen[id] = true
+			got = append(got, id)
+		}
+	}
+	if !slices.Equal(got, order) {
+		t.Fatalf("Kafka holds %d distinct events, want the %d acknowledged in their order", len(got), len(order))
 	}
 }

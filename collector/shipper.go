@@ -21,8 +21,11 @@ type shipper struct {
 	w       *kafka.Writer
 	ctx     context.Context
 	stop    context.CancelFunc
-	failing atomic.Bool   // the last Kafka write failed
-	events  chan struct{} // a commit or a failed write happened (shutdown waits on it)
+	failing atomic.Bool // the last Kafka write failed
+	// limit bounds the messages of one Kafka write below ShipBatch (0: no bound) after the
+	// broker refused a write as too large; fits counts the writes that went through since.
+	limit, fits int
+	events      chan struct{} // a commit or a failed write happened (shutdown waits on it)
 
 	mu      sync.Mutex
 	shipped spool.Pos // everything before it is in Kafka
@@ -65,21 +68,26 @@ func (s *shipper) run() {
 		for _, m := range batch.Msgs {
 			msgs = append(msgs, kafka.Message{Key: m.Key, Value: m.Value})
 		}
-		// kafka-go gives each partition's batch room for BatchSize messages up front. Sized
-		// to this write, a trickle of small writes does not allocate ShipBatch messages per
-		// partition each time, and still no partition's share is split into two batches by
-		// count (a retry of the whole write then cannot reorder them). Only this goroutine
-		// writes with w, and kafka-go reads BatchSize in the calling goroutine.
-		s.w.BatchSize = max(1, len(msgs))
 		retained := false
-		for {
+		for start := 0; start < len(msgs); {
+			part := msgs[start:min(len(msgs), start+s.writeLimit())]
+			// kafka-go gives each partition's batch room for BatchSize messages up front.
+			// Sized to this write, a trickle of small writes does not allocate ShipBatch
+			// messages per partition each time, and still no partition's share is split
+			// into two batches by count (a retry of the whole write then cannot reorder
+			// them). Only this goroutine writes with w, and kafka-go reads BatchSize in the
+			// calling goroutine.
+			s.w.BatchSize = len(part)
 			wctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 			t0 := time.Now()
-			err = s.w.WriteMessages(wctx, msgs...)
+			err = s.w.WriteMessages(wctx, part...)
 			cancel()
 			if err == nil {
 				s.c.m.kafkaLatency.Observe(time.Since(t0).Seconds())
-				break
+				s.c.m.kafkaMessages.Add(float64(len(part)))
+				s.fitted()
+				start += len(part)
+				continue
 			}
 			if s.ctx.Err() != nil {
 				return // shutting down: the batch stays in the spool for the next start
@@ -88,6 +96,14 @@ func (s *shipper) run() {
 			// reuse them for the next batch.
 			retained = true
 			s.c.m.kafkaErrors.Inc()
+			if len(part) > 1 && tooLarge(err) {
+				// Some partition's share was over the broker's message.max.bytes (the
+				// topic's max.message.bytes). Write the same messages in halves, in order,
+				// at once: a partition that took its share already gets it again, which
+				// the ingest drops as repeats.
+				s.halveWrites(len(part))
+				continue
+			}
 			if !s.failing.Swap(true) {
 				s.c.log.Warn("cannot write to Kafka; events stay in the spool until it is back", "err", err)
 			}
@@ -101,7 +117,6 @@ func (s *shipper) run() {
 		if s.failing.Swap(false) {
 			s.c.log.Info("Kafka is back; shipping the spool")
 		}
-		s.c.m.kafkaMessages.Add(float64(len(msgs)))
 		s.c.m.spoolReplayed.Add(float64(len(msgs)))
 		s.c.spool.Commit(pos)
 		s.advance(pos)
@@ -109,6 +124,54 @@ func (s *shipper) run() {
 			batch, msgs = spool.Batch{}, nil
 		}
 	}
+}
+
+// writeLimit is the most messages one Kafka write may carry now.
+func (s *shipper) writeLimit() int {
+	if s.limit > 0 {
+		return s.limit
+	}
+	return s.c.cfg.ShipBatch
+}
+
+// halveWrites bounds the next writes to half of n messages, after a write of n was refused
+// as too large.
+func (s *shipper) halveWrites(n int) {
+	s.limit, s.fits = max(1, n/2), 0
+	s.c.log.Warn("Kafka refused a write as too large (the topic's max.message.bytes); writing fewer messages at a time",
+		"messages", n, "now", s.limit)
+}
+
+// fitted notes a write that went through: after shipperGrowAfter of them the bound doubles,
+// back to ShipBatch, so a broker limit met once by a burst of large events does not keep
+// the writes small for good.
+func (s *shipper) fitted() {
+	if s.limit == 0 {
+		return
+	}
+	if s.fits++; s.fits >= shipperGrowAfter {
+		s.limit, s.fits = 2*s.limit, 0
+		if s.limit >= s.c.cfg.ShipBatch {
+			s.limit = 0
+		}
+	}
+}
+
+// shipperGrowAfter is how many writes go through before a bound set by halveWrites doubles.
+const shipperGrowAfter = 64
+
+// tooLarge reports whether Kafka refused a write, or one partition's share of it, as over
+// its size limit.
+func tooLarge(err error) bool {
+	var we kafka.WriteErrors
+	if errors.As(err, &we) {
+		for _, e := range we {
+			if e != nil && errors.Is(e, kafka.MessageSizeTooLarge) {
+				return true
+			}
+		}
+	}
+	return errors.Is(err, kafka.MessageSizeTooLarge)
 }
 
 // sleep waits d unless the shipper is stopped first (false).

@@ -37,7 +37,7 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	fs.StringVar(&cfg.Topic, "collector.topic", cfg.Topic, "Kafka topic receiving one normalized event per message")
 	fs.DurationVar(&cfg.KafkaTimeout, "collector.kafkaTimeout", cfg.KafkaTimeout, "with -collector.ack=kafka: longest a request waits for the shipper to have its events in Kafka before it is answered from the spool (beacon_ack_timeouts_total counts those)")
 	fs.StringVar(&cfg.KafkaCompression, "collector.kafkaCompression", cfg.KafkaCompression, "Kafka compression: none, gzip, snappy, lz4 or zstd")
-	fs.IntVar(&cfg.ShipBatch, "collector.shipBatch", cfg.ShipBatch, "most spooled messages the shipper sends in one Kafka write")
+	fs.IntVar(&cfg.ShipBatch, "collector.shipBatch", cfg.ShipBatch, "most spooled messages the shipper sends in one Kafka write (about 16 MiB at most; a write Kafka refuses as over max.message.bytes is split in halves)")
 	fs.StringVar(&cfg.SpoolDir, "collector.spoolDir", cfg.SpoolDir, "directory of the disk spool, the write-ahead log every event passes; one collector per directory (it is locked)")
 	fs.Var(spoolMax, "collector.spoolMaxSize", "spool size limit (e.g. 1GiB); when full, requests get 503 spool_full and /readyz fails (beacon_spool_fullness_ratio)")
 	fs.Var(spoolSeg, "collector.spoolSegmentSize", "spool segment size (e.g. 16MiB); shipped segments are deleted whole")

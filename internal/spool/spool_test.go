@@ -385,3 +385,46 @@ func (s *Spool) tailLen() int {
 	defer s.mu.Unlock()
 	return len(s.tail)
 }
+
+// TestSpoolReadFromFileIsBoundedInBytes replays a segment file holding more than
+// maxReadBytes and expects one Read to stop after about maxReadBytes, however many messages
+// it was allowed, and the next Read to go on from there.
+func TestSpoolReadFromFileIsBoundedInBytes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Config{Dir: dir, SegmentBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := bytes.Repeat([]byte("x"), 60<<10)
+	const n = maxReadBytes/(60<<10) + 40 // beyond one read
+	for i := range n {
+		if _, err := s.Append([]byte(fmt.Sprintf("k%d", i)), v, []int{len(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(Config{Dir: dir, SegmentBytes: 64 << 20}) // no tail in memory: the file is read
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var b Batch
+	pos, err := s.ReadNow(&b, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for _, m := range b.Msgs {
+		got += len(m.Value)
+	}
+	if got > maxReadBytes+len(v) || len(b.Msgs) >= n {
+		t.Fatalf("one read took %d messages, %d bytes; want at most about %d bytes of the %d messages", len(b.Msgs), got, maxReadBytes, n)
+	}
+	first := len(b.Msgs)
+	s.Commit(pos)
+	if rest := drain(t, s, 1<<30); first+len(rest) != n {
+		t.Fatalf("read %d then %d messages, want %d in all", first, len(rest), n)
+	}
+}
