@@ -244,16 +244,7 @@ func TestShipperSmallWritesAllocateLittle(t *testing.T) {
 	if res := w.Process(c.Sites(), &in); res.Accepted != 8 {
 		t.Fatalf("example batch: %+v", res)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.shipper.run()
-	}()
-	defer func() {
-		c.shipper.finish(time.Second)
-		<-done
-		c.spool.Close()
-	}()
+	defer startShipper(c)()
 	ship := func() {
 		t.Helper()
 		if _, err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {

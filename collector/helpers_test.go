@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The request bodies and the bad-input corpus are the wire format's: they live with the
@@ -53,4 +54,19 @@ func newUUID() string {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// startShipper runs c's shipper, as Start does, and returns what stops it (as Close does)
+// and closes the spool.
+func startShipper(c *Collector) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.shipper.run()
+	}()
+	return func() {
+		c.shipper.finish(time.Second)
+		<-done
+		c.spool.Close()
+	}
 }

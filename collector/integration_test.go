@@ -496,16 +496,7 @@ func TestShipperSplitsWritesTheBrokerRefusesAsTooLarge(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.shipper.run()
-	}()
-	defer func() {
-		c.shipper.finish(time.Second)
-		<-done
-		c.spool.Close()
-	}()
+	defer startShipper(c)()
 	for deadline := time.Now().Add(30 * time.Second); !c.spool.Empty(); {
 		if time.Now().After(deadline) {
 			t.Fatalf("the spool is not empty 30 s on: %v Kafka write errors, writes bounded to %d messages", testutil.ToFloat64(c.m.kafkaErrors), c.shipper.writeLimit())
