@@ -110,7 +110,7 @@ func main() {
 		if *run != "" {
 			cmd = "go run ./faults -run " + *run
 		}
-		heading := runHeading(time.Now().UTC().Format("2006-01-02 15:04 UTC"), took.Round(time.Second).String(), loadAtStart, cmd)
+		heading := runHeading(began.UTC().Format("2006-01-02 15:04 UTC"), took.Round(time.Second).String(), loadAtStart, cmd)
 		if err := writeResults(*resultsPath, heading+table); err != nil {
 			fatalf("%v", err)
 		}

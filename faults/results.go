@@ -86,7 +86,7 @@ rollup counts beyond the raw table's distinct ids. The negative control must rep
 	return os.Rename(tmp, path)
 }
 
-// runHeading names a run in RESULTS.md: when, on what, under what load.
+// runHeading names a run in RESULTS.md: when it began, on what, under what load.
 func runHeading(when, took, loadAtStart, cmd string) string {
 	return fmt.Sprintf("%s (took %s)\n\n- Machine: %d CPUs, %s/%s, %s; load average %s at the start\n- Command: `%s`\n\n",
 		when, took, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadAtStart, cmd)
