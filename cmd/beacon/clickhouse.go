@@ -38,11 +38,11 @@ func runClickHouse(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return fmt.Errorf("cannot find the beacon executable to run the engine in: %w", err)
 		}
-		args := clickhouseArgs(*dataDir, *tcpPort, *httpPort, *cacheDir)
+		child := clickhouseArgs(*dataDir, *tcpPort, *httpPort, *cacheDir)
 		if *config != "" {
-			args = append(args, "-clickhouse.config="+*config)
+			child = append(child, "-clickhouse.config="+*config)
 		}
-		return superviseEngine(ctx, m.Stderr, exe, args, *httpPort, chlocal.ServerLogOf(*dataDir))
+		return superviseEngine(ctx, m.Stderr, exe, child, *httpPort, chlocal.ServerLogOf(*dataDir))
 	}
 	fmt.Fprintf(m.Stderr, "clickhouse: serving %s on 127.0.0.1 native %d, http %d\n", *dataDir, *tcpPort, *httpPort)
 	return chlocal.Serve(ctx, chlocal.ServeConfig{Library: lib, DataDir: *dataDir, TCPPort: *tcpPort, HTTPPort: *httpPort, ConfigFile: *config})

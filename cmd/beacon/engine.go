@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"syscall"
 	"time"
 
 	"github.com/beaconprm/beacon/internal/chlocal"
+	"github.com/beaconprm/beacon/internal/ready"
 )
 
 // How a crashed local ClickHouse engine is started again, by `beacon dev` and by `beacon
@@ -26,6 +26,7 @@ const (
 	engineMaxQuickRestarts = 8
 	engineLogLines         = 12
 	engineStopTimeout      = 20 * time.Second
+	engineReadyTimeout     = 2 * time.Minute // a first start creates the system tables
 )
 
 // engineRestarts is that policy's state over one supervisor's life.
@@ -58,13 +59,14 @@ func (r *engineRestarts) next(up time.Duration) (time.Duration, error) {
 // engine's last log lines and numbered. The child stays in this process's group, so a
 // terminal's Ctrl-C or a kill of the group ends both; it also ends by itself when this
 // process is gone (chlocal.WatchParent). A child that exits before it ever answered /ping
-// (a port taken, a bad config file) is not restarted: its error is returned.
+// (a port taken, a bad config file) is not restarted: its error is returned, as when a
+// child does not answer within engineReadyTimeout (it is stopped first).
 func superviseEngine(ctx context.Context, stderr io.Writer, exe string, args []string, httpPort int, serverLog string) error {
 	var (
 		policy engineRestarts
 		served bool // some child answered /ping
 	)
-	ping := fmt.Sprintf("http://127.0.0.1:%d/ping", httpPort)
+	ping := ready.HTTP(fmt.Sprintf("http://127.0.0.1:%d/ping", httpPort))
 	for {
 		cmd := exec.Command(exe, args...)
 		cmd.Env = chlocal.WithParentEnv(os.Environ())
@@ -73,39 +75,43 @@ func superviseEngine(ctx context.Context, stderr io.Writer, exe string, args []s
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("cannot start the ClickHouse engine: %w", err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		readyc := make(chan struct{})
-		pctx, stopPing := context.WithCancel(ctx)
-		go awaitPing(pctx, ping, readyc)
-
-		var err error
+		exited := make(chan struct{})
+		var waitErr error
+		go func() { waitErr = cmd.Wait(); close(exited) }()
+		// Until it answers /ping (its first start creates the system tables), or exits,
+		// or this process is told to stop.
+		err := ready.Wait(engineReadyTimeout, ping, func() error {
+			select {
+			case <-exited:
+				return errEngineExited
+			case <-ctx.Done():
+				return ctx.Err()
+			default:
+				return nil
+			}
+		})
+		switch {
+		case ctx.Err() != nil:
+			return stopEngine(cmd, exited)
+		case err == nil && served:
+			fmt.Fprintf(stderr, "clickhouse: engine ready again (restart %d, pid %d)\n", policy.n, cmd.Process.Pid)
+		case err == nil:
+			fmt.Fprintf(stderr, "clickhouse: engine ready (pid %d)\n", cmd.Process.Pid)
+			served = true
+		case !served && errors.Is(err, errEngineExited):
+			return fmt.Errorf("the ClickHouse engine exited before it was ready: %v", exitReason(waitErr))
+		case !errors.Is(err, errEngineExited):
+			_ = stopEngine(cmd, exited)
+			return fmt.Errorf("the ClickHouse engine did not answer on port %d: %w (log: %s)", httpPort, err, serverLog)
+		}
 		select {
 		case <-ctx.Done():
-			stopPing()
-			return stopEngine(cmd, done)
-		case <-readyc:
-			if served {
-				fmt.Fprintf(stderr, "clickhouse: engine ready again (restart %d, pid %d)\n", policy.n, cmd.Process.Pid)
-			} else {
-				fmt.Fprintf(stderr, "clickhouse: engine ready (pid %d)\n", cmd.Process.Pid)
-			}
-			served = true
-			select {
-			case <-ctx.Done():
-				stopPing()
-				return stopEngine(cmd, done)
-			case err = <-done:
-			}
-		case err = <-done:
-		}
-		stopPing()
-		if !served {
-			return fmt.Errorf("the ClickHouse engine exited before it was ready: %v", exitReason(err))
+			return stopEngine(cmd, exited)
+		case <-exited:
 		}
 		up := time.Since(started).Round(time.Second)
 		fmt.Fprintf(stderr, "clickhouse: engine exited unexpectedly after %s: %v; last lines of %s:\n%s",
-			up, exitReason(err), serverLog, lastLines(serverLog, engineLogLines, "clickhouse | "))
+			up, exitReason(waitErr), serverLog, lastLines(serverLog, engineLogLines, "clickhouse | "))
 		wait, perr := policy.next(up)
 		if perr != nil {
 			return fmt.Errorf("%w (log: %s)", perr, serverLog)
@@ -121,39 +127,21 @@ func superviseEngine(ctx context.Context, stderr io.Writer, exe string, args []s
 	}
 }
 
-// awaitPing closes ready once url answers 200, polling until ctx ends.
-func awaitPing(ctx context.Context, url string, ready chan<- struct{}) {
-	client := &http.Client{Timeout: time.Second}
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				close(ready)
-				return
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
+// errEngineExited is superviseEngine's "the child exited" while waiting for it to answer.
+var errEngineExited = errors.New("the engine exited")
 
-// stopEngine asks the engine child to stop (SIGTERM), waits up to engineStopTimeout, then
-// kills it.
-func stopEngine(cmd *exec.Cmd, done <-chan error) error {
+// stopEngine asks the engine child to stop (SIGTERM), waits up to engineStopTimeout for it
+// to exit (exited closed), then kills it.
+func stopEngine(cmd *exec.Cmd, exited <-chan struct{}) error {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	t := time.NewTimer(engineStopTimeout)
 	defer t.Stop()
 	select {
-	case <-done:
+	case <-exited:
 		return nil
 	case <-t.C:
 		_ = cmd.Process.Kill()
-		<-done
+		<-exited
 		return fmt.Errorf("the ClickHouse engine did not stop within %s of SIGTERM: killed", engineStopTimeout)
 	}
 }
