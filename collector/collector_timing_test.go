@@ -232,13 +232,7 @@ func BenchmarkShipper(b *testing.B) {
 func TestShipperSmallWritesAllocateLittle(t *testing.T) {
 	k := testenv.NewKafka(t)
 	topic := k.Topic(t, 4)
-	dir := t.TempDir()
-	c, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{k.Addr}, Topic: topic,
-		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.ln.Close()
+	c := newShipperCollector(t, k.Addr, topic)
 	var w beacon.Work
 	in := beacon.Input{Body: readExample(t), Now: time.Now().UnixMilli()}
 	if res := w.Process(c.Sites(), &in); res.Accepted != 8 {

@@ -4,7 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +57,20 @@ func newUUID() string {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// newShipperCollector is a collector with the default configuration writing to topic,
+// for tests that drive its spool and shipper directly (startShipper); it does not serve.
+func newShipperCollector(t *testing.T, broker, topic string) *Collector {
+	t.Helper()
+	dir := t.TempDir()
+	c, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{broker}, Topic: topic,
+		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.ln.Close() })
+	return c
 }
 
 // startShipper runs c's shipper, as Start does, and returns what stops it (as Close does)

@@ -8,11 +8,8 @@ import (
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/internal/spool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"io"
-	"log/slog"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -468,13 +465,7 @@ func TestShipperSplitsWritesTheBrokerRefusesAsTooLarge(t *testing.T) {
 			t.Fatalf("max.message.bytes of %s: %v", r.Name, err)
 		}
 	}
-	dir := t.TempDir()
-	c, err := New(Config{SitesFile: writeSites(t, dir), SpoolDir: filepath.Join(dir, "spool"), Brokers: []string{k.Addr}, Topic: topic,
-		ListenAddr: "127.0.0.1:0", SnippetDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.ln.Close()
+	c := newShipperCollector(t, k.Addr, topic)
 	const requests, perRequest = 50, 8
 	var order []string
 	for i := range requests {
