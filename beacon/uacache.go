@@ -14,8 +14,8 @@ const uaCacheSlots = 4096
 // uaCache remembers the classification of recent User-Agents for every request of the
 // process. Works are pooled across clients, so a Work remembering its own last one (as it
 // did) rarely matched on a busy collector, and classification (a lowercase copy and a few
-// dozen substring searches) ran for nearly every request. Slots are replaced whole, never changed: a reader sees an entry or
-// another, never half of one.
+// dozen substring searches) ran for nearly every request. Slots are replaced whole, never
+// changed: a reader sees an entry or another, never half of one.
 type uaCache struct {
 	seed  maphash.Seed
 	slots [uaCacheSlots]atomic.Pointer[uaEntry]
