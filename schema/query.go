@@ -203,18 +203,23 @@ func scanAll(rows driver.Rows) (*Result, error) {
 	for _, ct := range cts {
 		res.Types = append(res.Types, ct.DatabaseTypeName())
 	}
+	// One destination per column, reused for every row: each row's values are copied out
+	// of it (Interface copies), so only the copies are allocated per row.
+	ptrs := make([]any, len(cts))
+	elems := make([]reflect.Value, len(cts))
+	dates := make([]bool, len(cts))
+	for i, ct := range cts {
+		p := reflect.New(ct.ScanType())
+		ptrs[i], elems[i], dates[i] = p.Interface(), p.Elem(), isDate[res.Types[i]]
+	}
 	for rows.Next() {
-		ptrs := make([]any, len(cts))
-		for i, ct := range cts {
-			ptrs[i] = reflect.New(ct.ScanType()).Interface()
-		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("cannot read row: %w", err)
 		}
 		row := make([]any, len(ptrs))
-		for i, p := range ptrs {
-			row[i] = reflect.ValueOf(p).Elem().Interface()
-			if isDate[res.Types[i]] {
+		for i, e := range elems {
+			row[i] = e.Interface()
+			if dates[i] {
 				row[i] = dateOnly(row[i])
 			}
 		}
