@@ -21,12 +21,17 @@ const csvCell = v => {
   return /[",\n\r]/.test(s) ? '"' + s.replaceAll('"', '""') + '"' : s;
 };
 
-// table renders rows as a sortable table with a CSV download of exactly what it shows, in
-// the order shown. cols: [{key, label, fmt(row) -> text|Node, raw(row) -> value for CSV
-// and sorting, num: bool}]. Each cell carries its raw value in data-v.
-export function table({ cols, rows, name, caption, i18n, sort: initial }) {
+// table renders rows as a sortable table with a CSV download of every row, in the order
+// shown. cols: [{key, label, fmt(row) -> text|Node, raw(row) -> value for CSV and sorting,
+// num: bool}]. Each cell carries its raw value in data-v. It draws the first `page` rows
+// (100) with buttons for more: a document's thousand viewers are a CSV's work, and a
+// browser lays out a thousand-row table in a tenth of a second each time anything on the
+// page is measured.
+export function table({ cols, rows, name, caption, i18n, sort: initial, page = 100 }) {
   let sortKey = initial ? initial.key : null;
   let dir = initial ? initial.dir : 1;
+  let limit = page;
+  const more = h('div', { class: 'table-more' });
   const raw = (c, r) => (c.raw ? c.raw(r) : r[c.key]);
   const tbody = h('tbody');
   const heads = cols.map(c => {
@@ -54,10 +59,16 @@ export function table({ cols, rows, name, caption, i18n, sort: initial }) {
       th.setAttribute('aria-sort', on ? (dir > 0 ? 'ascending' : 'descending') : 'none');
       th.querySelector('.arrow').textContent = on ? (dir > 0 ? ' ▲' : ' ▼') : '';
     });
-    tbody.replaceChildren(...shown.map(r => h('tr', null, cols.map(c => {
+    tbody.replaceChildren(...shown.slice(0, limit).map(r => h('tr', null, cols.map(c => {
       const v = raw(c, r);
       return h('td', { class: c.num ? 'num' : null, 'data-v': v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v) }, c.fmt ? c.fmt(r) : v === null || v === undefined || v === '' ? '—' : String(v));
     }))));
+    const hidden = shown.length - limit;
+    more.replaceChildren(...(hidden > 0 ? [
+      h('span', { class: 'muted' }, i18n.t.showing(i18n.num(limit), i18n.num(shown.length))), ' ',
+      h('button', { type: 'button', class: 'more', onclick: () => { limit += page; render(); } }, i18n.t.showMore(i18n.num(Math.min(page, hidden)))), ' ',
+      h('button', { type: 'button', class: 'all', onclick: () => { limit = shown.length; render(); } }, i18n.t.showAll),
+    ] : []));
   }
   render();
   const download = () => {
@@ -71,5 +82,6 @@ export function table({ cols, rows, name, caption, i18n, sort: initial }) {
   };
   return h('div', { class: 'table-wrap', 'data-table': name },
     h('div', { class: 'table-tools' }, h('button', { type: 'button', class: 'csv', onclick: download }, i18n.t.csv)),
-    h('div', { class: 'scroll' }, h('table', null, caption ? h('caption', null, caption) : null, h('thead', null, h('tr', null, heads)), tbody)));
+    h('div', { class: 'scroll' }, h('table', null, caption ? h('caption', null, caption) : null, h('thead', null, h('tr', null, heads)), tbody)),
+    more);
 }

@@ -15,6 +15,7 @@ const en = {
   retry: 'Retry',
   source: 'Source: saved query',
   csv: 'Download CSV', sortBy: col => `Sort by ${col}`,
+  showing: (n, all) => `Showing ${n} of ${all} rows; the CSV holds all of them.`, showMore: n => `Show ${n} more`, showAll: 'Show all',
   vsBefore: 'vs the previous period', noCompare: 'Pick a period to compare with the one before.',
   up: n => `▲ ${n} more`, down: n => `▼ ${n} fewer`, same: '= no change',
   activityEmpty: 'No events in this period.',
@@ -101,6 +102,7 @@ const ja = {
   retry: '再試行',
   source: '出典: 保存クエリ',
   csv: 'CSVをダウンロード', sortBy: col => `${col}で並べ替え`,
+  showing: (n, all) => `${all} 行中 ${n} 行を表示(CSV にはすべて含まれます)`, showMore: n => `さらに ${n} 行`, showAll: 'すべて表示',
   vsBefore: '前の期間との比較', noCompare: '期間を選ぶと前の期間と比較できます。',
   up: n => `▲ ${n} 増`, down: n => `▼ ${n} 減`, same: '= 変化なし',
   activityEmpty: 'この期間のイベントはありません。',
@@ -202,12 +204,18 @@ export function makeI18n(lang) {
   const hasDF = typeof Intl.DurationFormat === 'function';
   const durf = hasDF ? new Intl.DurationFormat(locale, { style: 'short' }) : null;
   const money = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+  const corr = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // seconds with tenths (under 10 s) and whole: made once, as every formatter here (a
+  // document's viewers table formats thousands of durations, and making a formatter costs
+  // far more than formatting)
+  const secs1 = new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 1 });
+  const secs0 = new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 0 });
   return {
     lang, t,
     num: v => (v === null || v === undefined || v === '' ? '—' : nf.format(Number(v))),
     pct: v => (v === null || v === undefined || v === '' ? '—' : pf.format(Number(v))),
     money: v => (v === null || v === undefined || v === '' ? '—' : money.format(Number(v))),
-    corr: v => (v === null || v === undefined || v === '' ? '—' : new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(v))),
+    corr: v => (v === null || v === undefined || v === '' ? '—' : corr.format(Number(v))),
     time: v => (v ? df.format(new Date(v)) : '—'),
     day: v => (v ? dayf.format(new Date(v + 'T00:00:00Z')) : '—'),
     // milliseconds as a duration: under a minute in seconds (tenths below 10 s), else
@@ -216,7 +224,7 @@ export function makeI18n(lang) {
       if (ms === null || ms === undefined || ms === '') return '—';
       ms = Number(ms);
       if (ms < 59500) {
-        return new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: ms < 10000 ? 1 : 0 }).format(ms < 10000 ? Math.round(ms / 100) / 10 : Math.round(ms / 1000));
+        return ms < 10000 ? secs1.format(Math.round(ms / 100) / 10) : secs0.format(Math.round(ms / 1000));
       }
       let s = Math.round(ms / 1000);
       const h = Math.floor(s / 3600); s -= h * 3600;

@@ -12,7 +12,21 @@ const app = () => document.getElementById('app');
 
 // ---- API ----------------------------------------------------------------------------
 
-async function api(path) {
+// api answers a GET of path; the same path asked again while the page is drawn shares one
+// request (the overview shows content-use in two sections), and a failed answer is not
+// kept, so a retry asks again. render() starts every page with nothing shared.
+let shared = new Map();
+function api(path) {
+  let p = shared.get(path);
+  if (!p) {
+    p = fetchJSON(path);
+    shared.set(path, p);
+    p.then(res => { if (!res.ok && shared.get(path) === p) shared.delete(path); });
+  }
+  return p;
+}
+
+async function fetchJSON(path) {
   let resp;
   try {
     resp = await fetch(path, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
@@ -131,26 +145,36 @@ function filterBar(which) {
     kids.push(h('label', null, t.statusFilter, ' ', h('select', { name: 'status' },
       [['', t.all], ['quiet', t.quietOnly], ...STATUSES.map(s => [s, t.status[s]])].map(([v, l]) => h('option', { value: v, selected: f.status === v }, l)))));
   }
-  // suggestions: every partner and campaign of the tenant, from campaign-ranking
+  // suggestions: every partner and campaign of the tenant, from campaign-ranking, asked
+  // for when a field is first focused (a whole ranking is not worth it on every page load)
   if (which.includes('partner') || which.includes('campaign')) {
     const lists = { partner: h('datalist', { id: 'partner-ids' }), campaign: h('datalist', { id: 'campaign-ids' }) };
     kids.push(lists.partner, lists.campaign);
     const r = route();
-    api(`/api/t/${encodeURIComponent(r.tenant)}/campaigns`).then(res => {
-      if (!res.ok) return;
-      const seen = { partner: new Map(), campaign: new Map() };
-      for (const x of rowsOf(res.data)) {
-        seen.partner.set(x.partner_id, x.partner_name);
-        seen.campaign.set(x.campaign_id, x.campaign_name);
-      }
-      for (const k of ['partner', 'campaign']) {
-        lists[k].replaceChildren(...[...seen[k]].sort().map(([id, name]) => h('option', { value: id }, name || id)));
-      }
+    let asked = false;
+    form.addEventListener('focusin', e => {
+      if (asked || !['partner', 'campaign'].includes(e.target.name)) return;
+      asked = true;
+      suggest(r, lists);
     });
   }
   kids.push(h('button', { type: 'submit' }, t.apply));
   form.append(...kids);
   return form;
+}
+
+function suggest(r, lists) {
+  api(`/api/t/${encodeURIComponent(r.tenant)}/campaigns`).then(res => {
+    if (!res.ok) return;
+    const seen = { partner: new Map(), campaign: new Map() };
+    for (const x of rowsOf(res.data)) {
+      seen.partner.set(x.partner_id, x.partner_name);
+      seen.campaign.set(x.campaign_id, x.campaign_name);
+    }
+    for (const k of ['partner', 'campaign']) {
+      lists[k].replaceChildren(...[...seen[k]].sort().map(([id, name]) => h('option', { value: id }, name || id)));
+    }
+  });
 }
 
 // directory: the names of the tenant's partners and people (saved query directory),
@@ -789,6 +813,7 @@ async function render() {
   document.documentElement.lang = i18n.lang;
   document.title = i18n.t.title;
   const r = route();
+  shared = new Map();
   if (r.page === 'login') { app().replaceChildren(pageLogin()); return; }
   if (!me) {
     const res = await api('/api/me');

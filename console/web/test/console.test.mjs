@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Stack, launch, until, repo } from './helpers.mjs';
+import { Stack, launch, until, repo, parseCSV } from './helpers.mjs';
 
 let stack, br, page;
 const cspErrors = []; // the pages must work under the console's Content-Security-Policy
@@ -42,20 +42,6 @@ const tableData = (name) => page.$eval(`[data-table="${name}"] table`, t => ({
 // column returns the raw values of one column of a shown table.
 const column = (tbl, key) => tbl.rows.map(r => r[tbl.keys.indexOf(key)]);
 const str = v => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-
-// parseCSV parses the download (RFC 4180, BOM first).
-function parseCSV(text) {
-  text = text.replace(/^\ufeff/, '');
-  const rows = []; let row = [], cell = '', q = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (q) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') q = false; else cell += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\r') { /* skip */ } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
-  }
-  return rows;
-}
 
 const kpi = key => page.textContent(`[data-kpi="${key}"] .value`);
 
@@ -106,6 +92,34 @@ test('sign in and see the overview the saved queries answer', async () => {
   const tbl = await tableData('content-use');
   assert.deepEqual(column(tbl, 'content_id'), saved.map(r => r.content_id));
   assert.deepEqual(column(tbl, 'partners'), saved.map(r => str(r.partners)));
+});
+
+test('a page asks each API call once, and the filter suggestions only when a field is focused', async () => {
+  const asked = [];
+  const onRequest = req => {
+    const u = new URL(req.url());
+    if (u.pathname.startsWith('/api/t/')) asked.push(u.pathname + u.search);
+  };
+  page.on('request', onRequest);
+  try {
+    // the overview shows content-use in two sections: one request
+    await page.goto(`${stack.base}/t/acme/`);
+    await page.waitForSelector('[data-table="content-use"]');
+    await page.waitForSelector('section[data-part="partner-activity"] .legend');
+    const count = path => asked.filter(x => x === path).length;
+    assert.equal(count('/api/t/acme/contents'), 1, asked.join(' '));
+    // the document page: no campaign ranking for the suggestions until a field is focused
+    asked.length = 0;
+    await page.goto(`${stack.base}/t/acme/documents/doc1`);
+    await page.waitForSelector('[data-table="document-viewers"] tbody tr');
+    await page.waitForSelector('section[data-part="content-reach"] .body :not(.loading)');
+    assert.equal(count('/api/t/acme/campaigns'), 0, asked.join(' '));
+    await page.focus('input[name=partner]');
+    await until('partner suggestions', async () => (await page.$$('#partner-ids option')).length === 3);
+    assert.equal(count('/api/t/acme/campaigns'), 1, asked.join(' '));
+  } finally {
+    page.off('request', onRequest);
+  }
 });
 
 test('overview: accepted events and active people against the period before', async () => {
@@ -161,6 +175,7 @@ test('document page: viewers, per-page reach and dwell, CSV equal to the table',
   assert.deepEqual(csv.slice(1), sorted.rows);
 
   // a partner filter, with the tenant's partners suggested: only Alpha's two people
+  await page.focus('input[name=partner]');
   await until('partner suggestions', async () => (await page.$$('#partner-ids option')).length === 3);
   assert.deepEqual(await page.$$eval('#partner-ids option', os => os.map(o => `${o.value} ${o.textContent}`)), ['p1 Alpha', 'p2 Beta', 'p3 Gamma']);
   await page.fill('input[name=partner]', 'p1');

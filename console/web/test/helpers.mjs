@@ -120,3 +120,17 @@ export async function launch() {
   });
   return { ctx, close: async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
+
+// parseCSV parses the download (RFC 4180, BOM first).
+export function parseCSV(text) {
+  text = text.replace(/^\ufeff/, '');
+  const rows = []; let row = [], cell = '', q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') q = false; else cell += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\r') { /* skip */ } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
+  }
+  return rows;
+}
