@@ -9,7 +9,8 @@
 -- any of the listed contents in each period. Unattributed use counts for no partner. The
 -- period before ends the day before from and is empty when from is 1970-01-01. Reads
 -- content_kinds and content_partner_blocks (a row per content, partner and 256-day block
--- with a mask of the days used).
+-- with a mask of the days used), once: the per-content figures and the whole list's
+-- distinct partners are two grouping sets of one pass.
 -- @param tenant
 -- @param kind = : a content type (document, video, course, faq, tool, page, link, ...); empty for every type
 -- @param from = 1970-01-01: first day (UTC)
@@ -63,29 +64,39 @@ use AS
       AND block BETWEEN intDiv(p_from, 256) AND intDiv(t_day, 256)
     GROUP BY content_id, partner_id
 ),
--- the distinct partners over every listed content, one scalar
-(SELECT (uniqExactIf(partner_id, x > 0), uniqExactIf(partner_id, xb > 0)) FROM use) AS totals,
+-- per content, and over every listed content (the empty grouping set: the distinct
+-- partners of the whole list), in one pass over use: a CTE is computed again wherever it is
+-- named
 stats AS
 (
-    SELECT content_id,
+    SELECT if(grouping(content_id) = 1, '', content_id) AS cid,
+           grouping(content_id) AS whole,
            uniqExactIf(partner_id, x > 0) AS partners,
            sum(x) AS partner_days,
            uniqExactIf(partner_id, xb > 0) AS partners_before
     FROM use
-    GROUP BY content_id
+    GROUP BY GROUPING SETS ((content_id), ())
 )
-SELECT
-    k.content_id AS content_id,
-    k.kind AS kind,
-    k.title AS title,
-    k.campaign_id AS campaign_id,
-    k.first_seen AS first_seen,
-    k.last_seen AS last_seen,
-    s.partners AS partners,
-    s.partner_days AS partner_days,
-    s.partners_before AS partners_before,
-    totals.1 AS active_partners,
-    totals.2 AS active_partners_before
-FROM known AS k
-LEFT JOIN stats AS s ON s.content_id = k.content_id
+SELECT content_id, kind, title, campaign_id, first_seen, last_seen, partners, partner_days, partners_before,
+       active_partners, active_partners_before
+FROM
+(
+    SELECT
+        k.content_id AS content_id,
+        k.kind AS kind,
+        k.title AS title,
+        k.campaign_id AS campaign_id,
+        k.first_seen AS first_seen,
+        k.last_seen AS last_seen,
+        s.partners AS partners,
+        s.partner_days AS partner_days,
+        s.partners_before AS partners_before,
+        s.whole AS whole,
+        k.content_id != '' AS listed,
+        anyIf(s.partners, s.whole = 1) OVER () AS active_partners,
+        anyIf(s.partners_before, s.whole = 1) OVER () AS active_partners_before
+    FROM known AS k
+    FULL JOIN stats AS s ON s.cid = k.content_id AND s.whole = 0
+)
+WHERE listed
 ORDER BY partners DESC, partner_days DESC, content_id
