@@ -309,6 +309,7 @@ function pageOverview(r, base) {
 // ---- partners and people ------------------------------------------------------------
 
 const STATUSES = ['active', 'cooling', 'silent', 'never started'];
+const USED_SHOWN = 10;
 const GLYPH = { active: '●', cooling: '◐', silent: '○', 'never started': '–' };
 const tenantBase = () => `/t/${encodeURIComponent(route().tenant)}`;
 const partnerPath = id => `${tenantBase()}/partners/${encodeURIComponent(id)}`;
@@ -415,7 +416,12 @@ function pagePartner(r, base) {
           { key: 'amount', label: t.col.amount, num: true, fmt: x => `${i18n.money(x.amount)} ${x.currency}` },
           { key: 'closed_on', label: t.col.closedOn, fmt: x => i18n.day(x.closed_on) },
           { key: 'contents_used', label: t.col.contentsUsed, num: true, fmt: x => i18n.num(x.contents_used) },
-          { key: 'used', label: t.col.usedBefore, raw: x => x.used.join(' '), fmt: x => (x.used.length ? x.used.map((c, i) => [i ? ', ' : '', h('span', { 'data-content': c }, named(x.used_titles[i], c), ` (${t.daysN(i18n.num(x.used_days[i]))})`)]) : '—') },
+          // the most used first, at most USED_SHOWN of them (the CSV has all): a busy partner used
+          // hundreds of contents before a close, and a cell of every one made the page slow
+          { key: 'used', label: t.col.usedBefore, raw: x => x.used.join(' '), fmt: x => (x.used.length ? [
+            x.used.slice(0, USED_SHOWN).map((c, i) => [i ? ', ' : '', h('span', { 'data-content': c }, named(x.used_titles[i], c), ` (${t.daysN(i18n.num(x.used_days[i]))})`)]),
+            x.used.length > USED_SHOWN ? h('span', { class: 'muted' }, ` ${t.andMore(i18n.num(x.used.length - USED_SHOWN))}`) : null,
+          ] : '—') },
         ] }));
     }, { part: 'partner-deals', class: 'wide' }),
   ];
