@@ -13,7 +13,7 @@
 -- stitching, schema/README.md). Reads campaign_links and content_partner_blocks (only the
 -- campaign's contents: a row per content, partner and 256-day block, with masks of the
 -- days it was used and used engaged), and for stitched devices stitch_claims and
--- device_content_blocks (the same masks per anonymous device, 0021).
+-- device_blocks (the same masks per anonymous device, keyed by device: 0021, 0030).
 -- @param tenant
 -- @param campaign = : a campaign_id; empty for every campaign
 -- @param from = 1970-01-01: first day (UTC)
@@ -77,7 +77,7 @@ consumed AS
                 UNION ALL
                 -- a stitched device's days of the period its claim covers, for its
                 -- person's partner
-                SELECT cl.partner_id, toString(b.content_id) FROM {db}.device_content_blocks AS b
+                SELECT cl.partner_id, toString(b.content_id) FROM {db}.device_blocks AS b
                 INNER JOIN (SELECT c.1 AS visitor_id, c.2 AS partner_id, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl
                     ON cl.visitor_id = b.visitor_id
                 WHERE b.tenant = {tenant:String}

@@ -14,7 +14,7 @@
 -- FAQ/tool content without being known (partners table, deals) are counted in the same
 -- pass, as the grand total row of a GROUP BY ... WITH ROLLUP. A device's use without a
 -- token counts for the partner of the person it is stitched to on that day (identity
--- stitching, schema/README.md): its day masks (device_content_blocks, 0021), limited to
+-- stitching, schema/README.md): its day masks (device_blocks, 0021 and 0030), limited to
 -- the days its claim covers, are OR-ed into that partner's, so a day used on both counts
 -- once.
 -- @param tenant
@@ -109,7 +109,7 @@ stats AS
                 UNION ALL
                 SELECT cityHash64(toString(b.content_id)), cityHash64(cl.partner_id), b.block,
                        bitAnd(b.days, days_mask(b.block, greatest(f_day, toUInt16(cl.lo)), least(t_day, toUInt16(cl.hi))))
-                FROM {db}.device_content_blocks AS b
+                FROM {db}.device_blocks AS b
                 INNER JOIN (SELECT c.1 AS visitor_id, c.2 AS partner_id, c.3 AS lo, c.4 AS hi FROM (SELECT arrayJoin(claims) AS c)) AS cl
                     ON cl.visitor_id = b.visitor_id
                 WHERE b.tenant = {tenant:String} AND b.content_id IN (SELECT arrayJoin(kinds.1))
