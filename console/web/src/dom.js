@@ -25,8 +25,7 @@ const csvCell = v => {
 // shown. cols: [{key, label, fmt(row) -> text|Node, raw(row) -> value for CSV and sorting,
 // num: bool}]. Each cell carries its raw value in data-v. It draws the first `page` rows
 // (100) with buttons for more: a document's thousand viewers are a CSV's work, and a
-// browser lays out a thousand-row table in a tenth of a second each time anything on the
-// page is measured.
+// browser lays out a thousand-row table again each time anything on the page is measured.
 export function table({ cols, rows, name, caption, i18n, sort: initial, page = 100 }) {
   let sortKey = initial ? initial.key : null;
   let dir = initial ? initial.dir : 1;
