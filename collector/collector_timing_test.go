@@ -244,12 +244,7 @@ func TestShipperSmallWritesAllocateLittle(t *testing.T) {
 		if _, err := c.spool.Append(w.Key, w.Msgs, w.Ends); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); !c.spool.Empty(); {
-			if time.Now().After(deadline) {
-				t.Fatal("the shipper did not ship one request within 10 s")
-			}
-			time.Sleep(time.Millisecond) // polling interval of a condition with a deadline
-		}
+		eventually(t, 10*time.Second, "the shipper did not ship one request", c.spool.Empty)
 	}
 	ship() // metadata, connections
 	const writes = 20

@@ -488,12 +488,7 @@ func TestShipperSplitsWritesTheBrokerRefusesAsTooLarge(t *testing.T) {
 		}
 	}
 	defer startShipper(c)()
-	for deadline := time.Now().Add(30 * time.Second); !c.spool.Empty(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("the spool is not empty 30 s on: %v Kafka write errors, writes bounded to %d messages", testutil.ToFloat64(c.m.kafkaErrors), c.shipper.writeLimit())
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval of a condition with a deadline
-	}
+	eventually(t, 30*time.Second, "the spool is not empty: some write never went through", c.spool.Empty)
 	if n := testutil.ToFloat64(c.m.kafkaErrors); n == 0 {
 		t.Fatal("the broker refused no write: the test did not exercise the limit")
 	}

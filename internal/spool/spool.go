@@ -872,8 +872,7 @@ func (p Pos) Reached(q Pos) bool { return p.id > q.id || p.id == q.id && p.off >
 
 // Read appends up to maxMessages messages and about maxReadBytes of them (whole records
 // only, at least one record) from the replay position to dst and returns the position after
-// them. It blocks until there is a
-// record; after StopReads or Close it returns ErrStopped.
+// them. It blocks until there is a record; after StopReads or Close it returns ErrStopped.
 func (s *Spool) Read(dst *Batch, maxMessages int) (Pos, error) {
 	return s.read(dst, maxMessages, true)
 }
@@ -1070,12 +1069,13 @@ func (s *Spool) Close() error {
 	return err
 }
 
-// readRecords appends whole records from path at off, up to limit bytes of the file (-1: to
-// its end), until maxMessages, to dst. corrupt reports a bad record where reading stopped.
 // maxReadBytes bounds the records one Read takes from a segment file (a replay after an
 // outage), so what a reader holds stays bounded whatever the messages' sizes.
 const maxReadBytes = 16 << 20
 
+// readRecords appends whole records from path at off, up to limit bytes of the file (-1: to
+// its end), until maxMessages or maxReadBytes, to dst. corrupt reports a bad record where
+// reading stopped.
 func readRecords(dst *Batch, path string, off, limit int64, maxMessages int) (end int64, corrupt bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
