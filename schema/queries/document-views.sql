@@ -35,12 +35,12 @@ rows AS
         if(c.person != '', c.person, v.partner_user_id) AS puid,
         toUInt8(c.person != '') AS dev,
         v.first_opened AS first_opened, v.last_seen AS last_seen, v.max_page AS max_page,
-        v.page_count AS page_count, v.pages_seen AS pages_seen, v.pages AS pages, v.opens AS opens,
+        v.page_count AS page_count, v.pages AS pages, v.opens AS opens,
         v.sessions AS sessions, v.total_dwell_ms AS total_dwell_ms, v.dwell_ms_by_page AS dwell_ms_by_page
     FROM
     (
         SELECT viewer, partner_id, partner_user_id, first_opened, last_seen, max_page, page_count,
-               pages_seen, pages, opens, sessions, total_dwell_ms, dwell_ms_by_page
+               pages, opens, sessions, total_dwell_ms, dwell_ms_by_page
         FROM {db}.doc_viewer_rows FINAL
         WHERE tenant = {tenant:String} AND content_id = {content:String}
           AND last_seen >= f_at AND first_opened < t_at
@@ -62,7 +62,6 @@ r AS
         max(last_seen) AS last_seen,
         max(max_page) AS max_page,
         max(page_count) AS page_count,
-        max(pages_seen) AS pages_one,
         groupArray(pages) AS page_sets,
         sum(opens) AS opens,
         sum(sessions) AS sessions,
@@ -84,7 +83,7 @@ SELECT
     r.last_seen AS last_seen,
     r.max_page AS max_page,
     r.page_count AS page_count,
-    if(length(r.page_sets) = 1, r.pages_one, toUInt64(length(arrayDistinct(arrayFlatten(r.page_sets))))) AS pages_seen,
+    toUInt64(length(arrayDistinct(arrayFlatten(r.page_sets)))) AS pages_seen,
     r.opens AS opens,
     r.sessions AS sessions,
     r.total_dwell_ms AS total_dwell_ms,
