@@ -15,6 +15,13 @@ export function h(tag, attrs, ...kids) {
   return el;
 }
 
+// some lists the first max items, each(item, i), separated by commas, then more(n) for the
+// n items left out (nothing when none are): a cell names a few and counts the rest.
+export function some(items, max, each, more) {
+  const shown = items.slice(0, max).map((x, i) => [i ? ', ' : '', each(x, i)]);
+  return items.length > max ? [shown, ' ', more(items.length - max)] : shown;
+}
+
 // csvCell quotes a value for CSV (RFC 4180).
 const csvCell = v => {
   const s = v === null || v === undefined ? '' : String(v);

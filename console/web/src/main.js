@@ -1,7 +1,7 @@
 // The beacon console: one page that draws every view from the JSON API under /api/.
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import { h, table } from './dom.js';
+import { h, table, some } from './dom.js';
 import { pickLang, makeI18n } from './i18n.js';
 import { pagesChart, retentionChart, heatmapChart } from './charts.js';
 
@@ -418,10 +418,9 @@ function pagePartner(r, base) {
           { key: 'contents_used', label: t.col.contentsUsed, num: true, fmt: x => i18n.num(x.contents_used) },
           // the most used first, at most USED_SHOWN of them (the CSV has all): a busy partner used
           // hundreds of contents before a close, and a cell of every one made the page slow
-          { key: 'used', label: t.col.usedBefore, raw: x => x.used.join(' '), fmt: x => (x.used.length ? [
-            x.used.slice(0, USED_SHOWN).map((c, i) => [i ? ', ' : '', h('span', { 'data-content': c }, named(x.used_titles[i], c), ` (${t.daysN(i18n.num(x.used_days[i]))})`)]),
-            x.used.length > USED_SHOWN ? h('span', { class: 'muted' }, ` ${t.andMore(i18n.num(x.used.length - USED_SHOWN))}`) : null,
-          ] : '—') },
+          { key: 'used', label: t.col.usedBefore, raw: x => x.used.join(' '), fmt: x => (x.used.length ? some(x.used, USED_SHOWN,
+            (c, i) => h('span', { 'data-content': c }, named(x.used_titles[i], c), ` (${t.daysN(i18n.num(x.used_days[i]))})`),
+            n => h('span', { class: 'muted' }, t.andMore(i18n.num(n)))) : '—') },
         ] }));
     }, { part: 'partner-deals', class: 'wide' }),
   ];

@@ -13,7 +13,7 @@ let br, page;
 
 before(async () => {
   const out = buildSync({
-    stdin: { contents: "export { table } from './dom.js'; export { makeI18n } from './i18n.js';", resolveDir: src },
+    stdin: { contents: "export { table, some } from './dom.js'; export { makeI18n } from './i18n.js';", resolveDir: src },
     bundle: true, format: 'iife', globalName: 'consoleDom', write: false,
   });
   br = await launch();
@@ -59,4 +59,17 @@ test('a long table draws 100 rows, then more on request, and its CSV holds every
   assert.equal(rows.length, 250);
   assert.deepEqual(rows.map(r => r[1]), csv.slice(1).map(r => r[1]));
   assert.equal((await page.textContent('[data-table="big"] .table-more')).trim(), '');
+});
+
+test('a list cell names the first items and counts the rest', async () => {
+  const cell = n => page.evaluate(n => {
+    const { some } = window.consoleDom;
+    const items = Array.from({ length: n }, (_, i) => 'c' + i);
+    const td = document.createElement('td');
+    td.append(...some(items, 10, x => Object.assign(document.createElement('span'), { textContent: x }), k => `and ${k} more`).flat(Infinity));
+    return td.textContent;
+  }, n);
+  assert.equal(await cell(3), 'c0, c1, c2');
+  assert.equal(await cell(10), 'c0, c1, c2, c3, c4, c5, c6, c7, c8, c9');
+  assert.equal(await cell(12), 'c0, c1, c2, c3, c4, c5, c6, c7, c8, c9 and 2 more');
 });
