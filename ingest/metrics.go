@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beaconprm/beacon/schema"
 )
 
 // metrics of one Ingester. Label values are partitions and error kinds only: bounded.
@@ -78,7 +80,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "ingest_refresh_delay_seconds", Help: "From the start of the earliest insert a refresh covered to the refresh's end: how late document-views shows a batch.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16)}),
 		refreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ingest_refresh_errors_total", Help: "Failed refreshes of doc_viewer_rows, device_claims and content_version_rows by kind: schema (run migrations), unavailable, server. Each is retried."},
+			Name: "ingest_refresh_errors_total", Help: "Failed refreshes of the finished rows (" + schema.FinishedNames(false) + ") by kind: schema (run migrations), unavailable, server. Each is retried."},
 			[]string{"kind"}),
 		compactSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "ingest_compact_duration_seconds", Help: "Latency of one successful compaction (OPTIMIZE ... FINAL) of a small rollup the saved queries read whole, by table.",

@@ -17,10 +17,10 @@ const (
 	finalRefreshTimeout = 30 * time.Second
 )
 
-// refresher keeps the finished rows the saved queries read current (doc_viewer_rows,
-// migration 0013, the stitching claims in device_claims, 0025, and content_version_rows,
-// 0026): after a batch is inserted it recomputes the rows of every document viewer, device
-// and content version written since that insert began (schema.RefreshRows). One refresh runs at
+// refresher keeps the finished rows the saved queries read current (schema.FinishedTables:
+// document viewers, stitching claims, content versions, searches): after a batch is
+// inserted it recomputes the rows of what was written since that insert began
+// (schema.RefreshRows). One refresh runs at
 // a time and at most one per RefreshInterval; batches inserted meanwhile wait for the next
 // one, so refreshes coalesce under load instead of queueing.
 type refresher struct {
@@ -71,7 +71,7 @@ func (r *refresher) run(ctx context.Context) {
 	r.cover(time.Now().Add(-startLookback), time.Time{})
 	var last time.Time
 	backoff := cfg.RetryMin
-	f := &failures{log: log, what: "refresh the finished rows (document viewers, stitching claims, content versions)", fix: "run `beacon migrate up`",
+	f := &failures{log: log, what: "refresh the finished rows (" + schema.FinishedNames(true) + ")", fix: "run `beacon migrate up`",
 		kind: classifyCH, errors: r.ing.m.refreshErrors}
 	for {
 		select {

@@ -107,7 +107,7 @@ func TestCommands(t *testing.T) {
 	if out, _ = beacon(true, "query", "document-views", "-param", "tenant=acme", "-param", "content=doc1", "-format", "csv"); strings.Count(out, "\n") != 1 {
 		t.Fatalf("document-views before the refresh: want the header only\n%s", out)
 	}
-	if out, _ = beacon(true, "refresh", "-refresh.since", "10m"); !strings.HasPrefix(out, "refreshed 6 rows (document viewers, stitching claims and content versions) in ") {
+	if out, _ = beacon(true, "refresh", "-refresh.since", "10m"); !strings.HasPrefix(out, "refreshed 6 rows (document viewers, stitching claims, content versions and searches) in ") {
 		t.Fatalf("refresh: %q, want 6 rows (doc1: u1, u3, a1; doc2: u2, u9; the other tenant's doc1: u1; no claims: no device there was anonymous, then identified)", out)
 	}
 	// content_kinds has a part from the video events and one from the documents'
@@ -120,7 +120,7 @@ func TestCommands(t *testing.T) {
 	if out, _ = beacon(true, "query", "document-views", "-param", "tenant=acme", "-param", "content=doc1", "-format", "csv"); strings.Count(out, "\n") != 4 {
 		t.Fatalf("document-views after the refresh: want 3 viewers\n%s", out)
 	}
-	if out, _ = beacon(true, "refresh", "-refresh.all"); !strings.HasPrefix(out, "refreshed 6 rows (document viewers, stitching claims and content versions) in ") || strings.Contains(out, "compacted") {
+	if out, _ = beacon(true, "refresh", "-refresh.all"); !strings.HasPrefix(out, "refreshed 6 rows (document viewers, stitching claims, content versions and searches) in ") || strings.Contains(out, "compacted") {
 		t.Fatalf("refresh -refresh.all: %q, want the same 6 rows and nothing to compact", out)
 	}
 	if _, errOut = beacon(false, "refresh", "-refresh.since", "-1h"); !strings.Contains(errOut, "must be positive") {

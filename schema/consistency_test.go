@@ -247,13 +247,11 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The finished rows (doc_viewer_rows 0013, the stitching claims in device_claims 0025,
-	// content_version_rows 0026): the same tables, filled by the migrations' own views over
-	// the reference views; stitch_claims reads device_claims.
-	finished := []string{"doc_viewer_rows", "device_claims", "content_version_rows"}
+	// The finished rows (FinishedTables): the same tables, filled by the migrations' own
+	// views over the reference views; stitch_claims reads device_claims.
 	views := []string{"stitch_claims"}
-	for _, f := range finished {
-		views = append(views, f+"_since")
+	for _, f := range FinishedTables {
+		views = append(views, f.Table+"_since")
 	}
 	made := map[string]bool{}
 	for _, r := range refRendered {
@@ -271,9 +269,9 @@ func refDatabase(t *testing.T, conn driver.Conn, db, ref string) {
 			t.Fatalf("the migrations create %v, want %v", made, views)
 		}
 	}
-	for _, f := range finished {
-		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, f, db, f))
-		exec(t, conn, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM %s.%s_since(since = '1970-01-01 00:00:00')", ref, f, ref, f))
+	for _, f := range FinishedTables {
+		exec(t, conn, fmt.Sprintf("CREATE TABLE %s.%s AS %s.%s", ref, f.Table, db, f.Table))
+		exec(t, conn, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM %s.%s_since(since = '1970-01-01 00:00:00')", ref, f.Table, ref, f.Table))
 	}
 }
 

@@ -159,8 +159,8 @@ func scalar[T any](t testing.TB, conn driver.Conn, sql string, args ...any) T {
 	return v
 }
 
-// refreshRows recomputes doc_viewer_rows, device_claims and content_version_rows for what
-// was written in the last age, as the ingest does after each batch.
+// refreshRows recomputes the finished rows (FinishedTables) for what was written in the
+// last age, as the ingest does after each batch.
 func refreshRows(t testing.TB, conn driver.Conn, db string, age time.Duration) {
 	t.Helper()
 	if err := RefreshRows(context.Background(), conn, db, age); err != nil {

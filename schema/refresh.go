@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -14,14 +15,46 @@ import (
 // measured the age on its own clock.
 const refreshSlack = 2 * time.Second
 
-// RefreshRows recomputes the finished rows the saved queries read for whatever was
-// written in the last age (plus 2 s of slack), as measured by the server's clock when the
-// refresh starts: doc_viewer_rows (migration 0013) for every document viewer with a
-// doc_viewers row written then, device_claims (0025, the stitching claims) for every
-// device with a visitor_people row written then, and content_version_rows (0026) for
-// every content version with a content_version_totals row written then. Whoever writes
-// events calls it after the write committed, with the time since the write started; the
-// refresh started last wins, so overlapping or repeated refreshes are harmless. It returns when the rows are written.
+// FinishedTables are the tables of finished rows the writer keeps current, each filled by
+// the view named after it with _since (SELECT * FROM <table>_since(since = ...)), and what
+// their rows are: doc_viewer_rows (migration 0013) for every document viewer with a
+// doc_viewers row written since, device_claims (0025, the stitching claims) for every
+// device with a visitor_people row written since, content_version_rows (0026) for every
+// content version with a content_version_totals row written since, and search_rows (0032)
+// for every search written since or in a (viewer, 30-minute bucket) with an open written
+// since.
+var FinishedTables = []struct{ Table, Holds string }{
+	{"doc_viewer_rows", "document viewers"},
+	{"device_claims", "stitching claims"},
+	{"content_version_rows", "content versions"},
+	{"search_rows", "searches"},
+}
+
+// FinishedNames lists the finished tables' names, or what their rows are (holds), joined
+// with commas and a final "and", for messages.
+func FinishedNames(holds bool) string {
+	var b strings.Builder
+	for i, f := range FinishedTables {
+		switch {
+		case i == len(FinishedTables)-1 && i > 0:
+			b.WriteString(" and ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		if holds {
+			b.WriteString(f.Holds)
+		} else {
+			b.WriteString(f.Table)
+		}
+	}
+	return b.String()
+}
+
+// RefreshRows recomputes the finished rows the saved queries read (FinishedTables) for
+// whatever was written in the last age (plus 2 s of slack), as measured by the server's
+// clock when the refresh starts. Whoever writes events calls it after the write committed,
+// with the time since the write started; the refresh started last wins, so overlapping or
+// repeated refreshes are harmless. It returns when the rows are written.
 func RefreshRows(ctx context.Context, conn driver.Conn, db string, age time.Duration) error {
 	if age < 0 {
 		return fmt.Errorf("refresh age %v is negative", age)
@@ -36,9 +69,9 @@ func RefreshRows(ctx context.Context, conn driver.Conn, db string, age time.Dura
 	since := now.Add(-(age + refreshSlack)).UTC().Format("2006-01-02 15:04:05.000")
 	// in the cluster flavor each shard picks and computes its own viewers (0013)
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"distributed_product_mode": "local"}))
-	for _, table := range []string{"doc_viewer_rows", "device_claims", "content_version_rows"} {
-		if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO `%s`.%s SELECT * FROM `%s`.%s_since(since = '%s')", db, table, db, table, since)); err != nil {
-			return fmt.Errorf("refresh %s: %w", table, err)
+	for _, f := range FinishedTables {
+		if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO `%s`.%s SELECT * FROM `%s`.%s_since(since = '%s')", db, f.Table, db, f.Table, since)); err != nil {
+			return fmt.Errorf("refresh %s: %w", f.Table, err)
 		}
 	}
 	return nil

@@ -15,19 +15,18 @@ import (
 
 // runRefresh does for events written another way (a bulk INSERT, a repair) what the
 // ingest does for its batches: it recomputes the finished rows the saved queries read
-// (doc_viewer_rows, migration 0013, for the document viewers written recently,
-// device_claims, 0025, for the devices, and content_version_rows, 0026, for the content
-// versions), then merges the
-// small rollups the saved queries read whole into one part each (schema.Compactor).
+// (schema.FinishedTables: document viewers, stitching claims, content versions, searches,
+// for what was written recently), then merges the small rollups the saved queries read
+// whole into one part each (schema.Compactor).
 func runRefresh(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("refresh")
 	var ch chFlags
 	ch.register(fs)
-	since := fs.Duration("refresh.since", time.Hour, "recompute the viewers, devices and content versions with rows written in this last span (by the server's clock)")
-	all := fs.Bool("refresh.all", false, "recompute every viewer, device and content version, whenever written (about 50 s and 7 GB of server memory per 100M events)")
+	since := fs.Duration("refresh.since", time.Hour, "recompute the finished rows ("+schema.FinishedNames(true)+") of what was written in this last span (by the server's clock)")
+	all := fs.Bool("refresh.all", false, "recompute every finished row, whenever written (about 50 s and 7 GB of server memory per 100M events)")
 	compact := fs.Bool("refresh.compact", true, "then merge the small rollups saved queries read whole ("+strings.Join(schema.CompactTables, ", ")+") into one part each")
 	fs.Usage = func() {
-		fmt.Fprintln(m.Stderr, "usage: beacon refresh [flags]\n\nRecomputes the finished rows the saved queries read (doc_viewer_rows for the document viewers,\ndevice_claims for the stitching claims of the devices, content_version_rows for the content versions)\nwritten in the last -refresh.since, then merges the small rollups the saved queries read whole into one\npart each. The ingest does both as batches arrive; run it after writing events to ClickHouse\nanother way (a bulk load, a repair).\n\nflags:")
+		fmt.Fprintln(m.Stderr, "usage: beacon refresh [flags]\n\nRecomputes the finished rows the saved queries read ("+schema.FinishedNames(false)+":\n"+schema.FinishedNames(true)+") of what was written in the last -refresh.since, then merges the small\nrollups the saved queries read whole into one part each. The ingest does both as batches arrive; run it\nafter writing events to ClickHouse another way (a bulk load, a repair).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -52,12 +51,12 @@ func runRefresh(ctx context.Context, m *Main, args []string) error {
 	defer conn.Close()
 	var wrote atomic.Uint64
 	pctx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { wrote.Add(p.WroteRows) }))
-	fmt.Fprintf(m.Stderr, "refreshing doc_viewer_rows, device_claims and content_version_rows in %s: rows %s\n", ch.database, what)
+	fmt.Fprintf(m.Stderr, "refreshing %s in %s: rows %s\n", schema.FinishedNames(false), ch.database, what)
 	t0 := time.Now()
 	if err := schema.RefreshRows(pctx, conn, ch.database, age); err != nil {
-		return fmt.Errorf("beacon refresh: %w (is the schema at migration 26 or later? `beacon migrate status`)", err)
+		return fmt.Errorf("beacon refresh: %w (is the schema at migration 32 or later? `beacon migrate status`)", err)
 	}
-	fmt.Fprintf(m.Stdout, "refreshed %d rows (document viewers, stitching claims and content versions) in %s\n", wrote.Load(), time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(m.Stdout, "refreshed %d rows (%s) in %s\n", wrote.Load(), schema.FinishedNames(true), time.Since(t0).Round(time.Millisecond))
 	if !*compact {
 		return nil
 	}

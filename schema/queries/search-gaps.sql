@@ -8,9 +8,10 @@
 -- device is stitched to on that day (identity stitching, schema/README.md: the person whose
 -- verified token the device carried next, within lookback days), under that person's
 -- partner and as that searcher; its open is then an open by the device or by the person.
--- Reads the searches rollup (a row per search), stitch_claims for the devices that
--- searched anonymously, and open_marks (a row per viewer and 30-minute bucket) once, for
--- the searches' own (viewer, bucket) pairs only.
+-- Reads search_rows (a finished row per search, judged by the writer for its own viewer,
+-- migration 0032) with FINAL, stitch_claims for the devices that searched anonymously,
+-- and open_marks (a row per viewer and 30-minute bucket) for the stitched searches' people
+-- only. A search written since the writer's last refresh is not counted yet.
 -- @param tenant
 -- @param partner = : a partner_id; empty for every partner
 -- @param from = 1970-01-01: first day (UTC)
@@ -27,7 +28,7 @@ toDate({to:String}) AS t_day,
 (
     SELECT groupArray((concat(d.viewer, '|', toString(d.day)), concat('u:', cl.person), cl.partner_id)) FROM
     (
-        SELECT DISTINCT viewer, day FROM {db}.searches
+        SELECT DISTINCT viewer, day FROM {db}.search_rows
         WHERE tenant = {tenant:String} AND day BETWEEN f_day AND t_day AND startsWith(viewer, 'v:')
     ) AS d
     INNER JOIN
@@ -36,7 +37,7 @@ toDate({to:String}) AS t_day,
         -- filter reaches the view's read of identified_devices by key)
         SELECT viewer, person, partner_id, lo, hi
         FROM {db}.stitch_claims(tenant = {tenant:String}, lookback = {lookback:UInt16})
-        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.searches
+        WHERE visitor_id IN (SELECT substring(viewer, 3) FROM {db}.search_rows
                              WHERE tenant = {tenant:String} AND day BETWEEN f_day AND t_day AND startsWith(viewer, 'v:'))
     ) AS cl ON cl.viewer = d.viewer
     WHERE d.day BETWEEN cl.lo AND cl.hi
@@ -46,32 +47,30 @@ arrayMap(x -> x.2, claimed) AS s_people,
 arrayMap(x -> x.3, claimed) AS s_partners,
 s AS
 (
-    SELECT event_id, query_key, device, at, results, clicked,
+    SELECT event_id, query_key, device, at, results, own_opened,
            transform(concat(device, '|', toString(day)), s_keys, s_people, device) AS viewer,
            transform(concat(device, '|', toString(day)), s_keys, s_partners, own_partner) AS partner_id
     FROM
     (
-        SELECT event_id, partner_id AS own_partner, query_key, viewer AS device, day,
-               min(at) AS at, max(results) AS results, max(clicked) AS clicked
-        FROM {db}.searches
+        SELECT event_id, partner_id AS own_partner, query_key, viewer AS device, day, at, results, opened AS own_opened
+        FROM {db}.search_rows FINAL
         WHERE tenant = {tenant:String}
           AND day BETWEEN f_day AND t_day
           -- a partner's own searches, and the anonymous ones that may be stitched to it
           AND ({partner:String} = '' OR partner_id = {partner:String} OR startsWith(viewer, 'v:'))
-        GROUP BY event_id, own_partner, query_key, device, day
     )
     WHERE {partner:String} = '' OR partner_id = {partner:String}
 ),
--- the opens around each search: per viewer and 30-minute bucket, for the (viewer, bucket)
--- pairs of the searches only (the device's, and the person's of a stitched search), as
--- constant arrays looked up with transform (one read of open_marks for both lookups)
+-- the opens by the person of each stitched search (an open by the device itself is in
+-- own_opened): per person and 30-minute bucket, for those (person, bucket) pairs only, as
+-- constant arrays looked up with transform
 (
     SELECT (groupArray(concat(viewer, '|', toString(bucket))), groupArray(last_open), groupArray(next_open)) FROM
     (
         SELECT viewer, bucket, max(last_open) AS last_open, min(next_open) AS next_open
         FROM {db}.open_marks
         WHERE tenant = {tenant:String}
-          AND (viewer, bucket) IN (SELECT arrayJoin(arrayDistinct([device, viewer])), intDiv(toUInt32(toUnixTimestamp(at)), 1800) FROM s)
+          AND (viewer, bucket) IN (SELECT viewer, intDiv(toUInt32(toUnixTimestamp(at)), 1800) FROM s WHERE viewer != device)
         GROUP BY viewer, bucket
     )
 ) AS o,
@@ -79,15 +78,12 @@ judged AS
 (
     SELECT partner_id, query_key, viewer, at, results,
            toString(intDiv(toUInt32(toUnixTimestamp(at)), 1800)) AS b,
-           transform(concat(device, '|', b), o.1, o.2, toDateTime64(0, 3, 'UTC')) AS d_last,
-           transform(concat(device, '|', b), o.1, o.3, toDateTime64('2299-12-31 00:00:00', 3, 'UTC')) AS d_next,
            transform(concat(viewer, '|', b), o.1, o.2, toDateTime64(0, 3, 'UTC')) AS p_last,
            transform(concat(viewer, '|', b), o.1, o.3, toDateTime64('2299-12-31 00:00:00', 3, 'UTC')) AS p_next,
-           clicked != ''
-           OR d_last >= at OR d_next <= at + toIntervalMinute(30)
-           -- a stitched search: an open by the person (after the token came, or on another
-           -- device) counts too
-           OR p_last >= at OR p_next <= at + toIntervalMinute(30) AS opened
+           -- a clicked result or an open by the device (judged by the writer, search_rows),
+           -- or for a stitched search an open by the person (after the token came, or on
+           -- another device)
+           own_opened OR p_last >= at OR p_next <= at + toIntervalMinute(30) AS opened
     FROM s
 )
 SELECT
