@@ -40,7 +40,7 @@ var endpoints = []endpoint{
 	{path: "training", query: "training-completion", params: []string{"course", "partner"}, bind: passThrough},
 	{path: "campaigns", query: "campaign-ranking", params: []string{"campaign", "from", "to"}, bind: passThrough},
 	{path: "tools", query: "content-outcomes", params: []string{"from", "to"}, bind: passThrough},
-	{path: "partners", query: "partner-activity", params: []string{"from", "to", "partner", "baseline_weeks"}, bind: bindActivity},
+	{path: "partners", query: "partner-activity", params: []string{"from", "to", "partner", "baseline_weeks", "level", "stopped"}, bind: bindActivity},
 	{path: "partners/{partner}", query: "partner-activity", params: []string{"from", "to", "baseline_weeks"}, bind: bindActivity},
 	{path: "partners/{partner}/timeline", query: "contact-timeline", params: []string{"from", "to", "before", "limit"}, bind: bindTimeline},
 	{path: "people/{person}", query: "contact-timeline", params: []string{"from", "to", "before", "limit"}, bind: bindTimeline},
@@ -110,6 +110,11 @@ func bindActivity(s *Server, tenant string, in map[string]string, r *http.Reques
 	if v, ok := in["baseline_weeks"]; ok {
 		if n, _ := strconv.Atoi(v); n < 1 || n > 520 {
 			return nil, "baseline_weeks", fmt.Errorf("parameter \"baseline_weeks\": want 1 to 520 weeks, got %s", v)
+		}
+	}
+	if v, ok := in["stopped"]; ok {
+		if n, _ := strconv.Atoi(v); n > 1000 {
+			return nil, "stopped", fmt.Errorf("parameter \"stopped\": want 0 to 1000 contents, got %s", v)
 		}
 	}
 	return p, "", nil
@@ -203,9 +208,13 @@ func checkParams(r *http.Request, allowed []string) (map[string]string, string, 
 			if _, err := time.Parse(time.DateOnly, v); err != nil || len(v) != 10 {
 				return nil, k, fmt.Errorf("parameter %q: want a date YYYY-MM-DD, got %q", k, v)
 			}
-		case "limit", "baseline_weeks", "lookback":
+		case "limit", "baseline_weeks", "lookback", "stopped":
 			if !countRE.MatchString(v) {
 				return nil, k, fmt.Errorf("parameter %q: want a whole number, got %q", k, v)
+			}
+		case "level":
+			if v != "partner" && v != "person" {
+				return nil, k, fmt.Errorf("parameter %q: want partner or person, got %q", k, v)
 			}
 		case "before":
 			if !cursorRE.MatchString(v) {

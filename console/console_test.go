@@ -211,6 +211,9 @@ func TestBadParameters(t *testing.T) {
 		{"/api/t/acme/partners?baseline_weeks=eight", "baseline_weeks"},
 		{"/api/t/acme/partners?from=0001-01-01&to=2026-03-07", "from"},
 		{"/api/t/acme/partners?days=7", "days"},
+		{"/api/t/acme/partners?level=people", "level"},
+		{"/api/t/acme/partners?stopped=1001", "stopped"},
+		{"/api/t/acme/partners?stopped=-1", "stopped"},
 		{"/api/t/acme/partners?from=2999-01-01", "from"}, // after today, the window's default last day
 		{"/api/t/acme/partners/p1?partner=p2", "partner"},
 		{"/api/t/acme/people/u1?limit=0", "limit"},

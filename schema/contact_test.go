@@ -243,6 +243,17 @@ func TestPartnerActivity(t *testing.T) {
 	got := call("partner", "pa", "lookback", "0")
 	sameRows(t, "partner-activity pa lookback 0", project(got, 3, 5, 6, 7, 8, 9),
 		"|4|3|1|0.5|active", "a1|2|2|0|0|active", "a2|2|1|1|0.5|active", "a3|0|0|0|0|never started")
+	// the partner rows only; stopped cut to its first content, or left empty (0)
+	partnerRows := []string{activityRows[0], activityRows[4], activityRows[6], activityRows[8], activityRows[11]}
+	sameRows(t, "partner-activity level partner", call("level", "partner"), partnerRows...)
+	sameRows(t, "partner-activity stopped 1", project(call("level", "partner", "stopped", "1"), 1, 16),
+		"pa|[]", "pc|[faq1]", "pn|[]", "ps|[doc1]", "pz|[]")
+	noStopped := make([]string, len(partnerRows))
+	for i, r := range partnerRows {
+		noStopped[i] = r[:strings.LastIndex(r, "|")] + "|[]"
+	}
+	sameRows(t, "partner-activity stopped 0", call("level", "partner", "stopped", "0"), noStopped...)
+	sameRows(t, "partner-activity level person", project(call("level", "person"), 0, 3), "person|a1", "person|a2", "person|a3", "person|c1", "person|n1", "person|s1", "person|s2")
 	// a window or baseline of no days is refused, naming the parameters
 	q, err := LookupQuery("partner-activity")
 	if err != nil {
@@ -250,6 +261,9 @@ func TestPartnerActivity(t *testing.T) {
 	}
 	if _, err := q.Run(context.Background(), conn, db, map[string]string{"tenant": "acme", "days": "0"}); err == nil || !strings.Contains(err.Error(), "days and baseline_weeks must be at least 1") {
 		t.Fatalf("partner-activity with days=0: %v", err)
+	}
+	if _, err := q.Run(context.Background(), conn, db, map[string]string{"tenant": "acme", "level": "people"}); err == nil || !strings.Contains(err.Error(), "parameter level must be partner, person or empty") {
+		t.Fatalf("partner-activity with level=people: %v", err)
 	}
 	// A week later (baseline March 16-29) pa is silent: a1 was active on 20, 24 and 25
 	// (1.5 predicted: silent), a2 on 26 only (0.5 predicted: cooling); both went quiet.
@@ -314,7 +328,7 @@ func TestContactViews(t *testing.T) {
 		params     map[string]string
 	}{
 		{"contact-timeline", "tenant = 'acme', person = '', partner = 'pa', from = '1970-01-01', to = '2100-01-01', before = '', limit = 100, lookback = 30", map[string]string{"tenant": "acme", "partner": "pa"}},
-		{"partner-activity", "tenant = 'acme', partner = '', to = '2026-03-29', days = 7, baseline_weeks = 2, lookback = 30", map[string]string{"tenant": "acme", "to": "2026-03-29", "baseline_weeks": "2"}},
+		{"partner-activity", "tenant = 'acme', partner = '', to = '2026-03-29', days = 7, baseline_weeks = 2, lookback = 30, level = '', stopped = 10", map[string]string{"tenant": "acme", "to": "2026-03-29", "baseline_weeks": "2"}},
 		{"content-reach", "tenant = 'acme', content = '', campaign = 'camp1', from = '1970-01-01', to = '2100-01-01', lookback = 30, one_person_share = 0.8", map[string]string{"tenant": "acme", "campaign": "camp1"}},
 	} {
 		want := run(t, conn, db, c.name, c.params)

@@ -9,19 +9,22 @@
 -- silent (no touch in the window and a baseline predicting at least one active day, or no
 -- touch in the baseline either), cooling (fewer active days than half the prediction),
 -- else active; reason says why in words, went_quiet lists the people active in the
--- baseline and not in the window, stopped the contents (at most 10, most baseline days
+-- baseline and not in the window, stopped the contents (at most stopped, most baseline days
 -- first) touched in the baseline and not in the window, for silent and cooling rows.
 -- A person belongs to its partner in partner_users, else to the largest partner_id of its
 -- verified events; anonymous device touches count as in contact-timeline (stitching).
 -- Reads viewer_months (a row per viewer and month: its days and their last events, 0028),
 -- day_viewer_contents (the content sets of the window's days), visitor_people,
--- stitch_claims, and touches' keys for the silent and cooling people only.
+-- stitch_claims, and touches' keys for the silent and cooling people only (none when
+-- stopped is 0).
 -- @param tenant
 -- @param partner = : a partner_id; empty for every partner
 -- @param to = : the window's last day (UTC), inclusive; empty for today
 -- @param days = 7: the window's length in days
 -- @param baseline_weeks = 8: weeks before the window that make the baseline
 -- @param lookback = 30: days before a device's first verified token whose anonymous touches count for that person
+-- @param level = : partner or person: only the rows of that level; empty for both
+-- @param stopped = 10: at most this many stopped contents per silent or cooling row; 0 leaves stopped empty and skips reading the touches (what an overview of the partners needs, at half the cost)
 WITH
 if({to:String} = '', toDate(now(), 'UTC'), toDate({to:String})) AS t_day,
 toDate(t_day - ({days:UInt16} - 1)) AS w_start,
@@ -72,6 +75,8 @@ arrayMap(p -> concat('u:', p.1), people) AS own_viewers,
         FROM
         (
             SELECT x.1 AS person, arrayFilter(d -> d >= b_start, x.2) AS days FROM (SELECT arrayJoin(pd) AS x)
+            -- no stopped contents asked: nobody flagged, nothing of touches read
+            WHERE {stopped:UInt16} > 0
         ) AS d
         INNER JOIN (SELECT p.1 AS person, p.2 AS partner FROM (SELECT arrayJoin(people) AS p)) AS pp ON pp.person = d.person
         GROUP BY partner
@@ -229,11 +234,13 @@ SELECT
     e.r.7 AS people_known,
     e.r.8 AS went_quiet,
     if(status IN ('silent', 'cooling'),
-       arrayMap(c -> c.1, arraySlice(arraySort(c -> (-c.2, c.1), arrayFilter(c -> c.2 > 0 AND c.3 = 0, fc.cs)), 1, 10)),
+       arrayMap(c -> c.1, arraySlice(arraySort(c -> (-c.2, c.1), arrayFilter(c -> c.2 > 0 AND c.3 = 0, fc.cs)), 1, {stopped:UInt16})),
        []) AS stopped
 FROM expanded AS e
 LEFT JOIN (SELECT partner_id, name FROM {db}.partners FINAL WHERE tenant = {tenant:String}) AS pn ON pn.partner_id = e.partner
 LEFT JOIN (SELECT partner_user_id, name FROM {db}.partner_users FINAL WHERE tenant = {tenant:String}) AS un ON un.partner_user_id = e.person
 LEFT JOIN flagged_contents AS fc ON fc.partner = e.partner AND fc.person = e.person
 WHERE throwIf({days:UInt16} = 0 OR {baseline_weeks:UInt16} = 0, 'partner-activity: days and baseline_weeks must be at least 1') = 0
+  AND throwIf({level:String} NOT IN ('', 'partner', 'person'), 'partner-activity: parameter level must be partner, person or empty') = 0
+  AND ({level:String} = '' OR e.level = {level:String})
 ORDER BY partner_id, level, person
