@@ -73,9 +73,11 @@ function filters() {
   return f;
 }
 
+// qs is the query string of obj's set values: undefined, null and '' (an empty filter) are
+// left out; 0 and false are values.
 function qs(obj) {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(obj)) if (v) q.set(k, v);
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
   const s = q.toString();
   return s ? '?' + s : '';
 }
@@ -296,9 +298,9 @@ function pageOverview(r, base) {
       if (!rows.length) return empty(t.overviewEmpty);
       return contentTable(rows, base, 'content-use', true);
     }, { part: 'content-use', class: 'wide' }),
-    // the partner rows only, without the stopped contents the overview does not show (half
-    // of partner-activity's cost)
-    section(t.quiet, `${base}/partners${qs({ from: f.from, to: f.to, baseline_weeks: f.weeks, level: 'partner', stopped: '0' })}`, d => {
+    // the partner rows only, without the stopped contents the overview does not show (about
+    // half of partner-activity's cost)
+    section(t.quiet, `${base}/partners${qs({ from: f.from, to: f.to, baseline_weeks: f.weeks, level: 'partner', stopped: 0 })}`, d => {
       const quiet = rowsOf(d).filter(x => x.level === 'partner' && (x.status === 'silent' || x.status === 'cooling'));
       return h('div', null, h('p', { class: 'legend' }, windowText(d.params)),
         quiet.length ? h('ul', { class: 'plain quiet' }, quiet.map(x => h('li', { 'data-quiet': x.partner_id },

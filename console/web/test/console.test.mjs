@@ -108,6 +108,8 @@ test('a page asks each API call once, and the filter suggestions only when a fie
     await page.waitForSelector('section[data-part="partner-activity"] .legend');
     const count = path => asked.filter(x => x === path).length;
     assert.equal(count('/api/t/acme/contents'), 1, asked.join(' '));
+    // the quiet partners: the partner rows without stopped contents (stopped=0 is sent)
+    assert.equal(count('/api/t/acme/partners?level=partner&stopped=0'), 1, asked.join(' '));
     // the document page: no campaign ranking for the suggestions until a field is focused
     asked.length = 0;
     await page.goto(`${stack.base}/t/acme/documents/doc1`);
