@@ -80,7 +80,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "ingest_refresh_delay_seconds", Help: "From the start of the earliest insert a refresh covered to the refresh's end: how late document-views shows a batch.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16)}),
 		refreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ingest_refresh_errors_total", Help: "Failed refreshes of the finished rows (" + schema.FinishedNames(false) + ") by kind: schema (run migrations), unavailable, server. Each is retried."},
+			Name: "ingest_refresh_errors_total", Help: "Failed refreshes of the finished rows (" + schema.FinishedTableNames() + ") by kind: schema (run migrations), unavailable, server. Each is retried."},
 			[]string{"kind"}),
 		compactSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "ingest_compact_duration_seconds", Help: "Latency of one successful compaction (OPTIMIZE ... FINAL) of a small rollup the saved queries read whole, by table.",

@@ -71,7 +71,7 @@ func (r *refresher) run(ctx context.Context) {
 	r.cover(time.Now().Add(-startLookback), time.Time{})
 	var last time.Time
 	backoff := cfg.RetryMin
-	f := &failures{log: log, what: "refresh the finished rows (" + schema.FinishedNames(true) + ")", fix: "run `beacon migrate up`",
+	f := &failures{log: log, what: "refresh the finished rows (" + schema.FinishedHolds() + ")", fix: "run `beacon migrate up`",
 		kind: classifyCH, errors: r.ing.m.refreshErrors}
 	for {
 		select {

@@ -15,6 +15,9 @@ import (
 // measured the age on its own clock.
 const refreshSlack = 2 * time.Second
 
+// Finished is a table of finished rows and what its rows are.
+type Finished struct{ Table, Holds string }
+
 // FinishedTables are the tables of finished rows the writer keeps current, each filled by
 // the view named after it with _since (SELECT * FROM <table>_since(since = ...)), and what
 // their rows are: doc_viewer_rows (migration 0013) for every document viewer with a
@@ -23,31 +26,32 @@ const refreshSlack = 2 * time.Second
 // content version with a content_version_totals row written since, and search_rows (0032)
 // for every search written since or in a (viewer, 30-minute bucket) with an open written
 // since.
-var FinishedTables = []struct{ Table, Holds string }{
+var FinishedTables = []Finished{
 	{"doc_viewer_rows", "document viewers"},
 	{"device_claims", "stitching claims"},
 	{"content_version_rows", "content versions"},
 	{"search_rows", "searches"},
 }
 
-// FinishedNames lists the finished tables' names, or what their rows are (holds), joined
-// with commas and a final "and", for messages.
-func FinishedNames(holds bool) string {
-	var b strings.Builder
+// FinishedTableNames lists the finished tables' names for messages: "a, b, c and d".
+func FinishedTableNames() string {
+	return finishedList(func(f Finished) string { return f.Table })
+}
+
+// FinishedHolds lists what the finished tables' rows are, for messages.
+func FinishedHolds() string {
+	return finishedList(func(f Finished) string { return f.Holds })
+}
+
+func finishedList(what func(Finished) string) string {
+	names := make([]string, len(FinishedTables))
 	for i, f := range FinishedTables {
-		switch {
-		case i == len(FinishedTables)-1 && i > 0:
-			b.WriteString(" and ")
-		case i > 0:
-			b.WriteString(", ")
-		}
-		if holds {
-			b.WriteString(f.Holds)
-		} else {
-			b.WriteString(f.Table)
-		}
+		names[i] = what(f)
 	}
-	return b.String()
+	if n := len(names); n > 1 {
+		return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	}
+	return strings.Join(names, "")
 }
 
 // RefreshRows recomputes the finished rows the saved queries read (FinishedTables) for

@@ -22,11 +22,11 @@ func runRefresh(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("refresh")
 	var ch chFlags
 	ch.register(fs)
-	since := fs.Duration("refresh.since", time.Hour, "recompute the finished rows ("+schema.FinishedNames(true)+") of what was written in this last span (by the server's clock)")
+	since := fs.Duration("refresh.since", time.Hour, "recompute the finished rows ("+schema.FinishedHolds()+") of what was written in this last span (by the server's clock)")
 	all := fs.Bool("refresh.all", false, "recompute every finished row, whenever written (about 50 s and 7 GB of server memory per 100M events)")
 	compact := fs.Bool("refresh.compact", true, "then merge the small rollups saved queries read whole ("+strings.Join(schema.CompactTables, ", ")+") into one part each")
 	fs.Usage = func() {
-		fmt.Fprintln(m.Stderr, "usage: beacon refresh [flags]\n\nRecomputes the finished rows the saved queries read ("+schema.FinishedNames(false)+":\n"+schema.FinishedNames(true)+") of what was written in the last -refresh.since, then merges the small\nrollups the saved queries read whole into one part each. The ingest does both as batches arrive; run it\nafter writing events to ClickHouse another way (a bulk load, a repair).\n\nflags:")
+		fmt.Fprintln(m.Stderr, "usage: beacon refresh [flags]\n\nRecomputes the finished rows the saved queries read ("+schema.FinishedTableNames()+":\n"+schema.FinishedHolds()+") of what was written in the last -refresh.since, then merges the small\nrollups the saved queries read whole into one part each. The ingest does both as batches arrive; run it\nafter writing events to ClickHouse another way (a bulk load, a repair).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -51,12 +51,12 @@ func runRefresh(ctx context.Context, m *Main, args []string) error {
 	defer conn.Close()
 	var wrote atomic.Uint64
 	pctx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { wrote.Add(p.WroteRows) }))
-	fmt.Fprintf(m.Stderr, "refreshing %s in %s: rows %s\n", schema.FinishedNames(false), ch.database, what)
+	fmt.Fprintf(m.Stderr, "refreshing %s in %s: rows %s\n", schema.FinishedTableNames(), ch.database, what)
 	t0 := time.Now()
 	if err := schema.RefreshRows(pctx, conn, ch.database, age); err != nil {
 		return fmt.Errorf("beacon refresh: %w (is the schema at migration 32 or later? `beacon migrate status`)", err)
 	}
-	fmt.Fprintf(m.Stdout, "refreshed %d rows (%s) in %s\n", wrote.Load(), schema.FinishedNames(true), time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(m.Stdout, "refreshed %d rows (%s) in %s\n", wrote.Load(), schema.FinishedHolds(), time.Since(t0).Round(time.Millisecond))
 	if !*compact {
 		return nil
 	}

@@ -114,7 +114,9 @@ person_days AS
 -- rows both read it
 (SELECT groupArray((person, days, last_at)) FROM person_days) AS pd,
 -- the window's content sets by person (own and stitched): a row per viewer and day, once
--- the table's parts are merged
+-- the table's parts are merged. Named three times below, so read three times: each read is
+-- a key range of the window's days (about 35 ms at 100M events), cheaper than carrying
+-- every set through one GROUP BY
 window_rows AS
 (
     SELECT substring(viewer, 3) AS person, day, contents FROM {db}.day_viewer_contents
