@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
 
@@ -62,7 +63,7 @@ func TestMessagesInsertIntoRawTableAsJSONEachRow(t *testing.T) {
 		}
 	}
 	add(readExample(t))
-	tok, _ := sites.Mint(Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4"})
+	tok, _ := sites.Mint(site.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4"})
 	add(batchJSON(`,"token":"`+tok+`","url":"https://x.example/p?a=1&pb_t=zz#frag"`,
 		`{"id":"00000000-0000-4000-8000-000000000001","type":"view","ts":1795420800000,"content_id":"doc-\u00e9","title":"quote \" backslash \\ tab \t nul \u0000 emoji \ud83d\ude00"}`,
 		`{"id":"00000000-0000-4000-8000-000000000002","type":"video","ts":1795420800000,"content_id":"v","action":"progress","position":1.25,"duration":3600.5,"rate":1.5,"watched":[[0,1.25],[10,20]]}`,

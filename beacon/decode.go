@@ -1,12 +1,13 @@
 package beacon
 
 import (
-	"github.com/beaconprm/beacon/internal/jsontext"
 	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/beaconprm/beacon/internal/jsontext"
 )
 
 // maxDepth bounds JSON nesting (the format itself needs 5: batch, events, event, watched,

@@ -3,13 +3,15 @@ package beacon
 import (
 	"strings"
 	"testing"
+
+	"github.com/beaconprm/beacon/beacon/site"
 )
 
 // A tracked link records one click and carries a fresh partner token to its target; a link
 // that does not verify (or a partner token, which has no target) records nothing.
 func TestProcessLink(t *testing.T) {
 	sites := testSites(t)
-	claims := Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4", Content: "doc-1", Target: "https://t.example/d?x=1#top"}
+	claims := site.Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4", Content: "doc-1", Target: "https://t.example/d?x=1#top"}
 	link, err := sites.LinkURL("http://c.example", "demo", claims)
 	if err != nil {
 		t.Fatal(err)
@@ -21,13 +23,13 @@ func TestProcessLink(t *testing.T) {
 		t.Fatal("a link minted for another tenant's site")
 	}
 	tok := link[strings.LastIndexByte(link, '/')+1:]
-	partnerTok, _ := sites.Mint(Claims{Tenant: "demo", Partner: "acme"})
+	partnerTok, _ := sites.Mint(site.Claims{Tenant: "demo", Partner: "acme"})
 	var w Work
 	in := exampleInput(nil)
 	in.Referer = "https://mail.example/"
 
 	l, res := w.ProcessLink(sites, "demo", tok, in)
-	if l.Attribution != AttrToken || l.Target != claims.Target || l.Token == "" || res.Accepted != 1 {
+	if l.Attribution != site.AttrToken || l.Target != claims.Target || l.Token == "" || res.Accepted != 1 {
 		t.Fatalf("good link: %+v %+v", l, res)
 	}
 	if r := l.Redirect(); r != "https://t.example/d?x=1&pb_t="+l.Token+"#top" {
@@ -40,25 +42,25 @@ func TestProcessLink(t *testing.T) {
 	}
 
 	// A link minted before links carried their site: the tenant's first site by key.
-	if l, res := w.ProcessLink(sites, "", tok, in); l.Attribution != AttrToken || res.Accepted != 1 || messages(&w)[0]["site_key"] != "demo" {
+	if l, res := w.ProcessLink(sites, "", tok, in); l.Attribution != site.AttrToken || res.Accepted != 1 || messages(&w)[0]["site_key"] != "demo" {
 		t.Fatalf("link without a site: %+v %+v", l, res)
 	}
 
-	f := func(name, tok string, want Attribution) {
+	f := func(name, tok string, want site.Attribution) {
 		t.Helper()
 		l, res := w.ProcessLink(sites, "demo", tok, in)
 		if l.Attribution != want || l.Target != "" || res.Accepted != 0 || len(w.Ends) != 0 {
 			t.Errorf("%s: %+v %+v, want attribution %v and nothing recorded", name, l, res, want)
 		}
 	}
-	f("tampered", tamper(t, tok), AttrBadSignature)
-	f("truncated", tok[:len(tok)-3], AttrMalformed)
-	f("garbage", "a.b", AttrMalformed)
-	f("empty", "", AttrMalformed)
-	f("partner token", partnerTok, AttrToken)
-	for _, site := range []string{"other", "nosuch"} { // another tenant's site; no site
-		if l, res := w.ProcessLink(sites, site, tok, in); l.Attribution != AttrWrongTenant || l.Target != "" || res.Accepted != 0 || len(w.Ends) != 0 {
-			t.Errorf("link on site %s: %+v %+v, want wrong_tenant and nothing recorded", site, l, res)
+	f("tampered", tamper(t, tok), site.AttrBadSignature)
+	f("truncated", tok[:len(tok)-3], site.AttrMalformed)
+	f("garbage", "a.b", site.AttrMalformed)
+	f("empty", "", site.AttrMalformed)
+	f("partner token", partnerTok, site.AttrToken)
+	for _, siteKey := range []string{"other", "nosuch"} { // another tenant's site; no site
+		if l, res := w.ProcessLink(sites, siteKey, tok, in); l.Attribution != site.AttrWrongTenant || l.Target != "" || res.Accepted != 0 || len(w.Ends) != 0 {
+			t.Errorf("link on site %s: %+v %+v, want wrong_tenant and nothing recorded", siteKey, l, res)
 		}
 	}
 }
@@ -125,8 +127,8 @@ func TestPixelOrigin(t *testing.T) {
 // collector never redirects to one, even when it is signed (review probes L8, L9, L10).
 func TestLinkTargets(t *testing.T) {
 	sites := testSites(t)
-	claims := func(target string) Claims {
-		return Claims{Tenant: "demo", Partner: "acme", User: "jane", Target: target}
+	claims := func(target string) site.Claims {
+		return site.Claims{Tenant: "demo", Partner: "acme", User: "jane", Target: target}
 	}
 	for _, target := range []string{
 		"https://docs.example.com/a?b=1#c", "http://localhost:8080/demo/", "https://docs.example.com:8443", "https://x.example/p%20q?e=a%40b",

@@ -1,9 +1,12 @@
 package beacon
 
 import (
-	"github.com/beaconprm/beacon/internal/jsontext"
 	"strconv"
 	"strings"
+
+	"github.com/beaconprm/beacon/beacon/site"
+	"github.com/beaconprm/beacon/internal/ascii"
+	"github.com/beaconprm/beacon/internal/jsontext"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -20,8 +23,8 @@ type Query interface {
 // else the origin of an http(s) in.Referer (an <img> request carries no Origin); a pixel with
 // neither (an email client, an image proxy, a server) is accepted. in.Referer is also the page
 // when no url is given.
-func (w *Work) ProcessPixel(sites *Sites, q Query, in *Input) Result {
-	arg := func(k string) string { return bstr(q.Peek(k)) }
+func (w *Work) ProcessPixel(sites *site.Sites, q Query, in *Input) Result {
+	arg := func(k string) string { return ascii.String(q.Peek(k)) }
 	b := w.batch()
 	b.Site, b.VisitorID, b.SessionID, b.Token = arg("site"), arg("vid"), arg("sid"), arg("tok")
 	b.URL, b.Referrer = arg("url"), arg("ref")
@@ -44,7 +47,7 @@ func (w *Work) ProcessPixel(sites *Sites, q Query, in *Input) Result {
 			seed = append(seed, jsontext.HexDigits[(h>>uint(i))&0xf])
 		}
 		w.pixelID = seed
-		b.VisitorID = bstr(seed)
+		b.VisitorID = ascii.String(seed)
 	}
 	b.SentAt = in.Now
 	e := b.nextEvent()
@@ -54,7 +57,7 @@ func (w *Work) ProcessPixel(sites *Sites, q Query, in *Input) Result {
 	}
 	e.TS = in.Now
 	if ts := q.Peek("ts"); len(ts) > 0 {
-		if v, ok := parseUint(ts); ok {
+		if v, ok := ascii.ParseUint(ts); ok {
 			e.TS, b.SentAt = v, v // one event sent at once: no clock correction
 		} else {
 			e.reject(ReasonBadValue, "ts")
@@ -67,7 +70,7 @@ func (w *Work) ProcessPixel(sites *Sites, q Query, in *Input) Result {
 		if len(v) == 0 {
 			return
 		}
-		n, ok := parseUint(v)
+		n, ok := ascii.ParseUint(v)
 		if !ok || n > 1<<32-1 {
 			e.reject(ReasonBadValue, "query")
 		}

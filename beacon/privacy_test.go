@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/beaconprm/beacon/beacon/site"
 )
 
 // What one event stores of a person's page, referrer, click target and browser: query
@@ -57,10 +59,10 @@ func TestSiteKeepsWhatItNames(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "s.secret"), []byte(testSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	site := func(keep ...string) SiteConfig {
-		return SiteConfig{SiteKey: "demo", Tenant: "demo", SecretFile: "s.secret", KeepQueryParams: keep, KeepUserAgent: true}
+	conf := func(keep ...string) site.Config {
+		return site.Config{SiteKey: "demo", Tenant: "demo", SecretFile: "s.secret", KeepQueryParams: keep, KeepUserAgent: true}
 	}
-	sites, err := NewSites(ConfigFile{Sites: []SiteConfig{site("page", "lang")}}, dir)
+	sites, err := site.NewSites(site.ConfigFile{Sites: []site.Config{conf("page", "lang")}}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func TestSiteKeepsWhatItNames(t *testing.T) {
 		t.Errorf("url %q, user_agent %q", m["url"], m["user_agent"])
 	}
 	for _, bad := range []string{"pb_t", "PB_T", "", "a=b", "a&b", "x#", "p%5F"} {
-		if _, err := NewSites(ConfigFile{Sites: []SiteConfig{site(bad)}}, dir); err == nil || !strings.Contains(err.Error(), "keep_query_params") {
+		if _, err := site.NewSites(site.ConfigFile{Sites: []site.Config{conf(bad)}}, dir); err == nil || !strings.Contains(err.Error(), "keep_query_params") {
 			t.Errorf("keep_query_params %q: error %v", bad, err)
 		}
 	}
@@ -119,32 +121,10 @@ func FuzzCleanURL(f *testing.F) {
 		if q := strings.IndexByte(out, '?'); q >= 0 {
 			for _, p := range strings.Split(out[q+1:], "&") {
 				name, value, _ := strings.Cut(p, "=")
-				if decodedMatch(name, partnerTokenParam, true, true) || decodedContainsFold(value, partnerTokenParam) {
+				if decodedMatch(name, site.TokenParam, true, true) || decodedContainsFold(value, site.TokenParam) {
 					t.Fatalf("partner token kept: %q -> %q", u, out)
 				}
 			}
 		}
 	})
-}
-
-// The stored User-Agent is one of a few family pairs, whatever the header holds.
-func TestUserAgentFamilies(t *testing.T) {
-	f := func(ua, browser, os string) {
-		t.Helper()
-		var c Client
-		classifyUA(&c, ua, false, nil)
-		if c.Browser != browser || c.OS != os {
-			t.Errorf("%q: %q; %q, want %q; %q", ua, c.Browser, c.OS, browser, os)
-		}
-	}
-	f("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", "Safari", "iOS")
-	f("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0 Mobile/15E148 Safari/604.1", "Chrome", "iOS")
-	f("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", "Chrome", "Android")
-	f("Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36", "Samsung Internet", "Android")
-	f("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox", "Linux")
-	f("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15", "Safari", "macOS")
-	f("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/115.0", "Opera", "Windows")
-	f("Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "Chrome", "ChromeOS")
-	f("curl/8.5.0", "other", "other")
-	f("", "", "")
 }

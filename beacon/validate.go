@@ -1,5 +1,10 @@
 package beacon
 
+import (
+	"github.com/beaconprm/beacon/beacon/site"
+	"github.com/beaconprm/beacon/internal/ascii"
+)
+
 // Limits of wire v1 (WIRE.md). Fixed by the format, so not flags: a client that fits them
 // fits every collector.
 const (
@@ -41,17 +46,17 @@ func (b *Batch) validateBatch() Problem {
 		return Problem{Reason: ReasonFieldTooLong, Field: "site", Detail: "longer than 64 bytes"}
 	case b.VisitorID == "":
 		return Problem{Reason: ReasonMissingField, Field: "visitor_id", Detail: "required"}
-	case !validID(b.VisitorID):
+	case !ascii.IsID(b.VisitorID):
 		return Problem{Reason: ReasonBadID, Field: "visitor_id", Detail: "must be 1..64 of [A-Za-z0-9_-]"}
 	case b.SessionID == "":
 		return Problem{Reason: ReasonMissingField, Field: "session_id", Detail: "required"}
-	case !validID(b.SessionID):
+	case !ascii.IsID(b.SessionID):
 		return Problem{Reason: ReasonBadID, Field: "session_id", Detail: "must be 1..64 of [A-Za-z0-9_-]"}
 	case !b.hasSentAt:
 		return Problem{Reason: ReasonMissingField, Field: "sent_at", Detail: "required"}
 	case b.SentAt < minSentAt || b.SentAt > maxSentAt:
 		return Problem{Reason: ReasonBadTime, Field: "sent_at", Detail: "must be ms since the epoch, years 2000..2100"}
-	case len(b.Token) > maxTokenLen:
+	case len(b.Token) > site.MaxTokenLen:
 		return Problem{Reason: ReasonFieldTooLong, Field: "token", Detail: "longer than 1024 bytes"}
 	case len(b.URL) > maxTextURL:
 		return Problem{Reason: ReasonFieldTooLong, Field: "url", Detail: "longer than 2048 bytes"}

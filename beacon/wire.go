@@ -3,8 +3,9 @@ package beacon
 import (
 	"encoding/json"
 	"errors"
-	"github.com/beaconprm/beacon/internal/jsontext"
 	"sort"
+
+	"github.com/beaconprm/beacon/internal/jsontext"
 )
 
 // WireVersion is the version of the beacon wire format this package speaks; see WIRE.md.

@@ -1,10 +1,13 @@
 package beacon
 
 import (
-	"github.com/beaconprm/beacon/beacon/event"
-	"github.com/beaconprm/beacon/internal/jsontext"
 	"net/netip"
 	"strconv"
+
+	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/beacon/site"
+	"github.com/beaconprm/beacon/beacon/useragent"
+	"github.com/beaconprm/beacon/internal/jsontext"
 )
 
 // Input is one request as the event pipeline sees it. Strings may point into the request;
@@ -22,14 +25,14 @@ type Input struct {
 
 // Result says what became of a request.
 type Result struct {
-	Problem     Problem     // non-zero: the whole request was refused
-	Site        *Site       // the resolved site, nil when unknown
-	Events      int         // events in the request once decoded
-	Accepted    int         // events encoded into Work.Msgs
-	Rejected    int         // events dropped by per-event rules
-	FirstReason Reason      // reason of the first dropped event
-	Dropped     Reason      // ReasonDNT or ReasonNoConsent: batch dropped by privacy settings
-	Attribution Attribution // outcome of the batch's partner token
+	Problem     Problem          // non-zero: the whole request was refused
+	Site        *site.Site       // the resolved site, nil when unknown
+	Events      int              // events in the request once decoded
+	Accepted    int              // events encoded into Work.Msgs
+	Rejected    int              // events dropped by per-event rules
+	FirstReason Reason           // reason of the first dropped event
+	Dropped     Reason           // ReasonDNT or ReasonNoConsent: batch dropped by privacy settings
+	Attribution site.Attribution // outcome of the batch's partner token
 }
 
 // Work holds the pooled buffers one request needs through decode, validate, enrich and
@@ -46,7 +49,7 @@ type Work struct {
 	// Rejects counts dropped events of the last request by reason.
 	Rejects [NumReasons]uint16
 
-	client Client
+	client useragent.Client
 	tail   []byte   // the per-batch members every message of the batch ends with
 	url    []byte   // the batch url, cleaned and JSON-quoted
 	keep   []string // the site's kept query parameters (besides utm_*)
@@ -62,7 +65,7 @@ type Work struct {
 }
 
 // Process decodes, validates, enriches and encodes one POST /v1/events body.
-func (w *Work) Process(sites *Sites, in *Input) Result {
+func (w *Work) Process(sites *site.Sites, in *Input) Result {
 	b, p := w.dec.Decode(in.Body, DefaultMaxEvents)
 	if p.Reason != ReasonNone {
 		w.reset()
@@ -79,7 +82,7 @@ func (w *Work) batch() *Batch {
 }
 
 // processBatch runs validation, enrichment and encoding over a batch from batch().
-func (w *Work) processBatch(sites *Sites, in *Input) Result {
+func (w *Work) processBatch(sites *site.Sites, in *Input) Result {
 	b := &w.dec.batch
 	b.hasV, b.V = true, WireVersion
 	b.hasSentAt = true
@@ -94,35 +97,35 @@ func (w *Work) reset() {
 	w.Rejects = [NumReasons]uint16{}
 }
 
-func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
+func (w *Work) process(sites *site.Sites, b *Batch, in *Input) Result {
 	w.reset()
 	if p := b.validateBatch(); p.Reason != ReasonNone {
 		return Result{Problem: p}
 	}
-	site := sites.Site(b.Site)
-	if site == nil {
+	st := sites.Site(b.Site)
+	if st == nil {
 		return Result{Problem: Problem{Reason: ReasonUnknownSite, Field: "site", Detail: "no such site key"}}
 	}
-	res := Result{Site: site, Events: len(b.Events)}
-	if in.Origin != "" && !site.OriginAllowed(in.Origin) {
+	res := Result{Site: st, Events: len(b.Events)}
+	if in.Origin != "" && !st.OriginAllowed(in.Origin) {
 		res.Problem = Problem{Reason: ReasonOriginNotAllowed, Field: "Origin", Detail: "origin is not allowed for this site"}
 		return res
 	}
-	if site.RespectDNT && in.DNT {
+	if st.RespectDNT && in.DNT {
 		res.Dropped = ReasonDNT
 		return res
 	}
-	if site.RequireConsent && !b.Consent {
+	if st.RequireConsent && !b.Consent {
 		res.Dropped = ReasonNoConsent
 		return res
 	}
 
-	var claims Claims
-	claims, res.Attribution, w.tok = site.verifyToken(b.Token, in.Now/1000, w.tok[:0])
+	var claims site.Claims
+	claims, res.Attribution, w.tok = st.VerifyToken(b.Token, in.Now/1000, w.tok[:0])
 	// Clients repeat their User-Agent on every beacon: the process remembers recent ones.
-	w.lower = sharedUACache.classify(&w.client, in.UserAgent, in.Prefetch, w.lower)
-	w.buildTail(site, b, &claims, res.Attribution, in)
-	w.keep = site.keepParams
+	w.lower = useragent.Classify(&w.client, in.UserAgent, in.Prefetch, w.lower)
+	w.buildTail(st, b, &claims, res.Attribution, in)
+	w.keep = st.KeepParams()
 	w.seed = appendCleanURL(w.seed[:0], b.URL, w.keep)
 	w.url = jsontext.AppendString(w.url[:0], w.seed)
 	w.Key = append(w.Key, b.VisitorID...)
@@ -146,12 +149,12 @@ func (w *Work) process(sites *Sites, b *Batch, in *Input) Result {
 }
 
 // buildTail encodes the members that are the same for every event of the batch once.
-func (w *Work) buildTail(site *Site, b *Batch, c *Claims, a Attribution, in *Input) {
+func (w *Work) buildTail(st *site.Site, b *Batch, c *site.Claims, a site.Attribution, in *Input) {
 	t := w.tail[:0]
 	t = append(t, `,"tenant":`...)
-	t = jsontext.AppendString(t, site.Tenant)
+	t = jsontext.AppendString(t, st.Tenant)
 	t = append(t, `,"site_key":`...)
-	t = jsontext.AppendString(t, site.Key)
+	t = jsontext.AppendString(t, st.Key)
 	t = append(t, `,"received_at":"`...)
 	t = event.AppendTime(t, in.Now)
 	t = append(t, `","visitor_id":`...)
@@ -167,7 +170,7 @@ func (w *Work) buildTail(site *Site, b *Batch, c *Claims, a Attribution, in *Inp
 	t = append(t, `,"attribution":"`...)
 	t = append(t, a.String()...)
 	t = append(t, `","referrer":`...)
-	w.seed = appendCleanURL(w.seed[:0], b.Referrer, site.keepParams)
+	w.seed = appendCleanURL(w.seed[:0], b.Referrer, st.KeepParams())
 	t = jsontext.AppendString(t, w.seed)
 	t = append(t, `,"device":"`...)
 	t = append(t, w.client.Device...)
@@ -181,10 +184,10 @@ func (w *Work) buildTail(site *Site, b *Batch, c *Claims, a Attribution, in *Inp
 	t = appendIPPrefix(t, in.Addr)
 	t = append(t, `","user_agent":`...)
 	switch {
-	case site.KeepUserAgent:
+	case st.KeepUserAgent:
 		ua := in.UserAgent
-		if len(ua) > maxUALen {
-			ua = ua[:maxUALen]
+		if len(ua) > useragent.MaxLen {
+			ua = ua[:useragent.MaxLen]
 		}
 		t = jsontext.AppendString(t, ua)
 	case w.client.Browser == "":

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 )
 
 // MixConfig shapes the synthetic traffic. Zero values take the defaults in the comments.
@@ -68,7 +68,7 @@ type Mix struct {
 
 // NewMix returns a mix whose tokens verify against sites (the site config the collector
 // under test loads). sites may be nil: every batch is then unattributed.
-func NewMix(cfg MixConfig, sites *beacon.Sites) (*Mix, error) {
+func NewMix(cfg MixConfig, sites *site.Sites) (*Mix, error) {
 	cfg.defaults()
 	m := &Mix{cfg: cfg,
 		uas: []string{
@@ -87,7 +87,7 @@ func NewMix(cfg MixConfig, sites *beacon.Sites) (*Mix, error) {
 	if sites != nil {
 		m.tokens = make([]string, cfg.Users)
 		for u := range m.tokens {
-			tok, err := sites.Mint(beacon.Claims{Tenant: cfg.Tenant, Partner: PartnerID(u % cfg.Partners),
+			tok, err := sites.Mint(site.Claims{Tenant: cfg.Tenant, Partner: PartnerID(u % cfg.Partners),
 				User: UserID(u), Campaign: CampaignID(u % cfg.Campaigns)})
 			if err != nil {
 				return nil, fmt.Errorf("cannot mint a bench token: %w", err)

@@ -10,15 +10,16 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 )
 
-func testSites(t *testing.T) *beacon.Sites {
+func testSites(t *testing.T) *site.Sites {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "bench.secret"), []byte(benchSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := beacon.NewSites(beacon.ConfigFile{Sites: []beacon.SiteConfig{{SiteKey: "bench", Tenant: "bench", SecretFile: "bench.secret"}}}, dir)
+	s, err := site.NewSites(site.ConfigFile{Sites: []site.Config{{SiteKey: "bench", Tenant: "bench", SecretFile: "bench.secret"}}}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestMixIsValid(t *testing.T) {
 		if res.Problem.Reason != beacon.ReasonNone || res.Accepted != b.Events || res.Rejected != 0 {
 			t.Fatalf("batch %d not accepted whole: %+v\n%s", i, res, b.Body)
 		}
-		if res.Attribution == beacon.AttrToken {
+		if res.Attribution == site.AttrToken {
 			attributed++
 		}
 		var batch struct {

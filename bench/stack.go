@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/beaconprm/beacon/internal/chlocal"
 	"github.com/beaconprm/beacon/internal/ready"
 )
@@ -263,7 +263,7 @@ const benchSecret = "bench-secret-0123456789abcdef0123"
 
 // WriteSites writes the bench site config (site and tenant "bench", a secret file) into
 // the work directory and returns its path and the loaded sites (to mint tokens).
-func (s *Stack) WriteSites() (string, *beacon.Sites, error) {
+func (s *Stack) WriteSites() (string, *site.Sites, error) {
 	dir := filepath.Join(s.Work, "sites")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", nil, err
@@ -277,7 +277,7 @@ func (s *Stack) WriteSites() (string, *beacon.Sites, error) {
 	if err := os.WriteFile(path, []byte(`{"sites":[{"site_key":"bench","tenant":"bench","allowed_origins":["http://localhost:*"],"secret_file":"bench.secret"}]}`+"\n"), 0o644); err != nil {
 		return "", nil, err
 	}
-	sites, err := beacon.LoadConfig(path)
+	sites, err := site.LoadConfig(path)
 	return path, sites, err
 }
 

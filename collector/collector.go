@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/beaconprm/beacon/internal/kafkaconn"
 	"github.com/beaconprm/beacon/internal/spool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -274,7 +275,7 @@ func compressionCodec(name string) (kafka.Compression, error) {
 type Collector struct {
 	cfg      Config
 	log      *slog.Logger
-	sites    atomic.Pointer[beacon.Sites]
+	sites    atomic.Pointer[site.Sites]
 	snippets atomic.Pointer[snippetFiles]
 	spool    *spool.Spool
 	shipper  shipper
@@ -307,7 +308,7 @@ func New(cfg Config) (_ *Collector, err error) {
 	}
 	cfg.setDefaults()
 	c := &Collector{cfg: cfg, log: cfg.Logger}
-	sites, err := beacon.LoadConfig(cfg.SitesFile)
+	sites, err := site.LoadConfig(cfg.SitesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -430,11 +431,11 @@ func (c *Collector) MetricsAddr() net.Addr {
 func (c *Collector) Addr() net.Addr { return c.ln.Addr() }
 
 // Sites returns the current site config.
-func (c *Collector) Sites() *beacon.Sites { return c.sites.Load() }
+func (c *Collector) Sites() *site.Sites { return c.sites.Load() }
 
 // Reload reads the site config and snippet files again; on error the old config stays.
 func (c *Collector) Reload() error {
-	s, err := beacon.LoadConfig(c.cfg.SitesFile)
+	s, err := site.LoadConfig(c.cfg.SitesFile)
 	if err != nil {
 		c.m.reloads[1].Inc()
 		c.log.Error("site config reload failed; keeping the old one", "err", err)

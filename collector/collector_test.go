@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/beaconprm/beacon/beacon"
-	"github.com/beaconprm/beacon/internal/spool"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +16,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
+	"github.com/beaconprm/beacon/internal/spool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // deadBroker returns an address where nothing listens, so every event goes to the spool.
@@ -39,7 +41,7 @@ func writeSites(t testing.TB, dir string) string {
 	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte(testSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := beacon.ConfigFile{Sites: []beacon.SiteConfig{
+	f := site.ConfigFile{Sites: []site.Config{
 		{SiteKey: "demo", Tenant: "demo", AllowedOrigins: []string{"http://localhost:*"}, SecretFile: "demo.secret"},
 		{SiteKey: "private", Tenant: "demo", SecretFile: "demo.secret", RespectDNT: true},
 	}}
@@ -328,7 +330,7 @@ func TestHTTPPixelOrigin(t *testing.T) {
 
 func TestHTTPTrackedLink(t *testing.T) {
 	c := startCollector(t, Config{})
-	link, err := c.Sites().LinkURL(c.url, "demo", beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
+	link, err := c.Sites().LinkURL(c.url, "demo", site.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4", Content: "doc-1", Target: "https://partners.example.com/doc?x=1#top"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +406,7 @@ func TestHTTPSnippetAndReload(t *testing.T) {
 	}
 
 	// Reload: a new site appears; a broken file keeps the old config.
-	f := beacon.ConfigFile{Sites: []beacon.SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret"}, {SiteKey: "new", Tenant: "demo", SecretFile: "demo.secret"}}}
+	f := site.ConfigFile{Sites: []site.Config{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret"}, {SiteKey: "new", Tenant: "demo", SecretFile: "demo.secret"}}}
 	data, _ := json.Marshal(f)
 	os.WriteFile(sitesFile, data, 0o644)
 	if err := c.Reload(); err != nil || c.Sites().Site("new") == nil {
@@ -499,7 +501,7 @@ func TestSpoolFullShedsBeforeDecoding(t *testing.T) {
 	}
 	decoded := func() float64 {
 		n := testutil.ToFloat64(c.m.bodyBytes)
-		for a := range beacon.NumAttributions {
+		for a := range site.NumAttributions {
 			n += testutil.ToFloat64(c.m.attribution[a])
 		}
 		return n

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/beaconprm/beacon/internal/spool"
 	"github.com/valyala/fasthttp"
 )
@@ -296,7 +297,7 @@ var overloadedProblem = beacon.Problem{Reason: beacon.ReasonOverloaded,
 // only counted (its caller answers the GIF). Every shed request is counted in
 // beacon_requests_rejected_total by its reason. When admit returns true, the caller must
 // release the slot (c.limiter.release).
-func (c *Collector) admit(ctx *fasthttp.RequestCtx, r route, sites *beacon.Sites, origin string) bool {
+func (c *Collector) admit(ctx *fasthttp.RequestCtx, r route, sites *site.Sites, origin string) bool {
 	if c.spool.Full() {
 		c.shed(ctx, r, sites, origin, spoolFullProblem, spoolFullRetryAfter)
 		return false
@@ -313,7 +314,7 @@ func (c *Collector) admit(ctx *fasthttp.RequestCtx, r route, sites *beacon.Sites
 }
 
 // shed refuses a request admit does not let in (see admit).
-func (c *Collector) shed(ctx *fasthttp.RequestCtx, r route, sites *beacon.Sites, origin string, p beacon.Problem, retryAfter string) {
+func (c *Collector) shed(ctx *fasthttp.RequestCtx, r route, sites *site.Sites, origin string, p beacon.Problem, retryAfter string) {
 	if r != routeEvents {
 		c.m.rejected[p.Reason].Inc()
 		return
@@ -360,7 +361,7 @@ func (c *Collector) countResult(w *beacon.Work, res *beacon.Result) {
 	}
 }
 
-func (c *Collector) preflight(ctx *fasthttp.RequestCtx, sites *beacon.Sites, origin string) {
+func (c *Collector) preflight(ctx *fasthttp.RequestCtx, sites *site.Sites, origin string) {
 	if origin == "" || !sites.AnyOriginAllowed(origin) {
 		c.problem(ctx, routeEvents, 403, beacon.Problem{Reason: beacon.ReasonOriginNotAllowed, Field: "Origin", Detail: "origin is not allowed for any site"}, "")
 		return
@@ -428,17 +429,17 @@ func (c *Collector) handleLink(ctx *fasthttp.RequestCtx, tok string) {
 	in := &rs.in
 	fillInput(in, ctx, c.clientAddr(ctx), time.Now().UnixMilli())
 	in.Prefetch = in.Prefetch || ctx.IsHead() // scanners probe links with HEAD
-	site := ""
+	siteKey := ""
 	if i := strings.IndexByte(tok, '/'); i >= 0 { // /l/<site>/<token>; older links: /l/<token>
-		site, tok = tok[:i], tok[i+1:]
+		siteKey, tok = tok[:i], tok[i+1:]
 	}
-	link, res := rs.work.ProcessLink(sites, site, tok, in)
+	link, res := rs.work.ProcessLink(sites, siteKey, tok, in)
 	if link.Target == "" {
 		code := 400
 		switch link.Attribution {
-		case beacon.AttrBadSignature, beacon.AttrWrongTenant:
+		case site.AttrBadSignature, site.AttrWrongTenant:
 			code = 403
-		case beacon.AttrExpired:
+		case site.AttrExpired:
 			code = 410
 		}
 		c.m.attribution[link.Attribution].Inc()

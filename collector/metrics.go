@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -37,7 +38,7 @@ type metrics struct {
 	eventsAccepted prometheus.Counter
 	eventsRejected [beacon.NumReasons]prometheus.Counter
 	eventsDropped  [beacon.NumReasons]prometheus.Counter
-	attribution    [beacon.NumAttributions]prometheus.Counter
+	attribution    [site.NumAttributions]prometheus.Counter
 	bodyBytes      prometheus.Counter
 	inflight       prometheus.Gauge
 
@@ -79,7 +80,7 @@ func newMetrics(c *Collector) *metrics {
 	}
 	attr := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "beacon_attribution_total", Help: "Batches by partner token outcome (token = verified)."}, []string{"result"})
 	reg.MustRegister(attr)
-	for a := range beacon.NumAttributions {
+	for a := range site.NumAttributions {
 		m.attribution[a] = attr.WithLabelValues(a.String())
 	}
 	m.eventsAccepted = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacon_events_accepted_total", Help: "Events accepted and handed to Kafka or the spool."})

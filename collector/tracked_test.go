@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -16,7 +17,7 @@ import (
 // privacy settings apply: here "private" (respect_dnt), not the tenant's first site "demo".
 func TestLinkClickRecordedOnItsSite(t *testing.T) {
 	c := startCollector(t, Config{})
-	tok, err := c.Sites().Mint(beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4", Content: "doc-1", Target: "https://docs.example.com/"})
+	tok, err := c.Sites().Mint(site.Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4", Content: "doc-1", Target: "https://docs.example.com/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestLinkClickRecordedOnItsSite(t *testing.T) {
 // campaign by posting events.
 func TestClientTrackedClickRefused(t *testing.T) {
 	c := startCollector(t, Config{})
-	tok, err := c.Sites().Mint(beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4"})
+	tok, err := c.Sites().Mint(site.Claims{Tenant: "demo", Partner: "acme", User: "jane", Campaign: "q4"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +83,11 @@ func TestClientTrackedClickRefused(t *testing.T) {
 func TestExpiredTokenCounted(t *testing.T) {
 	c := startCollector(t, Config{})
 	past := time.Now().Unix() - 1
-	tok, err := c.Sites().Mint(beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane", Expires: past})
+	tok, err := c.Sites().Mint(site.Claims{Tenant: "demo", Partner: "acme", User: "jane", Expires: past})
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, err := c.Sites().LinkURL(c.url, "demo", beacon.Claims{Tenant: "demo", Partner: "acme", Target: "https://docs.example.com/", Expires: past})
+	link, err := c.Sites().LinkURL(c.url, "demo", site.Claims{Tenant: "demo", Partner: "acme", Target: "https://docs.example.com/", Expires: past})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestExpiredTokenCounted(t *testing.T) {
 	if resp.StatusCode != 410 || resp.Header.Get("Location") != "" {
 		t.Fatalf("expired link: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if got := testutil.ToFloat64(c.m.attribution[beacon.AttrExpired]); got != 2 {
+	if got := testutil.ToFloat64(c.m.attribution[site.AttrExpired]); got != 2 {
 		t.Fatalf(`beacon_attribution_total{result="expired"} = %v, want 2`, got)
 	}
 
@@ -115,7 +116,7 @@ func TestExpiredTokenCounted(t *testing.T) {
 	h.Write([]byte(p))
 	v1 := b64.EncodeToString([]byte(p)) + "." + b64.EncodeToString(h.Sum(nil)[:16])
 	resp, b = do(t, "POST", c.url+"/v1/events", batchJSON(`,"token":"`+v1+`"`, okEvent))
-	if resp.StatusCode != 204 || testutil.ToFloat64(c.m.attribution[beacon.AttrToken]) != 1 || c.Sites().V1TokenUses() != 1 {
-		t.Fatalf("v1 token: %d %s, %v verified, %d v1 uses", resp.StatusCode, b, testutil.ToFloat64(c.m.attribution[beacon.AttrToken]), c.Sites().V1TokenUses())
+	if resp.StatusCode != 204 || testutil.ToFloat64(c.m.attribution[site.AttrToken]) != 1 || c.Sites().V1TokenUses() != 1 {
+		t.Fatalf("v1 token: %d %s, %v verified, %d v1 uses", resp.StatusCode, b, testutil.ToFloat64(c.m.attribution[site.AttrToken]), c.Sites().V1TokenUses())
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
 
@@ -96,7 +96,7 @@ func TestExampleSites(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "secrets", "acme.key"), "acme-secret-at-least-32-bytes-long-0123\n")
 	t.Setenv("BEACON_SECRET_GLOBEX", "globex-secret-at-least-32-bytes-long-0123")
-	sites, err := beacon.LoadConfig(filepath.Join(dir, "sites.json"))
+	sites, err := site.LoadConfig(filepath.Join(dir, "sites.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

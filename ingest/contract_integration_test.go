@@ -16,6 +16,7 @@ import (
 
 	"github.com/beaconprm/beacon/beacon"
 	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
 
@@ -27,7 +28,7 @@ func collectorMessages(t testing.TB) [][]byte {
 	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte("contract-secret-0123456789abcdef0123456789"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sites, err := beacon.NewSites(beacon.ConfigFile{Sites: []beacon.SiteConfig{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret",
+	sites, err := site.NewSites(site.ConfigFile{Sites: []site.Config{{SiteKey: "demo", Tenant: "demo", SecretFile: "demo.secret",
 		AllowedOrigins: []string{"https://mail.example"}}}}, dir) // the pixel's Referer must be an allowed origin
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func collectorMessages(t testing.TB) [][]byte {
 	}
 	in.Body = example
 	take(w.Process(sites, in))
-	tok, err := sites.Mint(beacon.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4"})
+	tok, err := sites.Mint(site.Claims{Tenant: "demo", Partner: "acme", User: "jane@acme.example", Campaign: "q4"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func collectorMessages(t testing.TB) [][]byte {
 		`{"type":"complete","ts":1795420800000,"content_id":"quiz","content_type":"course","passed":true}]}`)
 	take(w.Process(sites, in))
 	take(w.ProcessPixel(sites, pixelQuery{"site": "demo", "cid": "doc-2", "ct": "document", "t": "Mail"}, in))
-	link, err := sites.LinkURL("http://c.example", "demo", beacon.Claims{Tenant: "demo", Partner: "acme", User: "joe", Campaign: "q4", Content: "doc-3", Target: "https://t.example/d"})
+	link, err := sites.LinkURL("http://c.example", "demo", site.Claims{Tenant: "demo", Partner: "acme", User: "joe", Campaign: "q4", Content: "doc-3", Target: "https://t.example/d"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/beaconprm/beacon/collector"
 )
 
@@ -78,7 +78,7 @@ func runCollector(ctx context.Context, m *Main, args []string) error {
 	cfg.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 	if *demoSites {
 		if _, err := os.Stat(cfg.SitesFile); errors.Is(err, os.ErrNotExist) {
-			if err := beacon.WriteDemoConfig(cfg.SitesFile); err != nil {
+			if err := site.WriteDemoConfig(cfg.SitesFile); err != nil {
 				return err
 			}
 		}

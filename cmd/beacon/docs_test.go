@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 )
 
 // The documents whose `beacon ...` command lines a reader copies. Every command line in
@@ -170,7 +170,7 @@ func TestDocCommandLines(t *testing.T) {
 			// Run it, in a directory laid out like the dev stack's (var/sites.json).
 			links++
 			t.Chdir(t.TempDir())
-			if err := beacon.WriteDemoConfig(filepath.Join("var", "sites.json")); err != nil {
+			if err := site.WriteDemoConfig(filepath.Join("var", "sites.json")); err != nil {
 				t.Fatal(err)
 			}
 			var out, errb bytes.Buffer

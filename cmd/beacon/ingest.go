@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 	"github.com/beaconprm/beacon/ingest"
 	"github.com/beaconprm/beacon/schema"
 	"github.com/prometheus/client_golang/prometheus"
@@ -110,7 +110,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 // siteTenants reads the site keys and their tenants from a site config file; the secrets it
 // names are not read (the ingest verifies no token).
 func siteTenants(path string) (map[string]string, error) {
-	cf, err := beacon.ReadConfigFile(path)
+	cf, err := site.ReadConfigFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("-ingest.sites: %w", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 )
 
 // runLink prints a tracked link carrying a v2 token (encrypted with a key derived from the
@@ -15,11 +15,11 @@ import (
 func runLink(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("link")
 	var (
-		sites = fs.String("link.sites", "var/sites.json", "site config file holding the tenant's secret source")
-		site  = fs.String("link.site", "demo", "site key the link's clicks are recorded on; its tenant signs the link and its privacy settings (respect_dnt, require_consent) apply to the click")
-		c     beacon.Claims
-		base  = fs.String("link.base", "http://127.0.0.1:8080", "public URL of the collector")
-		ttl   = fs.Duration("link.ttl", 0, "link lifetime (e.g. 720h); 0 = the site's token_ttl_days (default 180 days)")
+		sites   = fs.String("link.sites", "var/sites.json", "site config file holding the tenant's secret source")
+		siteKey = fs.String("link.site", "demo", "site key the link's clicks are recorded on; its tenant signs the link and its privacy settings (respect_dnt, require_consent) apply to the click")
+		c       site.Claims
+		base    = fs.String("link.base", "http://127.0.0.1:8080", "public URL of the collector")
+		ttl     = fs.Duration("link.ttl", 0, "link lifetime (e.g. 720h); 0 = the site's token_ttl_days (default 180 days)")
 	)
 	fs.StringVar(&c.Tenant, "link.tenant", "", "tenant; must be -link.site's (default: the tenant of -link.site)")
 	fs.StringVar(&c.Partner, "link.partner", "", "partner company id (required)")
@@ -36,24 +36,24 @@ func runLink(ctx context.Context, m *Main, args []string) error {
 	if c.Partner == "" || c.Target == "" {
 		return errors.New("beacon link: -link.partner and -link.target are required")
 	}
-	s, err := beacon.LoadConfig(*sites)
+	s, err := site.LoadConfig(*sites)
 	if err != nil {
 		return fmt.Errorf("beacon link: %w", err)
 	}
-	st := s.Site(*site)
+	st := s.Site(*siteKey)
 	if st == nil {
-		return fmt.Errorf("beacon link: site %q is not in %s; set -link.site", *site, *sites)
+		return fmt.Errorf("beacon link: site %q is not in %s; set -link.site", *siteKey, *sites)
 	}
 	if c.Tenant == "" {
 		c.Tenant = st.Tenant
 	}
 	if c.Tenant != st.Tenant {
-		return fmt.Errorf("beacon link: -link.site %s belongs to tenant %s, not -link.tenant %s", *site, st.Tenant, c.Tenant)
+		return fmt.Errorf("beacon link: -link.site %s belongs to tenant %s, not -link.tenant %s", *siteKey, st.Tenant, c.Tenant)
 	}
 	if *ttl > 0 {
 		c.Expires = time.Now().Add(*ttl).Unix()
 	}
-	u, err := s.LinkURL(*base, *site, c)
+	u, err := s.LinkURL(*base, *siteKey, c)
 	if err != nil {
 		return fmt.Errorf("beacon link: %w", err)
 	}

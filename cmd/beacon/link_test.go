@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/beacon"
+	"github.com/beaconprm/beacon/beacon/site"
 )
 
 // After `make run` (beacon dev keeps its files under var/), `beacon link` works without
 // flags, and the collector's defaults point at the same files.
 func TestLinkAndCollectorDefaultsMatchTheDevStack(t *testing.T) {
 	t.Chdir(t.TempDir())
-	if err := beacon.WriteDemoConfig(filepath.Join("var", "sites.json")); err != nil {
+	if err := site.WriteDemoConfig(filepath.Join("var", "sites.json")); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
@@ -43,7 +44,7 @@ func TestLinkAndCollectorDefaultsMatchTheDevStack(t *testing.T) {
 // expires after the site's token_ttl_days.
 func TestLinkMintsV2(t *testing.T) {
 	t.Chdir(t.TempDir())
-	if err := beacon.WriteDemoConfig(filepath.Join("var", "sites.json")); err != nil {
+	if err := site.WriteDemoConfig(filepath.Join("var", "sites.json")); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
@@ -62,19 +63,19 @@ func TestLinkMintsV2(t *testing.T) {
 			t.Errorf("link %q shows %q", link, id)
 		}
 	}
-	sites, err := beacon.LoadConfig(filepath.Join("var", "sites.json"))
+	sites, err := site.LoadConfig(filepath.Join("var", "sites.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var w beacon.Work
-	at := func(days int) beacon.Attribution {
+	at := func(days int) site.Attribution {
 		l, _ := w.ProcessLink(sites, "demo", tok, &beacon.Input{Now: time.Now().Add(time.Duration(days) * 24 * time.Hour).UnixMilli()})
 		return l.Attribution
 	}
-	if a := at(0); a != beacon.AttrToken {
+	if a := at(0); a != site.AttrToken {
 		t.Fatalf("link today: %v", a)
 	}
-	if a := at(181); a != beacon.AttrExpired {
+	if a := at(181); a != site.AttrExpired {
 		t.Fatalf("link after 181 days: %v, want expired (default token_ttl_days 180)", a)
 	}
 }

@@ -1,4 +1,4 @@
-package beacon
+package site
 
 import (
 	"os"
@@ -15,7 +15,7 @@ func originSites(t testing.TB, patterns ...string) (*Sites, error) {
 	if err := os.WriteFile(filepath.Join(dir, "s.secret"), []byte(testSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return NewSites(ConfigFile{Sites: []SiteConfig{{SiteKey: "s", Tenant: "t", AllowedOrigins: patterns, SecretFile: "s.secret"}}}, dir)
+	return NewSites(ConfigFile{Sites: []Config{{SiteKey: "s", Tenant: "t", AllowedOrigins: patterns, SecretFile: "s.secret"}}}, dir)
 }
 
 func TestOriginMatchTable(t *testing.T) {
@@ -149,4 +149,23 @@ func referenceOrigin(p originPattern) *regexp.Regexp {
 	}
 	b.WriteString("$")
 	return regexp.MustCompile(b.String())
+}
+
+// A pattern matches what it names and nothing that only starts or ends like it.
+func TestOriginPatternMatch(t *testing.T) {
+	o := func(pattern, origin string, want bool) {
+		t.Helper()
+		pat, err := parseOriginPattern(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := pat.match(origin); ok != want {
+			t.Errorf("match(%q, %q) != %v", pattern, origin, want)
+		}
+	}
+	o("http://localhost:*", "http://localhost:8080", true)
+	o("http://localhost:*", "http://localhost.evil.test", false)
+	o("https://*.example.com", "https://a.b.example.com", true)
+	o("https://*.example.com", "https://example.com.evil.test", false)
+	o("https://x.test", "https://x.test", true)
 }

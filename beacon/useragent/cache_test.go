@@ -1,4 +1,4 @@
-package beacon
+package useragent
 
 import (
 	"fmt"
@@ -8,8 +8,8 @@ import (
 	"unsafe"
 )
 
-// The shared cache answers as classifyUA does: for the same string twice (the second from
-// the cache), with and without prefetch, past the length classifyUA reads, and across
+// The shared cache answers as Parse does: for the same string twice (the second from
+// the cache), with and without prefetch, past the length Parse reads, and across
 // more strings than it has slots (entries replaced by colliding ones).
 func TestUACacheAnswersAsClassify(t *testing.T) {
 	u := newUACache()
@@ -20,8 +20,8 @@ func TestUACacheAnswersAsClassify(t *testing.T) {
 		"Mozilla/5.0 Barracuda Sentinel",
 		"curl/8.5.0",
 		"",
-		strings.Repeat("x", maxUALen) + " Googlebot",          // the bot word lies past what is read
-		strings.Repeat("y", maxUALen-3) + "Mozilla/5.0 (iPad", // cut inside a word
+		strings.Repeat("x", MaxLen) + " Googlebot",          // the bot word lies past what is read
+		strings.Repeat("y", MaxLen-3) + "Mozilla/5.0 (iPad", // cut inside a word
 	}
 	for i := range 3 * uaCacheSlots {
 		uas = append(uas, fmt.Sprintf("Mozilla/5.0 (%s; rv:%d) Firefox/%d", []string{"Windows NT 10.0", "Android 14; Mobile", "X11; Linux x86_64", "compatible; examplebot"}[i%4], i, i))
@@ -30,10 +30,10 @@ func TestUACacheAnswersAsClassify(t *testing.T) {
 		for _, ua := range uas {
 			for _, prefetch := range []bool{false, true} {
 				var want, got Client
-				classifyUA(&want, ua, prefetch, nil)
+				Parse(&want, ua, prefetch, nil)
 				u.classify(&got, ua, prefetch, nil)
 				if got != want {
-					t.Fatalf("round %d, %.60q prefetch %v: cache gave %+v, classifyUA %+v", round, ua, prefetch, got, want)
+					t.Fatalf("round %d, %.60q prefetch %v: cache gave %+v, Parse %+v", round, ua, prefetch, got, want)
 				}
 			}
 		}
@@ -65,7 +65,7 @@ func TestUACacheCopiesTheUserAgent(t *testing.T) {
 	copy(buf, next) // the next request, in the same buffer, the same slot
 	var got, want Client
 	u.classify(&got, ua, false, nil)
-	classifyUA(&want, next, false, nil)
+	Parse(&want, next, false, nil)
 	if got != want || got.Device != "desktop" {
 		t.Fatalf("%q after %q in the same buffer: cache %+v, want %+v", next, bot, got, want)
 	}

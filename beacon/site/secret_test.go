@@ -1,4 +1,4 @@
-package beacon
+package site
 
 import (
 	"os"
@@ -21,26 +21,26 @@ func TestWeakSecretsRefused(t *testing.T) {
 	write("ok", strings.Repeat("k", 32))
 	write("ok2", strings.Repeat("m", 40))
 	write("old16", strings.Repeat("o", 16))
-	load := func(sites ...SiteConfig) error {
+	load := func(sites ...Config) error {
 		_, err := NewSites(ConfigFile{Sites: sites}, dir)
 		return err
 	}
-	if err := load(SiteConfig{SiteKey: "s", Tenant: "t", SecretFile: "short"}); err == nil || !strings.Contains(err.Error(), "32 bytes") {
+	if err := load(Config{SiteKey: "s", Tenant: "t", SecretFile: "short"}); err == nil || !strings.Contains(err.Error(), "32 bytes") {
 		t.Errorf("a 31-byte secret: %v", err)
 	}
-	if err := load(SiteConfig{SiteKey: "s", Tenant: "t", SecretFile: "ok"}); err != nil {
+	if err := load(Config{SiteKey: "s", Tenant: "t", SecretFile: "ok"}); err != nil {
 		t.Errorf("a 32-byte secret: %v", err)
 	}
-	if err := load(SiteConfig{SiteKey: "s", Tenant: "t", SecretFile: "ok", PreviousSecretFile: "old16"}); err != nil {
+	if err := load(Config{SiteKey: "s", Tenant: "t", SecretFile: "ok", PreviousSecretFile: "old16"}); err != nil {
 		t.Errorf("rotating away from a 16-byte secret: %v", err)
 	}
-	if err := load(SiteConfig{SiteKey: "s", Tenant: "t", SecretFile: "ok"}, SiteConfig{SiteKey: "s2", Tenant: "t2", SecretFile: "ok"}); err == nil || !strings.Contains(err.Error(), "tenant t") {
+	if err := load(Config{SiteKey: "s", Tenant: "t", SecretFile: "ok"}, Config{SiteKey: "s2", Tenant: "t2", SecretFile: "ok"}); err == nil || !strings.Contains(err.Error(), "tenant t") {
 		t.Errorf("two tenants sharing a secret: %v", err)
 	}
-	if err := load(SiteConfig{SiteKey: "s", Tenant: "t", SecretFile: "ok"}, SiteConfig{SiteKey: "s2", Tenant: "t2", SecretFile: "ok2", PreviousSecretFile: "ok"}); err == nil {
+	if err := load(Config{SiteKey: "s", Tenant: "t", SecretFile: "ok"}, Config{SiteKey: "s2", Tenant: "t2", SecretFile: "ok2", PreviousSecretFile: "ok"}); err == nil {
 		t.Error("a tenant's previous secret is another tenant's current one: accepted")
 	}
-	if err := load(SiteConfig{SiteKey: "s", Tenant: "t", SecretFile: "ok"}, SiteConfig{SiteKey: "s2", Tenant: "t", SecretFile: "ok"}); err != nil {
+	if err := load(Config{SiteKey: "s", Tenant: "t", SecretFile: "ok"}, Config{SiteKey: "s2", Tenant: "t", SecretFile: "ok"}); err != nil {
 		t.Errorf("two sites of one tenant: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package beacon
+package site
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"math"
 	"strings"
 	"unsafe"
+
+	"github.com/beaconprm/beacon/internal/ascii"
 )
 
 // Claims are what a partner token carries (WIRE.md, "Partner tokens and tracked links").
@@ -192,7 +194,7 @@ func (s *Sites) LinkURL(base, site string, c Claims) (string, error) {
 	if c.Target == "" {
 		return "", errors.New("cannot mint link: a target URL is required")
 	}
-	if err := checkLinkTarget(c.Target); err != nil {
+	if err := CheckLinkTarget(c.Target); err != nil {
 		return "", fmt.Errorf("cannot mint link: %w", err)
 	}
 	tok, err := st.tenant.mint(c, s.now().Unix(), st.tokenTTL)
@@ -252,11 +254,11 @@ func parseV1(payload []byte) (c Claims, ok bool) {
 	if !splitFields(payload, f[:]) || len(f[0]) != 1 || f[0][0] != tokenV1 {
 		return c, false
 	}
-	exp, ok := parseUint(f[6])
+	exp, ok := ascii.ParseUint(f[6])
 	if !ok {
 		return c, false
 	}
-	c = Claims{Tenant: bstr(f[1]), Partner: bstr(f[2]), User: bstr(f[3]), Campaign: bstr(f[4]), Content: bstr(f[5]), Expires: exp, Target: bstr(f[7]), v1: true}
+	c = Claims{Tenant: ascii.String(f[1]), Partner: ascii.String(f[2]), User: ascii.String(f[3]), Campaign: ascii.String(f[4]), Content: ascii.String(f[5]), Expires: exp, Target: ascii.String(f[7]), v1: true}
 	if c.Tenant == "" || c.Partner == "" {
 		return c, false
 	}
@@ -291,28 +293,7 @@ func parseV2(tenant string, plain []byte) (c Claims, ok bool) {
 	if !splitFields(plain[v2ExpLen:], f[:]) || len(f[0]) == 0 || bytes.IndexByte(f[4], tokenSep) >= 0 {
 		return c, false
 	}
-	return Claims{Tenant: tenant, Partner: bstr(f[0]), User: bstr(f[1]), Campaign: bstr(f[2]), Content: bstr(f[3]), Expires: int64(exp), Target: bstr(f[4])}, true
-}
-
-func bstr(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
-}
-
-func parseUint(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
+	return Claims{Tenant: tenant, Partner: ascii.String(f[0]), User: ascii.String(f[1]), Campaign: ascii.String(f[2]), Content: ascii.String(f[3]), Expires: int64(exp), Target: ascii.String(f[4])}, true
 }
 
 // keyByID returns the tenant's secret (current or previous) that a v2 key id names, or nil.
@@ -403,9 +384,9 @@ func (s *Sites) verifyRaw(t *tenantKey, raw []byte, nowSec int64) (Claims, Attri
 	return c, AttrToken
 }
 
-// verifyToken checks a batch token against the site's tenant. Claims point into the
+// VerifyToken checks a batch token against the site's tenant. Claims point into the
 // returned scratch. A v1 token on a site with accept_v1_tokens false verifies as expired.
-func (s *Site) verifyToken(tok string, nowSec int64, scratch []byte) (Claims, Attribution, []byte) {
+func (s *Site) VerifyToken(tok string, nowSec int64, scratch []byte) (Claims, Attribution, []byte) {
 	if tok == "" {
 		return Claims{}, AttrNone, scratch
 	}

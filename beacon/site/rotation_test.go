@@ -1,4 +1,4 @@
-package beacon
+package site
 
 import (
 	"strings"
@@ -14,11 +14,11 @@ func TestSecretRotation(t *testing.T) {
 	sites := func(secret, previous string) (*Sites, error) {
 		t.Setenv("ROT_SECRET", secret)
 		t.Setenv("ROT_PREVIOUS", previous)
-		sc := SiteConfig{SiteKey: "portal", Tenant: "acme", SecretEnv: "ROT_SECRET"}
+		sc := Config{SiteKey: "portal", Tenant: "acme", SecretEnv: "ROT_SECRET"}
 		if previous != "" {
 			sc.PreviousSecretEnv = "ROT_PREVIOUS"
 		}
-		return NewSites(ConfigFile{Sites: []SiteConfig{sc}}, t.TempDir())
+		return NewSites(ConfigFile{Sites: []Config{sc}}, t.TempDir())
 	}
 	must := func(s *Sites, err error) *Sites {
 		t.Helper()
@@ -35,7 +35,7 @@ func TestSecretRotation(t *testing.T) {
 	}
 	check := func(step string, s *Sites, tok string, want Attribution, wantUses int64) {
 		t.Helper()
-		c, got, _ := s.Site("portal").verifyToken(tok, 1_800_000_000, nil)
+		c, got, _ := s.Site("portal").VerifyToken(tok, 1_800_000_000, nil)
 		if got != want {
 			t.Errorf("%s: %v, want %v", step, got, want)
 		}
@@ -71,7 +71,7 @@ func TestSecretRotation(t *testing.T) {
 	}
 	t.Setenv("ROT_SECRET", cur)
 	t.Setenv("ROT_PREVIOUS", old)
-	_, err = NewSites(ConfigFile{Sites: []SiteConfig{
+	_, err = NewSites(ConfigFile{Sites: []Config{
 		{SiteKey: "a", Tenant: "acme", SecretEnv: "ROT_SECRET", PreviousSecretEnv: "ROT_PREVIOUS"},
 		{SiteKey: "b", Tenant: "acme", SecretEnv: "ROT_SECRET"},
 	}}, t.TempDir())

@@ -1,4 +1,4 @@
-package beacon
+package useragent
 
 import (
 	"hash/maphash"
@@ -27,22 +27,28 @@ type uaEntry struct {
 	client   Client
 }
 
-var sharedUACache = newUACache()
+var sharedCache = newUACache()
 
 func newUACache() *uaCache { return &uaCache{seed: maphash.MakeSeed()} }
 
-// classify sets c as classifyUA would, from the cache when it holds ua, else by classifying
-// it (lower is classifyUA's scratch, returned grown) and remembering the answer.
+// Classify sets c as Parse does, from the process's cache when it holds ua, else by parsing
+// it (lower is Parse's scratch, returned grown) and remembering the answer. Clients repeat
+// their User-Agent on every beacon.
+func Classify(c *Client, ua string, prefetch bool, lower []byte) []byte {
+	return sharedCache.classify(c, ua, prefetch, lower)
+}
+
+// classify is Classify on cache u.
 func (u *uaCache) classify(c *Client, ua string, prefetch bool, lower []byte) []byte {
-	if len(ua) > maxUALen {
-		ua = ua[:maxUALen] // classifyUA reads no further
+	if len(ua) > MaxLen {
+		ua = ua[:MaxLen] // Parse reads no further
 	}
 	slot := &u.slots[maphash.String(u.seed, ua)&(uaCacheSlots-1)]
 	if e := slot.Load(); e != nil && e.prefetch == prefetch && e.ua == ua {
 		*c = e.client
 		return lower
 	}
-	lower = classifyUA(c, ua, prefetch, lower)
+	lower = Parse(c, ua, prefetch, lower)
 	// ua may point into the request's buffer, which is reused: keep a copy.
 	slot.Store(&uaEntry{ua: strings.Clone(ua), prefetch: prefetch, client: *c})
 	return lower

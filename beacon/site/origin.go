@@ -1,4 +1,4 @@
-package beacon
+package site
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package beacon
+package site
 
 import (
 	"bytes"
@@ -18,10 +18,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/beaconprm/beacon/internal/ascii"
 )
 
-// SiteConfig is one site in the site config file (JSON: {"sites":[...]}).
-type SiteConfig struct {
+// Config is one site in the site config file (JSON: {"sites":[...]}).
+type Config struct {
 	// SiteKey is the public key the snippet sends as "site" (1..64 chars).
 	SiteKey string `json:"site_key"`
 	// Tenant owns the site; it names whose partners are attributed.
@@ -67,7 +69,7 @@ type SiteConfig struct {
 
 // ConfigFile is the site config file.
 type ConfigFile struct {
-	Sites []SiteConfig `json:"sites"`
+	Sites []Config `json:"sites"`
 }
 
 // minSecretLen is the shortest accepted token secret: 32 bytes, the HMAC-SHA256 key size; a
@@ -210,10 +212,10 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 		return nil, errors.New("no sites")
 	}
 	for i, sc := range f.Sites {
-		if !validID(sc.SiteKey) {
+		if !ascii.IsID(sc.SiteKey) {
 			return nil, fmt.Errorf("sites[%d]: site_key %q must be 1..64 of [A-Za-z0-9_-]", i, sc.SiteKey)
 		}
-		if !validID(sc.Tenant) {
+		if !ascii.IsID(sc.Tenant) {
 			return nil, fmt.Errorf("site %s: tenant %q must be 1..64 of [A-Za-z0-9_-]", sc.SiteKey, sc.Tenant)
 		}
 		if _, dup := s.byKey[sc.SiteKey]; dup {
@@ -228,8 +230,8 @@ func NewSites(f ConfigFile, dir string) (*Sites, error) {
 			origins = append(origins, p)
 		}
 		for _, k := range sc.KeepQueryParams {
-			if k == "" || len(k) > 64 || strings.ContainsAny(k, "&=#?% +") || strings.EqualFold(k, partnerTokenParam) {
-				return nil, fmt.Errorf("site %s: keep_query_params entry %q must be a parameter name (1..64 bytes, no & = # ? %% + or space) other than %s", sc.SiteKey, k, partnerTokenParam)
+			if k == "" || len(k) > 64 || strings.ContainsAny(k, "&=#?% +") || strings.EqualFold(k, TokenParam) {
+				return nil, fmt.Errorf("site %s: keep_query_params entry %q must be a parameter name (1..64 bytes, no & = # ? %% + or space) other than %s", sc.SiteKey, k, TokenParam)
 			}
 		}
 		secret, err := readSecret(sc.SecretEnv, sc.SecretFile, dir, minSecretLen)
@@ -327,6 +329,10 @@ func readSecret(env, file, dir string, minLen int) ([]byte, error) {
 	return []byte(secret), nil
 }
 
+// KeepParams are the query parameters kept in stored URLs besides utm_* (keep_query_params).
+// The slice is the site's own: callers read it, never write it.
+func (s *Site) KeepParams() []string { return s.keepParams }
+
 // OriginAllowed reports whether a browser origin may send beacons for the site. Its cost
 // is linear in the origin's length (capped at maxOriginLen) for every pattern.
 func (s *Site) OriginAllowed(origin string) bool {
@@ -359,7 +365,7 @@ func WriteDemoConfig(path string) error {
 			return fmt.Errorf("cannot write demo secret: %w", err)
 		}
 	}
-	f := ConfigFile{Sites: []SiteConfig{{
+	f := ConfigFile{Sites: []Config{{
 		SiteKey: "demo", Tenant: "demo",
 		AllowedOrigins: []string{"http://localhost:*", "http://127.0.0.1:*", "http://localhost", "http://127.0.0.1"},
 		SecretEnv:      DemoSecretEnv, SecretFile: "demo.secret",
@@ -373,18 +379,4 @@ func WriteDemoConfig(path string) error {
 		return fmt.Errorf("cannot write site config: %w", err)
 	}
 	return os.Rename(tmp, path)
-}
-
-// validID reports whether s is 1..64 of [A-Za-z0-9_-] (visitor, session, site and tenant ids).
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,4 +1,4 @@
-package beacon
+package site
 
 import (
 	"crypto/hmac"
@@ -52,9 +52,8 @@ func TestTokenIDsNotReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var w Work
-	l, _ := w.ProcessLink(sites, "demo", tok, exampleInput(nil))
-	if l.Attribution != AttrToken || l.Token == "" {
+	l, _, err := sites.OpenLink("demo", tok, testNow, nil)
+	if err != nil || l.Attribution != AttrToken || l.Token == "" {
 		t.Fatalf("link does not verify: %+v", l)
 	}
 	for _, tk := range []string{tok, partnerTok, l.Token} {
@@ -66,7 +65,7 @@ func TestTokenIDsNotReadable(t *testing.T) {
 			}
 		}
 	}
-	if c, a, _ := sites.Site("demo").verifyToken(partnerTok, exampleNow/1000, nil); a != AttrToken || c.User != claims.User || c.Partner != claims.Partner || c.Campaign != claims.Campaign {
+	if c, a, _ := sites.Site("demo").VerifyToken(partnerTok, testNow, nil); a != AttrToken || c.User != claims.User || c.Partner != claims.Partner || c.Campaign != claims.Campaign {
 		t.Fatalf("partner token: %v %+v", a, c)
 	}
 }
@@ -115,25 +114,25 @@ func TestTokenOneSpelling(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, a, _ := site.verifyToken(tok, exampleNow/1000, nil); a != AttrToken {
+		if _, a, _ := site.VerifyToken(tok, testNow, nil); a != AttrToken {
 			t.Fatalf("minted token %q: %v", tok, a)
 		}
 		for name, other := range respell(tok) {
 			if other == tok {
 				continue
 			}
-			if _, a, _ := site.verifyToken(other, exampleNow/1000, nil); a == AttrToken {
+			if _, a, _ := site.VerifyToken(other, testNow, nil); a == AttrToken {
 				t.Errorf("%s: %q verifies as %v", name, other, a)
 			}
 		}
 	}
 	// v1 tokens, still accepted, have one spelling too.
 	v1 := mintV1(testSecret, Claims{Tenant: "demo", Partner: "acme", User: "jane"})
-	if _, a, _ := site.verifyToken(v1, exampleNow/1000, nil); a != AttrToken {
+	if _, a, _ := site.VerifyToken(v1, testNow, nil); a != AttrToken {
 		t.Fatalf("v1 token: %v", a)
 	}
 	for name, other := range respell(v1) {
-		if _, a, _ := site.verifyToken(other, exampleNow/1000, nil); a == AttrToken {
+		if _, a, _ := site.VerifyToken(other, testNow, nil); a == AttrToken {
 			t.Errorf("v1, %s: %q verifies", name, other)
 		}
 	}
@@ -159,23 +158,17 @@ func TestTokenDefaultExpiry(t *testing.T) {
 		at   int64
 		want Attribution
 	}{{now, AttrToken}, {now + 179*day, AttrToken}, {now + 181*day, AttrExpired}, {now + 10*365*day, AttrExpired}} {
-		if _, a, _ := site.verifyToken(tok, c.at, nil); a != c.want {
+		if _, a, _ := site.VerifyToken(tok, c.at, nil); a != c.want {
 			t.Errorf("partner token at now+%dd: %v, want %v", (c.at-now)/day, a, c.want)
 		}
 		if _, a, _ := sites.verifyLink(linkTok, c.at, nil); a != c.want {
 			t.Errorf("link at now+%dd: %v, want %v", (c.at-now)/day, a, c.want)
 		}
-		var w Work
-		in := exampleInput(batchJSON(`,"token":"`+tok+`"`, okEvent))
-		in.Now = c.at * 1000
-		if res := w.Process(sites, in); res.Attribution != c.want {
-			t.Errorf("batch at now+%dd: %v, want %v", (c.at-now)/day, res.Attribution, c.want)
-		}
 	}
 
 	// A site's own lifetime; the token a link click hands on keeps the link's expiry.
 	t.Setenv("TTL_SECRET", testSecret)
-	short, err := NewSites(ConfigFile{Sites: []SiteConfig{{SiteKey: "s", Tenant: "demo", SecretEnv: "TTL_SECRET", TokenTTLDays: 7}}}, t.TempDir())
+	short, err := NewSites(ConfigFile{Sites: []Config{{SiteKey: "s", Tenant: "demo", SecretEnv: "TTL_SECRET", TokenTTLDays: 7}}}, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,15 +184,15 @@ func TestTokenDefaultExpiry(t *testing.T) {
 	if _, a, _ := short.verifyLink(linkTok, now+8*day, nil); a != AttrExpired {
 		t.Errorf("7-day link after 8 days: %v", a)
 	}
-	var w Work
-	in := exampleInput(nil)
-	in.Now = (now + day) * 1000
-	l, _ := w.ProcessLink(short, "s", linkTok, in)
-	if c, a, _ := short.Site("s").verifyToken(l.Token, now+8*day, nil); a != AttrExpired || c.Partner != "" {
+	l, _, err := short.OpenLink("s", linkTok, now+day, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, a, _ := short.Site("s").VerifyToken(l.Token, now+8*day, nil); a != AttrExpired || c.Partner != "" {
 		t.Errorf("token handed on by a 7-day link, after 8 days: %v", a)
 	}
 	for _, bad := range []int{-1, maxTokenTTLDays + 1} {
-		_, err := NewSites(ConfigFile{Sites: []SiteConfig{{SiteKey: "s", Tenant: "demo", SecretEnv: "TTL_SECRET", TokenTTLDays: bad}}}, t.TempDir())
+		_, err := NewSites(ConfigFile{Sites: []Config{{SiteKey: "s", Tenant: "demo", SecretEnv: "TTL_SECRET", TokenTTLDays: bad}}}, t.TempDir())
 		if err == nil || !strings.Contains(err.Error(), "token_ttl_days") {
 			t.Errorf("token_ttl_days %d: %v", bad, err)
 		}
@@ -213,11 +206,11 @@ func TestTokenKeyID(t *testing.T) {
 	const old, cur = "old-secret-0123456789abcdef0123456789", "new-secret-0123456789abcdef0123456789"
 	t.Setenv("KID_OLD", old)
 	t.Setenv("KID_CUR", cur)
-	before, err := NewSites(ConfigFile{Sites: []SiteConfig{{SiteKey: "p", Tenant: "acme", SecretEnv: "KID_OLD"}}}, t.TempDir())
+	before, err := NewSites(ConfigFile{Sites: []Config{{SiteKey: "p", Tenant: "acme", SecretEnv: "KID_OLD"}}}, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	during, err := NewSites(ConfigFile{Sites: []SiteConfig{{SiteKey: "p", Tenant: "acme", SecretEnv: "KID_CUR", PreviousSecretEnv: "KID_OLD"}}}, t.TempDir())
+	during, err := NewSites(ConfigFile{Sites: []Config{{SiteKey: "p", Tenant: "acme", SecretEnv: "KID_CUR", PreviousSecretEnv: "KID_OLD"}}}, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +226,8 @@ func TestTokenKeyID(t *testing.T) {
 	check := func(name, tok string, want Attribution, wantTried ...string) {
 		t.Helper()
 		for _, verify := range []func() Attribution{
-			func() Attribution { _, a, _ := during.Site("p").verifyToken(tok, exampleNow/1000, nil); return a },
-			func() Attribution { _, a, _ := during.verifyLink(tok, exampleNow/1000, nil); return a },
+			func() Attribution { _, a, _ := during.Site("p").VerifyToken(tok, testNow, nil); return a },
+			func() Attribution { _, a, _ := during.verifyLink(tok, testNow, nil); return a },
 		} {
 			tried = tried[:0]
 			if a := verify(); a != want || strings.Join(tried, ",") != strings.Join(wantTried, ",") {
@@ -265,7 +258,7 @@ func TestTokenV1Sunset(t *testing.T) {
 	v1Expired := mintV1(testSecret, Claims{Tenant: "demo", Partner: "acme", Expires: 1000})
 	t.Setenv("V1_SECRET", testSecret)
 	for _, accept := range []*bool{nil, new(true), new(false)} {
-		sites, err := NewSites(ConfigFile{Sites: []SiteConfig{{SiteKey: "demo", Tenant: "demo", AllowedOrigins: []string{"http://localhost:*"}, SecretEnv: "V1_SECRET", AcceptV1Tokens: accept}}}, t.TempDir())
+		sites, err := NewSites(ConfigFile{Sites: []Config{{SiteKey: "demo", Tenant: "demo", AllowedOrigins: []string{"http://localhost:*"}, SecretEnv: "V1_SECRET", AcceptV1Tokens: accept}}}, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,22 +269,21 @@ func TestTokenV1Sunset(t *testing.T) {
 				want = AttrExpired
 			}
 		}
-		var w Work
-		if res := w.Process(sites, exampleInput(batchJSON(`,"token":"`+v1+`"`, okEvent))); res.Attribution != want {
-			t.Errorf("%s: v1 batch token %v, want %v", name, res.Attribution, want)
+		if _, a, _ := sites.Site("demo").VerifyToken(v1, testNow, nil); a != want {
+			t.Errorf("%s: v1 batch token %v, want %v", name, a, want)
 		}
-		if res := w.Process(sites, exampleInput(batchJSON(`,"token":"`+v1Expired+`"`, okEvent))); res.Attribution != AttrExpired {
-			t.Errorf("%s: expired v1 token %v", name, res.Attribution)
+		if _, a, _ := sites.Site("demo").VerifyToken(v1Expired, testNow, nil); a != AttrExpired {
+			t.Errorf("%s: expired v1 token %v", name, a)
 		}
-		l, res := w.ProcessLink(sites, "demo", v1Link, exampleInput(nil))
-		if l.Attribution != want || (want == AttrToken) != (res.Accepted == 1) {
-			t.Errorf("%s: v1 link %+v %+v, want %v", name, l, res, want)
+		l, _, err := sites.OpenLink("demo", v1Link, testNow, nil)
+		if err != nil || l.Attribution != want || (want == AttrToken) != (l.Site != nil && l.Token != "") {
+			t.Errorf("%s: v1 link %+v %v, want %v", name, l, err, want)
 		}
 		if want == AttrToken {
 			if raw, _ := b64.DecodeString(l.Token[:strings.IndexByte(l.Token, '.')]); len(raw) == 0 || raw[0] != tokenV2 {
 				t.Errorf("%s: a v1 link hands on %q, not a v2 token", name, l.Token)
 			}
-			if _, a, _ := sites.Site("demo").verifyToken(l.Token, exampleNow/1000+179*86400, nil); a != AttrToken {
+			if _, a, _ := sites.Site("demo").VerifyToken(l.Token, testNow+179*86400, nil); a != AttrToken {
 				t.Errorf("%s: token handed on by a v1 link: %v", name, a)
 			}
 			if n := sites.V1TokenUses(); n != 2 {
