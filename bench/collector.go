@@ -6,13 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/beaconprm/beacon/bench/internal/stack"
 )
 
 // runCollector is scenario 1: the collector's /v1/events against a bare fasthttp 204
 // server, same load generator, same mix, alternating runs; then latency against offered
 // load (fixed rate, a fraction of the collector's saturation) for both.
 func runCollector(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -127,8 +129,8 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 			r.Rows = append(r.Rows, Row{"p50 latency at half of saturation (median of runs)", Ms(time.Duration(Median(cp50))), Ms(time.Duration(Median(bp50))), "", "", ""})
 		}
 	}
-	collRSS, _ := RSS(collP.Pid())
-	kafkaRSS, _ := RSS(kafkaP.Pid())
+	collRSS, _ := stack.RSS(collP.Pid())
+	kafkaRSS, _ := stack.RSS(kafkaP.Pid())
 	r.Rows = append(r.Rows, Row{"RSS after the runs: collector / local broker (MiB)", fmt.Sprintf("%d / %d", collRSS>>20, kafkaRSS>>20), "", "", "", ""})
 	// The same collector against the local broker with fsync on every produced batch
 	// (`beacon dev`'s default), once: this is the broker's disk, not the collector.

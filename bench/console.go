@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
 )
 
@@ -46,7 +47,7 @@ var consolePages = []string{
 // Chromium with its assets cached (target < 1 s), measured by
 // console/web/test/pages-speed.mjs (playwright-core, Debian's chromium).
 func runConsole(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 	if err := os.WriteFile(users, ub, 0o600); err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	addr, err := stack.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	base := "http://" + addr
-	if err := waitFor(p, time.Minute, ready.HTTP(base+"/api/health")); err != nil {
+	if err := stack.WaitFor(p, time.Minute, ready.HTTP(base+"/api/health")); err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	jar, _ := cookiejar.New(nil)
@@ -206,7 +207,7 @@ type pageTiming struct {
 
 // timePages runs console/web/test/pages-speed.mjs (node) against the console at base and
 // reads one JSON line per page: {"path": ..., "ms": [...]}.
-func timePages(ctx context.Context, s *Stack, base, user, password string, o *Options) ([]pageTiming, error) {
+func timePages(ctx context.Context, s *stack.Stack, base, user, password string, o *Options) ([]pageTiming, error) {
 	script := filepath.Join(s.Root, "console", "web", "test", "pages-speed.mjs")
 	if _, err := os.Stat(filepath.Join(s.Root, "console", "web", "node_modules", "playwright-core")); err != nil {
 		return nil, fmt.Errorf("the page timing needs playwright-core: run `make -C console/web deps` (%w)", err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/beaconprm/beacon/bench/internal/stack"
 )
 
 // meanBatch estimates the mix's mean events per request.
@@ -38,7 +40,7 @@ type probe struct {
 // under a sustained load, with a probe event every 100 ms whose time from the collector's
 // 2xx to the first poll (every 50 ms) that finds it in ClickHouse is its freshness.
 func runFreshness(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -153,7 +155,7 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 	if err := send(); err != nil {
 		return err
 	}
-	if err := waitFor(nil, 2*time.Minute, func() error {
+	if err := stack.WaitFor(nil, 2*time.Minute, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(pending) > 0 {
@@ -198,7 +200,7 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.Raw = append(r.Raw, res.String())
 	// Every acknowledged probe must arrive; give the tail 30 s.
-	_ = waitFor(nil, 30*time.Second, func() error {
+	_ = stack.WaitFor(nil, 30*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(pending) > 0 {

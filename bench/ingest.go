@@ -9,6 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/ingest"
 	"github.com/beaconprm/beacon/internal/ready"
 )
@@ -61,7 +62,7 @@ func readTopic(ctx context.Context, brokers, topic string) ([][]byte, error) {
 // ClickHouse's own HTTP INSERT ... FORMAT JSONEachRow, each into a freshly migrated
 // database (raw table and its materialized views), alternating, medians.
 func runIngest(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func runIngest(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	// Wait until the collector's spool is shipped, so the topic holds every accepted event.
-	if err := waitFor(collP, 5*time.Minute, func() error {
+	if err := stack.WaitFor(collP, 5*time.Minute, func() error {
 		// Every event passes through the spool: the bytes not yet shipped are what tells the
 		// topic is whole.
 		if b := scrape(coll, "beacon_spool_bytes"); b > 0 {

@@ -12,10 +12,13 @@ import (
 	"github.com/beaconprm/beacon/beacon"
 )
 
+// testSecret signs the test site's tokens.
+const testSecret = "bench-secret-0123456789abcdef0123"
+
 func testSites(t *testing.T) *beacon.Sites {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "bench.secret"), []byte(benchSecret), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "bench.secret"), []byte(testSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s, err := beacon.NewSites(beacon.ConfigFile{Sites: []beacon.SiteConfig{{SiteKey: "bench", Tenant: "bench", SecretFile: "bench.secret"}}}, dir)

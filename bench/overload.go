@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
 )
 
@@ -195,7 +196,7 @@ func sampleRSS(pid int, start time.Time) *rssSampler {
 		tk := time.NewTicker(250 * time.Millisecond)
 		defer tk.Stop()
 		for {
-			if b, err := RSS(pid); err == nil {
+			if b, err := stack.RSS(pid); err == nil {
 				s.mu.Lock()
 				s.t = append(s.t, time.Since(start).Seconds())
 				s.v = append(s.v, float64(b)/(1<<20))
@@ -235,7 +236,7 @@ func (s *rssSampler) maxBetween(from, to float64) float64 {
 // collector's CPU read from /proc and its RSS sampled throughout; then the saturation rate with
 // Kafka gone, so the spool fills to its limit.
 func runOverload(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -245,7 +246,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	// load generator's half.
 	placement := "the collector, the load generator (the bench process) and the broker on the same CPUs (-shared)"
 	if !o.Shared {
-		prefix, split, restore, err := splitCPUs()
+		prefix, split, restore, err := stack.SplitCPUs()
 		if err != nil {
 			return fmt.Errorf("cannot give the collector CPUs of its own (%w); run with -shared to measure on shared CPUs", err)
 		}

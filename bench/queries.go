@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/schema"
 )
 
@@ -66,7 +67,7 @@ func sqlFor(tmpl, db string, kv ...string) string {
 // runQueries is scenario 5: o.Rows synthetic raw events generated server-side (the
 // rollups fill through their materialized views), then every saved query o.QueryN times.
 func runQueries(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -311,7 +312,7 @@ func partsSQL(db string) string {
 // fastForwardMerges sets min_age_to_force_merge_seconds to 1 on every table of db that has
 // a merge policy, waits (at most 30 minutes) until each is down to one active part, and
 // says what it did.
-func fastForwardMerges(ctx context.Context, ch *ClickHouse, db string, o *Options) (string, error) {
+func fastForwardMerges(ctx context.Context, ch *stack.ClickHouse, db string, o *Options) (string, error) {
 	// "table age table age ...": each table with a policy and its age in seconds
 	list, err := ch.Query(ctx, "SELECT arrayStringConcat(groupArray(concat(name, ' ', extract(engine_full, "+
 		"'min_age_to_force_merge_seconds = (\\d+)'))), ' ') FROM system.tables WHERE database = '"+db+
@@ -380,7 +381,7 @@ func describeCompactions(done []schema.Compaction) string {
 // (o.Rows over their 90 days) as the ingest would: one insert per second of events, each
 // followed by a refresh of the document viewers it wrote, and the ingest's compaction
 // rounds on its default schedule, on the events' clock. It says what that cost.
-func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db string, o *Options) (string, error) {
+func liveWrites(ctx context.Context, ch *stack.ClickHouse, conn clickhouse.Conn, db string, o *Options) (string, error) {
 	const batches = 15 * 60                                       // one insert per second of events
 	perBatch := max(1, o.Rows/int64(90*24*time.Hour/time.Second)) // events per second
 	var took []time.Duration
@@ -442,7 +443,7 @@ func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db st
 
 // settleMerges waits (at most 5 minutes) until no merge runs in db, as a running system's
 // would have settled.
-func settleMerges(ctx context.Context, ch *ClickHouse, db string) error {
+func settleMerges(ctx context.Context, ch *stack.ClickHouse, db string) error {
 	t0 := time.Now()
 	for time.Since(t0) < 5*time.Minute {
 		n, err := ch.QueryInt(ctx, "SELECT count() FROM system.merges WHERE database = '"+db+"'")

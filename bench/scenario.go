@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
 )
 
@@ -32,7 +33,7 @@ type Options struct {
 	QueryN   int     // queries: runs of each saved query; default 30
 	Overload float64 // overload: offered load as a multiple of saturation; default 2
 	// Shared (overload): leave the collector and the load generator on the same CPUs
-	// instead of splitting the machine's CPUs between them (splitCPUs).
+	// instead of splitting the machine's CPUs between them (stack.SplitCPUs).
 	Shared bool
 }
 
@@ -80,6 +81,10 @@ func (o *Options) defaults() error {
 	}
 	return nil
 }
+
+// newStack prepares the processes' stack of a scenario run with o: the beacon binary
+// o.Beacon, progress to o.Log, the work directory kept after Close if o.Keep.
+func newStack(o *Options) (*stack.Stack, error) { return stack.New(o.Beacon, o.Keep, o.Log) }
 
 // Run runs scenario name and rewrites its section of RESULTS.md.
 func Run(ctx context.Context, name string, o Options) error {
@@ -130,8 +135,8 @@ func ServeCeiling(ctx context.Context, addr string) error {
 }
 
 // startCeiling starts this program's `ceiling` subcommand on a free port.
-func startCeiling(s *Stack, self string) (string, *Proc, error) {
-	addr, err := freeAddr()
+func startCeiling(s *stack.Stack, self string) (string, *stack.Proc, error) {
+	addr, err := stack.FreeAddr()
 	if err != nil {
 		return "", nil, err
 	}
@@ -139,7 +144,7 @@ func startCeiling(s *Stack, self string) (string, *Proc, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := waitFor(p, 30*time.Second, ready.TCP(addr)); err != nil {
+	if err := stack.WaitFor(p, 30*time.Second, ready.TCP(addr)); err != nil {
 		return "", nil, fmt.Errorf("ceiling: %w", err)
 	}
 	return addr, p, nil
@@ -149,4 +154,38 @@ func startCeiling(s *Stack, self string) (string, *Proc, error) {
 // relative to it.
 func (o *Options) plotPath(name string) (abs, rel string) {
 	return filepath.Join(filepath.Dir(o.Results), "plots", name), "plots/" + name
+}
+
+// cpuMeter measures processes' CPU time over a stretch of work.
+type cpuMeter struct {
+	pids []int
+	t0   []time.Duration
+}
+
+func startCPU(pids ...int) *cpuMeter {
+	m := &cpuMeter{pids: pids, t0: make([]time.Duration, len(pids))}
+	for i, p := range pids {
+		m.t0[i], _ = stack.CPUTime(p)
+	}
+	return m
+}
+
+// used returns each process's CPU time since startCPU.
+func (m *cpuMeter) used() []time.Duration {
+	out := make([]time.Duration, len(m.pids))
+	for i, p := range m.pids {
+		t, err := stack.CPUTime(p)
+		if err == nil {
+			out[i] = t - m.t0[i]
+		}
+	}
+	return out
+}
+
+// perReq is microseconds of CPU per request.
+func perReq(cpu time.Duration, requests int64) float64 {
+	if requests <= 0 {
+		return 0
+	}
+	return float64(cpu.Microseconds()) / float64(requests)
 }

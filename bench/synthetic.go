@@ -13,6 +13,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/schema"
 )
 
@@ -20,7 +21,7 @@ import (
 // loaded and synthetic raw events generated server-side (bench/sql/synthetic_events.sql), as
 // the queries and console scenarios read it.
 type synthetic struct {
-	ch      *ClickHouse
+	ch      *stack.ClickHouse
 	conn    clickhouse.Conn
 	db      string
 	dir     string        // the server's data directory
@@ -42,7 +43,7 @@ type loadMark struct {
 // openSynthetic starts ClickHouse with its data in o.Data (kept after the run) or in the
 // stack's work directory, and migrates db and loads the dimension tables unless the data
 // is an earlier run's load (reuse). With reuse false, o.Data must not hold a load.
-func openSynthetic(ctx context.Context, s *Stack, o *Options, reuse bool) (*synthetic, error) {
+func openSynthetic(ctx context.Context, s *stack.Stack, o *Options, reuse bool) (*synthetic, error) {
 	const db = "bench"
 	dir := filepath.Join(s.Work, "clickhouse")
 	var mark *loadMark
