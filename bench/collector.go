@@ -7,13 +7,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 )
 
 // runCollector is scenario 1: the collector's /v1/events against a bare fasthttp 204
 // server, same load generator, same mix, alternating runs; then latency against offered
 // load (fixed rate, a fraction of the collector's saturation) for both.
-func runCollector(ctx context.Context, o *Options, r *Report) error {
+func runCollector(ctx context.Context, o *Options, r *report.Report) error {
 	s, err := newStack(o)
 	if err != nil {
 		return err
@@ -83,15 +84,15 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 		cReq, cEv = append(cReq, c.OKPerSec()), append(cEv, c.EventsPerSec())
 		cErr += c.Errors()
 	}
-	sat, satB := Median(cReq), Median(bReq)
+	sat, satB := report.Median(cReq), report.Median(bReq)
 	ratio := sat / satB
 	r.Rows = append(r.Rows,
-		Row{"requests/s at max rate (2xx, median)", Num(sat), Num(satB), Ratio(sat, satB), ">= 0.5x", Verdict(ratio >= 0.5)},
-		Row{"events/s accepted at max rate (median)", Num(Median(cEv)), Num(Median(bEv)), Ratio(Median(cEv), Median(bEv)), "", ""},
-		Row{"non-2xx and failed requests at max rate", Num(float64(cErr)), "", "", "0", Verdict(cErr == 0)},
-		Row{"CPU per request at max rate, collector process (us, /proc, median)", fmt.Sprintf("%.1f", Median(cCPU)), fmt.Sprintf("%.1f", Median(bCPU)),
-			Ratio(Median(cCPU), Median(bCPU)), "<= 2x", Verdict(Median(cCPU) <= 2*Median(bCPU))},
-		Row{"CPU per request at max rate, local broker process (us, /proc, median)", fmt.Sprintf("%.1f", Median(kCPU)), "", "", "", ""},
+		report.Row{Metric: "requests/s at max rate (2xx, median)", Value: report.Num(sat), Ceiling: report.Num(satB), Ratio: report.Ratio(sat, satB), Target: ">= 0.5x", Verdict: report.Verdict(ratio >= 0.5)},
+		report.Row{Metric: "events/s accepted at max rate (median)", Value: report.Num(report.Median(cEv)), Ceiling: report.Num(report.Median(bEv)), Ratio: report.Ratio(report.Median(cEv), report.Median(bEv))},
+		report.Row{Metric: "non-2xx and failed requests at max rate", Value: report.Num(float64(cErr)), Target: "0", Verdict: report.Verdict(cErr == 0)},
+		report.Row{Metric: "CPU per request at max rate, collector process (us, /proc, median)", Value: fmt.Sprintf("%.1f", report.Median(cCPU)), Ceiling: fmt.Sprintf("%.1f", report.Median(bCPU)),
+			Ratio: report.Ratio(report.Median(cCPU), report.Median(bCPU)), Target: "<= 2x", Verdict: report.Verdict(report.Median(cCPU) <= 2*report.Median(bCPU))},
+		report.Row{Metric: "CPU per request at max rate, local broker process (us, /proc, median)", Value: fmt.Sprintf("%.1f", report.Median(kCPU))},
 	)
 
 	// Latency against load: fixed rates as fractions of the collector's saturation, the
@@ -121,17 +122,17 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 			bp50, bp99 = append(bp50, float64(b.Pct(0.5))), append(bp99, float64(b.Pct(0.99)))
 		}
 		xs = append(xs, rate)
-		c50 = append(c50, Median(cp50)/1e6)
-		c99 = append(c99, Median(cp99)/1e6)
-		b99 = append(b99, Median(bp99)/1e6)
+		c50 = append(c50, report.Median(cp50)/1e6)
+		c99 = append(c99, report.Median(cp99)/1e6)
+		b99 = append(b99, report.Median(bp99)/1e6)
 		if f == 0.5 {
-			halfP99, halfB99 = time.Duration(Median(cp99)), time.Duration(Median(bp99))
-			r.Rows = append(r.Rows, Row{"p50 latency at half of saturation (median of runs)", Ms(time.Duration(Median(cp50))), Ms(time.Duration(Median(bp50))), "", "", ""})
+			halfP99, halfB99 = time.Duration(report.Median(cp99)), time.Duration(report.Median(bp99))
+			r.Rows = append(r.Rows, report.Row{Metric: "p50 latency at half of saturation (median of runs)", Value: report.Ms(time.Duration(report.Median(cp50))), Ceiling: report.Ms(time.Duration(report.Median(bp50)))})
 		}
 	}
 	collRSS, _ := stack.RSS(collP.Pid())
 	kafkaRSS, _ := stack.RSS(kafkaP.Pid())
-	r.Rows = append(r.Rows, Row{"RSS after the runs: collector / local broker (MiB)", fmt.Sprintf("%d / %d", collRSS>>20, kafkaRSS>>20), "", "", "", ""})
+	r.Rows = append(r.Rows, report.Row{Metric: "RSS after the runs: collector / local broker (MiB)", Value: fmt.Sprintf("%d / %d", collRSS>>20, kafkaRSS>>20)})
 	// The same collector against the local broker with fsync on every produced batch
 	// (`beacon dev`'s default), once: this is the broker's disk, not the collector.
 	brokersSync, _, err := s.StartKafka(6, "-kafka.syncWrites=true")
@@ -149,15 +150,15 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	r.Rows = append(r.Rows, Row{"requests/s at max rate, local broker fsyncing every batch (1 run)", Num(cs.OKPerSec()), Num(satB), Ratio(cs.OKPerSec(), satB), "", "(informative)"})
-	r.Rows = append(r.Rows, Row{fmt.Sprintf("p99 latency at half of saturation (%s req/s, median of runs)", Num(sat/2)), Ms(halfP99), Ms(halfB99),
-		Ratio(float64(halfP99), float64(halfB99)), "< 5 ms", Verdict(halfP99 < 5*time.Millisecond)})
+	r.Rows = append(r.Rows, report.Row{Metric: "requests/s at max rate, local broker fsyncing every batch (1 run)", Value: report.Num(cs.OKPerSec()), Ceiling: report.Num(satB), Ratio: report.Ratio(cs.OKPerSec(), satB), Verdict: "(informative)"})
+	r.Rows = append(r.Rows, report.Row{Metric: fmt.Sprintf("p99 latency at half of saturation (%s req/s, median of runs)", report.Num(sat/2)), Value: report.Ms(halfP99), Ceiling: report.Ms(halfB99),
+		Ratio: report.Ratio(float64(halfP99), float64(halfB99)), Target: "< 5 ms", Verdict: report.Verdict(halfP99 < 5*time.Millisecond)})
 	abs, rel := o.plotPath("collector-latency.svg")
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return err
 	}
-	p := &Plot{Title: "Collector latency against offered load (fixed rate, open loop)", XLabel: "offered requests/s",
-		YLabel: "latency (ms, log scale)", LogY: true, Series: []Series{
+	p := &report.Plot{Title: "Collector latency against offered load (fixed rate, open loop)", XLabel: "offered requests/s",
+		YLabel: "latency (ms, log scale)", LogY: true, Series: []report.Series{
 			{Name: "collector p99", X: xs, Y: c99}, {Name: "collector p50", X: xs, Y: c50}, {Name: "bare fasthttp 204 p99", X: xs, Y: b99}}}
 	if err := p.WriteSVG(abs); err != nil {
 		return err

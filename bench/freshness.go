@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 )
 
@@ -39,7 +40,7 @@ type probe struct {
 // runFreshness is scenario 4: the whole pipeline (collector, Kafka, ingest, ClickHouse)
 // under a sustained load, with a probe event every 100 ms whose time from the collector's
 // 2xx to the first poll (every 50 ms) that finds it in ClickHouse is its freshness.
-func runFreshness(ctx context.Context, o *Options, r *Report) error {
+func runFreshness(ctx context.Context, o *Options, r *report.Report) error {
 	s, err := newStack(o)
 	if err != nil {
 		return err
@@ -229,19 +230,19 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 	missing := len(pending)
 	p99 := Quantile(fr, 0.99)
 	r.Rows = append(r.Rows,
-		Row{"sustained load offered / accepted (events/s)", Num(o.Rate) + " / " + Num(res.EventsPerSec()), "", "", "", ""},
-		Row{fmt.Sprintf("freshness p50 (%d probes)", len(fr)), Ms(Quantile(fr, 0.5)), "", "", "", ""},
-		Row{"freshness p99", Ms(p99), "", "", "<= 1 s", Verdict(p99 <= time.Second && len(fr) > 0)},
-		Row{"freshness max", Ms(Quantile(fr, 1)), "", "", "", ""},
-		Row{"acknowledged probes never seen in ClickHouse", strconv.Itoa(missing), "", "", "0", Verdict(missing == 0)},
-		Row{"load requests failed or non-2xx", Num(float64(res.Errors())), "", "", "0", Verdict(res.Errors() == 0)},
+		report.Row{Metric: "sustained load offered / accepted (events/s)", Value: report.Num(o.Rate) + " / " + report.Num(res.EventsPerSec())},
+		report.Row{Metric: fmt.Sprintf("freshness p50 (%d probes)", len(fr)), Value: report.Ms(Quantile(fr, 0.5))},
+		report.Row{Metric: "freshness p99", Value: report.Ms(p99), Target: "<= 1 s", Verdict: report.Verdict(p99 <= time.Second && len(fr) > 0)},
+		report.Row{Metric: "freshness max", Value: report.Ms(Quantile(fr, 1))},
+		report.Row{Metric: "acknowledged probes never seen in ClickHouse", Value: strconv.Itoa(missing), Target: "0", Verdict: report.Verdict(missing == 0)},
+		report.Row{Metric: "load requests failed or non-2xx", Value: report.Num(float64(res.Errors())), Target: "0", Verdict: report.Verdict(res.Errors() == 0)},
 	)
 	abs, rel := o.plotPath("freshness.svg")
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return err
 	}
-	pl := &Plot{Title: fmt.Sprintf("Freshness over time at %s events/s (accepted -> queryable)", Num(o.Rate)), XLabel: "seconds into the run",
-		YLabel: "freshness (ms)", Series: []Series{{Name: "probe freshness", X: xs, Y: ys}}}
+	pl := &report.Plot{Title: fmt.Sprintf("Freshness over time at %s events/s (accepted -> queryable)", report.Num(o.Rate)), XLabel: "seconds into the run",
+		YLabel: "freshness (ms)", Series: []report.Series{{Name: "probe freshness", X: xs, Y: ys}}}
 	if err := pl.WriteSVG(abs); err != nil {
 		return err
 	}
@@ -252,6 +253,6 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 		"(%.0f requests/s of the realistic mix, mean %.1f events per batch, open loop, 512 connections) for %s; every 100 ms a probe batch "+
 		"with one known event id is sent, and its freshness is the time from the collector's 2xx to the first poll of ClickHouse "+
 		"(every 50 ms, `event_id IN (...)`) that returns it, so figures include up to about 50 ms of polling granularity.",
-		Num(o.Rate), reqRate, mean, o.Duration))
+		report.Num(o.Rate), reqRate, mean, o.Duration))
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/schema"
 )
@@ -66,7 +67,7 @@ func sqlFor(tmpl, db string, kv ...string) string {
 
 // runQueries is scenario 5: o.Rows synthetic raw events generated server-side (the
 // rollups fill through their materialized views), then every saved query o.QueryN times.
-func runQueries(ctx context.Context, o *Options, r *Report) error {
+func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 	s, err := newStack(o)
 	if err != nil {
 		return err
@@ -113,19 +114,19 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 			target = ""
 		}
 		if target != "" {
-			verdict = Verdict(ok)
+			verdict = report.Verdict(ok)
 		}
 		read := ""
 		if n, ok := readRows[stage+label]; ok {
-			read = ", " + Num(float64(n)) + " rows read"
+			read = ", " + report.Num(float64(n)) + " rows read"
 		}
-		r.Rows = append(r.Rows, Row{stage + label + fmt.Sprintf(" (%d rows out%s, %d runs)", rows, read, len(lat)), "p50 " + Ms(p50) + ", p95 " + Ms(p95), "", "", target, verdict})
+		r.Rows = append(r.Rows, report.Row{Metric: stage + label + fmt.Sprintf(" (%d rows out%s, %d runs)", rows, read, len(lat)), Value: "p50 " + report.Ms(p50) + ", p95 " + report.Ms(p95), Target: target, Verdict: verdict})
 		r.Raw = append(r.Raw, fmt.Sprintf("%s%s: %v", stage, label, lat))
 		if p95s[stage] == nil {
 			p95s[stage] = map[string]time.Duration{}
 		}
 		p95s[stage][label] = p95
-		fmt.Fprintf(o.Log, "%s%-40s p50 %s p95 %s\n", stage, label, Ms(p50), Ms(p95))
+		fmt.Fprintf(o.Log, "%s%-40s p50 %s p95 %s\n", stage, label, report.Ms(p50), report.Ms(p95))
 		return nil
 	}
 	measure := func(stage string) error {
@@ -203,7 +204,7 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		smallNote = fmt.Sprintf("Scale: the first %s events were generated, refreshed as below and merged by the same "+
 			"fast-forward of the merge policy, and every query measured (\"%s\"); then the load went on to %s. The scale rows "+
 			"compare each query's p95 after the merge policy at the full size with its p95 at the tenth. Tables at the tenth: %s.",
-			Num(float64(small)), strings.TrimSuffix(smallStage, ": "), Num(float64(o.Rows)), smallParts)
+			report.Num(float64(small)), strings.TrimSuffix(smallStage, ": "), report.Num(float64(o.Rows)), smallParts)
 	}
 	if err := sy.generate(ctx, o.Rows, progress); err != nil {
 		return err
@@ -248,13 +249,13 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 				continue
 			}
 			ratio := float64(big) / float64(tenth)
-			r.Rows = append(r.Rows, Row{"scale: " + label + " p95 at " + Num(float64(o.Rows)) + " rows vs " + Num(float64(small)),
-				Ms(big), Ms(tenth), fmt.Sprintf("%.2fx", ratio), "<= 1.3x", Verdict(ratio <= 1.3)})
+			r.Rows = append(r.Rows, report.Row{Metric: "scale: " + label + " p95 at " + report.Num(float64(o.Rows)) + " rows vs " + report.Num(float64(small)),
+				Value: report.Ms(big), Ceiling: report.Ms(tenth), Ratio: fmt.Sprintf("%.2fx", ratio), Target: "<= 1.3x", Verdict: report.Verdict(ratio <= 1.3)})
 			// rows read do not depend on the machine's load: how the query's work grows
 			bigRead, tenthRead := readRows["after the merge policy: "+label], readRows[smallStage+label]
 			if tenthRead > 0 {
-				r.Rows = append(r.Rows, Row{"scale: " + label + " rows read at " + Num(float64(o.Rows)) + " rows vs " + Num(float64(small)),
-					Num(float64(bigRead)), Num(float64(tenthRead)), fmt.Sprintf("%.2fx", float64(bigRead)/float64(tenthRead)), "", ""})
+				r.Rows = append(r.Rows, report.Row{Metric: "scale: " + label + " rows read at " + report.Num(float64(o.Rows)) + " rows vs " + report.Num(float64(small)),
+					Value: report.Num(float64(bigRead)), Ceiling: report.Num(float64(tenthRead)), Ratio: fmt.Sprintf("%.2fx", float64(bigRead)/float64(tenthRead))})
 			}
 		}
 	}
@@ -274,7 +275,7 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 	scale := ""
 	if o.Rows < 100_000_000 {
 		scale = fmt.Sprintf(" **Run at %s rows, not the target's 100M**, to finish in time on this shared 2-core machine; "+
-			"run `make -C bench queries` (ROWS=100000000) for the full size.", Num(float64(o.Rows)))
+			"run `make -C bench queries` (ROWS=100000000) for the full size.", report.Num(float64(o.Rows)))
 	}
 	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon clickhouse` (the local ClickHouse 26.7 server) and `beacon migrate up`; "+
 		"%s raw events generated server-side by `INSERT ... SELECT ... FROM numbers()` (bench/sql/synthetic_events.sql: "+
@@ -290,11 +291,11 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		"content-reach of doc-0 and of campaign cmp-0. Searches, versions and scores (wire v1 additions): search-gaps of every "+
 		"partner over the 90 days (0.3%% of the events are searches), content-versions of every content (documents and tools "+
 		"carry v1..v3 by age, one visitor in 20 stays on v2), training-scores of every course (four completions in five "+
-		"scored).%s", Num(float64(total)), genTime.Round(time.Second),
-		Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
+		"scored).%s", report.Num(float64(total)), genTime.Round(time.Second),
+		report.Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
 		fmt.Sprintf("After the load, what `beacon refresh` does: document-views' finished rows (doc_viewer_rows, migration 0013) were recomputed "+
 			"for every viewer the load wrote, %s rows in %s; then the small rollups the saved queries read whole were compacted "+
-			"(schema.Compactor): %s.", Num(float64(viewerRows)), loadRefresh.Round(100*time.Millisecond), loadCompact),
+			"(schema.Compactor): %s.", report.Num(float64(viewerRows)), loadRefresh.Round(100*time.Millisecond), loadCompact),
 		"Tables after generation, the refresh and merges: "+parts+"; raw events on disk: "+size+".", policy, live,
 		"Tables before the third measurement: "+liveParts+".")
 	if smallNote != "" {
@@ -426,7 +427,7 @@ func liveWrites(ctx context.Context, ch *stack.ClickHouse, conn clickhouse.Conn,
 	for _, t := range schema.CompactTables {
 		if d := compactions[t]; len(d) > 0 {
 			sortDurations(d)
-			compacts = append(compacts, fmt.Sprintf("%s %d times (p50 %s, max %s)", t, len(d), Ms(Quantile(d, 0.5)), Ms(d[len(d)-1])))
+			compacts = append(compacts, fmt.Sprintf("%s %d times (p50 %s, max %s)", t, len(d), report.Ms(Quantile(d, 0.5)), report.Ms(d[len(d)-1])))
 		}
 	}
 	if len(compacts) == 0 {
@@ -437,7 +438,7 @@ func liveWrites(ctx context.Context, ch *stack.ClickHouse, conn clickhouse.Conn,
 		"and the ingest's compaction rounds on the events' clock (every %s, a table at most once per %d x its last compaction's "+
 		"time; the last round %d inserts before the end, halfway through an interval); it compacted %s. Once merges had settled "+
 		"the queries ran a third time.",
-		Num(float64(o.Rows)), batches, perBatch, Ms(Quantile(took, 0.5)), Ms(Quantile(took, 0.95)), Ms(took[len(took)-1]),
+		report.Num(float64(o.Rows)), batches, perBatch, report.Ms(Quantile(took, 0.5)), report.Ms(Quantile(took, 0.95)), report.Ms(took[len(took)-1]),
 		schema.CompactInterval, schema.CompactSpacing, every/2, strings.Join(compacts, ", ")), nil
 }
 

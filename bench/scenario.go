@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
 )
@@ -91,7 +92,7 @@ func Run(ctx context.Context, name string, o Options) error {
 	if err := o.defaults(); err != nil {
 		return err
 	}
-	fns := map[string]func(context.Context, *Options, *Report) error{
+	fns := map[string]func(context.Context, *Options, *report.Report) error{
 		"collector": runCollector,
 		"hotpath":   runHotPath,
 		"ingest":    runIngest,
@@ -104,12 +105,12 @@ func Run(ctx context.Context, name string, o Options) error {
 	if !ok {
 		return fmt.Errorf("unknown scenario %q", name)
 	}
-	r := &Report{Scenario: name, Command: o.Command, Started: time.Now()}
+	r := &report.Report{Scenario: name, Command: o.Command, Started: time.Now()}
 	fmt.Fprintf(o.Log, "== scenario %s\n", name)
 	if err := fn(ctx, &o, r); err != nil {
 		return fmt.Errorf("scenario %s: %w", name, err)
 	}
-	if err := WriteResults(o.Results, r); err != nil {
+	if err := report.WriteResults(o.Results, r); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.Log, "== %s done in %s; wrote %s\n", name, time.Since(r.Started).Round(time.Second), o.Results)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/schema"
 )
@@ -62,7 +63,7 @@ func openSynthetic(ctx context.Context, s *stack.Stack, o *Options, reuse bool) 
 			return nil, fmt.Errorf("-data %s already holds a load (%s); this scenario measures from a fresh load: remove the directory or give another", dir, filepath.Join(dir, syntheticMark))
 		case m != nil && (m.Rows != o.Rows || m.Migration != latest):
 			return nil, fmt.Errorf("-data %s holds %s events at migration %d, not %s at migration %d: remove the directory to load again",
-				dir, Num(float64(m.Rows)), m.Migration, Num(float64(o.Rows)), latest)
+				dir, report.Num(float64(m.Rows)), m.Migration, report.Num(float64(o.Rows)), latest)
 		case m == nil:
 			if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 				return nil, fmt.Errorf("-data %s is not empty and holds no finished load (no %s): remove it", dir, syntheticMark)
@@ -83,7 +84,7 @@ func openSynthetic(ctx context.Context, s *stack.Stack, o *Options, reuse bool) 
 	if mark != nil {
 		sy.rows, sy.reused = mark.Rows, true
 		sy.genTime, _ = time.ParseDuration(mark.GenTime)
-		fmt.Fprintf(o.Log, "reusing the load in %s: %s raw events loaded %s\n", dir, Num(float64(mark.Rows)), mark.Loaded)
+		fmt.Fprintf(o.Log, "reusing the load in %s: %s raw events loaded %s\n", dir, report.Num(float64(mark.Rows)), mark.Loaded)
 		return sy, nil
 	}
 	if err := s.Migrate(ch, db); err != nil {
@@ -115,8 +116,8 @@ func (sy *synthetic) generate(ctx context.Context, upTo int64, log func(string))
 		}
 		sy.genTime += time.Since(t0)
 		sy.rows += n
-		log(fmt.Sprintf("\rgenerated %s of %s raw events, %s rows/s   ", Num(float64(sy.rows)), Num(float64(upTo)),
-			Num(float64(sy.rows)/sy.genTime.Seconds())))
+		log(fmt.Sprintf("\rgenerated %s of %s raw events, %s rows/s   ", report.Num(float64(sy.rows)), report.Num(float64(upTo)),
+			report.Num(float64(sy.rows)/sy.genTime.Seconds())))
 	}
 	log("\n")
 	return nil
