@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
 	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 )
@@ -38,12 +39,12 @@ func runCollector(ctx context.Context, o *Options, r *report.Report) error {
 	if err != nil {
 		return err
 	}
-	mix, err := NewMix(MixConfig{}, sites)
+	mix, err := load.NewMix(load.MixConfig{}, sites)
 	if err != nil {
 		return err
 	}
-	load := func(label, addr string, rate float64, d time.Duration) (*LoadResult, error) {
-		res, err := Load(ctx, LoadConfig{Addr: addr, Rate: rate, Duration: d, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: label})
+	run := func(label, addr string, rate float64, d time.Duration) (*load.Result, error) {
+		res, err := load.Run(ctx, load.Config{Addr: addr, Rate: rate, Duration: d, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: label})
 		if err == nil {
 			if label != "warm-up" {
 				r.Raw = append(r.Raw, res.String())
@@ -56,7 +57,7 @@ func runCollector(ctx context.Context, o *Options, r *report.Report) error {
 	}
 	// Warm both up (connections, JIT-free but page cache, Kafka partitions' first segments).
 	for _, a := range []string{ceil, coll} {
-		if _, err := load("warm-up", a, 0, 2*time.Second); err != nil {
+		if _, err := run("warm-up", a, 0, 2*time.Second); err != nil {
 			return err
 		}
 	}
@@ -64,13 +65,13 @@ func runCollector(ctx context.Context, o *Options, r *report.Report) error {
 	var cErr int64
 	for i := 1; i <= o.Runs; i++ {
 		bm := startCPU(ceilP.Pid())
-		b, err := load(fmt.Sprintf("ceiling run %d", i), ceil, 0, o.Duration)
+		b, err := run(fmt.Sprintf("ceiling run %d", i), ceil, 0, o.Duration)
 		if err != nil {
 			return err
 		}
 		bCPU = append(bCPU, perReq(bm.used()[0], b.Requests))
 		cm := startCPU(collP.Pid(), kafkaP.Pid())
-		c, err := load(fmt.Sprintf("collector run %d", i), coll, 0, o.Duration)
+		c, err := run(fmt.Sprintf("collector run %d", i), coll, 0, o.Duration)
 		if err != nil {
 			return err
 		}
@@ -110,11 +111,11 @@ func runCollector(ctx context.Context, o *Options, r *report.Report) error {
 		// are at the mercy of whatever else runs in those seconds.
 		var cp50, cp99, bp50, bp99 []float64
 		for i := 1; i <= o.Runs; i++ {
-			c, err := load(fmt.Sprintf("collector %.0f%% run %d", f*100, i), coll, rate, d)
+			c, err := run(fmt.Sprintf("collector %.0f%% run %d", f*100, i), coll, rate, d)
 			if err != nil {
 				return err
 			}
-			b, err := load(fmt.Sprintf("ceiling %.0f%% run %d", f*100, i), ceil, rate, d)
+			b, err := run(fmt.Sprintf("ceiling %.0f%% run %d", f*100, i), ceil, rate, d)
 			if err != nil {
 				return err
 			}
@@ -143,10 +144,10 @@ func runCollector(ctx context.Context, o *Options, r *report.Report) error {
 	if err != nil {
 		return err
 	}
-	if _, err := load("warm-up", collSync, 0, 2*time.Second); err != nil {
+	if _, err := run("warm-up", collSync, 0, 2*time.Second); err != nil {
 		return err
 	}
-	cs, err := load("collector, broker fsync on", collSync, 0, o.Duration)
+	cs, err := run("collector, broker fsync on", collSync, 0, o.Duration)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
 	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
@@ -157,7 +158,7 @@ func runConsole(ctx context.Context, o *Options, r *report.Report) error {
 			rows = n
 		}
 		sortDurations(lat)
-		p50, p95 := Quantile(lat, 0.5), Quantile(lat, 0.95)
+		p50, p95 := load.Quantile(lat, 0.5), load.Quantile(lat, 0.95)
 		worst = max(worst, p95)
 		label := "GET /api/t/bench/" + strings.NewReplacer("{today}", "<today>", "{from30}", "<today-29>").Replace(c)
 		r.Rows = append(r.Rows, report.Row{Metric: fmt.Sprintf("%s (%d rows, %d runs)", label, rows, len(lat)), Value: "p50 " + report.Ms(p50) + ", p95 " + report.Ms(p95), Target: "p95 < 150 ms", Verdict: report.Verdict(p95 < 150*time.Millisecond)})
@@ -172,7 +173,7 @@ func runConsole(ctx context.Context, o *Options, r *report.Report) error {
 	}
 	for _, pg := range pages {
 		sortDurations(pg.lat)
-		p50, p95 := Quantile(pg.lat, 0.5), Quantile(pg.lat, 0.95)
+		p50, p95 := load.Quantile(pg.lat, 0.5), load.Quantile(pg.lat, 0.95)
 		label := "page /t/bench/" + pg.path
 		r.Rows = append(r.Rows, report.Row{Metric: fmt.Sprintf("%s visually complete (%d loads)", label, len(pg.lat)), Value: "p50 " + report.Ms(p50) + ", p95 " + report.Ms(p95), Target: "< 1 s", Verdict: report.Verdict(p95 < time.Second)})
 		r.Raw = append(r.Raw, fmt.Sprintf("%s: %v", label, pg.lat))

@@ -14,12 +14,13 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
 	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 )
 
 // meanBatch estimates the mix's mean events per request.
-func meanBatch(m *Mix) float64 {
+func meanBatch(m *load.Mix) float64 {
 	g := m.NewGen(1 << 20)
 	var n int
 	var buf []byte
@@ -69,7 +70,7 @@ func runFreshness(ctx context.Context, o *Options, r *report.Report) error {
 	if err != nil {
 		return err
 	}
-	mix, err := NewMix(MixConfig{}, sites)
+	mix, err := load.NewMix(load.MixConfig{}, sites)
 	if err != nil {
 		return err
 	}
@@ -82,8 +83,7 @@ func runFreshness(ctx context.Context, o *Options, r *report.Report) error {
 		start   time.Time
 	)
 	send := func() error {
-		gen := Gen{rng: rng}
-		id := string(gen.uuid(nil))
+		id := string(load.AppendUUID(nil, rng))
 		now := time.Now().UnixMilli()
 		body := `{"v":1,"site":"bench","sent_at":` + strconv.FormatInt(now, 10) + `,"visitor_id":"probe","session_id":"probe","events":[{"id":"` +
 			id + `","type":"custom","ts":` + strconv.FormatInt(now, 10) + `,"name":"probe"}]}`
@@ -191,7 +191,7 @@ func runFreshness(ctx context.Context, o *Options, r *report.Report) error {
 			}
 		}
 	}()
-	res, err := Load(ctx, LoadConfig{Addr: coll, Rate: reqRate, Duration: o.Duration, Conns: 512, Mix: mix, Progress: o.Log, Label: "sustained load"})
+	res, err := load.Run(ctx, load.Config{Addr: coll, Rate: reqRate, Duration: o.Duration, Conns: 512, Mix: mix, Progress: o.Log, Label: "sustained load"})
 	stopProbes()
 	if err2 := <-probeErr; err == nil {
 		err = err2
@@ -228,12 +228,12 @@ func runFreshness(ctx context.Context, o *Options, r *report.Report) error {
 	}
 	slices.Sort(fr)
 	missing := len(pending)
-	p99 := Quantile(fr, 0.99)
+	p99 := load.Quantile(fr, 0.99)
 	r.Rows = append(r.Rows,
 		report.Row{Metric: "sustained load offered / accepted (events/s)", Value: report.Num(o.Rate) + " / " + report.Num(res.EventsPerSec())},
-		report.Row{Metric: fmt.Sprintf("freshness p50 (%d probes)", len(fr)), Value: report.Ms(Quantile(fr, 0.5))},
+		report.Row{Metric: fmt.Sprintf("freshness p50 (%d probes)", len(fr)), Value: report.Ms(load.Quantile(fr, 0.5))},
 		report.Row{Metric: "freshness p99", Value: report.Ms(p99), Target: "<= 1 s", Verdict: report.Verdict(p99 <= time.Second && len(fr) > 0)},
-		report.Row{Metric: "freshness max", Value: report.Ms(Quantile(fr, 1))},
+		report.Row{Metric: "freshness max", Value: report.Ms(load.Quantile(fr, 1))},
 		report.Row{Metric: "acknowledged probes never seen in ClickHouse", Value: strconv.Itoa(missing), Target: "0", Verdict: report.Verdict(missing == 0)},
 		report.Row{Metric: "load requests failed or non-2xx", Value: report.Num(float64(res.Errors())), Target: "0", Verdict: report.Verdict(res.Errors() == 0)},
 	)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
 	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/ingest"
@@ -84,11 +85,11 @@ func runIngest(ctx context.Context, o *Options, r *report.Report) error {
 	if err != nil {
 		return err
 	}
-	mix, err := NewMix(MixConfig{}, sites)
+	mix, err := load.NewMix(load.MixConfig{}, sites)
 	if err != nil {
 		return err
 	}
-	fill, err := Load(ctx, LoadConfig{Addr: coll, Duration: 10 * time.Minute, Conns: 64, Mix: mix, Events: int64(o.Events),
+	fill, err := load.Run(ctx, load.Config{Addr: coll, Duration: 10 * time.Minute, Conns: 64, Mix: mix, Events: int64(o.Events),
 		Progress: o.Log, Label: "filling beacon.events"})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
 	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
@@ -273,7 +274,7 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	if err != nil {
 		return err
 	}
-	mix, err := NewMix(MixConfig{}, sites)
+	mix, err := load.NewMix(load.MixConfig{}, sites)
 	if err != nil {
 		return err
 	}
@@ -303,15 +304,15 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	phaseCounts := map[string]counted{}
 	phaseCPU := map[string][]time.Duration{} // collector, load generator (this process), Kafka
 	mark := func() float64 { return time.Since(start).Seconds() }
-	sat, err := Load(ctx, LoadConfig{Addr: coll, Duration: 5 * time.Second, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: "saturation"})
+	sat, err := load.Run(ctx, load.Config{Addr: coll, Duration: 5 * time.Second, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: "saturation"})
 	if err != nil {
 		return err
 	}
 	r.Raw = append(r.Raw, sat.String())
-	phase := func(label string, rate float64, d time.Duration) (*LoadResult, time.Duration, error) {
+	phase := func(label string, rate float64, d time.Duration) (*load.Result, time.Duration, error) {
 		m0 := snap()
 		cpu := startCPU(collP.Pid(), os.Getpid(), kafkaP.Pid())
-		res, err := Load(ctx, LoadConfig{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
+		res, err := load.Run(ctx, load.Config{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -323,7 +324,7 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	half, rate := 0.5*sat.OKPerSec(), o.Overload*sat.OKPerSec()
 	side := max(o.Duration/2, 3*time.Second)
 	// Settle first: the shipper ships the saturation run's backlog, the new connections open.
-	if _, err := Load(ctx, LoadConfig{Addr: coll, Rate: half, Duration: 3 * time.Second, Conns: conns, Mix: mix, Progress: o.Log, Label: "settle (0.5x)"}); err != nil {
+	if _, err := load.Run(ctx, load.Config{Addr: coll, Rate: half, Duration: 3 * time.Second, Conns: conns, Mix: mix, Progress: o.Log, Label: "settle (0.5x)"}); err != nil {
 		return err
 	}
 	before, beforeCPU, err := phase("before the spike (0.5x)", half, side)
@@ -367,7 +368,7 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	rss2 := sampleRSS(coll2P.Pid(), start)
 	defer rss2.Stop()
 	m0 := snapOf(coll2)
-	away, err := Load(ctx, LoadConfig{Addr: coll2, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
+	away, err := load.Run(ctx, load.Config{Addr: coll2, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
 		Label: "Kafka away"})
 	if err != nil {
 		return err
@@ -418,7 +419,7 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	)
 	// Where the 503s came from, phase by phase: the load generator's count against the
 	// collector's own counters over the same phase (scraped before and after it).
-	for _, ph := range []*LoadResult{before, spike, after, away} {
+	for _, ph := range []*load.Result{before, spike, after, away} {
 		d := phaseCounts[ph.Label]
 		seen := float64(ph.Status[503])
 		uncounted := seen - d[mEvents503] - d[mConnRejected]
@@ -432,7 +433,7 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	// Second by second through the spike: what the load generator got back.
 	var okS, shedS, errS report.Series
 	okS.Name, shedS.Name, errS.Name = "2xx/s", "503/s", "connection errors and other non-2xx/s"
-	for _, ph := range []*LoadResult{before, spike, after} {
+	for _, ph := range []*load.Result{before, spike, after} {
 		off := ph.Start.Sub(start).Seconds()
 		for i, sec := range ph.Timeline {
 			x := off + float64(i) + 0.5

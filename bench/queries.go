@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
 	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/schema"
@@ -104,7 +105,7 @@ func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 			rows = n
 		}
 		sortDurations(lat)
-		p50, p95 := Quantile(lat, 0.5), Quantile(lat, 0.95)
+		p50, p95 := load.Quantile(lat, 0.5), load.Quantile(lat, 0.95)
 		target, ok := "p95 < 100 ms", p95 < 100*time.Millisecond
 		verdict := ""
 		switch {
@@ -427,7 +428,7 @@ func liveWrites(ctx context.Context, ch *stack.ClickHouse, conn clickhouse.Conn,
 	for _, t := range schema.CompactTables {
 		if d := compactions[t]; len(d) > 0 {
 			sortDurations(d)
-			compacts = append(compacts, fmt.Sprintf("%s %d times (p50 %s, max %s)", t, len(d), report.Ms(Quantile(d, 0.5)), report.Ms(d[len(d)-1])))
+			compacts = append(compacts, fmt.Sprintf("%s %d times (p50 %s, max %s)", t, len(d), report.Ms(load.Quantile(d, 0.5)), report.Ms(d[len(d)-1])))
 		}
 	}
 	if len(compacts) == 0 {
@@ -438,7 +439,7 @@ func liveWrites(ctx context.Context, ch *stack.ClickHouse, conn clickhouse.Conn,
 		"and the ingest's compaction rounds on the events' clock (every %s, a table at most once per %d x its last compaction's "+
 		"time; the last round %d inserts before the end, halfway through an interval); it compacted %s. Once merges had settled "+
 		"the queries ran a third time.",
-		report.Num(float64(o.Rows)), batches, perBatch, report.Ms(Quantile(took, 0.5)), report.Ms(Quantile(took, 0.95)), report.Ms(took[len(took)-1]),
+		report.Num(float64(o.Rows)), batches, perBatch, report.Ms(load.Quantile(took, 0.5)), report.Ms(load.Quantile(took, 0.95)), report.Ms(took[len(took)-1]),
 		schema.CompactInterval, schema.CompactSpacing, every/2, strings.Join(compacts, ", ")), nil
 }
 

@@ -1,3 +1,8 @@
+// Package bench holds the scenario runners behind `make bench` (see bench/README.md): each
+// starts what it measures (internal/stack), drives it with the load generator
+// (internal/load) or its own queries, and rewrites its section of RESULTS.md
+// (internal/report). Figures are always measured beside a ceiling in the same run, because
+// the machines here are shared and noisy.
 package bench
 
 import (
