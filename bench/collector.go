@@ -64,20 +64,20 @@ func runCollector(ctx context.Context, o *Options, r *report.Report) error {
 	var cReq, cEv, bReq, bEv, cCPU, bCPU, kCPU []float64
 	var cErr int64
 	for i := 1; i <= o.Runs; i++ {
-		bm := startCPU(ceilP.Pid())
+		bm := stack.StartCPU(ceilP.Pid())
 		b, err := run(fmt.Sprintf("ceiling run %d", i), ceil, 0, o.Duration)
 		if err != nil {
 			return err
 		}
-		bCPU = append(bCPU, perReq(bm.used()[0], b.Requests))
-		cm := startCPU(collP.Pid(), kafkaP.Pid())
+		bCPU = append(bCPU, perReq(bm.Used()[0], b.Requests))
+		cm := stack.StartCPU(collP.Pid(), kafkaP.Pid())
 		c, err := run(fmt.Sprintf("collector run %d", i), coll, 0, o.Duration)
 		if err != nil {
 			return err
 		}
 		// The shipper's work for this run counts too: wait until the spool is shipped.
 		waitSpoolShipped(coll, 30*time.Second)
-		u := cm.used()
+		u := cm.Used()
 		cCPU, kCPU = append(cCPU, perReq(u[0], c.Requests)), append(kCPU, perReq(u[1], c.Requests))
 		r.Raw = append(r.Raw, fmt.Sprintf("CPU per request, run %d: collector %.1f us (shipping included), local broker %.1f us, ceiling %.1f us",
 			i, cCPU[len(cCPU)-1], kCPU[len(kCPU)-1], bCPU[len(bCPU)-1]))

@@ -311,15 +311,15 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	r.Raw = append(r.Raw, sat.String())
 	phase := func(label string, rate float64, d time.Duration) (*load.Result, time.Duration, error) {
 		m0 := snap()
-		cpu := startCPU(collP.Pid(), os.Getpid(), kafkaP.Pid())
+		cpu := stack.StartCPU(collP.Pid(), os.Getpid(), kafkaP.Pid())
 		res, err := load.Run(ctx, load.Config{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
 		if err != nil {
 			return nil, 0, err
 		}
 		phaseCounts[label] = delta(m0, snap())
-		phaseCPU[label] = cpu.used()
+		phaseCPU[label] = cpu.Used()
 		r.Raw = append(r.Raw, res.String())
-		return res, cpu.used()[0], nil
+		return res, cpu.Used()[0], nil
 	}
 	half, rate := 0.5*sat.OKPerSec(), o.Overload*sat.OKPerSec()
 	side := max(o.Duration/2, 3*time.Second)

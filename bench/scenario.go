@@ -162,32 +162,6 @@ func (o *Options) plotPath(name string) (abs, rel string) {
 	return filepath.Join(filepath.Dir(o.Results), "plots", name), "plots/" + name
 }
 
-// cpuMeter measures processes' CPU time over a stretch of work.
-type cpuMeter struct {
-	pids []int
-	t0   []time.Duration
-}
-
-func startCPU(pids ...int) *cpuMeter {
-	m := &cpuMeter{pids: pids, t0: make([]time.Duration, len(pids))}
-	for i, p := range pids {
-		m.t0[i], _ = stack.CPUTime(p)
-	}
-	return m
-}
-
-// used returns each process's CPU time since startCPU.
-func (m *cpuMeter) used() []time.Duration {
-	out := make([]time.Duration, len(m.pids))
-	for i, p := range m.pids {
-		t, err := stack.CPUTime(p)
-		if err == nil {
-			out[i] = t - m.t0[i]
-		}
-	}
-	return out
-}
-
 // perReq is microseconds of CPU per request.
 func perReq(cpu time.Duration, requests int64) float64 {
 	if requests <= 0 {

@@ -391,3 +391,30 @@ func parseStatCPU(stat string) (time.Duration, error) {
 	}
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
+
+// CPUMeter measures processes' CPU time over a stretch of work.
+type CPUMeter struct {
+	pids []int
+	t0   []time.Duration
+}
+
+// StartCPU starts measuring the CPU time of pids (CPUTime) from now.
+func StartCPU(pids ...int) *CPUMeter {
+	m := &CPUMeter{pids: pids, t0: make([]time.Duration, len(pids))}
+	for i, p := range pids {
+		m.t0[i], _ = CPUTime(p)
+	}
+	return m
+}
+
+// Used returns each process's CPU time since StartCPU.
+func (m *CPUMeter) Used() []time.Duration {
+	out := make([]time.Duration, len(m.pids))
+	for i, p := range m.pids {
+		t, err := CPUTime(p)
+		if err == nil {
+			out[i] = t - m.t0[i]
+		}
+	}
+	return out
+}
