@@ -6,13 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/beaconprm/beacon/bench/internal/load"
+	"github.com/beaconprm/beacon/bench/internal/report"
+	"github.com/beaconprm/beacon/bench/internal/stack"
 )
 
 // runCollector is scenario 1: the collector's /v1/events against a bare fasthttp 204
 // server, same load generator, same mix, alternating runs; then latency against offered
 // load (fixed rate, a fraction of the collector's saturation) for both.
-func runCollector(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+func runCollector(ctx context.Context, o *Options, r *report.Report) error {
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -35,12 +39,12 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	mix, err := NewMix(MixConfig{}, sites)
+	mix, err := load.NewMix(load.MixConfig{}, sites)
 	if err != nil {
 		return err
 	}
-	load := func(label, addr string, rate float64, d time.Duration) (*LoadResult, error) {
-		res, err := Load(ctx, LoadConfig{Addr: addr, Rate: rate, Duration: d, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: label})
+	run := func(label, addr string, rate float64, d time.Duration) (*load.Result, error) {
+		res, err := load.Run(ctx, load.Config{Addr: addr, Rate: rate, Duration: d, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: label})
 		if err == nil {
 			if label != "warm-up" {
 				r.Raw = append(r.Raw, res.String())
@@ -53,27 +57,27 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 	}
 	// Warm both up (connections, JIT-free but page cache, Kafka partitions' first segments).
 	for _, a := range []string{ceil, coll} {
-		if _, err := load("warm-up", a, 0, 2*time.Second); err != nil {
+		if _, err := run("warm-up", a, 0, 2*time.Second); err != nil {
 			return err
 		}
 	}
 	var cReq, cEv, bReq, bEv, cCPU, bCPU, kCPU []float64
 	var cErr int64
 	for i := 1; i <= o.Runs; i++ {
-		bm := startCPU(ceilP.Pid())
-		b, err := load(fmt.Sprintf("ceiling run %d", i), ceil, 0, o.Duration)
+		bm := stack.StartCPU(ceilP.Pid())
+		b, err := run(fmt.Sprintf("ceiling run %d", i), ceil, 0, o.Duration)
 		if err != nil {
 			return err
 		}
-		bCPU = append(bCPU, perReq(bm.used()[0], b.Requests))
-		cm := startCPU(collP.Pid(), kafkaP.Pid())
-		c, err := load(fmt.Sprintf("collector run %d", i), coll, 0, o.Duration)
+		bCPU = append(bCPU, perReq(bm.Used()[0], b.Requests))
+		cm := stack.StartCPU(collP.Pid(), kafkaP.Pid())
+		c, err := run(fmt.Sprintf("collector run %d", i), coll, 0, o.Duration)
 		if err != nil {
 			return err
 		}
 		// The shipper's work for this run counts too: wait until the spool is shipped.
 		waitSpoolShipped(coll, 30*time.Second)
-		u := cm.used()
+		u := cm.Used()
 		cCPU, kCPU = append(cCPU, perReq(u[0], c.Requests)), append(kCPU, perReq(u[1], c.Requests))
 		r.Raw = append(r.Raw, fmt.Sprintf("CPU per request, run %d: collector %.1f us (shipping included), local broker %.1f us, ceiling %.1f us",
 			i, cCPU[len(cCPU)-1], kCPU[len(kCPU)-1], bCPU[len(bCPU)-1]))
@@ -81,15 +85,15 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 		cReq, cEv = append(cReq, c.OKPerSec()), append(cEv, c.EventsPerSec())
 		cErr += c.Errors()
 	}
-	sat, satB := Median(cReq), Median(bReq)
+	sat, satB := report.Median(cReq), report.Median(bReq)
 	ratio := sat / satB
 	r.Rows = append(r.Rows,
-		Row{"requests/s at max rate (2xx, median)", Num(sat), Num(satB), Ratio(sat, satB), ">= 0.5x", Verdict(ratio >= 0.5)},
-		Row{"events/s accepted at max rate (median)", Num(Median(cEv)), Num(Median(bEv)), Ratio(Median(cEv), Median(bEv)), "", ""},
-		Row{"non-2xx and failed requests at max rate", Num(float64(cErr)), "", "", "0", Verdict(cErr == 0)},
-		Row{"CPU per request at max rate, collector process (us, /proc, median)", fmt.Sprintf("%.1f", Median(cCPU)), fmt.Sprintf("%.1f", Median(bCPU)),
-			Ratio(Median(cCPU), Median(bCPU)), "<= 2x", Verdict(Median(cCPU) <= 2*Median(bCPU))},
-		Row{"CPU per request at max rate, local broker process (us, /proc, median)", fmt.Sprintf("%.1f", Median(kCPU)), "", "", "", ""},
+		report.Row{Metric: "requests/s at max rate (2xx, median)", Value: report.Num(sat), Ceiling: report.Num(satB), Ratio: report.Ratio(sat, satB), Target: ">= 0.5x", Verdict: report.Verdict(ratio >= 0.5)},
+		report.Row{Metric: "events/s accepted at max rate (median)", Value: report.Num(report.Median(cEv)), Ceiling: report.Num(report.Median(bEv)), Ratio: report.Ratio(report.Median(cEv), report.Median(bEv))},
+		report.Row{Metric: "non-2xx and failed requests at max rate", Value: report.Num(float64(cErr)), Target: "0", Verdict: report.Verdict(cErr == 0)},
+		report.Row{Metric: "CPU per request at max rate, collector process (us, /proc, median)", Value: fmt.Sprintf("%.1f", report.Median(cCPU)), Ceiling: fmt.Sprintf("%.1f", report.Median(bCPU)),
+			Ratio: report.Ratio(report.Median(cCPU), report.Median(bCPU)), Target: "<= 2x", Verdict: report.Verdict(report.Median(cCPU) <= 2*report.Median(bCPU))},
+		report.Row{Metric: "CPU per request at max rate, local broker process (us, /proc, median)", Value: fmt.Sprintf("%.1f", report.Median(kCPU))},
 	)
 
 	// Latency against load: fixed rates as fractions of the collector's saturation, the
@@ -107,11 +111,11 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 		// are at the mercy of whatever else runs in those seconds.
 		var cp50, cp99, bp50, bp99 []float64
 		for i := 1; i <= o.Runs; i++ {
-			c, err := load(fmt.Sprintf("collector %.0f%% run %d", f*100, i), coll, rate, d)
+			c, err := run(fmt.Sprintf("collector %.0f%% run %d", f*100, i), coll, rate, d)
 			if err != nil {
 				return err
 			}
-			b, err := load(fmt.Sprintf("ceiling %.0f%% run %d", f*100, i), ceil, rate, d)
+			b, err := run(fmt.Sprintf("ceiling %.0f%% run %d", f*100, i), ceil, rate, d)
 			if err != nil {
 				return err
 			}
@@ -119,17 +123,17 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 			bp50, bp99 = append(bp50, float64(b.Pct(0.5))), append(bp99, float64(b.Pct(0.99)))
 		}
 		xs = append(xs, rate)
-		c50 = append(c50, Median(cp50)/1e6)
-		c99 = append(c99, Median(cp99)/1e6)
-		b99 = append(b99, Median(bp99)/1e6)
+		c50 = append(c50, report.Median(cp50)/1e6)
+		c99 = append(c99, report.Median(cp99)/1e6)
+		b99 = append(b99, report.Median(bp99)/1e6)
 		if f == 0.5 {
-			halfP99, halfB99 = time.Duration(Median(cp99)), time.Duration(Median(bp99))
-			r.Rows = append(r.Rows, Row{"p50 latency at half of saturation (median of runs)", Ms(time.Duration(Median(cp50))), Ms(time.Duration(Median(bp50))), "", "", ""})
+			halfP99, halfB99 = time.Duration(report.Median(cp99)), time.Duration(report.Median(bp99))
+			r.Rows = append(r.Rows, report.Row{Metric: "p50 latency at half of saturation (median of runs)", Value: report.Ms(time.Duration(report.Median(cp50))), Ceiling: report.Ms(time.Duration(report.Median(bp50)))})
 		}
 	}
-	collRSS, _ := RSS(collP.Pid())
-	kafkaRSS, _ := RSS(kafkaP.Pid())
-	r.Rows = append(r.Rows, Row{"RSS after the runs: collector / local broker (MiB)", fmt.Sprintf("%d / %d", collRSS>>20, kafkaRSS>>20), "", "", "", ""})
+	collRSS, _ := stack.RSS(collP.Pid())
+	kafkaRSS, _ := stack.RSS(kafkaP.Pid())
+	r.Rows = append(r.Rows, report.Row{Metric: "RSS after the runs: collector / local broker (MiB)", Value: fmt.Sprintf("%d / %d", collRSS>>20, kafkaRSS>>20)})
 	// The same collector against the local broker with fsync on every produced batch
 	// (`beacon dev`'s default), once: this is the broker's disk, not the collector.
 	brokersSync, _, err := s.StartKafka(6, "-kafka.syncWrites=true")
@@ -140,22 +144,22 @@ func runCollector(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	if _, err := load("warm-up", collSync, 0, 2*time.Second); err != nil {
+	if _, err := run("warm-up", collSync, 0, 2*time.Second); err != nil {
 		return err
 	}
-	cs, err := load("collector, broker fsync on", collSync, 0, o.Duration)
+	cs, err := run("collector, broker fsync on", collSync, 0, o.Duration)
 	if err != nil {
 		return err
 	}
-	r.Rows = append(r.Rows, Row{"requests/s at max rate, local broker fsyncing every batch (1 run)", Num(cs.OKPerSec()), Num(satB), Ratio(cs.OKPerSec(), satB), "", "(informative)"})
-	r.Rows = append(r.Rows, Row{fmt.Sprintf("p99 latency at half of saturation (%s req/s, median of runs)", Num(sat/2)), Ms(halfP99), Ms(halfB99),
-		Ratio(float64(halfP99), float64(halfB99)), "< 5 ms", Verdict(halfP99 < 5*time.Millisecond)})
+	r.Rows = append(r.Rows, report.Row{Metric: "requests/s at max rate, local broker fsyncing every batch (1 run)", Value: report.Num(cs.OKPerSec()), Ceiling: report.Num(satB), Ratio: report.Ratio(cs.OKPerSec(), satB), Verdict: "(informative)"})
+	r.Rows = append(r.Rows, report.Row{Metric: fmt.Sprintf("p99 latency at half of saturation (%s req/s, median of runs)", report.Num(sat/2)), Value: report.Ms(halfP99), Ceiling: report.Ms(halfB99),
+		Ratio: report.Ratio(float64(halfP99), float64(halfB99)), Target: "< 5 ms", Verdict: report.Verdict(halfP99 < 5*time.Millisecond)})
 	abs, rel := o.plotPath("collector-latency.svg")
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return err
 	}
-	p := &Plot{Title: "Collector latency against offered load (fixed rate, open loop)", XLabel: "offered requests/s",
-		YLabel: "latency (ms, log scale)", LogY: true, Series: []Series{
+	p := &report.Plot{Title: "Collector latency against offered load (fixed rate, open loop)", XLabel: "offered requests/s",
+		YLabel: "latency (ms, log scale)", LogY: true, Series: []report.Series{
 			{Name: "collector p99", X: xs, Y: c99}, {Name: "collector p50", X: xs, Y: c50}, {Name: "bare fasthttp 204 p99", X: xs, Y: b99}}}
 	if err := p.WriteSVG(abs); err != nil {
 		return err

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
+	"github.com/beaconprm/beacon/bench/internal/report"
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
 )
 
@@ -45,8 +48,8 @@ var consolePages = []string{
 // pages make (target p95 < 150 ms), and each page's time to visually complete in headless
 // Chromium with its assets cached (target < 1 s), measured by
 // console/web/test/pages-speed.mjs (playwright-core, Debian's chromium).
-func runConsole(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+func runConsole(ctx context.Context, o *Options, r *report.Report) error {
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -90,7 +93,7 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 	if err := os.WriteFile(users, ub, 0o600); err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	addr, err := stack.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -101,7 +104,7 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 		return err
 	}
 	base := "http://" + addr
-	if err := waitFor(p, time.Minute, ready.HTTP(base+"/api/health")); err != nil {
+	if err := stack.WaitFor(p, time.Minute, ready.HTTP(base+"/api/health")); err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	jar, _ := cookiejar.New(nil)
@@ -155,12 +158,12 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 			rows = n
 		}
 		sortDurations(lat)
-		p50, p95 := Quantile(lat, 0.5), Quantile(lat, 0.95)
+		p50, p95 := load.Quantile(lat, 0.5), load.Quantile(lat, 0.95)
 		worst = max(worst, p95)
 		label := "GET /api/t/bench/" + strings.NewReplacer("{today}", "<today>", "{from30}", "<today-29>").Replace(c)
-		r.Rows = append(r.Rows, Row{fmt.Sprintf("%s (%d rows, %d runs)", label, rows, len(lat)), "p50 " + Ms(p50) + ", p95 " + Ms(p95), "", "", "p95 < 150 ms", Verdict(p95 < 150*time.Millisecond)})
+		r.Rows = append(r.Rows, report.Row{Metric: fmt.Sprintf("%s (%d rows, %d runs)", label, rows, len(lat)), Value: "p50 " + report.Ms(p50) + ", p95 " + report.Ms(p95), Target: "p95 < 150 ms", Verdict: report.Verdict(p95 < 150*time.Millisecond)})
 		r.Raw = append(r.Raw, fmt.Sprintf("%s: %v", label, lat))
-		fmt.Fprintf(o.Log, "%-70s p50 %s p95 %s\n", label, Ms(p50), Ms(p95))
+		fmt.Fprintf(o.Log, "%-70s p50 %s p95 %s\n", label, report.Ms(p50), report.Ms(p95))
 	}
 
 	// the pages, in headless Chromium
@@ -170,21 +173,21 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 	}
 	for _, pg := range pages {
 		sortDurations(pg.lat)
-		p50, p95 := Quantile(pg.lat, 0.5), Quantile(pg.lat, 0.95)
+		p50, p95 := load.Quantile(pg.lat, 0.5), load.Quantile(pg.lat, 0.95)
 		label := "page /t/bench/" + pg.path
-		r.Rows = append(r.Rows, Row{fmt.Sprintf("%s visually complete (%d loads)", label, len(pg.lat)), "p50 " + Ms(p50) + ", p95 " + Ms(p95), "", "", "< 1 s", Verdict(p95 < time.Second)})
+		r.Rows = append(r.Rows, report.Row{Metric: fmt.Sprintf("%s visually complete (%d loads)", label, len(pg.lat)), Value: "p50 " + report.Ms(p50) + ", p95 " + report.Ms(p95), Target: "< 1 s", Verdict: report.Verdict(p95 < time.Second)})
 		r.Raw = append(r.Raw, fmt.Sprintf("%s: %v", label, pg.lat))
-		fmt.Fprintf(o.Log, "%-70s p50 %s p95 %s\n", label, Ms(p50), Ms(p95))
+		fmt.Fprintf(o.Log, "%-70s p50 %s p95 %s\n", label, report.Ms(p50), report.Ms(p95))
 	}
 	scale := ""
 	if o.Rows < 100_000_000 {
-		scale = fmt.Sprintf(" **Run at %s rows, not the target's 100M**; `make -C bench console` (ROWS=100000000) runs the full size.", Num(float64(o.Rows)))
+		scale = fmt.Sprintf(" **Run at %s rows, not the target's 100M**; `make -C bench console` (ROWS=100000000) runs the full size.", report.Num(float64(o.Rows)))
 	}
 	loaded := fmt.Sprintf("%s raw events generated as the queries scenario generates them (bench/sql/synthetic_events.sql, "+
-		"dimension tables from bench/sql/dimensions.sql) in %s, then what `beacon refresh` does and merges settled", Num(float64(o.Rows)), genTime.Round(time.Second))
+		"dimension tables from bench/sql/dimensions.sql) in %s, then what `beacon refresh` does and merges settled", report.Num(float64(o.Rows)), genTime.Round(time.Second))
 	if sy.reused {
 		loaded = fmt.Sprintf("the load an earlier run with the same -data left there, not loaded again (%s; %s raw events now: "+
-			"a queries run adds 15 minutes of new events after its load)", loaded, Num(float64(total)))
+			"a queries run adds 15 minutes of new events after its load)", loaded, report.Num(float64(total)))
 	}
 	r.Notes = append(r.Notes, fmt.Sprintf("Method: %s. Then `beacon console` "+
 		"(read-only connection, its query timeout raised to 2 minutes so a slow answer is measured) with one user of the tenant; each API call the pages make, over HTTP with the session "+
@@ -192,7 +195,7 @@ func runConsole(ctx context.Context, o *Options, r *Report) error {
 		"the busiest person u0@partner.example and its partner p0); worst p95 %s. Each page in headless Chromium (Debian's chromium "+
 		"driven by playwright-core, console/web/test/pages-speed.mjs): loaded once so its assets are cached, then timed from the "+
 		"navigation's start to visually complete (no part still loading, every chart drawn), %d loads.%s",
-		loaded, o.QueryN, Ms(worst), consolePageLoads, scale))
+		loaded, o.QueryN, report.Ms(worst), consolePageLoads, scale))
 	return nil
 }
 
@@ -206,7 +209,7 @@ type pageTiming struct {
 
 // timePages runs console/web/test/pages-speed.mjs (node) against the console at base and
 // reads one JSON line per page: {"path": ..., "ms": [...]}.
-func timePages(ctx context.Context, s *Stack, base, user, password string, o *Options) ([]pageTiming, error) {
+func timePages(ctx context.Context, s *stack.Stack, base, user, password string, o *Options) ([]pageTiming, error) {
 	script := filepath.Join(s.Root, "console", "web", "test", "pages-speed.mjs")
 	if _, err := os.Stat(filepath.Join(s.Root, "console", "web", "node_modules", "playwright-core")); err != nil {
 		return nil, fmt.Errorf("the page timing needs playwright-core: run `make -C console/web deps` (%w)", err)

@@ -13,10 +13,14 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/beaconprm/beacon/bench/internal/load"
+	"github.com/beaconprm/beacon/bench/internal/report"
+	"github.com/beaconprm/beacon/bench/internal/stack"
 )
 
 // meanBatch estimates the mix's mean events per request.
-func meanBatch(m *Mix) float64 {
+func meanBatch(m *load.Mix) float64 {
 	g := m.NewGen(1 << 20)
 	var n int
 	var buf []byte
@@ -37,8 +41,8 @@ type probe struct {
 // runFreshness is scenario 4: the whole pipeline (collector, Kafka, ingest, ClickHouse)
 // under a sustained load, with a probe event every 100 ms whose time from the collector's
 // 2xx to the first poll (every 50 ms) that finds it in ClickHouse is its freshness.
-func runFreshness(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+func runFreshness(ctx context.Context, o *Options, r *report.Report) error {
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -66,7 +70,7 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	mix, err := NewMix(MixConfig{}, sites)
+	mix, err := load.NewMix(load.MixConfig{}, sites)
 	if err != nil {
 		return err
 	}
@@ -79,8 +83,7 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 		start   time.Time
 	)
 	send := func() error {
-		gen := Gen{rng: rng}
-		id := string(gen.uuid(nil))
+		id := string(load.AppendUUID(nil, rng))
 		now := time.Now().UnixMilli()
 		body := `{"v":1,"site":"bench","sent_at":` + strconv.FormatInt(now, 10) + `,"visitor_id":"probe","session_id":"probe","events":[{"id":"` +
 			id + `","type":"custom","ts":` + strconv.FormatInt(now, 10) + `,"name":"probe"}]}`
@@ -153,7 +156,7 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 	if err := send(); err != nil {
 		return err
 	}
-	if err := waitFor(nil, 2*time.Minute, func() error {
+	if err := stack.WaitFor(nil, 2*time.Minute, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(pending) > 0 {
@@ -188,7 +191,7 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 			}
 		}
 	}()
-	res, err := Load(ctx, LoadConfig{Addr: coll, Rate: reqRate, Duration: o.Duration, Conns: 512, Mix: mix, Progress: o.Log, Label: "sustained load"})
+	res, err := load.Run(ctx, load.Config{Addr: coll, Rate: reqRate, Duration: o.Duration, Conns: 512, Mix: mix, Progress: o.Log, Label: "sustained load"})
 	stopProbes()
 	if err2 := <-probeErr; err == nil {
 		err = err2
@@ -198,7 +201,7 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.Raw = append(r.Raw, res.String())
 	// Every acknowledged probe must arrive; give the tail 30 s.
-	_ = waitFor(nil, 30*time.Second, func() error {
+	_ = stack.WaitFor(nil, 30*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(pending) > 0 {
@@ -225,21 +228,21 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 	}
 	slices.Sort(fr)
 	missing := len(pending)
-	p99 := Quantile(fr, 0.99)
+	p99 := load.Quantile(fr, 0.99)
 	r.Rows = append(r.Rows,
-		Row{"sustained load offered / accepted (events/s)", Num(o.Rate) + " / " + Num(res.EventsPerSec()), "", "", "", ""},
-		Row{fmt.Sprintf("freshness p50 (%d probes)", len(fr)), Ms(Quantile(fr, 0.5)), "", "", "", ""},
-		Row{"freshness p99", Ms(p99), "", "", "<= 1 s", Verdict(p99 <= time.Second && len(fr) > 0)},
-		Row{"freshness max", Ms(Quantile(fr, 1)), "", "", "", ""},
-		Row{"acknowledged probes never seen in ClickHouse", strconv.Itoa(missing), "", "", "0", Verdict(missing == 0)},
-		Row{"load requests failed or non-2xx", Num(float64(res.Errors())), "", "", "0", Verdict(res.Errors() == 0)},
+		report.Row{Metric: "sustained load offered / accepted (events/s)", Value: report.Num(o.Rate) + " / " + report.Num(res.EventsPerSec())},
+		report.Row{Metric: fmt.Sprintf("freshness p50 (%d probes)", len(fr)), Value: report.Ms(load.Quantile(fr, 0.5))},
+		report.Row{Metric: "freshness p99", Value: report.Ms(p99), Target: "<= 1 s", Verdict: report.Verdict(p99 <= time.Second && len(fr) > 0)},
+		report.Row{Metric: "freshness max", Value: report.Ms(load.Quantile(fr, 1))},
+		report.Row{Metric: "acknowledged probes never seen in ClickHouse", Value: strconv.Itoa(missing), Target: "0", Verdict: report.Verdict(missing == 0)},
+		report.Row{Metric: "load requests failed or non-2xx", Value: report.Num(float64(res.Errors())), Target: "0", Verdict: report.Verdict(res.Errors() == 0)},
 	)
 	abs, rel := o.plotPath("freshness.svg")
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return err
 	}
-	pl := &Plot{Title: fmt.Sprintf("Freshness over time at %s events/s (accepted -> queryable)", Num(o.Rate)), XLabel: "seconds into the run",
-		YLabel: "freshness (ms)", Series: []Series{{Name: "probe freshness", X: xs, Y: ys}}}
+	pl := &report.Plot{Title: fmt.Sprintf("Freshness over time at %s events/s (accepted -> queryable)", report.Num(o.Rate)), XLabel: "seconds into the run",
+		YLabel: "freshness (ms)", Series: []report.Series{{Name: "probe freshness", X: xs, Y: ys}}}
 	if err := pl.WriteSVG(abs); err != nil {
 		return err
 	}
@@ -250,6 +253,6 @@ func runFreshness(ctx context.Context, o *Options, r *Report) error {
 		"(%.0f requests/s of the realistic mix, mean %.1f events per batch, open loop, 512 connections) for %s; every 100 ms a probe batch "+
 		"with one known event id is sent, and its freshness is the time from the collector's 2xx to the first poll of ClickHouse "+
 		"(every 50 ms, `event_id IN (...)`) that returns it, so figures include up to about 50 ms of polling granularity.",
-		Num(o.Rate), reqRate, mean, o.Duration))
+		report.Num(o.Rate), reqRate, mean, o.Duration))
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/internal/ready"
 )
 
@@ -58,12 +59,12 @@ func medianMetric(lines []BenchLine, name, unit string) (float64, bool) {
 			xs = append(xs, v)
 		}
 	}
-	return Median(xs), len(xs) > 0
+	return report.Median(xs), len(xs) > 0
 }
 
 // runHotPath is scenario 2: the collector owner's benchmarks of the event pipeline
 // (beacon/work_timing_test.go), on one core, several counts, medians.
-func runHotPath(ctx context.Context, o *Options, r *Report) error {
+func runHotPath(ctx context.Context, o *Options, r *report.Report) error {
 	root, err := ready.RepoRoot()
 	if err != nil {
 		return err
@@ -96,16 +97,16 @@ func runHotPath(ctx context.Context, o *Options, r *Report) error {
 		if !ok {
 			return fmt.Errorf("no events/s figure from %s in:\n%s", b.name, out)
 		}
-		r.Rows = append(r.Rows, Row{b.what, Num(ev), "", "", ">= 1,000,000", Verdict(ev >= 1e6)})
+		r.Rows = append(r.Rows, report.Row{Metric: b.what, Value: report.Num(ev), Target: ">= 1,000,000", Verdict: report.Verdict(ev >= 1e6)})
 		allocs, _ := medianMetric(lines, b.name, "allocs/op")
 		bytes, _ := medianMetric(lines, b.name, "B/op")
-		r.Rows = append(r.Rows, Row{"allocations per event (" + strings.TrimPrefix(b.name, "Benchmark") + ")",
-			fmt.Sprintf("%.3f (%.0f B/batch)", allocs/perBatch, bytes), "", "", "near 0", Verdict(allocs/perBatch < 0.1)})
+		r.Rows = append(r.Rows, report.Row{Metric: "allocations per event (" + strings.TrimPrefix(b.name, "Benchmark") + ")",
+			Value: fmt.Sprintf("%.3f (%.0f B/batch)", allocs/perBatch, bytes), Target: "near 0", Verdict: report.Verdict(allocs/perBatch < 0.1)})
 	}
 	if dec, ok := medianMetric(lines, "BenchmarkDecodeOnly", "ns/op"); ok {
 		full, _ := medianMetric(lines, "BenchmarkProcess", "ns/op")
-		r.Rows = append(r.Rows, Row{"ns per batch: whole pipeline vs decode alone (the twin)", fmt.Sprintf("%.0f", full),
-			fmt.Sprintf("%.0f", dec), Ratio(full, dec), "", ""})
+		r.Rows = append(r.Rows, report.Row{Metric: "ns per batch: whole pipeline vs decode alone (the twin)", Value: fmt.Sprintf("%.0f", full),
+			Ceiling: fmt.Sprintf("%.0f", dec), Ratio: report.Ratio(full, dec)})
 	}
 	r.Notes = append(r.Notes, fmt.Sprintf("Method: `go %s` from the repository root: the collector's own benchmarks of "+
 		"`beacon.Work.Process` (decode, validate, enrich, encode to the normalized Kafka JSON) on the 8-event example batch, "+

@@ -9,6 +9,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
+	"github.com/beaconprm/beacon/bench/internal/report"
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/ingest"
 	"github.com/beaconprm/beacon/internal/ready"
 )
@@ -60,8 +63,8 @@ func readTopic(ctx context.Context, brokers, topic string) ([][]byte, error) {
 // load generator's mix) inserted into ClickHouse by `beacon ingest` and, as the ceiling, by
 // ClickHouse's own HTTP INSERT ... FORMAT JSONEachRow, each into a freshly migrated
 // database (raw table and its materialized views), alternating, medians.
-func runIngest(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+func runIngest(ctx context.Context, o *Options, r *report.Report) error {
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -82,17 +85,17 @@ func runIngest(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	mix, err := NewMix(MixConfig{}, sites)
+	mix, err := load.NewMix(load.MixConfig{}, sites)
 	if err != nil {
 		return err
 	}
-	fill, err := Load(ctx, LoadConfig{Addr: coll, Duration: 10 * time.Minute, Conns: 64, Mix: mix, Events: int64(o.Events),
+	fill, err := load.Run(ctx, load.Config{Addr: coll, Duration: 10 * time.Minute, Conns: 64, Mix: mix, Events: int64(o.Events),
 		Progress: o.Log, Label: "filling beacon.events"})
 	if err != nil {
 		return err
 	}
 	// Wait until the collector's spool is shipped, so the topic holds every accepted event.
-	if err := waitFor(collP, 5*time.Minute, func() error {
+	if err := stack.WaitFor(collP, 5*time.Minute, func() error {
 		// Every event passes through the spool: the bytes not yet shipped are what tells the
 		// topic is whole.
 		if b := scrape(coll, "beacon_spool_bytes"); b > 0 {
@@ -231,10 +234,10 @@ func runIngest(ctx context.Context, o *Options, r *Report) error {
 			}
 		}
 	}
-	c, it, is := Median(ceil), Median(ingTotal), Median(ingSteady)
+	c, it, is := report.Median(ceil), report.Median(ingTotal), report.Median(ingSteady)
 	r.Rows = append(r.Rows,
-		Row{"rows/s, from `beacon ingest` start to every row queryable (median)", Num(it), Num(c), Ratio(it, c), ">= 0.7x", Verdict(it/c >= 0.7)},
-		Row{"rows/s, after the first batch landed (median; excludes group join)", Num(is), Num(c), Ratio(is, c), ">= 0.8x", Verdict(is/c >= 0.8)},
+		report.Row{Metric: "rows/s, from `beacon ingest` start to every row queryable (median)", Value: report.Num(it), Ceiling: report.Num(c), Ratio: report.Ratio(it, c), Target: ">= 0.7x", Verdict: report.Verdict(it/c >= 0.7)},
+		report.Row{Metric: "rows/s, after the first batch landed (median; excludes group join)", Value: report.Num(is), Ceiling: report.Num(c), Ratio: report.Ratio(is, c), Target: ">= 0.8x", Verdict: report.Verdict(is/c >= 0.8)},
 	)
 	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon kafka` (6 partitions), `beacon collector` fed by the load generator until %s events were accepted "+
 		"(%s normalized messages, %.1f MiB, average %d bytes; %s of them went through the collector's disk spool, which with the default "+
@@ -243,6 +246,6 @@ func runIngest(ctx context.Context, o *Options, r *Report) error {
 		"HTTP interface as `INSERT INTO events FORMAT JSONEachRow` in %d-row chunks on two parallel streams; `beacon ingest` (default flags, new "+
 		"consumer group) reads the topic from the start; rows/s until `count()` reaches the message count (polled every 20 ms). %d runs, medians. "+
 		"ClickHouse, the broker, the ingester and the bench share the machine's cores.",
-		Num(float64(o.Events)), Num(float64(n)), float64(bytesTotal)/(1<<20), bytesTotal/len(msgs), Num(spooled), chunk, o.Runs))
+		report.Num(float64(o.Events)), report.Num(float64(n)), float64(bytesTotal)/(1<<20), bytesTotal/len(msgs), report.Num(spooled), chunk, o.Runs))
 	return nil
 }

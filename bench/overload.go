@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
+	"github.com/beaconprm/beacon/bench/internal/report"
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
 )
 
@@ -147,8 +150,8 @@ func (s *metricsSampler) at(name string, t float64) float64 {
 }
 
 // series is one metric over time (per second when rate).
-func (s *metricsSampler) series(name, label string, rate bool) Series {
-	out := Series{Name: label}
+func (s *metricsSampler) series(name, label string, rate bool) report.Series {
+	out := report.Series{Name: label}
 	for i := range s.v {
 		if rate {
 			if i == 0 {
@@ -172,7 +175,7 @@ func cpus(used []time.Duration, elapsed time.Duration) string {
 	return strings.Join(parts, " / ")
 }
 
-func scaled(s Series, f float64) Series {
+func scaled(s report.Series, f float64) report.Series {
 	for i := range s.Y {
 		s.Y[i] *= f
 	}
@@ -195,7 +198,7 @@ func sampleRSS(pid int, start time.Time) *rssSampler {
 		tk := time.NewTicker(250 * time.Millisecond)
 		defer tk.Stop()
 		for {
-			if b, err := RSS(pid); err == nil {
+			if b, err := stack.RSS(pid); err == nil {
 				s.mu.Lock()
 				s.t = append(s.t, time.Since(start).Seconds())
 				s.v = append(s.v, float64(b)/(1<<20))
@@ -234,8 +237,8 @@ func (s *rssSampler) maxBetween(from, to float64) float64 {
 // accepted requests' latency, the 503s and connection errors counted second by second, the
 // collector's CPU read from /proc and its RSS sampled throughout; then the saturation rate with
 // Kafka gone, so the spool fills to its limit.
-func runOverload(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+func runOverload(ctx context.Context, o *Options, r *report.Report) error {
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -245,7 +248,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	// load generator's half.
 	placement := "the collector, the load generator (the bench process) and the broker on the same CPUs (-shared)"
 	if !o.Shared {
-		prefix, split, restore, err := splitCPUs()
+		prefix, split, restore, err := stack.SplitCPUs()
 		if err != nil {
 			return fmt.Errorf("cannot give the collector CPUs of its own (%w); run with -shared to measure on shared CPUs", err)
 		}
@@ -271,7 +274,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	if err != nil {
 		return err
 	}
-	mix, err := NewMix(MixConfig{}, sites)
+	mix, err := load.NewMix(load.MixConfig{}, sites)
 	if err != nil {
 		return err
 	}
@@ -301,27 +304,27 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	phaseCounts := map[string]counted{}
 	phaseCPU := map[string][]time.Duration{} // collector, load generator (this process), Kafka
 	mark := func() float64 { return time.Since(start).Seconds() }
-	sat, err := Load(ctx, LoadConfig{Addr: coll, Duration: 5 * time.Second, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: "saturation"})
+	sat, err := load.Run(ctx, load.Config{Addr: coll, Duration: 5 * time.Second, Conns: o.Conns, Mix: mix, Progress: o.Log, Label: "saturation"})
 	if err != nil {
 		return err
 	}
 	r.Raw = append(r.Raw, sat.String())
-	phase := func(label string, rate float64, d time.Duration) (*LoadResult, time.Duration, error) {
+	phase := func(label string, rate float64, d time.Duration) (*load.Result, time.Duration, error) {
 		m0 := snap()
-		cpu := startCPU(collP.Pid(), os.Getpid(), kafkaP.Pid())
-		res, err := Load(ctx, LoadConfig{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
+		cpu := stack.StartCPU(collP.Pid(), os.Getpid(), kafkaP.Pid())
+		res, err := load.Run(ctx, load.Config{Addr: coll, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: label})
 		if err != nil {
 			return nil, 0, err
 		}
 		phaseCounts[label] = delta(m0, snap())
-		phaseCPU[label] = cpu.used()
+		phaseCPU[label] = cpu.Used()
 		r.Raw = append(r.Raw, res.String())
-		return res, cpu.used()[0], nil
+		return res, cpu.Used()[0], nil
 	}
 	half, rate := 0.5*sat.OKPerSec(), o.Overload*sat.OKPerSec()
 	side := max(o.Duration/2, 3*time.Second)
 	// Settle first: the shipper ships the saturation run's backlog, the new connections open.
-	if _, err := Load(ctx, LoadConfig{Addr: coll, Rate: half, Duration: 3 * time.Second, Conns: conns, Mix: mix, Progress: o.Log, Label: "settle (0.5x)"}); err != nil {
+	if _, err := load.Run(ctx, load.Config{Addr: coll, Rate: half, Duration: 3 * time.Second, Conns: conns, Mix: mix, Progress: o.Log, Label: "settle (0.5x)"}); err != nil {
 		return err
 	}
 	before, beforeCPU, err := phase("before the spike (0.5x)", half, side)
@@ -365,7 +368,7 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	rss2 := sampleRSS(coll2P.Pid(), start)
 	defer rss2.Stop()
 	m0 := snapOf(coll2)
-	away, err := Load(ctx, LoadConfig{Addr: coll2, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
+	away, err := load.Run(ctx, load.Config{Addr: coll2, Rate: sat.OKPerSec(), Duration: o.Duration, Conns: conns, Mix: mix, Progress: o.Log,
 		Label: "Kafka away"})
 	if err != nil {
 		return err
@@ -394,43 +397,43 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 		recoveredIn = fmt.Sprintf("%d s", recovered)
 	}
 	r.Rows = append(r.Rows,
-		Row{"saturation (max rate, 2xx requests/s)", Num(sat.OKPerSec()), "", "", "", ""},
-		Row{fmt.Sprintf("offered in the spike (requests/s, %.0fx, %d connections)", o.Overload, conns), Num(rate), "", "", "", ""},
-		Row{"2xx requests/s in the spike (goodput)", Num(goodput), Num(sat.OKPerSec()), Ratio(goodput, sat.OKPerSec()), ">= 0.8x", Verdict(goodput >= 0.8*sat.OKPerSec())},
-		Row{"p99 of the accepted (2xx) requests: in the spike / at half of saturation before it", Ms(p99Spike), Ms(p99Half), Ratio(float64(p99Spike), float64(p99Half)),
-			"<= 3x", Verdict(p99Spike <= 3*p99Half)},
-		Row{"503 answers in the spike (shed) / counted overloaded by the collector (its whole run)", fmt.Sprintf("%s / %s", Num(float64(spike.Status[503])), Num(overloaded)), "", "", "", ""},
-		Row{"the shipper's lag: spool at the spike's end / after the recovery phase (MiB)", fmt.Sprintf("%.0f / %.0f", spikeSpool, spoolAtEnd), "", "", "", ""},
-		Row{"connection errors / other non-2xx in the spike", fmt.Sprintf("%s / %s", Num(float64(spike.NetErrors)), Num(float64(spike.Requests-spike.OK-spike.Status[503]))), "", "", "", ""},
-		Row{"collector CPU per accepted request (us, /proc): in the spike / at half of saturation", fmt.Sprintf("%.1f", perReq(spikeCPU, spike.OK)), fmt.Sprintf("%.1f", perReq(beforeCPU, before.OK)),
-			Ratio(perReq(spikeCPU, spike.OK), perReq(beforeCPU, before.OK)), "", ""},
-		Row{"CPUs busy (/proc): collector / load generator (the bench process) / Kafka, in the spike; at half of saturation in Ceiling", cpus(phaseCPU[spike.Label], spike.Elapsed), cpus(phaseCPU[before.Label], before.Elapsed), "", "", ""},
-		Row{"collector RSS: at saturation / spike 1st half / 2nd half (MiB)", fmt.Sprintf("%.0f / %.0f / %.0f", base, firstHalf, secondHalf),
-			"", "", "flat (2nd half <= 1.25x 1st + 16)", Verdict(bounded)},
-		Row{"recovery: from the spike's end to the first second from which every request got a 2xx", recoveredIn, "", "", "<= 5 s", Verdict(recovered >= 0 && recovered <= 5)},
-		Row{fmt.Sprintf("Kafka away: 2xx (spooled) / 503 answers, spool limit %d MiB", spoolMax), fmt.Sprintf("%s / %s", Num(float64(away.OK)), Num(float64(away.Status[503]))),
-			"", "", "503 once full", Verdict(away.Status[503] > 0)},
-		Row{"Kafka away: events spooled / spool fullness at the end / 503 spool_full counted by the collector",
-			fmt.Sprintf("%s / %.2f / %s", Num(spooled), spoolRatio, Num(spoolFull)), "", "", "", ""},
-		Row{"Kafka away: collector max RSS (MiB)", fmt.Sprintf("%.0f", awayMax), "", "", "bounded", ""},
+		report.Row{Metric: "saturation (max rate, 2xx requests/s)", Value: report.Num(sat.OKPerSec())},
+		report.Row{Metric: fmt.Sprintf("offered in the spike (requests/s, %.0fx, %d connections)", o.Overload, conns), Value: report.Num(rate)},
+		report.Row{Metric: "2xx requests/s in the spike (goodput)", Value: report.Num(goodput), Ceiling: report.Num(sat.OKPerSec()), Ratio: report.Ratio(goodput, sat.OKPerSec()), Target: ">= 0.8x", Verdict: report.Verdict(goodput >= 0.8*sat.OKPerSec())},
+		report.Row{Metric: "p99 of the accepted (2xx) requests: in the spike / at half of saturation before it", Value: report.Ms(p99Spike), Ceiling: report.Ms(p99Half), Ratio: report.Ratio(float64(p99Spike), float64(p99Half)),
+			Target: "<= 3x", Verdict: report.Verdict(p99Spike <= 3*p99Half)},
+		report.Row{Metric: "503 answers in the spike (shed) / counted overloaded by the collector (its whole run)", Value: fmt.Sprintf("%s / %s", report.Num(float64(spike.Status[503])), report.Num(overloaded))},
+		report.Row{Metric: "the shipper's lag: spool at the spike's end / after the recovery phase (MiB)", Value: fmt.Sprintf("%.0f / %.0f", spikeSpool, spoolAtEnd)},
+		report.Row{Metric: "connection errors / other non-2xx in the spike", Value: fmt.Sprintf("%s / %s", report.Num(float64(spike.NetErrors)), report.Num(float64(spike.Requests-spike.OK-spike.Status[503])))},
+		report.Row{Metric: "collector CPU per accepted request (us, /proc): in the spike / at half of saturation", Value: fmt.Sprintf("%.1f", perReq(spikeCPU, spike.OK)), Ceiling: fmt.Sprintf("%.1f", perReq(beforeCPU, before.OK)),
+			Ratio: report.Ratio(perReq(spikeCPU, spike.OK), perReq(beforeCPU, before.OK))},
+		report.Row{Metric: "CPUs busy (/proc): collector / load generator (the bench process) / Kafka, in the spike; at half of saturation in Ceiling", Value: cpus(phaseCPU[spike.Label], spike.Elapsed), Ceiling: cpus(phaseCPU[before.Label], before.Elapsed)},
+		report.Row{Metric: "collector RSS: at saturation / spike 1st half / 2nd half (MiB)", Value: fmt.Sprintf("%.0f / %.0f / %.0f", base, firstHalf, secondHalf),
+			Target: "flat (2nd half <= 1.25x 1st + 16)", Verdict: report.Verdict(bounded)},
+		report.Row{Metric: "recovery: from the spike's end to the first second from which every request got a 2xx", Value: recoveredIn, Target: "<= 5 s", Verdict: report.Verdict(recovered >= 0 && recovered <= 5)},
+		report.Row{Metric: fmt.Sprintf("Kafka away: 2xx (spooled) / 503 answers, spool limit %d MiB", spoolMax), Value: fmt.Sprintf("%s / %s", report.Num(float64(away.OK)), report.Num(float64(away.Status[503]))),
+			Target: "503 once full", Verdict: report.Verdict(away.Status[503] > 0)},
+		report.Row{Metric: "Kafka away: events spooled / spool fullness at the end / 503 spool_full counted by the collector",
+			Value: fmt.Sprintf("%s / %.2f / %s", report.Num(spooled), spoolRatio, report.Num(spoolFull))},
+		report.Row{Metric: "Kafka away: collector max RSS (MiB)", Value: fmt.Sprintf("%.0f", awayMax), Target: "bounded"},
 	)
 	// Where the 503s came from, phase by phase: the load generator's count against the
 	// collector's own counters over the same phase (scraped before and after it).
-	for _, ph := range []*LoadResult{before, spike, after, away} {
+	for _, ph := range []*load.Result{before, spike, after, away} {
 		d := phaseCounts[ph.Label]
 		seen := float64(ph.Status[503])
 		uncounted := seen - d[mEvents503] - d[mConnRejected]
-		r.Rows = append(r.Rows, Row{
-			fmt.Sprintf("503s, %s: seen by the load generator / collector's overloaded / spool_full / refused connections (fasthttp Server.Concurrency) / not counted", ph.Label),
-			fmt.Sprintf("%s / %s / %s / %s / %s", Num(seen), Num(d[mOverloaded]), Num(d[mSpoolFull]), Num(d[mConnRejected]), Num(uncounted)),
-			"", "", "every 503 counted", Verdict(uncounted == 0)})
-		r.Rows = append(r.Rows, Row{fmt.Sprintf("%s: events spooled / shipped to Kafka per second", ph.Label),
-			fmt.Sprintf("%s / %s", Num(d[mSpooled]/ph.Elapsed.Seconds()), Num(d[mShipped]/ph.Elapsed.Seconds())), "", "", "", ""})
+		r.Rows = append(r.Rows, report.Row{
+			Metric: fmt.Sprintf("503s, %s: seen by the load generator / collector's overloaded / spool_full / refused connections (fasthttp Server.Concurrency) / not counted", ph.Label),
+			Value:  fmt.Sprintf("%s / %s / %s / %s / %s", report.Num(seen), report.Num(d[mOverloaded]), report.Num(d[mSpoolFull]), report.Num(d[mConnRejected]), report.Num(uncounted)),
+			Target: "every 503 counted", Verdict: report.Verdict(uncounted == 0)})
+		r.Rows = append(r.Rows, report.Row{Metric: fmt.Sprintf("%s: events spooled / shipped to Kafka per second", ph.Label),
+			Value: fmt.Sprintf("%s / %s", report.Num(d[mSpooled]/ph.Elapsed.Seconds()), report.Num(d[mShipped]/ph.Elapsed.Seconds()))})
 	}
 	// Second by second through the spike: what the load generator got back.
-	var okS, shedS, errS Series
+	var okS, shedS, errS report.Series
 	okS.Name, shedS.Name, errS.Name = "2xx/s", "503/s", "connection errors and other non-2xx/s"
-	for _, ph := range []*LoadResult{before, spike, after} {
+	for _, ph := range []*load.Result{before, spike, after} {
 		off := ph.Start.Sub(start).Seconds()
 		for i, sec := range ph.Timeline {
 			x := off + float64(i) + 0.5
@@ -443,17 +446,17 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return err
 	}
-	tl := &Plot{Title: fmt.Sprintf("A %.0fx spike: answers per second (saturation %s/s)", o.Overload, Num(sat.OKPerSec())),
+	tl := &report.Plot{Title: fmt.Sprintf("A %.0fx spike: answers per second (saturation %s/s)", o.Overload, report.Num(sat.OKPerSec())),
 		XLabel: fmt.Sprintf("seconds (0.5x from %.0f s, spike %.0f-%.0f s, 0.5x until %.0f s)", before.Start.Sub(start).Seconds(), t1, t2, t3),
-		YLabel: "requests/s", Series: []Series{okS, shedS, errS}}
+		YLabel: "requests/s", Series: []report.Series{okS, shedS, errS}}
 	if err := tl.WriteSVG(abs); err != nil {
 		return err
 	}
 	r.Plots = append(r.Plots, rel)
 	r.Raw = append(r.Raw, mets.table())
 	abs, rel = o.plotPath("overload-sources.svg")
-	src := &Plot{Title: "The collector's refusals per second, by reason, and its spool", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
-		YLabel: "per second / MiB", Series: []Series{
+	src := &report.Plot{Title: "The collector's refusals per second, by reason, and its spool", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
+		YLabel: "per second / MiB", Series: []report.Series{
 			mets.series(mOverloaded, "503 overloaded/s", true),
 			mets.series(mSpoolFull, "503 spool_full/s", true),
 			mets.series(mConnRejected, "refused connections/s", true),
@@ -464,8 +467,8 @@ func runOverload(ctx context.Context, o *Options, r *Report) error {
 	}
 	r.Plots = append(r.Plots, rel)
 	abs, rel = o.plotPath("overload-rss.svg")
-	pl := &Plot{Title: "Collector RSS: saturation, spike, recovery, then Kafka away", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
-		YLabel: "RSS (MiB)", Series: []Series{{Name: "collector RSS", X: rss.t, Y: rss.v}, {Name: "Kafka away: second collector's RSS", X: rss2.t, Y: rss2.v}}}
+	pl := &report.Plot{Title: "Collector RSS: saturation, spike, recovery, then Kafka away", XLabel: fmt.Sprintf("seconds (spike %.0f-%.0f s, Kafka away from %.0f s)", t1, t2, t3),
+		YLabel: "RSS (MiB)", Series: []report.Series{{Name: "collector RSS", X: rss.t, Y: rss.v}, {Name: "Kafka away: second collector's RSS", X: rss2.t, Y: rss2.v}}}
 	if err := pl.WriteSVG(abs); err != nil {
 		return err
 	}

@@ -10,6 +10,9 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/bench/internal/load"
+	"github.com/beaconprm/beacon/bench/internal/report"
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/schema"
 )
 
@@ -65,8 +68,8 @@ func sqlFor(tmpl, db string, kv ...string) string {
 
 // runQueries is scenario 5: o.Rows synthetic raw events generated server-side (the
 // rollups fill through their materialized views), then every saved query o.QueryN times.
-func runQueries(ctx context.Context, o *Options, r *Report) error {
-	s, err := NewStack(o)
+func runQueries(ctx context.Context, o *Options, r *report.Report) error {
+	s, err := newStack(o)
 	if err != nil {
 		return err
 	}
@@ -102,7 +105,7 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 			rows = n
 		}
 		sortDurations(lat)
-		p50, p95 := Quantile(lat, 0.5), Quantile(lat, 0.95)
+		p50, p95 := load.Quantile(lat, 0.5), load.Quantile(lat, 0.95)
 		target, ok := "p95 < 100 ms", p95 < 100*time.Millisecond
 		verdict := ""
 		switch {
@@ -112,19 +115,19 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 			target = ""
 		}
 		if target != "" {
-			verdict = Verdict(ok)
+			verdict = report.Verdict(ok)
 		}
 		read := ""
 		if n, ok := readRows[stage+label]; ok {
-			read = ", " + Num(float64(n)) + " rows read"
+			read = ", " + report.Num(float64(n)) + " rows read"
 		}
-		r.Rows = append(r.Rows, Row{stage + label + fmt.Sprintf(" (%d rows out%s, %d runs)", rows, read, len(lat)), "p50 " + Ms(p50) + ", p95 " + Ms(p95), "", "", target, verdict})
+		r.Rows = append(r.Rows, report.Row{Metric: stage + label + fmt.Sprintf(" (%d rows out%s, %d runs)", rows, read, len(lat)), Value: "p50 " + report.Ms(p50) + ", p95 " + report.Ms(p95), Target: target, Verdict: verdict})
 		r.Raw = append(r.Raw, fmt.Sprintf("%s%s: %v", stage, label, lat))
 		if p95s[stage] == nil {
 			p95s[stage] = map[string]time.Duration{}
 		}
 		p95s[stage][label] = p95
-		fmt.Fprintf(o.Log, "%s%-40s p50 %s p95 %s\n", stage, label, Ms(p50), Ms(p95))
+		fmt.Fprintf(o.Log, "%s%-40s p50 %s p95 %s\n", stage, label, report.Ms(p50), report.Ms(p95))
 		return nil
 	}
 	measure := func(stage string) error {
@@ -202,7 +205,7 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		smallNote = fmt.Sprintf("Scale: the first %s events were generated, refreshed as below and merged by the same "+
 			"fast-forward of the merge policy, and every query measured (\"%s\"); then the load went on to %s. The scale rows "+
 			"compare each query's p95 after the merge policy at the full size with its p95 at the tenth. Tables at the tenth: %s.",
-			Num(float64(small)), strings.TrimSuffix(smallStage, ": "), Num(float64(o.Rows)), smallParts)
+			report.Num(float64(small)), strings.TrimSuffix(smallStage, ": "), report.Num(float64(o.Rows)), smallParts)
 	}
 	if err := sy.generate(ctx, o.Rows, progress); err != nil {
 		return err
@@ -247,13 +250,13 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 				continue
 			}
 			ratio := float64(big) / float64(tenth)
-			r.Rows = append(r.Rows, Row{"scale: " + label + " p95 at " + Num(float64(o.Rows)) + " rows vs " + Num(float64(small)),
-				Ms(big), Ms(tenth), fmt.Sprintf("%.2fx", ratio), "<= 1.3x", Verdict(ratio <= 1.3)})
+			r.Rows = append(r.Rows, report.Row{Metric: "scale: " + label + " p95 at " + report.Num(float64(o.Rows)) + " rows vs " + report.Num(float64(small)),
+				Value: report.Ms(big), Ceiling: report.Ms(tenth), Ratio: fmt.Sprintf("%.2fx", ratio), Target: "<= 1.3x", Verdict: report.Verdict(ratio <= 1.3)})
 			// rows read do not depend on the machine's load: how the query's work grows
 			bigRead, tenthRead := readRows["after the merge policy: "+label], readRows[smallStage+label]
 			if tenthRead > 0 {
-				r.Rows = append(r.Rows, Row{"scale: " + label + " rows read at " + Num(float64(o.Rows)) + " rows vs " + Num(float64(small)),
-					Num(float64(bigRead)), Num(float64(tenthRead)), fmt.Sprintf("%.2fx", float64(bigRead)/float64(tenthRead)), "", ""})
+				r.Rows = append(r.Rows, report.Row{Metric: "scale: " + label + " rows read at " + report.Num(float64(o.Rows)) + " rows vs " + report.Num(float64(small)),
+					Value: report.Num(float64(bigRead)), Ceiling: report.Num(float64(tenthRead)), Ratio: fmt.Sprintf("%.2fx", float64(bigRead)/float64(tenthRead))})
 			}
 		}
 	}
@@ -273,7 +276,7 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 	scale := ""
 	if o.Rows < 100_000_000 {
 		scale = fmt.Sprintf(" **Run at %s rows, not the target's 100M**, to finish in time on this shared 2-core machine; "+
-			"run `make -C bench queries` (ROWS=100000000) for the full size.", Num(float64(o.Rows)))
+			"run `make -C bench queries` (ROWS=100000000) for the full size.", report.Num(float64(o.Rows)))
 	}
 	r.Notes = append(r.Notes, fmt.Sprintf("Method: `beacon clickhouse` (the local ClickHouse 26.7 server) and `beacon migrate up`; "+
 		"%s raw events generated server-side by `INSERT ... SELECT ... FROM numbers()` (bench/sql/synthetic_events.sql: "+
@@ -289,11 +292,11 @@ func runQueries(ctx context.Context, o *Options, r *Report) error {
 		"content-reach of doc-0 and of campaign cmp-0. Searches, versions and scores (wire v1 additions): search-gaps of every "+
 		"partner over the 90 days (0.3%% of the events are searches), content-versions of every content (documents and tools "+
 		"carry v1..v3 by age, one visitor in 20 stays on v2), training-scores of every course (four completions in five "+
-		"scored).%s", Num(float64(total)), genTime.Round(time.Second),
-		Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
+		"scored).%s", report.Num(float64(total)), genTime.Round(time.Second),
+		report.Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
 		fmt.Sprintf("After the load, what `beacon refresh` does: document-views' finished rows (doc_viewer_rows, migration 0013) were recomputed "+
 			"for every viewer the load wrote, %s rows in %s; then the small rollups the saved queries read whole were compacted "+
-			"(schema.Compactor): %s.", Num(float64(viewerRows)), loadRefresh.Round(100*time.Millisecond), loadCompact),
+			"(schema.Compactor): %s.", report.Num(float64(viewerRows)), loadRefresh.Round(100*time.Millisecond), loadCompact),
 		"Tables after generation, the refresh and merges: "+parts+"; raw events on disk: "+size+".", policy, live,
 		"Tables before the third measurement: "+liveParts+".")
 	if smallNote != "" {
@@ -311,7 +314,7 @@ func partsSQL(db string) string {
 // fastForwardMerges sets min_age_to_force_merge_seconds to 1 on every table of db that has
 // a merge policy, waits (at most 30 minutes) until each is down to one active part, and
 // says what it did.
-func fastForwardMerges(ctx context.Context, ch *ClickHouse, db string, o *Options) (string, error) {
+func fastForwardMerges(ctx context.Context, ch *stack.ClickHouse, db string, o *Options) (string, error) {
 	// "table age table age ...": each table with a policy and its age in seconds
 	list, err := ch.Query(ctx, "SELECT arrayStringConcat(groupArray(concat(name, ' ', extract(engine_full, "+
 		"'min_age_to_force_merge_seconds = (\\d+)'))), ' ') FROM system.tables WHERE database = '"+db+
@@ -380,7 +383,7 @@ func describeCompactions(done []schema.Compaction) string {
 // (o.Rows over their 90 days) as the ingest would: one insert per second of events, each
 // followed by a refresh of the document viewers it wrote, and the ingest's compaction
 // rounds on its default schedule, on the events' clock. It says what that cost.
-func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db string, o *Options) (string, error) {
+func liveWrites(ctx context.Context, ch *stack.ClickHouse, conn clickhouse.Conn, db string, o *Options) (string, error) {
 	const batches = 15 * 60                                       // one insert per second of events
 	perBatch := max(1, o.Rows/int64(90*24*time.Hour/time.Second)) // events per second
 	var took []time.Duration
@@ -425,7 +428,7 @@ func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db st
 	for _, t := range schema.CompactTables {
 		if d := compactions[t]; len(d) > 0 {
 			sortDurations(d)
-			compacts = append(compacts, fmt.Sprintf("%s %d times (p50 %s, max %s)", t, len(d), Ms(Quantile(d, 0.5)), Ms(d[len(d)-1])))
+			compacts = append(compacts, fmt.Sprintf("%s %d times (p50 %s, max %s)", t, len(d), report.Ms(load.Quantile(d, 0.5)), report.Ms(d[len(d)-1])))
 		}
 	}
 	if len(compacts) == 0 {
@@ -436,13 +439,13 @@ func liveWrites(ctx context.Context, ch *ClickHouse, conn clickhouse.Conn, db st
 		"and the ingest's compaction rounds on the events' clock (every %s, a table at most once per %d x its last compaction's "+
 		"time; the last round %d inserts before the end, halfway through an interval); it compacted %s. Once merges had settled "+
 		"the queries ran a third time.",
-		Num(float64(o.Rows)), batches, perBatch, Ms(Quantile(took, 0.5)), Ms(Quantile(took, 0.95)), Ms(took[len(took)-1]),
+		report.Num(float64(o.Rows)), batches, perBatch, report.Ms(load.Quantile(took, 0.5)), report.Ms(load.Quantile(took, 0.95)), report.Ms(took[len(took)-1]),
 		schema.CompactInterval, schema.CompactSpacing, every/2, strings.Join(compacts, ", ")), nil
 }
 
 // settleMerges waits (at most 5 minutes) until no merge runs in db, as a running system's
 // would have settled.
-func settleMerges(ctx context.Context, ch *ClickHouse, db string) error {
+func settleMerges(ctx context.Context, ch *stack.ClickHouse, db string) error {
 	t0 := time.Now()
 	for time.Since(t0) < 5*time.Minute {
 		n, err := ch.QueryInt(ctx, "SELECT count() FROM system.merges WHERE database = '"+db+"'")

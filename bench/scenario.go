@@ -1,3 +1,8 @@
+// Package bench holds the scenario runners behind `make bench` (see bench/README.md): each
+// starts what it measures (internal/stack), drives it with the load generator
+// (internal/load) or its own queries, and rewrites its section of RESULTS.md
+// (internal/report). Figures are always measured beside a ceiling in the same run, because
+// the machines here are shared and noisy.
 package bench
 
 import (
@@ -10,6 +15,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/beaconprm/beacon/bench/internal/report"
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
 )
 
@@ -32,7 +39,7 @@ type Options struct {
 	QueryN   int     // queries: runs of each saved query; default 30
 	Overload float64 // overload: offered load as a multiple of saturation; default 2
 	// Shared (overload): leave the collector and the load generator on the same CPUs
-	// instead of splitting the machine's CPUs between them (splitCPUs).
+	// instead of splitting the machine's CPUs between them (stack.SplitCPUs).
 	Shared bool
 }
 
@@ -81,12 +88,16 @@ func (o *Options) defaults() error {
 	return nil
 }
 
+// newStack prepares the processes' stack of a scenario run with o: the beacon binary
+// o.Beacon, progress to o.Log, the work directory kept after Close if o.Keep.
+func newStack(o *Options) (*stack.Stack, error) { return stack.New(o.Beacon, o.Keep, o.Log) }
+
 // Run runs scenario name and rewrites its section of RESULTS.md.
 func Run(ctx context.Context, name string, o Options) error {
 	if err := o.defaults(); err != nil {
 		return err
 	}
-	fns := map[string]func(context.Context, *Options, *Report) error{
+	fns := map[string]func(context.Context, *Options, *report.Report) error{
 		"collector": runCollector,
 		"hotpath":   runHotPath,
 		"ingest":    runIngest,
@@ -99,12 +110,12 @@ func Run(ctx context.Context, name string, o Options) error {
 	if !ok {
 		return fmt.Errorf("unknown scenario %q", name)
 	}
-	r := &Report{Scenario: name, Command: o.Command, Started: time.Now()}
+	r := &report.Report{Scenario: name, Command: o.Command, Started: time.Now()}
 	fmt.Fprintf(o.Log, "== scenario %s\n", name)
 	if err := fn(ctx, &o, r); err != nil {
 		return fmt.Errorf("scenario %s: %w", name, err)
 	}
-	if err := WriteResults(o.Results, r); err != nil {
+	if err := report.WriteResults(o.Results, r); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.Log, "== %s done in %s; wrote %s\n", name, time.Since(r.Started).Round(time.Second), o.Results)
@@ -130,8 +141,8 @@ func ServeCeiling(ctx context.Context, addr string) error {
 }
 
 // startCeiling starts this program's `ceiling` subcommand on a free port.
-func startCeiling(s *Stack, self string) (string, *Proc, error) {
-	addr, err := freeAddr()
+func startCeiling(s *stack.Stack, self string) (string, *stack.Proc, error) {
+	addr, err := stack.FreeAddr()
 	if err != nil {
 		return "", nil, err
 	}
@@ -139,7 +150,7 @@ func startCeiling(s *Stack, self string) (string, *Proc, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := waitFor(p, 30*time.Second, ready.TCP(addr)); err != nil {
+	if err := stack.WaitFor(p, 30*time.Second, ready.TCP(addr)); err != nil {
 		return "", nil, fmt.Errorf("ceiling: %w", err)
 	}
 	return addr, p, nil
@@ -149,4 +160,12 @@ func startCeiling(s *Stack, self string) (string, *Proc, error) {
 // relative to it.
 func (o *Options) plotPath(name string) (abs, rel string) {
 	return filepath.Join(filepath.Dir(o.Results), "plots", name), "plots/" + name
+}
+
+// perReq is microseconds of CPU per request.
+func perReq(cpu time.Duration, requests int64) float64 {
+	if requests <= 0 {
+		return 0
+	}
+	return float64(cpu.Microseconds()) / float64(requests)
 }

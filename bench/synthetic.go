@@ -13,6 +13,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/bench/internal/report"
+	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/schema"
 )
 
@@ -20,7 +22,7 @@ import (
 // loaded and synthetic raw events generated server-side (bench/sql/synthetic_events.sql), as
 // the queries and console scenarios read it.
 type synthetic struct {
-	ch      *ClickHouse
+	ch      *stack.ClickHouse
 	conn    clickhouse.Conn
 	db      string
 	dir     string        // the server's data directory
@@ -42,7 +44,7 @@ type loadMark struct {
 // openSynthetic starts ClickHouse with its data in o.Data (kept after the run) or in the
 // stack's work directory, and migrates db and loads the dimension tables unless the data
 // is an earlier run's load (reuse). With reuse false, o.Data must not hold a load.
-func openSynthetic(ctx context.Context, s *Stack, o *Options, reuse bool) (*synthetic, error) {
+func openSynthetic(ctx context.Context, s *stack.Stack, o *Options, reuse bool) (*synthetic, error) {
 	const db = "bench"
 	dir := filepath.Join(s.Work, "clickhouse")
 	var mark *loadMark
@@ -61,7 +63,7 @@ func openSynthetic(ctx context.Context, s *Stack, o *Options, reuse bool) (*synt
 			return nil, fmt.Errorf("-data %s already holds a load (%s); this scenario measures from a fresh load: remove the directory or give another", dir, filepath.Join(dir, syntheticMark))
 		case m != nil && (m.Rows != o.Rows || m.Migration != latest):
 			return nil, fmt.Errorf("-data %s holds %s events at migration %d, not %s at migration %d: remove the directory to load again",
-				dir, Num(float64(m.Rows)), m.Migration, Num(float64(o.Rows)), latest)
+				dir, report.Num(float64(m.Rows)), m.Migration, report.Num(float64(o.Rows)), latest)
 		case m == nil:
 			if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 				return nil, fmt.Errorf("-data %s is not empty and holds no finished load (no %s): remove it", dir, syntheticMark)
@@ -82,7 +84,7 @@ func openSynthetic(ctx context.Context, s *Stack, o *Options, reuse bool) (*synt
 	if mark != nil {
 		sy.rows, sy.reused = mark.Rows, true
 		sy.genTime, _ = time.ParseDuration(mark.GenTime)
-		fmt.Fprintf(o.Log, "reusing the load in %s: %s raw events loaded %s\n", dir, Num(float64(mark.Rows)), mark.Loaded)
+		fmt.Fprintf(o.Log, "reusing the load in %s: %s raw events loaded %s\n", dir, report.Num(float64(mark.Rows)), mark.Loaded)
 		return sy, nil
 	}
 	if err := s.Migrate(ch, db); err != nil {
@@ -114,8 +116,8 @@ func (sy *synthetic) generate(ctx context.Context, upTo int64, log func(string))
 		}
 		sy.genTime += time.Since(t0)
 		sy.rows += n
-		log(fmt.Sprintf("\rgenerated %s of %s raw events, %s rows/s   ", Num(float64(sy.rows)), Num(float64(upTo)),
-			Num(float64(sy.rows)/sy.genTime.Seconds())))
+		log(fmt.Sprintf("\rgenerated %s of %s raw events, %s rows/s   ", report.Num(float64(sy.rows)), report.Num(float64(upTo)),
+			report.Num(float64(sy.rows)/sy.genTime.Seconds())))
 	}
 	log("\n")
 	return nil

@@ -1,4 +1,4 @@
--- Dimension tables for the query scenario, named like bench/mix.go's entities.
+-- Dimension tables for the query scenario, named like bench/internal/load/mix.go's entities.
 INSERT INTO {db}.partners (tenant, partner_id, name, tier, region, imported_at)
 SELECT 'bench', concat('p', toString(number)), concat('Partner ', toString(number)),
        ['gold', 'silver', 'bronze'][1 + number % 3], ['emea', 'amer', 'apac'][1 + number % 3], now64(3)

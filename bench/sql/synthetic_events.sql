@@ -1,8 +1,8 @@
 -- Synthetic raw events for the query scenario, generated server-side for numbers
--- {start}..{start}+{count}-1. The shape follows bench/mix.go (what the load generator sends
--- through the collector): Zipf-like skew of visitors (a few heavy users) and of contents
--- (a few popular documents and videos), 60% of visitors attributed to one of 5000 partner
--- people in 200 partners and 20 campaigns, 2% bots, every event type with its own fields,
+-- {start}..{start}+{count}-1. The shape follows bench/internal/load/mix.go (what the load
+-- generator sends through the collector): Zipf-like skew of visitors (a few heavy users) and of
+-- contents (a few popular documents and videos), 60% of visitors attributed to one of 5000
+-- partner people in 200 partners and 20 campaigns, 2% bots, every event type with its own fields,
 -- events over the last 90 days. For the contact questions: one attributed visitor in ten
 -- (vis % 10 = 3) was anonymous until 45 days ago (its older events carry no token, so
 -- identity stitching has devices to claim), and the people of partners p190-p199 stopped

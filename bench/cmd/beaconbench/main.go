@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/beaconprm/beacon/bench"
+	"github.com/beaconprm/beacon/bench/internal/load"
 	"github.com/beaconprm/beacon/internal/chlocal"
 )
 
@@ -95,11 +96,11 @@ func run(ctx context.Context, args []string) error {
 		if *addr == "" {
 			return errors.New("load: -addr is required")
 		}
-		mix, err := bench.NewMix(bench.MixConfig{Site: "bench"}, nil)
+		mix, err := load.NewMix(load.MixConfig{Site: "bench"}, nil)
 		if err != nil {
 			return err
 		}
-		res, err := bench.Load(ctx, bench.LoadConfig{Addr: *addr, Rate: o.Rate, Duration: o.Duration, Conns: o.Conns, Mix: mix,
+		res, err := load.Run(ctx, load.Config{Addr: *addr, Rate: o.Rate, Duration: o.Duration, Conns: o.Conns, Mix: mix,
 			Progress: os.Stderr, Label: "load " + *addr})
 		if err != nil {
 			return err

@@ -1,4 +1,9 @@
-package bench
+// Package stack starts and stops the processes a benchmark scenario measures: `beacon
+// clickhouse`, `beacon kafka`, `beacon collector` and `beacon ingest` from the beacon binary,
+// each on free ports with its data in the stack's temporary directory. It also reads their
+// resident memory and CPU time from /proc, and on Linux splits the machine's CPUs between
+// the collector and the bench process (SplitCPUs).
+package stack
 
 import (
 	"bufio"
@@ -47,15 +52,14 @@ type Stack struct {
 	Keep bool   // keep Work after Close (for post-mortems)
 	Log  io.Writer
 	// CollectorPrefix, when set, is the command that starts each collector, the beacon
-	// binary and its arguments appended (taskset: see splitCPUs).
+	// binary and its arguments appended (taskset: see SplitCPUs).
 	CollectorPrefix []string
 	procs           []*Proc
 }
 
-// NewStack prepares a stack for a scenario run with o: the beacon binary o.Beacon (default
-// <root>/bin/beacon), progress to o.Log, the work directory kept after Close if o.Keep.
-func NewStack(o *Options) (*Stack, error) {
-	bin := o.Beacon
+// New prepares a stack for a scenario run: the beacon binary bin (default
+// <root>/bin/beacon), progress to log, the work directory kept after Close if keep.
+func New(bin string, keep bool, log io.Writer) (*Stack, error) {
 	root, err := ready.RepoRoot()
 	if err != nil {
 		return nil, err
@@ -70,7 +74,7 @@ func NewStack(o *Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Stack{Root: root, Bin: bin, Work: work, Keep: o.Keep, Log: o.Log}, nil
+	return &Stack{Root: root, Bin: bin, Work: work, Keep: keep, Log: log}, nil
 }
 
 // Start runs bin with args as a child named name.
@@ -123,13 +127,15 @@ func (s *Stack) Close() error {
 	return errors.Join(errs...)
 }
 
-func freeAddr() (string, error) {
+// FreeAddr returns 127.0.0.1:<a free port>.
+func FreeAddr() (string, error) {
 	p, err := ready.FreePort()
 	return "127.0.0.1:" + strconv.Itoa(p), err
 }
 
-// waitFor polls ok until it returns nil, p exits, or timeout passes.
-func waitFor(p *Proc, timeout time.Duration, ok func() error) error {
+// WaitFor polls ok until it returns nil, p exits, or timeout passes. p may be nil (nothing
+// to watch); when it is not, an error carries the end of its log.
+func WaitFor(p *Proc, timeout time.Duration, ok func() error) error {
 	var gone func() error
 	if p != nil {
 		gone = func() error {
@@ -174,10 +180,10 @@ func (s *Stack) StartClickHouseAt(dir string) (*ClickHouse, error) {
 	}
 	ch := &ClickHouse{Proc: p, NativeAddr: "127.0.0.1:" + strconv.Itoa(tcp), HTTPAddr: "127.0.0.1:" + strconv.Itoa(httpPort)}
 	// The first start may fetch the engine library with npm.
-	if err := waitFor(p, 5*time.Minute, ready.HTTP("http://"+ch.HTTPAddr+"/ping")); err != nil {
+	if err := WaitFor(p, 5*time.Minute, ready.HTTP("http://"+ch.HTTPAddr+"/ping")); err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
-	if err := waitFor(p, time.Minute, ready.TCP(ch.NativeAddr)); err != nil {
+	if err := WaitFor(p, time.Minute, ready.TCP(ch.NativeAddr)); err != nil {
 		return nil, fmt.Errorf("clickhouse native port: %w", err)
 	}
 	return ch, nil
@@ -237,7 +243,7 @@ func (s *Stack) Migrate(ch *ClickHouse, db string) error {
 // StartKafka starts `beacon kafka` (topics beacon.events and beacon.dlq with partitions).
 // Extra flags are appended (e.g. -kafka.syncWrites=false).
 func (s *Stack) StartKafka(partitions int, extra ...string) (string, *Proc, error) {
-	addr, err := freeAddr()
+	addr, err := FreeAddr()
 	if err != nil {
 		return "", nil, err
 	}
@@ -252,7 +258,7 @@ func (s *Stack) StartKafka(partitions int, extra ...string) (string, *Proc, erro
 	if err != nil {
 		return "", nil, err
 	}
-	if err := waitFor(p, time.Minute, ready.TCP(addr)); err != nil {
+	if err := WaitFor(p, time.Minute, ready.TCP(addr)); err != nil {
 		return "", nil, fmt.Errorf("kafka: %w", err)
 	}
 	return addr, p, nil
@@ -283,7 +289,7 @@ func (s *Stack) WriteSites() (string, *site.Sites, error) {
 
 // StartCollector starts `beacon collector` on a free port with extra flags appended.
 func (s *Stack) StartCollector(brokers, sitesPath string, extra ...string) (string, *Proc, error) {
-	addr, err := freeAddr()
+	addr, err := FreeAddr()
 	if err != nil {
 		return "", nil, err
 	}
@@ -312,7 +318,7 @@ func (s *Stack) StartCollector(brokers, sitesPath string, extra ...string) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	if err := waitFor(p, time.Minute, ready.HTTP("http://"+addr+"/readyz")); err != nil {
+	if err := WaitFor(p, time.Minute, ready.HTTP("http://"+addr+"/readyz")); err != nil {
 		return "", nil, fmt.Errorf("collector: %w", err)
 	}
 	return addr, p, nil
@@ -320,7 +326,7 @@ func (s *Stack) StartCollector(brokers, sitesPath string, extra ...string) (stri
 
 // StartIngest starts `beacon ingest` into database db with consumer group group.
 func (s *Stack) StartIngest(brokers string, ch *ClickHouse, db, group string, extra ...string) (*Proc, error) {
-	maddr, err := freeAddr()
+	maddr, err := FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +336,7 @@ func (s *Stack) StartIngest(brokers string, ch *ClickHouse, db, group string, ex
 	if err != nil {
 		return nil, err
 	}
-	if err := waitFor(p, time.Minute, ready.HTTP("http://"+maddr+"/metrics")); err != nil {
+	if err := WaitFor(p, time.Minute, ready.HTTP("http://"+maddr+"/metrics")); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	return p, nil
@@ -386,22 +392,23 @@ func parseStatCPU(stat string) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
-// cpuMeter measures processes' CPU time over a stretch of work.
-type cpuMeter struct {
+// CPUMeter measures processes' CPU time over a stretch of work.
+type CPUMeter struct {
 	pids []int
 	t0   []time.Duration
 }
 
-func startCPU(pids ...int) *cpuMeter {
-	m := &cpuMeter{pids: pids, t0: make([]time.Duration, len(pids))}
+// StartCPU starts measuring the CPU time of pids (CPUTime) from now.
+func StartCPU(pids ...int) *CPUMeter {
+	m := &CPUMeter{pids: pids, t0: make([]time.Duration, len(pids))}
 	for i, p := range pids {
 		m.t0[i], _ = CPUTime(p)
 	}
 	return m
 }
 
-// used returns each process's CPU time since startCPU.
-func (m *cpuMeter) used() []time.Duration {
+// Used returns each process's CPU time since StartCPU.
+func (m *CPUMeter) Used() []time.Duration {
 	out := make([]time.Duration, len(m.pids))
 	for i, p := range m.pids {
 		t, err := CPUTime(p)
@@ -410,12 +417,4 @@ func (m *cpuMeter) used() []time.Duration {
 		}
 	}
 	return out
-}
-
-// perReq is microseconds of CPU per request.
-func perReq(cpu time.Duration, requests int64) float64 {
-	if requests <= 0 {
-		return 0
-	}
-	return float64(cpu.Microseconds()) / float64(requests)
 }

@@ -1,4 +1,7 @@
-package bench
+// Package report writes what the benchmark scenarios measured: each scenario's section of
+// bench/RESULTS.md (a table of figures beside their ceiling and target, notes, plots and the
+// raw runs) and the SVG line charts beside it, with the number formats the sections use.
+package report
 
 import (
 	"bufio"

@@ -1,7 +1,4 @@
-// Package bench holds the load generator, the scenario runners and the results writer
-// behind `make bench` (see bench/README.md). Figures are always measured beside a ceiling
-// in the same run, because the machines here are shared and noisy.
-package bench
+package load
 
 import (
 	"fmt"
@@ -218,9 +215,10 @@ func (g *Gen) kind() int {
 	}
 }
 
-func (g *Gen) uuid(b []byte) []byte {
+// AppendUUID appends a random version 4 UUID drawn from rng to b (the events' ids).
+func AppendUUID(b []byte, rng *rand.Rand) []byte {
 	const hex = "0123456789abcdef"
-	hi, lo := g.rng.Uint64(), g.rng.Uint64()
+	hi, lo := rng.Uint64(), rng.Uint64()
 	hi = hi&^0xf000 | 0x4000     // version 4
 	lo = lo&^(0xc<<60) | 0x8<<60 // variant 10
 	var u [36]byte
@@ -246,7 +244,7 @@ func (g *Gen) uuid(b []byte) []byte {
 // send on such a page.
 func (g *Gen) event(b []byte, kind, cont int, cid string, i int, ts int64) []byte {
 	b = append(b, `{"id":"`...)
-	b = g.uuid(b)
+	b = AppendUUID(b, g.rng)
 	b = append(b, `","ts":`...)
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"content_id":"`...)

@@ -1,4 +1,9 @@
-package bench
+// Package load is the benchmarks' load generator: a fasthttp client that posts realistic
+// beacon batches (Mix: wire format v1, every event type, Zipf-skewed visitors and contents,
+// partner tokens, bots) to a collector or a ceiling, at a fixed rate (open loop, latency
+// from each request's schedule) or as fast as it is answered (closed loop), and measures
+// requests, statuses, accepted events and latency (Run). bench/README.md describes the mix.
+package load
 
 import (
 	"context"
@@ -13,8 +18,8 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// LoadConfig is one load run. Zero values take the defaults in the comments.
-type LoadConfig struct {
+// Config is one load run. Zero values take the defaults in the comments.
+type Config struct {
 	Addr     string        // host:port of the server under test (required)
 	Path     string        // default /v1/events
 	Rate     float64       // requests/s offered (open loop); 0 = max rate (closed loop)
@@ -28,10 +33,10 @@ type LoadConfig struct {
 	Events int64
 }
 
-// LoadResult is what a run measured. Latency in fixed-rate mode is from the request's
+// Result is what a run measured. Latency in fixed-rate mode is from the request's
 // scheduled send time, so a server that stalls is not flattered by the client waiting
 // (coordinated omission).
-type LoadResult struct {
+type Result struct {
 	Label     string
 	Rate      float64 // offered requests/s; 0 = max rate
 	Elapsed   time.Duration
@@ -44,31 +49,31 @@ type LoadResult struct {
 	OKLat     []time.Duration // sorted latencies of the 2xx requests (accepted)
 	Late      int64           // fixed rate: requests sent more than 1s after their schedule
 	Start     time.Time       // when the run began
-	Timeline  []LoadSecond    // what completed in each second of the run, by when it completed
+	Timeline  []Second        // what completed in each second of the run, by when it completed
 }
 
-// LoadSecond counts what completed in one second of a run.
-type LoadSecond struct {
+// Second counts what completed in one second of a run.
+type Second struct {
 	OK, Shed, Other, NetErrors int64 // 2xx, 503, any other status, network errors
 }
 
 // OKPct is the q-quantile of the accepted (2xx) requests' latencies.
-func (r *LoadResult) OKPct(q float64) time.Duration { return Quantile(r.OKLat, q) }
+func (r *Result) OKPct(q float64) time.Duration { return Quantile(r.OKLat, q) }
 
 // ReqPerSec is completed requests per second; OKPerSec counts only 2xx.
-func (r *LoadResult) ReqPerSec() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
-func (r *LoadResult) OKPerSec() float64  { return float64(r.OK) / r.Elapsed.Seconds() }
+func (r *Result) ReqPerSec() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+func (r *Result) OKPerSec() float64  { return float64(r.OK) / r.Elapsed.Seconds() }
 
 // EventsPerSec is accepted events per second.
-func (r *LoadResult) EventsPerSec() float64 { return float64(r.Events) / r.Elapsed.Seconds() }
+func (r *Result) EventsPerSec() float64 { return float64(r.Events) / r.Elapsed.Seconds() }
 
 // Pct is the q-quantile (0..1) of the latencies.
-func (r *LoadResult) Pct(q float64) time.Duration { return Quantile(r.Lat, q) }
+func (r *Result) Pct(q float64) time.Duration { return Quantile(r.Lat, q) }
 
 // Errors is every request that did not get a 2xx.
-func (r *LoadResult) Errors() int64 { return r.NetErrors + r.Requests - r.OK }
+func (r *Result) Errors() int64 { return r.NetErrors + r.Requests - r.OK }
 
-func (r *LoadResult) String() string {
+func (r *Result) String() string {
 	return fmt.Sprintf("%s: %.0f req/s (%.0f ok/s), %.0f events/s, p50 %s p90 %s p99 %s max %s, errors %d %v",
 		r.Label, r.ReqPerSec(), r.OKPerSec(), r.EventsPerSec(), ms(r.Pct(0.5)), ms(r.Pct(0.9)), ms(r.Pct(0.99)),
 		ms(r.Pct(1)), r.Errors(), r.Status)
@@ -87,7 +92,7 @@ func Quantile(sorted []time.Duration, q float64) time.Duration {
 
 type workerStats struct {
 	lat, okLat []time.Duration
-	timeline   []LoadSecond
+	timeline   []Second
 	status     map[int]int64
 	netErrors  int64
 	events     int64
@@ -95,8 +100,8 @@ type workerStats struct {
 	late       int64
 }
 
-// Load runs one load against cfg.Addr and returns what it measured.
-func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
+// Run runs one load against cfg.Addr and returns what it measured.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Addr == "" || cfg.Mix == nil {
 		return nil, errors.New("bench: load needs an address and a mix")
 	}
@@ -236,13 +241,13 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 	close(stopProgress)
 	<-progressDone
 
-	res := &LoadResult{Label: cfg.Label, Rate: cfg.Rate, Elapsed: elapsed, Status: map[int]int64{}, Start: start}
+	res := &Result{Label: cfg.Label, Rate: cfg.Rate, Elapsed: elapsed, Status: map[int]int64{}, Start: start}
 	for _, st := range stats {
 		res.Lat = append(res.Lat, st.lat...)
 		res.OKLat = append(res.OKLat, st.okLat...)
 		for i, s := range st.timeline {
 			for len(res.Timeline) <= i {
-				res.Timeline = append(res.Timeline, LoadSecond{})
+				res.Timeline = append(res.Timeline, Second{})
 			}
 			t := &res.Timeline[i]
 			t.OK, t.Shed, t.Other, t.NetErrors = t.OK+s.OK, t.Shed+s.Shed, t.Other+s.Other, t.NetErrors+s.NetErrors
@@ -262,10 +267,10 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadResult, error) {
 }
 
 // second returns the timeline entry of the second at d into the run.
-func (st *workerStats) second(d time.Duration) *LoadSecond {
+func (st *workerStats) second(d time.Duration) *Second {
 	i := max(0, int(d/time.Second))
 	for len(st.timeline) <= i {
-		st.timeline = append(st.timeline, LoadSecond{})
+		st.timeline = append(st.timeline, Second{})
 	}
 	return &st.timeline[i]
 }

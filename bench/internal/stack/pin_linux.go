@@ -1,6 +1,6 @@
 //go:build linux
 
-package bench
+package stack
 
 import (
 	"errors"
@@ -13,14 +13,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// splitCPUs gives this process (the load generator, and the children it starts from now on,
+// SplitCPUs gives this process (the load generator, and the children it starts from now on,
 // such as the broker) the first half of the machine's CPUs and returns the command prefix
 // (taskset) that starts a child on the other half, with a description of the split and a
 // function that gives this process every CPU back. On a 2-CPU machine that is CPU 0 for the
 // bench and CPU 1 for the collector, whose Go runtime then runs one P. Without it the load
 // generator's own work, which grows with the offered load, comes out of the collector's CPU
 // in exactly the phase under test.
-func splitCPUs() (prefix []string, split string, restore func(), err error) {
+func SplitCPUs() (prefix []string, split string, restore func(), err error) {
 	n := runtime.NumCPU()
 	if n < 2 {
 		return nil, "", nil, errors.New("one CPU: nothing to split")

@@ -1,4 +1,4 @@
-package bench
+package load
 
 import (
 	"bytes"
@@ -13,10 +13,13 @@ import (
 	"github.com/beaconprm/beacon/beacon/site"
 )
 
+// testSecret signs the test site's tokens.
+const testSecret = "bench-secret-0123456789abcdef0123"
+
 func testSites(t *testing.T) *site.Sites {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "bench.secret"), []byte(benchSecret), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "bench.secret"), []byte(testSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s, err := site.NewSites(site.ConfigFile{Sites: []site.Config{{SiteKey: "bench", Tenant: "bench", SecretFile: "bench.secret"}}}, dir)
