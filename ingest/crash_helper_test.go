@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 )
 
 // crashedBeforeCommit inserts what a crashed ingester (BatchRows 100) would have left
@@ -25,7 +27,7 @@ func crashedBeforeCommit(t *testing.T, kafkaAddr, topic, dlq, chAddr, db string)
 		var cols columns
 		var r row
 		for i := from; i < to; i++ {
-			if err := d.decode(testEvent(i), &r); err != nil {
+			if err := d.decode(testmsg.Event(i), &r); err != nil {
 				t.Fatal(err)
 			}
 			cols.append(&r)

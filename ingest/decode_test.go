@@ -9,26 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/google/uuid"
 )
-
-// testEvent returns a realistic page event as the collector writes it; i varies the id.
-func testEvent(i int) []byte {
-	return fmt.Appendf(nil, `{"event_id":"%s","tenant":"acme","site_key":"demo",`+
-		`"received_at":"2026-11-23 10:00:00.123","event_time":"2026-11-23 09:59:59.900","client_time":"2026-11-23 09:59:58.000",`+
-		`"type":"page","visitor_id":"v-%d","session_id":"s-%d","partner_id":"p-7","partner_user_id":"u-9","campaign_id":"c-1",`+
-		`"attribution":"token","content_id":"doc-1","content_type":"document","content_title":"Price list \"2026\"",`+
-		`"url":"https://example.com/docs/1?x=1","referrer":"https://mail.example.com/","page":3,"page_count":12,`+
-		`"dwell_ms":5400,"scroll_depth":75,"engaged_ms":0,"action":"","position":0,"duration":0,"rate":0,`+
-		`"watched_start":[],"watched_end":[],"target_url":"","name":"","props":{},"device":"desktop","is_bot":0,`+
-		`"bot_reason":"","ip_prefix":"203.0.113.0","user_agent":"Mozilla/5.0 (X11; Linux x86_64)"}`,
-		uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i)), i%1000, i%5000)
-}
 
 func TestDecodeFull(t *testing.T) {
 	var d decoder
 	var r row
-	if err := d.decode(testEvent(1), &r); err != nil {
+	if err := d.decode(testmsg.Event(1), &r); err != nil {
 		t.Fatal(err)
 	}
 	wantTime := time.Date(2026, 11, 23, 9, 59, 59, 900e6, time.UTC).UnixMilli()
@@ -122,7 +110,7 @@ func TestDecodeStringsSurviveArenaGrowth(t *testing.T) {
 	var c columns
 	var r row
 	for i := range 5000 {
-		if err := d.decode(testEvent(i), &r); err != nil {
+		if err := d.decode(testmsg.Event(i), &r); err != nil {
 			t.Fatal(err)
 		}
 		c.append(&r)

@@ -1,11 +1,12 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/beaconprm/beacon/beacon/event"
 	"testing"
+
+	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 
 	chproto "github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
@@ -31,7 +32,7 @@ func TestColumnsAppendToDriverBlock(t *testing.T) {
 	var c columns
 	var r row
 	for i := range 100 {
-		if err := d.decode(testEvent(i), &r); err != nil {
+		if err := d.decode(testmsg.Event(i), &r); err != nil {
 			t.Fatal(err)
 		}
 		c.append(&r)
@@ -50,7 +51,7 @@ func TestColumnsAppendToDriverBlock(t *testing.T) {
 // TestDecodeAllocations proves the hot path allocates nothing per event once the arena
 // and the column slices have grown (a 64 KiB arena chunk per few hundred events aside).
 func TestDecodeAllocations(t *testing.T) {
-	msg := testEvent(1)
+	msg := testmsg.Event(1)
 	var d decoder
 	var c columns
 	var r row
@@ -68,44 +69,18 @@ func TestDecodeAllocations(t *testing.T) {
 	}
 }
 
-const benchBatch = 10000
-
-// benchMessages is a batch of the collector's real output (collectorMessages: every event
-// type, all columns, in the collector's key order), cycled to benchBatch messages, each with
-// its own event id.
-func benchMessages(tb testing.TB) [][]byte {
-	tb.Helper()
-	src := collectorMessages(tb)
-	msgs := make([][]byte, benchBatch)
-	for i := range msgs {
-		m := append([]byte(nil), src[i%len(src)]...)
-		at := bytes.Index(m, []byte(`"event_id":"`)) + len(`"event_id":"`)
-		copy(m[at:at+36], uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i)).String())
-		msgs[i] = m
-	}
-	return msgs
-}
-
-func benchBytes(msgs [][]byte) int64 {
-	n := 0
-	for _, m := range msgs {
-		n += len(m)
-	}
-	return int64(n / len(msgs))
-}
-
 // BenchmarkDecodeAppend is the ingest hot path: decode each message into the columns,
 // then hand the columns to the driver's block as Send does.
 func BenchmarkDecodeAppend(b *testing.B) {
-	msgs := benchMessages(b)
+	msgs := testmsg.Batch(b)
 	var d decoder
 	var c columns
 	var r row
 	block := newBlock(b)
 	b.ReportAllocs()
-	b.SetBytes(benchBytes(msgs))
+	b.SetBytes(testmsg.MeanSize(msgs))
 	b.ResetTimer()
-	for n := 0; n < b.N; n += benchBatch {
+	for n := 0; n < b.N; n += testmsg.BatchSize {
 		c.reset()
 		block.Reset()
 		for _, m := range msgs {
@@ -124,18 +99,18 @@ func BenchmarkDecodeAppend(b *testing.B) {
 
 // BenchmarkDecodeOnly is the decoder into the columns alone.
 func BenchmarkDecodeOnly(b *testing.B) {
-	msgs := benchMessages(b)
+	msgs := testmsg.Batch(b)
 	var d decoder
 	var c columns
 	var r row
 	b.ReportAllocs()
-	b.SetBytes(benchBytes(msgs))
+	b.SetBytes(testmsg.MeanSize(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		if n%benchBatch == 0 {
+		if n%testmsg.BatchSize == 0 {
 			c.reset()
 		}
-		if err := d.decode(msgs[n%benchBatch], &r); err != nil {
+		if err := d.decode(msgs[n%testmsg.BatchSize], &r); err != nil {
 			b.Fatal(err)
 		}
 		c.append(&r)
@@ -185,15 +160,15 @@ type jsonEvent struct {
 
 // BenchmarkDecodeOnlyEncodingJSON is BenchmarkDecodeOnly's baseline twin.
 func BenchmarkDecodeOnlyEncodingJSON(b *testing.B) {
-	msgs := benchMessages(b)
-	events := make([]jsonEvent, benchBatch)
+	msgs := testmsg.Batch(b)
+	events := make([]jsonEvent, testmsg.BatchSize)
 	b.ReportAllocs()
-	b.SetBytes(benchBytes(msgs))
+	b.SetBytes(testmsg.MeanSize(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		e := &events[n%benchBatch]
+		e := &events[n%testmsg.BatchSize]
 		*e = jsonEvent{}
-		if err := json.Unmarshal(msgs[n%benchBatch], e); err != nil {
+		if err := json.Unmarshal(msgs[n%testmsg.BatchSize], e); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -203,7 +178,7 @@ func BenchmarkDecodeOnlyEncodingJSON(b *testing.B) {
 // appended to the driver's block (batch.Column(i).Append), then the block written in the
 // native format into a buffer (before LZ4 and the socket).
 func BenchmarkBlockAppendEncode(b *testing.B) {
-	msgs := benchMessages(b)
+	msgs := testmsg.Batch(b)
 	var d decoder
 	var c columns
 	var r row
@@ -217,7 +192,7 @@ func BenchmarkBlockAppendEncode(b *testing.B) {
 	var buf chproto.Buffer
 	b.ReportAllocs()
 	b.ResetTimer()
-	for n := 0; n < b.N; n += benchBatch {
+	for n := 0; n < b.N; n += testmsg.BatchSize {
 		block.Reset()
 		buf.Reset()
 		for i, v := range c.values() {
@@ -254,20 +229,20 @@ func BenchmarkDedupWindow(b *testing.B) {
 // messages a new owner reads back, ingester.go read): decode=full decode as before,
 // id=decodeID, which checks the message the same way and keeps only its id.
 func BenchmarkWarmup(b *testing.B) {
-	msgs := benchMessages(b)
+	msgs := testmsg.Batch(b)
 	for _, mode := range []string{"decode", "id"} {
 		b.Run(mode, func(b *testing.B) {
 			var d decoder
 			var r row
 			s := newSeenIDs((&Config{}).withDefaults().DedupWindow)
 			b.ReportAllocs()
-			b.SetBytes(benchBytes(msgs))
+			b.SetBytes(testmsg.MeanSize(msgs))
 			for i := 0; i < b.N; i++ {
 				var err error
 				if mode == "id" {
-					err = d.decodeID(msgs[i%benchBatch], &r)
+					err = d.decodeID(msgs[i%testmsg.BatchSize], &r)
 				} else {
-					err = d.decode(msgs[i%benchBatch], &r)
+					err = d.decode(msgs[i%testmsg.BatchSize], &r)
 				}
 				if err != nil {
 					b.Fatal(err)

@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"testing"
+
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 )
 
 // FuzzDecode feeds arbitrary messages (whatever any producer writes to the topic) to the
@@ -10,8 +12,8 @@ import (
 // it), an accepted row must append to the columns, and decodeID (the dedup window's
 // warm-up) must accept exactly what decode accepts, with the same id.
 func FuzzDecode(f *testing.F) {
-	f.Add(testEvent(1))
-	for _, m := range collectorMessages(f) {
+	f.Add(testmsg.Event(1))
+	for _, m := range testmsg.CollectorMessages(f) {
 		f.Add(m)
 	}
 	f.Add([]byte(`{"event_id":"6fa459ea-ee8a-4ca4-894e-db77e160355e","received_at":"2026-11-23 10:00:00.123","event_time":"2026-11-23 10:00:00","props":{"a":"\ud83d\ude00","b":"\u0000"},"watched_start":[1.5,2],"x":[[[{}]]]}`))

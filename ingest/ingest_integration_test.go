@@ -9,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/beaconprm/beacon/schema"
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,7 +40,7 @@ func TestInsertDedupThroughViews(t *testing.T) {
 		var cols columns
 		var r row
 		for i := from; i < to; i++ {
-			if err := d.decode(testEvent(i), &r); err != nil {
+			if err := d.decode(testmsg.Event(i), &r); err != nil {
 				t.Fatal(err)
 			}
 			cols.append(&r)
@@ -90,7 +91,7 @@ func TestSchemaMismatchIsToldApart(t *testing.T) {
 	var d decoder
 	var cols columns
 	var r row
-	if err := d.decode(testEvent(1), &r); err != nil {
+	if err := d.decode(testmsg.Event(1), &r); err != nil {
 		t.Fatal(err)
 	}
 	cols.append(&r)

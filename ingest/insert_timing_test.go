@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
 
@@ -28,7 +29,7 @@ func BenchmarkServerInsert(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	msgs := benchMessages(b)
+	msgs := testmsg.Batch(b)
 	for _, bc := range []struct {
 		rows    int
 		lowcard int
