@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/ingest/block"
 	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
@@ -17,7 +18,7 @@ import (
 // The round trip the event crosses: the collector's real output, decoded by the ingest and
 // inserted with its column list, must equal, column by column, what ClickHouse's own
 // JSONEachRow reader makes of the same messages. This is what tells two swapped columns of
-// one type (columns.values is positional) or a field the decoder misreads.
+// one type (block.Columns.Values is positional) or a field the decoder misreads.
 func TestCollectorOutputRoundTripsThroughIngest(t *testing.T) {
 	msgs := testmsg.CollectorMessages(t)
 	ch := testenv.NewClickHouse(t)
@@ -46,14 +47,14 @@ func TestCollectorOutputRoundTripsThroughIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var d decoder
-	var cols columns
-	var r row
+	var d block.Decoder
+	var cols block.Columns
+	var r block.Row
 	for _, m := range msgs {
-		if err := d.decode(m, &r); err != nil {
+		if err := d.Decode(m, &r); err != nil {
 			t.Fatalf("ingest cannot decode the collector's message: %v\n%s", err, m)
 		}
-		cols.append(&r)
+		cols.Append(&r)
 	}
 	ctx := context.Background()
 	if err := st.insert(ctx, "contract", &cols); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/beaconprm/beacon/ingest/block"
 	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
@@ -99,14 +100,14 @@ func TestRepeatsDroppedAndReplayedIdentically(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var d decoder
-	var cols columns
-	var r row
+	var d block.Decoder
+	var cols block.Columns
+	var r block.Row
 	for i := 300; i < 350; i++ {
-		if err := d.decode(testmsg.Event(i), &r); err != nil {
+		if err := d.Decode(testmsg.Event(i), &r); err != nil {
 			t.Fatal(err)
 		}
-		cols.append(&r)
+		cols.Append(&r)
 	}
 	if err := st.insert(context.Background(), batchToken(topic, 0, 300, 400), &cols); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,8 @@
-package ingest
+package block
 
 import (
 	"encoding/json"
-	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/beaconprm/beacon/beacon/event"
@@ -11,7 +11,6 @@ import (
 	chproto "github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
-	"github.com/google/uuid"
 )
 
 // newBlock returns a clickhouse-go block shaped like the insert's header (the raw table's
@@ -27,18 +26,28 @@ func newBlock(t testing.TB) *proto.Block {
 	return b
 }
 
+// insertType is the type the server gives a column of the raw table in the insert's
+// header: low_cardinality_allow_in_native_format=0 (ingest's store.insert) replaces
+// LowCardinality(T) with T.
+func insertType(t string) string {
+	if strings.HasPrefix(t, "LowCardinality(") && strings.HasSuffix(t, ")") {
+		return t[len("LowCardinality(") : len(t)-1]
+	}
+	return t
+}
+
 func TestColumnsAppendToDriverBlock(t *testing.T) {
-	var d decoder
-	var c columns
-	var r row
+	var d Decoder
+	var c Columns
+	var r Row
 	for i := range 100 {
-		if err := d.decode(testmsg.Event(i), &r); err != nil {
+		if err := d.Decode(testmsg.Event(i), &r); err != nil {
 			t.Fatal(err)
 		}
-		c.append(&r)
+		c.Append(&r)
 	}
 	b := newBlock(t)
-	for i, v := range c.values() {
+	for i, v := range c.Values() {
 		if _, err := b.Columns[i].Append(v); err != nil {
 			t.Fatalf("column %s: %v", event.Columns[i].Name, err)
 		}
@@ -52,16 +61,16 @@ func TestColumnsAppendToDriverBlock(t *testing.T) {
 // and the column slices have grown (a 64 KiB arena chunk per few hundred events aside).
 func TestDecodeAllocations(t *testing.T) {
 	msg := testmsg.Event(1)
-	var d decoder
-	var c columns
-	var r row
+	var d Decoder
+	var c Columns
+	var r Row
 	allocs := testing.AllocsPerRun(2000, func() {
-		if err := d.decode(msg, &r); err != nil {
+		if err := d.Decode(msg, &r); err != nil {
 			t.Fatal(err)
 		}
-		c.append(&r)
-		if c.len() == 1000 {
-			c.reset()
+		c.Append(&r)
+		if c.Len() == 1000 {
+			c.Reset()
 		}
 	})
 	if allocs > 0.05 {
@@ -73,23 +82,23 @@ func TestDecodeAllocations(t *testing.T) {
 // then hand the columns to the driver's block as Send does.
 func BenchmarkDecodeAppend(b *testing.B) {
 	msgs := testmsg.Batch(b)
-	var d decoder
-	var c columns
-	var r row
+	var d Decoder
+	var c Columns
+	var r Row
 	block := newBlock(b)
 	b.ReportAllocs()
 	b.SetBytes(testmsg.MeanSize(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n += testmsg.BatchSize {
-		c.reset()
+		c.Reset()
 		block.Reset()
 		for _, m := range msgs {
-			if err := d.decode(m, &r); err != nil {
+			if err := d.Decode(m, &r); err != nil {
 				b.Fatal(err)
 			}
-			c.append(&r)
+			c.Append(&r)
 		}
-		for i, v := range c.values() {
+		for i, v := range c.Values() {
 			if _, err := block.Columns[i].Append(v); err != nil {
 				b.Fatal(err)
 			}
@@ -100,20 +109,20 @@ func BenchmarkDecodeAppend(b *testing.B) {
 // BenchmarkDecodeOnly is the decoder into the columns alone.
 func BenchmarkDecodeOnly(b *testing.B) {
 	msgs := testmsg.Batch(b)
-	var d decoder
-	var c columns
-	var r row
+	var d Decoder
+	var c Columns
+	var r Row
 	b.ReportAllocs()
 	b.SetBytes(testmsg.MeanSize(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		if n%testmsg.BatchSize == 0 {
-			c.reset()
+			c.Reset()
 		}
-		if err := d.decode(msgs[n%testmsg.BatchSize], &r); err != nil {
+		if err := d.Decode(msgs[n%testmsg.BatchSize], &r); err != nil {
 			b.Fatal(err)
 		}
-		c.append(&r)
+		c.Append(&r)
 	}
 }
 
@@ -179,14 +188,14 @@ func BenchmarkDecodeOnlyEncodingJSON(b *testing.B) {
 // native format into a buffer (before LZ4 and the socket).
 func BenchmarkBlockAppendEncode(b *testing.B) {
 	msgs := testmsg.Batch(b)
-	var d decoder
-	var c columns
-	var r row
+	var d Decoder
+	var c Columns
+	var r Row
 	for _, m := range msgs {
-		if err := d.decode(m, &r); err != nil {
+		if err := d.Decode(m, &r); err != nil {
 			b.Fatal(err)
 		}
-		c.append(&r)
+		c.Append(&r)
 	}
 	block := newBlock(b)
 	var buf chproto.Buffer
@@ -195,7 +204,7 @@ func BenchmarkBlockAppendEncode(b *testing.B) {
 	for n := 0; n < b.N; n += testmsg.BatchSize {
 		block.Reset()
 		buf.Reset()
-		for i, v := range c.values() {
+		for i, v := range c.Values() {
 			if _, err := block.Columns[i].Append(v); err != nil {
 				b.Fatal(err)
 			}
@@ -203,52 +212,5 @@ func BenchmarkBlockAppendEncode(b *testing.B) {
 		if err := block.Encode(&buf, proto.DBMS_TCP_PROTOCOL_VERSION); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkDedupWindow is the dedup window's cost per message at the default window: one
-// partition's stream of ids, a repeat every 100 messages a few messages after its first copy.
-func BenchmarkDedupWindow(b *testing.B) {
-	const n = 1 << 16
-	ids := make([]uuid.UUID, n)
-	for i := range ids {
-		ids[i] = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i))
-		if i%100 == 99 {
-			ids[i] = ids[i-3]
-		}
-	}
-	s := newSeenIDs((&Config{}).withDefaults().DedupWindow)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		s.repeat(int64(i), ids[i%n])
-	}
-}
-
-// BenchmarkWarmup is the dedup window's warm-up per message (the window of committed
-// messages a new owner reads back, ingester.go read): decode=full decode as before,
-// id=decodeID, which checks the message the same way and keeps only its id.
-func BenchmarkWarmup(b *testing.B) {
-	msgs := testmsg.Batch(b)
-	for _, mode := range []string{"decode", "id"} {
-		b.Run(mode, func(b *testing.B) {
-			var d decoder
-			var r row
-			s := newSeenIDs((&Config{}).withDefaults().DedupWindow)
-			b.ReportAllocs()
-			b.SetBytes(testmsg.MeanSize(msgs))
-			for i := 0; i < b.N; i++ {
-				var err error
-				if mode == "id" {
-					err = d.decodeID(msgs[i%testmsg.BatchSize], &r)
-				} else {
-					err = d.decode(msgs[i%testmsg.BatchSize], &r)
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				s.repeat(int64(i), r.eventID)
-			}
-		})
 	}
 }

@@ -1,4 +1,4 @@
-package ingest
+package block
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 )
 
 // FuzzDecode feeds arbitrary messages (whatever any producer writes to the topic) to the
-// decoder: it must never panic, a refusal must be a decodeError (so the DLQ can classify
-// it), an accepted row must append to the columns, and decodeID (the dedup window's
-// warm-up) must accept exactly what decode accepts, with the same id.
+// decoder: it must never panic, a refusal must be a DecodeError (so the DLQ can classify
+// it), an accepted row must append to the columns, and DecodeID (the dedup window's
+// warm-up) must accept exactly what Decode accepts, with the same id.
 func FuzzDecode(f *testing.F) {
 	f.Add(testmsg.Event(1))
 	for _, m := range testmsg.CollectorMessages(f) {
@@ -20,25 +20,25 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"event_id":"","received_at":"9999-99-99 99:99:99"}`))
 	f.Add([]byte(`{"content_title":"\ud800","page":4294967296,"is_bot":2}`))
 	f.Add([]byte(`[`))
-	var d decoder
-	var cols columns
+	var d Decoder
+	var cols Columns
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var r, idOnly row
-		idErr := d.decodeID(data, &idOnly)
-		err := d.decode(data, &r)
+		var r, idOnly Row
+		idErr := d.DecodeID(data, &idOnly)
+		err := d.Decode(data, &r)
 		if (idErr == nil) != (err == nil) || idOnly.eventID != r.eventID {
-			t.Fatalf("decodeID says %v (id %v), decode %v (id %v)", idErr, idOnly.eventID, err, r.eventID)
+			t.Fatalf("DecodeID says %v (id %v), Decode %v (id %v)", idErr, idOnly.eventID, err, r.eventID)
 		}
 		if err != nil {
-			var de *decodeError
+			var de *DecodeError
 			if !errors.As(err, &de) {
-				t.Fatalf("error %v (%T) is not a decodeError", err, err)
+				t.Fatalf("error %v (%T) is not a DecodeError", err, err)
 			}
 			return
 		}
-		cols.append(&r)
-		if cols.len() > 1000 {
-			cols.reset()
+		cols.Append(&r)
+		if cols.Len() > 1000 {
+			cols.Reset()
 		}
 	})
 }
