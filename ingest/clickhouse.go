@@ -15,6 +15,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/ingest/block"
 )
 
 var (
@@ -65,7 +66,7 @@ func (s *store) Close() error { return s.conn.Close() }
 // insert sends one batch as one block. The token makes a repeat of the same range a no-op,
 // in the raw table and, with deduplicate_blocks_in_dependent_materialized_views, in every
 // materialized view that reads from it.
-func (s *store) insert(ctx context.Context, token string, cols *columns) error {
+func (s *store) insert(ctx context.Context, token string, cols *block.Columns) error {
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
 		"insert_deduplicate":                                 1,
 		"insert_deduplication_token":                         token,
@@ -75,14 +76,15 @@ func (s *store) insert(ctx context.Context, token string, cols *columns) error {
 		// LowCardinality(String) and builds the dictionaries itself, as it does for a
 		// JSONEachRow insert. Appending to a LowCardinality column in clickhouse-go costs
 		// reflection, an interface allocation and a map lookup per row and column (13
-		// columns): more than half of the client's block work (BenchmarkBlockAppendEncode).
+		// columns): more than half of the client's block work (BenchmarkBlockAppendEncode
+		// in ingest/block).
 		"low_cardinality_allow_in_native_format": 0,
 	}))
 	batch, err := s.conn.PrepareBatch(ctx, s.insertSQL)
 	if err != nil {
 		return err
 	}
-	for i, v := range cols.values() {
+	for i, v := range cols.Values() {
 		if err := batch.Column(i).Append(v); err != nil {
 			_ = batch.Abort()
 			return &schemaError{fmt.Errorf("cannot append column %s: %w", event.Columns[i].Name, err)}
@@ -139,16 +141,6 @@ func (s *store) loadCuts(ctx context.Context, topic string, partition int, from 
 		cuts[start] = end
 	}
 	return cuts, rows.Err()
-}
-
-// insertType is the type the server gives a column of the raw table in the insert's
-// header: low_cardinality_allow_in_native_format=0 (store.insert) replaces
-// LowCardinality(T) with T.
-func insertType(t string) string {
-	if strings.HasPrefix(t, "LowCardinality(") && strings.HasSuffix(t, ")") {
-		return t[len("LowCardinality(") : len(t)-1]
-	}
-	return t
 }
 
 // schemaError marks a failure that retrying cannot fix until the table changes.

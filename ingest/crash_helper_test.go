@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/beaconprm/beacon/ingest/block"
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 )
 
 // crashedBeforeCommit inserts what a crashed ingester (BatchRows 100) would have left
@@ -21,14 +24,14 @@ func crashedBeforeCommit(t *testing.T, kafkaAddr, topic, dlq, chAddr, db string)
 	defer st.Close()
 	ctx := context.Background()
 	insertRange := func(from, to int) {
-		var d decoder
-		var cols columns
-		var r row
+		var d block.Decoder
+		var cols block.Columns
+		var r block.Row
 		for i := from; i < to; i++ {
-			if err := d.decode(testEvent(i), &r); err != nil {
+			if err := d.Decode(testmsg.Event(i), &r); err != nil {
 				t.Fatal(err)
 			}
-			cols.append(&r)
+			cols.Append(&r)
 		}
 		if err := st.insert(ctx, batchToken(topic, 0, int64(from), int64(to)), &cols); err != nil {
 			t.Fatal(err)

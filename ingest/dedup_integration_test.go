@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/beaconprm/beacon/ingest/block"
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
 
@@ -32,10 +34,10 @@ func produceValues(t *testing.T, addr, topic string, values [][]byte) {
 	}
 }
 
-// octoberEvent is testEvent(i) happening a month earlier, so a batch holding it and
+// octoberEvent is testmsg.Event(i) happening a month earlier, so a batch holding it and
 // November events is inserted as two blocks (the raw table is partitioned by month).
 func octoberEvent(i int) []byte {
-	return bytes.ReplaceAll(testEvent(i), []byte(`"2026-11-23 `), []byte(`"2026-10-23 `))
+	return bytes.ReplaceAll(testmsg.Event(i), []byte(`"2026-11-23 `), []byte(`"2026-10-23 `))
 }
 
 // TestRepeatsDroppedAndReplayedIdentically: re-sent events (the same id again a few
@@ -62,7 +64,7 @@ func TestRepeatsDroppedAndReplayedIdentically(t *testing.T) {
 		if i >= 250 {
 			first = append(first, octoberEvent(i))
 		} else {
-			first = append(first, testEvent(i))
+			first = append(first, testmsg.Event(i))
 		}
 	}
 	produceValues(t, k.Addr, topic, first)
@@ -87,7 +89,7 @@ func TestRepeatsDroppedAndReplayedIdentically(t *testing.T) {
 		second = append(second, octoberEvent(i)) // the re-sent events
 	}
 	for i := 300; i < 350; i++ {
-		second = append(second, testEvent(i))
+		second = append(second, testmsg.Event(i))
 	}
 	produceValues(t, k.Addr, topic, second)
 
@@ -98,14 +100,14 @@ func TestRepeatsDroppedAndReplayedIdentically(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var d decoder
-	var cols columns
-	var r row
+	var d block.Decoder
+	var cols block.Columns
+	var r block.Row
 	for i := 300; i < 350; i++ {
-		if err := d.decode(testEvent(i), &r); err != nil {
+		if err := d.Decode(testmsg.Event(i), &r); err != nil {
 			t.Fatal(err)
 		}
-		cols.append(&r)
+		cols.Append(&r)
 	}
 	if err := st.insert(context.Background(), batchToken(topic, 0, 300, 400), &cols); err != nil {
 		t.Fatal(err)
@@ -129,12 +131,12 @@ func TestRepeatsDroppedWithinOneRun(t *testing.T) {
 	rt := newIngestTest(t, 1, time.Second, func(c *Config) { c.BatchRows = 100; c.DedupWindow = 500 })
 	var values [][]byte
 	for i := range 400 {
-		values = append(values, testEvent(i))
+		values = append(values, testmsg.Event(i))
 		if i%10 == 9 {
-			values = append(values, testEvent(i-5)) // a re-send of an event 6 messages back
+			values = append(values, testmsg.Event(i-5)) // a re-send of an event 6 messages back
 		}
 	}
-	values = append(values, testEvent(20), testEvent(399)) // 418 and 2 messages back
+	values = append(values, testmsg.Event(20), testmsg.Event(399)) // 418 and 2 messages back
 	produceValues(t, rt.k.Addr, rt.topic, values)
 	runInProcess(t, rt.ing)
 	total := int64(len(values))

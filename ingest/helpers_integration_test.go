@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/chlocal"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/beaconprm/beacon/schema"
@@ -32,7 +33,7 @@ func migrate(t testing.TB, conn driver.Conn, db string) {
 	}
 }
 
-// produce writes events from..to-1 (testEvent ids) to topic; bad maps an index to a
+// produce writes events from..to-1 (testmsg.Event ids) to topic; bad maps an index to a
 // poison payload instead of the event.
 func produce(t *testing.T, addr, topic string, from, to int, bad map[int][]byte) {
 	t.Helper()
@@ -52,7 +53,7 @@ func produce(t *testing.T, addr, topic string, from, to int, bad map[int][]byte)
 	const chunk = 2000
 	msgs := make([]kafka.Message, 0, chunk)
 	for i := from; i < to; i++ {
-		v := testEvent(i)
+		v := testmsg.Event(i)
 		if p, ok := bad[i]; ok {
 			v = p
 		}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/beaconprm/beacon/ingest/block"
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/beaconprm/beacon/schema"
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,15 +36,15 @@ func TestInsertDedupThroughViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	fill := func(from, to int) *columns {
-		var d decoder
-		var cols columns
-		var r row
+	fill := func(from, to int) *block.Columns {
+		var d block.Decoder
+		var cols block.Columns
+		var r block.Row
 		for i := from; i < to; i++ {
-			if err := d.decode(testEvent(i), &r); err != nil {
+			if err := d.Decode(testmsg.Event(i), &r); err != nil {
 				t.Fatal(err)
 			}
-			cols.append(&r)
+			cols.Append(&r)
 		}
 		return &cols
 	}
@@ -87,13 +89,13 @@ func TestSchemaMismatchIsToldApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var d decoder
-	var cols columns
-	var r row
-	if err := d.decode(testEvent(1), &r); err != nil {
+	var d block.Decoder
+	var cols block.Columns
+	var r block.Row
+	if err := d.Decode(testmsg.Event(1), &r); err != nil {
 		t.Fatal(err)
 	}
-	cols.append(&r)
+	cols.Append(&r)
 	err = st.insert(context.Background(), "x", &cols)
 	if err == nil || classifyCH(err) != kindSchema {
 		t.Fatalf("insert into a table without the columns: %v (kind %q), want a schema error", err, classifyCH(err))

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beaconprm/beacon/ingest/block"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 )
@@ -266,8 +267,8 @@ type partition struct {
 	cuts map[int64]int64 // recorded batch ranges: start offset -> end offset
 	seen *seenIDs        // event ids of the last DedupWindow messages (dedup.go)
 	from int64           // messages before it only fill seen: they are committed
-	dec  decoder
-	row  row
+	dec  block.Decoder
+	row  block.Row
 	b    *batch // the open batch, nil between batches
 
 	free chan *batch // batches ready to fill
@@ -287,7 +288,7 @@ type batch struct {
 	cut        string // what ended it: rows, bytes or time
 	bytes      int
 	dropped    int // messages left out as repeats (dedup.go)
-	cols       columns
+	cols       block.Columns
 	poison     []kafka.Message
 	reasons    []string
 	kinds      []string
@@ -413,8 +414,8 @@ func (p *partition) read(ctx context.Context, r *kafka.Reader) {
 		p.lag.Set(float64(max(msg.HighWaterMark-msg.Offset-1, 0)))
 		if msg.Offset < p.from {
 			// Committed by an earlier owner: only its event id is wanted.
-			if p.dec.decodeID(msg.Value, &p.row) == nil {
-				p.seen.repeat(msg.Offset, p.row.eventID)
+			if p.dec.DecodeID(msg.Value, &p.row) == nil {
+				p.seen.repeat(msg.Offset, p.row.EventID())
 			}
 			continue
 		}
@@ -478,11 +479,11 @@ func (p *partition) add(msg *kafka.Message) {
 	b.next = msg.Offset + 1
 	b.bytes += size
 	p.ing.m.buffered.Add(float64(size))
-	if err := p.dec.decode(msg.Value, &p.row); err != nil {
+	if err := p.dec.Decode(msg.Value, &p.row); err != nil {
 		kind := "json"
-		var de *decodeError
+		var de *block.DecodeError
 		if errors.As(err, &de) {
-			kind = de.kind
+			kind = de.Kind()
 		}
 		b.poison = append(b.poison, *msg)
 		b.reasons = append(b.reasons, err.Error())
@@ -495,14 +496,14 @@ func (p *partition) add(msg *kafka.Message) {
 		b.kinds = append(b.kinds, "unknown_tenant")
 		return
 	}
-	if p.seen.repeat(msg.Offset, p.row.eventID) {
+	if p.seen.repeat(msg.Offset, p.row.EventID()) {
 		b.dropped++
 		return
 	}
-	b.cols.append(&p.row)
+	b.cols.Append(&p.row)
 	if !b.clocked {
 		b.clocked = true
-		p.ing.m.waited.read(p.id, b.start, p.row.receivedAt)
+		p.ing.m.waited.read(p.id, b.start, p.row.ReceivedAt())
 	}
 }
 
@@ -578,7 +579,7 @@ func (p *partition) flush(ctx context.Context, b *batch) bool {
 		p.log.Warn("messages sent to the dead-letter topic", "count", len(msgs), "dlq", cfg.DLQTopic,
 			"first_offset", b.poison[0].Offset, "first_reason", b.reasons[0])
 	}
-	if rows := b.cols.len(); rows > 0 {
+	if rows := b.cols.Len(); rows > 0 {
 		token := batchToken(cfg.Topic, p.id, b.start, b.end)
 		began := time.Now() // rows of any attempt were written after this
 		var took time.Duration
@@ -658,7 +659,7 @@ func (p *partition) drop(b *batch) {
 		b.cancelTime()
 	}
 	b.bytes = 0
-	b.cols.reset()
+	b.cols.Reset()
 	clear(b.poison)
 	b.poison, b.reasons, b.kinds = b.poison[:0], b.reasons[:0], b.kinds[:0]
 }
@@ -701,15 +702,15 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // unknownTenant says why r may not be inserted under Config.Sites ("" when it may): its
 // tenant is not in the site config, or its site key is another tenant's.
-func (ing *Ingester) unknownTenant(r *row) string {
+func (ing *Ingester) unknownTenant(r *block.Row) string {
 	if ing.tenants == nil {
 		return ""
 	}
-	if !ing.tenants[r.tenant] {
-		return "tenant " + strconv.Quote(r.tenant) + " is not in the site config (-ingest.sites)"
+	if !ing.tenants[r.Tenant()] {
+		return "tenant " + strconv.Quote(r.Tenant()) + " is not in the site config (-ingest.sites)"
 	}
-	if t, ok := ing.cfg.Sites[r.siteKey]; r.siteKey != "" && (!ok || t != r.tenant) {
-		return "site " + strconv.Quote(r.siteKey) + " is not a site of tenant " + strconv.Quote(r.tenant) + " in the site config (-ingest.sites)"
+	if t, ok := ing.cfg.Sites[r.SiteKey()]; r.SiteKey() != "" && (!ok || t != r.Tenant()) {
+		return "site " + strconv.Quote(r.SiteKey()) + " is not a site of tenant " + strconv.Quote(r.Tenant()) + " in the site config (-ingest.sites)"
 	}
 	return ""
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/beaconprm/beacon/ingest/block"
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
 
@@ -28,20 +30,20 @@ func BenchmarkServerInsert(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	msgs := benchMessages(b)
+	msgs := testmsg.Batch(b)
 	for _, bc := range []struct {
 		rows    int
 		lowcard int
 	}{{20000, 0}, {20000, 1}, {50000, 0}} {
 		b.Run(fmt.Sprintf("rows=%d/lowcard=%d", bc.rows, bc.lowcard), func(b *testing.B) {
-			var d decoder
-			var cols columns
-			var r row
+			var d block.Decoder
+			var cols block.Columns
+			var r block.Row
 			for i := range bc.rows {
-				if err := d.decode(msgs[i%len(msgs)], &r); err != nil {
+				if err := d.Decode(msgs[i%len(msgs)], &r); err != nil {
 					b.Fatal(err)
 				}
-				cols.append(&r)
+				cols.Append(&r)
 			}
 			var serverUs atomic.Int64
 			ctx := clickhouse.Context(context.Background(), clickhouse.WithSettings(clickhouse.Settings{
@@ -58,7 +60,7 @@ func BenchmarkServerInsert(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for j, v := range cols.values() {
+				for j, v := range cols.Values() {
 					if err := batch.Column(j).Append(v); err != nil {
 						b.Fatal(err)
 					}

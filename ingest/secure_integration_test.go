@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/kafkaconn"
 	"github.com/beaconprm/beacon/internal/kafkalocal"
 	"github.com/beaconprm/beacon/internal/testenv"
@@ -37,7 +38,7 @@ func TestSecureKafka(t *testing.T) {
 	const total = 500
 	msgs := make([]kafka.Message, 0, total+1)
 	for i := range total {
-		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, "v-%d", i%50), Value: testEvent(i)})
+		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, "v-%d", i%50), Value: testmsg.Event(i)})
 	}
 	msgs = append(msgs, kafka.Message{Key: []byte("bad"), Value: []byte("not json")}) // goes to the dead-letter topic
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 )
 
@@ -24,8 +25,8 @@ func TestUnknownTenantsGoToDLQ(t *testing.T) {
 	k := testenv.NewKafka(t)
 	topic, dlq := k.Topic(t, 1), k.Topic(t, 1)
 	forged := map[int][]byte{
-		3: bytes.Replace(testEvent(3), []byte(`"tenant":"acme"`), []byte(`"tenant":"mallory"`), 1),
-		7: bytes.Replace(testEvent(7), []byte(`"site_key":"demo"`), []byte(`"site_key":"other-site"`), 1),
+		3: bytes.Replace(testmsg.Event(3), []byte(`"tenant":"acme"`), []byte(`"tenant":"mallory"`), 1),
+		7: bytes.Replace(testmsg.Event(7), []byte(`"site_key":"demo"`), []byte(`"site_key":"other-site"`), 1),
 	}
 	produce(t, k.Addr, topic, 0, 20, forged)
 

@@ -1,4 +1,11 @@
-package ingest
+// Package block turns the collector's normalized event messages (the Kafka values of
+// beacon.events: one JSON object per event, keys = the raw table's columns, beacon/event)
+// into the raw table's columns, ready to be appended to a ClickHouse insert block. A
+// Decoder reads one message into a Row without reflection; Columns collects the rows of a
+// batch column by column, in the Go types clickhouse-go appends without per-row conversion.
+// Nothing here talks to Kafka or ClickHouse: package ingest reads the messages, sends
+// Columns.Values as one insert, and sends what Decode refuses to the dead-letter topic.
+package block
 
 import (
 	"encoding/binary"
@@ -11,28 +18,34 @@ import (
 	"github.com/beaconprm/beacon/beacon/event"
 )
 
-// decodeError says why a message cannot become a row. Its text goes into the dead-letter
-// header; kind is the low-cardinality label of ingest_dlq_messages_total.
-type decodeError struct {
+// DecodeError says why a message cannot become a row. Its text goes into the dead-letter
+// header; Kind is the low-cardinality label of ingest_dlq_messages_total.
+type DecodeError struct {
 	kind  string // "json", "field" or "missing"
 	field string
 	msg   string
 }
 
-func (e *decodeError) Error() string {
+func (e *DecodeError) Error() string {
 	if e.field == "" {
 		return e.kind + ": " + e.msg
 	}
 	return e.kind + ": " + e.field + ": " + e.msg
 }
 
-func jsonErr(msg string) error         { return &decodeError{kind: "json", msg: msg} }
-func fieldErr(field, msg string) error { return &decodeError{kind: "field", field: field, msg: msg} }
+// Kind says what is wrong with the message: "json" (not a well-formed JSON object),
+// "field" (a value of the wrong type or out of range) or "missing" (no event_id,
+// received_at or event_time).
+func (e *DecodeError) Kind() string { return e.kind }
 
-// decoder turns one Kafka message (a JSON object whose keys are the raw table's columns)
-// into a row without reflection. Strings are copied into its arena, so the message buffer
-// may be reused once decode returns. Not safe for concurrent use.
-type decoder struct {
+func jsonErr(msg string) error         { return &DecodeError{kind: "json", msg: msg} }
+func fieldErr(field, msg string) error { return &DecodeError{kind: "field", field: field, msg: msg} }
+
+// Decoder turns one Kafka message (a JSON object whose keys are the raw table's columns)
+// into a Row without reflection. Strings are copied into its arena, so the message buffer
+// may be reused once Decode returns. The zero value is ready to use. Not safe for
+// concurrent use.
+type Decoder struct {
 	arena  arena
 	floats []float32 // scratch for arrays
 	key    []byte    // scratch for escaped keys
@@ -40,8 +53,8 @@ type decoder struct {
 	// the last message, follows[len] the first key's: the collector writes its keys in one
 	// order, so the next key is checked against that guess before it is scanned.
 	follows [len(event.Columns) + 1]uint8
-	// checkOnly: parse and check every value as decode does, keep only the event id (no
-	// string copies, maps or arrays). Set by decodeID.
+	// checkOnly: parse and check every value as Decode does, keep only the event id (no
+	// string copies, maps or arrays). Set by DecodeID.
 	checkOnly bool
 }
 
@@ -65,11 +78,12 @@ var columnIndex = func() map[string]int {
 // maxDepth bounds nesting inside unknown fields that are skipped.
 const maxDepth = 32
 
-// decode fills r from data. Missing columns keep their zero value, as JSONEachRow does,
+// Decode fills r from data. Missing columns keep their zero value, as JSONEachRow does,
 // except event_id, received_at and event_time, without which a row is meaningless.
 // Unknown keys are skipped so that the producer may add columns before the table has them.
-func (d *decoder) decode(data []byte, r *row) error {
-	*r = row{}
+// Every error it returns is a *DecodeError.
+func (d *Decoder) Decode(data []byte, r *Row) error {
+	*r = Row{}
 	p := parser{b: data}
 	p.ws()
 	if !p.eat('{') {
@@ -131,27 +145,27 @@ func (d *decoder) decode(data []byte, r *row) error {
 	}
 	switch {
 	case !r.haveID:
-		return &decodeError{kind: "missing", field: "event_id", msg: "required"}
+		return &DecodeError{kind: "missing", field: "event_id", msg: "required"}
 	case !r.haveReceivedAt:
-		return &decodeError{kind: "missing", field: "received_at", msg: "required"}
+		return &DecodeError{kind: "missing", field: "received_at", msg: "required"}
 	case !r.haveEventTime:
-		return &decodeError{kind: "missing", field: "event_time", msg: "required"}
+		return &DecodeError{kind: "missing", field: "event_time", msg: "required"}
 	}
 	return nil
 }
 
-// decodeID says what decode would say of data and returns the event id, without keeping
-// the rest of the row: the dedup window's warm-up needs only the ids of the messages
-// decode accepts (dedup.go).
-func (d *decoder) decodeID(data []byte, r *row) (err error) {
+// DecodeID says what Decode would say of data and returns the event id in r, without
+// keeping the rest of the row: the dedup window's warm-up needs only the ids of the messages
+// Decode accepts (ingest/dedup.go).
+func (d *Decoder) DecodeID(data []byte, r *Row) (err error) {
 	d.checkOnly = true
-	err = d.decode(data, r)
+	err = d.Decode(data, r)
 	d.checkOnly = false
 	return err
 }
 
 // field decodes the value of one key into r.
-func (d *decoder) field(p *parser, key []byte, r *row) (err error) {
+func (d *Decoder) field(p *parser, key []byte, r *Row) (err error) {
 	switch string(key) {
 	case "event_id":
 		raw, _, err := p.str()
@@ -268,16 +282,16 @@ func (d *decoder) field(p *parser, key []byte, r *row) (err error) {
 	default:
 		return p.skip(0)
 	}
-	if e, ok := err.(*decodeError); ok && e.field == "" && e.kind == "field" {
+	if e, ok := err.(*DecodeError); ok && e.field == "" && e.kind == "field" {
 		e.field = string(key)
 	}
 	return err
 }
 
 // text decodes a JSON string into the arena.
-func (d *decoder) text(p *parser) (string, error) {
+func (d *Decoder) text(p *parser) (string, error) {
 	if p.peek() != '"' {
-		return "", &decodeError{kind: "field", msg: "not a string"}
+		return "", &DecodeError{kind: "field", msg: "not a string"}
 	}
 	raw, escaped, err := p.str()
 	if err != nil || len(raw) == 0 || d.checkOnly {
@@ -296,7 +310,7 @@ func (d *decoder) text(p *parser) (string, error) {
 	return unsafe.String(&d.arena.buf[start], len(d.arena.buf)-start), nil
 }
 
-func (d *decoder) time(p *parser, field string) (int64, error) {
+func (d *Decoder) time(p *parser, field string) (int64, error) {
 	raw, _, err := p.str()
 	if err != nil {
 		return 0, fieldErr(field, "not a string")
@@ -308,14 +322,14 @@ func (d *decoder) time(p *parser, field string) (int64, error) {
 	return ms, nil
 }
 
-func (d *decoder) uint32(p *parser, field string) (uint32, error) {
+func (d *Decoder) uint32(p *parser, field string) (uint32, error) {
 	v, err := d.uint(p, field, math.MaxUint32)
 	return uint32(v), err
 }
 
 // uint decodes a non-negative integer no larger than max; an integral float such as 3.0
 // is accepted because JavaScript producers cannot tell the two apart.
-func (d *decoder) uint(p *parser, field string, max uint64) (uint64, error) {
+func (d *Decoder) uint(p *parser, field string, max uint64) (uint64, error) {
 	num := p.num()
 	if len(num) == 0 {
 		return 0, fieldErr(field, "not a number")
@@ -340,7 +354,7 @@ func (d *decoder) uint(p *parser, field string, max uint64) (uint64, error) {
 	return v, nil
 }
 
-func (d *decoder) float32(p *parser, field string) (float32, error) {
+func (d *Decoder) float32(p *parser, field string) (float32, error) {
 	num := p.num()
 	if len(num) == 0 {
 		return 0, fieldErr(field, "not a number")
@@ -353,7 +367,7 @@ func (d *decoder) float32(p *parser, field string) (float32, error) {
 }
 
 // flag decodes a 0/1 number or a JSON boolean.
-func (d *decoder) flag(p *parser, field string) (uint8, error) {
+func (d *Decoder) flag(p *parser, field string) (uint8, error) {
 	switch {
 	case p.lit("true"):
 		return 1, nil
@@ -364,7 +378,7 @@ func (d *decoder) flag(p *parser, field string) (uint8, error) {
 	return uint8(v), err
 }
 
-func (d *decoder) floatArray(p *parser, field string) ([]float32, error) {
+func (d *Decoder) floatArray(p *parser, field string) ([]float32, error) {
 	if !p.eat('[') {
 		return nil, fieldErr(field, "not an array")
 	}
@@ -396,7 +410,7 @@ func (d *decoder) floatArray(p *parser, field string) ([]float32, error) {
 
 // stringMap decodes an object of string values. It allocates a map, which only custom
 // events carry; an empty object stays nil.
-func (d *decoder) stringMap(p *parser) (map[string]string, error) {
+func (d *Decoder) stringMap(p *parser) (map[string]string, error) {
 	if !p.eat('{') {
 		return nil, fieldErr("props", "not an object")
 	}

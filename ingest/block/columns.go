@@ -1,4 +1,4 @@
-package ingest
+package block
 
 import (
 	"unsafe"
@@ -7,9 +7,10 @@ import (
 	"github.com/google/uuid"
 )
 
-// row is one decoded event before it is appended to the columns; decoding into a row
-// first means a message that fails halfway leaves the columns untouched.
-type row struct {
+// Row is one decoded event before it is appended to the columns; decoding into a row
+// first means a message that fails halfway leaves the columns untouched. Its strings point
+// into the Decoder's arena.
+type Row struct {
 	eventID                               uuid.UUID
 	tenant, siteKey                       string
 	receivedAt, eventTime, clientTime     int64 // unix milliseconds
@@ -40,9 +41,21 @@ type row struct {
 // The two values of a non-NULL passed, shared by every row (never written).
 var passedNo, passedYes = uint8(0), uint8(1)
 
-// columns holds one batch column by column, in the types clickhouse-go appends without
-// per-row conversion.
-type columns struct {
+// EventID is the row's event_id.
+func (r *Row) EventID() uuid.UUID { return r.eventID }
+
+// Tenant is the row's tenant.
+func (r *Row) Tenant() string { return r.tenant }
+
+// SiteKey is the row's site_key.
+func (r *Row) SiteKey() string { return r.siteKey }
+
+// ReceivedAt is the row's received_at in unix milliseconds.
+func (r *Row) ReceivedAt() int64 { return r.receivedAt }
+
+// Columns holds one batch column by column, in the types clickhouse-go appends without
+// per-row conversion. The zero value is empty and ready to use.
+type Columns struct {
 	eventID                              []uuid.UUID
 	tenant, siteKey                      []string
 	receivedAt, eventTime, clientTime    []int64
@@ -70,9 +83,11 @@ type columns struct {
 	passed                               []*uint8
 }
 
-func (c *columns) len() int { return len(c.eventID) }
+// Len is the number of rows.
+func (c *Columns) Len() int { return len(c.eventID) }
 
-func (c *columns) append(r *row) {
+// Append adds r as the last row.
+func (c *Columns) Append(r *Row) {
 	c.eventID = append(c.eventID, r.eventID)
 	c.tenant = append(c.tenant, r.tenant)
 	c.siteKey = append(c.siteKey, r.siteKey)
@@ -119,9 +134,9 @@ func (c *columns) append(r *row) {
 	c.passed = append(c.passed, r.passed)
 }
 
-// reset empties the columns and keeps their capacity. Strings already handed out stay
+// Reset empties the columns and keeps their capacity. Strings already handed out stay
 // valid: they live in the arena's chunks, which are never written twice.
-func (c *columns) reset() {
+func (c *Columns) Reset() {
 	c.eventID = c.eventID[:0]
 	c.tenant, c.siteKey = c.tenant[:0], c.siteKey[:0]
 	c.receivedAt, c.eventTime, c.clientTime = c.receivedAt[:0], c.eventTime[:0], c.clientTime[:0]
@@ -148,10 +163,10 @@ func (c *columns) reset() {
 	c.score, c.passed = c.score[:0], c.passed[:0]
 }
 
-// values returns every column in event.Columns order (the explicit column list of every
+// Values returns every column in event.Columns order (the explicit column list of every
 // insert), ready for batch.Column(i).Append. The order is positional: the round trip in
-// contract_integration_test.go is what tells two swapped columns of one type apart.
-func (c *columns) values() [len(event.Columns)]any {
+// ingest/contract_integration_test.go is what tells two swapped columns of one type apart.
+func (c *Columns) Values() [len(event.Columns)]any {
 	return [len(event.Columns)]any{
 		c.eventID, c.tenant, c.siteKey, c.receivedAt, c.eventTime, c.clientTime, c.typ,
 		c.visitorID, c.sessionID, c.partnerID, c.partnerUserID, c.campaignID, c.attribution,

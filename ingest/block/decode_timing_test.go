@@ -1,16 +1,16 @@
-package ingest
+package block
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"github.com/beaconprm/beacon/beacon/event"
+	"strings"
 	"testing"
+
+	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 
 	chproto "github.com/ClickHouse/ch-go/proto"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
-	"github.com/google/uuid"
 )
 
 // newBlock returns a clickhouse-go block shaped like the insert's header (the raw table's
@@ -26,18 +26,28 @@ func newBlock(t testing.TB) *proto.Block {
 	return b
 }
 
+// insertType is the type the server gives a column of the raw table in the insert's
+// header: low_cardinality_allow_in_native_format=0 (ingest's store.insert) replaces
+// LowCardinality(T) with T.
+func insertType(t string) string {
+	if strings.HasPrefix(t, "LowCardinality(") && strings.HasSuffix(t, ")") {
+		return t[len("LowCardinality(") : len(t)-1]
+	}
+	return t
+}
+
 func TestColumnsAppendToDriverBlock(t *testing.T) {
-	var d decoder
-	var c columns
-	var r row
+	var d Decoder
+	var c Columns
+	var r Row
 	for i := range 100 {
-		if err := d.decode(testEvent(i), &r); err != nil {
+		if err := d.Decode(testmsg.Event(i), &r); err != nil {
 			t.Fatal(err)
 		}
-		c.append(&r)
+		c.Append(&r)
 	}
 	b := newBlock(t)
-	for i, v := range c.values() {
+	for i, v := range c.Values() {
 		if _, err := b.Columns[i].Append(v); err != nil {
 			t.Fatalf("column %s: %v", event.Columns[i].Name, err)
 		}
@@ -50,17 +60,17 @@ func TestColumnsAppendToDriverBlock(t *testing.T) {
 // TestDecodeAllocations proves the hot path allocates nothing per event once the arena
 // and the column slices have grown (a 64 KiB arena chunk per few hundred events aside).
 func TestDecodeAllocations(t *testing.T) {
-	msg := testEvent(1)
-	var d decoder
-	var c columns
-	var r row
+	msg := testmsg.Event(1)
+	var d Decoder
+	var c Columns
+	var r Row
 	allocs := testing.AllocsPerRun(2000, func() {
-		if err := d.decode(msg, &r); err != nil {
+		if err := d.Decode(msg, &r); err != nil {
 			t.Fatal(err)
 		}
-		c.append(&r)
-		if c.len() == 1000 {
-			c.reset()
+		c.Append(&r)
+		if c.Len() == 1000 {
+			c.Reset()
 		}
 	})
 	if allocs > 0.05 {
@@ -68,53 +78,27 @@ func TestDecodeAllocations(t *testing.T) {
 	}
 }
 
-const benchBatch = 10000
-
-// benchMessages is a batch of the collector's real output (collectorMessages: every event
-// type, all columns, in the collector's key order), cycled to benchBatch messages, each with
-// its own event id.
-func benchMessages(tb testing.TB) [][]byte {
-	tb.Helper()
-	src := collectorMessages(tb)
-	msgs := make([][]byte, benchBatch)
-	for i := range msgs {
-		m := append([]byte(nil), src[i%len(src)]...)
-		at := bytes.Index(m, []byte(`"event_id":"`)) + len(`"event_id":"`)
-		copy(m[at:at+36], uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i)).String())
-		msgs[i] = m
-	}
-	return msgs
-}
-
-func benchBytes(msgs [][]byte) int64 {
-	n := 0
-	for _, m := range msgs {
-		n += len(m)
-	}
-	return int64(n / len(msgs))
-}
-
 // BenchmarkDecodeAppend is the ingest hot path: decode each message into the columns,
 // then hand the columns to the driver's block as Send does.
 func BenchmarkDecodeAppend(b *testing.B) {
-	msgs := benchMessages(b)
-	var d decoder
-	var c columns
-	var r row
+	msgs := testmsg.Batch(b)
+	var d Decoder
+	var c Columns
+	var r Row
 	block := newBlock(b)
 	b.ReportAllocs()
-	b.SetBytes(benchBytes(msgs))
+	b.SetBytes(testmsg.MeanSize(msgs))
 	b.ResetTimer()
-	for n := 0; n < b.N; n += benchBatch {
-		c.reset()
+	for n := 0; n < b.N; n += testmsg.BatchSize {
+		c.Reset()
 		block.Reset()
 		for _, m := range msgs {
-			if err := d.decode(m, &r); err != nil {
+			if err := d.Decode(m, &r); err != nil {
 				b.Fatal(err)
 			}
-			c.append(&r)
+			c.Append(&r)
 		}
-		for i, v := range c.values() {
+		for i, v := range c.Values() {
 			if _, err := block.Columns[i].Append(v); err != nil {
 				b.Fatal(err)
 			}
@@ -124,21 +108,21 @@ func BenchmarkDecodeAppend(b *testing.B) {
 
 // BenchmarkDecodeOnly is the decoder into the columns alone.
 func BenchmarkDecodeOnly(b *testing.B) {
-	msgs := benchMessages(b)
-	var d decoder
-	var c columns
-	var r row
+	msgs := testmsg.Batch(b)
+	var d Decoder
+	var c Columns
+	var r Row
 	b.ReportAllocs()
-	b.SetBytes(benchBytes(msgs))
+	b.SetBytes(testmsg.MeanSize(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		if n%benchBatch == 0 {
-			c.reset()
+		if n%testmsg.BatchSize == 0 {
+			c.Reset()
 		}
-		if err := d.decode(msgs[n%benchBatch], &r); err != nil {
+		if err := d.Decode(msgs[n%testmsg.BatchSize], &r); err != nil {
 			b.Fatal(err)
 		}
-		c.append(&r)
+		c.Append(&r)
 	}
 }
 
@@ -185,15 +169,15 @@ type jsonEvent struct {
 
 // BenchmarkDecodeOnlyEncodingJSON is BenchmarkDecodeOnly's baseline twin.
 func BenchmarkDecodeOnlyEncodingJSON(b *testing.B) {
-	msgs := benchMessages(b)
-	events := make([]jsonEvent, benchBatch)
+	msgs := testmsg.Batch(b)
+	events := make([]jsonEvent, testmsg.BatchSize)
 	b.ReportAllocs()
-	b.SetBytes(benchBytes(msgs))
+	b.SetBytes(testmsg.MeanSize(msgs))
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		e := &events[n%benchBatch]
+		e := &events[n%testmsg.BatchSize]
 		*e = jsonEvent{}
-		if err := json.Unmarshal(msgs[n%benchBatch], e); err != nil {
+		if err := json.Unmarshal(msgs[n%testmsg.BatchSize], e); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -203,24 +187,24 @@ func BenchmarkDecodeOnlyEncodingJSON(b *testing.B) {
 // appended to the driver's block (batch.Column(i).Append), then the block written in the
 // native format into a buffer (before LZ4 and the socket).
 func BenchmarkBlockAppendEncode(b *testing.B) {
-	msgs := benchMessages(b)
-	var d decoder
-	var c columns
-	var r row
+	msgs := testmsg.Batch(b)
+	var d Decoder
+	var c Columns
+	var r Row
 	for _, m := range msgs {
-		if err := d.decode(m, &r); err != nil {
+		if err := d.Decode(m, &r); err != nil {
 			b.Fatal(err)
 		}
-		c.append(&r)
+		c.Append(&r)
 	}
 	block := newBlock(b)
 	var buf chproto.Buffer
 	b.ReportAllocs()
 	b.ResetTimer()
-	for n := 0; n < b.N; n += benchBatch {
+	for n := 0; n < b.N; n += testmsg.BatchSize {
 		block.Reset()
 		buf.Reset()
-		for i, v := range c.values() {
+		for i, v := range c.Values() {
 			if _, err := block.Columns[i].Append(v); err != nil {
 				b.Fatal(err)
 			}
@@ -228,52 +212,5 @@ func BenchmarkBlockAppendEncode(b *testing.B) {
 		if err := block.Encode(&buf, proto.DBMS_TCP_PROTOCOL_VERSION); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkDedupWindow is the dedup window's cost per message at the default window: one
-// partition's stream of ids, a repeat every 100 messages a few messages after its first copy.
-func BenchmarkDedupWindow(b *testing.B) {
-	const n = 1 << 16
-	ids := make([]uuid.UUID, n)
-	for i := range ids {
-		ids[i] = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i))
-		if i%100 == 99 {
-			ids[i] = ids[i-3]
-		}
-	}
-	s := newSeenIDs((&Config{}).withDefaults().DedupWindow)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		s.repeat(int64(i), ids[i%n])
-	}
-}
-
-// BenchmarkWarmup is the dedup window's warm-up per message (the window of committed
-// messages a new owner reads back, ingester.go read): decode=full decode as before,
-// id=decodeID, which checks the message the same way and keeps only its id.
-func BenchmarkWarmup(b *testing.B) {
-	msgs := benchMessages(b)
-	for _, mode := range []string{"decode", "id"} {
-		b.Run(mode, func(b *testing.B) {
-			var d decoder
-			var r row
-			s := newSeenIDs((&Config{}).withDefaults().DedupWindow)
-			b.ReportAllocs()
-			b.SetBytes(benchBytes(msgs))
-			for i := 0; i < b.N; i++ {
-				var err error
-				if mode == "id" {
-					err = d.decodeID(msgs[i%benchBatch], &r)
-				} else {
-					err = d.decode(msgs[i%benchBatch], &r)
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				s.repeat(int64(i), r.eventID)
-			}
-		})
 	}
 }

@@ -1,4 +1,4 @@
-package ingest
+package block
 
 import (
 	"bytes"
@@ -9,26 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/google/uuid"
 )
 
-// testEvent returns a realistic page event as the collector writes it; i varies the id.
-func testEvent(i int) []byte {
-	return fmt.Appendf(nil, `{"event_id":"%s","tenant":"acme","site_key":"demo",`+
-		`"received_at":"2026-11-23 10:00:00.123","event_time":"2026-11-23 09:59:59.900","client_time":"2026-11-23 09:59:58.000",`+
-		`"type":"page","visitor_id":"v-%d","session_id":"s-%d","partner_id":"p-7","partner_user_id":"u-9","campaign_id":"c-1",`+
-		`"attribution":"token","content_id":"doc-1","content_type":"document","content_title":"Price list \"2026\"",`+
-		`"url":"https://example.com/docs/1?x=1","referrer":"https://mail.example.com/","page":3,"page_count":12,`+
-		`"dwell_ms":5400,"scroll_depth":75,"engaged_ms":0,"action":"","position":0,"duration":0,"rate":0,`+
-		`"watched_start":[],"watched_end":[],"target_url":"","name":"","props":{},"device":"desktop","is_bot":0,`+
-		`"bot_reason":"","ip_prefix":"203.0.113.0","user_agent":"Mozilla/5.0 (X11; Linux x86_64)"}`,
-		uuid.NewSHA1(uuid.NameSpaceOID, fmt.Append(nil, i)), i%1000, i%5000)
-}
-
 func TestDecodeFull(t *testing.T) {
-	var d decoder
-	var r row
-	if err := d.decode(testEvent(1), &r); err != nil {
+	var d Decoder
+	var r Row
+	if err := d.Decode(testmsg.Event(1), &r); err != nil {
 		t.Fatal(err)
 	}
 	wantTime := time.Date(2026, 11, 23, 9, 59, 59, 900e6, time.UTC).UnixMilli()
@@ -40,41 +28,41 @@ func TestDecodeFull(t *testing.T) {
 
 func TestDecode(t *testing.T) {
 	const base = `"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00"`
-	ok := func(extra string, check func(r *row) bool) {
+	ok := func(extra string, check func(r *Row) bool) {
 		t.Helper()
-		var d decoder
-		var r row
+		var d Decoder
+		var r Row
 		in := "{" + base + extra + "}"
-		if err := d.decode([]byte(in), &r); err != nil {
+		if err := d.Decode([]byte(in), &r); err != nil {
 			t.Fatalf("decode(%s): %v", in, err)
 		}
 		if !check(&r) {
 			t.Fatalf("decode(%s) = %+v", in, r)
 		}
 	}
-	ok(``, func(r *row) bool { return r.page == 0 && r.url == "" && r.props == nil })
-	ok(`,"page":7.0,"is_bot":true`, func(r *row) bool { return r.page == 7 && r.isBot == 1 })
-	ok(`,"url":null,"page":null`, func(r *row) bool { return r.url == "" && r.page == 0 })
-	ok(`,"name":"caf\u00e9 \ud83d\ude00 a\/b\n"`, func(r *row) bool { return r.name == "café 😀 a/b\n" })
-	ok(`,"watched_start":[0, 12.5],"watched_end":[12.5,20]`, func(r *row) bool {
+	ok(``, func(r *Row) bool { return r.page == 0 && r.url == "" && r.props == nil })
+	ok(`,"page":7.0,"is_bot":true`, func(r *Row) bool { return r.page == 7 && r.isBot == 1 })
+	ok(`,"url":null,"page":null`, func(r *Row) bool { return r.url == "" && r.page == 0 })
+	ok(`,"name":"caf\u00e9 \ud83d\ude00 a\/b\n"`, func(r *Row) bool { return r.name == "café 😀 a/b\n" })
+	ok(`,"watched_start":[0, 12.5],"watched_end":[12.5,20]`, func(r *Row) bool {
 		return len(r.watchedStart) == 2 && r.watchedStart[1] == 12.5 && r.watchedEnd[1] == 20
 	})
-	ok(`,"props":{"plan":"pro","x":""}`, func(r *row) bool { return r.props["plan"] == "pro" && len(r.props) == 2 })
-	ok(`,"future_column":{"a":[1,{"b":null}],"c":"d"},"rate":1.25`, func(r *row) bool { return r.rate == 1.25 })
-	ok(`,"client_time":"2026-11-23T10:00:00.123456Z"`, func(r *row) bool {
+	ok(`,"props":{"plan":"pro","x":""}`, func(r *Row) bool { return r.props["plan"] == "pro" && len(r.props) == 2 })
+	ok(`,"future_column":{"a":[1,{"b":null}],"c":"d"},"rate":1.25`, func(r *Row) bool { return r.rate == 1.25 })
+	ok(`,"client_time":"2026-11-23T10:00:00.123456Z"`, func(r *Row) bool {
 		return r.clientTime == time.Date(2026, 11, 23, 10, 0, 0, 123e6, time.UTC).UnixMilli()
 	})
-	ok(`,"client_time":"2024-02-29 23:59:59.5"`, func(r *row) bool {
+	ok(`,"client_time":"2024-02-29 23:59:59.5"`, func(r *Row) bool {
 		return r.clientTime == time.Date(2024, 2, 29, 23, 59, 59, 500e6, time.UTC).UnixMilli()
 	})
-	ok(`,"client_time":"1969-12-31 23:59:59.000"`, func(r *row) bool { return r.clientTime == -1000 })
+	ok(`,"client_time":"1969-12-31 23:59:59.000"`, func(r *Row) bool { return r.clientTime == -1000 })
 
 	bad := func(in, wantKind string) {
 		t.Helper()
-		var d decoder
-		var r row
-		err := d.decode([]byte(in), &r)
-		de, isDE := err.(*decodeError)
+		var d Decoder
+		var r Row
+		err := d.Decode([]byte(in), &r)
+		de, isDE := err.(*DecodeError)
 		if err == nil || !isDE || de.kind != wantKind {
 			t.Fatalf("decode(%s) = %v, want a %s error", in, err, wantKind)
 		}
@@ -106,10 +94,10 @@ func TestDecode(t *testing.T) {
 func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"plain", "tab\there", `quote"back\slash`, "日本語", "emoji 😀", "<&>", "\u2028"} {
 		enc, _ := json.Marshal(s)
-		var d decoder
-		var r row
+		var d Decoder
+		var r Row
 		in := `{"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00","url":` + string(enc) + `}`
-		if err := d.decode([]byte(in), &r); err != nil || r.url != s {
+		if err := d.Decode([]byte(in), &r); err != nil || r.url != s {
 			t.Fatalf("decode url %s = %q, %v; want %q", enc, r.url, err, s)
 		}
 	}
@@ -118,14 +106,14 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 // TestDecodeStringsSurviveArenaGrowth checks that strings handed out before the arena
 // moved to a new chunk keep their contents.
 func TestDecodeStringsSurviveArenaGrowth(t *testing.T) {
-	var d decoder
-	var c columns
-	var r row
+	var d Decoder
+	var c Columns
+	var r Row
 	for i := range 5000 {
-		if err := d.decode(testEvent(i), &r); err != nil {
+		if err := d.Decode(testmsg.Event(i), &r); err != nil {
 			t.Fatal(err)
 		}
-		c.append(&r)
+		c.Append(&r)
 	}
 	for i := range 5000 {
 		if want := fmt.Sprintf("v-%d", i%1000); c.visitorID[i] != want || c.userAgent[i] != "Mozilla/5.0 (X11; Linux x86_64)" {
@@ -185,8 +173,8 @@ func TestStrWordAtATime(t *testing.T) {
 // must decode as if there were no guess.
 func TestDecodeKeyOrderGuess(t *testing.T) {
 	const id = `"event_id":"0b6a3c1e-8d8f-4c1a-9d55-2f1a4c7e9b10","received_at":"2026-11-23 10:00:00","event_time":"2026-11-23 10:00:00"`
-	var d decoder
-	var r row
+	var d Decoder
+	var r Row
 	msgs := []struct {
 		in              string
 		page, pageCount uint32
@@ -199,7 +187,7 @@ func TestDecodeKeyOrderGuess(t *testing.T) {
 		{`{` + id + `,"page":1,"page_count":2}`, 1, 2},
 	}
 	for _, m := range msgs {
-		if err := d.decode([]byte(m.in), &r); err != nil {
+		if err := d.Decode([]byte(m.in), &r); err != nil {
 			t.Fatalf("%s: %v", m.in, err)
 		}
 		if r.page != m.page || r.pageCount != m.pageCount || !r.haveID || !r.haveEventTime {
