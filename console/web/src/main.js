@@ -363,8 +363,9 @@ function pagePartners(r, base) {
   return [
     h('h1', null, t.nav.partners),
     filterBar(['period', 'partner', 'weeks', 'status']),
-    section(null, `${base}/partners${qs({ from: f.from, to: f.to, partner: f.partner, baseline_weeks: f.weeks })}`, d => {
-      const all = rowsOf(d).filter(x => x.level === 'partner');
+    // the partner rows only: the page lists no person (its people are on the partner's page)
+    section(null, `${base}/partners${qs({ from: f.from, to: f.to, partner: f.partner, baseline_weeks: f.weeks, level: 'partner' })}`, d => {
+      const all = rowsOf(d);
       if (!all.length) return empty(t.partnersEmpty);
       const rows = all.filter(x => !f.status || x.status === f.status || (f.status === 'quiet' && (x.status === 'silent' || x.status === 'cooling')));
       return h('div', null,

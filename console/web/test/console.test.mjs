@@ -110,6 +110,11 @@ test('a page asks each API call once, and the filter suggestions only when a fie
     assert.equal(count('/api/t/acme/contents'), 1, asked.join(' '));
     // the quiet partners: the partner rows without stopped contents (stopped=0 is sent)
     assert.equal(count('/api/t/acme/partners?level=partner&stopped=0'), 1, asked.join(' '));
+    // the partners page: the partner rows only (it lists no person)
+    asked.length = 0;
+    await page.goto(`${stack.base}/t/acme/partners?period=custom&from=2026-03-07&to=2026-03-13&baseline_weeks=1`);
+    await page.waitForSelector('[data-table="partner-activity"] tbody tr');
+    assert.deepEqual(asked.filter(x => x.startsWith('/api/t/acme/partners')), ['/api/t/acme/partners?from=2026-03-07&to=2026-03-13&baseline_weeks=1&level=partner']);
     // the document page: no campaign ranking for the suggestions until a field is focused
     asked.length = 0;
     await page.goto(`${stack.base}/t/acme/documents/doc1`);
