@@ -145,7 +145,7 @@ func runIngest(ctx context.Context, o *Options, r *report.Report) error {
 			go func() {
 				defer wg.Done()
 				for i := w; i < len(bodies); i += 2 {
-					if _, err := ch.Post(ctx, "INSERT INTO "+db+".events FORMAT JSONEachRow", bytes.NewReader(bodies[i])); err != nil {
+					if _, err := ch.Post(ctx, "INSERT INTO "+db+".events SETTINGS optimize_on_insert = 0 FORMAT JSONEachRow", bytes.NewReader(bodies[i])); err != nil {
 						errs[w] = err
 						return
 					}
@@ -243,7 +243,8 @@ func runIngest(ctx context.Context, o *Options, r *report.Report) error {
 		"(%s normalized messages, %.1f MiB, average %d bytes; %s of them went through the collector's disk spool, which with the default "+
 		"-collector.ack=spool is every one, and the spool was shipped to Kafka before the runs). Then per run, alternating, each into a freshly migrated "+
 		"database (raw table plus its materialized views, so both pay for the rollups): the ceiling POSTs the same messages to ClickHouse's "+
-		"HTTP interface as `INSERT INTO events FORMAT JSONEachRow` in %d-row chunks on two parallel streams; `beacon ingest` (default flags, new "+
+		"HTTP interface as `INSERT INTO events SETTINGS optimize_on_insert = 0 FORMAT JSONEachRow` (the server-side setting the ingest's inserts use) "+
+		"in %d-row chunks on two parallel streams; `beacon ingest` (default flags, new "+
 		"consumer group) reads the topic from the start; rows/s until `count()` reaches the message count (polled every 20 ms). %d runs, medians. "+
 		"ClickHouse, the broker, the ingester and the bench share the machine's cores.",
 		report.Num(float64(o.Events)), report.Num(float64(n)), float64(bytesTotal)/(1<<20), bytesTotal/len(msgs), report.Num(spooled), chunk, o.Runs))

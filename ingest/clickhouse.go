@@ -79,6 +79,14 @@ func (s *store) insert(ctx context.Context, token string, cols *block.Columns) e
 		// columns): more than half of the client's block work (BenchmarkBlockAppendEncode
 		// in ingest/block).
 		"low_cardinality_allow_in_native_format": 0,
+		// The rollups' tables are (Aggregating|Replacing)MergeTree, and by default the server
+		// merges each block's rows by key before writing the part: the aggregate functions
+		// run over keys that are nearly all distinct (most views write a row per event), work
+		// the background merges do again anyway. Without it, 1M synthetic events through every
+		// view took 31 % less server CPU and went in 38 % faster (schema/README.md, "Ingest
+		// cost"). The saved queries aggregate a key's rows whatever parts they are in; the
+		// schema tests insert the same way.
+		"optimize_on_insert": 0,
 	}))
 	batch, err := s.conn.PrepareBatch(ctx, s.insertSQL)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -35,10 +36,12 @@ const insertAdditions = `INSERT INTO %s.events (event_id, tenant, received_at, e
 session_id, partner_id, partner_user_id, attribution, content_id, content_type, device, is_bot,
 content_version, search_query, search_results, search_clicked, score, passed)`
 
-// insertX writes one batch of events with the additions as one insert block.
+// insertX writes one batch of events with the additions as one insert block, its rows
+// not merged by key (optimize_on_insert 0, as the ingest and insert do).
 func insertX(t testing.TB, conn driver.Conn, db string, evs ...xev) {
 	t.Helper()
-	b, err := conn.PrepareBatch(context.Background(), fmt.Sprintf(insertAdditions, db))
+	ctx := clickhouse.Context(context.Background(), clickhouse.WithSettings(clickhouse.Settings{"optimize_on_insert": 0}))
+	b, err := conn.PrepareBatch(ctx, fmt.Sprintf(insertAdditions, db))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,17 +44,18 @@ const insertEvents = `INSERT INTO %s.events (event_id, tenant, received_at, even
 session_id, partner_id, partner_user_id, campaign_id, attribution, content_id, content_type, page, page_count, dwell_ms,
 engaged_ms, action, duration, watched_start, watched_end, device, is_bot)`
 
-// insert writes one batch of events as one insert block; token, if set, is sent as
-// insert_deduplication_token with the settings the ingest uses.
+// insert writes one batch of events as one insert block without merging its rows by key
+// (optimize_on_insert 0, as the ingest inserts: ingest/clickhouse.go), so the queries read
+// a key's rows unmerged; token, if set, is sent as insert_deduplication_token with the
+// settings the ingest uses.
 func insert(t testing.TB, conn driver.Conn, db, token string, evs ...ev) {
 	t.Helper()
-	ctx := context.Background()
+	settings := clickhouse.Settings{"optimize_on_insert": 0}
 	if token != "" {
-		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-			"insert_deduplication_token":                         token,
-			"deduplicate_blocks_in_dependent_materialized_views": 1,
-		}))
+		settings["insert_deduplication_token"] = token
+		settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
 	}
+	ctx := clickhouse.Context(context.Background(), clickhouse.WithSettings(settings))
 	b, err := conn.PrepareBatch(ctx, fmt.Sprintf(insertEvents, db))
 	if err != nil {
 		t.Fatal(err)
