@@ -148,24 +148,11 @@ func (d *Decoder) key() (string, bool) {
 	return k, true
 }
 
-// strSpecial marks the bytes that end the fast scan of a string: quote, backslash and
-// control characters.
-var strSpecial = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
 // str reads a JSON string at the position (which holds '"').
 func (d *Decoder) str() (string, bool) {
 	start := d.pos + 1
 	buf := d.buf
-	i := start + jsontext.PlainRun(buf[start:], false)
-	for i < len(buf) && !strSpecial[buf[i]] {
-		i++
-	}
+	i := jsontext.Stop(buf, start)
 	if i >= len(buf) {
 		d.pos = len(buf)
 		return "", d.syntax("unterminated string")

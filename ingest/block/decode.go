@@ -8,14 +8,13 @@
 package block
 
 import (
-	"encoding/binary"
 	"math"
-	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/beaconprm/beacon/beacon/event"
+	"github.com/beaconprm/beacon/internal/jsontext"
 )
 
 // DecodeError says why a message cannot become a row. Its text goes into the dead-letter
@@ -494,8 +493,7 @@ func (p *parser) lit(s string) bool {
 func (p *parser) null() bool { return p.lit("null") }
 
 // str scans a JSON string and returns its raw content between the quotes, and whether it
-// contains escapes. It looks at eight bytes at a time for the three that end a plain run:
-// a quote, a backslash, a control character.
+// contains escapes; jsontext.Stop finds the bytes that end a plain run, eight at a time.
 func (p *parser) str() (raw []byte, escaped bool, err error) {
 	if !p.eat('"') {
 		return nil, false, jsonErr("expected a string")
@@ -503,41 +501,23 @@ func (p *parser) str() (raw []byte, escaped bool, err error) {
 	b := p.b
 	start, i := p.i, p.i
 	for {
-		for i+8 <= len(b) {
-			if m := stringStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
-			}
-			i += 8
-		}
+		i = jsontext.Stop(b, i)
 		if i >= len(b) {
-			p.i = i
+			p.i = len(b)
 			return nil, false, jsonErr("unterminated string")
 		}
-		switch c := b[i]; {
-		case c == '"':
+		switch b[i] {
+		case '"':
 			p.i = i + 1
 			return b[start:i], escaped, nil
-		case c == '\\':
+		case '\\':
 			escaped = true
 			i += 2
-		case c < 0x20:
+		default:
 			p.i = i
 			return nil, false, jsonErr("control character in string")
-		default:
-			i++
 		}
 	}
-}
-
-// stringStops marks (high bit of the byte) the bytes of w, read little-endian, that end a
-// plain run inside a JSON string: '"', '\\' and those below 0x20. The lowest marked byte is
-// always one of them (a borrow can only mark bytes above a true one), which is all str uses.
-func stringStops(w uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q := w ^ (lo * '"')
-	bs := w ^ (lo * '\\')
-	return ((q-lo)&^q | (bs-lo)&^bs | (w-lo*0x20)&^w) & hi
 }
 
 // num scans a JSON number and returns its text, or nil if there is none.

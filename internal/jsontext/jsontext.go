@@ -1,7 +1,7 @@
 // Package jsontext holds the byte-level JSON text work both of the pipeline's hand-written
-// JSON codecs need: writing a string (AppendString) and finding the plain run of a string
-// that needs no escaping (PlainRun, 8 bytes per step). It is the start of the lexer the
-// collector's and the ingest's decoders are to share.
+// JSON codecs need: writing a string (AppendString, with PlainRun finding the run that
+// needs no escaping) and scanning one (Stop: the collector's decoder, beacon, and the
+// ingest's, ingest/block, find a string's end with it), 8 bytes per step.
 package jsontext
 
 import "unicode/utf8"

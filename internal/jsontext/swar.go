@@ -1,5 +1,10 @@
 package jsontext
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // SWAR (8 bytes per step) scans for the bytes that end a plain run of string text: a quote,
 // a backslash or a control character (and, when encoding, any non-ASCII byte). A possible
 // hit only sends the caller to its byte loop, so false positives cost time, never
@@ -27,6 +32,29 @@ func PlainRun[T string | []byte](b T, ascii bool) int {
 			return i
 		}
 		i += 8
+	}
+	return i
+}
+
+// Stop returns the index of the first byte of b at or after i that ends a plain run of
+// string text (a quote, a backslash or a byte below 0x20), or len(b) when there is none.
+// Both decoders scan strings with it, 8 bytes per step. It is exact: the lowest byte the
+// word test marks is always a true stop (a borrow only marks bytes above one), so the
+// caller reads that byte and no other.
+func Stop(b []byte, i int) int {
+	for i+8 <= len(b) {
+		v := binary.LittleEndian.Uint64(b[i:])
+		q := v ^ (lsb * '"')
+		s := v ^ (lsb * '\\')
+		if hit := (((v - lsb*0x20) &^ v) | ((q - lsb) &^ q) | ((s - lsb) &^ s)) & msb; hit != 0 {
+			return i + bits.TrailingZeros64(hit)/8
+		}
+		i += 8
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
 	}
 	return i
 }
