@@ -1,0 +1,172 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/beaconprm/beacon/ingest/internal/testmsg"
+	"github.com/beaconprm/beacon/internal/testenv"
+	"github.com/beaconprm/beacon/schema"
+)
+
+// TestIngestIntoCluster: the ingest writes into a 2x2 cluster through the cluster flavor's
+// Distributed tables, with the same offset-range dedup tokens as on one node. A replica
+// killed while the events go in misses nothing: once it is back, every replica of each
+// shard holds each of its events once, and the raw table read through the cluster holds
+// every event once.
+func TestIngestIntoCluster(t *testing.T) {
+	c := testenv.NewClickHouseCluster(t, 2, 2)
+	ctx := context.Background()
+	const db = "beacon"
+	var nodes []schema.Node
+	for _, n := range c.Nodes {
+		nodes = append(nodes, schema.Node{Addr: n.NativeAddr, Conn: n.Open(t, "default")})
+	}
+	if _, err := schema.MigrateNodes(ctx, nodes, schema.Options{Database: db, Cluster: c.Name, PlainEngines: true}); err != nil {
+		t.Fatal(err)
+	}
+	k := testenv.NewKafka(t)
+	topic, dlq := k.Topic(t, 2), k.Topic(t, 1)
+	entry := nodes[0] // shard 1, replica 1: the ingest's server
+	cfg := testConfig(t, k.Addr, topic, dlq, entry.Addr, db)
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
+	ing, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runInProcess(t, ing)
+
+	const total = 6000
+	produce(t, k.Addr, topic, 0, total/3, people(0, total/3))
+	victim := c.Node(1, 1)
+	eventually(t, time.Minute, "the first events in the cluster", func() (bool, string) {
+		rows, _, err := rowCounts(t, entry.Conn, db)
+		return err == nil && rows > 0, fmt.Sprintf("rows %d (err %v)", rows, err)
+	})
+	victim.Kill(t)
+	produce(t, k.Addr, topic, total/3, total, people(total/3, total))
+	// Everything committed and readable through the cluster while the replica is down:
+	// the Distributed table reads the other replica of its shard.
+	eventually(t, 2*time.Minute, "every event committed and in the cluster", func() (bool, string) {
+		sum, err := committedSum(k.Addr, cfg.GroupID, topic, 2)
+		rows, ids, cerr := rowCounts(t, entry.Conn, db)
+		return err == nil && sum == total && rows == total && ids == total,
+			fmt.Sprintf("committed %d/%d (err %v), rows %d, ids %d (err %v)", sum, total, err, rows, ids, cerr)
+	})
+
+	// The finished rows were refreshed after the batches, through the cluster, without an
+	// error.
+	if n, _ := histogram(t, reg, "ingest_refresh_duration_seconds"); n == 0 {
+		t.Fatal("no refresh of the finished rows")
+	}
+	for _, k := range []string{kindSchema, kindServer} {
+		if got := testutil.ToFloat64(ing.m.refreshErrors.WithLabelValues(k)); got != 0 {
+			t.Fatalf("%v refresh errors of kind %s", got, k)
+		}
+	}
+
+	victim.Start(t)
+	conns := make([]func() (uint64, uint64, error), len(c.Nodes))
+	for i, n := range c.Nodes {
+		conn := n.Open(t, "default")
+		conns[i] = func() (rows, ids uint64, err error) {
+			err = conn.QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM "+db+".events_local").Scan(&rows, &ids)
+			return rows, ids, err
+		}
+	}
+	eventually(t, 2*time.Minute, "every replica holds its shard's events once", func() (bool, string) {
+		var state []string
+		ok := true
+		var shards uint64
+		for s := 0; s < c.Shards; s++ {
+			var first uint64
+			for r := 0; r < c.Replicas; r++ {
+				rows, ids, err := conns[s*c.Replicas+r]()
+				state = append(state, fmt.Sprintf("shard %d replica %d: %d rows, %d ids (err %v)", s+1, r+1, rows, ids, err))
+				if err != nil || rows != ids || (r > 0 && rows != first) {
+					ok = false
+				}
+				if r == 0 {
+					first = rows
+					ok = ok && rows > 0 // both shards hold events
+				}
+			}
+			shards += first
+		}
+		return ok && shards == total, strings.Join(state, "; ") + fmt.Sprintf("; shards sum %d of %d", shards, total)
+	})
+	// The answers: every saved query read with shard 2 served by the replica that was
+	// killed (its sibling down), then by its sibling (it down), the same.
+	answers := func() map[string]string {
+		out := map[string]string{}
+		qs, err := schema.SavedQueries()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range qs {
+			params := map[string]string{"tenant": "acme"}
+			for _, p := range q.Params {
+				switch p.Name {
+				case "content":
+					params["content"] = "doc-1"
+				case "person":
+					params["person"] = "u-9"
+				case "since":
+					params["since"] = "2026-11-01 00:00:00"
+				}
+			}
+			if q.Name == "partner-deals" {
+				params["partner"] = "p-7"
+			}
+			res, err := q.Run(ctx, entry.Conn, db, params)
+			if err != nil {
+				t.Fatalf("%s %v: %v", q.Name, params, err)
+			}
+			var b strings.Builder
+			if err := res.Write(&b, "json"); err != nil {
+				t.Fatal(err)
+			}
+			out[q.Name] = b.String()
+		}
+		return out
+	}
+	sibling := c.Node(1, 0)
+	sibling.Kill(t)
+	fromVictim := answers()
+	sibling.Start(t)
+	victim.Kill(t)
+	fromSibling := answers()
+	victim.Start(t)
+	if !strings.Contains(fromVictim["document-views"], "u-9") || !strings.Contains(fromVictim["tenant-activity"], `"events":6000,`) {
+		t.Fatalf("the answers miss events: document-views %s, tenant-activity %s", fromVictim["document-views"], fromVictim["tenant-activity"])
+	}
+	for name, want := range fromSibling {
+		if got := fromVictim[name]; got != want {
+			t.Errorf("%s: read from the replica that was down:\n%.600s\nfrom its sibling:\n%.600s", name, got, want)
+		}
+	}
+
+	// No event is in two shards: the shards' distinct ids add up to the whole.
+	var ids uint64
+	if err := entry.Conn.QueryRow(ctx, "SELECT uniqExact(event_id) FROM "+db+".events").Scan(&ids); err != nil || ids != total {
+		t.Fatalf("distinct events through the cluster: %d (err %v), want %d", ids, err, total)
+	}
+}
+
+// people gives events from..to-1 fifty people (u-0..u-49, event i is person i%50's), so that
+// the cluster's events, sharded by person, land on both shards.
+func people(from, to int) map[int][]byte {
+	m := make(map[int][]byte, to-from)
+	for i := from; i < to; i++ {
+		m[i] = bytes.Replace(testmsg.Event(i), []byte(`"partner_user_id":"u-9"`), fmt.Appendf(nil, `"partner_user_id":"u-%d"`, i%50), 1)
+	}
+	return m
+}
