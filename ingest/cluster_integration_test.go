@@ -10,17 +10,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/beaconprm/beacon/ingest/internal/testmsg"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/beaconprm/beacon/schema"
 )
 
-// TestIngestIntoCluster: the ingest writes into a 2x2 cluster through the cluster flavor's
-// Distributed tables, with the same offset-range dedup tokens as on one node. A replica
-// killed while the events go in misses nothing: once it is back, every replica of each
-// shard holds each of its events once, and the raw table read through the cluster holds
-// every event once.
+// TestIngestIntoCluster: the ingest reads a topic of a 3-broker Kafka and writes into a 2x2
+// ClickHouse cluster through the cluster flavor's Distributed tables, with the same
+// offset-range dedup tokens as on one node. The partitions' leaders move between brokers
+// and a replica is killed while the events go in; nothing is missed: once it is back,
+// every replica of each shard holds each of its events once, and the raw table read
+// through the cluster holds every event once.
 func TestIngestIntoCluster(t *testing.T) {
 	c := testenv.NewClickHouseCluster(t, 2, 2)
 	ctx := context.Background()
@@ -32,8 +34,25 @@ func TestIngestIntoCluster(t *testing.T) {
 	if _, err := schema.MigrateNodes(ctx, nodes, schema.Options{Database: db, Cluster: c.Name, PlainEngines: true}); err != nil {
 		t.Fatal(err)
 	}
-	k := testenv.NewKafka(t)
-	topic, dlq := k.Topic(t, 2), k.Topic(t, 1)
+	k := testenv.NewKafkaCluster(t, 3)
+	const partitions = 6
+	topic, dlq := k.Topic(t, partitions), k.Topic(t, 1)
+	leaders := map[int]bool{}
+	kc, err := kafka.DialContext(ctx, "tcp", k.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := kc.ReadPartitions(topic)
+	kc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		leaders[p.Leader.ID] = true
+	}
+	if len(ps) != partitions || len(leaders) != 3 {
+		t.Fatalf("%d partitions led by %d brokers, want %d led by 3", len(ps), len(leaders), partitions)
+	}
 	entry := nodes[0] // shard 1, replica 1: the ingest's server
 	cfg := testConfig(t, k.Addr, topic, dlq, entry.Addr, db)
 	reg := prometheus.NewRegistry()
@@ -52,11 +71,14 @@ func TestIngestIntoCluster(t *testing.T) {
 		return err == nil && rows > 0, fmt.Sprintf("rows %d (err %v)", rows, err)
 	})
 	victim.Kill(t)
-	produce(t, k.Addr, topic, total/3, total, people(total/3, total))
+	k.Cluster().ShufflePartitionLeaders() // a leader election on every partition
+	produce(t, k.Addr, topic, total/3, 2*total/3, people(total/3, 2*total/3))
+	k.Cluster().ShufflePartitionLeaders()
+	produce(t, k.Addr, topic, 2*total/3, total, people(2*total/3, total))
 	// Everything committed and readable through the cluster while the replica is down:
 	// the Distributed table reads the other replica of its shard.
 	eventually(t, 2*time.Minute, "every event committed and in the cluster", func() (bool, string) {
-		sum, err := committedSum(k.Addr, cfg.GroupID, topic, 2)
+		sum, err := committedSum(k.Addr, cfg.GroupID, topic, partitions)
 		rows, ids, cerr := rowCounts(t, entry.Conn, db)
 		return err == nil && sum == total && rows == total && ids == total,
 			fmt.Sprintf("committed %d/%d (err %v), rows %d, ids %d (err %v)", sum, total, err, rows, ids, cerr)

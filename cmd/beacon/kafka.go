@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/beaconprm/beacon/internal/kafkalocal"
 )
@@ -14,7 +15,8 @@ func runKafka(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("kafka")
 	var cfg kafkalocal.Config
 	fs.StringVar(&cfg.DataDir, "kafka.dataDir", "var/kafka", "data directory (segments, topics, committed offsets); kept across restarts")
-	fs.IntVar(&cfg.Port, "kafka.port", 9092, "port on 127.0.0.1")
+	fs.IntVar(&cfg.Port, "kafka.port", 9092, "port on 127.0.0.1 (with -kafka.brokers N: the first of N consecutive ports)")
+	fs.IntVar(&cfg.Brokers, "kafka.brokers", 1, "brokers in this one process, to try a multi-broker topology (partition leaders spread over them; one copy of the data)")
 	partitions := fs.Int("kafka.partitions", 6, "partitions of beacon.events and beacon.dlq when they are created (the number of ingesters that can share the work)")
 	events := fs.String("kafka.eventsTopic", "beacon.events", "events topic, created when missing")
 	dlq := fs.String("kafka.dlqTopic", "beacon.dlq", "dead-letter topic, created when missing")
@@ -27,6 +29,9 @@ func runKafka(ctx context.Context, m *Main, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if cfg.Brokers < 1 {
+		return errors.New("-kafka.brokers must be at least 1")
+	}
 	if *partitions < 1 {
 		return errors.New("-kafka.partitions must be at least 1")
 	}
@@ -36,7 +41,7 @@ func runKafka(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stderr, "kafka: serving %s on %s (topics %s, %s)\n", cfg.DataDir, b.Addr(), *events, *dlq)
+	fmt.Fprintf(m.Stderr, "kafka: serving %s on %s (topics %s, %s)\n", cfg.DataDir, strings.Join(b.Addrs(), ","), *events, *dlq)
 	<-ctx.Done()
 	b.Close()
 	return nil

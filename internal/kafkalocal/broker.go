@@ -25,8 +25,13 @@ type Topic struct {
 type Config struct {
 	// DataDir persists segments, topics and committed offsets; "" keeps everything in memory.
 	DataDir string
-	// Port on 127.0.0.1; 0 picks a free one.
+	// Port on 127.0.0.1; 0 picks a free one. With several Brokers, they listen on Port,
+	// Port+1, ... (or free ports when 0).
 	Port int
+	// Brokers is the number of brokers in the one process (default 1). Partition leaders
+	// are spread over them and clients are told every broker's address, as with a real
+	// cluster; replication between them is metadata only (one copy of the data).
+	Brokers int
 	// Topics are created at start when missing.
 	Topics []Topic
 	// RetentionBytes bounds each partition; default 256 MiB.
@@ -67,9 +72,21 @@ func Start(cfg Config) (*Broker, error) {
 	if cfg.SegmentBytes == 0 {
 		cfg.SegmentBytes = 16 << 20
 	}
+	if cfg.Brokers == 0 {
+		cfg.Brokers = 1
+	}
+	if cfg.Brokers < 1 {
+		return nil, fmt.Errorf("cannot start %d Kafka brokers", cfg.Brokers)
+	}
+	ports := make([]int, cfg.Brokers)
+	for i := range ports {
+		if cfg.Port != 0 {
+			ports[i] = cfg.Port + i
+		}
+	}
 	opts := []kfake.Opt{
-		kfake.NumBrokers(1),
-		kfake.Ports(cfg.Port),
+		kfake.NumBrokers(cfg.Brokers),
+		kfake.Ports(ports...),
 		kfake.BrokerConfigs(map[string]string{
 			"log.retention.bytes": strconv.FormatInt(cfg.RetentionBytes, 10),
 			"log.retention.ms":    strconv.FormatInt(cfg.Retention.Milliseconds(), 10),
@@ -133,8 +150,11 @@ func (b *Broker) CreateTopic(name string, partitions int32) error {
 	return nil
 }
 
-// Addr is the bootstrap address (127.0.0.1:port).
+// Addr is the bootstrap address (127.0.0.1:port), the first broker's.
 func (b *Broker) Addr() string { return b.c.ListenAddrs()[0] }
+
+// Addrs are every broker's address.
+func (b *Broker) Addrs() []string { return b.c.ListenAddrs() }
 
 // Cluster exposes kfake for fault injection in tests.
 func (b *Broker) Cluster() *kfake.Cluster { return b.c }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/beaconprm/beacon/internal/chlocal"
 	"github.com/beaconprm/beacon/internal/kafkalocal"
@@ -346,6 +347,22 @@ func NewKafka(t testing.TB) *Kafka {
 	}
 	return &Kafka{Addr: shared.kafka.Addr(), broker: shared.kafka}
 }
+
+// NewKafkaCluster starts a broker process of its own with n brokers (kafkalocal.Config's
+// Brokers), stopped at cleanup. Addr is the first broker; the test can move partition
+// leaders with Cluster() (kfake's ShufflePartitionLeaders).
+func NewKafkaCluster(t testing.TB, n int) *Kafka {
+	t.Helper()
+	b, err := kafkalocal.Start(kafkalocal.Config{Brokers: n})
+	if err != nil {
+		t.Fatalf("testenv: cannot start %d Kafka brokers: %v", n, err)
+	}
+	t.Cleanup(b.Close)
+	return &Kafka{Addr: b.Addr(), broker: b}
+}
+
+// Cluster exposes the brokers' kfake cluster for fault injection.
+func (k *Kafka) Cluster() *kfake.Cluster { return k.broker.Cluster() }
 
 // Topic creates a topic unique to this test with the given partitions.
 func (k *Kafka) Topic(t testing.TB, partitions int32) string {
