@@ -120,14 +120,7 @@ var clusterCases = map[string][]map[string]string{
 // clusterKnownDifferent are the saved queries whose cluster answer is known to differ from
 // the single node's, with why. The test skips them while they differ and fails once they
 // agree, so that the list stays true.
-var clusterKnownDifferent = map[string]string{
-	// content_partner_blocks (0009) is filled by a materialized view, which fires on the
-	// shard that stores the event (events are sharded by person), so one (content, partner,
-	// block) has a row on each shard that saw it; FINAL merges within a shard only, and
-	// sum(bitCount(days)) then counts a day seen on two shards twice (course1: 8 partner
-	// days instead of 6). The query must OR the masks across shards first.
-	"content-use": "content_partner_blocks rows of one key on two shards count a day twice",
-}
+var clusterKnownDifferent = map[string]string{}
 
 // The same events, loaded into one node and, through the Distributed tables, into a 2x2
 // cluster migrated node by node, give the same answer to every saved query.

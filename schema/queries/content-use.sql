@@ -10,7 +10,10 @@
 -- period before ends the day before from and is empty when from is 1970-01-01. Reads
 -- content_kinds and content_partner_blocks (a row per content, partner and 256-day block
 -- with a mask of the days used), once: the per-content figures and the whole list's
--- distinct partners are two grouping sets of one pass.
+-- distinct partners are two grouping sets of one pass. On one server the masks are read
+-- with FINAL (a row per key); on a cluster (shardCount() > 1) a key can have a row on each
+-- shard whose events used it, which FINAL does not merge, so there the masks are OR-ed per
+-- key across shards instead (right on one server too, but about 60 ms slower at 100M).
 -- @param tenant
 -- @param kind = : a content type (document, video, course, faq, tool, page, link, ...); empty for every type
 -- @param from = 1970-01-01: first day (UTC)
@@ -59,9 +62,21 @@ use AS
     SELECT content_id, partner_id,
            sum(bitCount(bitAnd(days, mask_now))) AS x,
            sum(bitCount(bitAnd(days, mask_before))) AS xb
-    FROM {db}.content_partner_blocks FINAL
-    WHERE tenant = {tenant:String} AND content_id IN (SELECT arrayJoin(ids))
-      AND block BETWEEN intDiv(p_from, 256) AND intDiv(t_day, 256)
+    FROM
+    (
+        SELECT content_id, partner_id, block, days
+        FROM {db}.content_partner_blocks FINAL
+        WHERE shardCount() <= 1
+          AND tenant = {tenant:String} AND content_id IN (SELECT arrayJoin(ids))
+          AND block BETWEEN intDiv(p_from, 256) AND intDiv(t_day, 256)
+        UNION ALL
+        SELECT content_id, partner_id, block, groupBitOr(days) AS days
+        FROM {db}.content_partner_blocks
+        WHERE shardCount() > 1
+          AND tenant = {tenant:String} AND content_id IN (SELECT arrayJoin(ids))
+          AND block BETWEEN intDiv(p_from, 256) AND intDiv(t_day, 256)
+        GROUP BY content_id, partner_id, block
+    )
     GROUP BY content_id, partner_id
 ),
 -- per content, and over every listed content (the empty grouping set: the distinct
