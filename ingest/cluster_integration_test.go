@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
@@ -191,4 +194,58 @@ func people(from, to int) map[int][]byte {
 		m[i] = bytes.Replace(testmsg.Event(i), []byte(`"partner_user_id":"u-9"`), fmt.Appendf(nil, `"partner_user_id":"u-%d"`, i%50), 1)
 	}
 	return m
+}
+
+// TestClusterIngestRate measures, when asked, the ingest's rows/s into one server and into
+// the 2x2 cluster (through its Distributed tables) in the same run: the same events of 50
+// people from a 6-partition topic, the ingest in-process with its default batch size, from
+// its start until every event is committed and readable. It is a measurement, not a check:
+//
+//	BEACON_CLUSTER_RATE_ROWS=200000 go test ./ingest -run TestClusterIngestRate -v -timeout 30m
+//
+// Every server, the broker and the ingest share the machine's cores.
+func TestClusterIngestRate(t *testing.T) {
+	rows, _ := strconv.Atoi(os.Getenv("BEACON_CLUSTER_RATE_ROWS"))
+	if rows <= 0 {
+		t.Skip("set BEACON_CLUSTER_RATE_ROWS to measure")
+	}
+	ctx := context.Background()
+	k := testenv.NewKafkaCluster(t, 3)
+	const partitions = 6
+	topic := k.Topic(t, partitions)
+	for from := 0; from < rows; from += 20000 {
+		produce(t, k.Addr, topic, from, min(rows, from+20000), people(from, min(rows, from+20000)))
+	}
+	rate := func(name, addr, db string, conn driver.Conn) {
+		cfg := testConfig(t, k.Addr, topic, k.Topic(t, 1), addr, db)
+		cfg.GroupID = "rate-" + name
+		cfg.BatchRows = DefaultBatchRows
+		cfg.Registerer = prometheus.NewRegistry()
+		ing, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		runInProcess(t, ing)
+		eventually(t, 20*time.Minute, name+": every event committed and readable", func() (bool, string) {
+			sum, err := committedSum(k.Addr, cfg.GroupID, topic, partitions)
+			n, _, cerr := rowCounts(t, conn, db)
+			return err == nil && sum == int64(rows) && n == uint64(rows), fmt.Sprintf("committed %d, rows %d (errors %v, %v)", sum, n, err, cerr)
+		})
+		d := time.Since(start)
+		t.Logf("%s: %d events in %s: %.0f rows/s", name, rows, d.Round(time.Millisecond), float64(rows)/d.Seconds())
+	}
+	single := testenv.NewClickHouse(t)
+	migrate(t, single.Conn(t), single.Database)
+	rate("one server", single.NativeAddr, single.Database, single.Conn(t))
+
+	c := testenv.NewClickHouseCluster(t, 2, 2)
+	var nodes []schema.Node
+	for _, n := range c.Nodes {
+		nodes = append(nodes, schema.Node{Addr: n.NativeAddr, Conn: n.Open(t, "default")})
+	}
+	if _, err := schema.MigrateNodes(ctx, nodes, schema.Options{Database: "beacon", Cluster: c.Name, PlainEngines: true}); err != nil {
+		t.Fatal(err)
+	}
+	rate("2x2 cluster", nodes[0].Addr, "beacon", nodes[0].Conn)
 }
