@@ -40,6 +40,12 @@ func TestIngestIntoCluster(t *testing.T) {
 	k := testenv.NewKafkaCluster(t, 3)
 	const partitions = 6
 	topic, dlq := k.Topic(t, partitions), k.Topic(t, 1)
+	// kfake places new partitions' leaders at random: spread them over the three brokers.
+	for p := int32(0); p < partitions; p++ {
+		if err := k.Cluster().MoveTopicPartition(topic, p, p%3); err != nil {
+			t.Fatal(err)
+		}
+	}
 	leaders := map[int]bool{}
 	kc, err := kafka.DialContext(ctx, "tcp", k.Addr)
 	if err != nil {
