@@ -124,8 +124,8 @@ func (w *Work) process(sites *site.Sites, b *Batch, in *Input) Result {
 	claims, res.Attribution, w.tok = st.VerifyToken(b.Token, in.Now/1000, w.tok[:0])
 	// Clients repeat their User-Agent on every beacon: the process remembers recent ones.
 	w.lower = useragent.Classify(&w.client, in.UserAgent, in.Prefetch, w.lower)
-	w.buildTail(st, b, &claims, res.Attribution, in)
 	w.keep = st.KeepParams()
+	w.buildTail(st, b, &claims, res.Attribution, in)
 	w.seed = appendCleanURL(w.seed[:0], b.URL, w.keep)
 	w.url = jsontext.AppendString(w.url[:0], w.seed)
 	w.Key = append(w.Key, b.VisitorID...)
@@ -170,7 +170,7 @@ func (w *Work) buildTail(st *site.Site, b *Batch, c *site.Claims, a site.Attribu
 	t = append(t, `,"attribution":"`...)
 	t = append(t, a.String()...)
 	t = append(t, `","referrer":`...)
-	w.seed = appendCleanURL(w.seed[:0], b.Referrer, st.KeepParams())
+	w.seed = appendCleanURL(w.seed[:0], b.Referrer, w.keep)
 	t = jsontext.AppendString(t, w.seed)
 	t = append(t, `,"device":"`...)
 	t = append(t, w.client.Device...)

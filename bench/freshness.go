@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/valyala/fasthttp"
 
 	"github.com/beaconprm/beacon/bench/internal/load"
@@ -75,7 +75,6 @@ func runFreshness(ctx context.Context, o *Options, r *report.Report) error {
 		return err
 	}
 	client := &fasthttp.HostClient{Addr: coll, MaxConns: 4}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var (
 		mu      sync.Mutex
 		pending = map[string]*probe{}
@@ -83,7 +82,7 @@ func runFreshness(ctx context.Context, o *Options, r *report.Report) error {
 		start   time.Time
 	)
 	send := func() error {
-		id := string(load.AppendUUID(nil, rng))
+		id := uuid.NewString()
 		now := time.Now().UnixMilli()
 		body := `{"v":1,"site":"bench","sent_at":` + strconv.FormatInt(now, 10) + `,"visitor_id":"probe","session_id":"probe","events":[{"id":"` +
 			id + `","type":"custom","ts":` + strconv.FormatInt(now, 10) + `,"name":"probe"}]}`

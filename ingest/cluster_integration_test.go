@@ -30,13 +30,7 @@ func TestIngestIntoCluster(t *testing.T) {
 	c := testenv.NewClickHouseCluster(t, 2, 2)
 	ctx := context.Background()
 	const db = "beacon"
-	var nodes []schema.Node
-	for _, n := range c.Nodes {
-		nodes = append(nodes, schema.Node{Addr: n.NativeAddr, Conn: n.Open(t, "default")})
-	}
-	if _, err := schema.MigrateNodes(ctx, nodes, schema.Options{Database: db, Cluster: c.Name, PlainEngines: true}); err != nil {
-		t.Fatal(err)
-	}
+	nodes := migrateCluster(t, c, db)
 	k := testenv.NewKafkaCluster(t, 3)
 	const partitions = 6
 	topic, dlq := k.Topic(t, partitions), k.Topic(t, 1)
@@ -64,13 +58,7 @@ func TestIngestIntoCluster(t *testing.T) {
 	}
 	entry := nodes[0] // shard 1, replica 1: the ingest's server
 	cfg := testConfig(t, k.Addr, topic, dlq, entry.Addr, db)
-	reg := prometheus.NewRegistry()
-	cfg.Registerer = reg
-	ing, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runInProcess(t, ing)
+	ing, reg := runNew(t, cfg)
 
 	const total = 6000
 	produce(t, k.Addr, topic, 0, total/3, people(0, total/3))
@@ -105,13 +93,9 @@ func TestIngestIntoCluster(t *testing.T) {
 	}
 
 	victim.Start(t)
-	conns := make([]func() (uint64, uint64, error), len(c.Nodes))
-	for i, n := range c.Nodes {
-		conn := n.Open(t, "default")
-		conns[i] = func() (rows, ids uint64, err error) {
-			err = conn.QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM "+db+".events_local").Scan(&rows, &ids)
-			return rows, ids, err
-		}
+	local := func(n schema.Node) (rows, ids uint64, err error) {
+		err = n.Conn.QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM "+db+".events_local").Scan(&rows, &ids)
+		return rows, ids, err
 	}
 	eventually(t, 2*time.Minute, "every replica holds its shard's events once", func() (bool, string) {
 		var state []string
@@ -120,7 +104,7 @@ func TestIngestIntoCluster(t *testing.T) {
 		for s := 0; s < c.Shards; s++ {
 			var first uint64
 			for r := 0; r < c.Replicas; r++ {
-				rows, ids, err := conns[s*c.Replicas+r]()
+				rows, ids, err := local(nodes[s*c.Replicas+r])
 				state = append(state, fmt.Sprintf("shard %d replica %d: %d rows, %d ids (err %v)", s+1, r+1, rows, ids, err))
 				if err != nil || rows != ids || (r > 0 && rows != first) {
 					ok = false
@@ -215,7 +199,6 @@ func TestClusterIngestRate(t *testing.T) {
 	if rows <= 0 {
 		t.Skip("set BEACON_CLUSTER_RATE_ROWS to measure")
 	}
-	ctx := context.Background()
 	k := testenv.NewKafkaCluster(t, 3)
 	const partitions = 6
 	topic := k.Topic(t, partitions)
@@ -246,12 +229,20 @@ func TestClusterIngestRate(t *testing.T) {
 	rate("one server", single.NativeAddr, single.Database, single.Conn(t))
 
 	c := testenv.NewClickHouseCluster(t, 2, 2)
+	nodes := migrateCluster(t, c, "beacon")
+	rate("2x2 cluster", nodes[0].Addr, "beacon", nodes[0].Conn)
+}
+
+// migrateCluster applies the cluster flavor (plain engines: the Distributed tables
+// replicate) to every node of c, database db, and returns the nodes with a connection each.
+func migrateCluster(t *testing.T, c *testenv.ClickHouseCluster, db string) []schema.Node {
+	t.Helper()
 	var nodes []schema.Node
 	for _, n := range c.Nodes {
 		nodes = append(nodes, schema.Node{Addr: n.NativeAddr, Conn: n.Open(t, "default")})
 	}
-	if _, err := schema.MigrateNodes(ctx, nodes, schema.Options{Database: "beacon", Cluster: c.Name, PlainEngines: true}); err != nil {
+	if _, err := schema.MigrateNodes(context.Background(), nodes, schema.Options{Database: db, Cluster: c.Name, PlainEngines: true}); err != nil {
 		t.Fatal(err)
 	}
-	rate("2x2 cluster", nodes[0].Addr, "beacon", nodes[0].Conn)
+	return nodes
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/beaconprm/beacon/internal/chlocal"
 	"github.com/beaconprm/beacon/internal/testenv"
 	"github.com/beaconprm/beacon/schema"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -190,6 +191,20 @@ func testConfig(t *testing.T, kafkaAddr, topic, dlq, chAddr, db string) Config {
 		RetryMax:        time.Second,
 		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
+}
+
+// runNew makes an in-process ingester from cfg, with a metrics registry of its own, and
+// runs it until cleanup (runInProcess).
+func runNew(t *testing.T, cfg Config) (*Ingester, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
+	ing, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runInProcess(t, ing)
+	return ing, reg
 }
 
 // runInProcess starts ing.Run and stops it at cleanup, failing if Run returned an error.

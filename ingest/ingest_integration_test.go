@@ -133,13 +133,7 @@ func TestPoisonMessagesGoToDLQ(t *testing.T) {
 
 	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
 	cfg.BatchRows = 16 // several batches, one of them made only of poison at its end
-	reg := prometheus.NewRegistry()
-	cfg.Registerer = reg
-	ing, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runInProcess(t, ing)
+	ing, _ := runNew(t, cfg)
 	waitDone(t, conn, ch.Database, k.Addr, cfg.GroupID, topic, 1, 40, 36, time.Minute)
 
 	if got := testutil.ToFloat64(ing.m.dlq.WithLabelValues("json")) + testutil.ToFloat64(ing.m.dlq.WithLabelValues("field")) +

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/beaconprm/beacon/ingest/internal/testmsg"
@@ -32,12 +31,7 @@ func TestUnknownTenantsGoToDLQ(t *testing.T) {
 
 	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
 	cfg.Sites = map[string]string{"demo": "acme", "other-site": "globex"}
-	cfg.Registerer = prometheus.NewRegistry()
-	ing, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runInProcess(t, ing)
+	ing, _ := runNew(t, cfg)
 	waitDone(t, conn, ch.Database, k.Addr, cfg.GroupID, topic, 1, 20, 18, time.Minute)
 	if got := testutil.ToFloat64(ing.m.dlq.WithLabelValues("unknown_tenant")); got != 2 {
 		t.Errorf("ingest_dlq_messages_total{kind=unknown_tenant} = %v, want 2", got)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/internal/testenv"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -31,13 +30,7 @@ func TestWatchdogRejoinsPastAGhostMember(t *testing.T) {
 	topic, dlq := k.Topic(t, partitions), k.Topic(t, 1)
 	cfg := testConfig(t, k.Addr, topic, dlq, ch.NativeAddr, ch.Database)
 	cfg.WatchdogInterval = time.Second
-	reg := prometheus.NewRegistry()
-	cfg.Registerer = reg
-	ing, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runInProcess(t, ing)
+	ing, _ := runNew(t, cfg)
 	eventually(t, time.Minute, "the ingester to own every partition", func() (bool, string) {
 		n := testutil.ToFloat64(ing.m.assigned)
 		return n == partitions, fmt.Sprintf("ingest_assigned_partitions %v", n)

@@ -9,15 +9,12 @@ import (
 // appends it, the snippet reads it, and stored URLs never keep it.
 const TokenParam = "pb_t"
 
-// MaxTokenLen is the longest partner token accepted (longer ones are malformed).
-const MaxTokenLen = maxTokenLen
-
-// CheckLinkTarget refuses a redirect target a browser would read differently from a person:
+// checkLinkTarget refuses a redirect target a browser would read differently from a person:
 // one that is not http(s) (javascript:, //host), has user info ("https://docs.example.com%2f@evil.example/"
 // goes to evil.example), spaces, control characters (CR/LF) or backslashes (which browsers
 // read as slashes), or no host. It does not allocate: the collector checks every link it
 // redirects.
-func CheckLinkTarget(target string) error {
+func checkLinkTarget(target string) error {
 	rest, ok := strings.CutPrefix(target, "https://")
 	if !ok {
 		if rest, ok = strings.CutPrefix(target, "http://"); !ok {
@@ -68,7 +65,7 @@ func (s *Sites) OpenLink(siteKey, tok string, nowSec int64, scratch []byte) (Cli
 	if a != AttrToken || claims.Target == "" {
 		return Click{Attribution: a}, scratch, nil
 	}
-	if CheckLinkTarget(claims.Target) != nil {
+	if checkLinkTarget(claims.Target) != nil {
 		// Signed before targets were checked, or by hand: never redirect there.
 		return Click{Attribution: AttrMalformed}, scratch, nil
 	}

@@ -56,7 +56,8 @@ func (a Attribution) String() string { return attrNames[a] }
 const (
 	tokenSep    = 0x1f
 	tokenMACLen = 16 // v1 MAC and v2 AEAD tag
-	maxTokenLen = 1024
+	// MaxTokenLen is the longest partner token accepted (longer ones are malformed).
+	MaxTokenLen = 1024
 	maxClaimLen = 256
 
 	tokenV1 = '1' // first byte of a v1 payload (the version field "1")
@@ -167,8 +168,8 @@ func (t *tenantKey) mint(c Claims, nowSec, ttl int64) (string, error) {
 	all := buf[:v2HeaderLen+len(sealed)]
 	body, tag := all[:len(all)-tokenMACLen], all[len(all)-tokenMACLen:]
 	tok := b64.EncodeToString(body) + "." + b64.EncodeToString(tag)
-	if len(tok) > maxTokenLen {
-		return "", fmt.Errorf("cannot mint token: it would be %d bytes, over %d; shorten the target", len(tok), maxTokenLen)
+	if len(tok) > MaxTokenLen {
+		return "", fmt.Errorf("cannot mint token: it would be %d bytes, over %d; shorten the target", len(tok), MaxTokenLen)
 	}
 	return tok, nil
 }
@@ -194,7 +195,7 @@ func (s *Sites) LinkURL(base, site string, c Claims) (string, error) {
 	if c.Target == "" {
 		return "", errors.New("cannot mint link: a target URL is required")
 	}
-	if err := CheckLinkTarget(c.Target); err != nil {
+	if err := checkLinkTarget(c.Target); err != nil {
 		return "", fmt.Errorf("cannot mint link: %w", err)
 	}
 	tok, err := st.tenant.mint(c, s.now().Unix(), st.tokenTTL)
@@ -211,7 +212,7 @@ func (s *Sites) LinkURL(base, site string, c Claims) (string, error) {
 // another dot) is malformed.
 func decodeToken(tok string, scratch []byte) (raw []byte, out []byte, ok bool) {
 	out = scratch
-	if len(tok) == 0 || len(tok) > maxTokenLen {
+	if len(tok) == 0 || len(tok) > MaxTokenLen {
 		return nil, out, false
 	}
 	dot := -1

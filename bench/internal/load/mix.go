@@ -215,8 +215,8 @@ func (g *Gen) kind() int {
 	}
 }
 
-// AppendUUID appends a random version 4 UUID drawn from rng to b (the events' ids).
-func AppendUUID(b []byte, rng *rand.Rand) []byte {
+// appendUUID appends a random version 4 UUID drawn from rng to b (the events' ids).
+func appendUUID(b []byte, rng *rand.Rand) []byte {
 	const hex = "0123456789abcdef"
 	hi, lo := rng.Uint64(), rng.Uint64()
 	hi = hi&^0xf000 | 0x4000     // version 4
@@ -244,7 +244,7 @@ func AppendUUID(b []byte, rng *rand.Rand) []byte {
 // send on such a page.
 func (g *Gen) event(b []byte, kind, cont int, cid string, i int, ts int64) []byte {
 	b = append(b, `{"id":"`...)
-	b = AppendUUID(b, g.rng)
+	b = appendUUID(b, g.rng)
 	b = append(b, `","ts":`...)
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"content_id":"`...)
