@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -247,6 +248,7 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	// collector's on a shared machine. Split the CPUs first, so the broker inherits the
 	// load generator's half.
 	placement := "the collector, the load generator (the bench process) and the broker on the same CPUs (-shared)"
+	collCPUs := 0 // the collector's own CPUs; 0 with -shared
 	if !o.Shared {
 		prefix, split, restore, err := stack.SplitCPUs()
 		if err != nil {
@@ -254,6 +256,7 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 		}
 		defer restore()
 		s.CollectorPrefix, placement = prefix, split
+		collCPUs = runtime.NumCPU() - runtime.NumCPU()/2
 	}
 	brokers, kafkaP, err := s.StartKafka(6, "-kafka.syncWrites=false")
 	if err != nil {
@@ -356,6 +359,10 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	if collP.Exited() {
 		return fmt.Errorf("the collector exited under overload; its log:\n%s", ready.Tail(collP.Log, 15))
 	}
+	bare, bareCPU, err := bareAtSpike(ctx, o, s, mix, rate, side, conns)
+	if err != nil {
+		return err
+	}
 	// Kafka away: a second collector with a small spool limit takes requests into its spool
 	// until it is full, then answers 503 spool_full.
 	if err := s.Stop(kafkaP); err != nil {
@@ -410,6 +417,8 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 		report.Row{Metric: "CPUs busy (/proc): collector / load generator (the bench process) / Kafka, in the spike; at half of saturation in Ceiling", Value: cpus(phaseCPU[spike.Label], spike.Elapsed), Ceiling: cpus(phaseCPU[before.Label], before.Elapsed)},
 		report.Row{Metric: "collector RSS: at saturation / spike 1st half / 2nd half (MiB)", Value: fmt.Sprintf("%.0f / %.0f / %.0f", base, firstHalf, secondHalf),
 			Target: "flat (2nd half <= 1.25x 1st + 16)", Verdict: report.Verdict(bounded)},
+		bareRow(bare, bareCPU),
+		acceptBound(bare, bareCPU, collCPUs, perReq(beforeCPU, before.OK), sat.OKPerSec()),
 		report.Row{Metric: "recovery: from the spike's end to the first second from which every request got a 2xx", Value: recoveredIn, Target: "<= 5 s", Verdict: report.Verdict(recovered >= 0 && recovered <= 5)},
 		report.Row{Metric: fmt.Sprintf("Kafka away: 2xx (spooled) / 503 answers, spool limit %d MiB", spoolMax), Value: fmt.Sprintf("%s / %s", report.Num(float64(away.OK)), report.Num(float64(away.Status[503]))),
 			Target: "503 once full", Verdict: report.Verdict(away.Status[503] > 0)},
@@ -484,7 +493,60 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 		"is stopped and a second collector with `-collector.spoolMaxSize=%dMiB` is offered the saturation rate for %s (requests go to the disk "+
 		"spool until it is full, then 503 spool_full). RSS is read "+
 		"from /proc every 250 ms. Each phase's load generator waits for its requests in flight before the next begins, so the recovery phase starts "+
-		"without the spike's backlog on the client side.",
-		placement, o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), spoolMax, o.Duration))
+		"without the spike's backlog on the client side. "+
+		"With the CPUs split, a bare fasthttp server answering 204 (`beaconbench ceiling`) is then started on the collector's CPUs and offered the spike's "+
+		"rate over as many connections for %s: the CPU it takes to answer every offered request while doing no work. What is left of the collector's "+
+		"CPUs after that, divided by what an accepted request costs the collector beyond it (its CPU per accepted request at half of saturation "+
+		"less the bare server's per answer), estimates the most 2xx/s the collector could give while answering every offered request at once, which "+
+		"is what keeps the accepted requests' latency from growing through the spike.",
+		placement, o.Conns, conns, side, o.Duration, o.Overload, max(side, 6*time.Second), spoolMax, o.Duration, side))
 	return nil
+}
+
+// bareAtSpike offers the spike's rate to a bare fasthttp 204 server on the collector's CPUs
+// (nil without a CPU split) and returns what it answered and the CPU it took.
+func bareAtSpike(ctx context.Context, o *Options, s *stack.Stack, mix *load.Mix, rate float64, d time.Duration, conns int) (*load.Result, time.Duration, error) {
+	if len(s.CollectorPrefix) == 0 {
+		return nil, 0, nil
+	}
+	addr, p, err := startCeiling(s, o.Self, s.CollectorPrefix...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer s.Stop(p)
+	cpu := stack.StartCPU(p.Pid())
+	res, err := load.Run(ctx, load.Config{Addr: addr, Rate: rate, Duration: d, Conns: conns, Mix: mix, Progress: o.Log, Label: "bare 204 server at the spike's rate"})
+	if err != nil {
+		return nil, 0, err
+	}
+	return res, cpu.Used()[0], nil
+}
+
+// bareRow reports what bareAtSpike measured.
+func bareRow(bare *load.Result, cpu time.Duration) report.Row {
+	row := report.Row{Metric: "a bare fasthttp 204 server on the collector's CPUs offered the spike's rate: answers/s / p99 / CPUs busy (/proc)", Value: "- (with -shared)"}
+	if bare != nil {
+		row.Value = fmt.Sprintf("%s / %s / %.2f", report.Num(bare.ReqPerSec()), report.Ms(bare.Pct(0.99)), cpu.Seconds()/bare.Elapsed.Seconds())
+	}
+	return row
+}
+
+// acceptBound estimates the most 2xx/s the collector could give in the spike while answering
+// every offered request: the CPU the bare server leaves of the collector's, over what an
+// accepted request costs the collector beyond a bare answer.
+func acceptBound(bare *load.Result, bareCPU time.Duration, cpus int, perAccepted, saturation float64) report.Row {
+	row := report.Row{Metric: "estimate: most 2xx/s in the spike with every offered request answered ((collector CPUs - bare server's CPUs busy) / (collector CPU per accepted request at half of saturation - bare server's per answer))",
+		Value: "-"}
+	if bare == nil || bare.Requests == 0 || cpus == 0 {
+		return row
+	}
+	extra := perAccepted - perReq(bareCPU, bare.Requests)
+	left := float64(cpus) - bareCPU.Seconds()/bare.Elapsed.Seconds()
+	if extra <= 0 {
+		return row
+	}
+	bound := max(0, left) * 1e6 / extra
+	row.Value = fmt.Sprintf("%s (%.2f CPUs left, %.1f us per accepted request beyond a bare answer)", report.Num(bound), left, extra)
+	row.Ceiling, row.Ratio = report.Num(saturation), report.Ratio(bound, saturation)
+	return row
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -140,13 +141,18 @@ func ServeCeiling(ctx context.Context, addr string) error {
 	return srv.Serve(ln)
 }
 
-// startCeiling starts this program's `ceiling` subcommand on a free port.
-func startCeiling(s *stack.Stack, self string) (string, *stack.Proc, error) {
+// startCeiling starts this program's `ceiling` subcommand on a free port, through prefix
+// (taskset, to pin it) when one is given.
+func startCeiling(s *stack.Stack, self string, prefix ...string) (string, *stack.Proc, error) {
 	addr, err := stack.FreeAddr()
 	if err != nil {
 		return "", nil, err
 	}
-	p, err := s.Start("ceiling", self, "ceiling", "-addr", addr)
+	bin, args := self, []string{"ceiling", "-addr", addr}
+	if len(prefix) > 0 {
+		bin, args = prefix[0], append(append(slices.Clone(prefix[1:]), self), args...)
+	}
+	p, err := s.Start("ceiling", bin, args...)
 	if err != nil {
 		return "", nil, err
 	}
