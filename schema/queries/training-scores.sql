@@ -38,9 +38,14 @@ people AS
     (
         SELECT content_id, person, max(partner_id) AS seen_partner, count() AS attempts,
                sum(score) AS score_sum, count(score) AS scores, min(score) AS score_min,
-               -- the latest by (time, event id): the greatest element of a small array (a
-               -- tuple argMax costs more; schema/README.md)
-               arraySort(groupArrayIf((at, event_id, passed), passed IS NOT NULL))[-1].3 AS latest_passed
+               -- the latest by (time, event id): the passed bit of the greatest of one number
+               -- per attempt, (milliseconds, event id as UInt128, passed) packed in a UInt256
+               -- (event ids compare as their UInt128; a tuple argMax, or the greatest
+               -- element of an array of tuples, cost more: schema/README.md)
+               if(countIf(passed IS NOT NULL) = 0, NULL,
+                  toUInt8(bitAnd(maxIf(bitShiftLeft(toUInt256(toUnixTimestamp64Milli(at)), 129)
+                                       + bitShiftLeft(toUInt256(reinterpretAsUInt128(event_id)), 1) + passed,
+                                       passed IS NOT NULL), 1))) AS latest_passed
         FROM
         (
             SELECT content_id, substring(viewer, 3) AS person, partner_id, at, event_id, score, passed
