@@ -22,8 +22,7 @@ const maxNumberLen = 40
 // or the decoder's scratch buffer: they are valid until the next Decode and must be copied
 // to be kept.
 type Decoder struct {
-	buf     []byte
-	pos     int
+	jsontext.Cursor
 	scratch []byte
 	batch   Batch
 	prob    Problem
@@ -34,7 +33,7 @@ type Decoder struct {
 // number of events (too_many_events). Decode checks JSON syntax and types; Validate checks
 // the rules of WIRE.md.
 func (d *Decoder) Decode(body []byte, maxEvents int) (*Batch, Problem) {
-	d.buf, d.pos, d.scratch, d.prob = body, 0, d.scratch[:0], Problem{}
+	d.Buf, d.Pos, d.scratch, d.prob = body, 0, d.scratch[:0], Problem{}
 	b := &d.batch
 	b.reset()
 	if !utf8.Valid(body) {
@@ -43,9 +42,9 @@ func (d *Decoder) Decode(body []byte, maxEvents int) (*Batch, Problem) {
 	if !d.batchObject(b, maxEvents) {
 		return nil, d.prob
 	}
-	d.ws()
-	if d.pos != len(d.buf) {
-		return nil, Problem{Reason: ReasonMalformedJSON, Detail: "data after the batch object at byte " + strconv.Itoa(d.pos)}
+	d.WS()
+	if d.Pos != len(d.Buf) {
+		return nil, Problem{Reason: ReasonMalformedJSON, Detail: "data after the batch object at byte " + strconv.Itoa(d.Pos)}
 	}
 	return b, Problem{}
 }
@@ -77,55 +76,30 @@ func (d *Decoder) fail(r Reason, field, detail string) bool {
 }
 
 func (d *Decoder) syntax(what string) bool {
-	return d.fail(ReasonMalformedJSON, "", what+" at byte "+strconv.Itoa(d.pos))
-}
-
-func (d *Decoder) ws() {
-	for d.pos < len(d.buf) {
-		c := d.buf[d.pos]
-		if c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-			return
-		}
-		d.pos++
-	}
-}
-
-func (d *Decoder) peek() byte {
-	if d.pos < len(d.buf) {
-		return d.buf[d.pos]
-	}
-	return 0
-}
-
-func (d *Decoder) eat(c byte) bool {
-	if d.pos < len(d.buf) && d.buf[d.pos] == c {
-		d.pos++
-		return true
-	}
-	return false
+	return d.fail(ReasonMalformedJSON, "", what+" at byte "+strconv.Itoa(d.Pos))
 }
 
 // objectNext is called after a member's value: it consumes ',' (more members: true) or '}'
 // (end: false). ok is false on a syntax error.
 func (d *Decoder) objectNext() (more, ok bool) {
-	d.ws()
-	if d.eat(',') {
-		d.ws()
+	d.WS()
+	if d.Eat(',') {
+		d.WS()
 		return true, true
 	}
-	if d.eat('}') {
+	if d.Eat('}') {
 		return false, true
 	}
 	return false, d.syntax("expected ',' or '}'")
 }
 
 func (d *Decoder) arrayNext() (more, ok bool) {
-	d.ws()
-	if d.eat(',') {
-		d.ws()
+	d.WS()
+	if d.Eat(',') {
+		d.WS()
 		return true, true
 	}
-	if d.eat(']') {
+	if d.Eat(']') {
 		return false, true
 	}
 	return false, d.syntax("expected ',' or ']'")
@@ -133,33 +107,33 @@ func (d *Decoder) arrayNext() (more, ok bool) {
 
 // key reads `"name" :` and leaves the position at the value.
 func (d *Decoder) key() (string, bool) {
-	if d.peek() != '"' {
+	if d.Peek() != '"' {
 		return "", d.syntax("expected a member name")
 	}
 	k, ok := d.str()
 	if !ok {
 		return "", false
 	}
-	d.ws()
-	if !d.eat(':') {
+	d.WS()
+	if !d.Eat(':') {
 		return "", d.syntax("expected ':'")
 	}
-	d.ws()
+	d.WS()
 	return k, true
 }
 
 // str reads a JSON string at the position (which holds '"').
 func (d *Decoder) str() (string, bool) {
-	start := d.pos + 1
-	buf := d.buf
+	start := d.Pos + 1
+	buf := d.Buf
 	i := jsontext.Stop(buf, start)
 	if i >= len(buf) {
-		d.pos = len(buf)
+		d.Pos = len(buf)
 		return "", d.syntax("unterminated string")
 	}
 	switch buf[i] {
 	case '"':
-		d.pos = i + 1
+		d.Pos = i + 1
 		if i == start {
 			return "", true
 		}
@@ -167,35 +141,35 @@ func (d *Decoder) str() (string, bool) {
 	case '\\':
 		return d.strEscaped(start, i)
 	}
-	d.pos = i
+	d.Pos = i
 	return "", d.syntax("control character in string")
 }
 
 func (d *Decoder) strEscaped(start, i int) (string, bool) {
 	off := len(d.scratch)
-	d.scratch = append(d.scratch, d.buf[start:i]...)
-	for i < len(d.buf) {
-		c := d.buf[i]
+	d.scratch = append(d.scratch, d.Buf[start:i]...)
+	for i < len(d.Buf) {
+		c := d.Buf[i]
 		switch {
 		case c == '"':
-			d.pos = i + 1
+			d.Pos = i + 1
 			n := len(d.scratch) - off
 			if n == 0 {
 				return "", true
 			}
 			return unsafe.String(&d.scratch[off], n), true
 		case c < 0x20:
-			d.pos = i
+			d.Pos = i
 			return "", d.syntax("control character in string")
 		case c != '\\':
 			d.scratch = append(d.scratch, c)
 			i++
 			continue
 		}
-		if i+1 >= len(d.buf) {
+		if i+1 >= len(d.Buf) {
 			break
 		}
-		e := d.buf[i+1]
+		e := d.Buf[i+1]
 		i += 2
 		switch e {
 		case '"', '\\', '/':
@@ -211,16 +185,16 @@ func (d *Decoder) strEscaped(start, i int) (string, bool) {
 		case 't':
 			d.scratch = append(d.scratch, '\t')
 		case 'u':
-			r, ok := hex4(d.buf, i)
+			r, ok := hex4(d.Buf, i)
 			if !ok {
-				d.pos = i
+				d.Pos = i
 				return "", d.syntax("bad \\u escape")
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
-				if i+6 <= len(d.buf) && d.buf[i] == '\\' && d.buf[i+1] == 'u' {
-					if x, ok := hex4(d.buf, i+2); ok {
+				if i+6 <= len(d.Buf) && d.Buf[i] == '\\' && d.Buf[i+1] == 'u' {
+					if x, ok := hex4(d.Buf, i+2); ok {
 						r2 = x
 					}
 				}
@@ -233,11 +207,11 @@ func (d *Decoder) strEscaped(start, i int) (string, bool) {
 			}
 			d.scratch = utf8.AppendRune(d.scratch, r)
 		default:
-			d.pos = i - 1
+			d.Pos = i - 1
 			return "", d.syntax("bad escape")
 		}
 	}
-	d.pos = len(d.buf)
+	d.Pos = len(d.Buf)
 	return "", d.syntax("unterminated string")
 }
 
@@ -263,7 +237,7 @@ func hex4(b []byte, i int) (rune, bool) {
 
 // numText reads the text of a JSON number, checking its grammar.
 func (d *Decoder) numText() ([]byte, bool) {
-	start, i, b := d.pos, d.pos, d.buf
+	start, i, b := d.Pos, d.Pos, d.Buf
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
@@ -275,13 +249,13 @@ func (d *Decoder) numText() ([]byte, bool) {
 			i++
 		}
 	default:
-		d.pos = i
+		d.Pos = i
 		return nil, d.syntax("bad number")
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		if i >= len(b) || b[i] < '0' || b[i] > '9' {
-			d.pos = i
+			d.Pos = i
 			return nil, d.syntax("bad number")
 		}
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
@@ -294,14 +268,14 @@ func (d *Decoder) numText() ([]byte, bool) {
 			i++
 		}
 		if i >= len(b) || b[i] < '0' || b[i] > '9' {
-			d.pos = i
+			d.Pos = i
 			return nil, d.syntax("bad number")
 		}
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 			i++
 		}
 	}
-	d.pos = i
+	d.Pos = i
 	return b[start:i], true
 }
 
@@ -341,10 +315,10 @@ func numValue(t []byte) (float64, bool) {
 
 // literal consumes true, false or null.
 func (d *Decoder) literal() (byte, bool) {
-	rest := d.buf[d.pos:]
+	rest := d.Buf[d.Pos:]
 	for _, lit := range [...]string{"true", "false", "null"} {
 		if len(rest) >= len(lit) && string(rest[:len(lit)]) == lit {
-			d.pos += len(lit)
+			d.Pos += len(lit)
 			return lit[0], true
 		}
 	}
@@ -356,14 +330,14 @@ func (d *Decoder) skip(depth int) bool {
 	if depth > maxDepth {
 		return d.fail(ReasonTooDeep, "", "nesting deeper than "+strconv.Itoa(maxDepth))
 	}
-	switch c := d.peek(); {
+	switch c := d.Peek(); {
 	case c == '"':
 		_, ok := d.str()
 		return ok
 	case c == '{':
-		d.pos++
-		d.ws()
-		if d.eat('}') {
+		d.Pos++
+		d.WS()
+		if d.Eat('}') {
 			return true
 		}
 		for {
@@ -382,9 +356,9 @@ func (d *Decoder) skip(depth int) bool {
 			}
 		}
 	case c == '[':
-		d.pos++
-		d.ws()
-		if d.eat(']') {
+		d.Pos++
+		d.WS()
+		if d.Eat(']') {
 			return true
 		}
 		for {
@@ -405,7 +379,7 @@ func (d *Decoder) skip(depth int) bool {
 	case c == 't' || c == 'f' || c == 'n':
 		_, ok := d.literal()
 		return ok
-	case c == 0 && d.pos >= len(d.buf):
+	case c == 0 && d.Pos >= len(d.Buf):
 		return d.syntax("unexpected end of input")
 	default:
 		return d.syntax("unexpected character")
@@ -417,7 +391,7 @@ func (d *Decoder) skip(depth int) bool {
 // skipped and reported through wrong (present=false, ok=true, *wrong=true).
 
 func (d *Decoder) strVal(depth int, wrong *bool) (string, bool, bool) {
-	switch d.peek() {
+	switch d.Peek() {
 	case '"':
 		s, ok := d.str()
 		return s, ok, ok
@@ -434,7 +408,7 @@ func (d *Decoder) strVal(depth int, wrong *bool) (string, bool, bool) {
 
 // numVal reads a number; *bad is set for a number out of range.
 func (d *Decoder) numVal(depth int, wrong, bad *bool) (float64, bool, bool) {
-	switch c := d.peek(); {
+	switch c := d.Peek(); {
 	case c == '-' || (c >= '0' && c <= '9'):
 		t, ok := d.numText()
 		if !ok {
@@ -458,15 +432,15 @@ func (d *Decoder) numVal(depth int, wrong, bad *bool) (float64, bool, bool) {
 }
 
 func (d *Decoder) batchObject(b *Batch, maxEvents int) bool {
-	d.ws()
-	if !d.eat('{') {
-		if d.pos >= len(d.buf) {
+	d.WS()
+	if !d.Eat('{') {
+		if d.Pos >= len(d.Buf) {
 			return d.syntax("empty body")
 		}
 		return d.syntax("expected a JSON object")
 	}
-	d.ws()
-	if d.eat('}') {
+	d.WS()
+	if d.Eat('}') {
 		return true
 	}
 	for {
@@ -504,7 +478,7 @@ func (d *Decoder) batchObject(b *Batch, maxEvents int) bool {
 		case "referrer":
 			b.Referrer, _, ok = d.strVal(2, &wrong)
 		case "consent":
-			switch d.peek() {
+			switch d.Peek() {
 			case 't', 'f', 'n':
 				var lit byte
 				lit, ok = d.literal()
@@ -515,8 +489,8 @@ func (d *Decoder) batchObject(b *Batch, maxEvents int) bool {
 				ok = d.skip(2)
 			}
 		case "events":
-			if d.peek() != '[' {
-				if d.peek() == 0 {
+			if d.Peek() != '[' {
+				if d.Peek() == 0 {
 					return d.syntax("unexpected end of input")
 				}
 				if !d.skip(2) {
@@ -565,9 +539,9 @@ func clampInt64(f float64) int64 {
 }
 
 func (d *Decoder) events(b *Batch, maxEvents int) bool {
-	d.pos++ // '['
-	d.ws()
-	if d.eat(']') {
+	d.Pos++ // '['
+	d.WS()
+	if d.Eat(']') {
 		return true
 	}
 	for {
@@ -575,7 +549,7 @@ func (d *Decoder) events(b *Batch, maxEvents int) bool {
 			return d.fail(ReasonTooManyEvents, "events", "more than "+strconv.Itoa(maxEvents)+" events")
 		}
 		e := b.nextEvent()
-		if d.peek() == '{' {
+		if d.Peek() == '{' {
 			if !d.event(e) {
 				return false
 			}
@@ -597,9 +571,9 @@ func (d *Decoder) events(b *Batch, maxEvents int) bool {
 
 // event reads one event object (depth 3).
 func (d *Decoder) event(e *Event) bool {
-	d.pos++ // '{'
-	d.ws()
-	if d.eat('}') {
+	d.Pos++ // '{'
+	d.WS()
+	if d.Eat('}') {
 		return true
 	}
 	for {
@@ -710,7 +684,7 @@ func (d *Decoder) event(e *Event) bool {
 			e.has |= flagIf(present, hasScore)
 		case "passed":
 			field = "passed"
-			switch d.peek() {
+			switch d.Peek() {
 			case 't', 'f', 'n':
 				var lit byte
 				lit, ok = d.literal()
@@ -768,7 +742,7 @@ const maxWatched = 32
 // whether there are elements to read (the value is open and not empty), and ok = false on
 // malformed JSON.
 func (d *Decoder) container(e *Event, open, close byte, field string) (elems, ok bool) {
-	switch d.peek() {
+	switch d.Peek() {
 	case 'n':
 		lit, ok := d.literal()
 		if ok && lit != 'n' {
@@ -780,9 +754,9 @@ func (d *Decoder) container(e *Event, open, close byte, field string) (elems, ok
 		e.reject(ReasonWrongType, field)
 		return false, d.skip(4)
 	}
-	d.pos++
-	d.ws()
-	return !d.eat(close), true
+	d.Pos++
+	d.WS()
+	return !d.Eat(close), true
 }
 
 func (d *Decoder) watched(e *Event) bool {
@@ -790,7 +764,7 @@ func (d *Decoder) watched(e *Event) bool {
 		return ok
 	}
 	for {
-		if d.peek() != '[' {
+		if d.Peek() != '[' {
 			e.reject(ReasonWrongType, "watched")
 			if !d.skip(5) {
 				return false
@@ -810,11 +784,11 @@ func (d *Decoder) watched(e *Event) bool {
 
 // watchedRange reads one [start, end] pair (depth 5).
 func (d *Decoder) watchedRange(e *Event) bool {
-	d.pos++
-	d.ws()
+	d.Pos++
+	d.WS()
 	var r [2]float64
 	n := 0
-	if !d.eat(']') {
+	if !d.Eat(']') {
 		for {
 			var wrong, bad bool
 			f, present, ok := d.numVal(6, &wrong, &bad)

@@ -83,23 +83,23 @@ const maxDepth = 32
 // Every error it returns is a *DecodeError.
 func (d *Decoder) Decode(data []byte, r *Row) error {
 	*r = Row{}
-	p := parser{b: data}
-	p.ws()
-	if !p.eat('{') {
+	p := parser{jsontext.Cursor{Buf: data}}
+	p.WS()
+	if !p.Eat('{') {
 		return jsonErr("message is not a JSON object")
 	}
-	p.ws()
-	if !p.eat('}') {
+	p.WS()
+	if !p.Eat('}') {
 		prev := len(event.Columns)
 		for {
-			p.ws()
+			p.WS()
 			var key []byte
 			col := -1
-			if guess := quotedKeys[d.follows[prev]]; len(p.b)-p.i >= len(guess) && string(p.b[p.i:p.i+len(guess)]) == guess {
+			if guess := quotedKeys[d.follows[prev]]; len(p.Buf)-p.Pos >= len(guess) && string(p.Buf[p.Pos:p.Pos+len(guess)]) == guess {
 				// The guess is a whole string: its closing quote is the first one.
 				col = int(d.follows[prev])
-				p.i += len(guess)
-				key = p.b[p.i-len(guess)+1 : p.i-1]
+				p.Pos += len(guess)
+				key = p.Buf[p.Pos-len(guess)+1 : p.Pos-1]
 			} else {
 				raw, escaped, err := p.str()
 				if err != nil {
@@ -118,28 +118,28 @@ func (d *Decoder) Decode(data []byte, r *Row) error {
 			if col >= 0 {
 				prev = col
 			}
-			p.ws()
-			if !p.eat(':') {
+			p.WS()
+			if !p.Eat(':') {
 				return jsonErr("expected ':' after key")
 			}
-			p.ws()
+			p.WS()
 			if p.null() {
 				// null means the column's default, like a missing key.
 			} else if err := d.field(&p, key, r); err != nil {
 				return err
 			}
-			p.ws()
-			if p.eat(',') {
+			p.WS()
+			if p.Eat(',') {
 				continue
 			}
-			if p.eat('}') {
+			if p.Eat('}') {
 				break
 			}
 			return jsonErr("expected ',' or '}' in object")
 		}
 	}
-	p.ws()
-	if p.i != len(p.b) {
+	p.WS()
+	if p.Pos != len(p.Buf) {
 		return jsonErr("trailing data after object")
 	}
 	switch {
@@ -289,7 +289,7 @@ func (d *Decoder) field(p *parser, key []byte, r *Row) (err error) {
 
 // text decodes a JSON string into the arena.
 func (d *Decoder) text(p *parser) (string, error) {
-	if p.peek() != '"' {
+	if p.Peek() != '"' {
 		return "", &DecodeError{kind: "field", msg: "not a string"}
 	}
 	raw, escaped, err := p.str()
@@ -378,24 +378,24 @@ func (d *Decoder) flag(p *parser, field string) (uint8, error) {
 }
 
 func (d *Decoder) floatArray(p *parser, field string) ([]float32, error) {
-	if !p.eat('[') {
+	if !p.Eat('[') {
 		return nil, fieldErr(field, "not an array")
 	}
 	d.floats = d.floats[:0]
-	p.ws()
-	if !p.eat(']') {
+	p.WS()
+	if !p.Eat(']') {
 		for {
-			p.ws()
+			p.WS()
 			f, err := d.float32(p, field)
 			if err != nil {
 				return nil, err
 			}
 			d.floats = append(d.floats, f)
-			p.ws()
-			if p.eat(',') {
+			p.WS()
+			if p.Eat(',') {
 				continue
 			}
-			if p.eat(']') {
+			if p.Eat(']') {
 				break
 			}
 			return nil, jsonErr("expected ',' or ']' in array")
@@ -410,11 +410,11 @@ func (d *Decoder) floatArray(p *parser, field string) ([]float32, error) {
 // stringMap decodes an object of string values. It allocates a map, which only custom
 // events carry; an empty object stays nil.
 func (d *Decoder) stringMap(p *parser) (map[string]string, error) {
-	if !p.eat('{') {
+	if !p.Eat('{') {
 		return nil, fieldErr("props", "not an object")
 	}
-	p.ws()
-	if p.eat('}') {
+	p.WS()
+	if p.Eat('}') {
 		return nil, nil
 	}
 	var m map[string]string
@@ -422,16 +422,16 @@ func (d *Decoder) stringMap(p *parser) (map[string]string, error) {
 		m = make(map[string]string, 4)
 	}
 	for {
-		p.ws()
+		p.WS()
 		k, err := d.text(p)
 		if err != nil {
 			return nil, fieldErr("props", "key is not a string")
 		}
-		p.ws()
-		if !p.eat(':') {
+		p.WS()
+		if !p.Eat(':') {
 			return nil, jsonErr("expected ':' after key")
 		}
-		p.ws()
+		p.WS()
 		v, err := d.text(p)
 		if err != nil {
 			return nil, fieldErr("props", "value is not a string")
@@ -439,11 +439,11 @@ func (d *Decoder) stringMap(p *parser) (map[string]string, error) {
 		if m != nil {
 			m[k] = v
 		}
-		p.ws()
-		if p.eat(',') {
+		p.WS()
+		if p.Eat(',') {
 			continue
 		}
-		if p.eat('}') {
+		if p.Eat('}') {
 			return m, nil
 		}
 		return nil, jsonErr("expected ',' or '}' in object")
@@ -452,39 +452,12 @@ func (d *Decoder) stringMap(p *parser) (map[string]string, error) {
 
 // parser is a minimal JSON scanner over one message.
 type parser struct {
-	b []byte
-	i int
-}
-
-func (p *parser) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-func (p *parser) peek() byte {
-	if p.i < len(p.b) {
-		return p.b[p.i]
-	}
-	return 0
-}
-
-func (p *parser) eat(c byte) bool {
-	if p.i < len(p.b) && p.b[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
+	jsontext.Cursor
 }
 
 func (p *parser) lit(s string) bool {
-	if len(p.b)-p.i >= len(s) && string(p.b[p.i:p.i+len(s)]) == s {
-		p.i += len(s)
+	if len(p.Buf)-p.Pos >= len(s) && string(p.Buf[p.Pos:p.Pos+len(s)]) == s {
+		p.Pos += len(s)
 		return true
 	}
 	return false
@@ -495,26 +468,26 @@ func (p *parser) null() bool { return p.lit("null") }
 // str scans a JSON string and returns its raw content between the quotes, and whether it
 // contains escapes; jsontext.Stop finds the bytes that end a plain run, eight at a time.
 func (p *parser) str() (raw []byte, escaped bool, err error) {
-	if !p.eat('"') {
+	if !p.Eat('"') {
 		return nil, false, jsonErr("expected a string")
 	}
-	b := p.b
-	start, i := p.i, p.i
+	b := p.Buf
+	start, i := p.Pos, p.Pos
 	for {
 		i = jsontext.Stop(b, i)
 		if i >= len(b) {
-			p.i = len(b)
+			p.Pos = len(b)
 			return nil, false, jsonErr("unterminated string")
 		}
 		switch b[i] {
 		case '"':
-			p.i = i + 1
+			p.Pos = i + 1
 			return b[start:i], escaped, nil
 		case '\\':
 			escaped = true
 			i += 2
 		default:
-			p.i = i
+			p.Pos = i
 			return nil, false, jsonErr("control character in string")
 		}
 	}
@@ -522,16 +495,16 @@ func (p *parser) str() (raw []byte, escaped bool, err error) {
 
 // num scans a JSON number and returns its text, or nil if there is none.
 func (p *parser) num() []byte {
-	start := p.i
-	for p.i < len(p.b) {
-		switch c := p.b[p.i]; {
+	start := p.Pos
+	for p.Pos < len(p.Buf) {
+		switch c := p.Buf[p.Pos]; {
 		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
-			p.i++
+			p.Pos++
 		default:
-			return p.b[start:p.i]
+			return p.Buf[start:p.Pos]
 		}
 	}
-	return p.b[start:p.i]
+	return p.Buf[start:p.Pos]
 }
 
 // skip steps over one value of any kind.
@@ -539,41 +512,41 @@ func (p *parser) skip(depth int) error {
 	if depth > maxDepth {
 		return jsonErr("nested too deep")
 	}
-	switch p.peek() {
+	switch p.Peek() {
 	case '"':
 		_, _, err := p.str()
 		return err
 	case '{', '[':
-		open := p.b[p.i]
+		open := p.Buf[p.Pos]
 		close := byte('}')
 		if open == '[' {
 			close = ']'
 		}
-		p.i++
-		p.ws()
-		if p.eat(close) {
+		p.Pos++
+		p.WS()
+		if p.Eat(close) {
 			return nil
 		}
 		for {
-			p.ws()
+			p.WS()
 			if open == '{' {
 				if _, _, err := p.str(); err != nil {
 					return err
 				}
-				p.ws()
-				if !p.eat(':') {
+				p.WS()
+				if !p.Eat(':') {
 					return jsonErr("expected ':' after key")
 				}
-				p.ws()
+				p.WS()
 			}
 			if err := p.skip(depth + 1); err != nil {
 				return err
 			}
-			p.ws()
-			if p.eat(',') {
+			p.WS()
+			if p.Eat(',') {
 				continue
 			}
-			if p.eat(close) {
+			if p.Eat(close) {
 				return nil
 			}
 			return jsonErr("unterminated array or object")

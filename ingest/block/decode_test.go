@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/beaconprm/beacon/ingest/internal/testmsg"
+	"github.com/beaconprm/beacon/internal/jsontext"
 	"github.com/google/uuid"
 )
 
@@ -160,10 +161,10 @@ func TestStrWordAtATime(t *testing.T) {
 			}
 		}
 		wantRaw, wantEsc, wantEnd, wantOK := strBytewise(in)
-		p := parser{b: in}
+		p := parser{jsontext.Cursor{Buf: in}}
 		raw, esc, err := p.str()
-		if (err == nil) != wantOK || string(raw) != string(wantRaw) || esc != wantEsc || (wantOK && p.i != wantEnd) {
-			t.Fatalf("case %d %q: got %q %v %v at %d, want %q %v ok=%v at %d", n, in, raw, esc, err, p.i, wantRaw, wantEsc, wantOK, wantEnd)
+		if (err == nil) != wantOK || string(raw) != string(wantRaw) || esc != wantEsc || (wantOK && p.Pos != wantEnd) {
+			t.Fatalf("case %d %q: got %q %v %v at %d, want %q %v ok=%v at %d", n, in, raw, esc, err, p.Pos, wantRaw, wantEsc, wantOK, wantEnd)
 		}
 	}
 }
