@@ -32,7 +32,7 @@ var consoleCalls = []string{
 	"documents/doc-0", "documents/doc-0?from={from30}&to={today}",
 	"videos/vid-0", "videos/vid-0/viewers", "videos/vid-0/seconds?person=u0@partner.example",
 	"reach/doc-0", "reach/vid-0",
-	"training", "campaigns", "tools",
+	"training", "training/scores", "campaigns", "tools", "searches", "versions",
 	"partners?level=partner", "partners?level=partner&stopped=0", "partners/p0", "partners/p0/timeline", "partners/p0/deals",
 	"people/u0@partner.example",
 }

@@ -37,7 +37,8 @@ func TestContactEndpoints(t *testing.T) {
 		// what the overview asks: the partner rows, without stopped contents
 		{"/api/t/acme/partners?to=2026-03-13&baseline_weeks=1&level=partner&stopped=0", "partner-activity", map[string]string{"tenant": "acme", "to": "2026-03-13", "baseline_weeks": "1", "level": "partner", "stopped": "0"}, 3},
 		{"/api/t/acme/partners/p1?from=2026-03-07&to=2026-03-13&baseline_weeks=1", "partner-activity", map[string]string{"tenant": "acme", "partner": "p1", "to": "2026-03-13", "days": "7", "baseline_weeks": "1"}, 3},
-		{"/api/t/acme/partners/p1/timeline", "contact-timeline", map[string]string{"tenant": "acme", "partner": "p1"}, 7},
+		// p1's touches: u1's search that found nothing (no content) is one of its own
+		{"/api/t/acme/partners/p1/timeline", "contact-timeline", map[string]string{"tenant": "acme", "partner": "p1"}, 8},
 		{"/api/t/acme/partners/p2/timeline?from=2026-03-03&to=2026-03-06", "contact-timeline", map[string]string{"tenant": "acme", "partner": "p2", "from": "2026-03-03", "to": "2026-03-06"}, 5},
 		{"/api/t/acme/people/u3", "contact-timeline", map[string]string{"tenant": "acme", "person": "u3"}, 6},
 		{"/api/t/acme/people/u3?limit=2", "contact-timeline", map[string]string{"tenant": "acme", "person": "u3", "limit": "2"}, 2},

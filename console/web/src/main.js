@@ -199,6 +199,7 @@ function directory() {
   return dir.p;
 }
 const personName = id => (names.people.get(id) || {}).name || '';
+const partnerName = id => (names.partners.get(id) || {}).name || '';
 
 // section renders a titled block whose content comes from one API call; while it loads
 // it says so, and when ClickHouse cannot answer it says which part is unavailable.
@@ -228,6 +229,9 @@ function source(d) {
 }
 
 function empty(text) { return h('p', { class: 'empty' }, text); }
+
+// warn marks a figure that asks for attention with a sign as well as a colour.
+function warn(content) { return h('span', { class: 'warn' }, h('span', { 'aria-hidden': 'true' }, '⚠'), ' ', content); }
 
 function kpi(label, value, extra, key) {
   return h('div', { class: 'kpi', 'data-kpi': key }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), extra ? h('div', { class: 'delta' }, extra) : null);
@@ -339,6 +343,7 @@ const named = (name, id) => (name ? [name, h('span', { class: 'id' }, ` ${id}`)]
 const anonymous = viewer => h('span', { class: 'muted', title: i18n.t.anonymousHint }, i18n.t.anonymous(String(viewer).replace(/^v:/, '')));
 const personLink = id => link(personPath(id), named(personName(id), id), { 'data-person': id });
 const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', personLink(id)]) : '—');
+const partnerLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', link(partnerPath(id), named(partnerName(id), id), { 'data-partner': id })]) : '—');
 
 function activityCols(p, level) {
   const t = i18n.t;
@@ -748,6 +753,21 @@ function pageTraining(r, base) {
           { key: 'partner_user_id', label: t.col.person, fmt: x => personLink(x.partner_user_id) },
         ] }) : empty(t.allCompleted));
     }, { part: 'training-completion', class: 'wide' }),
+    section(t.scores, `${base}/training/scores${qs({ course: f.course, partner: f.partner })}`, d => {
+      const rows = rowsOf(d);
+      if (!rows.length) return empty(t.scoresEmpty);
+      return h('div', null, h('p', { class: 'legend' }, t.scoresNote), table({ name: 'training-scores', i18n, rows, cols: [
+        { key: 'course_id', label: t.col.course, fmt: x => named(x.course_title, x.course_id) },
+        { key: 'partner_id', label: t.col.partner, fmt: x => (x.partner_id ? link(partnerPath(x.partner_id), named(x.partner_name, x.partner_id)) : '—') },
+        { key: 'people', label: t.col.scoredPeople, num: true, fmt: x => i18n.num(x.people) },
+        { key: 'attempts', label: t.col.attempts, num: true, fmt: x => i18n.num(x.attempts) },
+        { key: 'avg_score', label: t.col.avgScore, num: true, fmt: x => (x.avg_score === null ? '—' : i18n.num(x.avg_score)) },
+        { key: 'min_score', label: t.col.minScore, num: true, fmt: x => (x.min_score === null ? '—' : i18n.num(x.min_score)) },
+        { key: 'passed', label: t.col.passed, num: true, fmt: x => i18n.num(x.passed) },
+        { key: 'failed', label: t.col.failed, num: true, fmt: x => (x.failed ? warn(i18n.num(x.failed)) : i18n.num(x.failed)) },
+        { key: 'failed_people', label: t.col.failedPeople, raw: x => x.failed_people.join(' '), fmt: x => personLinks(x.failed_people) },
+      ] }));
+    }, { part: 'training-scores', class: 'wide' }),
   ];
 }
 
@@ -788,6 +808,35 @@ function pageTools(r, base) {
         { key: 'won_avg_other_partners', label: t.col.wonOthers, num: true, fmt: x => i18n.money(x.won_avg_other_partners) },
       ] }));
     }, { part: 'content-outcomes', class: 'wide' }),
+    section(t.searchGaps, `${base}/searches${qs({ from: f.from, to: f.to })}`, d => {
+      const rows = rowsOf(d);
+      if (!rows.length) return empty(t.searchesEmpty);
+      return h('div', null, h('p', { class: 'legend' }, t.searchNote), table({ name: 'search-gaps', i18n, rows, cols: [
+        { key: 'partner_id', label: t.col.partner, fmt: x => (x.partner_id ? link(partnerPath(x.partner_id), named(x.partner_name, x.partner_id)) : h('span', { class: 'muted' }, t.anonymousSearch)) },
+        { key: 'query', label: t.col.query },
+        { key: 'searches', label: t.col.searches, num: true, fmt: x => i18n.num(x.searches) },
+        { key: 'searchers', label: t.col.searchers, num: true, fmt: x => i18n.num(x.searchers) },
+        { key: 'zero_results', label: t.col.zeroResults, num: true, fmt: x => (x.zero_results ? warn(i18n.num(x.zero_results)) : i18n.num(x.zero_results)) },
+        { key: 'no_open', label: t.col.noOpen, num: true, fmt: x => i18n.num(x.no_open) },
+        { key: 'last_searched', label: t.col.lastSearched, fmt: x => i18n.time(x.last_searched) },
+      ] }));
+    }, { part: 'search-gaps', class: 'wide' }),
+    section(t.versions, `${base}/versions`, d => {
+      const rows = rowsOf(d);
+      if (!rows.length) return empty(t.versionsEmpty);
+      return h('div', null, h('p', { class: 'legend' }, t.versionsNote), table({ name: 'content-versions', i18n, rows, cols: [
+        { key: 'content_id', label: t.col.content, fmt: x => named(x.title, x.content_id) },
+        { key: 'content_type', label: t.col.kind },
+        { key: 'version', label: t.col.version },
+        { key: 'latest', label: t.col.latest, fmt: x => (x.latest ? t.yes : t.no) },
+        { key: 'first_used', label: t.col.firstUsed, fmt: x => i18n.time(x.first_used) },
+        { key: 'last_used', label: t.col.lastUsed, fmt: x => i18n.time(x.last_used) },
+        { key: 'viewers', label: t.col.viewers, num: true, fmt: x => i18n.num(x.viewers) },
+        { key: 'partners', label: t.col.usedBy, raw: x => x.partners.join(' '), fmt: x => partnerLinks(x.partners) },
+        { key: 'partners_outdated', label: t.col.outdated, raw: x => x.partners_outdated.join(' '),
+          fmt: x => (x.partners_outdated.length ? warn(partnerLinks(x.partners_outdated)) : '—') },
+      ] }));
+    }, { part: 'content-versions', class: 'wide' }),
   ];
 }
 

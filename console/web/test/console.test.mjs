@@ -292,6 +292,16 @@ test('training, campaigns, FAQ and tools equal their saved queries', async () =>
   assert.deepEqual(await page.$$eval('[data-table="training-not-completed"] tbody a[data-person]', as => as.map(a => a.textContent)),
     training.flatMap(r => r.not_completed).map(id => `${stack.query('directory', { tenant: 'acme' }).find(x => x.id === id).name} ${id}`));
 
+  // test scores: Ann failed, then passed (passed); Cid passed, then failed (failed)
+  await page.waitForSelector('[data-table="training-scores"] tbody tr');
+  const scores = stack.query('training-scores', { tenant: 'acme' });
+  const sc = await tableData('training-scores');
+  assert.deepEqual(column(sc, 'partner_id'), scores.map(r => r.partner_id));
+  for (const k of ['people', 'attempts', 'avg_score', 'min_score', 'passed', 'failed']) assert.deepEqual(column(sc, k), scores.map(r => str(r[k])), k);
+  assert.deepEqual(column(sc, 'failed_people'), scores.map(r => r.failed_people.join(' ')));
+  assert.deepEqual(scores.map(r => [r.partner_id, r.attempts, r.passed, r.failed]), [['p1', 2, 1, 0], ['p2', 2, 0, 1]]);
+  assert.match(await page.textContent('[data-table="training-scores"] tbody tr:nth-child(2)'), /⚠\s*1.*Cid/);
+
   await page.goto(stack.base + '/t/acme/campaigns');
   await page.waitForSelector('[data-table="campaign-ranking"] tbody tr');
   const camps = stack.query('campaign-ranking', { tenant: 'acme' });
@@ -305,6 +315,20 @@ test('training, campaigns, FAQ and tools equal their saved queries', async () =>
   const ot = await tableData('content-outcomes');
   assert.deepEqual(column(ot, 'content_id'), tools.map(r => r.content_id));
   assert.deepEqual(column(ot, 'deal_correlation'), tools.map(r => str(r.deal_correlation)));
+  // search gaps: Ann's search that found nothing is marked
+  await page.waitForSelector('[data-table="search-gaps"] tbody tr');
+  const gaps = stack.query('search-gaps', { tenant: 'acme' });
+  const gt = await tableData('search-gaps');
+  for (const k of ['partner_id', 'query', 'searches', 'searchers', 'zero_results', 'no_open']) assert.deepEqual(column(gt, k), gaps.map(r => str(r[k])), k);
+  assert.ok(gaps.some(r => r.query === 'warranty terms' && r.zero_results === 1), 'the golden data has a search that found nothing');
+  // versions: Alpha still reads v1 of the price list, whose latest is v2
+  await page.waitForSelector('[data-table="content-versions"] tbody tr');
+  const versions = stack.query('content-versions', { tenant: 'acme' });
+  const vt = await tableData('content-versions');
+  for (const k of ['content_id', 'version', 'latest', 'viewers']) assert.deepEqual(column(vt, k), versions.map(r => str(r[k])), k);
+  assert.deepEqual(column(vt, 'partners_outdated'), versions.map(r => r.partners_outdated.join(' ')));
+  assert.deepEqual(versions.filter(r => r.partners_outdated.length).map(r => [r.content_id, r.version, r.partners_outdated]), [['doc1', 'v1', ['p1']]]);
+  assert.equal(await page.textContent('[data-table="content-versions"] tbody a[data-partner="p1"]'), 'Alpha p1');
 
   // an unknown document: a sentence, not an error
   await page.goto(stack.base + '/t/acme/documents/no-such-doc');
@@ -386,13 +410,13 @@ test('partner page: its people, what each used (paged by the cursor), its deals'
   assert.deepEqual(column(pt, 'status'), people.map(r => r.status));
   assert.deepEqual(column(pt, 'last_touch'), people.map(r => r.last_touch));
 
-  // the log, three touches a page: 3, then 6, then all 7 and the end
+  // the log, three touches a page: 3, then 6, then all 8 and the end
   const log = stack.query('contact-timeline', { tenant: 'acme', partner: 'p1', from: '2026-03-07', to: '2026-03-13' });
   assert.equal(log.length, 0); // nothing in the window: the period applies to the log too
   await page.goto(`${stack.base}/t/acme/partners/p1?limit=3`);
   await page.waitForSelector('[data-table="contact-timeline"] tbody tr');
   const all = stack.query('contact-timeline', { tenant: 'acme', partner: 'p1' });
-  assert.equal(all.length, 7);
+  assert.equal(all.length, 8);
   const shown = async () => column(await tableData('contact-timeline'), 'at');
   assert.deepEqual(await shown(), all.slice(0, 3).map(r => r.at));
   await page.click('button.older');
@@ -400,14 +424,14 @@ test('partner page: its people, what each used (paged by the cursor), its deals'
   const page2 = stack.query('contact-timeline', { tenant: 'acme', partner: 'p1', limit: 3, before: all[2].cursor });
   assert.deepEqual((await tableData('contact-timeline')).rows.slice(3).map(r => r[0]), page2.map(r => r.at));
   await page.click('button.older');
-  await until('the last page', async () => (await shown()).length === 7);
+  await until('the last page', async () => (await shown()).length === 8);
   await page.waitForSelector('.more .end');
   assert.equal(await page.$('button.older'), null);
   const tl = await tableData('contact-timeline');
   for (const key of ['person', 'content_id', 'pages_seen', 'dwell_ms', 'seconds_watched', 'completion', 'devices']) {
     assert.deepEqual(column(tl, key), all.map(r => str(r[key])), key);
   }
-  assert.equal(await page.getAttribute('[data-count]', 'data-count'), '7');
+  assert.equal(await page.getAttribute('[data-count]', 'data-count'), String(all.length));
   const csv = await downloadCSV('contact-timeline');
   assert.deepEqual(csv[0], tl.head);
   assert.deepEqual(csv.slice(1), tl.rows);
@@ -456,13 +480,15 @@ test('person page: one person’s touches in order, from the partner page and th
   assert.deepEqual(column(tl, 'at'), saved.map(r => r.at));
   assert.deepEqual(column(tl, 'content_id'), saved.map(r => r.content_id));
   assert.deepEqual(column(tl, 'seconds_watched'), saved.map(r => str(r.seconds_watched)));
-  // Ann's search on March 2 is on her touch of doc1 that day: its text, results shown and
-  // the result opened
+  // Ann's searches on March 2: the one that led to doc1 is on her touch of doc1 that day (its
+  // text, results shown and the result opened); the one that found nothing is a touch of its own
   assert.deepEqual(column(tl, 'queries'), saved.map(r => str(r.queries)));
-  const searched = saved.findIndex(r => r.searches > 0);
-  assert.ok(searched >= 0 && saved[searched].content_id === 'doc1' && saved.filter(r => r.searches > 0).length === 1, JSON.stringify(saved.map(r => r.queries)));
+  const searched = saved.findIndex(r => r.searches > 0 && r.content_id === 'doc1');
+  const nothing = saved.findIndex(r => r.searches > 0 && r.content_id === '');
+  assert.ok(searched >= 0 && nothing >= 0 && saved.filter(r => r.searches > 0).length === 2, JSON.stringify(saved.map(r => r.queries)));
   const shownQueries = await page.$$eval('[data-table="contact-timeline"] tbody tr', (trs, i) => trs.map(tr => tr.querySelectorAll('td')[i].textContent), tl.keys.indexOf('queries'));
   assert.equal(shownQueries[searched], 'price list (3 → doc1)');
+  assert.equal(shownQueries[nothing], 'warranty terms (0)');
   assert.match(await page.textContent('h1'), /Ann/);
   assert.match(await page.textContent('.crumbs'), /Alpha/);
   await page.waitForSelector('.more .end');
