@@ -24,7 +24,8 @@ import (
 
 // consoleCalls are the console API calls the scenario times: every endpoint the pages
 // use, on the synthetic data's heaviest ids (doc-0, vid-0, the busiest person u0 and its
-// partner p0), all time and, where a page has a period, the last 30 days.
+// partner p0, course-0), all time and, where a page has a period, the last 30 days; the tools'
+// versions, which the page loads when opened, too.
 var consoleCalls = []string{
 	"activity", "activity?from={from30}&to={today}",
 	"directory",
@@ -32,7 +33,8 @@ var consoleCalls = []string{
 	"documents/doc-0", "documents/doc-0?from={from30}&to={today}",
 	"videos/vid-0", "videos/vid-0/viewers", "videos/vid-0/seconds?person=u0@partner.example",
 	"reach/doc-0", "reach/vid-0",
-	"training", "training/scores", "campaigns", "tools", "searches", "versions",
+	"training", "training/scores?course=course-0", "training/scores?partner=p0", "campaigns", "tools", "searches", "versions?kind=tool",
+	"versions?content=doc-0",
 	"partners?level=partner", "partners?level=partner&stopped=0", "partners/p0", "partners/p0/timeline", "partners/p0/deals",
 	"people/u0@partner.example",
 }

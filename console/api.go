@@ -41,7 +41,7 @@ var endpoints = []endpoint{
 	{path: "training/scores", query: "training-scores", params: []string{"course", "partner"}, bind: passThrough},
 	{path: "campaigns", query: "campaign-ranking", params: []string{"campaign", "from", "to"}, bind: passThrough},
 	{path: "tools", query: "content-outcomes", params: []string{"from", "to"}, bind: passThrough},
-	{path: "versions", query: "content-versions", params: []string{"kind"}, bind: passThrough},
+	{path: "versions", query: "content-versions", params: []string{"kind", "content"}, bind: passThrough},
 	{path: "searches", query: "search-gaps", params: []string{"from", "to", "partner", "only"}, bind: passThrough},
 	{path: "partners", query: "partner-activity", params: []string{"from", "to", "partner", "baseline_weeks", "level", "stopped"}, bind: bindActivity},
 	{path: "partners/{partner}", query: "partner-activity", params: []string{"from", "to", "baseline_weeks"}, bind: bindActivity},

@@ -343,6 +343,16 @@ const named = (name, id) => (name ? [name, h('span', { class: 'id' }, ` ${id}`)]
 const anonymous = viewer => h('span', { class: 'muted', title: i18n.t.anonymousHint }, i18n.t.anonymous(String(viewer).replace(/^v:/, '')));
 const personLink = id => link(personPath(id), named(personName(id), id), { 'data-person': id });
 const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', personLink(id)]) : '—');
+// courseLink sets the training page's course filter (its scores follow it).
+function courseLink(id, title) {
+  const href = location.pathname + qs({ ...Object.fromEntries(new URLSearchParams(location.search)), course: id });
+  return h('a', { href, 'data-course': id, onclick: e => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
+    e.preventDefault();
+    history.pushState(null, '', href);
+    render();
+  } }, named(title, id));
+}
 const partnerLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', link(partnerPath(id), named(partnerName(id), id), { 'data-partner': id })]) : '—');
 
 function activityCols(p, level) {
@@ -620,6 +630,7 @@ function pageDocument(r, base) {
       return out;
     }, { part: 'document-views', class: 'wide' }),
     reachSection(base, r.id),
+    versionsSection(t.docVersions, `${base}/versions${qs({ content: r.id })}`, false),
   ];
 }
 
@@ -739,7 +750,7 @@ function pageTraining(r, base) {
       const missing = rows.flatMap(x => x.not_completed.map(u => ({ course_id: x.course_id, course_title: x.course_title, partner_id: x.partner_id, partner_name: x.partner_name, partner_user_id: u })));
       return h('div', null,
         table({ name: 'training-completion', i18n, rows, cols: [
-          { key: 'course_id', label: t.col.course, fmt: x => [x.course_title || x.course_id, x.course_title ? h('span', { class: 'id' }, ` ${x.course_id}`) : ''] },
+          { key: 'course_id', label: t.col.course, fmt: x => courseLink(x.course_id, x.course_title) },
           { key: 'partner_id', label: t.col.partner, fmt: x => [x.partner_name || x.partner_id, x.partner_name ? h('span', { class: 'id' }, ` ${x.partner_id}`) : ''] },
           { key: 'assigned', label: t.col.assigned, num: true, fmt: x => i18n.num(x.assigned) },
           { key: 'completed', label: t.col.completed, num: true, fmt: x => i18n.num(x.completed) },
@@ -753,6 +764,9 @@ function pageTraining(r, base) {
           { key: 'partner_user_id', label: t.col.person, fmt: x => personLink(x.partner_user_id) },
         ] }) : empty(t.allCompleted));
     }, { part: 'training-completion', class: 'wide' }),
+    // a tenant's every course and partner is too much to read at once (40,000 rows on the
+    // bench's data): the scores follow the course (or partner) chosen
+    !f.course && !f.partner ? h('section', { class: 'card wide', 'data-part': 'training-scores' }, h('h2', null, t.scores), h('p', { class: 'empty' }, t.scoresPick)) :
     section(t.scores, `${base}/training/scores${qs({ course: f.course, partner: f.partner })}`, d => {
       const rows = rowsOf(d);
       if (!rows.length) return empty(t.scoresEmpty);
@@ -821,23 +835,41 @@ function pageTools(r, base) {
         { key: 'last_searched', label: t.col.lastSearched, fmt: x => i18n.time(x.last_searched) },
       ] }));
     }, { part: 'search-gaps', class: 'wide' }),
-    section(t.versions, `${base}/versions`, d => {
-      const rows = rowsOf(d);
-      if (!rows.length) return empty(t.versionsEmpty);
-      return h('div', null, h('p', { class: 'legend' }, t.versionsNote), table({ name: 'content-versions', i18n, rows, cols: [
-        { key: 'content_id', label: t.col.content, fmt: x => named(x.title, x.content_id) },
-        { key: 'content_type', label: t.col.kind },
-        { key: 'version', label: t.col.version },
-        { key: 'latest', label: t.col.latest, fmt: x => (x.latest ? t.yes : t.no) },
-        { key: 'first_used', label: t.col.firstUsed, fmt: x => i18n.time(x.first_used) },
-        { key: 'last_used', label: t.col.lastUsed, fmt: x => i18n.time(x.last_used) },
-        { key: 'viewers', label: t.col.viewers, num: true, fmt: x => i18n.num(x.viewers) },
-        { key: 'partners', label: t.col.usedBy, raw: x => x.partners.join(' '), fmt: x => partnerLinks(x.partners) },
-        { key: 'partners_outdated', label: t.col.outdated, raw: x => x.partners_outdated.join(' '),
-          fmt: x => (x.partners_outdated.length ? warn(partnerLinks(x.partners_outdated)) : '—') },
-      ] }));
-    }, { part: 'content-versions', class: 'wide' }),
+    onDemand(t.toolVersions, () => versionsSection(null, `${base}/versions${qs({ kind: 'tool' })}`, true), 'tool-versions'),
   ];
+}
+
+// onDemand is a titled block whose content is built when it is first opened: for a
+// secondary answer that costs as much as the rest of its page.
+function onDemand(title, build, part) {
+  let built = false;
+  const d = h('details', { class: 'card wide on-demand', 'data-part': part }, h('summary', null, h('h2', null, title)));
+  d.addEventListener('toggle', () => {
+    if (d.open && !built) { built = true; d.append(build()); }
+  });
+  return d;
+}
+
+// versionsSection shows content-versions: every version with its use, and the partners still
+// on one that is not the latest; withContent adds the content's column (for a list of several).
+function versionsSection(title, path, withContent) {
+  const t = i18n.t;
+  return section(title, path, d => {
+    const rows = rowsOf(d);
+    if (!rows.length) return empty(t.versionsEmpty);
+    return h('div', null, h('p', { class: 'legend' }, t.versionsNote), table({ name: 'content-versions', i18n, rows, cols: [
+      withContent ? { key: 'content_id', label: t.col.content, fmt: x => named(x.title, x.content_id) } : null,
+      withContent ? { key: 'content_type', label: t.col.kind } : null,
+      { key: 'version', label: t.col.version },
+      { key: 'latest', label: t.col.latest, fmt: x => (x.latest ? t.yes : t.no) },
+      { key: 'first_used', label: t.col.firstUsed, fmt: x => i18n.time(x.first_used) },
+      { key: 'last_used', label: t.col.lastUsed, fmt: x => i18n.time(x.last_used) },
+      { key: 'viewers', label: t.col.viewers, num: true, fmt: x => i18n.num(x.viewers) },
+      { key: 'partners', label: t.col.usedBy, raw: x => x.partners.join(' '), fmt: x => partnerLinks(x.partners) },
+      { key: 'partners_outdated', label: t.col.outdated, raw: x => x.partners_outdated.join(' '),
+        fmt: x => (x.partners_outdated.length ? warn(partnerLinks(x.partners_outdated)) : '—') },
+    ].filter(Boolean) }));
+    }, { part: 'content-versions', class: 'wide' });
 }
 
 function pageLogin() {

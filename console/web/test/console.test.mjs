@@ -292,9 +292,14 @@ test('training, campaigns, FAQ and tools equal their saved queries', async () =>
   assert.deepEqual(await page.$$eval('[data-table="training-not-completed"] tbody a[data-person]', as => as.map(a => a.textContent)),
     training.flatMap(r => r.not_completed).map(id => `${stack.query('directory', { tenant: 'acme' }).find(x => x.id === id).name} ${id}`));
 
-  // test scores: Ann failed, then passed (passed); Cid passed, then failed (failed)
+  // test scores follow the course chosen: none yet, a sentence; then the course from the
+  // table. Ann failed, then passed (passed); Cid passed, then failed (failed)
+  assert.match(await page.textContent('section[data-part="training-scores"] .empty'), /Choose a course/);
+  await page.click('[data-table="training-completion"] a[data-course="course1"]');
+  await page.waitForURL(/\/t\/acme\/training\?course=course1$/);
   await page.waitForSelector('[data-table="training-scores"] tbody tr');
-  const scores = stack.query('training-scores', { tenant: 'acme' });
+  assert.equal(await page.inputValue('input[name=course]'), 'course1');
+  const scores = stack.query('training-scores', { tenant: 'acme', course: 'course1' });
   const sc = await tableData('training-scores');
   assert.deepEqual(column(sc, 'partner_id'), scores.map(r => r.partner_id));
   for (const k of ['people', 'attempts', 'avg_score', 'min_score', 'passed', 'failed']) assert.deepEqual(column(sc, k), scores.map(r => str(r[k])), k);
@@ -321,13 +326,23 @@ test('training, campaigns, FAQ and tools equal their saved queries', async () =>
   const gt = await tableData('search-gaps');
   for (const k of ['partner_id', 'query', 'searches', 'searchers', 'zero_results', 'no_open']) assert.deepEqual(column(gt, k), gaps.map(r => str(r[k])), k);
   assert.ok(gaps.some(r => r.query === 'warranty terms' && r.zero_results === 1), 'the golden data has a search that found nothing');
-  // versions: Alpha still reads v1 of the price list, whose latest is v2
+  // the tools' versions, when opened: Beta moved from v1 of the calculator to v2
+  assert.equal(await page.$('[data-table="content-versions"]'), null);
+  await page.click('details[data-part="tool-versions"] summary');
   await page.waitForSelector('[data-table="content-versions"] tbody tr');
-  const versions = stack.query('content-versions', { tenant: 'acme' });
+  const toolVersions = stack.query('content-versions', { tenant: 'acme', kind: 'tool' });
+  const tv = await tableData('content-versions');
+  for (const k of ['content_id', 'version', 'latest', 'viewers']) assert.deepEqual(column(tv, k), toolVersions.map(r => str(r[k])), k);
+  assert.deepEqual(toolVersions.map(r => [r.content_id, r.version, r.latest, r.partners_outdated]), [['tool1', 'v1', 0, []], ['tool1', 'v2', 1, []]]);
+
+  // a document's versions on its page: Alpha still reads v1 of the price list, whose latest is v2
+  await page.goto(stack.base + '/t/acme/documents/doc1');
+  await page.waitForSelector('[data-table="content-versions"] tbody tr');
+  const versions = stack.query('content-versions', { tenant: 'acme', content: 'doc1' });
   const vt = await tableData('content-versions');
-  for (const k of ['content_id', 'version', 'latest', 'viewers']) assert.deepEqual(column(vt, k), versions.map(r => str(r[k])), k);
+  for (const k of ['version', 'latest', 'viewers']) assert.deepEqual(column(vt, k), versions.map(r => str(r[k])), k);
   assert.deepEqual(column(vt, 'partners_outdated'), versions.map(r => r.partners_outdated.join(' ')));
-  assert.deepEqual(versions.filter(r => r.partners_outdated.length).map(r => [r.content_id, r.version, r.partners_outdated]), [['doc1', 'v1', ['p1']]]);
+  assert.deepEqual(versions.map(r => [r.version, r.partners_outdated]), [['v1', ['p1']], ['v2', []]]);
   assert.equal(await page.textContent('[data-table="content-versions"] tbody a[data-partner="p1"]'), 'Alpha p1');
 
   // an unknown document: a sentence, not an error
