@@ -73,3 +73,14 @@ test('a list cell names the first items and counts the rest', async () => {
   assert.equal(await cell(10), 'c0, c1, c2, c3, c4, c5, c6, c7, c8, c9');
   assert.equal(await cell(12), 'c0, c1, c2, c3, c4, c5, c6, c7, c8, c9 and 2 more');
 });
+
+test('Japanese and English name the same strings', async () => {
+  // a key one dictionary lacks would show as "undefined" in that language
+  const keys = await page.evaluate(() => {
+    const { makeI18n } = window.consoleDom;
+    const flat = (o, p = '') => Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? flat(v, `${p}${k}.`) : [`${p}${k}:${typeof v}`]));
+    return { en: flat(makeI18n('en').t).sort(), ja: flat(makeI18n('ja').t).sort() };
+  });
+  assert.ok(keys.en.length > 100);
+  assert.deepEqual(keys.ja, keys.en);
+});
