@@ -1,6 +1,7 @@
 // The console's table (src/dom.js) in real Chromium, on more rows than it draws at once:
 // the first 100 drawn, more on request, sorting over all of them, and a CSV of every row
-// in the order shown. Bundled here with the project's esbuild, as build.mjs bundles it.
+// in the order shown; and the Japanese and English strings (src/i18n.js) key for key.
+// Bundled here with the project's esbuild, as build.mjs bundles it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
