@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,6 +30,8 @@ type part struct {
 	log   string
 	ready func() error
 	child *chlocal.Child
+	// addrs are where it listens: a restart waits until the killed process has let them go.
+	addrs []string
 }
 
 func (p *part) start() error {
@@ -61,13 +64,32 @@ func (p *part) start() error {
 	return nil
 }
 
-// kill sends SIGKILL to the part's process group and waits for it (a frozen part too).
+// kill sends SIGKILL to the part's process group and waits for it (a frozen part too), and
+// then until its addresses are free: the child is reaped at once, but another process of
+// its group (the ClickHouse engine under `beacon clickhouse`) may still be tearing down its
+// memory with its listening sockets open, and a restart at once would find them taken
+// (clickhouse-kill-x3, 2026-12-05: "bind: address already in use").
 func (p *part) kill() {
 	if p.child == nil {
 		return
 	}
 	_ = syscall.Kill(-p.child.Pid(), syscall.SIGCONT)
 	p.child.Kill()
+	for _, a := range p.addrs {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ln, err := net.Listen("tcp", a)
+			if err == nil {
+				ln.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				fmt.Fprintf(os.Stderr, "faults: %s's %s still taken 30 s after it was killed: %v\n", p.name, a, err)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }
 
 // signal sends sig to the part's process group.
@@ -116,6 +138,7 @@ func newStack(root, bin, dir string) (*stack, error) {
 	mk := func(name string, ready func() error, args ...string) *part {
 		return &part{name: name, bin: bin, args: args, dir: root, log: filepath.Join(dir, name+".log"), ready: ready}
 	}
+
 	s.ch = mk("clickhouse", ready.HTTP("http://"+s.chHTTP+"/ping"), "clickhouse",
 		"-clickhouse.dataDir="+filepath.Join(dir, "clickhouse"),
 		"-clickhouse.tcpPort="+strconv.Itoa(ports[0]), "-clickhouse.httpPort="+strconv.Itoa(ports[1]))
@@ -129,6 +152,10 @@ func newStack(root, bin, dir string) (*stack, error) {
 	s.ing = mk("ingest", ready.HTTP("http://"+s.ingestMetrics+"/metrics"), "ingest",
 		"-ingest.brokers="+s.kafka, "-ingest.clickhouse.addr="+s.chNative, "-ingest.clickhouse.database=beacon",
 		"-ingest.group=beacon-ingest", "-ingest.metricsAddr="+s.ingestMetrics, "-ingest.watchdogInterval=5s")
+	s.ch.addrs = []string{s.chNative, s.chHTTP}
+	s.broker.addrs = []string{s.kafka}
+	s.coll.addrs = []string{s.collector}
+	s.ing.addrs = []string{s.ingestMetrics}
 	if debug {
 		s.ing.args = append(s.ing.args, "-ingest.debug")
 		s.coll.args = append(s.coll.args, "-collector.debug")
