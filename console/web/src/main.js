@@ -353,7 +353,10 @@ function courseLink(id, title) {
     render();
   } }, named(title, id));
 }
-const partnerLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', link(partnerPath(id), named(partnerName(id), id), { 'data-partner': id })]) : '—');
+// partnerLinks names partners by link, the first USED_SHOWN of them (a content's users can be
+// every partner of the tenant; the CSV has all).
+const partnerLinks = ids => (ids && ids.length ? some(ids, USED_SHOWN, id => link(partnerPath(id), named(partnerName(id), id), { 'data-partner': id }),
+  n => h('span', { class: 'muted' }, i18n.t.andMore(i18n.num(n)))) : '—');
 
 function activityCols(p, level) {
   const t = i18n.t;
@@ -869,7 +872,7 @@ function versionsSection(title, path, withContent) {
       { key: 'partners_outdated', label: t.col.outdated, raw: x => x.partners_outdated.join(' '),
         fmt: x => (x.partners_outdated.length ? warn(partnerLinks(x.partners_outdated)) : '—') },
     ].filter(Boolean) }));
-    }, { part: 'content-versions', class: 'wide' });
+  }, { part: 'content-versions', class: 'wide' });
 }
 
 function pageLogin() {
