@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -202,21 +200,9 @@ func (s *stack) query(ctx context.Context, sql string) (string, error) {
 }
 
 func (s *stack) queryIn(ctx context.Context, db, sql string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", "http://"+s.chHTTP+"/?"+url.Values{"database": {db}}.Encode(), strings.NewReader(sql))
+	b, err := ready.Post(ctx, "http://"+s.chHTTP+"/?"+url.Values{"database": {db}}.Encode(), strings.NewReader(sql))
 	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("clickhouse: %s: %s", resp.Status, strings.TrimSpace(string(b)))
+		return "", fmt.Errorf("clickhouse: %w", err)
 	}
 	return string(b), nil
 }

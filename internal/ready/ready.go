@@ -1,10 +1,11 @@
 // Package ready holds what the programs that run beacon's parts as child processes (the
 // bench and the fault-injection suite) need to start them: a free port, a check that a part
 // answers, a poll with a deadline, the repository root, the end of a part's log and a
-// process's children.
+// process's children; and a POST to a part's HTTP interface (ClickHouse's, for queries).
 package ready
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -117,4 +118,26 @@ func Children(pid int) []int {
 		}
 	}
 	return out
+}
+
+// Post sends body to u and returns the answer of a 200; any other status is an error with
+// the status and the answer (ClickHouse's HTTP interface puts its exception there).
+func Post(ctx context.Context, u string, body io.Reader) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", u, body)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	return b, nil
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -200,21 +199,9 @@ func (ch *ClickHouse) Post(ctx context.Context, sql string, body io.Reader) (str
 }
 
 func (ch *ClickHouse) do(ctx context.Context, u, sql string, body io.Reader) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", u, body)
+	b, err := ready.Post(ctx, u, body)
 	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("clickhouse: %s: %s (query %.200q)", resp.Status, strings.TrimSpace(string(b)), sql)
+		return "", fmt.Errorf("clickhouse: %w (query %.200q)", err, sql)
 	}
 	return strings.TrimSpace(string(b)), nil
 }
