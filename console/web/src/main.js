@@ -745,9 +745,9 @@ function videoViewers(base, id) {
 function pageTraining(r, base) {
   const t = i18n.t, f = filters();
   return [
-    h('h1', null, t.training),
+    h('h1', null, t.nav.training),
     filterBar(['course', 'partner']),
-    section(null, `${base}/training${qs({ course: f.course, partner: f.partner })}`, d => {
+    section(t.training, `${base}/training${qs({ course: f.course, partner: f.partner })}`, d => {
       const rows = rowsOf(d);
       if (!rows.length) return empty(t.trainingEmpty);
       const missing = rows.flatMap(x => x.not_completed.map(u => ({ course_id: x.course_id, course_title: x.course_title, partner_id: x.partner_id, partner_name: x.partner_name, partner_user_id: u })));

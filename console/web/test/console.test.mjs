@@ -557,7 +557,8 @@ test('document and video pages: which known people of each partner opened it', a
 test('Japanese follows the switch', async () => {
   await page.goto(stack.base + '/t/acme/training');
   await page.click('.lang button[lang=ja]');
-  await page.waitForSelector('h1:has-text("研修の修了状況")');
+  await page.waitForSelector('h1:text-is("研修")');
+  await page.waitForSelector('section[data-part="training-completion"] h2:text-is("研修の修了状況")');
   assert.equal(await page.getAttribute('html', 'lang'), 'ja');
   // dates, numbers and durations in the Japanese locale
   await page.goto(stack.base + '/t/acme/documents/doc1');
