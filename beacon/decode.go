@@ -171,22 +171,14 @@ func (d *Decoder) strEscaped(start, i int) (string, bool) {
 		}
 		e := d.Buf[i+1]
 		i += 2
+		if c, ok := jsontext.Escaped(e); ok {
+			d.scratch = append(d.scratch, c)
+			continue
+		}
 		switch e {
-		case '"', '\\', '/':
-			d.scratch = append(d.scratch, e)
-		case 'b':
-			d.scratch = append(d.scratch, '\b')
-		case 'f':
-			d.scratch = append(d.scratch, '\f')
-		case 'n':
-			d.scratch = append(d.scratch, '\n')
-		case 'r':
-			d.scratch = append(d.scratch, '\r')
-		case 't':
-			d.scratch = append(d.scratch, '\t')
 		case 'u':
-			r, ok := hex4(d.Buf, i)
-			if !ok {
+			r, n := jsontext.Hex4(d.Buf[i:])
+			if n < 4 {
 				d.Pos = i
 				return "", d.syntax("bad \\u escape")
 			}
@@ -194,7 +186,7 @@ func (d *Decoder) strEscaped(start, i int) (string, bool) {
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
 				if i+6 <= len(d.Buf) && d.Buf[i] == '\\' && d.Buf[i+1] == 'u' {
-					if x, ok := hex4(d.Buf, i+2); ok {
+					if x, n := jsontext.Hex4(d.Buf[i+2:]); n == 4 {
 						r2 = x
 					}
 				}
@@ -213,26 +205,6 @@ func (d *Decoder) strEscaped(start, i int) (string, bool) {
 	}
 	d.Pos = len(d.Buf)
 	return "", d.syntax("unterminated string")
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
 }
 
 // numText reads the text of a JSON number, checking its grammar.

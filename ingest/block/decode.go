@@ -575,24 +575,16 @@ func appendUnescaped(dst, raw []byte) []byte {
 		if i >= len(raw) {
 			break
 		}
+		if c, ok := jsontext.Escaped(raw[i]); ok {
+			dst = append(dst, c)
+			continue
+		}
 		switch raw[i] {
-		case '"', '\\', '/':
-			dst = append(dst, raw[i])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
 		case 'u':
-			r, n := hex4(raw[i+1:])
+			r, n := jsontext.Hex4(raw[i+1:])
 			i += n
 			if r >= 0xD800 && r < 0xDC00 && i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-				if r2, n2 := hex4(raw[i+3:]); n2 == 4 && r2 >= 0xDC00 && r2 < 0xE000 {
+				if r2, n2 := jsontext.Hex4(raw[i+3:]); n2 == 4 && r2 >= 0xDC00 && r2 < 0xE000 {
 					r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
 					i += 2 + n2
 				}
@@ -606,28 +598,6 @@ func appendUnescaped(dst, raw []byte) []byte {
 		}
 	}
 	return dst
-}
-
-// hex4 decodes up to four hex digits and says how many it read.
-func hex4(b []byte) (rune, int) {
-	var r rune
-	for n := 0; n < 4; n++ {
-		if n >= len(b) {
-			return r, n
-		}
-		c := b[n]
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return r, n
-		}
-	}
-	return r, 4
 }
 
 // parseUUID parses the canonical 36-character form.

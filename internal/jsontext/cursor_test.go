@@ -24,3 +24,25 @@ func TestCursor(t *testing.T) {
 		t.Fatalf("Eat/Peek through %q went wrong at %d", c.Buf, c.Pos)
 	}
 }
+
+func TestEscapes(t *testing.T) {
+	for in, want := range map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'} {
+		if got, ok := Escaped(in); !ok || got != want {
+			t.Errorf("Escaped(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []byte{'u', 'x', 'N', '0', '\''} {
+		if _, ok := Escaped(in); ok {
+			t.Errorf("Escaped(%q) is a one-letter escape", in)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		r    rune
+		read int
+	}{{"00e9", 0xe9, 4}, {"D83D\\u", 0xd83d, 4}, {"aBcD1", 0xabcd, 4}, {"12", 0x12, 2}, {"1g34", 0x1, 1}, {"", 0, 0}} {
+		if r, n := Hex4([]byte(tc.in)); r != tc.r || n != tc.read {
+			t.Errorf("Hex4(%q) = %#x, %d; want %#x, %d", tc.in, r, n, tc.r, tc.read)
+		}
+	}
+}
