@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -74,18 +73,8 @@ func (p *part) kill() {
 	_ = syscall.Kill(-p.child.Pid(), syscall.SIGCONT)
 	p.child.Kill()
 	for _, a := range p.addrs {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			ln, err := net.Listen("tcp", a)
-			if err == nil {
-				ln.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				fmt.Fprintf(os.Stderr, "faults: %s's %s still taken 30 s after it was killed: %v\n", p.name, a, err)
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
+		if err := ready.Wait(30*time.Second, ready.Free(a), nil); err != nil {
+			fmt.Fprintf(os.Stderr, "faults: %s's %s still taken after it was killed: %v\n", p.name, a, err)
 		}
 	}
 }

@@ -56,6 +56,18 @@ func TCP(addr string) func() error {
 	}
 }
 
+// Free checks that addr can be listened on: nothing holds it any more (a killed part whose
+// process is still being torn down does).
+func Free(addr string) func() error {
+	return func() error {
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			ln.Close()
+		}
+		return err
+	}
+}
+
 // Wait polls ok every 50 ms until it returns nil, or gone (when not nil) returns an error
 // (the process being waited for has exited: no use waiting longer), or timeout passes; then
 // it returns the last error of ok, or gone's.
