@@ -87,8 +87,11 @@ function go(path, keepSearch = true) {
   render();
 }
 
+// link is an in-app link to path with the page's filters kept (href, when given in attrs,
+// is the whole target instead: its own query string).
 function link(path, text, attrs = {}) {
-  return h('a', { href: path + location.search, ...attrs, onclick: e => { if (e.button === 0 && !e.metaKey && !e.ctrlKey) { e.preventDefault(); go(path); } } }, text);
+  const href = attrs.href || path + location.search;
+  return h('a', { ...attrs, href, onclick: e => { if (e.button === 0 && !e.metaKey && !e.ctrlKey) { e.preventDefault(); go(href, false); } } }, text);
 }
 
 // ---- layout -------------------------------------------------------------------------
@@ -344,15 +347,8 @@ const anonymous = viewer => h('span', { class: 'muted', title: i18n.t.anonymousH
 const personLink = id => link(personPath(id), named(personName(id), id), { 'data-person': id });
 const personLinks = ids => (ids && ids.length ? ids.map((id, i) => [i ? ', ' : '', personLink(id)]) : '—');
 // courseLink sets the training page's course filter (its scores follow it).
-function courseLink(id, title) {
-  const href = location.pathname + qs({ ...Object.fromEntries(new URLSearchParams(location.search)), course: id });
-  return h('a', { href, 'data-course': id, onclick: e => {
-    if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
-    e.preventDefault();
-    history.pushState(null, '', href);
-    render();
-  } }, named(title, id));
-}
+const courseLink = (id, title) => link(location.pathname, named(title, id),
+  { href: location.pathname + qs({ ...Object.fromEntries(new URLSearchParams(location.search)), course: id }), 'data-course': id });
 // partnerLinks names partners by link, the first USED_SHOWN of them (a content's users can be
 // every partner of the tenant; the CSV has all).
 const partnerLinks = ids => (ids && ids.length ? some(ids, USED_SHOWN, id => link(partnerPath(id), named(partnerName(id), id), { 'data-partner': id }),
