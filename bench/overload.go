@@ -353,8 +353,8 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 		}
 		recovered = i
 	}
-	spoolAtEnd := scrape(coll, mSpoolBytes) / (1 << 20)
-	overloaded := scrape(coll, mOverloaded)
+	end := snap()
+	spoolAtEnd, overloaded := end[mSpoolBytes]/(1<<20), end[mOverloaded]
 	mets.Stop()
 	if collP.Exited() {
 		return fmt.Errorf("the collector exited under overload; its log:\n%s", ready.Tail(collP.Log, 15))
@@ -380,12 +380,11 @@ func runOverload(ctx context.Context, o *Options, r *report.Report) error {
 	if err != nil {
 		return err
 	}
-	phaseCounts[away.Label] = delta(m0, snapOf(coll2))
+	awayEnd := snapOf(coll2)
+	phaseCounts[away.Label] = delta(m0, awayEnd)
 	r.Raw = append(r.Raw, away.String())
 	t4 := mark()
-	spoolFull := scrape(coll2, mSpoolFull)
-	spoolRatio := scrape(coll2, "beacon_spool_fullness_ratio")
-	spooled := scrape(coll2, mSpooled)
+	spoolFull, spoolRatio, spooled := awayEnd[mSpoolFull], awayEnd["beacon_spool_fullness_ratio"], awayEnd[mSpooled]
 	rss.Stop()
 	rss2.Stop()
 	if coll2P.Exited() {
