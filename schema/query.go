@@ -166,6 +166,9 @@ type Result struct {
 	Columns []string
 	Types   []string
 	Rows    [][]any
+	// KeptAt is when the answer was computed, when it is a kept answer (Answer); zero when
+	// it was computed for this call.
+	KeptAt time.Time
 }
 
 // Run runs saved query q on database db with the given parameter values. Values are sent
@@ -182,8 +185,7 @@ func (q SavedQuery) Run(ctx context.Context, conn driver.Conn, db string, given 
 	// server version fails with it on several saved queries: "Invalid local IN function
 	// name globalIn", and an unresolved identifier in stitching's join.) Without
 	// Distributed tables the setting changes nothing.
-	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(params),
-		clickhouse.WithSettings(clickhouse.Settings{"distributed_product_mode": "allow"}))
+	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(params), clickhouse.WithSettings(runSettings))
 	rows, err := conn.Query(ctx, sql)
 	if err != nil {
 		return nil, fmt.Errorf("saved query %s: %w", q.Name, err)

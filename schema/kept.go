@@ -1,0 +1,291 @@
+package schema
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Kept answers. A few saved queries answer for a whole tenant at once (every partner's
+// activity, every search, every version, every course's scores) and read millions of rollup
+// rows to do it: hundreds of milliseconds at 100M events, where the console and a BI
+// dashboard want them in tens. Their tenant-wide forms (KeptForms) change only as events
+// arrive, so `beacon keep` computes them on a schedule, on the server (INSERT ... SELECT of
+// the saved query itself), into a table per query, and Answer serves the latest while it is
+// younger than a maximum age; any other form, or no fresh answer, is computed as before.
+// What a kept answer is: exactly the saved query's rows at its computed_at, with every
+// event written before then (checked by TestKeptAnswersEqualLive).
+//
+// Tables: kept_answers (one row per answer kept: tenant, query, params, computed_at, rows,
+// took_ms, tbl), written after the answer's rows, so a reader never sees half an answer;
+// kept_<query>_<hash of its SQL> (the rows, _kept_seq keeping their order), so a changed
+// query never serves rows of its former self. Both are created by the keeper when absent
+// and drop their rows after two hours (TTL).
+
+// KeptForm is a form of a saved query that `beacon keep` computes for every tenant: its
+// parameters besides the tenant (the others take their defaults).
+type KeptForm struct {
+	Query  string
+	Params map[string]string
+}
+
+// KeptForms are the forms kept by default: the tenant-wide answers the console's pages and
+// the query bench ask for with the default period (all time, or partner-activity's week up
+// to today).
+var KeptForms = []KeptForm{
+	{"partner-activity", nil},                                                   // every partner and person
+	{"partner-activity", map[string]string{"level": "partner"}},                 // the partners page
+	{"partner-activity", map[string]string{"level": "partner", "stopped": "0"}}, // the overview's quiet partners
+	{"search-gaps", nil},
+	{"content-versions", nil},
+	{"content-versions", map[string]string{"kind": "tool"}},
+	{"training-scores", nil},
+	{"content-outcomes", nil},
+	{"campaign-ranking", nil},
+}
+
+// todayParam names, per saved query, the parameter whose empty value means today (UTC): an
+// answer kept for it is an answer for that day, and none is served on the next.
+var todayParam = map[string]string{"partner-activity": "to"}
+
+const keptIndex = "kept_answers"
+
+// keptTable is the table of query q's kept rows: named after the query and its SQL text.
+func keptTable(q SavedQuery) string {
+	h := sha256.Sum256([]byte(q.SQL))
+	return "kept_" + strings.ReplaceAll(q.Name, "-", "_") + "_" + hex.EncodeToString(h[:5])
+}
+
+// keptParams fills given's defaults and today's date (todayParam) and returns the
+// parameters to compute with and their canonical text: name=value pairs, tenant left out, in
+// the order the query declares them.
+func (q SavedQuery) keptParams(given map[string]string, now time.Time) (map[string]string, string) {
+	full := map[string]string{}
+	var b strings.Builder
+	for _, p := range q.Params {
+		v, ok := given[p.Name]
+		if !ok {
+			v = p.Default
+		}
+		if v == "" && todayParam[q.Name] == p.Name {
+			v = now.UTC().Format(time.DateOnly)
+		}
+		full[p.Name] = v
+		if p.Name == "tenant" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.Name + "=" + url.QueryEscape(v))
+	}
+	return full, b.String()
+}
+
+// settings are those Run uses (see there), for the keeper's INSERT ... SELECT as well.
+var runSettings = clickhouse.Settings{"distributed_product_mode": "allow"}
+
+// Keeper computes the kept forms of saved queries for tenants (beacon keep).
+type Keeper struct {
+	Conn  driver.Conn
+	DB    string
+	Forms []KeptForm // KeptForms when nil
+	// Tenants to keep answers for; when empty, every tenant with an event (tenant_days).
+	Tenants []string
+	Log     io.Writer // one line per answer kept; nil for none
+	// Now is the clock (time.Now when nil): an answer's computed_at is its reading when the
+	// computation starts.
+	Now func() time.Time
+
+	mu      sync.Mutex
+	created map[string]bool // tables known to exist
+}
+
+// KeepStats says what one round of the keeper did.
+type KeepStats struct {
+	Answers int           // answers kept
+	Rows    uint64        // their rows
+	Took    time.Duration // the round's time
+}
+
+// Once keeps every form for every tenant once. A form that fails is reported in the error
+// (all failures, joined) and the others are still kept.
+func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
+	t0 := time.Now()
+	var st KeepStats
+	tenants := k.Tenants
+	if len(tenants) == 0 {
+		var err error
+		if tenants, err = k.allTenants(ctx); err != nil {
+			return st, err
+		}
+	}
+	forms := k.Forms
+	if forms == nil {
+		forms = KeptForms
+	}
+	var errs []error
+	for _, f := range forms {
+		q, err := LookupQuery(f.Query)
+		if err != nil {
+			return st, err
+		}
+		for _, t := range tenants {
+			given := map[string]string{"tenant": t}
+			for k, v := range f.Params {
+				given[k] = v
+			}
+			rows, took, key, err := k.keep(ctx, q, given)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("keep %s (%s) for tenant %q: %w", q.Name, key, t, err))
+				continue
+			}
+			st.Answers++
+			st.Rows += rows
+			if k.Log != nil {
+				fmt.Fprintf(k.Log, "kept %s (%s) for tenant %q: %d rows in %s\n", q.Name, key, t, rows, took.Round(time.Millisecond))
+			}
+		}
+	}
+	st.Took = time.Since(t0)
+	return st, errors.Join(errs...)
+}
+
+func (k *Keeper) allTenants(ctx context.Context) ([]string, error) {
+	rows, err := k.Conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT toString(tenant) FROM `%s`.tenant_days ORDER BY 1", k.DB))
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the tenants (tenant_days): %w", err)
+	}
+	defer rows.Close()
+	var ts []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	return ts, rows.Err()
+}
+
+// keep computes one answer into its table, then records it in kept_answers.
+func (k *Keeper) keep(ctx context.Context, q SavedQuery, given map[string]string) (uint64, time.Duration, string, error) {
+	now := time.Now
+	if k.Now != nil {
+		now = k.Now
+	}
+	at := now().UTC().Truncate(time.Millisecond)
+	full, key := q.keptParams(given, at)
+	sql, params, err := q.Bind(k.DB, full)
+	if err != nil {
+		return 0, 0, key, err
+	}
+	table := keptTable(q)
+	if err := k.ensure(ctx, table, sql, params); err != nil {
+		return 0, 0, key, err
+	}
+	params["kept_tenant"], params["kept_params"], params["kept_at"] = full["tenant"], key, at.Format("2006-01-02 15:04:05.000")
+	var wrote uint64
+	ictx := clickhouse.Context(ctx, clickhouse.WithParameters(params), clickhouse.WithSettings(runSettings),
+		clickhouse.WithProgress(func(p *clickhouse.Progress) { wrote += p.WroteRows }))
+	t0 := time.Now()
+	if err := k.Conn.Exec(ictx, fmt.Sprintf("INSERT INTO `%s`.`%s` SELECT {kept_tenant:String}, {kept_params:String}, "+
+		"toDateTime64({kept_at:String}, 3, 'UTC'), rowNumberInAllBlocks(), * FROM (%s)", k.DB, table, sql)); err != nil {
+		return 0, 0, key, err
+	}
+	took := time.Since(t0)
+	// (a time.Time argument would be sent in whole seconds)
+	ix := clickhouse.Parameters{"t": full["tenant"], "q": q.Name, "k": key, "at": params["kept_at"],
+		"rows": fmt.Sprint(wrote), "ms": fmt.Sprint(took.Milliseconds()), "tbl": table}
+	if err := k.Conn.Exec(clickhouse.Context(ctx, clickhouse.WithParameters(ix)), fmt.Sprintf("INSERT INTO `%s`.%s (tenant, query, params, computed_at, rows, took_ms, tbl) "+
+		"SELECT {t:String}, {q:String}, {k:String}, toDateTime64({at:String}, 3, 'UTC'), {rows:UInt64}, {ms:UInt32}, {tbl:String}", k.DB, keptIndex)); err != nil {
+		return 0, 0, key, err
+	}
+	return wrote, took, key, nil
+}
+
+// ensure creates kept_answers and the query's table when this keeper has not seen them.
+func (k *Keeper) ensure(ctx context.Context, table, sql string, params clickhouse.Parameters) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.created == nil {
+		k.created = map[string]bool{}
+	}
+	if !k.created[keptIndex] {
+		if err := k.Conn.Exec(ctx, fmt.Sprintf("CREATE TABLE IF NOT EXISTS `%s`.%s (tenant String, query String, params String, "+
+			"computed_at DateTime64(3, 'UTC'), rows UInt64, took_ms UInt32, tbl String) ENGINE = MergeTree "+
+			"ORDER BY (tenant, query, params, computed_at) TTL toDateTime(computed_at) + INTERVAL 2 HOUR", k.DB, keptIndex)); err != nil {
+			return fmt.Errorf("cannot create %s: %w", keptIndex, err)
+		}
+		k.created[keptIndex] = true
+	}
+	if k.created[table] {
+		return nil
+	}
+	// EMPTY AS SELECT takes the columns (names and types) from the saved query itself.
+	cctx := clickhouse.Context(ctx, clickhouse.WithParameters(params), clickhouse.WithSettings(runSettings))
+	if err := k.Conn.Exec(cctx, fmt.Sprintf("CREATE TABLE IF NOT EXISTS `%s`.`%s` ENGINE = MergeTree PARTITION BY toStartOfHour(_kept_at) "+
+		"ORDER BY (_kept_tenant, _kept_params, _kept_at, _kept_seq) TTL toDateTime(_kept_at) + INTERVAL 2 HOUR "+
+		"SETTINGS ttl_only_drop_parts = 1 EMPTY AS SELECT '' AS _kept_tenant, '' AS _kept_params, "+
+		"toDateTime64(0, 3, 'UTC') AS _kept_at, toUInt64(0) AS _kept_seq, * FROM (%s)", k.DB, table, sql)); err != nil {
+		return fmt.Errorf("cannot create %s: %w", table, err)
+	}
+	k.created[table] = true
+	return nil
+}
+
+// Answer answers saved query q like Run, from its latest kept answer when one was computed
+// within maxAge for these parameters (Result.KeptAt says when); otherwise, or when maxAge is
+// 0 or the kept answer cannot be read, by running it.
+func (q SavedQuery) Answer(ctx context.Context, conn driver.Conn, db string, given map[string]string, maxAge time.Duration) (*Result, error) {
+	if maxAge > 0 {
+		if _, _, err := q.Bind(db, given); err != nil {
+			return nil, err
+		}
+		if res, err := q.kept(ctx, conn, db, given, maxAge); err == nil && res != nil {
+			return res, nil
+		}
+	}
+	return q.Run(ctx, conn, db, given)
+}
+
+// kept reads the latest kept answer younger than maxAge, or returns nil.
+func (q SavedQuery) kept(ctx context.Context, conn driver.Conn, db string, given map[string]string, maxAge time.Duration) (*Result, error) {
+	now := time.Now().UTC()
+	full, key := q.keptParams(given, now)
+	table := keptTable(q)
+	params := clickhouse.Parameters{"t": full["tenant"], "q": q.Name, "k": key, "tbl": table,
+		"since": now.Add(-maxAge).Format("2006-01-02 15:04:05.000")}
+	qctx := clickhouse.Context(ctx, clickhouse.WithParameters(params))
+	var at time.Time
+	err := conn.QueryRow(qctx, fmt.Sprintf("SELECT computed_at FROM `%s`.%s WHERE tenant = {t:String} AND query = {q:String} "+
+		"AND params = {k:String} AND tbl = {tbl:String} AND computed_at >= toDateTime64({since:String}, 3, 'UTC') "+
+		"ORDER BY computed_at DESC LIMIT 1", db, keptIndex)).Scan(&at)
+	if err != nil {
+		return nil, err // none kept (sql: no rows), or no kept_answers yet
+	}
+	params["at"] = at.UTC().Format("2006-01-02 15:04:05.000")
+	rows, err := conn.Query(clickhouse.Context(ctx, clickhouse.WithParameters(params)), fmt.Sprintf(
+		"SELECT * EXCEPT (_kept_tenant, _kept_params, _kept_at, _kept_seq) FROM `%s`.`%s` WHERE _kept_tenant = {t:String} "+
+			"AND _kept_params = {k:String} AND _kept_at = toDateTime64({at:String}, 3, 'UTC') ORDER BY _kept_seq", db, table))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	res, err := scanAll(rows)
+	if err != nil {
+		return nil, err
+	}
+	res.KeptAt = at.UTC()
+	return res, nil
+}

@@ -1,0 +1,136 @@
+package schema
+
+import (
+	"bytes"
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every kept form's kept answer is the saved query's own answer, row for row and in order,
+// on the golden and additions datasets (documents, videos, courses, deals, campaigns,
+// searches, versions and scores); forms not kept, and answers older than the maximum age,
+// are computed.
+func TestKeptAnswersEqualLive(t *testing.T) {
+	conn, db := newDB(t)
+	loadGolden(t, conn, db)
+	loadAdditionsData(t, conn, db)
+	ctx := context.Background()
+
+	// the kept forms, and partner-activity on a window that holds the datasets' days
+	forms := append(append([]KeptForm(nil), KeptForms...), KeptForm{"partner-activity", map[string]string{"to": "2026-03-06", "days": "3"}})
+	var log bytes.Buffer
+	k := &Keeper{Conn: conn, DB: db, Forms: forms, Log: &log}
+	st, err := k.Once(ctx)
+	if err != nil {
+		t.Fatalf("keep: %v\n%s", err, log.String())
+	}
+	tenants := scalar[uint64](t, conn, "SELECT uniqExact(tenant) FROM "+db+".tenant_days")
+	if st.Answers != len(forms)*int(tenants) || tenants == 0 {
+		t.Fatalf("kept %d answers, want %d forms x %d tenants\n%s", st.Answers, len(forms), tenants, log.String())
+	}
+	if !strings.Contains(log.String(), `kept search-gaps (partner=&from=1970-01-01&to=2100-01-01&only=all&limit=50&lookback=30) for tenant "acme"`) {
+		t.Errorf("the keeper's log does not say what it kept:\n%s", log.String())
+	}
+
+	nonEmpty := map[string]bool{}
+	for _, f := range forms {
+		q, err := LookupQuery(f.Query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		given := map[string]string{"tenant": "acme"}
+		for k, v := range f.Params {
+			given[k] = v
+		}
+		live, err := q.Run(ctx, conn, db, given)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := q.Answer(ctx, conn, db, given, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept.KeptAt.IsZero() {
+			t.Errorf("%s %v: computed, not served from the kept answer", f.Query, f.Params)
+			continue
+		}
+		if !reflect.DeepEqual(live.Columns, kept.Columns) || !reflect.DeepEqual(live.Types, kept.Types) {
+			t.Errorf("%s %v: kept columns %v %v, live %v %v", f.Query, f.Params, kept.Columns, kept.Types, live.Columns, live.Types)
+		}
+		if !reflect.DeepEqual(cells(live), cells(kept)) {
+			t.Errorf("%s %v: kept rows differ from live ones:\nkept %v\nlive %v", f.Query, f.Params, cells(kept), cells(live))
+		}
+		if len(live.Rows) > 1 {
+			nonEmpty[f.Query] = true
+		}
+	}
+	// the comparison means something only where there were rows to compare, in order
+	for _, name := range []string{"partner-activity", "search-gaps", "content-versions", "training-scores", "content-outcomes", "campaign-ranking"} {
+		if !nonEmpty[name] {
+			t.Errorf("%s: no kept form with two rows or more on the datasets", name)
+		}
+	}
+
+	q, _ := LookupQuery("search-gaps")
+	res, err := q.Answer(ctx, conn, db, map[string]string{"tenant": "acme", "partner": "p1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.KeptAt.IsZero() || len(res.Rows) == 0 {
+		t.Errorf("search-gaps partner=p1 (not a kept form): kept at %v, %d rows; want computed rows", res.KeptAt, len(res.Rows))
+	}
+	if _, err := q.Answer(ctx, conn, db, map[string]string{"tenant": "acme", "nope": "1"}, time.Hour); err == nil || !strings.Contains(err.Error(), `no parameter "nope"`) {
+		t.Errorf("an unknown parameter: err %v", err)
+	}
+
+	// An answer kept half an hour ago is served within an hour, not within ten minutes.
+	old := time.Now().Add(-30 * time.Minute)
+	k2 := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{{"content-outcomes", nil}}, Tenants: []string{"zeta"}, Now: func() time.Time { return old }}
+	if _, err := k2.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q, _ = LookupQuery("content-outcomes")
+	for _, c := range []struct {
+		maxAge time.Duration
+		kept   bool
+	}{{10 * time.Minute, false}, {time.Hour, true}, {0, false}} {
+		res, err := q.Answer(ctx, conn, db, map[string]string{"tenant": "zeta"}, c.maxAge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := !res.KeptAt.IsZero(); got != c.kept || (got && !res.KeptAt.Equal(old.UTC().Truncate(time.Millisecond))) {
+			t.Errorf("content-outcomes kept %v ago, max age %v: kept at %v, want kept %v", time.Since(old).Round(time.Minute), c.maxAge, res.KeptAt, c.kept)
+		}
+	}
+}
+
+// A kept answer of partner-activity's "today" is an answer for the day it was kept on; a
+// changed query text is kept in a table of its own.
+func TestKeptParams(t *testing.T) {
+	q, err := LookupQuery("partner-activity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day1 := time.Date(2026, 12, 4, 23, 59, 0, 0, time.UTC)
+	day2 := day1.Add(2 * time.Minute)
+	_, k1 := q.keptParams(map[string]string{"tenant": "acme"}, day1)
+	_, k2 := q.keptParams(map[string]string{"tenant": "acme"}, day2)
+	full, k3 := q.keptParams(map[string]string{"tenant": "acme", "to": "2026-12-04"}, day2)
+	if k1 == k2 || k1 != k3 {
+		t.Errorf("keys: today on the 4th %q, on the 5th %q, the 4th given %q", k1, k2, k3)
+	}
+	if want := "partner=&to=2026-12-04&days=7&baseline_weeks=8&lookback=30&level=&stopped=10"; k1 != want {
+		t.Errorf("key %q, want %q", k1, want)
+	}
+	if full["tenant"] != "acme" || full["days"] != "7" || full["to"] != "2026-12-04" {
+		t.Errorf("parameters to compute with: %v", full)
+	}
+	changed := q
+	changed.SQL += "\n"
+	if a, b := keptTable(q), keptTable(changed); a == b || !strings.HasPrefix(a, "kept_partner_activity_") {
+		t.Errorf("tables %q and %q", a, b)
+	}
+}
