@@ -56,6 +56,7 @@ func NewMain(stdout, stderr io.Writer) *Main {
 		"ingest":     {summary: "run the ingester (Kafka -> ClickHouse)", run: runIngest},
 		"migrate":    {summary: "apply or show schema migrations (up|status|render)", run: runMigrate},
 		"query":      {summary: "run a saved query", run: runQuery},
+		"keep":       {summary: "keep the tenant-wide answers of the heaviest saved queries computed, on a schedule", run: runKeep},
 		"biuser":     {summary: "print a read-only ClickHouse user for a BI tool that sees one tenant's rows", run: runBIUser},
 		"import":     {summary: "import a dimension table from CSV", run: runImport},
 		"refresh":    {summary: "recompute document-views' rows after writing events without the ingest", run: runRefresh},

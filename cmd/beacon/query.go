@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/beaconprm/beacon/schema"
 )
@@ -37,6 +38,7 @@ func runQuery(ctx context.Context, m *Main, args []string) error {
 	fs.Var(params, "param", "a query parameter as name=value; repeat for each (see 'beacon query -list')")
 	format := fs.String("format", "table", "output format: "+strings.Join(schema.Formats, ", "))
 	list := fs.Bool("list", false, "list the saved queries and their parameters, then exit")
+	keptAge := fs.Duration("query.keptMaxAge", 0, "answer from a kept answer (beacon keep) computed within this age when there is one, and say so on stderr; 0 computes every answer")
 	fs.Usage = func() {
 		fmt.Fprintln(m.Stderr, "usage: beacon query [flags] <name>\n       beacon query -list\n\nexample: beacon query -param tenant=demo -param content=vid-1 video-retention\n\nflags:")
 		fs.PrintDefaults()
@@ -75,9 +77,12 @@ func runQuery(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	res, err := q.Run(ctx, conn, ch.database, params)
+	res, err := q.Answer(ctx, conn, ch.database, params, *keptAge)
 	if err != nil {
 		return fmt.Errorf("beacon query: %w", err)
+	}
+	if !res.KeptAt.IsZero() {
+		fmt.Fprintf(m.Stderr, "beacon query: the answer kept at %s (%s ago)\n", res.KeptAt.Format("2006-01-02 15:04:05.000 MST"), time.Since(res.KeptAt).Round(time.Second))
 	}
 	return res.Write(m.Stdout, *format)
 }
