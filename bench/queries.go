@@ -158,6 +158,44 @@ func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 				return err
 			}
 		}
+		// What `beacon keep` does on its schedule, once: the tenant-wide forms computed into
+		// their tables; then each served as the console serves it (schema.SavedQuery.Answer).
+		k := &schema.Keeper{Conn: conn, DB: db, Tenants: []string{"bench"}}
+		st, err := k.Once(ctx)
+		if err != nil {
+			return fmt.Errorf("beacon keep: %w", err)
+		}
+		r.Rows = append(r.Rows, report.Row{Metric: stage + fmt.Sprintf("beacon keep, one round (%d answers, %s rows kept)", st.Answers, report.Num(float64(st.Rows))),
+			Value: report.Ms(st.Took)})
+		fmt.Fprintf(o.Log, "%sbeacon keep: %d answers in %s\n", stage, st.Answers, st.Took.Round(time.Millisecond))
+		for _, f := range schema.KeptForms {
+			q, err := schema.LookupQuery(f.Query)
+			if err != nil {
+				return err
+			}
+			params := map[string]string{"tenant": "bench"}
+			label := "kept: " + f.Query
+			for k, v := range f.Params {
+				params[k] = v
+			}
+			for _, k := range []string{"kind", "level", "stopped"} {
+				if v, ok := f.Params[k]; ok {
+					label += " " + k + "=" + v
+				}
+			}
+			if err := timeIt(stage, label, func() (int, error) {
+				res, err := q.Answer(ctx, conn, db, params, time.Hour)
+				if err != nil {
+					return 0, err
+				}
+				if res.KeptAt.IsZero() {
+					return 0, fmt.Errorf("computed, not served from the answer kept")
+				}
+				return len(res.Rows), nil
+			}); err != nil {
+				return err
+			}
+		}
 		for _, a := range adHoc {
 			sql := sqlFor(a.sql, db)
 			if err := timeIt(stage, a.name, func() (int, error) {
@@ -292,7 +330,8 @@ func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 		"content-reach of doc-0 and of campaign cmp-0. Searches, versions and scores (wire v1 additions): search-gaps of every "+
 		"partner over the 90 days (0.3%% of the events are searches), content-versions of every content (documents and tools "+
 		"carry v1..v3 by age, one visitor in 20 stays on v2), training-scores of every course (four completions in five "+
-		"scored).%s", report.Num(float64(total)), genTime.Round(time.Second),
+		"scored). Then, in each state, one round of `beacon keep` (every form of schema.KeptForms for tenant bench, timed as a "+
+		"whole) and each kept form served as the console serves it (schema.SavedQuery.Answer, rows `kept: ...`).%s", report.Num(float64(total)), genTime.Round(time.Second),
 		report.Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
 		fmt.Sprintf("After the load, what `beacon refresh` does: document-views' finished rows (doc_viewer_rows, migration 0013) were recomputed "+
 			"for every viewer the load wrote, %s rows in %s; then the small rollups the saved queries read whole were compacted "+

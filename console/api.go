@@ -69,6 +69,9 @@ type answer struct {
 	Pages []pageStat `json:"pages,omitempty"`
 	// documents: the answer stopped at the row limit
 	Truncated bool `json:"truncated,omitempty"`
+	// when the answer was computed, for a kept answer (beacon keep); absent when computed
+	// for this request
+	KeptAt *time.Time `json:"kept_at,omitempty"`
 }
 
 func passThrough(_ *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
@@ -267,7 +270,7 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.QueryTimeout)
 		defer cancel()
-		res, err := q.Run(ctx, s.conn, s.cfg.Database, params)
+		res, err := q.Answer(ctx, s.conn, s.cfg.Database, params, s.cfg.KeptMaxAge)
 		if err != nil {
 			s.logf("saved query %s: %v", e.query, err)
 			var ex *clickhouse.Exception
@@ -307,6 +310,9 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 				v = p.Default
 			}
 			out.Params[p.Name] = v
+		}
+		if !res.KeptAt.IsZero() {
+			out.KeptAt = &res.KeptAt
 		}
 		if e.extra != nil {
 			e.extra(res, &out)

@@ -41,6 +41,9 @@ type Config struct {
 	LoginWindow   time.Duration
 	// QueryTimeout bounds each saved query (default 10s).
 	QueryTimeout time.Duration
+	// KeptMaxAge is the oldest kept answer (beacon keep) served instead of computing the
+	// answer (default 10m); 0 computes every answer.
+	KeptMaxAge time.Duration
 	// MaxRows bounds document-views' viewers per answer (default 1000, the query's own
 	// default).
 	MaxRows int
@@ -56,6 +59,7 @@ func DefaultConfig() Config {
 		LoginAttempts: 5,
 		LoginWindow:   time.Minute,
 		QueryTimeout:  10 * time.Second,
+		KeptMaxAge:    10 * time.Minute,
 		MaxRows:       1000,
 	}
 }
@@ -85,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if c.QueryTimeout <= 0 {
 		return fmt.Errorf("-console.queryTimeout must be positive, got %v", c.QueryTimeout)
+	}
+	if c.KeptMaxAge < 0 {
+		return fmt.Errorf("-console.keptMaxAge must be 0 or positive, got %v", c.KeptMaxAge)
 	}
 	if c.MaxRows <= 0 {
 		return fmt.Errorf("-console.maxRows must be positive, got %d", c.MaxRows)

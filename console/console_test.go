@@ -400,3 +400,43 @@ func TestClickHouseDown(t *testing.T) {
 	}
 	ann.api("/api/health", http.StatusOK)
 }
+
+// A tenant-wide answer kept by `beacon keep` is served, read-only, with the time it was
+// computed; with -console.keptMaxAge=0, or for a form not kept, it is computed.
+func TestKeptAnswers(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	loadGolden(t, ch.Conn(t), ch.HTTPAddr, ch.Database)
+	k := &schema.Keeper{Conn: ch.Conn(t), DB: ch.Database, Tenants: []string{"acme"}, Forms: []schema.KeptForm{{Query: "campaign-ranking"}}}
+	if _, err := k.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	live := savedRows(t, ch, "campaign-ranking", map[string]string{"tenant": "acme"})
+	for _, c := range []struct {
+		maxAge time.Duration
+		path   string
+		kept   bool
+	}{
+		{10 * time.Minute, "/api/t/acme/campaigns", true},
+		{0, "/api/t/acme/campaigns", false},
+		{10 * time.Minute, "/api/t/acme/campaigns?from=2026-03-02", false},
+	} {
+		srv := newConsole(t, openReadOnly(t, ch.NativeAddr, ch.Database), ch.Database, func(c2 *Config) { c2.KeptMaxAge = c.maxAge })
+		ann := newClient(t, srv.URL)
+		if r := ann.login("ann", annPassword); r.StatusCode != http.StatusOK {
+			t.Fatalf("login: %s", r.Status)
+		}
+		got := ann.api(c.path, http.StatusOK)
+		at, isKept := got["kept_at"].(string)
+		if isKept != c.kept {
+			t.Fatalf("%s, max age %v: kept_at %v, want kept %v", c.path, c.maxAge, got["kept_at"], c.kept)
+		}
+		if c.kept {
+			if when, err := time.Parse(time.RFC3339Nano, at); err != nil || time.Since(when) > time.Minute {
+				t.Fatalf("kept_at %q: %v", at, err)
+			}
+		}
+		if len(rowsOf(got)) == 0 || (c.path == "/api/t/acme/campaigns" && !reflect.DeepEqual(got["rows"], live)) {
+			t.Fatalf("%s, max age %v: rows\n%v\nwant\n%v", c.path, c.maxAge, got["rows"], live)
+		}
+	}
+}

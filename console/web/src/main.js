@@ -228,7 +228,9 @@ function section(title, path, draw, opts = {}) {
 function source(d) {
   if (!d || !d.query) return '';
   const params = Object.entries(d.params || {}).filter(([k, v]) => v !== '' && k !== 'limit').map(([k, v]) => `${k}=${v}`).join(', ');
-  return h('p', { class: 'source' }, `${i18n.t.source} `, h('code', null, d.query), params ? ` (${params})` : '');
+  // a kept answer (beacon keep) says when it was computed
+  const kept = d.kept_at ? h('span', { class: 'kept' }, ' · ', i18n.t.keptAt(i18n.time(d.kept_at))) : '';
+  return h('p', { class: 'source' }, `${i18n.t.source} `, h('code', null, d.query), params ? ` (${params})` : '', kept);
 }
 
 function empty(text) { return h('p', { class: 'empty' }, text); }
