@@ -30,6 +30,7 @@ func runConsole(ctx context.Context, m *Main, args []string) error {
 	fs.IntVar(&cfg.LoginAttempts, "console.loginAttempts", cfg.LoginAttempts, "failed sign-ins allowed per client address and per user name within -console.loginWindow; then 429")
 	fs.DurationVar(&cfg.LoginWindow, "console.loginWindow", cfg.LoginWindow, "window of -console.loginAttempts")
 	fs.DurationVar(&cfg.QueryTimeout, "console.queryTimeout", cfg.QueryTimeout, "longest a saved query may run for one request")
+	fs.DurationVar(&cfg.KeptMaxAge, "console.keptMaxAge", cfg.KeptMaxAge, "serve a tenant-wide answer kept by `beacon keep` while it is younger than this (the page says when it was computed); 0 computes every answer")
 	fs.IntVar(&cfg.MaxRows, "console.maxRows", cfg.MaxRows, "most viewers of a document returned at once (document-views' limit)")
 	hash := fs.Bool("hash", false, "read a password from stdin, print its bcrypt hash for the users file, and exit")
 	fs.Usage = func() {

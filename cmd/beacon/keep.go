@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/beaconprm/beacon/schema"
 )
@@ -21,6 +27,7 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 	every := fs.Duration("keep.every", 5*time.Minute, "time from the start of one round to the start of the next (a round that takes longer starts the next at once); keep it under the console's -console.keptMaxAge")
 	once := fs.Bool("keep.once", false, "keep every answer once, then exit (non-zero when one failed)")
 	tenantList := fs.String("keep.tenants", "", "comma-separated tenants to keep answers for; empty for every tenant with events")
+	metricsAddr := fs.String("keep.metricsAddr", "127.0.0.1:9104", "where to serve Prometheus /metrics (keep_*); empty disables")
 	fs.Usage = func() {
 		var forms []string
 		for _, f := range schema.KeptForms {
@@ -51,12 +58,21 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 	}
 	defer conn.Close()
 	k := &schema.Keeper{Conn: conn, DB: ch.database, Tenants: tenants, Log: m.Stderr}
+	met := newKeepMetrics()
+	if *metricsAddr != "" && !*once {
+		_, stop, err := serveMetrics(*metricsAddr, met.reg)
+		if err != nil {
+			return fmt.Errorf("cannot serve metrics on -keep.metricsAddr=%s: %w", *metricsAddr, err)
+		}
+		defer stop()
+	}
 	for {
 		start := time.Now()
 		st, err := k.Once(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
+		met.round(st, err)
 		fmt.Fprintf(m.Stderr, "beacon keep: kept %d answers (%d rows) in %s\n", st.Answers, st.Rows, st.Took.Round(time.Millisecond))
 		if err != nil {
 			if *once {
@@ -86,4 +102,56 @@ func formParams(p map[string]string) string {
 	}
 	slices.Sort(s)
 	return " " + strings.Join(s, " ")
+}
+
+// keepMetrics are beacon keep's /metrics: what each round did, and when one last kept every
+// answer (the alert BeaconKeptAnswersStale watches it).
+type keepMetrics struct {
+	reg         *prometheus.Registry
+	rounds      *prometheus.CounterVec
+	answers     prometheus.Counter
+	lastSuccess prometheus.Gauge
+	lastRound   prometheus.Gauge
+}
+
+func newKeepMetrics() *keepMetrics {
+	m := &keepMetrics{
+		reg: prometheus.NewRegistry(),
+		rounds: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "keep_rounds_total",
+			Help: "Rounds of beacon keep, by result: ok (every answer kept) or error (at least one failed)."}, []string{"result"}),
+		answers: prometheus.NewCounter(prometheus.CounterOpts{Name: "keep_answers_total", Help: "Answers kept."}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "keep_last_success_timestamp_seconds",
+			Help: "Unix time at which the last round that kept every answer ended; 0 before the first."}),
+		lastRound: prometheus.NewGauge(prometheus.GaugeOpts{Name: "keep_round_duration_seconds", Help: "Duration of the last round."}),
+	}
+	m.rounds.WithLabelValues("ok")
+	m.rounds.WithLabelValues("error")
+	m.reg.MustRegister(m.rounds, m.answers, m.lastSuccess, m.lastRound,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *keepMetrics) round(st schema.KeepStats, err error) {
+	m.answers.Add(float64(st.Answers))
+	m.lastRound.Set(st.Took.Seconds())
+	if err != nil {
+		m.rounds.WithLabelValues("error").Inc()
+		return
+	}
+	m.rounds.WithLabelValues("ok").Inc()
+	m.lastSuccess.SetToCurrentTime()
+}
+
+// serveMetrics serves reg at http://addr/metrics until stop is called; at is the address
+// listened on (its port chosen when addr's is 0).
+func serveMetrics(addr string, reg *prometheus.Registry) (at string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
 }

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/beaconprm/beacon/signals"
 )
@@ -59,16 +56,12 @@ func runSignals(ctx context.Context, m *Main, args []string) error {
 		return fmt.Errorf("beacon signals: %w", err)
 	}
 	if *metricsAddr != "" {
-		ln, err := net.Listen("tcp", *metricsAddr)
+		at, stop, err := serveMetrics(*metricsAddr, reg)
 		if err != nil {
 			return fmt.Errorf("cannot serve metrics on -signals.metricsAddr=%s: %w", *metricsAddr, err)
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer srv.Close()
-		cfg.Logger.Info("serving metrics", "addr", ln.Addr().String())
+		defer stop()
+		cfg.Logger.Info("serving metrics", "addr", at)
 	}
 	cfg.Logger.Info("signals starting", "rules", len(file.Rules), "receivers", len(file.Receivers), "interval", cfg.Interval, "state", cfg.StatePath)
 	return r.Run(ctx)
