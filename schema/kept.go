@@ -259,25 +259,60 @@ func (q SavedQuery) Answer(ctx context.Context, conn driver.Conn, db string, giv
 	return q.Run(ctx, conn, db, given)
 }
 
-// kept reads the latest kept answer younger than maxAge, or returns nil.
+// keptFilters names, per saved query, the parameters that only pick rows out of the answer
+// with the parameter empty: a form asked with them set is served from that kept answer's
+// rows whose column equals the value (TestKeptAnswersEqualLive compares every such subset
+// with the live answer).
+var keptFilters = map[string][]struct{ param, column string }{
+	"partner-activity": {{"partner", "partner_id"}},
+	"search-gaps":      {{"partner", "partner_id"}},
+	"training-scores":  {{"course", "course_id"}, {"partner", "partner_id"}},
+	"content-versions": {{"content", "content_id"}, {"kind", "content_type"}},
+}
+
+// kept reads the latest kept answer younger than maxAge for these parameters, or the rows
+// of one for the same parameters with the filters (keptFilters) empty; or returns nil.
 func (q SavedQuery) kept(ctx context.Context, conn driver.Conn, db string, given map[string]string, maxAge time.Duration) (*Result, error) {
 	now := time.Now().UTC()
 	full, key := q.keptParams(given, now)
 	table := keptTable(q)
-	params := clickhouse.Parameters{"t": full["tenant"], "q": q.Name, "k": key, "tbl": table,
+	params := clickhouse.Parameters{"t": full["tenant"], "q": q.Name, "tbl": table,
 		"since": now.Add(-maxAge).Format("2006-01-02 15:04:05.000")}
-	qctx := clickhouse.Context(ctx, clickhouse.WithParameters(params))
-	var at time.Time
-	err := conn.QueryRow(qctx, fmt.Sprintf("SELECT computed_at FROM `%s`.%s WHERE tenant = {t:String} AND query = {q:String} "+
-		"AND params = {k:String} AND tbl = {tbl:String} AND computed_at >= toDateTime64({since:String}, 3, 'UTC') "+
-		"ORDER BY computed_at DESC LIMIT 1", db, keptIndex)).Scan(&at)
+	latest := func(key string) (time.Time, error) {
+		params["k"] = key
+		var at time.Time
+		err := conn.QueryRow(clickhouse.Context(ctx, clickhouse.WithParameters(params)), fmt.Sprintf(
+			"SELECT computed_at FROM `%s`.%s WHERE tenant = {t:String} AND query = {q:String} AND params = {k:String} "+
+				"AND tbl = {tbl:String} AND computed_at >= toDateTime64({since:String}, 3, 'UTC') ORDER BY computed_at DESC LIMIT 1",
+			db, keptIndex)).Scan(&at)
+		return at, err // sql: no rows when none is kept; an error when kept_answers does not exist yet
+	}
+	at, err := latest(key)
+	var where string
 	if err != nil {
-		return nil, err // none kept (sql: no rows), or no kept_answers yet
+		base := map[string]string{}
+		for k, v := range given {
+			base[k] = v
+		}
+		for i, f := range keptFilters[q.Name] {
+			if v := base[f.param]; v != "" {
+				where += fmt.Sprintf(" AND `%s` = {f%d:String}", f.column, i)
+				params[fmt.Sprintf("f%d", i)] = v
+				base[f.param] = ""
+			}
+		}
+		if where == "" {
+			return nil, err
+		}
+		_, key = q.keptParams(base, now)
+		if at, err = latest(key); err != nil {
+			return nil, err
+		}
 	}
 	params["at"] = at.UTC().Format("2006-01-02 15:04:05.000")
 	rows, err := conn.Query(clickhouse.Context(ctx, clickhouse.WithParameters(params)), fmt.Sprintf(
 		"SELECT * EXCEPT (_kept_tenant, _kept_params, _kept_at, _kept_seq) FROM `%s`.`%s` WHERE _kept_tenant = {t:String} "+
-			"AND _kept_params = {k:String} AND _kept_at = toDateTime64({at:String}, 3, 'UTC') ORDER BY _kept_seq", db, table))
+			"AND _kept_params = {k:String} AND _kept_at = toDateTime64({at:String}, 3, 'UTC')%s ORDER BY _kept_seq", db, table, where))
 	if err != nil {
 		return nil, err
 	}
