@@ -173,12 +173,12 @@ func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 			if err != nil {
 				return err
 			}
-			params := map[string]string{"tenant": "bench"}
-			label := "kept: " + f.Query
-			for k, v := range f.Params {
-				params[k] = v
+			params, err := f.Given("bench", time.Now())
+			if err != nil {
+				return err
 			}
-			for _, k := range []string{"kind", "level", "stopped"} {
+			label := "kept: " + f.Query
+			for _, k := range []string{"from", "kind", "level", "stopped"} {
 				if v, ok := f.Params[k]; ok {
 					label += " " + k + "=" + v
 				}

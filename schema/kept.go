@@ -52,6 +52,39 @@ var KeptForms = []KeptForm{
 	{"training-scores", nil},
 	{"content-outcomes", nil},
 	{"campaign-ranking", nil},
+	// the overview and the contents page, all time and the filter bar's last 7, 30 and 90 days
+	{"content-use", nil},
+	{"content-use", map[string]string{"from": "{today-6}", "to": "{today}"}},
+	{"content-use", map[string]string{"from": "{today-29}", "to": "{today}"}},
+	{"content-use", map[string]string{"from": "{today-89}", "to": "{today}"}},
+}
+
+// Given is the form's parameters for tenant on the day of now: what the keeper computes,
+// and what a caller asks for to be served this kept answer.
+func (f KeptForm) Given(tenant string, now time.Time) (map[string]string, error) {
+	given := map[string]string{"tenant": tenant}
+	for name, v := range f.Params {
+		var err error
+		if given[name], err = resolveDays(v, now); err != nil {
+			return nil, err
+		}
+	}
+	return given, nil
+}
+
+// resolveDays replaces a form's "{today}" and "{today-N}" values with UTC dates: today's
+// and N days before it, when the answer is kept.
+func resolveDays(v string, now time.Time) (string, error) {
+	if !strings.HasPrefix(v, "{today") || !strings.HasSuffix(v, "}") {
+		return v, nil
+	}
+	n := 0
+	if rest := strings.TrimSuffix(strings.TrimPrefix(v, "{today"), "}"); rest != "" {
+		if _, err := fmt.Sscanf(rest, "-%d", &n); err != nil || n < 0 || fmt.Sprintf("-%d", n) != rest {
+			return "", fmt.Errorf("kept form value %q: want {today} or {today-N}", v)
+		}
+	}
+	return now.UTC().AddDate(0, 0, -n).Format(time.DateOnly), nil
 }
 
 // todayParam names, per saved query, the parameter whose empty value means today (UTC): an
@@ -141,9 +174,9 @@ func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
 			return st, err
 		}
 		for _, t := range tenants {
-			given := map[string]string{"tenant": t}
-			for k, v := range f.Params {
-				given[k] = v
+			given, err := f.Given(t, k.now())
+			if err != nil {
+				return st, err
 			}
 			rows, took, key, err := k.keep(ctx, q, given)
 			if err != nil {
@@ -178,13 +211,16 @@ func (k *Keeper) allTenants(ctx context.Context) ([]string, error) {
 	return ts, rows.Err()
 }
 
+func (k *Keeper) now() time.Time {
+	if k.Now != nil {
+		return k.Now()
+	}
+	return time.Now()
+}
+
 // keep computes one answer into its table, then records it in kept_answers.
 func (k *Keeper) keep(ctx context.Context, q SavedQuery, given map[string]string) (uint64, time.Duration, string, error) {
-	now := time.Now
-	if k.Now != nil {
-		now = k.Now
-	}
-	at := now().UTC().Truncate(time.Millisecond)
+	at := k.now().UTC().Truncate(time.Millisecond)
 	full, key := q.keptParams(given, at)
 	sql, params, err := q.Bind(k.DB, full)
 	if err != nil {

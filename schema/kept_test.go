@@ -41,9 +41,9 @@ func TestKeptAnswersEqualLive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		given := map[string]string{"tenant": "acme"}
-		for k, v := range f.Params {
-			given[k] = v
+		given, err := f.Given("acme", time.Now())
+		if err != nil {
+			t.Fatal(err)
 		}
 		live, err := q.Run(ctx, conn, db, given)
 		if err != nil {
@@ -68,7 +68,7 @@ func TestKeptAnswersEqualLive(t *testing.T) {
 		}
 	}
 	// the comparison means something only where there were rows to compare, in order
-	for _, name := range []string{"partner-activity", "search-gaps", "content-versions", "training-scores", "content-outcomes", "campaign-ranking"} {
+	for _, name := range []string{"partner-activity", "search-gaps", "content-versions", "training-scores", "content-outcomes", "campaign-ranking", "content-use"} {
 		if !nonEmpty[name] {
 			t.Errorf("%s: no kept form with two rows or more on the datasets", name)
 		}
@@ -175,5 +175,22 @@ func TestKeptParams(t *testing.T) {
 	changed.SQL += "\n"
 	if a, b := keptTable(q), keptTable(changed); a == b || !strings.HasPrefix(a, "kept_partner_activity_") {
 		t.Errorf("tables %q and %q", a, b)
+	}
+}
+
+// A kept form's {today} and {today-N} are UTC dates on the day it is kept.
+func TestKeptFormDays(t *testing.T) {
+	now := time.Date(2026, 12, 5, 23, 30, 0, 0, time.FixedZone("JST", 9*3600)) // 14:30 UTC
+	got, err := KeptForm{"content-use", map[string]string{"from": "{today-29}", "to": "{today}", "kind": "video"}}.Given("acme", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"tenant": "acme", "from": "2026-11-06", "to": "2026-12-05", "kind": "video"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("given %v, want %v", got, want)
+	}
+	for _, bad := range []string{"{today+1}", "{today-x}", "{today-}", "{today-01}"} {
+		if _, err := (KeptForm{"content-use", map[string]string{"from": bad}}).Given("acme", now); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
 	}
 }
