@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -345,10 +346,27 @@ func (q SavedQuery) kept(ctx context.Context, conn driver.Conn, db string, given
 			return nil, err
 		}
 	}
+	cols, err := keptColumns(ctx, conn, db, table)
+	if err != nil {
+		return nil, err
+	}
+	// An array of strings is read as one string of length-prefixed elements: the driver scans
+	// arrays element by element through reflection, which took most of the time of the kept
+	// answers with partner and people lists (content-versions, training-scores).
+	sel := make([]string, len(cols))
+	var packed []int
+	for i, c := range cols {
+		name := "`" + strings.ReplaceAll(c.name, "`", "``") + "`"
+		sel[i] = name
+		if c.typ == "Array(String)" || c.typ == "Array(LowCardinality(String))" {
+			sel[i] = "arrayStringConcat(arrayMap(x -> concat(toString(length(x)), ':', x), " + name + ")) AS " + name
+			packed = append(packed, i)
+		}
+	}
 	params["at"] = at.UTC().Format("2006-01-02 15:04:05.000")
 	rows, err := conn.Query(clickhouse.Context(ctx, clickhouse.WithParameters(params)), fmt.Sprintf(
-		"SELECT * EXCEPT (_kept_tenant, _kept_params, _kept_at, _kept_seq) FROM `%s`.`%s` WHERE _kept_tenant = {t:String} "+
-			"AND _kept_params = {k:String} AND _kept_at = toDateTime64({at:String}, 3, 'UTC')%s ORDER BY _kept_seq", db, table, where))
+		"SELECT %s FROM `%s`.`%s` WHERE _kept_tenant = {t:String} AND _kept_params = {k:String} "+
+			"AND _kept_at = toDateTime64({at:String}, 3, 'UTC')%s ORDER BY _kept_seq", strings.Join(sel, ", "), db, table, where))
 	if err != nil {
 		return nil, err
 	}
@@ -357,6 +375,65 @@ func (q SavedQuery) kept(ctx context.Context, conn driver.Conn, db string, given
 	if err != nil {
 		return nil, err
 	}
+	for _, i := range packed {
+		res.Types[i] = cols[i].typ
+		for _, row := range res.Rows {
+			if row[i], err = unpackStrings(row[i].(string)); err != nil {
+				return nil, fmt.Errorf("kept %s, column %s: %w", table, cols[i].name, err)
+			}
+		}
+	}
 	res.KeptAt = at.UTC()
 	return res, nil
+}
+
+type keptColumn struct{ name, typ string }
+
+// keptCols caches each kept table's answer columns: a table's name carries its query's hash,
+// so its columns never change.
+var keptCols sync.Map // table -> []keptColumn
+
+func keptColumns(ctx context.Context, conn driver.Conn, db, table string) ([]keptColumn, error) {
+	if c, ok := keptCols.Load(db + "." + table); ok {
+		return c.([]keptColumn), nil
+	}
+	rows, err := conn.Query(clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"db": db, "tbl": table})),
+		"SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {tbl:String} "+
+			"AND name NOT IN ('_kept_tenant', '_kept_params', '_kept_at', '_kept_seq') ORDER BY position")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []keptColumn
+	for rows.Next() {
+		var c keptColumn
+		if err := rows.Scan(&c.name, &c.typ); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("no table %s.%s", db, table)
+	}
+	keptCols.Store(db+"."+table, cols)
+	return cols, nil
+}
+
+// unpackStrings reads the elements of an array written as concatenated "<bytes>:<element>";
+// an empty array is an empty (not nil) slice, as the driver scans it.
+func unpackStrings(s string) ([]string, error) {
+	out := []string{}
+	for len(s) > 0 {
+		colon := strings.IndexByte(s, ':')
+		n, err := strconv.Atoi(s[:max(colon, 0)])
+		if colon <= 0 || err != nil || n < 0 || n > len(s)-colon-1 {
+			return nil, fmt.Errorf("malformed packed array at %q", s[:min(len(s), 20)])
+		}
+		out = append(out, s[colon+1:colon+1+n])
+		s = s[colon+1+n:]
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func TestKeptAnswersEqualLive(t *testing.T) {
 		if !reflect.DeepEqual(live.Columns, kept.Columns) || !reflect.DeepEqual(live.Types, kept.Types) {
 			t.Errorf("%s %v: kept columns %v %v, live %v %v", f.Query, f.Params, kept.Columns, kept.Types, live.Columns, live.Types)
 		}
-		if !reflect.DeepEqual(cells(live), cells(kept)) {
+		if !reflect.DeepEqual(cells(live), cells(kept)) || !reflect.DeepEqual(live.Rows, kept.Rows) {
 			t.Errorf("%s %v: kept rows differ from live ones:\nkept %v\nlive %v", f.Query, f.Params, cells(kept), cells(live))
 		}
 		if len(live.Rows) > 1 {
@@ -191,6 +192,25 @@ func TestKeptFormDays(t *testing.T) {
 	for _, bad := range []string{"{today+1}", "{today-x}", "{today-}", "{today-01}"} {
 		if _, err := (KeptForm{"content-use", map[string]string{"from": bad}}).Given("acme", now); err == nil {
 			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+// Arrays of strings read packed come back as they went in, the empty array included.
+func TestUnpackStrings(t *testing.T) {
+	for _, want := range [][]string{{}, {""}, {"a"}, {"p1", "", "12:3", "日本語", "a:b:c"}, {"", ""}} {
+		var b strings.Builder
+		for _, e := range want {
+			fmt.Fprintf(&b, "%d:%s", len(e), e)
+		}
+		got, err := unpackStrings(b.String())
+		if err != nil || got == nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: %q, %v; want %q", b.String(), got, err, want)
+		}
+	}
+	for _, bad := range []string{"x", "3:ab", ":a", "-1:", "1", "01"} {
+		if got, err := unpackStrings(bad); err == nil {
+			t.Errorf("%q: %q, no error", bad, got)
 		}
 	}
 }
