@@ -51,6 +51,27 @@ var queryCases = []struct {
 	{"training-scores", map[string]string{"tenant": "bench"}},
 }
 
+// caseLabel names a query case by its query and the ids it is asked for.
+func caseLabel(name string, params map[string]string) string {
+	for _, k := range []string{"content", "campaign", "person", "partner"} {
+		if v := params[k]; v != "" {
+			name += " " + k + "=" + v
+		}
+	}
+	return name
+}
+
+// keptEach says whether a query case is a per-entity form beacon keep keeps
+// (schema.KeptEachForms): its query with only the form's parameter given besides the tenant.
+func keptEach(name string, params map[string]string) bool {
+	for _, f := range schema.KeptEachForms {
+		if f.Query == name && params[f.Param] != "" && len(params) == 2 {
+			return true
+		}
+	}
+	return false
+}
+
 // adHoc are raw-table queries about one content (target: under 1 s).
 var adHoc = []struct{ name, sql string }{
 	{"floor: SELECT 1 round trip (machine noise)", "SELECT 1"},
@@ -136,12 +157,7 @@ func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 			if err != nil {
 				return err
 			}
-			label := c.name
-			for _, k := range []string{"content", "campaign", "person", "partner"} {
-				if v := c.params[k]; v != "" {
-					label += " " + k + "=" + v
-				}
-			}
+			label := caseLabel(c.name, c.params)
 			if len(savedLabels) < len(queryCases) {
 				savedLabels = append(savedLabels, label)
 			}
@@ -159,15 +175,16 @@ func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 			}
 		}
 		// What `beacon keep` does on its schedule, once: the tenant-wide forms computed into
-		// their tables; then each served as the console serves it (schema.SavedQuery.Answer).
-		k := &schema.Keeper{Conn: conn, DB: db, Tenants: []string{"bench"}}
+		// their tables, then the per-entity ones within the default budget; then each served
+		// as the console serves it (schema.SavedQuery.Answer).
+		k := &schema.Keeper{Conn: conn, DB: db, Tenants: []string{"bench"}, EachBudget: schema.DefaultEachBudget}
 		st, err := k.Once(ctx)
 		if err != nil {
 			return fmt.Errorf("beacon keep: %w", err)
 		}
-		r.Rows = append(r.Rows, report.Row{Metric: stage + fmt.Sprintf("beacon keep, one round (%d answers, %s rows kept)", st.Answers, report.Num(float64(st.Rows))),
-			Value: report.Ms(st.Took)})
-		fmt.Fprintf(o.Log, "%sbeacon keep: %d answers in %s\n", stage, st.Answers, st.Took.Round(time.Millisecond))
+		r.Rows = append(r.Rows, report.Row{Metric: stage + fmt.Sprintf("beacon keep, one round (%d answers: %d tenant-wide, %d per entity within the %s budget, %d left; %s rows kept)",
+			st.Answers, st.Answers-st.Each, st.Each, schema.DefaultEachBudget, st.EachLeft, report.Num(float64(st.Rows))), Value: report.Ms(st.Took)})
+		fmt.Fprintf(o.Log, "%sbeacon keep: %d answers (%d per entity, %d left) in %s\n", stage, st.Answers, st.Each, st.EachLeft, st.Took.Round(time.Millisecond))
 		for _, f := range schema.KeptForms {
 			q, err := schema.LookupQuery(f.Query)
 			if err != nil {
@@ -190,6 +207,37 @@ func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 				}
 				if res.KeptAt.IsZero() {
 					return 0, fmt.Errorf("computed, not served from the answer kept")
+				}
+				return len(res.Rows), nil
+			}); err != nil {
+				return err
+			}
+		}
+		// the per-entity cases, served kept when the round's budget reached them
+		for _, c := range queryCases {
+			if !keptEach(c.name, c.params) {
+				continue
+			}
+			q, err := schema.LookupQuery(c.name)
+			if err != nil {
+				return err
+			}
+			label := "kept: " + caseLabel(c.name, c.params)
+			res, err := q.Answer(ctx, conn, db, c.params, time.Hour)
+			if err != nil {
+				return fmt.Errorf("%s: %w", label, err)
+			}
+			kept := !res.KeptAt.IsZero()
+			if !kept {
+				label += " (the round's budget did not reach it: computed)"
+			}
+			if err := timeIt(stage, label, func() (int, error) {
+				res, err := q.Answer(ctx, conn, db, c.params, time.Hour)
+				if err != nil {
+					return 0, err
+				}
+				if res.KeptAt.IsZero() == kept {
+					return 0, fmt.Errorf("served kept %v, then %v", kept, !kept)
 				}
 				return len(res.Rows), nil
 			}); err != nil {
@@ -330,8 +378,10 @@ func runQueries(ctx context.Context, o *Options, r *report.Report) error {
 		"content-reach of doc-0 and of campaign cmp-0. Searches, versions and scores (wire v1 additions): search-gaps of every "+
 		"partner over the 90 days (0.3%% of the events are searches), content-versions of every content (documents and tools "+
 		"carry v1..v3 by age, one visitor in 20 stays on v2), training-scores of every course (four completions in five "+
-		"scored). Then, in each state, one round of `beacon keep` (every form of schema.KeptForms for tenant bench, timed as a "+
-		"whole) and each kept form served as the console serves it (schema.SavedQuery.Answer, rows `kept: ...`).%s", report.Num(float64(total)), genTime.Round(time.Second),
+		"scored). Then, in each state, one round of `beacon keep` (every form of schema.KeptForms for tenant bench, then the "+
+		"per-entity forms of schema.KeptEachForms, the busiest entities first, within the default -keep.eachBudget; timed as a "+
+		"whole) and each kept form served as the console serves it (schema.SavedQuery.Answer, rows `kept: ...`), the per-entity "+
+		"cases above among them (marked computed where the budget did not reach them).%s", report.Num(float64(total)), genTime.Round(time.Second),
 		report.Num(float64(o.Rows)/genTime.Seconds()), o.QueryN, scale),
 		fmt.Sprintf("After the load, what `beacon refresh` does: document-views' finished rows (doc_viewer_rows, migration 0013) were recomputed "+
 			"for every viewer the load wrote, %s rows in %s; then the small rollups the saved queries read whole were compacted "+

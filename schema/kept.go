@@ -58,6 +58,69 @@ var KeptForms = []KeptForm{
 	{"content-use", map[string]string{"from": "{today-6}", "to": "{today}"}},
 	{"content-use", map[string]string{"from": "{today-29}", "to": "{today}"}},
 	{"content-use", map[string]string{"from": "{today-89}", "to": "{today}"}},
+	{"training-completion", nil}, // the training page
+}
+
+// KeptEach is a per-entity form of a saved query: the query with one parameter set, in
+// turn, to each id of a list (keptLists), the busiest first, every other parameter at its
+// default: the first page the console's partner, person, document and video pages ask for.
+// A live answer's cost grows with its entity's use, so the busiest entities are the ones
+// worth keeping; the keeper stops a round's per-entity answers when its budget is spent
+// (Keeper.EachBudget), and what it did not reach is computed when asked, as before.
+type KeptEach struct {
+	Query string
+	Param string // the parameter that takes each id
+	List  string // the ids, busiest first: a key of keptLists
+}
+
+// DefaultEachBudget is beacon keep's default -keep.eachBudget.
+const DefaultEachBudget = time.Minute
+
+// KeptEachForms are the per-entity forms kept by default, kept in turn: the busiest id of
+// each, then the second of each, and so on.
+var KeptEachForms = []KeptEach{
+	{"contact-timeline", "partner", "partner"}, // a partner's page
+	{"video-retention", "content", "video"},    // a video's page
+	{"document-views", "content", "document"},  // a document's page
+	{"content-reach", "content", "document"},   // who a document reached
+	{"content-reach", "content", "video"},      // who a video reached
+	{"content-reach", "campaign", "campaign"},  // who a campaign reached
+	{"contact-timeline", "person", "person"},   // a person's page
+}
+
+// keptLists are the ids of a tenant's entities, the busiest first (ties by id), each
+// read from a rollup with one cheap pass: partners by the days each used each content
+// (content_partner_blocks), people by their active days (viewer_months), contents of a
+// kind and campaigns by their touches (a person's or device's use of a content on a day;
+// a campaign's through its contents and its links' targets).
+var keptLists = map[string]string{
+	"partner": `SELECT partner_id FROM {db}.content_partner_blocks WHERE tenant = {tenant:String} AND partner_id != ''
+GROUP BY partner_id ORDER BY sum(bitCount(days)) DESC, partner_id`,
+	"person": `SELECT substring(viewer, 3) AS person FROM {db}.viewer_months WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:')
+GROUP BY viewer ORDER BY sum(length(lasts.1)) DESC, person`,
+	"document": contentsOfKind("document"),
+	"video":    contentsOfKind("video"),
+	"campaign": `SELECT cc.campaign_id AS campaign_id FROM
+(
+    SELECT campaign_id, content_id FROM {db}.contents FINAL WHERE tenant = {tenant:String} AND campaign_id != ''
+    UNION DISTINCT
+    SELECT toString(campaign_id), toString(content_id) FROM {db}.campaign_links WHERE tenant = {tenant:String}
+) AS cc
+LEFT JOIN (SELECT content_id, count() AS n FROM {db}.touches WHERE tenant = {tenant:String} GROUP BY content_id) AS u
+ON u.content_id = cc.content_id
+GROUP BY campaign_id ORDER BY sum(u.n) DESC, campaign_id`,
+}
+
+func contentsOfKind(kind string) string {
+	return `SELECT k.content_id AS content_id FROM
+(SELECT DISTINCT toString(content_id) AS content_id FROM {db}.content_kinds WHERE tenant = {tenant:String} AND content_type = '` + kind + `') AS k
+LEFT JOIN
+(
+    SELECT content_id, count() AS n FROM {db}.touches
+    WHERE tenant = {tenant:String} AND content_id IN (SELECT content_id FROM {db}.content_kinds WHERE tenant = {tenant:String} AND content_type = '` + kind + `')
+    GROUP BY content_id
+) AS u ON u.content_id = k.content_id
+ORDER BY u.n DESC, content_id`
 }
 
 // Given is the form's parameters for tenant on the day of now: what the keeper computes,
@@ -134,6 +197,11 @@ type Keeper struct {
 	Conn  driver.Conn
 	DB    string
 	Forms []KeptForm // KeptForms when nil
+	Each  []KeptEach // KeptEachForms when nil
+	// EachBudget bounds, per tenant and round, the time spent on per-entity answers (their
+	// lists included): the keeper goes down the lists, the busiest first, until it is spent.
+	// 0 keeps none.
+	EachBudget time.Duration
 	// Tenants to keep answers for; when empty, every tenant with an event (tenant_days).
 	Tenants []string
 	Log     io.Writer // one line per answer kept; nil for none
@@ -147,9 +215,12 @@ type Keeper struct {
 
 // KeepStats says what one round of the keeper did.
 type KeepStats struct {
-	Answers int           // answers kept
+	Answers int           // answers kept, per-entity ones included
 	Rows    uint64        // their rows
 	Took    time.Duration // the round's time
+	Each    int           // per-entity answers kept
+	// EachLeft counts the per-entity answers the budget did not reach: computed when asked.
+	EachLeft int
 }
 
 // Once keeps every form for every tenant once. A form that fails is reported in the error
@@ -169,6 +240,10 @@ func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
 		forms = KeptForms
 	}
 	var errs []error
+	kept := func(st *KeepStats, rows uint64) {
+		st.Answers++
+		st.Rows += rows
+	}
 	for _, f := range forms {
 		q, err := LookupQuery(f.Query)
 		if err != nil {
@@ -184,10 +259,25 @@ func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
 				errs = append(errs, fmt.Errorf("keep %s (%s) for tenant %q: %w", q.Name, key, t, err))
 				continue
 			}
-			st.Answers++
-			st.Rows += rows
+			kept(&st, rows)
 			if k.Log != nil {
 				fmt.Fprintf(k.Log, "kept %s (%s) for tenant %q: %d rows in %s\n", q.Name, key, t, rows, took.Round(time.Millisecond))
+			}
+		}
+	}
+	if k.EachBudget > 0 {
+		each := k.Each
+		if each == nil {
+			each = KeptEachForms
+		}
+		for _, t := range tenants {
+			n, left, rows, err := k.keepEach(ctx, each, t)
+			st.Each += n
+			st.EachLeft += left
+			st.Answers += n
+			st.Rows += rows
+			if err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
@@ -195,21 +285,108 @@ func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
 	return st, errors.Join(errs...)
 }
 
+// keepEach keeps the per-entity forms for one tenant, taking the busiest id of every form,
+// then the second of each, and so on, until k.EachBudget is spent; it returns the answers
+// kept, those left for want of time, and their rows.
+func (k *Keeper) keepEach(ctx context.Context, each []KeptEach, tenant string) (n, left int, rows uint64, err error) {
+	t0 := time.Now()
+	spent := func() bool { return time.Since(t0) >= k.EachBudget }
+	var errs []error
+	lists := map[string][]string{}
+	queries := make([]SavedQuery, len(each))
+	longest := 0
+	for i, f := range each {
+		if queries[i], err = LookupQuery(f.Query); err != nil {
+			return 0, 0, 0, err
+		}
+		if _, ok := lists[f.List]; !ok {
+			ids, err := k.list(ctx, f.List, tenant)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("keep per-entity answers for tenant %q: %w", tenant, err))
+			}
+			lists[f.List] = ids
+		}
+		longest = max(longest, len(lists[f.List]))
+	}
+	type tally struct {
+		kept, left int
+		rows       uint64
+	}
+	tallies := make([]tally, len(each))
+	for r := 0; r < longest; r++ {
+		for i, f := range each {
+			ids := lists[f.List]
+			if r >= len(ids) {
+				continue
+			}
+			if spent() || ctx.Err() != nil {
+				tallies[i].left++
+				continue
+			}
+			given := map[string]string{"tenant": tenant, f.Param: ids[r]}
+			got, _, key, err := k.keep(ctx, queries[i], given)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("keep %s (%s) for tenant %q: %w", f.Query, key, tenant, err))
+				continue
+			}
+			tallies[i].kept++
+			tallies[i].rows += got
+		}
+	}
+	for i, f := range each {
+		n += tallies[i].kept
+		left += tallies[i].left
+		rows += tallies[i].rows
+		if k.Log != nil {
+			fmt.Fprintf(k.Log, "kept %s for %d of %d %s ids (%s) for tenant %q: %d rows\n", f.Query, tallies[i].kept,
+				len(lists[f.List]), f.List, f.Param, tenant, tallies[i].rows)
+		}
+	}
+	if k.Log != nil {
+		fmt.Fprintf(k.Log, "kept %d per-entity answers for tenant %q in %s; %d left for want of time (-keep.eachBudget %s)\n",
+			n, tenant, time.Since(t0).Round(time.Millisecond), left, k.EachBudget)
+	}
+	return n, left, rows, errors.Join(errs...)
+}
+
+// list reads a tenant's ids of one of keptLists, the busiest first.
+func (k *Keeper) list(ctx context.Context, name, tenant string) ([]string, error) {
+	sql, ok := keptLists[name]
+	if !ok {
+		return nil, fmt.Errorf("no list of ids %q", name)
+	}
+	ids, err := queryStrings(clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"tenant": tenant})), k.Conn,
+		strings.ReplaceAll(sql, "{db}", "`"+k.DB+"`"))
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the %s ids: %w", name, err)
+	}
+	return ids, nil
+}
+
 func (k *Keeper) allTenants(ctx context.Context) ([]string, error) {
-	rows, err := k.Conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT toString(tenant) FROM `%s`.tenant_days ORDER BY 1", k.DB))
+	ts, err := queryStrings(ctx, k.Conn, fmt.Sprintf("SELECT DISTINCT toString(tenant) FROM `%s`.tenant_days ORDER BY 1", k.DB))
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the tenants (tenant_days): %w", err)
 	}
+	return ts, nil
+}
+
+// queryStrings reads the one String column of sql's rows.
+func queryStrings(ctx context.Context, conn driver.Conn, sql string) ([]string, error) {
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	var ts []string
+	var out []string
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var s string
+		if err := rows.Scan(&s); err != nil {
 			return nil, err
 		}
-		ts = append(ts, t)
+		out = append(out, s)
 	}
-	return ts, rows.Err()
+	return out, rows.Err()
 }
 
 func (k *Keeper) now() time.Time {
@@ -301,10 +478,11 @@ func (q SavedQuery) Answer(ctx context.Context, conn driver.Conn, db string, giv
 // rows whose column equals the value (TestKeptAnswersEqualLive compares every such subset
 // with the live answer).
 var keptFilters = map[string][]struct{ param, column string }{
-	"partner-activity": {{"partner", "partner_id"}},
-	"search-gaps":      {{"partner", "partner_id"}},
-	"training-scores":  {{"course", "course_id"}, {"partner", "partner_id"}},
-	"content-versions": {{"content", "content_id"}, {"kind", "content_type"}},
+	"partner-activity":    {{"partner", "partner_id"}},
+	"search-gaps":         {{"partner", "partner_id"}},
+	"training-scores":     {{"course", "course_id"}, {"partner", "partner_id"}},
+	"content-versions":    {{"content", "content_id"}, {"kind", "content_type"}},
+	"training-completion": {{"course", "course_id"}, {"partner", "partner_id"}},
 }
 
 // kept reads the latest kept answer younger than maxAge for these parameters, or the rows

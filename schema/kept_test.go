@@ -54,7 +54,7 @@ func TestKeptAnswersEqualLive(t *testing.T) {
 		}
 	}
 	// the comparison means something only where there were rows to compare, in order
-	for _, name := range []string{"partner-activity", "search-gaps", "content-versions", "training-scores", "content-outcomes", "campaign-ranking", "content-use"} {
+	for _, name := range []string{"partner-activity", "search-gaps", "content-versions", "training-scores", "content-outcomes", "campaign-ranking", "content-use", "training-completion"} {
 		if !nonEmpty[name] {
 			t.Errorf("%s: no kept form with two rows or more on the datasets", name)
 		}
@@ -79,6 +79,8 @@ func TestKeptAnswersEqualLive(t *testing.T) {
 		{"content-versions", []string{"content", "doc1"}},
 		{"content-versions", []string{"kind", "document"}},
 		{"content-versions", []string{"kind", "tool", "content", "tool1"}},
+		{"training-completion", []string{"course", "course1"}},
+		{"training-completion", []string{"partner", "p1"}},
 	} {
 		q, _ := LookupQuery(c.query)
 		given := map[string]string{"tenant": "acme"}
@@ -122,6 +124,56 @@ func TestKeptAnswersEqualLive(t *testing.T) {
 		if got := !res.KeptAt.IsZero(); got != c.kept || (got && !res.KeptAt.Equal(old.UTC().Truncate(time.Millisecond))) {
 			t.Errorf("content-outcomes kept %v ago, max age %v: kept at %v, want kept %v", time.Since(old).Round(time.Minute), c.maxAge, res.KeptAt, c.kept)
 		}
+	}
+}
+
+// Every per-entity form is kept for every id of its list when the budget allows, and each
+// kept answer is the saved query's own; the lists come busiest first; a spent budget keeps
+// none and counts them all as left.
+func TestKeptEachEqualLive(t *testing.T) {
+	conn, db := newDB(t)
+	loadGolden(t, conn, db)
+	loadAdditionsData(t, conn, db)
+	ctx := context.Background()
+	var log bytes.Buffer
+	k := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Tenants: []string{"acme"}, EachBudget: time.Hour, Log: &log}
+	st, err := k.Once(ctx)
+	if err != nil {
+		t.Fatalf("keep: %v\n%s", err, log.String())
+	}
+	total, rows := 0, 0
+	for _, f := range KeptEachForms {
+		q, err := LookupQuery(f.Query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := k.list(ctx, f.List, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1, false: 2}[f.List == "video"]; len(ids) < want { // the datasets have one video
+			t.Errorf("list %s: %v on the datasets; want %d ids or more", f.List, ids, want)
+		}
+		t.Logf("%s by %s: %v", f.Query, f.Param, ids)
+		for _, id := range ids {
+			rows += len(keptEqualsLive(t, conn, db, q, map[string]string{"tenant": "acme", f.Param: id}).Rows)
+			total++
+		}
+	}
+	if st.Each != total || st.Answers != total || st.EachLeft != 0 {
+		t.Errorf("kept %d per-entity answers (%d in all), %d left; want %d, 0 left\n%s", st.Each, st.Answers, st.EachLeft, total, log.String())
+	}
+	if rows < 50 {
+		t.Errorf("the per-entity answers compared hold %d rows in all", rows)
+	}
+	if !strings.Contains(log.String(), `kept video-retention for 1 of 1 video ids (content) for tenant "acme"`) {
+		t.Errorf("the keeper's log does not say what it kept per entity:\n%s", log.String())
+	}
+
+	// nothing left of the budget: none kept, all counted
+	k0 := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Tenants: []string{"acme"}, EachBudget: time.Nanosecond}
+	if st, err := k0.Once(ctx); err != nil || st.Each != 0 || st.EachLeft != total {
+		t.Errorf("a spent budget: kept %d, left %d, err %v; want 0 and %d", st.Each, st.EachLeft, err, total)
 	}
 }
 

@@ -27,13 +27,19 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 	every := fs.Duration("keep.every", 5*time.Minute, "time from the start of one round to the start of the next (a round that takes longer starts the next at once); keep it under the console's -console.keptMaxAge")
 	once := fs.Bool("keep.once", false, "keep every answer once, then exit (non-zero when one failed)")
 	tenantList := fs.String("keep.tenants", "", "comma-separated tenants to keep answers for; empty for every tenant with events")
+	eachBudget := fs.Duration("keep.eachBudget", schema.DefaultEachBudget, "time per tenant and round for the per-entity answers, the busiest entities first; 0 keeps none")
 	metricsAddr := fs.String("keep.metricsAddr", "127.0.0.1:9104", "where to serve Prometheus /metrics (keep_*); empty disables")
 	fs.Usage = func() {
 		var forms []string
 		for _, f := range schema.KeptForms {
 			forms = append(forms, "  "+f.Query+formParams(f.Params))
 		}
-		fmt.Fprintln(m.Stderr, "usage: beacon keep [flags]\n\nComputes, for every tenant, the answers of the heaviest saved queries in the forms the console asks\nfor by default, and keeps them in ClickHouse (tables kept_answers and kept_<query>_<hash>), now and\nthen every -keep.every. The console and `beacon query -query.keptMaxAge` serve a kept answer while\nit is younger than their maximum age, and compute every other answer as before. Needs a ClickHouse\nuser that may create tables and insert in the database. The forms kept:\n"+strings.Join(forms, "\n")+"\n\nflags:")
+		var each []string
+		for _, f := range schema.KeptEachForms {
+			each = append(each, fmt.Sprintf("  %s %s=<each %s>", f.Query, f.Param, f.List))
+		}
+		fmt.Fprintln(m.Stderr, "usage: beacon keep [flags]\n\nComputes, for every tenant, the answers of the heaviest saved queries in the forms the console asks\nfor by default, and keeps them in ClickHouse (tables kept_answers and kept_<query>_<hash>), now and\nthen every -keep.every. The console and `beacon query -query.keptMaxAge` serve a kept answer while\nit is younger than their maximum age, and compute every other answer as before. Needs a ClickHouse\nuser that may create tables and insert in the database. The tenant-wide forms kept:\n"+strings.Join(forms, "\n")+
+			"\n\nThen, within -keep.eachBudget per tenant, the per-entity forms, the busiest entity of each form, then\nthe second of each, and so on (what the budget does not reach is computed when asked):\n"+strings.Join(each, "\n")+"\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -42,6 +48,9 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return errors.New("beacon keep: takes no arguments")
+	}
+	if *eachBudget < 0 {
+		return fmt.Errorf("beacon keep: -keep.eachBudget must be 0 or positive, got %v", *eachBudget)
 	}
 	if *every <= 0 {
 		return fmt.Errorf("beacon keep: -keep.every must be positive, got %v", *every)
@@ -57,7 +66,7 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	k := &schema.Keeper{Conn: conn, DB: ch.database, Tenants: tenants, Log: m.Stderr}
+	k := &schema.Keeper{Conn: conn, DB: ch.database, Tenants: tenants, Log: m.Stderr, EachBudget: *eachBudget}
 	met := newKeepMetrics()
 	if *metricsAddr != "" && !*once {
 		_, stop, err := serveMetrics(*metricsAddr, met.reg)
@@ -73,7 +82,8 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 			return nil
 		}
 		met.round(st, err)
-		fmt.Fprintf(m.Stderr, "beacon keep: kept %d answers (%d rows) in %s\n", st.Answers, st.Rows, st.Took.Round(time.Millisecond))
+		fmt.Fprintf(m.Stderr, "beacon keep: kept %d answers (%d per entity, %d left for want of time; %d rows) in %s\n",
+			st.Answers, st.Each, st.EachLeft, st.Rows, st.Took.Round(time.Millisecond))
 		if err != nil {
 			if *once {
 				return fmt.Errorf("beacon keep: %w", err)
@@ -112,6 +122,7 @@ type keepMetrics struct {
 	answers     prometheus.Counter
 	lastSuccess prometheus.Gauge
 	lastRound   prometheus.Gauge
+	eachLeft    prometheus.Gauge
 }
 
 func newKeepMetrics() *keepMetrics {
@@ -123,10 +134,12 @@ func newKeepMetrics() *keepMetrics {
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "keep_last_success_timestamp_seconds",
 			Help: "Unix time at which the last round that kept every answer ended; 0 before the first."}),
 		lastRound: prometheus.NewGauge(prometheus.GaugeOpts{Name: "keep_round_duration_seconds", Help: "Duration of the last round."}),
+		eachLeft: prometheus.NewGauge(prometheus.GaugeOpts{Name: "keep_each_left",
+			Help: "Per-entity answers the last round's -keep.eachBudget did not reach (computed when asked)."}),
 	}
 	m.rounds.WithLabelValues("ok")
 	m.rounds.WithLabelValues("error")
-	m.reg.MustRegister(m.rounds, m.answers, m.lastSuccess, m.lastRound,
+	m.reg.MustRegister(m.rounds, m.answers, m.lastSuccess, m.lastRound, m.eachLeft,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -134,6 +147,7 @@ func newKeepMetrics() *keepMetrics {
 func (m *keepMetrics) round(st schema.KeepStats, err error) {
 	m.answers.Add(float64(st.Answers))
 	m.lastRound.Set(st.Took.Seconds())
+	m.eachLeft.Set(float64(st.EachLeft))
 	if err != nil {
 		m.rounds.WithLabelValues("error").Inc()
 		return

@@ -15,14 +15,15 @@ import (
 	"github.com/beaconprm/beacon/schema"
 )
 
-// beacon keep refuses bad flags; -keep.once keeps every form for every tenant with events
-// and exits; the loop serves /metrics with its rounds and the time of the last full one.
+// beacon keep refuses bad flags; -keep.once keeps every form, and the per-entity ones, for
+// every tenant with events and exits; the loop (no per-entity answers) serves /metrics with its rounds and the time of the last full one.
 func TestKeep(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"keep", "-keep.every=0"}, "-keep.every must be positive"},
+		{[]string{"keep", "-keep.eachBudget=-1s"}, "-keep.eachBudget must be 0 or positive"},
 		{[]string{"keep", "extra"}, "takes no arguments"},
 	} {
 		var out, errOut bytes.Buffer
@@ -44,8 +45,10 @@ func TestKeep(t *testing.T) {
 	if err := NewMain(&out, &errOut).Run(context.Background(), append([]string{"keep", "-keep.once"}, chArgs...)); err != nil {
 		t.Fatalf("beacon keep -keep.once: %v\n%s", err, errOut.String())
 	}
-	want := fmt.Sprintf("beacon keep: kept %d answers", 2*len(schema.KeptForms))
-	if !strings.Contains(errOut.String(), want) || !strings.Contains(errOut.String(), `kept partner-activity (partner=&to=`) {
+	// per tenant, the per-entity forms of its one document (document-views, content-reach)
+	want := fmt.Sprintf("beacon keep: kept %d answers (4 per entity, 0 left for want of time;", 2*len(schema.KeptForms)+4)
+	if !strings.Contains(errOut.String(), want) || !strings.Contains(errOut.String(), `kept partner-activity (partner=&to=`) ||
+		!strings.Contains(errOut.String(), `kept document-views for 1 of 1 document ids (content) for tenant "zeta"`) {
 		t.Fatalf("beacon keep -keep.once said\n%s\nwant %q", errOut.String(), want)
 	}
 
@@ -57,7 +60,7 @@ func TestKeep(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- NewMain(io.Discard, io.Discard).Run(ctx, append([]string{"keep", "-keep.tenants=acme", "-keep.metricsAddr=" + addr}, chArgs...))
+		done <- NewMain(io.Discard, io.Discard).Run(ctx, append([]string{"keep", "-keep.tenants=acme", "-keep.eachBudget=0", "-keep.metricsAddr=" + addr}, chArgs...))
 	}()
 	var metrics string
 	err = ready.Wait(time.Minute, func() error {
@@ -79,7 +82,7 @@ func TestKeep(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("beacon keep stopped with %v", err)
 	}
-	for _, m := range []string{fmt.Sprintf("keep_answers_total %d", len(schema.KeptForms)), `keep_rounds_total{result="error"} 0`, "keep_last_success_timestamp_seconds 1.", "keep_round_duration_seconds"} {
+	for _, m := range []string{fmt.Sprintf("keep_answers_total %d", len(schema.KeptForms)), `keep_rounds_total{result="error"} 0`, "keep_last_success_timestamp_seconds 1.", "keep_round_duration_seconds", "keep_each_left 0"} {
 		if !strings.Contains(metrics, m) {
 			t.Errorf("metrics lack %q:\n%s", m, metrics)
 		}
