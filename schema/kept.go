@@ -194,10 +194,12 @@ var runSettings = clickhouse.Settings{"distributed_product_mode": "allow"}
 
 // Keeper computes the kept forms of saved queries for tenants (beacon keep).
 type Keeper struct {
-	Conn  driver.Conn
-	DB    string
-	Forms []KeptForm // KeptForms when nil
-	Each  []KeptEach // KeptEachForms when nil
+	Conn driver.Conn
+	DB   string
+	// The forms to keep: KeptForms and KeptEachForms when nil. Answer looks for a kept
+	// answer only of the queries those two name.
+	Forms []KeptForm
+	Each  []KeptEach
 	// EachBudget bounds, per tenant and round, the time spent on per-entity answers (their
 	// lists included): the keeper goes down the lists, the busiest first, until it is spent.
 	// 0 keeps none.
@@ -462,7 +464,7 @@ func (k *Keeper) ensure(ctx context.Context, table, sql string, params clickhous
 // within maxAge for these parameters (Result.KeptAt says when); otherwise, or when maxAge is
 // 0 or the kept answer cannot be read, by running it.
 func (q SavedQuery) Answer(ctx context.Context, conn driver.Conn, db string, given map[string]string, maxAge time.Duration) (*Result, error) {
-	if maxAge > 0 {
+	if maxAge > 0 && keptQueries()[q.Name] {
 		if _, _, err := q.Bind(db, given); err != nil {
 			return nil, err
 		}
@@ -472,6 +474,19 @@ func (q SavedQuery) Answer(ctx context.Context, conn driver.Conn, db string, giv
 	}
 	return q.Run(ctx, conn, db, given)
 }
+
+// keptQueries are the saved queries with a kept form: only they are looked for in
+// kept_answers (the others are computed at once).
+var keptQueries = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range KeptForms {
+		m[f.Query] = true
+	}
+	for _, f := range KeptEachForms {
+		m[f.Query] = true
+	}
+	return m
+})
 
 // keptFilters names, per saved query, the parameters that only pick rows out of the answer
 // with the parameter empty: a form asked with them set is served from that kept answer's

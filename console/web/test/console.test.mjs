@@ -580,6 +580,34 @@ test('Japanese follows the switch', async () => {
   await page.waitForSelector('h1:has-text("Overview")');
 });
 
+test('an answer kept by beacon keep is the one computed, and says when it was computed', async () => {
+  // computed for the request while nothing is kept
+  const paths = ['/api/t/acme/partners/p1/timeline', '/api/t/acme/training', '/api/t/acme/reach/doc1'];
+  const live = [];
+  for (const p of paths) {
+    const d = await api(p);
+    assert.equal(d.kept_at, undefined, `${p} before beacon keep ran`);
+    live.push(d);
+  }
+  // one round: the tenant-wide forms, then the per-entity ones (p1's contact log, doc1's reach)
+  stack.run('keep', '-keep.once', '-keep.tenants=acme', `-clickhouse.addr=${stack.chAddr}`);
+  for (const [i, p] of paths.entries()) {
+    const d = await api(p);
+    assert.ok(d.kept_at, `${p}: not served from the kept answer`);
+    assert.deepEqual(d.rows, live[i].rows, p);
+  }
+  const kept = await api('/api/t/acme/partners/p1/timeline');
+  await page.goto(stack.base + '/t/acme/partners/p1');
+  const line = 'section[data-part="contact-timeline"] .source .kept';
+  await page.waitForSelector(line);
+  const when = await page.evaluate(v => new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(v)), kept.kept_at);
+  assert.equal(await page.textContent(line), ` · computed at ${when} by beacon keep`);
+  // the touches shown are the kept rows, newest first
+  await page.waitForSelector('[data-table="contact-timeline"] tbody tr');
+  assert.equal(await page.getAttribute('section[data-part="contact-timeline"] [data-count]', 'data-count'), String(kept.rows.length));
+  assert.deepEqual(column(await tableData('contact-timeline'), 'at'), kept.rows.map(r => str(r.at)));
+});
+
 test('a user of another tenant sees nothing of this one', async () => {
   // a second, separate session: a fresh page after signing out
   await page.click('header button.link');
