@@ -59,6 +59,9 @@ var KeptForms = []KeptForm{
 	{"content-use", map[string]string{"from": "{today-29}", "to": "{today}"}},
 	{"content-use", map[string]string{"from": "{today-89}", "to": "{today}"}},
 	{"training-completion", nil}, // the training page
+	// the documents and videos pages' lists
+	{"content-use", map[string]string{"kind": "document"}},
+	{"content-use", map[string]string{"kind": "video"}},
 }
 
 // KeptEach is a per-entity form of a saved query: the query with one parameter set, in
@@ -80,6 +83,7 @@ const DefaultEachBudget = time.Minute
 // each, then the second of each, and so on.
 var KeptEachForms = []KeptEach{
 	{"contact-timeline", "partner", "partner"}, // a partner's page
+	{"partner-deals", "partner", "partner"},    // its deals
 	{"video-retention", "content", "video"},    // a video's page
 	{"document-views", "content", "document"},  // a document's page
 	{"content-reach", "content", "document"},   // who a document reached
