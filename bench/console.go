@@ -20,7 +20,6 @@ import (
 	"github.com/beaconprm/beacon/bench/internal/report"
 	"github.com/beaconprm/beacon/bench/internal/stack"
 	"github.com/beaconprm/beacon/internal/ready"
-	"github.com/beaconprm/beacon/schema"
 )
 
 // consoleCalls are the console API calls the scenario times: every endpoint the pages
@@ -84,19 +83,33 @@ func runConsole(ctx context.Context, o *Options, r *report.Report) error {
 	}
 
 	// beacon keep beside the console, as in production (schema/README.md, "Kept answers"):
-	// the console serves the tenant-wide answers it keeps; measured once its first round is in
-	keepStart := time.Now().UTC().Format("2006-01-02 15:04:05")
-	kp, err := s.Start("keep", s.Bin, "keep", "-clickhouse.addr="+ch.NativeAddr, "-clickhouse.database="+db, "-keep.tenants=bench")
+	// the console serves the answers it keeps; measured once its first round (the per-entity
+	// answers included) has ended, so the timing does not share the server with it
+	keepPort, err := ready.FreePort()
+	if err != nil {
+		return err
+	}
+	keepMetrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", keepPort)
+	kp, err := s.Start("keep", s.Bin, "keep", "-clickhouse.addr="+ch.NativeAddr, "-clickhouse.database="+db, "-keep.tenants=bench",
+		fmt.Sprintf("-keep.metricsAddr=127.0.0.1:%d", keepPort))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(o.Log, "waiting for beacon keep's first round")
-	if err := stack.WaitFor(kp, 5*time.Minute, func() error {
-		n, err := ch.QueryInt(ctx, fmt.Sprintf("SELECT count() FROM %s.kept_answers WHERE tenant = 'bench' AND computed_at >= '%s'", db, keepStart))
-		if err == nil && n < int64(len(schema.KeptForms)) {
-			err = fmt.Errorf("%d of %d answers kept", n, len(schema.KeptForms))
+	if err := stack.WaitFor(kp, 10*time.Minute, func() error {
+		resp, err := http.Get(keepMetrics)
+		if err != nil {
+			return err
 		}
-		return err
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(b), `keep_rounds_total{result="ok"} 1`) {
+			return fmt.Errorf("no full round yet")
+		}
+		return nil
 	}); err != nil {
 		return fmt.Errorf("beacon keep: %w", err)
 	}
@@ -211,7 +224,7 @@ func runConsole(ctx context.Context, o *Options, r *report.Report) error {
 			"a queries run adds 15 minutes of new events after its load)", loaded, report.Num(float64(total)))
 	}
 	r.Notes = append(r.Notes, fmt.Sprintf("Method: %s. Then `beacon keep -keep.tenants=bench` (every 5 minutes, as in production; "+
-		"measured from the end of its first round: the console serves the tenant-wide forms it keeps, with their time) and `beacon console` "+
+		"measured from the end of its first round, per-entity answers included: the console serves the forms it keeps, with their time) and `beacon console` "+
 		"(read-only connection, its query timeout raised to 2 minutes so a slow answer is measured) with one user of the tenant; each API call the pages make, over HTTP with the session "+
 		"cookie, once to warm up and %d times timed (fewer, at least 5, when the runs exceed a minute), on the heaviest ids (doc-0, vid-0, "+
 		"the busiest person u0@partner.example and its partner p0); worst p95 %s. Each page in headless Chromium (Debian's chromium "+
