@@ -98,10 +98,19 @@ var KeptEachForms = []KeptEach{
 // kind and campaigns by their touches (a person's or device's use of a content on a day;
 // a campaign's through its contents and its links' targets).
 var keptLists = map[string]string{
-	"partner": `SELECT partner_id FROM {db}.content_partner_blocks WHERE tenant = {tenant:String} AND partner_id != ''
-GROUP BY partner_id ORDER BY sum(bitCount(days)) DESC, partner_id`,
-	"person": `SELECT substring(viewer, 3) AS person FROM {db}.viewer_months WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:')
-GROUP BY viewer ORDER BY sum(length(lasts.1)) DESC, person`,
+	// (rows of a key not merged yet are merged first, so no day counts twice)
+	"partner": `SELECT partner_id FROM
+(
+    SELECT partner_id, groupBitOr(days) AS d FROM {db}.content_partner_blocks
+    WHERE tenant = {tenant:String} AND partner_id != '' GROUP BY partner_id, content_id, block
+)
+GROUP BY partner_id ORDER BY sum(bitCount(d)) DESC, partner_id`,
+	"person": `SELECT substring(viewer, 3) AS person FROM
+(
+    SELECT viewer, maxMap(lasts) AS l FROM {db}.viewer_months
+    WHERE tenant = {tenant:String} AND startsWith(viewer, 'u:') GROUP BY viewer, month
+)
+GROUP BY viewer ORDER BY sum(length(l.1)) DESC, person`,
 	"document": contentsOfKind("document"),
 	"video":    contentsOfKind("video"),
 	"campaign": `SELECT cc.campaign_id AS campaign_id FROM
@@ -246,10 +255,6 @@ func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
 		forms = KeptForms
 	}
 	var errs []error
-	kept := func(st *KeepStats, rows uint64) {
-		st.Answers++
-		st.Rows += rows
-	}
 	for _, f := range forms {
 		q, err := LookupQuery(f.Query)
 		if err != nil {
@@ -265,7 +270,8 @@ func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
 				errs = append(errs, fmt.Errorf("keep %s (%s) for tenant %q: %w", q.Name, key, t, err))
 				continue
 			}
-			kept(&st, rows)
+			st.Answers++
+			st.Rows += rows
 			if k.Log != nil {
 				fmt.Fprintf(k.Log, "kept %s (%s) for tenant %q: %d rows in %s\n", q.Name, key, t, rows, took.Round(time.Millisecond))
 			}

@@ -128,8 +128,8 @@ func TestKeptAnswersEqualLive(t *testing.T) {
 }
 
 // Every per-entity form is kept for every id of its list when the budget allows, and each
-// kept answer is the saved query's own; the lists come busiest first; a spent budget keeps
-// none and counts them all as left.
+// kept answer is the saved query's own; the partners' list comes busiest first; a spent
+// budget keeps none and counts them all as left.
 func TestKeptEachEqualLive(t *testing.T) {
 	conn, db := newDB(t)
 	loadGolden(t, conn, db)
@@ -165,6 +165,30 @@ func TestKeptEachEqualLive(t *testing.T) {
 	}
 	if rows < 50 {
 		t.Errorf("the per-entity answers compared hold %d rows in all", rows)
+	}
+	// busiest first: the partners by the days each used each content, counted from the raw
+	// events (every row of the datasets' keys, merged or not, counted once)
+	ids, err := k.list(ctx, "partner", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the least busy partner's first event again, three times, each insert a part of its
+	// own: the same content and day, so no busier than it was
+	quiet := ids[len(ids)-1]
+	for i := 0; i < 3; i++ {
+		if err := conn.Exec(ctx, "INSERT INTO "+db+".events SELECT * REPLACE (generateUUIDv4() AS event_id) FROM "+db+
+			".events WHERE tenant = 'acme' AND is_bot = 0 AND content_id != '' AND partner_id = '"+quiet+"' ORDER BY event_time LIMIT 1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ids, err = k.list(ctx, "partner", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Fields(scalar[string](t, conn, "SELECT arrayStringConcat(groupArray(partner_id), ' ') FROM (SELECT partner_id FROM "+db+
+		".events WHERE tenant = 'acme' AND is_bot = 0 AND content_id != '' AND partner_id != '' "+
+		"GROUP BY partner_id ORDER BY uniqExact(content_id, toDate(event_time)) DESC, partner_id)"))
+	if !reflect.DeepEqual(ids, want) {
+		t.Errorf("partners busiest first: %v, want %v", ids, want)
 	}
 	if !strings.Contains(log.String(), `kept video-retention for 1 of 1 video ids (content) for tenant "acme"`) {
 		t.Errorf("the keeper's log does not say what it kept per entity:\n%s", log.String())
