@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -62,10 +63,16 @@ func caseLabel(name string, params map[string]string) string {
 }
 
 // keptEach says whether a query case is a per-entity form beacon keep keeps
-// (schema.KeptEachForms): its query with only the form's parameter given besides the tenant.
+// (schema.KeptEachForms): its query with the form's parameter and its other parameters given
+// besides the tenant, and no more.
 func keptEach(name string, params map[string]string) bool {
 	for _, f := range schema.KeptEachForms {
-		if f.Query == name && params[f.Param] != "" && len(params) == 2 {
+		given, err := schema.KeptForm{Query: f.Query, Params: f.Params}.Given(params["tenant"], time.Now())
+		if err != nil || f.Query != name || params[f.Param] == "" {
+			continue
+		}
+		given[f.Param] = params[f.Param]
+		if maps.Equal(given, params) {
 			return true
 		}
 	}

@@ -168,12 +168,14 @@ func bindTimeline(s *Server, tenant string, in map[string]string, r *http.Reques
 // start of the day after the last (document-views keeps viewers active before "to").
 func bindDocument(s *Server, tenant string, in map[string]string, r *http.Request) (map[string]string, string, error) {
 	p := map[string]string{"tenant": tenant, "content": r.PathValue("content"), "limit": strconv.Itoa(s.cfg.MaxRows)}
+	// days as beacon keep's document forms give them (schema.KeptEachForms), so that a
+	// period's page is served kept: from its first day, up to the start of the day after the last
 	if v, ok := in["from"]; ok {
-		p["from"] = v + " 00:00:00"
+		p["from"] = v
 	}
 	if v, ok := in["to"]; ok {
 		d, _ := time.Parse(time.DateOnly, v)
-		p["to"] = d.AddDate(0, 0, 1).Format(time.DateOnly) + " 00:00:00"
+		p["to"] = d.AddDate(0, 0, 1).Format(time.DateOnly)
 	}
 	if v, ok := in["partner"]; ok {
 		p["partner"] = v

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,32 @@ type KeptEach struct {
 	Query string
 	Param string // the parameter that takes each id
 	List  string // the ids, busiest first: a key of keptLists
+	// Params are the form's other parameters besides the tenant, as KeptForm.Params ("{today-N}"
+	// and the like resolved on the day it is kept); the rest take their defaults.
+	Params map[string]string
+	// Top keeps only the Top busiest ids of the list; 0 keeps them all.
+	Top int
+}
+
+// ParamsText is a form's parameters as text, "name=value" pairs sorted by name and
+// separated by spaces; "" for none.
+func ParamsText(p map[string]string) string {
+	s := make([]string, 0, len(p))
+	for k, v := range p {
+		s = append(s, k+"="+v)
+	}
+	slices.Sort(s)
+	return strings.Join(s, " ")
+}
+
+// given is the form's parameters for tenant and one id on the day of now.
+func (f KeptEach) given(tenant, id string, now time.Time) (map[string]string, error) {
+	given, err := KeptForm{f.Query, f.Params}.Given(tenant, now)
+	if err != nil {
+		return nil, err
+	}
+	given[f.Param] = id
+	return given, nil
 }
 
 // DefaultEachBudget is beacon keep's default -keep.eachBudget.
@@ -82,14 +109,20 @@ const DefaultEachBudget = time.Minute
 // KeptEachForms are the per-entity forms kept by default, kept in turn: the busiest id of
 // each, then the second of each, and so on.
 var KeptEachForms = []KeptEach{
-	{"contact-timeline", "partner", "partner"}, // a partner's page
-	{"partner-deals", "partner", "partner"},    // its deals
-	{"video-retention", "content", "video"},    // a video's page
-	{"document-views", "content", "document"},  // a document's page
-	{"content-reach", "content", "document"},   // who a document reached
-	{"content-reach", "content", "video"},      // who a video reached
-	{"content-reach", "campaign", "campaign"},  // who a campaign reached
-	{"contact-timeline", "person", "person"},   // a person's page
+	{Query: "contact-timeline", Param: "partner", List: "partner"}, // a partner's page
+	{Query: "partner-deals", Param: "partner", List: "partner"},    // its deals
+	{Query: "video-retention", Param: "content", List: "video"},    // a video's page
+	{Query: "document-views", Param: "content", List: "document"},  // a document's page
+	{Query: "content-reach", Param: "content", List: "document"},   // who a document reached
+	{Query: "content-reach", Param: "content", List: "video"},      // who a video reached
+	{Query: "content-reach", Param: "campaign", List: "campaign"},  // who a campaign reached
+	{Query: "contact-timeline", Param: "person", List: "person"},   // a person's page
+	// a document's page over the filter bar's last 7, 30 and 90 days (to is exclusive: the
+	// console asks up to the start of the day after the last): the ten busiest documents,
+	// whose live answers cost most; the others are quick enough computed
+	{Query: "document-views", Param: "content", List: "document", Params: map[string]string{"from": "{today-6}", "to": "{today+1}"}, Top: 10},
+	{Query: "document-views", Param: "content", List: "document", Params: map[string]string{"from": "{today-29}", "to": "{today+1}"}, Top: 10},
+	{Query: "document-views", Param: "content", List: "document", Params: map[string]string{"from": "{today-89}", "to": "{today+1}"}, Top: 10},
 }
 
 // keptLists are the ids of a tenant's entities, the busiest first (ties by id), each
@@ -149,19 +182,19 @@ func (f KeptForm) Given(tenant string, now time.Time) (map[string]string, error)
 	return given, nil
 }
 
-// resolveDays replaces a form's "{today}" and "{today-N}" values with UTC dates: today's
-// and N days before it, when the answer is kept.
+// resolveDays replaces a form's "{today}", "{today-N}" and "{today+N}" values with UTC
+// dates: today's, N days before it and N days after it, when the answer is kept.
 func resolveDays(v string, now time.Time) (string, error) {
 	if !strings.HasPrefix(v, "{today") || !strings.HasSuffix(v, "}") {
 		return v, nil
 	}
 	n := 0
 	if rest := strings.TrimSuffix(strings.TrimPrefix(v, "{today"), "}"); rest != "" {
-		if _, err := fmt.Sscanf(rest, "-%d", &n); err != nil || n < 0 || fmt.Sprintf("-%d", n) != rest {
-			return "", fmt.Errorf("kept form value %q: want {today} or {today-N}", v)
+		if _, err := fmt.Sscanf(rest, "%d", &n); err != nil || n == 0 || fmt.Sprintf("%+d", n) != rest {
+			return "", fmt.Errorf("kept form value %q: want {today}, {today-N} or {today+N}", v)
 		}
 	}
-	return now.UTC().AddDate(0, 0, -n).Format(time.DateOnly), nil
+	return now.UTC().AddDate(0, 0, n).Format(time.DateOnly), nil
 }
 
 // todayParam names, per saved query, the parameter whose empty value means today (UTC): an
@@ -306,6 +339,7 @@ func (k *Keeper) keepEach(ctx context.Context, each []KeptEach, tenant string) (
 	var errs []error
 	lists := map[string][]string{}
 	queries := make([]SavedQuery, len(each))
+	formIDs := make([][]string, len(each)) // each form's ids: its list's, or its Top
 	longest := 0
 	for i, f := range each {
 		if queries[i], err = LookupQuery(f.Query); err != nil {
@@ -318,7 +352,11 @@ func (k *Keeper) keepEach(ctx context.Context, each []KeptEach, tenant string) (
 			}
 			lists[f.List] = ids
 		}
-		longest = max(longest, len(lists[f.List]))
+		formIDs[i] = lists[f.List]
+		if f.Top > 0 && len(formIDs[i]) > f.Top {
+			formIDs[i] = formIDs[i][:f.Top]
+		}
+		longest = max(longest, len(formIDs[i]))
 	}
 	type tally struct {
 		kept, left int
@@ -327,7 +365,7 @@ func (k *Keeper) keepEach(ctx context.Context, each []KeptEach, tenant string) (
 	tallies := make([]tally, len(each))
 	for r := 0; r < longest; r++ {
 		for i, f := range each {
-			ids := lists[f.List]
+			ids := formIDs[i]
 			if r >= len(ids) {
 				continue
 			}
@@ -335,7 +373,10 @@ func (k *Keeper) keepEach(ctx context.Context, each []KeptEach, tenant string) (
 				tallies[i].left++
 				continue
 			}
-			given := map[string]string{"tenant": tenant, f.Param: ids[r]}
+			given, err := f.given(tenant, ids[r], k.now())
+			if err != nil {
+				return n, left, rows, err
+			}
 			got, _, key, err := k.keep(ctx, queries[i], given)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("keep %s (%s) for tenant %q: %w", f.Query, key, tenant, err))
@@ -350,8 +391,8 @@ func (k *Keeper) keepEach(ctx context.Context, each []KeptEach, tenant string) (
 		left += tallies[i].left
 		rows += tallies[i].rows
 		if k.Log != nil {
-			fmt.Fprintf(k.Log, "kept %s for %d of %d %s ids (%s) for tenant %q: %d rows\n", f.Query, tallies[i].kept,
-				len(lists[f.List]), f.List, f.Param, tenant, tallies[i].rows)
+			fmt.Fprintf(k.Log, "kept %s for %d of %d %s ids (%s%s) for tenant %q: %d rows\n", f.Query, tallies[i].kept,
+				len(formIDs[i]), f.List, f.Param, strings.TrimRight(" "+ParamsText(f.Params), " "), tenant, tallies[i].rows)
 		}
 	}
 	if k.Log != nil {

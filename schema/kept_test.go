@@ -127,22 +127,27 @@ func TestKeptAnswersEqualLive(t *testing.T) {
 	}
 }
 
-// Every per-entity form is kept for every id of its list when the budget allows, and each
-// kept answer is the saved query's own; the partners' list comes busiest first; a spent
-// budget keeps none and counts them all as left.
+// Every per-entity form is kept for every id of its list (its Top busiest when it has a
+// Top) when the budget allows, with its other parameters, and each kept answer is the saved
+// query's own; the partners' list comes busiest first; a spent budget keeps none and counts
+// them all as left.
 func TestKeptEachEqualLive(t *testing.T) {
 	conn, db := newDB(t)
 	loadGolden(t, conn, db)
 	loadAdditionsData(t, conn, db)
 	ctx := context.Background()
 	var log bytes.Buffer
-	k := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Tenants: []string{"acme"}, EachBudget: time.Hour, Log: &log}
+	// the default forms (their periods up to today hold none of the datasets' days) and one
+	// over days that hold the first document's reading
+	period := KeptEach{Query: "document-views", Param: "content", List: "document", Params: map[string]string{"from": "2026-03-02", "to": "2026-03-04"}, Top: 1}
+	each := append(append([]KeptEach(nil), KeptEachForms...), period)
+	k := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Each: each, Tenants: []string{"acme"}, EachBudget: time.Hour, Log: &log}
 	st, err := k.Once(ctx)
 	if err != nil {
 		t.Fatalf("keep: %v\n%s", err, log.String())
 	}
-	total, rows := 0, 0
-	for _, f := range KeptEachForms {
+	total, rows, periodRows := 0, 0, 0
+	for _, f := range each {
 		q, err := LookupQuery(f.Query)
 		if err != nil {
 			t.Fatal(err)
@@ -154,11 +159,25 @@ func TestKeptEachEqualLive(t *testing.T) {
 		if want := map[bool]int{true: 1, false: 2}[f.List == "video"]; len(ids) < want { // the datasets have one video
 			t.Errorf("list %s: %v on the datasets; want %d ids or more", f.List, ids, want)
 		}
-		t.Logf("%s by %s: %v", f.Query, f.Param, ids)
-		for _, id := range ids {
-			rows += len(keptEqualsLive(t, conn, db, q, map[string]string{"tenant": "acme", f.Param: id}).Rows)
-			total++
+		if f.Top > 0 {
+			ids = ids[:min(f.Top, len(ids))]
 		}
+		t.Logf("%s by %s %v: %v", f.Query, f.Param, f.Params, ids)
+		for _, id := range ids {
+			given, err := f.given("acme", id, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(keptEqualsLive(t, conn, db, q, given).Rows)
+			rows += n
+			total++
+			if reflect.DeepEqual(f, period) {
+				periodRows += n
+			}
+		}
+	}
+	if periodRows == 0 {
+		t.Errorf("document-views from 2026-03-02 to 2026-03-04: no rows kept to compare")
 	}
 	if st.Each != total || st.Answers != total || st.EachLeft != 0 {
 		t.Errorf("kept %d per-entity answers (%d in all), %d left; want %d, 0 left\n%s", st.Each, st.Answers, st.EachLeft, total, log.String())
@@ -190,12 +209,15 @@ func TestKeptEachEqualLive(t *testing.T) {
 	if !reflect.DeepEqual(ids, want) {
 		t.Errorf("partners busiest first: %v, want %v", ids, want)
 	}
-	if !strings.Contains(log.String(), `kept video-retention for 1 of 1 video ids (content) for tenant "acme"`) {
-		t.Errorf("the keeper's log does not say what it kept per entity:\n%s", log.String())
+	for _, line := range []string{`kept video-retention for 1 of 1 video ids (content) for tenant "acme"`,
+		`kept document-views for 1 of 1 document ids (content from=2026-03-02 to=2026-03-04) for tenant "acme"`} {
+		if !strings.Contains(log.String(), line) {
+			t.Errorf("the keeper's log does not say what it kept per entity: no %q in\n%s", line, log.String())
+		}
 	}
 
 	// nothing left of the budget: none kept, all counted
-	k0 := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Tenants: []string{"acme"}, EachBudget: time.Nanosecond}
+	k0 := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Each: each, Tenants: []string{"acme"}, EachBudget: time.Nanosecond}
 	if st, err := k0.Once(ctx); err != nil || st.Each != 0 || st.EachLeft != total {
 		t.Errorf("a spent budget: kept %d, left %d, err %v; want 0 and %d", st.Each, st.EachLeft, err, total)
 	}
@@ -229,17 +251,17 @@ func TestKeptParams(t *testing.T) {
 	}
 }
 
-// A kept form's {today} and {today-N} are UTC dates on the day it is kept.
+// A kept form's {today}, {today-N} and {today+N} are UTC dates on the day it is kept.
 func TestKeptFormDays(t *testing.T) {
 	now := time.Date(2026, 12, 5, 23, 30, 0, 0, time.FixedZone("JST", 9*3600)) // 14:30 UTC
-	got, err := KeptForm{"content-use", map[string]string{"from": "{today-29}", "to": "{today}", "kind": "video"}}.Given("acme", now)
+	got, err := KeptForm{"content-use", map[string]string{"from": "{today-29}", "to": "{today}", "until": "{today+1}", "kind": "video"}}.Given("acme", now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]string{"tenant": "acme", "from": "2026-11-06", "to": "2026-12-05", "kind": "video"}; !reflect.DeepEqual(got, want) {
+	if want := map[string]string{"tenant": "acme", "from": "2026-11-06", "to": "2026-12-05", "until": "2026-12-06", "kind": "video"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("given %v, want %v", got, want)
 	}
-	for _, bad := range []string{"{today+1}", "{today-x}", "{today-}", "{today-01}"} {
+	for _, bad := range []string{"{today*1}", "{today-x}", "{today-}", "{today+}", "{today-01}", "{today+01}", "{today-0}", "{today1}"} {
 		if _, err := (KeptForm{"content-use", map[string]string{"from": bad}}).Given("acme", now); err == nil {
 			t.Errorf("%s: no error", bad)
 		}

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -32,11 +32,15 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 	fs.Usage = func() {
 		var forms []string
 		for _, f := range schema.KeptForms {
-			forms = append(forms, "  "+f.Query+formParams(f.Params))
+			forms = append(forms, "  "+f.Query+" "+cmp.Or(schema.ParamsText(f.Params), "(defaults)"))
 		}
 		var each []string
 		for _, f := range schema.KeptEachForms {
-			each = append(each, fmt.Sprintf("  %s %s=<each %s>", f.Query, f.Param, f.List))
+			top := ""
+			if f.Top > 0 {
+				top = fmt.Sprintf(", the %d busiest", f.Top)
+			}
+			each = append(each, strings.TrimRight(fmt.Sprintf("  %s %s=<each %s%s> %s", f.Query, f.Param, f.List, top, schema.ParamsText(f.Params)), " "))
 		}
 		fmt.Fprintln(m.Stderr, "usage: beacon keep [flags]\n\nComputes, for every tenant, the answers of the heaviest saved queries in the forms the console asks\nfor by default, and keeps them in ClickHouse (tables kept_answers and kept_<query>_<hash>), now and\nthen every -keep.every. The console and `beacon query -query.keptMaxAge` serve a kept answer while\nit is younger than their maximum age, and compute every other answer as before. Needs a ClickHouse\nuser that may create tables and insert in the database. The tenant-wide forms kept:\n"+strings.Join(forms, "\n")+
 			"\n\nThen, within -keep.eachBudget per tenant, the per-entity forms, the busiest entity of each form, then\nthe second of each, and so on (what the budget does not reach is computed when asked):\n"+strings.Join(each, "\n")+"\n\nflags:")
@@ -102,18 +106,6 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 }
 
 // formParams shows a kept form's parameters: " level=partner stopped=0".
-func formParams(p map[string]string) string {
-	var s []string
-	for k, v := range p {
-		s = append(s, k+"="+v)
-	}
-	if len(s) == 0 {
-		return " (defaults)"
-	}
-	slices.Sort(s)
-	return " " + strings.Join(s, " ")
-}
-
 // keepMetrics are beacon keep's /metrics: what each round did, and when one last kept every
 // answer (the alert BeaconKeptAnswersStale watches it).
 type keepMetrics struct {
