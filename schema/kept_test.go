@@ -192,7 +192,14 @@ func TestKeptEachEqualLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	// the least busy partner's first event again, three times, each insert a part of its
-	// own: the same content and day, so no busier than it was
+	// own (merges stopped, so the parts stay apart): the same content and day, so no busier
+	// than it was
+	for _, tbl := range []string{"content_partner_blocks", "viewer_months"} {
+		if err := conn.Exec(ctx, "SYSTEM STOP MERGES "+db+"."+tbl); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(ctx, "SYSTEM START MERGES "+db+"."+tbl)
+	}
 	quiet := ids[len(ids)-1]
 	for i := 0; i < 3; i++ {
 		if err := conn.Exec(ctx, "INSERT INTO "+db+".events SELECT * REPLACE (generateUUIDv4() AS event_id) FROM "+db+
@@ -209,6 +216,32 @@ func TestKeptEachEqualLive(t *testing.T) {
 	if !reflect.DeepEqual(ids, want) {
 		t.Errorf("partners busiest first: %v, want %v", ids, want)
 	}
+	// the people by their active days, the same way: the least busy person's first event
+	// three times more, each a millisecond later (else the rollup's insert of the same row
+	// is deduplicated) and in a part of its own
+	people, err := k.list(ctx, "person", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet = people[len(people)-1]
+	for i := 1; i <= 3; i++ {
+		if err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.events SELECT * REPLACE (generateUUIDv4() AS event_id, event_time + toIntervalMillisecond(%d) AS event_time) FROM %s"+
+			".events WHERE tenant = 'acme' AND is_bot = 0 AND partner_user_id = '%s' ORDER BY event_time LIMIT 1", db, i, db, quiet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if people, err = k.list(ctx, "person", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	want = strings.Fields(scalar[string](t, conn, "SELECT arrayStringConcat(groupArray(p), ' ') FROM (SELECT toString(partner_user_id) AS p FROM "+db+
+		".events WHERE tenant = 'acme' AND is_bot = 0 AND partner_user_id != '' "+
+		"GROUP BY p ORDER BY uniqExact(toDate(event_time)) DESC, p)"))
+	days := scalar[string](t, conn, "SELECT arrayStringConcat(groupArray(toString(n)), ' ') FROM (SELECT uniqExact(toDate(event_time)) AS n FROM "+db+
+		".events WHERE tenant = 'acme' AND is_bot = 0 AND partner_user_id != '' GROUP BY partner_user_id ORDER BY n DESC, partner_user_id)")
+	if !reflect.DeepEqual(people, want) || len(people) < 3 {
+		t.Errorf("people busiest first: %v, want %v (their active days: %s)", people, want, days)
+	}
+	t.Logf("people busiest first: %v (their active days: %s)", people, days)
 	for _, line := range []string{`kept video-retention for 1 of 1 video ids (content) for tenant "acme"`,
 		`kept document-views for 1 of 1 document ids (content from=2026-03-02 to=2026-03-04) for tenant "acme"`} {
 		if !strings.Contains(log.String(), line) {
