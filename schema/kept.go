@@ -203,6 +203,10 @@ var todayParam = map[string]string{"partner-activity": "to"}
 
 const keptIndex = "kept_answers"
 
+// keptTTLHours is how long the kept tables keep their rows (TTL): far more than an answer is
+// served for, so a reader never finds an answer's rows gone.
+const keptTTLHours = 2
+
 // keptTable is the table of query q's kept rows: named after the query and its SQL text.
 func keptTable(q SavedQuery) string {
 	h := sha256.Sum256([]byte(q.SQL))
@@ -269,6 +273,8 @@ type KeepStats struct {
 	Each    int           // per-entity answers kept
 	// EachLeft counts the per-entity answers the budget did not reach: computed when asked.
 	EachLeft int
+	// Dropped are the stale kept tables dropped (Keeper.dropStale).
+	Dropped []string
 }
 
 // Once keeps every form for every tenant once. A form that fails is reported in the error
@@ -326,8 +332,62 @@ func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
 			}
 		}
 	}
+	dropped, err := k.dropStale(ctx)
+	st.Dropped = dropped
+	if err != nil {
+		errs = append(errs, err)
+	}
 	st.Took = time.Since(t0)
 	return st, errors.Join(errs...)
+}
+
+// dropStale drops the kept tables that no saved query of this binary names (the query's
+// SQL changed, or it is gone) and that no answer was kept in for the rows' time to live
+// (kept_answers): no keeper of an older release still fills them, and no answer in them
+// could be served.
+// It returns the tables dropped.
+func (k *Keeper) dropStale(ctx context.Context) ([]string, error) {
+	qs, err := SavedQueries()
+	if err != nil {
+		return nil, err
+	}
+	current := map[string]bool{keptIndex: true}
+	for _, q := range qs {
+		current[keptTable(q)] = true
+	}
+	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"db": k.DB}))
+	names, err := queryStrings(ctx, k.Conn, "SELECT DISTINCT table FROM system.columns WHERE database = {db:String} "+
+		"AND startsWith(table, 'kept_') AND name = '_kept_at' ORDER BY table")
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the kept tables: %w", err)
+	}
+	var dropped []string
+	var errs []error
+	for _, name := range names {
+		if current[name] {
+			continue
+		}
+		// (kept_answers has a row for every answer kept, an empty one too)
+		var fresh uint64
+		if err := k.Conn.QueryRow(clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"tbl": name})),
+			fmt.Sprintf("SELECT count() FROM `%s`.%s WHERE tbl = {tbl:String} AND computed_at >= now64(3) - INTERVAL %d HOUR",
+				k.DB, keptIndex, keptTTLHours)).Scan(&fresh); err != nil {
+			errs = append(errs, fmt.Errorf("cannot read kept table %s: %w", name, err))
+			continue
+		}
+		if fresh > 0 {
+			continue
+		}
+		if err := k.Conn.Exec(ctx, fmt.Sprintf("DROP TABLE IF EXISTS `%s`.`%s`", k.DB, name)); err != nil {
+			errs = append(errs, fmt.Errorf("cannot drop the stale kept table %s: %w", name, err))
+			continue
+		}
+		dropped = append(dropped, name)
+		if k.Log != nil {
+			fmt.Fprintf(k.Log, "dropped the kept table %s: no saved query of this release writes it, and no answer was kept in it for %d hours\n", name, keptTTLHours)
+		}
+	}
+	return dropped, errors.Join(errs...)
 }
 
 // keepEach keeps the per-entity forms for one tenant, taking the busiest id of every form,
@@ -491,7 +551,7 @@ func (k *Keeper) ensure(ctx context.Context, table, sql string, params clickhous
 	if !k.created[keptIndex] {
 		if err := k.Conn.Exec(ctx, fmt.Sprintf("CREATE TABLE IF NOT EXISTS `%s`.%s (tenant String, query String, params String, "+
 			"computed_at DateTime64(3, 'UTC'), rows UInt64, took_ms UInt32, tbl String) ENGINE = MergeTree "+
-			"ORDER BY (tenant, query, params, computed_at) TTL toDateTime(computed_at) + INTERVAL 2 HOUR", k.DB, keptIndex)); err != nil {
+			"ORDER BY (tenant, query, params, computed_at) TTL toDateTime(computed_at) + INTERVAL %d HOUR", k.DB, keptIndex, keptTTLHours)); err != nil {
 			return fmt.Errorf("cannot create %s: %w", keptIndex, err)
 		}
 		k.created[keptIndex] = true
@@ -502,9 +562,9 @@ func (k *Keeper) ensure(ctx context.Context, table, sql string, params clickhous
 	// EMPTY AS SELECT takes the columns (names and types) from the saved query itself.
 	cctx := clickhouse.Context(ctx, clickhouse.WithParameters(params), clickhouse.WithSettings(runSettings))
 	if err := k.Conn.Exec(cctx, fmt.Sprintf("CREATE TABLE IF NOT EXISTS `%s`.`%s` ENGINE = MergeTree PARTITION BY toStartOfHour(_kept_at) "+
-		"ORDER BY (_kept_tenant, _kept_params, _kept_at, _kept_seq) TTL toDateTime(_kept_at) + INTERVAL 2 HOUR "+
+		"ORDER BY (_kept_tenant, _kept_params, _kept_at, _kept_seq) TTL toDateTime(_kept_at) + INTERVAL %d HOUR "+
 		"SETTINGS ttl_only_drop_parts = 1 EMPTY AS SELECT '' AS _kept_tenant, '' AS _kept_params, "+
-		"toDateTime64(0, 3, 'UTC') AS _kept_at, toUInt64(0) AS _kept_seq, * FROM (%s)", k.DB, table, sql)); err != nil {
+		"toDateTime64(0, 3, 'UTC') AS _kept_at, toUInt64(0) AS _kept_seq, * FROM (%s)", k.DB, table, keptTTLHours, sql)); err != nil {
 		return fmt.Errorf("cannot create %s: %w", table, err)
 	}
 	k.created[table] = true

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,4 +343,54 @@ func keptEqualsLive(t *testing.T, conn driver.Conn, db string, q SavedQuery, giv
 		t.Errorf("%s %v: kept rows differ from live ones:\nkept %v\nlive %v", q.Name, given, cells(kept), cells(live))
 	}
 	return live
+}
+
+// A round drops the kept tables of a query's former SQL once nothing has written to them
+// for the rows' time to live, and leaves alone the current tables (however old their rows),
+// a former query's table still written to (an older keeper running beside), and tables
+// that are not kept answers.
+func TestKeptDropStale(t *testing.T) {
+	conn, db := newDB(t)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, conn, Options{Database: db}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := LookupQuery("search-gaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	former, formerFresh := q, q
+	former.SQL += "\n-- as an older release had it\n"
+	formerFresh.SQL += "\n-- as another older release had it, whose keeper still runs\n"
+	given := map[string]string{"tenant": "acme"}
+	long := &Keeper{Conn: conn, DB: db, Now: func() time.Time { return time.Now().Add(-(keptTTLHours + 1) * time.Hour) }}
+	now := &Keeper{Conn: conn, DB: db}
+	for _, c := range []struct {
+		k *Keeper
+		q SavedQuery
+	}{{long, former}, {long, q}, {now, formerFresh}} {
+		if _, _, _, err := c.k.keep(ctx, c.q, given); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := conn.Exec(ctx, "CREATE TABLE "+db+".kept_notes (note String) ENGINE = MergeTree ORDER BY note"); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	k := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Each: []KeptEach{}, Tenants: []string{"acme"}, Log: &log}
+	st, err := k.Once(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{keptTable(former)}; !reflect.DeepEqual(st.Dropped, want) {
+		t.Errorf("dropped %v, want %v\n%s", st.Dropped, want, log.String())
+	}
+	if !strings.Contains(log.String(), "dropped the kept table "+keptTable(former)) {
+		t.Errorf("the keeper's log does not say what it dropped:\n%s", log.String())
+	}
+	left := scalar[string](t, conn, "SELECT arrayStringConcat(groupArray(name), ' ') FROM (SELECT name FROM system.tables WHERE database = '"+db+"' AND startsWith(name, 'kept_') ORDER BY name)")
+	want := strings.Join(slices.Sorted(slices.Values([]string{keptIndex, keptTable(q), keptTable(formerFresh), "kept_notes"})), " ")
+	if left != want {
+		t.Errorf("kept tables left: %s, want %s", left, want)
+	}
 }
