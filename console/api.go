@@ -64,7 +64,7 @@ type answer struct {
 	Query   string            `json:"query"`
 	Params  map[string]string `json:"params"`
 	Columns []string          `json:"columns"`
-	Rows    json.RawMessage   `json:"rows"`
+	// "rows": the saved query's rows, Result.Write's JSON, written last by writeAnswer
 	// documents: per page, from the rows
 	Pages []pageStat `json:"pages,omitempty"`
 	// documents: the answer stopped at the row limit
@@ -302,7 +302,7 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 			writeError(w, http.StatusInternalServerError, err.Error(), "")
 			return
 		}
-		out := answer{Query: e.query, Params: map[string]string{}, Columns: res.Columns, Rows: rows.Bytes()}
+		out := answer{Query: e.query, Params: map[string]string{}, Columns: res.Columns}
 		if out.Columns == nil {
 			out.Columns = []string{}
 		}
@@ -322,7 +322,27 @@ func (s *Server) answer(e endpoint) http.HandlerFunc {
 		if e.query == "document-views" || e.query == "video-viewers" {
 			out.Truncated = len(res.Rows) >= s.cfg.MaxRows
 		}
-		writeJSON(w, http.StatusOK, out)
+		writeAnswer(w, out, rows.Bytes())
+	}
+}
+
+// writeAnswer writes out as JSON with "rows" last, the rows' JSON as Result.Write made it:
+// through encoding/json (a json.RawMessage) they would be checked and compacted again,
+// which took as long as writing them.
+func writeAnswer(w http.ResponseWriter, out answer, rows []byte) {
+	head, err := json.Marshal(out)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error(), "")
+		return
+	}
+	header(w)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	for _, b := range [][]byte{head[:len(head)-1], []byte(`,"rows":`), bytes.TrimSpace(rows), []byte("}\n")} {
+		if _, err := w.Write(b); err != nil {
+			return
+		}
 	}
 }
 

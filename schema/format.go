@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -9,9 +8,11 @@ import (
 	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // Formats lists the output formats of Write.
@@ -64,74 +65,204 @@ func (r *Result) writeCSV(w io.Writer) error {
 }
 
 func (r *Result) writeJSON(w io.Writer) error {
-	var b bytes.Buffer
-	b.WriteString("[")
+	keys := make([][]byte, len(r.Columns))
+	for i, c := range r.Columns {
+		keys[i] = append(appendJSONString(nil, c), ':')
+	}
+	b := make([]byte, 0, 64*len(r.Rows)*max(1, len(r.Columns))+4)
+	b = append(b, '[')
 	for n, row := range r.Rows {
 		if n > 0 {
-			b.WriteString(",")
+			b = append(b, ',')
 		}
-		b.WriteString("\n{")
+		b = append(b, '\n', '{')
 		for i, v := range row {
 			if i > 0 {
-				b.WriteString(",")
+				b = append(b, ',')
 			}
-			k, _ := json.Marshal(r.Columns[i])
-			b.Write(k)
-			b.WriteString(":")
-			jv, err := json.Marshal(jsonValue(reflect.ValueOf(v)))
-			if err != nil {
+			b = append(b, keys[i]...)
+			var err error
+			if b, err = appendJSON(b, reflect.ValueOf(v)); err != nil {
 				return fmt.Errorf("column %s: %w", r.Columns[i], err)
 			}
-			b.Write(jv)
 		}
-		b.WriteString("}")
+		b = append(b, '}')
 	}
-	b.WriteString("\n]\n")
-	_, err := w.Write(b.Bytes())
+	b = append(b, "\n]\n"...)
+	_, err := w.Write(b)
 	return err
 }
 
-// jsonValue makes v encodable: NaN and infinities become null, times RFC 3339 with
-// milliseconds in UTC, nil pointers null; maps and slices are converted element-wise.
-func jsonValue(v reflect.Value) any {
+// appendJSON appends v as JSON, the values a saved query's rows hold written directly (a
+// large answer is most of the console's time otherwise): NaN and infinities as null, times
+// RFC 3339 with milliseconds in UTC, nil pointers null, maps as objects (keys as text,
+// sorted), slices and arrays as arrays, strings and numbers as encoding/json writes them;
+// anything else through encoding/json (TestAppendJSON holds it to encoding/json's output).
+func appendJSON(b []byte, v reflect.Value) ([]byte, error) {
 	if !v.IsValid() {
-		return nil
+		return append(b, "null"...), nil
 	}
-	if t, ok := v.Interface().(time.Time); ok {
-		return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	if k := v.Kind(); k < reflect.Kind(len(plainTypes)) && plainTypes[k] != nil && v.Type() == plainTypes[k] {
+		// the unnamed basic types, most of the values: no methods to look for
+		switch k {
+		case reflect.String:
+			return appendJSONString(b, v.String()), nil
+		case reflect.Bool:
+			return strconv.AppendBool(b, v.Bool()), nil
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			return strconv.AppendInt(b, v.Int(), 10), nil
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return strconv.AppendUint(b, v.Uint(), 10), nil
+		case reflect.Float32, reflect.Float64:
+			return appendJSONFloat(b, v.Float()), nil
+		}
 	}
-	if m, ok := v.Interface().(json.Marshaler); ok {
-		return m
+	if v.Type() == timeType {
+		return appendJSONString(b, v.Interface().(time.Time).UTC().Format("2006-01-02T15:04:05.000Z")), nil
+	}
+	if v.Type().Implements(marshalerType) {
+		return appendMarshal(b, v.Interface())
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return nil
+			return append(b, "null"...), nil
 		}
-		return jsonValue(v.Elem())
+		return appendJSON(b, v.Elem())
 	case reflect.Float32, reflect.Float64:
-		f := v.Float()
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil
-		}
-		return f
+		return appendJSONFloat(b, v.Float()), nil
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			return string(v.Bytes())
+			return appendJSONString(b, string(v.Bytes())), nil
 		}
-		out := make([]any, v.Len())
-		for i := range out {
-			out[i] = jsonValue(v.Index(i))
+		b = append(b, '[')
+		for i := 0; i < v.Len(); i++ {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendJSON(b, v.Index(i)); err != nil {
+				return b, err
+			}
 		}
-		return out
+		return append(b, ']'), nil
 	case reflect.Map:
-		out := make(map[string]any, v.Len())
-		for _, k := range v.MapKeys() {
-			out[fmt.Sprint(k.Interface())] = jsonValue(v.MapIndex(k))
+		type entry struct {
+			key string
+			val reflect.Value
 		}
-		return out
+		es := make([]entry, 0, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			es = append(es, entry{fmt.Sprint(it.Key().Interface()), it.Value()})
+		}
+		sort.Slice(es, func(i, j int) bool { return es[i].key < es[j].key })
+		b = append(b, '{')
+		for i, e := range es {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, e.key), ':')
+			var err error
+			if b, err = appendJSON(b, e.val); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
 	}
-	return v.Interface()
+	return appendMarshal(b, v.Interface()) // a named type may marshal itself
+}
+
+var (
+	timeType      = reflect.TypeFor[time.Time]()
+	marshalerType = reflect.TypeFor[json.Marshaler]()
+	// plainTypes[k] is the unnamed type of basic kind k (string, bool, the numbers)
+	plainTypes = func() []reflect.Type {
+		t := make([]reflect.Type, reflect.String+1)
+		for _, v := range []any{"", false, int(0), int8(0), int16(0), int32(0), int64(0),
+			uint(0), uint8(0), uint16(0), uint32(0), uint64(0), float32(0), float64(0)} {
+			t[reflect.TypeOf(v).Kind()] = reflect.TypeOf(v)
+		}
+		return t
+	}()
+)
+
+func appendMarshal(b []byte, v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	return append(b, j...), err
+}
+
+// appendJSONFloat writes f as encoding/json writes a float64; NaN and infinities as null.
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-07 as e-7
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSONString writes s as a JSON string as encoding/json does: control characters,
+// quotes and backslashes escaped, <, > and & as \u003c and the like, U+2028 and U+2029
+// escaped, invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // text renders one value for the table and CSV formats.
