@@ -142,7 +142,7 @@ func TestKeptEachEqualLive(t *testing.T) {
 	// over days that hold the first document's reading
 	period := KeptEach{Query: "document-views", Param: "content", List: "document", Params: map[string]string{"from": "2026-03-02", "to": "2026-03-04"}, Top: 1}
 	each := append(append([]KeptEach(nil), KeptEachForms...), period)
-	k := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Each: each, Tenants: []string{"acme"}, EachBudget: time.Hour, Log: &log}
+	k := &Keeper{Conn: conn, DB: db, Forms: []KeptForm{}, Each: each, Tenants: []string{"acme"}, EachBudget: time.Hour, EachParallel: 3, Log: &log}
 	st, err := k.Once(ctx)
 	if err != nil {
 		t.Fatalf("keep: %v\n%s", err, log.String())

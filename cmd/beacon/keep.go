@@ -28,6 +28,7 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 	once := fs.Bool("keep.once", false, "keep every answer once, then exit (non-zero when one failed)")
 	tenantList := fs.String("keep.tenants", "", "comma-separated tenants to keep answers for; empty for every tenant with events")
 	eachBudget := fs.Duration("keep.eachBudget", schema.DefaultEachBudget, "time per tenant and round for the per-entity answers, the busiest entities first; 0 keeps none")
+	eachParallel := fs.Int("keep.eachParallel", schema.DefaultEachParallel, "per-entity answers computed at once (about the ClickHouse server's cores: most are small queries that leave a core idle)")
 	metricsAddr := fs.String("keep.metricsAddr", "127.0.0.1:9104", "where to serve Prometheus /metrics (keep_*); empty disables")
 	fs.Usage = func() {
 		var forms []string
@@ -53,6 +54,9 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 		fs.Usage()
 		return errors.New("beacon keep: takes no arguments")
 	}
+	if *eachParallel < 1 {
+		return fmt.Errorf("beacon keep: -keep.eachParallel must be 1 or more, got %d", *eachParallel)
+	}
 	if *eachBudget < 0 {
 		return fmt.Errorf("beacon keep: -keep.eachBudget must be 0 or positive, got %v", *eachBudget)
 	}
@@ -70,7 +74,7 @@ func runKeep(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	k := &schema.Keeper{Conn: conn, DB: ch.database, Tenants: tenants, Log: m.Stderr, EachBudget: *eachBudget}
+	k := &schema.Keeper{Conn: conn, DB: ch.database, Tenants: tenants, Log: m.Stderr, EachBudget: *eachBudget, EachParallel: *eachParallel}
 	met := newKeepMetrics()
 	if *metricsAddr != "" && !*once {
 		_, stop, err := serveMetrics(*metricsAddr, met.reg)

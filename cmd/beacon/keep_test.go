@@ -24,6 +24,7 @@ func TestKeep(t *testing.T) {
 	}{
 		{[]string{"keep", "-keep.every=0"}, "-keep.every must be positive"},
 		{[]string{"keep", "-keep.eachBudget=-1s"}, "-keep.eachBudget must be 0 or positive"},
+		{[]string{"keep", "-keep.eachParallel=0"}, "-keep.eachParallel must be 1 or more"},
 		{[]string{"keep", "extra"}, "takes no arguments"},
 	} {
 		var out, errOut bytes.Buffer
