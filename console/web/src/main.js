@@ -600,12 +600,12 @@ function pageDocument(r, base) {
       const avgMax = rows.reduce((s, x) => s + x.max_page, 0) / rows.length;
       const chartEl = h('div', { class: 'chart', role: 'img', 'aria-label': t.docChart });
       const out = h('div', null,
+        d.truncated ? h('p', { class: 'note', 'data-note': 'truncated' }, t.truncatedDoc(i18n.num(rows.length))) : null,
         h('div', { class: 'kpis' },
-          kpi(t.viewersN, i18n.num(rows.length), null, 'viewers'),
+          kpi(t.viewersN, i18n.num(rows.length) + (d.truncated ? '+' : ''), null, 'viewers'),
           kpi(t.partnersN, i18n.num(partners), null, 'partners'),
           kpi(t.totalTime, i18n.dur(total), null, 'total_time'),
           kpi(t.avgFurthest, new Intl.NumberFormat(i18n.lang === 'ja' ? 'ja-JP' : 'en', { maximumFractionDigits: 1 }).format(avgMax), null, 'avg_furthest')),
-        d.truncated ? h('p', { class: 'note' }, t.truncated(rows.length)) : null,
         h('h2', null, t.docPages),
         h('p', { class: 'legend' }, t.docChart),
         chartEl,

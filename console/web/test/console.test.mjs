@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Stack, launch, until, repo, parseCSV } from './helpers.mjs';
+import { Stack, launch, until, repo, parseCSV, child, freePort, stop } from './helpers.mjs';
 
 let stack, br, page;
 const cspErrors = []; // the pages must work under the console's Content-Security-Policy
@@ -159,6 +159,7 @@ test('document page: viewers, per-page reach and dwell, CSV equal to the table',
   assert.deepEqual(answer.rows, saved);
   assert.equal(Number(await kpi('viewers')), saved.length);
   assert.equal(saved.length, 4);
+  assert.equal(await page.$('[data-note="truncated"]'), null, 'all four viewers are listed: no note');
   const viewers = await tableData('document-viewers');
   assert.deepEqual(column(viewers, 'total_dwell_ms'), saved.map(r => str(r.total_dwell_ms)));
   assert.deepEqual(column(viewers, 'first_opened'), saved.map(r => r.first_opened));
@@ -195,6 +196,40 @@ test('document page: viewers, per-page reach and dwell, CSV equal to the table',
     await page.goto(stack.base + '/t/acme/documents/doc1');
     await page.waitForSelector('.chart canvas');
     await page.locator('main').screenshot({ path: join(process.env.SCREENSHOT_DIR, 'document.png') });
+  }
+});
+
+test('a document with more viewers than the console lists says its figures cover the first ones', async () => {
+  // a second console on the same data that lists at most 2 viewers, in a browser of its own
+  // (the session cookie is per host, not per port)
+  const port = await freePort();
+  const second = child(stack.bin, ['console', `-console.listenAddr=127.0.0.1:${port}`, `-console.users=${join(stack.work, 'users.json')}`,
+    `-clickhouse.addr=${stack.chAddr}`, '-console.maxRows=2'], 'console-2-rows');
+  const b2 = await launch();
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await until('the second console to answer', async () => {
+      if (second.exitCode !== null) throw new Error(`console exited:\n${second.log}`);
+      return (await fetch(`${base}/api/health`)).ok;
+    }, 30000);
+    const p = await b2.ctx.newPage();
+    await p.goto(base + '/login');
+    await p.fill('input[name=name]', 'ann');
+    await p.fill('input[name=password]', stack.users.ann);
+    await p.click('button[type=submit]');
+    await p.waitForURL(/\/t\/acme\/$/);
+    await p.goto(base + '/t/acme/documents/doc1');
+    await p.waitForSelector('[data-table="document-viewers"] tbody tr');
+    const saved = stack.query('document-views', { tenant: 'acme', content: 'doc1', limit: '2' });
+    assert.equal(saved.length, 2);
+    assert.equal(await p.textContent('[data-kpi="viewers"] .value'), '2+');
+    assert.equal(await p.textContent('[data-note="truncated"]'),
+      'The console lists at most 2 viewers of a document: the figures, the chart and the table below cover the first 2, by first open, and there may be more.');
+    const shown = await p.$$eval('[data-table="document-viewers"] tbody tr', trs => trs.length);
+    assert.equal(shown, 2);
+  } finally {
+    await b2.close();
+    await stop(second);
   }
 });
 
