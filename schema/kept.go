@@ -258,8 +258,8 @@ type Keeper struct {
 	// 0 keeps none.
 	EachBudget time.Duration
 	// EachParallel is how many per-entity answers are computed at once (1 when 0): most are
-	// small queries that leave a core idle, so two at a time keep about 1.6 times as many
-	// within the budget on a 2-core server (DefaultEachParallel).
+	// small queries that leave a core idle, so two at a time keep more within the budget on
+	// a 2-core server (DefaultEachParallel; figures in schema/README.md, "Kept answers").
 	EachParallel int
 	// Tenants to keep answers for; when empty, every tenant with an event (tenant_days).
 	Tenants []string
@@ -351,8 +351,7 @@ func (k *Keeper) Once(ctx context.Context) (KeepStats, error) {
 // dropStale drops the kept tables that no saved query of this binary names (the query's
 // SQL changed, or it is gone) and that no answer was kept in for the rows' time to live
 // (kept_answers): no keeper of an older release still fills them, and no answer in them
-// could be served.
-// It returns the tables dropped.
+// could be served. It returns the tables dropped.
 func (k *Keeper) dropStale(ctx context.Context) ([]string, error) {
 	qs, err := SavedQueries()
 	if err != nil {
