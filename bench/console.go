@@ -26,8 +26,8 @@ import (
 // use, on the synthetic data's heaviest ids (doc-0, vid-0, the busiest person u0 and its
 // partner p0, course-0), all time and, where a page has a period, the last 30 days; the tools'
 // versions, which the page loads when opened, too. Then the entity pages of typical ids
-// (doc-50, vid-50, partner p100, person u2500), which beacon keep's per-round budget does
-// not reach at 100M: their answers are computed for the request.
+// (doc-50, vid-50, partner p100, person u2500), which beacon keep's per-round budget may not
+// reach at 100M: their answers are then computed for the request (each row says which).
 var consoleCalls = []string{
 	"activity", "activity?from={from30}&to={today}",
 	"directory",
