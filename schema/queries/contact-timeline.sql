@@ -12,8 +12,7 @@
 -- content its event named, '' mostly): how many, and each (time, text as stored, results
 -- shown, clicked result), oldest first; a stitched device's searches are on its rows.
 -- Reads touches (a few days of the asked people's key ranges), viewer_searches (the same
--- viewers and days), viewer_months (the people's active days), visitor_people and
--- stitch_claims.
+-- viewers and days), visitor_people and stitch_claims.
 -- @param tenant
 -- @param person = : a partner_user_id; or empty, with partner set
 -- @param partner = : a partner_id: every person of it (partner_users, else the partner their events carry); used when person is empty
@@ -60,31 +59,7 @@ arrayMap(p -> p.1, people) AS ids,
 -- which the people's own touches (a key-only read) add up to limit, not counting the
 -- cursor's own day (part of it may be after the cursor): a touch older than that day has
 -- at least limit newer ones before the cursor, so it cannot be on the page; with fewer
--- touches, no bound. The touches are counted from `coarse` on only: the same walk over
--- the people's active days (viewer_months: a few rows per person, where touches has a row
--- per use), each active day holding one touch or more, so the touches add up to limit on
--- that day or a newer one. `coarse` only saves reading: were it too new, the touches
--- counted would not add up to limit and there would be no bound, never a wrong one.
-(
-    SELECT if(arraySum(x -> x.2, ds) < {limit:UInt32}, toDate(0),
-              ds[arrayFirstIndex(c -> c >= {limit:UInt32}, arrayCumSum(arrayMap(x -> x.2, ds)))].1)
-    FROM
-    (
-        SELECT arrayReverseSort(groupArray((day, if(NOT first_page AND day = toDate(cur_at), 0, n)))) AS ds FROM
-        (
-            SELECT day, count() AS n FROM
-            (
-                SELECT viewer, month + toIntervalDay(arrayJoin((maxMap(lasts)).1) - 1) AS day
-                FROM {db}.viewer_months
-                WHERE tenant = {tenant:String} AND viewer IN (SELECT concat('u:', arrayJoin(ids)))
-                  AND month <= toStartOfMonth(least(t_day, toDate(cur_at)))
-                GROUP BY viewer, month
-            )
-            WHERE day BETWEEN f_day AND least(t_day, toDate(cur_at))
-            GROUP BY day
-        )
-    )
-) AS coarse,
+-- touches, no bound
 (
     SELECT if(arraySum(x -> x.2, ds) < {limit:UInt32}, toDate(0),
               ds[arrayFirstIndex(c -> c >= {limit:UInt32}, arrayCumSum(arrayMap(x -> x.2, ds)))].1)
@@ -94,7 +69,7 @@ arrayMap(p -> p.1, people) AS ids,
         (
             SELECT day, uniqExact(viewer, content_id) AS n FROM {db}.touches
             WHERE tenant = {tenant:String} AND viewer IN (SELECT concat('u:', arrayJoin(ids)))
-              AND day BETWEEN greatest(f_day, coarse) AND least(t_day, toDate(cur_at))
+              AND day BETWEEN f_day AND least(t_day, toDate(cur_at))
             GROUP BY day
         )
     )
