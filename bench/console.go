@@ -47,6 +47,7 @@ var consoleCalls = []string{
 var consolePages = []string{
 	"", "partners", "partners/p0", "people/u0@partner.example", "documents", "documents/doc-0",
 	"videos", "videos/vid-0", "training", "campaigns", "tools",
+	"partners/p100", "people/u2500@partner.example", // typical ones (consoleCalls)
 }
 
 // runConsole is the console scenario (issue 14): o.Rows synthetic raw events loaded as the
