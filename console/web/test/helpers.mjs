@@ -58,7 +58,9 @@ export class Stack {
   async start() {
     this.work = mkdtempSync(join(tmpdir(), 'beacon-console-test-'));
     this.bin = beaconBinary(this.work);
-    [this.tcp, this.http, this.port] = [await freePort(), await freePort(), await freePort()];
+    const ports = new Set(); // three different ports: a port just released may be handed out again
+    while (ports.size < 3) ports.add(await freePort());
+    [this.tcp, this.http, this.port] = [...ports];
     this.chAddr = `127.0.0.1:${this.tcp}`;
     this.base = `http://127.0.0.1:${this.port}`;
     await this.startClickHouse();

@@ -31,16 +31,28 @@ export async function startDev(work, { snippetDir = join(snippet, 'dist') } = {}
     bin = join(work, 'beacon');
     execFileSync('go', ['build', '-o', bin, './cmd/beacon'], { cwd: repo, stdio: 'inherit' });
   }
-  const [chTCP, chHTTP, kafka, col, ing, con] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  // every address the stack listens on is a free port of its own: no default port that a
+  // stack of another test, still stopping, may hold, and no port twice (the system may hand
+  // a port just released out again; two parts on one port and the readiness check of the
+  // second is answered by the first, which then stops with the stack when the second dies)
+  const ports = new Set();
+  while (ports.size < 8) ports.add(await freePort());
+  const [chTCP, chHTTP, kafka, col, ing, con, sigMetrics, sigReceiver] = [...ports];
   const dev = spawn(bin, ['dev', `-dev.dataDir=${join(work, 'var')}`, `-cacheDir=${process.env.BEACON_CACHE_DIR || join(repo, '.cache')}`,
     `-dev.clickhouseTCPPort=${chTCP}`, `-dev.clickhouseHTTPPort=${chHTTP}`, `-dev.kafkaPort=${kafka}`, '-dev.partitions=2',
     `-dev.collectorAddr=127.0.0.1:${col}`, `-dev.ingestMetricsAddr=127.0.0.1:${ing}`, `-dev.consoleAddr=127.0.0.1:${con}`,
+    `-dev.signalsMetricsAddr=127.0.0.1:${sigMetrics}`, `-dev.signalsReceiverAddr=127.0.0.1:${sigReceiver}`,
     `-dev.snippetDir=${snippetDir}`],
   { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
+  let log = '', stopping = false;
   dev.stdout.on('data', d => { log += d; });
   dev.stderr.on('data', d => { log += d; });
+  // a stack that stops on its own (a part died) fails the test that uses it: say why
+  dev.on('exit', (code, signal) => {
+    if (!stopping) console.error(`beacon dev stopped on its own (${code ?? signal}):\n${log}`);
+  });
   const stop = async () => {
+    stopping = true;
     if (dev.exitCode !== null || dev.signalCode !== null) return;
     dev.kill('SIGTERM');
     await until('beacon dev to stop', () => dev.exitCode !== null || dev.signalCode !== null, 60000).catch(() => dev.kill('SIGKILL'));
