@@ -12,7 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
+
+	"github.com/beaconprm/beacon/internal/jsontext"
 )
 
 // Formats lists the output formats of Write.
@@ -67,7 +68,7 @@ func (r *Result) writeCSV(w io.Writer) error {
 func (r *Result) writeJSON(w io.Writer) error {
 	keys := make([][]byte, len(r.Columns))
 	for i, c := range r.Columns {
-		keys[i] = append(appendJSONString(nil, c), ':')
+		keys[i] = append(jsontext.AppendString(nil, c), ':')
 	}
 	b := make([]byte, 0, 64*len(r.Rows)*max(1, len(r.Columns))+4)
 	b = append(b, '[')
@@ -96,8 +97,9 @@ func (r *Result) writeJSON(w io.Writer) error {
 // appendJSON appends v as JSON, the values a saved query's rows hold written directly (a
 // large answer is most of the console's time otherwise): NaN and infinities as null, times
 // RFC 3339 with milliseconds in UTC, nil pointers null, maps as objects (keys as text,
-// sorted), slices and arrays as arrays, strings and numbers as encoding/json writes them;
-// anything else through encoding/json (TestAppendJSON holds it to encoding/json's output).
+// sorted), slices and arrays as arrays, strings as the pipeline writes them
+// (jsontext.AppendString), numbers as encoding/json writes them; anything else through
+// encoding/json (TestAppendJSON holds it to the values encoding/json's output reads back as).
 func appendJSON(b []byte, v reflect.Value) ([]byte, error) {
 	if !v.IsValid() {
 		return append(b, "null"...), nil
@@ -106,7 +108,7 @@ func appendJSON(b []byte, v reflect.Value) ([]byte, error) {
 		// the unnamed basic types, most of the values: no methods to look for
 		switch k {
 		case reflect.String:
-			return appendJSONString(b, v.String()), nil
+			return jsontext.AppendString(b, v.String()), nil
 		case reflect.Bool:
 			return strconv.AppendBool(b, v.Bool()), nil
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -118,7 +120,7 @@ func appendJSON(b []byte, v reflect.Value) ([]byte, error) {
 		}
 	}
 	if v.Type() == timeType {
-		return appendJSONString(b, v.Interface().(time.Time).UTC().Format("2006-01-02T15:04:05.000Z")), nil
+		return jsontext.AppendString(b, v.Interface().(time.Time).UTC().Format("2006-01-02T15:04:05.000Z")), nil
 	}
 	if v.Type().Implements(marshalerType) {
 		return appendMarshal(b, v.Interface())
@@ -133,7 +135,7 @@ func appendJSON(b []byte, v reflect.Value) ([]byte, error) {
 		return appendJSONFloat(b, v.Float()), nil
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			return appendJSONString(b, string(v.Bytes())), nil
+			return jsontext.AppendString(b, v.Bytes()), nil
 		}
 		b = append(b, '[')
 		for i := 0; i < v.Len(); i++ {
@@ -161,7 +163,7 @@ func appendJSON(b []byte, v reflect.Value) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(appendJSONString(b, e.key), ':')
+			b = append(jsontext.AppendString(b, e.key), ':')
 			var err error
 			if b, err = appendJSON(b, e.val); err != nil {
 				return b, err
@@ -208,61 +210,6 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-// appendJSONString writes s as a JSON string as encoding/json does: control characters,
-// quotes and backslashes escaped, <, > and & as \u003c and the like, U+2028 and U+2029
-// escaped, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // text renders one value for the table and CSV formats.
