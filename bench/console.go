@@ -206,11 +206,9 @@ func runConsole(ctx context.Context, o *Options, r *report.Report) error {
 		worst = max(worst, p95)
 		label := "GET /api/t/bench/" + strings.NewReplacer("{today}", "<today>", "{from30}", "<today-29>").Replace(c)
 		served := "computed"
-		switch kept {
-		case len(lat):
+		if kept == len(lat) {
 			served = "kept"
-		case 0:
-		default:
+		} else if kept > 0 {
 			served = fmt.Sprintf("kept %d, computed %d", kept, len(lat)-kept)
 		}
 		r.Rows = append(r.Rows, report.Row{Metric: fmt.Sprintf("%s (%d rows, %d runs, %s)", label, rows, len(lat), served), Value: "p50 " + report.Ms(p50) + ", p95 " + report.Ms(p95), Target: "p95 < 150 ms", Verdict: report.Verdict(p95 < 150*time.Millisecond)})

@@ -335,10 +335,7 @@ func writeAnswer(w http.ResponseWriter, out answer, rows []byte) {
 		writeError(w, http.StatusInternalServerError, err.Error(), "")
 		return
 	}
-	header(w)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	jsonHeader(w, http.StatusOK)
 	for _, b := range [][]byte{head[:len(head)-1], []byte(`,"rows":`), bytes.TrimSpace(rows), []byte("}\n")} {
 		if _, err := w.Write(b); err != nil {
 			return

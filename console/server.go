@@ -317,11 +317,16 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	jsonHeader(w, code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// jsonHeader writes the header of a JSON answer.
+func jsonHeader(w http.ResponseWriter, code int) {
 	header(w)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // writeError answers {"error": msg} and, for a bad parameter, "param": its name.

@@ -93,8 +93,9 @@ func ParamsText(p map[string]string) string {
 	return strings.Join(s, " ")
 }
 
-// given is the form's parameters for tenant and one id on the day of now.
-func (f KeptEach) given(tenant, id string, now time.Time) (map[string]string, error) {
+// Given is the form's parameters for tenant and one id on the day of now: what the keeper
+// computes, and what a caller asks for to be served this kept answer.
+func (f KeptEach) Given(tenant, id string, now time.Time) (map[string]string, error) {
 	given, err := KeptForm{f.Query, f.Params}.Given(tenant, now)
 	if err != nil {
 		return nil, err
@@ -357,9 +358,9 @@ func (k *Keeper) dropStale(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	current := map[string]bool{keptIndex: true}
+	keep := map[string]bool{keptIndex: true} // the tables of this release's queries, and those kept in lately
 	for _, q := range qs {
-		current[keptTable(q)] = true
+		keep[keptTable(q)] = true
 	}
 	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"db": k.DB}))
 	names, err := queryStrings(ctx, k.Conn, "SELECT DISTINCT table FROM system.columns WHERE database = {db:String} "+
@@ -367,21 +368,23 @@ func (k *Keeper) dropStale(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the kept tables: %w", err)
 	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	// the tables an answer was kept in lately (kept_answers has a row for every answer kept,
+	// an empty one too)
+	recent, err := queryStrings(ctx, k.Conn, fmt.Sprintf("SELECT DISTINCT tbl FROM `%s`.%s WHERE computed_at >= now64(3) - INTERVAL %d HOUR",
+		k.DB, keptIndex, keptTTLHours))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", keptIndex, err)
+	}
+	for _, name := range recent {
+		keep[name] = true
+	}
 	var dropped []string
 	var errs []error
 	for _, name := range names {
-		if current[name] {
-			continue
-		}
-		// (kept_answers has a row for every answer kept, an empty one too)
-		var fresh uint64
-		if err := k.Conn.QueryRow(clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"tbl": name})),
-			fmt.Sprintf("SELECT count() FROM `%s`.%s WHERE tbl = {tbl:String} AND computed_at >= now64(3) - INTERVAL %d HOUR",
-				k.DB, keptIndex, keptTTLHours)).Scan(&fresh); err != nil {
-			errs = append(errs, fmt.Errorf("cannot read kept table %s: %w", name, err))
-			continue
-		}
-		if fresh > 0 {
+		if keep[name] {
 			continue
 		}
 		if err := k.Conn.Exec(ctx, fmt.Sprintf("DROP TABLE IF EXISTS `%s`.`%s`", k.DB, name)); err != nil {
@@ -440,7 +443,7 @@ func (k *Keeper) keepEach(ctx context.Context, each []KeptEach, tenant string) (
 			if r >= len(formIDs[i]) {
 				continue
 			}
-			given, err := f.given(tenant, formIDs[i][r], k.now())
+			given, err := f.Given(tenant, formIDs[i][r], k.now())
 			if err != nil {
 				return 0, 0, 0, err
 			}

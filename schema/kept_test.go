@@ -165,7 +165,7 @@ func TestKeptEachEqualLive(t *testing.T) {
 		}
 		t.Logf("%s by %s %v: %v", f.Query, f.Param, f.Params, ids)
 		for _, id := range ids {
-			given, err := f.given("acme", id, time.Now())
+			given, err := f.Given("acme", id, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
