@@ -121,12 +121,15 @@ var KeptEachForms = []KeptEach{
 	{Query: "content-reach", Param: "content", List: "video"},      // who a video reached
 	{Query: "content-reach", Param: "campaign", List: "campaign"},  // who a campaign reached
 	{Query: "contact-timeline", Param: "person", List: "person"},   // a person's page
-	// a document's page over the filter bar's last 7, 30 and 90 days (to is exclusive: the
-	// console asks up to the start of the day after the last): the ten busiest documents,
-	// whose live answers cost most; the others are quick enough computed
-	{Query: "document-views", Param: "content", List: "document", Params: map[string]string{"from": "{today-6}", "to": "{today+1}"}, Top: 10},
-	{Query: "document-views", Param: "content", List: "document", Params: map[string]string{"from": "{today-29}", "to": "{today+1}"}, Top: 10},
-	{Query: "document-views", Param: "content", List: "document", Params: map[string]string{"from": "{today-89}", "to": "{today+1}"}, Top: 10},
+	documentDays(7), documentDays(30), documentDays(90),
+}
+
+// documentDays is a document's page over the console filter bar's last n days (to is
+// exclusive: the console asks up to the start of the day after the last), kept for the ten
+// busiest documents, whose live answers cost most; the others are quick enough computed.
+func documentDays(n int) KeptEach {
+	return KeptEach{Query: "document-views", Param: "content", List: "document",
+		Params: map[string]string{"from": fmt.Sprintf("{today-%d}", n-1), "to": "{today+1}"}, Top: 10}
 }
 
 // keptLists are the ids of a tenant's entities, the busiest first (ties by id), each
